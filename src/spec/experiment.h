@@ -1,0 +1,172 @@
+#pragma once
+// The experiment model: plain, immutable-after-load structs that every other module reads.
+// The loader (spec/loader.h) builds it from YAML after schema validation; each element keeps the
+// line/column it came from so later errors can still point into the user's file.
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/units.h"
+
+namespace chaosplus::spec {
+
+struct Mark {
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+};
+
+struct Endpoint {
+  std::string host;  // "127.0.0.1", "::1", "localhost"
+  int port = 0;
+  std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+
+// How the runner knows a started process is ready: an HTTP GET answering 2xx, or a TCP connect.
+struct ReadyCheck {
+  std::string http_url;             // set for an HTTP check
+  std::optional<Endpoint> tcp;      // set for a TCP check
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// A process the runner starts, owns, and stops at the end.
+struct ProcessLaunch {
+  std::vector<std::string> command;  // argv; a bare name is looked up next to chaosplus, then in PATH
+  std::map<std::string, std::string> env;  // added to the runner's environment
+  std::string cwd;                         // empty = the runner's working directory
+  std::optional<ReadyCheck> ready;
+};
+
+// A process that already runs; exactly one of the three is set.
+struct ProcessAttach {
+  std::optional<int> pid;
+  std::string pidfile;
+  std::string name;  // exact process name (comm), must match exactly one process
+  std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
+};
+
+// The runner places a fault proxy listening on `listen` that forwards to `upstream`;
+// clients of the target are configured to use `listen`.
+struct ProxyPlacement {
+  Endpoint listen;
+  Endpoint upstream;
+};
+
+struct Target {
+  std::string name;
+  std::optional<ProcessLaunch> process;
+  std::optional<ProcessAttach> attach;
+  std::optional<Endpoint> endpoint;
+  std::optional<ProxyPlacement> proxy;
+  Mark mark;
+};
+
+struct HttpProbe {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  Duration timeout = std::chrono::seconds(5);
+};
+
+struct TcpProbe {
+  Endpoint address;
+  Duration timeout = std::chrono::seconds(2);
+};
+
+struct CommandProbe {
+  std::vector<std::string> argv;
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// What a probe's outcome must satisfy to count as a success. Unset members are not checked.
+struct Expectation {
+  std::vector<int> status;                  // HTTP: one of these (default: any 2xx)
+  std::optional<std::string> body_contains;
+  std::optional<std::string> body_regex;    // ECMAScript syntax, searched anywhere in the body
+  std::optional<Comparison> latency;        // seconds, e.g. "< 300ms"
+  std::optional<int> exit_code;             // command: default 0
+  std::optional<std::string> output_contains;
+  std::optional<std::string> output_regex;
+};
+
+// How many of a continuous probe's results may fail during the phases before the hypothesis deviates.
+struct Tolerance {
+  Comparison success_rate{CompareOp::greater_equal, 1.0};  // fraction
+  std::optional<Duration> window;  // sliding window; unset = over all results of the phases
+};
+
+struct Probe {
+  std::string name;
+  std::variant<HttpProbe, TcpProbe, CommandProbe> kind;
+  Expectation expect;
+  std::optional<Duration> every;  // set = also runs continuously during the phases
+  std::optional<Tolerance> tolerance;
+  Mark mark;
+};
+
+struct SteadyState {
+  std::vector<Probe> probes;
+};
+
+enum class GuardrailMetric { success_rate, latency_p50, latency_p90, latency_p99 };
+
+// Abort the run when the metric of a probe, computed over the last `over`, meets `when`.
+struct Guardrail {
+  std::string name;  // defaults to "<probe> <metric> <condition> over <window>"
+  std::string probe;
+  GuardrailMetric metric = GuardrailMetric::success_rate;
+  Comparison condition;  // fraction for success_rate, seconds for latencies
+  Duration over = std::chrono::seconds(10);
+  int min_samples = 3;
+  Mark mark;
+};
+
+// One fault on the timeline. `params` holds the fault's own parameters as written, already checked
+// against the fault catalog (spec/fault_catalog.h) so they parse.
+struct Fault {
+  std::string type;    // "kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth"
+  std::string target;  // name of a Target
+  Duration at{0};                // offset from the start of its phase
+  std::optional<Duration> length;  // "for:"; unset = until the end of the phase
+  std::map<std::string, std::string> params;
+  Mark mark;
+};
+
+struct Phase {
+  std::string name;
+  Duration duration{0};
+  std::vector<Fault> faults;
+  Mark mark;
+};
+
+// An action run after all faults are reverted, whatever the outcome.
+struct Rollback {
+  std::string name;
+  std::optional<CommandProbe> command;  // run a command; it should exit 0
+  std::string restart_target;          // or restart a target the runner started
+  Mark mark;
+};
+
+struct Outputs {
+  // "{name}" and "{time}" are replaced; relative paths are relative to the working directory.
+  std::string journal = "runs/{name}-{time}.jsonl";
+};
+
+struct Experiment {
+  std::string name;
+  std::string description;
+  std::string source_path;  // the file it was loaded from
+  std::vector<Target> targets;  // in file order
+  SteadyState steady_state;
+  std::vector<Guardrail> guardrails;
+  std::vector<Phase> phases;
+  std::vector<Rollback> rollbacks;
+  Outputs outputs;
+
+  const Target* find_target(std::string_view name) const;
+  const Probe* find_probe(std::string_view name) const;
+};
+
+}  // namespace chaosplus::spec

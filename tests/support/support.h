@@ -1,0 +1,77 @@
+#pragma once
+// Helpers for tests that start real processes: free ports, temporary folders, child processes
+// with captured output, and waiting for a condition with a deadline (never a fixed sleep).
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chaosplus::testing {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
+// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+bool wait_until(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Absolute path of a built program (chaosplus, demo-shop-api, ...).
+std::string bin(const std::string& name);
+// Absolute path inside the source tree.
+std::string source_path(const std::string& relative);
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+std::vector<std::string> read_lines(const std::string& path);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A child process in its own process group, its stdout and stderr captured to a file.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+        const std::string& cwd = {});
+  ~Child();  // SIGKILLs the group if still running
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // Waits for exit; returns the exit code (128+signal if killed), nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  void signal(int sig);
+  std::string output() const;  // stdout and stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string output_path_;
+};
+
+// Single-character process state from /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0 if gone.
+char process_state(pid_t pid);
+
+// One blocking HTTP/1.1 request with Connection: close; returns status (0 on failure) and body.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply http_request(const std::string& method, const std::string& host, int port, const std::string& target,
+                       const std::string& body = {}, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace chaosplus::testing
