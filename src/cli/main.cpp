@@ -1,1 +1,30 @@
-int main() { return 1; }  // placeholder until written
+// chaosplus: chaos experiments as code. See `chaosplus --help` and docs/.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/signal_watcher.h"
+
+int main(int argc, char** argv) {
+  chaosplus::cli::SignalWatcher::block();
+  CLI::App app{
+      "chaosplus: controlled chaos experiments - faults, probes, guardrails and a guaranteed return to the "
+      "original state.\nExit codes of run: 0 hypothesis held, 1 deviated, 2 aborted (guardrail or halt), "
+      "3 invalid input or runner error."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "chaosplus 0.1.0");
+  int exit_code = 0;
+  chaosplus::cli::add_run_command(app, exit_code);
+  chaosplus::cli::add_validate_command(app, exit_code);
+  chaosplus::cli::add_recover_command(app, exit_code);
+  chaosplus::cli::add_halt_command(app, exit_code);
+  chaosplus::cli::add_proxy_command(app, exit_code);
+  chaosplus::cli::add_load_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : chaosplus::cli::kExitInvalid;
+  }
+  return exit_code;
+}

@@ -6,16 +6,6 @@
 
 namespace chaosplus {
 
-Event& Event::with(std::string key, FieldValue value) & {
-  fields.emplace_back(std::move(key), std::move(value));
-  return *this;
-}
-
-Event&& Event::with(std::string key, FieldValue value) && {
-  fields.emplace_back(std::move(key), std::move(value));
-  return std::move(*this);
-}
-
 const FieldValue* Event::find(std::string_view key) const {
   for (const auto& [k, v] : fields) {
     if (k == key) return &v;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -16,6 +17,16 @@ namespace chaosplus {
 
 using FieldValue = std::variant<std::string, double, std::int64_t, bool>;
 
+template <typename T>
+FieldValue to_field(T&& value) {
+  using V = std::decay_t<T>;
+  if constexpr (std::is_same_v<V, FieldValue>) return std::forward<T>(value);
+  else if constexpr (std::is_same_v<V, bool>) return value;
+  else if constexpr (std::is_integral_v<V>) return static_cast<std::int64_t>(value);
+  else if constexpr (std::is_floating_point_v<V>) return static_cast<double>(value);
+  else return std::string(std::forward<T>(value));
+}
+
 struct Event {
   std::string type;
   std::chrono::system_clock::time_point wall{};  // for display and storage
@@ -25,10 +36,17 @@ struct Event {
   Event() = default;
   explicit Event(std::string event_type) : type(std::move(event_type)) {}
 
-  Event& with(std::string key, FieldValue value) &;
-  Event&& with(std::string key, FieldValue value) &&;
-  Event&& with(std::string key, const char* value) && { return std::move(*this).with(std::move(key), std::string(value)); }
-  Event&& with(std::string key, int value) && { return std::move(*this).with(std::move(key), std::int64_t{value}); }
+  // Any string, bool, integer or floating-point value; integers are stored as int64, floats as double.
+  template <typename T>
+  Event& with(std::string key, T&& value) & {
+    fields.emplace_back(std::move(key), to_field(std::forward<T>(value)));
+    return *this;
+  }
+  template <typename T>
+  Event&& with(std::string key, T&& value) && {
+    fields.emplace_back(std::move(key), to_field(std::forward<T>(value)));
+    return std::move(*this);
+  }
 
   const FieldValue* find(std::string_view key) const;
   std::string text(std::string_view key) const;          // "" when absent or not a string

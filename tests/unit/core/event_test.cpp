@@ -46,3 +46,18 @@ TEST(HaltSwitch, FirstReasonWinsAndWaitsReturnAtOnce) {
 
 }  // namespace
 }  // namespace chaosplus
+
+namespace chaosplus {
+namespace {
+
+TEST(Event, KeepsEachValueItsOwnType) {
+  Event e = Event("x").with("d", 12.5).with("i", 7).with("l", std::int64_t{1} << 40).with("b", false).with("s", "text");
+  EXPECT_DOUBLE_EQ(std::get<double>(*e.find("d")), 12.5);
+  EXPECT_EQ(std::get<std::int64_t>(*e.find("i")), 7);
+  EXPECT_EQ(std::get<std::int64_t>(*e.find("l")), std::int64_t{1} << 40);
+  EXPECT_FALSE(std::get<bool>(*e.find("b")));
+  EXPECT_EQ(std::get<std::string>(*e.find("s")), "text");
+}
+
+}  // namespace
+}  // namespace chaosplus

@@ -1,0 +1,32 @@
+#pragma once
+// What both demo services share: "--flag value" parsing with usage errors, and a main loop that
+// serves until SIGTERM or SIGINT, then stops the server and exits 0.
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/result.h"
+#include "net/http_server.h"
+
+namespace chaosplus::demo {
+
+using Flags = std::map<std::string, std::string>;
+
+// Accepts "--name value" and "--name=value" for the names in `known`; anything else is an error.
+Result<Flags> parse_flags(int argc, char** argv, const std::set<std::string>& known);
+
+// "8080" -> 8080; 0 is allowed (the system picks a port, the listening line tells which).
+Result<int> parse_port(const std::string& text);
+
+// Prints "<program>: <message>" and the usage to stderr; returns exit code 2.
+int usage_error(const std::string& program, const std::string& message, const std::string& usage);
+
+// Blocks SIGTERM/SIGINT (before any thread starts, so only sigwait sees them), starts the server,
+// prints "listening on HOST:PORT" (flushed), waits for a signal, stops. Returns the exit code.
+int serve_until_signalled(const std::string& program, net::HttpServer::Options options,
+                          net::HttpServer::Handler handler);
+
+// {"error": message} as a JSON response.
+net::Response json_error(int status, const std::string& message);
+
+}  // namespace chaosplus::demo

@@ -1,0 +1,20 @@
+#pragma once
+// The subcommands of the chaosplus binary, one file each. Each registers its options on the app
+// and, when chosen, runs and stores its exit code in `exit_code`. Exit codes follow DESIGN.md:
+// 0 held, 1 deviated, 2 aborted (guardrail or halt), 3 invalid input or runner error.
+namespace CLI {
+class App;
+}
+
+namespace chaosplus::cli {
+
+inline constexpr int kExitInvalid = 3;
+
+void add_run_command(CLI::App& app, int& exit_code);
+void add_validate_command(CLI::App& app, int& exit_code);
+void add_recover_command(CLI::App& app, int& exit_code);
+void add_halt_command(CLI::App& app, int& exit_code);
+void add_proxy_command(CLI::App& app, int& exit_code);
+void add_load_command(CLI::App& app, int& exit_code);
+
+}  // namespace chaosplus::cli

@@ -1,0 +1,41 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/signal_watcher.h"
+#include "proxy/server.h"
+#include "spec/loader.h"
+
+namespace chaosplus::cli {
+
+void add_proxy_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "proxy", "Run the fault proxy server with its Toxiproxy-compatible HTTP API until stopped (Ctrl-C)");
+  struct Options {
+    std::string api = "127.0.0.1:8474";
+    std::string token;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--api", o->api, "address of the control API (default 127.0.0.1:8474; port 0 picks a free one)");
+  cmd->add_option("--token", o->token, "require 'Authorization: Bearer TOKEN' on every API request");
+  cmd->callback([o, &exit_code] {
+    auto endpoint = spec::parse_endpoint(o->api);
+    if (!endpoint && o->api.ends_with(":0")) {
+      endpoint = spec::Endpoint{o->api.substr(0, o->api.size() - 2), 0};
+    }
+    if (!endpoint) {
+      std::cerr << "proxy: --api " << endpoint.error() << "\n";
+      exit_code = kExitInvalid;
+      return;
+    }
+    proxy::ServerOptions options;
+    options.api_host = endpoint->host;
+    options.api_port = endpoint->port;
+    options.token = o->token;
+    HaltSwitch halt;
+    SignalWatcher watcher(halt);
+    exit_code = proxy::run_server(options, halt);
+  });
+}
+
+}  // namespace chaosplus::cli

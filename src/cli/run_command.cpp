@@ -1,0 +1,47 @@
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/signal_watcher.h"
+#include "runner/recovery.h"
+#include "runner/runner.h"
+#include "spec/loader.h"
+
+namespace chaosplus::cli {
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("run", "Run an experiment: steady state, phases with faults, rollback, verdict");
+  struct Options {
+    std::string file;
+    std::string journal;
+    std::string state_dir;
+    bool plain = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("file", o->file, "experiment file (YAML)")->required();
+  cmd->add_option("--journal", o->journal, "write the journal (JSON lines) here instead of outputs.journal");
+  cmd->add_option("--state-dir", o->state_dir,
+                  "folder of the fault ledger (default: $CHAOSPLUS_STATE_DIR or ~/.local/state/chaosplus)");
+  cmd->add_flag("--plain", o->plain, "no live status line, even on a terminal");
+  cmd->callback([o, &exit_code] {
+    spec::LoadResult loaded = spec::load_experiment_file(o->file);
+    if (!loaded.ok()) {
+      for (const auto& d : loaded.errors) std::cerr << d.to_string() << "\n";
+      std::cerr << o->file << ": " << loaded.errors.size() << " error(s); nothing was run\n";
+      exit_code = kExitInvalid;
+      return;
+    }
+    runner::RunOptions options;
+    options.state_dir = o->state_dir.empty() ? runner::default_state_dir() : o->state_dir;
+    options.journal_path = o->journal;
+    options.live_status = !o->plain && ::isatty(STDOUT_FILENO) != 0;
+    HaltSwitch halt;
+    SignalWatcher watcher(halt);
+    runner::RunResult result = runner::run_experiment(*loaded.experiment, options, halt, std::cout);
+    exit_code = runner::exit_code(result.verdict);
+  });
+}
+
+}  // namespace chaosplus::cli

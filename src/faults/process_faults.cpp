@@ -1,0 +1,200 @@
+#include "faults/process_faults.h"
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "faults/target_handle.h"
+#include "faults/undo.h"
+#include "targets/attach.h"
+#include "targets/launch.h"
+
+namespace chaosplus::faults {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string pid_text(const std::optional<targets::ProcessId>& id) {
+  return id ? "pid " + std::to_string(id->pid) : "no process";
+}
+
+Result<targets::ProcessId> running_process(TargetHandle& target) {
+  auto id = target.process();
+  if (!id || !targets::is_alive(*id)) {
+    return Error{"target '" + target.name() + "' has no running process"};
+  }
+  return *id;
+}
+
+// Polls `condition` every 20 ms for up to `timeout`; the halt switch does not cut this short, because
+// the caller is usually reverting *because* of a halt.
+bool wait_for_state(const std::function<bool()>& condition, Duration timeout) {
+  HaltSwitch never;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    never.wait_for(20ms);
+  }
+  return true;
+}
+
+bool terminates(int signal) {
+  return signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == SIGQUIT || signal == SIGABRT ||
+         signal == SIGSEGV;
+}
+
+class KillFault final : public Fault {
+ public:
+  KillFault(TargetHandle& target, int signal) : target_(target), signal_(signal), victim_(target.process()) {}
+
+  std::string kind() const override { return std::string(kinds::process_killed); }
+  std::string summary() const override {
+    return "kill " + target_.name() + " with " + signal_name(signal_) + " (" + pid_text(victim_) + ")";
+  }
+  std::string record() const override {
+    nlohmann::json r{{"target", target_.name()}, {"signal", signal_}};
+    if (victim_) r["pid"] = victim_->pid, r["start_time"] = victim_->start_time;
+    if (target_.spec().attach) r["restart_command"] = target_.spec().attach->restart_command;
+    return r.dump();
+  }
+
+  Status inject(HaltSwitch&) override {
+    if (!victim_ || !targets::is_alive(*victim_)) {
+      return Error{"target '" + target_.name() + "' has no running process"};
+    }
+    const targets::ProcessId id = *victim_;
+    if (auto s = targets::send_signal(id, signal_); !s) return s;
+    if (terminates(signal_)) {
+      if (!wait_for_state([&] { return !targets::is_alive(id); }, 5s)) {
+        return Error{"sent " + signal_name(signal_) + " to " + target_.name() + " (pid " + std::to_string(id.pid) +
+                     ") but it is still running after 5s"};
+      }
+      target_.set_process(std::nullopt);
+    }
+    return ok_status();
+  }
+
+  Status revert(HaltSwitch& halt) override {
+    auto current = target_.process();
+    if (current && targets::is_alive(*current)) return ok_status();
+    return start_again(target_, halt);
+  }
+
+ private:
+  TargetHandle& target_;
+  int signal_;
+  std::optional<targets::ProcessId> victim_;
+};
+
+// The pid is taken when the fault is built, just before the runner writes record() to the ledger,
+// so a crash between SIGSTOP and the ledger write cannot leave an unrecorded stopped process.
+class PauseFault final : public Fault {
+ public:
+  explicit PauseFault(TargetHandle& target) : target_(target), paused_(target.process()) {}
+  std::string kind() const override { return std::string(kinds::process_paused); }
+  std::string summary() const override { return "pause " + target_.name() + " (" + pid_text(paused_) + ")"; }
+  std::string record() const override {
+    nlohmann::json r{{"target", target_.name()}};
+    if (paused_) r["pid"] = paused_->pid, r["start_time"] = paused_->start_time;
+    return r.dump();
+  }
+  Status inject(HaltSwitch&) override {
+    if (!paused_ || !targets::is_alive(*paused_)) return Error{"target '" + target_.name() + "' has no running process"};
+    if (auto s = targets::send_signal(*paused_, SIGSTOP); !s) return s;
+    if (!wait_for_state([&] { return targets::process_state(paused_->pid) == 'T'; }, 2s)) {
+      return Error{"sent SIGSTOP to " + target_.name() + " but it did not stop within 2s"};
+    }
+    return ok_status();
+  }
+  Status revert(HaltSwitch&) override {
+    if (!paused_) return ok_status();
+    return undo(kinds::process_paused, record());
+  }
+
+ private:
+  TargetHandle& target_;
+  std::optional<targets::ProcessId> paused_;
+};
+
+class RestartFault final : public Fault {
+ public:
+  explicit RestartFault(TargetHandle& target) : target_(target) {}
+  std::string kind() const override { return std::string(kinds::process_restarted); }
+  std::string summary() const override { return "restart " + target_.name(); }
+  std::string record() const override { return nlohmann::json{{"target", target_.name()}}.dump(); }
+
+  Status inject(HaltSwitch& halt) override {
+    auto id = running_process(target_);
+    if (!id) return Error{id.error()};
+    if (auto s = targets::stop(*id); !s) return s;
+    target_.set_process(std::nullopt);
+    return start_again(target_, halt);
+  }
+  // A restart leaves the target as it was (running); revert only makes sure it runs.
+  Status revert(HaltSwitch& halt) override {
+    auto current = target_.process();
+    if (current && targets::is_alive(*current)) return ok_status();
+    return start_again(target_, halt);
+  }
+
+ private:
+  TargetHandle& target_;
+};
+
+}  // namespace
+
+Status start_again(TargetHandle& target, HaltSwitch& halt) {
+  const spec::Target& spec = target.spec();
+  spec::ProcessLaunch launch;
+  if (spec.process) {
+    launch = *spec.process;
+  } else if (spec.attach && !spec.attach->restart_command.empty()) {
+    launch.command = spec.attach->restart_command;
+  } else {
+    return Error{"cannot bring target '" + target.name() +
+                 "' back: it was not started by chaosplus and has no attach.restart_command"};
+  }
+  auto id = targets::spawn(launch, target.log_path());
+  if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
+  if (target.on_started) {
+    if (auto s = target.on_started(*id); !s) return s;
+  }
+  if (spec.attach) {
+    // The restart command may daemonise: the target is whatever the attach rule finds next.
+    std::optional<targets::ProcessId> found;
+    wait_for_state(
+        [&] {
+          auto r = targets::resolve(*spec.attach);
+          if (r) found = *r;
+          return found.has_value();
+        },
+        10s);
+    if (!found) return Error{"restarted " + target.name() + " but its process cannot be found again"};
+    target.set_process(found);
+    return ok_status();
+  }
+  target.set_process(*id);
+  if (launch.ready) {
+    if (auto s = targets::wait_ready(*launch.ready, *id, target.log_path(), halt); !s) {
+      return Error{"restarted " + target.name() + " but it did not become ready: " + s.error()};
+    }
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Fault> make_kill(const spec::Fault& fault, TargetHandle& target) {
+  int signal = SIGKILL;
+  if (auto it = fault.params.find("signal"); it != fault.params.end()) {
+    if (auto s = parse_signal(it->second)) signal = *s;
+  }
+  return std::make_unique<KillFault>(target, signal);
+}
+
+std::unique_ptr<Fault> make_pause(const spec::Fault&, TargetHandle& target) {
+  return std::make_unique<PauseFault>(target);
+}
+
+std::unique_ptr<Fault> make_restart(const spec::Fault&, TargetHandle& target) {
+  return std::make_unique<RestartFault>(target);
+}
+
+}  // namespace chaosplus::faults

@@ -1,0 +1,46 @@
+#pragma once
+// What the runner knows about a target while a run is on: its spec, the process that currently
+// embodies it (a kill + restart changes it), where its output goes, and the proxy in front of it.
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "spec/experiment.h"
+#include "targets/process.h"
+
+namespace chaosplus::faults {
+
+class TargetHandle {
+ public:
+  TargetHandle(spec::Target spec, std::string log_path) : spec_(std::move(spec)), log_path_(std::move(log_path)) {}
+
+  const spec::Target& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  const std::string& log_path() const { return log_path_; }
+
+  std::optional<targets::ProcessId> process() const {
+    std::lock_guard lock(mutex_);
+    return process_;
+  }
+  void set_process(std::optional<targets::ProcessId> id) {
+    std::lock_guard lock(mutex_);
+    process_ = id;
+  }
+
+  // Set by the runner before any fault runs; read-only afterwards.
+  // Base URL of the proxy server's API ("http://127.0.0.1:PORT") when the target has a proxy,
+  // and that server's process (a toxic needs no undo once it is gone).
+  std::string proxy_api;
+  std::optional<targets::ProcessId> proxy_server;
+  // Called when a fault's revert starts the target's process again, so the runner records it.
+  std::function<Status(const targets::ProcessId&)> on_started;
+
+ private:
+  spec::Target spec_;
+  std::string log_path_;
+  mutable std::mutex mutex_;
+  std::optional<targets::ProcessId> process_;
+};
+
+}  // namespace chaosplus::faults

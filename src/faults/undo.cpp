@@ -1,0 +1,79 @@
+#include "faults/undo.h"
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "core/halt_switch.h"
+#include "proxy/api_client.h"
+#include "targets/launch.h"
+
+namespace chaosplus::faults {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<targets::ProcessId> process_in(const nlohmann::json& r, const char* pid_key = "pid",
+                                             const char* start_key = "start_time") {
+  if (!r.contains(pid_key)) return std::nullopt;
+  return targets::ProcessId{r.at(pid_key).get<int>(), r.value(start_key, 0ULL)};
+}
+
+Status resume(const nlohmann::json& r) {
+  auto id = process_in(r);
+  if (!id || !targets::is_alive(*id)) return ok_status();  // gone: nothing is left stopped
+  if (auto s = targets::send_signal(*id, SIGCONT); !s) return s;
+  HaltSwitch never;
+  for (int i = 0; i < 100; ++i) {
+    char state = targets::process_state(id->pid);
+    if (state != 'T' && state != 't') return ok_status();
+    never.wait_for(10ms);
+  }
+  return Error{"sent SIGCONT to pid " + std::to_string(id->pid) + " but it is still stopped"};
+}
+
+Status bring_back(const nlohmann::json& r) {
+  auto command = r.value("restart_command", std::vector<std::string>{});
+  auto id = process_in(r);
+  if (id && targets::is_alive(*id)) return ok_status();
+  // A target the runner started is stopped by its own process.started entry; nothing to bring back.
+  if (command.empty()) return ok_status();
+  spec::ProcessLaunch launch;
+  launch.command = command;
+  auto started = targets::spawn(launch, "/dev/null");
+  if (!started) return Error{"restart command of " + r.value("target", std::string("?")) + ": " + started.error()};
+  return ok_status();
+}
+
+Status remove_toxic(const nlohmann::json& r) {
+  if (auto server = process_in(r, "server_pid", "server_start_time"); server && !targets::is_alive(*server)) {
+    return ok_status();  // the proxy server is gone, and its toxics with it
+  }
+  proxy::ApiClient client(r.at("api").get<std::string>());
+  return client.remove_toxic(r.at("proxy").get<std::string>(), r.at("toxic").get<std::string>());
+}
+
+}  // namespace
+
+std::string started_process_record(const std::string& what, const targets::ProcessId& id) {
+  return nlohmann::json{{"what", what}, {"pid", id.pid}, {"start_time", id.start_time}}.dump();
+}
+
+Status undo(std::string_view kind, std::string_view record) {
+  nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
+  try {
+    if (kind == kinds::process_started) {
+      auto id = process_in(r);
+      return id ? targets::stop(*id) : ok_status();  // no pid: it never started
+    }
+    if (kind == kinds::process_paused) return resume(r);
+    if (kind == kinds::process_killed) return bring_back(r);
+    if (kind == kinds::process_restarted) return ok_status();  // the restarted process is its own entry
+    if (kind == kinds::proxy_toxic) return remove_toxic(r);
+  } catch (const nlohmann::json::exception& e) {
+    return Error{"ledger record of kind " + std::string(kind) + " is incomplete: " + e.what()};
+  }
+  return Error{"unknown ledger entry kind '" + std::string(kind) + "'"};
+}
+
+}  // namespace chaosplus::faults

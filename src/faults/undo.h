@@ -1,0 +1,26 @@
+#pragma once
+// Undoing a ledger entry by a process that did not make it (recover after a crash, halt of a dead
+// run). Every kind of entry the runner writes is undone here, from its JSON record alone.
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "targets/process.h"
+
+namespace chaosplus::faults {
+
+namespace kinds {
+inline constexpr std::string_view process_started = "process.started";  // a target or proxy server we started
+inline constexpr std::string_view process_paused = "process.paused";
+inline constexpr std::string_view process_killed = "process.killed";
+inline constexpr std::string_view process_restarted = "process.restarted";
+inline constexpr std::string_view proxy_toxic = "proxy.toxic";
+}  // namespace kinds
+
+// Record of a process the runner started and must stop at the end.
+std::string started_process_record(const std::string& what, const targets::ProcessId& id);
+
+// Undoes one entry. Ok when the original state is back (or there was nothing left to undo).
+Status undo(std::string_view kind, std::string_view record);
+
+}  // namespace chaosplus::faults

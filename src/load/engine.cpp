@@ -1,0 +1,217 @@
+#include "load/engine.h"
+
+#include <arpa/inet.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "load/multi_process.h"
+#include "load/scenario.h"
+#include "load/worker.h"
+#include "net/url.h"
+
+namespace chaosplus::load {
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Status resolve(const std::string& host, int port, sockaddr_storage& out, socklen_t& len) {
+  std::memset(&out, 0, sizeof out);
+  const std::string h = host == "localhost" ? "127.0.0.1" : host;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<std::uint16_t>(port));
+    len = sizeof(sockaddr_in);
+    return ok_status();
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    len = sizeof(sockaddr_in6);
+    return ok_status();
+  }
+  return Error{"cannot use address '" + host + "'"};
+}
+
+std::uint64_t max_rss_kib() {
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  return static_cast<std::uint64_t>(self.ru_maxrss) + static_cast<std::uint64_t>(children.ru_maxrss);
+}
+
+Tick make_tick(const Counters& now_total, const Counters& before, const LatencyHistogram& interval, double at_s,
+               double length_s, std::uint64_t users, std::uint64_t conns) {
+  Tick t;
+  t.at_s = at_s;
+  t.length_s = length_s;
+  t.counters = now_total;
+  t.counters.requests -= before.requests;
+  t.counters.bytes_read -= before.bytes_read;
+  t.counters.dropped -= before.dropped;
+  for (std::size_t i = 0; i < t.counters.errors.size(); ++i) t.counters.errors[i] -= before.errors[i];
+  for (std::size_t i = 0; i < t.counters.status.size(); ++i) t.counters.status[i] -= before.status[i];
+  t.p50_us = interval.value_at_percentile(50);
+  t.p90_us = interval.value_at_percentile(90);
+  t.p99_us = interval.value_at_percentile(99);
+  t.p999_us = interval.value_at_percentile(99.9);
+  t.max_us = interval.max();
+  t.active_users = users;
+  t.open_connections = conns;
+  return t;
+}
+
+}  // namespace
+
+Result<SharedPlan> make_plan(const LoadOptions& options) {
+  if (auto s = options.validate(); !s) return Error{s.error()};
+  auto url = net::Url::parse(options.url);
+  if (!url) return Error{url.error()};
+  SharedPlan plan;
+  plan.options = options;
+  plan.model = options.model();
+  if (auto s = resolve(url->host, url->port, plan.target, plan.target_len); !s) return Error{s.error()};
+  for (const auto& a : options.source_addresses) {
+    sockaddr_storage src{};
+    socklen_t len = 0;
+    if (auto s = resolve(a, 0, src, len); !s) return Error{"source address: " + s.error()};
+    if (src.ss_family != plan.target.ss_family) return Error{"source address " + a + " is not of the target's family"};
+    plan.sources.push_back(src);
+  }
+  plan.host_header = url->authority();
+  if (options.scenario) {
+    plan.scenario = options.scenario;
+  } else {
+    plan.scenario = Scenario::single(options.method, url->target, options.headers, options.body, options.think);
+  }
+  if (plan.model == Model::open && plan.scenario->steps().size() > 1)
+    return Error{"the open model sends single requests; multi-step scenarios need the users model (--vus)"};
+  static const std::vector<std::string> kNoVars;
+  for (std::size_t i = 0; i < plan.scenario->steps().size(); ++i) {
+    std::string bytes;
+    if (plan.scenario->step_is_static(i)) plan.scenario->build_request(i, kNoVars, plan.host_header, bytes);
+    plan.static_requests.push_back(std::move(bytes));
+  }
+  if (plan.model == Model::connections) {
+    plan.total_users = static_cast<std::uint64_t>(options.connections);
+  } else if (plan.model == Model::users) {
+    double most = static_cast<double>(options.vus);
+    for (const Stage& s : options.vu_stages) most = std::max(most, s.target);
+    plan.total_users = static_cast<std::uint64_t>(std::llround(most));
+    if (plan.total_users == 0) return Error{"the users model needs --vus N or user stages above 0"};
+  }
+  return plan;
+}
+
+Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, int process_index,
+                                int process_count) {
+  const auto& o = plan.options;
+  const int threads = o.threads;
+  const int total_workers = threads * process_count;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    const int w = process_index * threads + t;
+    WorkerShare share;
+    share.index = w;
+    share.count = total_workers;
+    share.connections = static_cast<int>(static_cast<std::int64_t>(o.connections) * (w + 1) / total_workers -
+                                         static_cast<std::int64_t>(o.connections) * w / total_workers);
+    if (o.max_requests > 0) {
+      share.max_requests = o.max_requests * static_cast<std::uint64_t>(w + 1) / static_cast<std::uint64_t>(total_workers) -
+                           o.max_requests * static_cast<std::uint64_t>(w) / static_cast<std::uint64_t>(total_workers);
+      share.max_requests = std::max<std::uint64_t>(share.max_requests, 1);
+    }
+    auto worker = std::make_unique<Worker>(plan, share);
+    if (auto s = worker->init(); !s) return Error{s.error()};
+    workers.push_back(std::move(worker));
+  }
+  std::atomic<bool> stop{false};
+  const std::int64_t start = now_ns();
+  const std::int64_t end = start + o.duration.count();
+  std::vector<std::thread> loops;
+  for (auto& w : workers) loops.emplace_back([&, worker = w.get()] { worker->run(start, end, stop); });
+
+  Report report;
+  Counters before;
+  HaltSwitch local_halt;
+  HaltSwitch& halt = hooks.halt ? *hooks.halt : local_halt;
+  std::int64_t last_tick = start;
+  auto all_finished = [&] {
+    for (auto& w : workers)
+      if (w->finished_ns() == 0) return false;
+    return true;
+  };
+  WorkerSnapshot snap;
+  while (true) {
+    const std::int64_t now = now_ns();
+    const bool finished = all_finished();
+    if (finished || now >= last_tick + 1'000'000'000 || now >= end) {
+      // One line of the timeline: counters since the start, latencies since the last tick.
+      Counters total;
+      LatencyHistogram interval;
+      std::uint64_t users = 0, conns = 0;
+      for (auto& w : workers) {
+        (void)w->snapshot(snap, 200'000'000);
+        total.add(snap.counters);
+        interval.merge(snap.interval);
+        users += snap.active_users;
+        conns += snap.open_connections;
+      }
+      const std::int64_t at = std::min(now_ns(), end);
+      if (at > last_tick || total.requests > before.requests) {
+        Tick tick = make_tick(total, before, interval, static_cast<double>(at - start) / 1e9,
+                              static_cast<double>(at - last_tick) / 1e9, users, conns);
+        if (hooks.on_tick) hooks.on_tick(tick);
+        report.ticks.push_back(std::move(tick));
+      }
+      before = total;
+      last_tick = at;
+    }
+    if (finished || now >= end) break;
+    if (halt.triggered()) break;
+    const std::int64_t next = std::min(last_tick + 1'000'000'000, end);
+    const std::int64_t slice = std::clamp<std::int64_t>(next - now_ns(), 0, 50'000'000);
+    if (halt.wait_for(Duration(slice))) break;
+  }
+  stop.store(true);
+  for (auto& t : loops) t.join();
+
+  report.model = plan.model;
+  report.url = o.url;
+  report.threads = threads;
+  report.processes = process_count;
+  report.connections = o.connections;
+  report.target_rate = o.rate_stages.empty() ? o.rate : o.rate_stages.back().target;
+  std::int64_t finished_at = start;
+  for (auto& w : workers) {
+    report.counters.add(w->counters());
+    report.latency.merge(w->latency());
+    report.uncorrected_latency.merge(w->uncorrected());
+    report.peak_connections += w->peak_connections();
+    report.users += w->peak_users();
+    finished_at = std::max(finished_at, w->finished_ns());
+  }
+  report.elapsed_s = static_cast<double>(std::min(finished_at, end) - start) / 1e9;
+  report.max_rss_kib = max_rss_kib();
+  return report;
+}
+
+Result<Report> run_load(const LoadOptions& options, const RunHooks& hooks) {
+  auto plan = make_plan(options);
+  if (!plan) return Error{plan.error()};
+  if (options.processes > 1) return run_in_processes(*plan, hooks);
+  return run_plan_threads(*plan, hooks, 0, 1);
+}
+
+}  // namespace chaosplus::load

@@ -1,0 +1,121 @@
+#include "load/load_options.h"
+
+#include <arpa/inet.h>
+
+#include <cmath>
+
+#include "net/url.h"
+
+namespace chaosplus::load {
+
+Model LoadOptions::model() const {
+  if (rate > 0 || !rate_stages.empty()) return Model::open;
+  if (vus > 0 || !vu_stages.empty() || scenario) return Model::users;
+  return Model::connections;
+}
+
+Status LoadOptions::validate() const {
+  auto url_ok = net::Url::parse(url);
+  if (!url_ok) return Error{"url: " + url_ok.error()};
+  if (url_ok->scheme != "http") return Error{"url: only http:// targets are supported (got " + url + ")"};
+  if (auto s = check_loopback_host(url_ok->host); !s) return s;
+  if (connections < 1 || connections > 1'000'000) return Error{"connections must be between 1 and 1000000"};
+  if (threads < 1 || threads > 256) return Error{"threads must be between 1 and 256"};
+  if (processes < 1 || processes > 64) return Error{"processes must be between 1 and 64"};
+  if (threads * processes > connections) return Error{"need at least one connection per thread"};
+  if (duration <= Duration::zero()) return Error{"duration must be positive"};
+  if (duration > std::chrono::hours(24)) return Error{"duration must be at most 24h"};
+  if (timeout <= Duration::zero()) return Error{"timeout must be positive"};
+  if (!std::isfinite(rate) || rate < 0 || rate > 10'000'000) return Error{"rate must be between 0 and 10000000/s"};
+  if ((rate > 0 || !rate_stages.empty()) && (vus > 0 || !vu_stages.empty()))
+    return Error{"choose one model: a rate (open model) or users (closed model), not both"};
+  if (vus > 100'000'000) return Error{"at most 100000000 users"};
+  for (const auto* stages : {&rate_stages, &vu_stages}) {
+    for (const Stage& s : *stages) {
+      if (s.over < Duration::zero() || !std::isfinite(s.target) || s.target < 0)
+        return Error{"stages need a non-negative duration and target"};
+    }
+  }
+  if (think < Duration::zero()) return Error{"think time must not be negative"};
+  for (const auto& a : source_addresses) {
+    if (auto s = check_loopback_host(a); !s) return Error{"source address: " + s.error()};
+  }
+  return ok_status();
+}
+
+Status check_loopback_host(std::string_view host) {
+  if (host == "localhost") return ok_status();
+  std::string h(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    if ((ntohl(v4.s_addr) >> 24) == 127) return ok_status();
+    return Error{"refusing to send load to " + h + ": only loopback targets (127.0.0.0/8, ::1) are allowed"};
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return ok_status();
+    return Error{"refusing to send load to " + h + ": only loopback targets (127.0.0.0/8, ::1) are allowed"};
+  }
+  return Error{"refusing to send load to '" + h +
+               "': only loopback IP literals (127.0.0.0/8, ::1) or localhost are allowed"};
+}
+
+Result<ParsedStages> parse_stages(std::string_view text) {
+  ParsedStages out;
+  bool first = true;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto colon = item.find(':');
+    if (colon == std::string_view::npos)
+      return Error{"stage '" + std::string(item) + "': expected DURATION:TARGET, e.g. 30s:1000/s or 1m:500"};
+    auto over = parse_duration(item.substr(0, colon));
+    if (!over && item.substr(0, colon) == "0") over = Duration::zero();
+    if (!over) return Error{"stage '" + std::string(item) + "': " + over.error()};
+    std::string_view target = item.substr(colon + 1);
+    const bool per_second = target.find('/') != std::string_view::npos;
+    if (!first && per_second != out.per_second)
+      return Error{"stages mix rates (N/s) and user counts (N); use one kind"};
+    out.per_second = per_second;
+    first = false;
+    double value = 0;
+    if (per_second) {
+      auto r = parse_rate(target);
+      if (!r) return Error{"stage '" + std::string(item) + "': " + r.error()};
+      value = *r;
+    } else {
+      try {
+        std::size_t used = 0;
+        value = std::stod(std::string(target), &used);
+        if (used != target.size() || value < 0) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        return Error{"stage '" + std::string(item) + "': target must be a user count or a rate like 100/s"};
+      }
+    }
+    out.stages.push_back({*over, value});
+  }
+  if (out.stages.empty()) return Error{"stages: expected DURATION:TARGET[,DURATION:TARGET...]"};
+  return out;
+}
+
+Duration stages_length(const std::vector<Stage>& stages) {
+  Duration total{};
+  for (const auto& s : stages) total += s.over;
+  return total;
+}
+
+double stage_level(const std::vector<Stage>& stages, double initial, Duration t) {
+  double level = initial;
+  for (const auto& s : stages) {
+    if (t < s.over) {
+      const double f = std::chrono::duration<double>(t) / std::chrono::duration<double>(s.over);
+      return level + (s.target - level) * f;
+    }
+    t -= s.over;
+    level = s.target;
+  }
+  return level;
+}
+
+}  // namespace chaosplus::load

@@ -1,0 +1,77 @@
+#pragma once
+// What a load run does: the target, the workload model and its bounds. Three models:
+//   connections (wrk): `connections` connections, each sends its next request as soon as the
+//                      previous answer arrives;
+//   open (wrk2, k6 arrival-rate): requests arrive at `rate` (or along rate `stages`) whatever the
+//                      server does; latency counts from the intended send time;
+//   users (k6 VUs, Gatling closed): `vus` sessions loop over a scenario with think time, sharing
+//                      a pool of `connections` connections.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "core/units.h"
+
+namespace chaosplus::load {
+
+class Scenario;
+
+// Moves linearly from the previous level to `target` within `over` (equal levels hold).
+struct Stage {
+  Duration over{};
+  double target = 0;  // requests per second, or users
+};
+
+enum class Model { connections, open, users };
+
+struct LoadOptions {
+  std::string url;  // http://127.0.0.1:PORT/path; only loopback hosts are accepted
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  int connections = 10;
+  int threads = 1;
+  Duration duration = std::chrono::seconds(10);  // every run ends: at most this long
+  std::uint64_t max_requests = 0;                // and at most this many responses (0: no cap)
+  Duration timeout = std::chrono::seconds(10);   // per request and per connect
+
+  double rate = 0;                  // open model: requests per second (level before the stages)
+  std::vector<Stage> rate_stages;   // open model with ramps
+  std::uint64_t vus = 0;            // users model
+  std::vector<Stage> vu_stages;     // users model with ramps
+  Duration think{};                 // users model: pause after each response
+  std::shared_ptr<const Scenario> scenario;  // users model: the steps of a session
+
+  // Source addresses (127.x) spread over connections, past the ~28k ports of one address.
+  std::vector<std::string> source_addresses;
+  // Worker processes (each with its own open-file limit); threads and work are split among them.
+  int processes = 1;
+  // Cap on queued open-model arrivals per thread; beyond it arrivals are dropped and counted.
+  std::uint64_t max_pending = 1'000'000;
+
+  Model model() const;
+  // Checks bounds and consistency (positive counts, finite duration, one model); the error says
+  // which option is wrong.
+  Status validate() const;
+};
+
+// "30s:1000/s,1m:1000/s,10s:0/s" (rates) or "30s:1000,1m:1000" (users). `per_second` tells which.
+struct ParsedStages {
+  std::vector<Stage> stages;
+  bool per_second = false;
+};
+Result<ParsedStages> parse_stages(std::string_view text);
+
+// Only loopback targets: 127.0.0.0/8, ::1 or "localhost". Anything else is refused with a reason.
+Status check_loopback_host(std::string_view host);
+
+// The total length of `stages`.
+Duration stages_length(const std::vector<Stage>& stages);
+// The level at `t` since the start, starting from `initial`; after the last stage it holds.
+double stage_level(const std::vector<Stage>& stages, double initial, Duration t);
+
+}  // namespace chaosplus::load

@@ -1,0 +1,398 @@
+#include "load/response_parser.h"
+
+#include <algorithm>
+#include <array>
+
+namespace chaosplus::load {
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kNames = {"content-length", "transfer-encoding", "connection"};
+constexpr std::uint8_t kAllNames = 0b111;
+// List tokens we look for: "chunked" in Transfer-Encoding, "close"/"keep-alive" in Connection.
+constexpr std::string_view kChunked = "chunked";
+constexpr std::string_view kClose = "close";
+constexpr std::string_view kKeepAlive = "keep-alive";
+constexpr std::uint8_t kTokenEnded = 0x80;  // a space inside a token: anything more is a mismatch
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// RFC 9110 token characters, as a table: header names are checked byte by byte.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool is_token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void ResponseParser::reset_head() {
+  state_ = State::start;
+  after_lf_ = State::header_line_start;
+  header_ = Known::none;
+  name_candidates_ = 0;
+  version_pos_ = 0;
+  token_pos_ = 0;
+  token_match_ = 0;
+  name_len_ = 0;
+  http10_ = false;
+  keep_alive_ = true;
+  saw_close_ = false;
+  saw_keep_alive_ = false;
+  has_length_ = false;
+  chunked_ = false;
+  has_transfer_encoding_ = false;
+  last_token_chunked_ = false;
+  status_ = 0;
+  content_length_ = 0;
+  remaining_ = 0;
+}
+
+void ResponseParser::reset() {
+  reset_head();
+  head_bytes_ = 0;
+  body_bytes_ = 0;
+  error_ = nullptr;
+}
+
+ResponseParser::Status ResponseParser::fail(const char* why) {
+  state_ = State::error;
+  error_ = why;
+  return Status::error;
+}
+
+// Ends one element of a comma-separated list value.
+static void end_token(std::string_view a, std::string_view b, std::uint8_t match, std::uint8_t pos, bool& first,
+                      bool& second) {
+  if (match & kTokenEnded) match = static_cast<std::uint8_t>(match & ~kTokenEnded);
+  first = (match & 1) && pos == a.size();
+  second = (match & 2) && pos == b.size();
+}
+
+void ResponseParser::end_header_value() {
+  bool first = false, second = false;
+  if (header_ == Known::transfer_encoding) {
+    end_token(kChunked, {}, token_match_, token_pos_, first, second);
+    if (token_pos_ > 0) last_token_chunked_ = first;
+    has_transfer_encoding_ = true;
+    chunked_ = last_token_chunked_;
+  } else if (header_ == Known::connection) {
+    end_token(kClose, kKeepAlive, token_match_, token_pos_, first, second);
+    saw_close_ = saw_close_ || first;
+    saw_keep_alive_ = saw_keep_alive_ || second;
+  }
+  token_pos_ = 0;
+  token_match_ = 0b11;
+}
+
+void ResponseParser::head_complete(bool& finished) {
+  finished = false;
+  if (status_ >= 100 && status_ < 200 && status_ != 101) {
+    reset_head();  // an interim response (100 Continue, 103): the real one follows
+    return;
+  }
+  keep_alive_ = http10_ ? saw_keep_alive_ : !saw_close_;
+  if (head_request_ || status_ == 204 || status_ == 304 || status_ == 101) {
+    if (status_ == 101) keep_alive_ = false;  // the connection now speaks another protocol
+    state_ = State::done;
+    finished = true;
+  } else if (has_transfer_encoding_ && chunked_) {
+    state_ = State::chunk_size;
+    remaining_ = 0;
+    name_len_ = 0;  // counts the digits of the chunk size
+  } else if (has_transfer_encoding_ || !has_length_) {
+    state_ = State::body_until_close;
+    keep_alive_ = false;
+  } else if (content_length_ == 0) {
+    state_ = State::done;
+    finished = true;
+  } else {
+    state_ = State::body_fixed;
+    remaining_ = content_length_;
+  }
+}
+
+ResponseParser::Status ResponseParser::feed(const char* data, std::size_t size, std::size_t& consumed) {
+  const char* p = data;
+  const char* const end = data + size;
+  consumed = 0;
+  if (state_ == State::done) return Status::done;
+  if (state_ == State::error) return Status::error;
+  while (p < end) {
+    // Bodies are skipped (or copied) in bulk; everything else goes byte by byte.
+    if (state_ == State::body_fixed || state_ == State::chunk_data) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, static_cast<std::uint64_t>(end - p)));
+      if (capture_) capture_->body.append(p, n);
+      p += n;
+      remaining_ -= n;
+      body_bytes_ += n;
+      if (remaining_ == 0) {
+        if (state_ == State::body_fixed) {
+          state_ = State::done;
+          break;
+        }
+        state_ = State::chunk_data_cr;
+      }
+      continue;
+    }
+    if (state_ == State::body_until_close) {
+      const auto n = static_cast<std::size_t>(end - p);
+      if (capture_) capture_->body.append(p, n);
+      body_bytes_ += n;
+      p = end;
+      break;
+    }
+    // Values of headers we do not read (Server, Date, ...) and the reason phrase: skip to the end
+    // of the line in a tight loop instead of a trip through the state machine per byte.
+    if ((state_ == State::header_value && header_ == Known::none) || state_ == State::reason) {
+      const char* q = p;
+      while (q < end && *q != '\r' && *q != '\n') ++q;
+      const auto n = static_cast<std::size_t>(q - p);
+      head_bytes_ += static_cast<std::uint32_t>(n);
+      if (head_bytes_ > kMaxHeadBytes) return fail("response head too large");
+      if (capture_) capture_->head.append(p, n);
+      p = q;
+      if (p == end) break;
+    }
+    const char c = *p++;
+    const bool in_head = state_ < State::body_fixed;
+    if (in_head) {
+      if (++head_bytes_ > kMaxHeadBytes) return fail("response head too large");
+      if (capture_) capture_->head.push_back(c);
+    }
+    switch (state_) {
+      case State::start:
+        state_ = State::version;
+        version_pos_ = 0;
+        [[fallthrough]];
+      case State::version: {
+        constexpr std::string_view prefix = "HTTP/1.";
+        if (version_pos_ < prefix.size()) {
+          if (c != prefix[version_pos_]) return fail("response does not start with HTTP/1.x");
+        } else if (c == '0' || c == '1') {
+          http10_ = c == '0';
+          state_ = State::status_space;
+        } else {
+          return fail("unsupported HTTP version");
+        }
+        ++version_pos_;
+        break;
+      }
+      case State::status_space:
+        if (c != ' ') return fail("expected a space after the HTTP version");
+        state_ = State::status_code;
+        version_pos_ = 0;
+        break;
+      case State::status_code:
+        if (version_pos_ < 3) {
+          if (c < '0' || c > '9') return fail("status code is not three digits");
+          status_ = status_ * 10 + (c - '0');
+          ++version_pos_;
+          break;
+        }
+        if (status_ < 100 || status_ > 599) return fail("status code out of range");
+        if (c == ' ') {
+          state_ = State::reason;
+        } else if (c == '\r') {
+          state_ = State::line_lf;
+          after_lf_ = State::header_line_start;
+        } else if (c == '\n') {
+          state_ = State::header_line_start;
+        } else {
+          return fail("status code is not three digits");
+        }
+        break;
+      case State::reason:
+        if (c == '\r') {
+          state_ = State::line_lf;
+          after_lf_ = State::header_line_start;
+        } else if (c == '\n') {
+          state_ = State::header_line_start;
+        }
+        break;
+      case State::line_lf:
+        if (c != '\n') return fail("CR not followed by LF");
+        state_ = after_lf_;
+        break;
+      case State::header_line_start:
+        if (c == '\r') {
+          state_ = State::head_end_lf;
+          break;
+        }
+        if (c == '\n') {
+          bool finished = false;
+          head_complete(finished);
+          if (finished) goto complete;
+          break;
+        }
+        if (c == ' ' || c == '\t') {
+          if (name_len_ == 0) return fail("header continuation without a header");
+          state_ = State::header_value;  // obsolete line folding: more of the previous value
+          if (header_ == Known::transfer_encoding || header_ == Known::connection) token_match_ |= kTokenEnded;
+          break;
+        }
+        state_ = State::header_name;
+        name_len_ = 0;
+        name_candidates_ = kAllNames;
+        [[fallthrough]];
+      case State::header_name:
+        if (c == ':') {
+          if (name_len_ == 0) return fail("empty header name");
+          header_ = Known::none;
+          for (std::size_t k = 0; k < kNames.size(); ++k) {
+            if ((name_candidates_ >> k & 1) && kNames[k].size() == name_len_) header_ = static_cast<Known>(k + 1);
+          }
+          if (header_ == Known::content_length) {
+            remaining_ = 0;
+            version_pos_ = 0;  // digits seen
+          }
+          token_pos_ = 0;
+          token_match_ = 0b11;
+          state_ = State::header_value_space;
+          break;
+        }
+        if (!is_token_char(c)) return fail("invalid character in a header name");
+        for (std::size_t k = 0; k < kNames.size(); ++k) {
+          if (name_len_ >= kNames[k].size() || kNames[k][name_len_] != lower(c))
+            name_candidates_ = static_cast<std::uint8_t>(name_candidates_ & ~(1u << k));
+        }
+        if (name_len_ < 0xffff) ++name_len_;
+        break;
+      case State::header_value_space:
+        if (c == ' ' || c == '\t') break;
+        state_ = State::header_value;
+        [[fallthrough]];
+      case State::header_value:
+        if (c == '\r' || c == '\n') {
+          if (header_ == Known::content_length) {
+            if (version_pos_ == 0) return fail("Content-Length is not a number");
+            if (has_length_ && remaining_ != content_length_) return fail("conflicting Content-Length headers");
+            has_length_ = true;
+            content_length_ = remaining_;
+            remaining_ = 0;
+          } else {
+            end_header_value();
+          }
+          state_ = c == '\r' ? State::line_lf : State::header_line_start;
+          after_lf_ = State::header_line_start;
+          break;
+        }
+        if (header_ == Known::content_length) {
+          if (c == ' ' || c == '\t') {
+            if (version_pos_ > 0) version_pos_ = 0xff;  // trailing space: no more digits may follow
+            break;
+          }
+          if (c < '0' || c > '9' || version_pos_ == 0xff) return fail("Content-Length is not a number");
+          if (remaining_ > (std::uint64_t{1} << 50)) return fail("Content-Length too large");
+          remaining_ = remaining_ * 10 + static_cast<std::uint64_t>(c - '0');
+          version_pos_ = 1;
+        } else if (header_ == Known::transfer_encoding || header_ == Known::connection) {
+          const std::string_view a = header_ == Known::transfer_encoding ? kChunked : kClose;
+          const std::string_view b = header_ == Known::transfer_encoding ? std::string_view{} : kKeepAlive;
+          if (c == ',') {
+            const Known h = header_;
+            end_header_value();
+            header_ = h;
+          } else if (c == ' ' || c == '\t') {
+            if (token_pos_ > 0) token_match_ |= kTokenEnded;
+          } else if (token_match_ & kTokenEnded) {
+            token_match_ = kTokenEnded;  // "chunked x" is not "chunked"
+            ++token_pos_;
+          } else {
+            const char l = lower(c);
+            if (token_pos_ >= a.size() || a[token_pos_] != l) token_match_ &= static_cast<std::uint8_t>(~1u);
+            if (token_pos_ >= b.size() || b[token_pos_] != l) token_match_ &= static_cast<std::uint8_t>(~2u);
+            if (token_pos_ < 0xff) ++token_pos_;
+          }
+        }
+        break;
+      case State::head_end_lf: {
+        if (c != '\n') return fail("CR not followed by LF");
+        bool finished = false;
+        head_complete(finished);
+        if (finished) goto complete;
+        break;
+      }
+      case State::chunk_size: {
+        if (c == '\r' || c == '\n' || c == ';' || c == ' ' || c == '\t') {
+          if (name_len_ == 0) return fail("missing chunk size");
+          state_ = c == '\r' ? State::chunk_size_lf : c == '\n' ? State::chunk_data : State::chunk_ext;
+          if (c == '\n') goto chunk_size_done;
+          break;
+        }
+        const int h = hex_value(c);
+        if (h < 0) return fail("invalid chunk size");
+        if (remaining_ > (std::uint64_t{1} << 50)) return fail("chunk too large");
+        remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(h);
+        ++name_len_;
+        break;
+      }
+      case State::chunk_ext:
+        if (c == '\r') state_ = State::chunk_size_lf;
+        if (c == '\n') goto chunk_size_done;
+        break;
+      case State::chunk_size_lf:
+        if (c != '\n') return fail("CR not followed by LF");
+      chunk_size_done:
+        state_ = remaining_ == 0 ? State::trailer_line_start : State::chunk_data;
+        break;
+      case State::chunk_data_cr:
+        if (c == '\r') {
+          state_ = State::chunk_data_lf;
+          break;
+        }
+        if (c != '\n') return fail("chunk data longer than its size");
+        [[fallthrough]];
+      case State::chunk_data_lf:
+        if (c != '\n') return fail("CR not followed by LF");
+        state_ = State::chunk_size;
+        remaining_ = 0;
+        name_len_ = 0;
+        break;
+      case State::trailer_line_start:
+        if (c == '\r') state_ = State::trailer_end_lf;
+        else if (c == '\n') state_ = State::done;
+        else state_ = State::trailer_line;
+        if (state_ == State::done) goto complete;
+        break;
+      case State::trailer_line:
+        if (c == '\n') state_ = State::trailer_line_start;
+        break;
+      case State::trailer_end_lf:
+        if (c != '\n') return fail("CR not followed by LF");
+        state_ = State::done;
+        goto complete;
+      default:
+        return fail("internal parser state");
+    }
+  }
+  consumed = static_cast<std::size_t>(p - data);
+  return state_ == State::done ? Status::done : Status::need_more;
+complete:
+  consumed = static_cast<std::size_t>(p - data);
+  return Status::done;
+}
+
+ResponseParser::Status ResponseParser::finish() {
+  if (state_ == State::done) return Status::done;
+  if (state_ == State::body_until_close) {
+    state_ = State::done;
+    return Status::done;
+  }
+  if (state_ == State::error) return Status::error;
+  return fail(state_ == State::start ? "connection closed before a response" : "connection closed mid-response");
+}
+
+}  // namespace chaosplus::load

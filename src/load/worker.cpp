@@ -1,0 +1,562 @@
+#include "load/worker.h"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include "load/arrival_schedule.h"
+#include "load/response_parser.h"
+
+namespace chaosplus::load {
+
+namespace {
+
+constexpr std::uint32_t kNoUser = UINT32_MAX;
+constexpr std::uint32_t kUserTimer = 0;
+constexpr std::uint32_t kReconnectTimer = 1;
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr int kMaxEvents = 512;
+constexpr std::int64_t kHousekeepingNs = 10'000'000;  // stages, snapshots: every 10 ms
+constexpr std::int64_t kTimeoutScanNs = 100'000'000;
+constexpr std::int64_t kMinBackoffNs = 1'000'000;
+constexpr std::int64_t kMaxBackoffNs = 1'000'000'000;
+// Connects in progress at once per thread: tens of thousands of SYNs in one burst overflow the
+// server's listen backlog and turn into connect timeouts.
+constexpr std::uint32_t kMaxConnecting = 512;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t to_ns(Duration d) { return d.count(); }
+
+}  // namespace
+
+enum class ConnState : std::uint8_t { closed, connecting, idle, writing, reading };
+
+struct Worker::Conn {
+  int fd = -1;
+  ConnState state = ConnState::closed;
+  bool capturing = false;
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;  // bumped on close: tells stale epoll events from current ones
+  std::uint32_t out_len = 0;
+  std::uint32_t out_off = 0;
+  const char* out = nullptr;
+  std::int64_t sent_ns = 0;
+  std::int64_t since_ns = 0;  // connect started
+  std::int64_t backoff_ns = 0;
+  Job job{};
+  ResponseParser parser;
+  std::string out_buffer;                    // requests built per user
+  std::unique_ptr<ResponseCapture> capture;  // steps that extract values
+};
+
+// A growable ring of pending jobs; capacity doubles up to `limit`.
+class Worker::JobQueue {
+ public:
+  explicit JobQueue(std::uint64_t limit) : limit_(std::max<std::uint64_t>(limit, 16)) { ring_.resize(64); }
+  bool empty() const { return size_ == 0; }
+  std::uint64_t size() const { return size_; }
+  bool push(const Job& j) {
+    if (size_ == ring_.size()) {
+      if (ring_.size() >= limit_) return false;
+      std::vector<Job> bigger(std::min<std::uint64_t>(ring_.size() * 2, limit_));
+      for (std::uint64_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+      ring_ = std::move(bigger);
+      head_ = 0;
+    }
+    ring_[(head_ + size_) % ring_.size()] = j;
+    ++size_;
+    return true;
+  }
+  Job pop() {
+    Job j = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --size_;
+    return j;
+  }
+
+ private:
+  std::vector<Job> ring_;
+  std::uint64_t head_ = 0, size_ = 0, limit_;
+};
+
+Worker::Worker(const SharedPlan& plan, WorkerShare share)
+    : plan_(plan), share_(share), conns_(static_cast<std::size_t>(share.connections)) {
+  for (std::size_t i = 0; i < conns_.size(); ++i) conns_[i].index = static_cast<std::uint32_t>(i);
+  idle_.reserve(conns_.size());
+  timeout_ns_ = to_ns(plan.options.timeout);
+  read_buffer_.resize(kReadBuffer);
+}
+
+Worker::~Worker() {
+  for (auto& c : conns_) close_conn(c);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+Status Worker::init() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return Error{std::string("epoll_create1: ") + std::strerror(errno)};
+  const auto& o = plan_.options;
+  // Open-model arrivals without a user wait here; user jobs can never exceed the user count.
+  pending_ = std::make_unique<JobQueue>(plan_.model == Model::open ? o.max_pending : UINT32_MAX);
+  if (plan_.model == Model::open) {
+    schedule_ = std::make_unique<ArrivalSchedule>(o.rate, o.rate_stages, 1.0 / share_.count,
+                                                  static_cast<double>(share_.index) / share_.count);
+  } else {
+    // Users are split evenly; this worker owns [user_base_, user_base_ + n).
+    const std::uint64_t total = plan_.total_users;
+    user_base_ = total * static_cast<std::uint64_t>(share_.index) / static_cast<std::uint64_t>(share_.count);
+    const std::uint64_t end = total * static_cast<std::uint64_t>(share_.index + 1) / static_cast<std::uint64_t>(share_.count);
+    const std::uint64_t n = end - user_base_;
+    if (n >= kNoUser) return Error{"too many users for one thread"};
+    users_.assign(n, UserState::stopped);
+    user_step_.assign(n, 0);
+    if (plan_.scenario->variable_count() > 0) user_vars_.resize(n);
+  }
+  return ok_status();
+}
+
+void Worker::add_timer(std::int64_t when, std::uint32_t id, std::uint32_t kind) {
+  timers_.push_back({when, id, kind});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void Worker::connect(Conn& c, std::int64_t now) {
+  const auto& target = plan_.target;
+  int fd = ::socket(target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  c.since_ns = now;
+  if (fd < 0) {
+    fail(c, ErrorKind::connect, now);
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!plan_.sources.empty()) {
+    // Choose the port at connect() time per 4-tuple, so each source address gets its own ~28k ports.
+    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    const auto& src = plan_.sources[(c.index * static_cast<std::size_t>(share_.count) + share_.index) %
+                                    plan_.sources.size()];
+    const socklen_t len = src.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src), len) != 0) {
+      ::close(fd);
+      fail(c, ErrorKind::connect, now);
+      return;
+    }
+  }
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&target), plan_.target_len) != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    fail(c, ErrorKind::connect, now);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = (static_cast<std::uint64_t>(c.generation) << 32) | c.index;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    ::close(fd);
+    fail(c, ErrorKind::connect, now);
+    return;
+  }
+  c.fd = fd;
+  c.state = ConnState::connecting;
+  ++connecting_;
+  c.parser.reset();
+  peak_open_ = std::max(peak_open_, ++open_conns_);
+}
+
+void Worker::close_conn(Conn& c) {
+  if (c.state == ConnState::connecting) --connecting_;
+  if (c.fd >= 0) {
+    ::close(c.fd);  // also leaves the epoll set
+    c.fd = -1;
+    ++c.generation;
+    --open_conns_;
+  }
+  c.state = ConnState::closed;
+}
+
+void Worker::fail(Conn& c, ErrorKind kind, std::int64_t now) {
+  ++counters_.errors[static_cast<std::size_t>(kind)];
+  const bool had_job = c.state == ConnState::writing || c.state == ConnState::reading;
+  const Job job = c.job;
+  if (c.state == ConnState::idle) std::erase(idle_, c.index);
+  close_conn(c);
+  // Reconnect after a growing pause, so a refusing server is not hammered in a tight loop.
+  c.backoff_ns = std::clamp(c.backoff_ns * 2, kMinBackoffNs, kMaxBackoffNs);
+  add_timer(now + c.backoff_ns, c.index, kReconnectTimer);
+  if (had_job) finish_job(job, now, nullptr);
+}
+
+void Worker::make_idle(Conn& c, std::int64_t now) {
+  if (!pending_->empty()) {
+    start_request(c, pending_->pop(), now);
+  } else {
+    c.state = ConnState::idle;
+    idle_.push_back(c.index);
+  }
+}
+
+void Worker::submit(const Job& job, std::int64_t now) {
+  if (!idle_.empty()) {
+    Conn& c = conns_[idle_.back()];
+    idle_.pop_back();
+    start_request(c, job, now);
+    return;
+  }
+  if (!pending_->push(job)) {
+    ++counters_.dropped;
+    if (job.user != kNoUser) users_[job.user] = UserState::stopped;  // cannot happen: bounded by users
+  }
+}
+
+void Worker::start_request(Conn& c, const Job& job, std::int64_t now) {
+  c.job = job;
+  const std::size_t step = job.step;
+  const std::string& fixed = plan_.static_requests[step];
+  if (!fixed.empty()) {
+    c.out = fixed.data();
+    c.out_len = static_cast<std::uint32_t>(fixed.size());
+  } else {
+    static const std::vector<std::string> kNoVars;
+    const auto& vars = (job.user != kNoUser && !user_vars_.empty()) ? user_vars_[job.user] : kNoVars;
+    plan_.scenario->build_request(step, vars, plan_.host_header, c.out_buffer);
+    c.out = c.out_buffer.data();
+    c.out_len = static_cast<std::uint32_t>(c.out_buffer.size());
+  }
+  const bool extracts = job.user != kNoUser && plan_.scenario->step_extracts(step);
+  if (extracts) {
+    if (!c.capture) c.capture = std::make_unique<ResponseCapture>();
+    c.capture->clear();
+    c.parser.capture_into(c.capture.get());
+  } else if (c.capturing) {
+    c.parser.capture_into(nullptr);
+  }
+  c.capturing = extracts;
+  c.parser.expect_no_body(plan_.scenario->steps()[step].method == "HEAD");
+  if (job.user != kNoUser) users_[job.user] = UserState::busy;
+  c.out_off = 0;
+  c.sent_ns = now;
+  c.state = ConnState::writing;
+  write_some(c);
+}
+
+void Worker::write_some(Conn& c) {
+  while (c.out_off < c.out_len) {
+    const ssize_t n = ::send(c.fd, c.out + c.out_off, c.out_len - c.out_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<std::uint32_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
+    fail(c, ErrorKind::write, now_ns());
+    return;
+  }
+  c.state = ConnState::reading;
+}
+
+bool Worker::read_ready(Conn& c) {
+  char* const buf = read_buffer_.data();
+  while (true) {
+    const ssize_t n = ::recv(c.fd, buf, kReadBuffer, 0);
+    if (n > 0) {
+      counters_.bytes_read += static_cast<std::uint64_t>(n);
+      std::size_t off = 0;
+      const auto size = static_cast<std::size_t>(n);
+      while (off < size) {
+        if (c.state != ConnState::reading && c.state != ConnState::writing) {
+          fail(c, ErrorKind::protocol, now_ns());  // bytes nobody asked for
+          return false;
+        }
+        std::size_t used = 0;
+        const auto s = c.parser.feed(buf + off, size - off, used);
+        off += used;
+        if (s == ResponseParser::Status::need_more) break;
+        if (s == ResponseParser::Status::error) {
+          fail(c, ErrorKind::protocol, now_ns());
+          return false;
+        }
+        const std::uint32_t generation = c.generation;
+        complete(c);
+        if (c.generation != generation) return false;  // closed (not keep-alive, or failed)
+      }
+      if (size < kReadBuffer) return true;  // drained: edge-triggered epoll reports new data
+      continue;
+    }
+    if (n == 0) {
+      const std::int64_t now = now_ns();
+      if (c.state == ConnState::reading && c.parser.started()) {
+        if (c.parser.finish() == ResponseParser::Status::done) {
+          complete(c);  // a close-delimited body is never keep-alive: complete() reconnects
+          return false;
+        }
+        fail(c, ErrorKind::read, now);
+      } else if (c.state == ConnState::reading || c.state == ConnState::writing) {
+        fail(c, ErrorKind::read, now);  // closed with our request unanswered
+      } else {
+        // An idle keep-alive connection closed by the server: reconnect quietly.
+        if (c.state == ConnState::idle) std::erase(idle_, c.index);
+        close_conn(c);
+        connect(c, now);
+      }
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    fail(c, ErrorKind::read, now_ns());
+    return false;
+  }
+}
+
+void Worker::complete(Conn& c) {
+  const std::int64_t now = now_ns();
+  ++counters_.requests;
+  const int status = c.parser.status();
+  ++counters_.status[static_cast<std::size_t>(status)];
+  const auto corrected = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - c.job.intended_ns) / 1000);
+  const auto actual = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - c.sent_ns) / 1000);
+  latency_.record(corrected);
+  uncorrected_.record(actual);
+  interval_.record(corrected);
+  c.backoff_ns = 0;
+  const Job job = c.job;
+  if (c.capturing && job.user != kNoUser && !user_vars_.empty()) {
+    plan_.scenario->extract(job.step, *c.capture, user_vars_[job.user]);
+  }
+  const bool keep = c.parser.keep_alive();
+  c.parser.reset();
+  if (share_.max_requests != 0 && counters_.requests >= share_.max_requests) done_ = true;
+  if (!keep) {
+    close_conn(c);
+    connect(c, now);
+    finish_job(job, now, nullptr);
+    return;
+  }
+  c.state = ConnState::idle;
+  finish_job(job, now, &c);
+  if (c.state == ConnState::idle) make_idle(c, now);
+}
+
+void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
+  if (job.user == kNoUser) return;  // an open-model arrival: nothing follows
+  const std::uint32_t u = job.user;
+  const auto steps = plan_.scenario->steps().size();
+  const std::size_t next = (job.step + 1) % steps;
+  user_step_[u] = static_cast<std::uint16_t>(next);
+  if (u >= user_target_) {  // ramping down: this user leaves at the end of its request
+    users_[u] = UserState::stopped;
+    --active_users_;
+    return;
+  }
+  const Duration think = plan_.scenario->steps()[job.step].think;
+  if (think > Duration::zero()) {
+    users_[u] = UserState::thinking;
+    add_timer(now + to_ns(think), u, kUserTimer);
+    return;
+  }
+  const Job again{now, u, static_cast<std::uint32_t>(next)};
+  users_[u] = UserState::queued;
+  // Keep-alive fast path: the same connection sends the next request at once, unless others wait.
+  if (conn != nullptr && conn->state == ConnState::idle && pending_->empty()) {
+    start_request(*conn, again, now);
+  } else {
+    submit(again, now);
+  }
+}
+
+void Worker::run_timers(std::int64_t now) {
+  while (!timers_.empty() && timers_.front().when <= now) {
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    const Timer t = timers_.back();
+    timers_.pop_back();
+    if (t.kind == kReconnectTimer) {
+      Conn& c = conns_[t.id];
+      if (c.state == ConnState::closed && c.index < next_to_open_) connect(c, now);
+      continue;
+    }
+    const std::uint32_t u = t.id;
+    if (users_[u] != UserState::thinking) continue;
+    if (u >= user_target_) {
+      users_[u] = UserState::stopped;
+      --active_users_;
+      continue;
+    }
+    users_[u] = UserState::queued;
+    // Latency counts from when the user meant to send (the timer's time), not from when a
+    // connection became free.
+    submit(Job{t.when, u, user_step_[u]}, now);
+  }
+}
+
+void Worker::issue_arrivals(std::int64_t now) {
+  while (next_arrival_ <= now) {
+    submit(Job{next_arrival_, kNoUser, 0}, now);
+    const auto next = schedule_->next();
+    next_arrival_ = next ? start_ns_ + to_ns(*next) : INT64_MAX;
+  }
+}
+
+void Worker::set_user_target(std::uint64_t target, std::int64_t now, bool stagger) {
+  target = std::min<std::uint64_t>(target, users_.size());
+  const std::uint64_t old = user_target_;
+  user_target_ = target;
+  if (target <= old) return;  // users above the target stop at their next boundary
+  const std::int64_t spread = stagger ? to_ns(plan_.scenario->steps()[0].think) : 0;
+  for (std::uint64_t u = old; u < target; ++u) {
+    if (users_[u] != UserState::stopped) continue;  // still finishing: it simply stays
+    ++active_users_;
+    if (!user_vars_.empty()) plan_.scenario->initial_variables(user_base_ + u, user_vars_[u]);
+    user_step_[u] = 0;
+    // Spread the first requests over one think time, so N users do not all fire at once.
+    const std::int64_t offset =
+        spread > 0 ? static_cast<std::int64_t>(static_cast<double>(spread) * static_cast<double>(u - old) /
+                                               static_cast<double>(target - old))
+                   : 0;
+    users_[u] = UserState::thinking;
+    add_timer(now + offset, static_cast<std::uint32_t>(u), kUserTimer);
+  }
+  peak_users_ = std::max(peak_users_, active_users_);
+}
+
+void Worker::housekeeping(std::int64_t now) {
+  next_housekeeping_ = now + kHousekeepingNs;
+  const auto& o = plan_.options;
+  if (plan_.model != Model::open && !o.vu_stages.empty()) {
+    // This worker's share of the level: the global level split as the users were.
+    const double level = stage_level(o.vu_stages, static_cast<double>(o.vus), Duration(now - start_ns_));
+    const auto global = static_cast<std::uint64_t>(std::llround(level));
+    const auto i = static_cast<std::uint64_t>(share_.index), n = static_cast<std::uint64_t>(share_.count);
+    const std::uint64_t mine = global * (i + 1) / n - global * i / n;
+    set_user_target(mine, now, false);
+  }
+  if (now >= next_timeout_scan_) {
+    next_timeout_scan_ = now + kTimeoutScanNs;
+    for (auto& c : conns_) {
+      const bool busy = c.state == ConnState::writing || c.state == ConnState::reading;
+      if (busy && now - c.sent_ns > timeout_ns_) fail(c, ErrorKind::timeout, now);
+      else if (c.state == ConnState::connecting && now - c.since_ns > timeout_ns_) fail(c, ErrorKind::timeout, now);
+    }
+  }
+}
+
+void Worker::serve_snapshot() {
+  const std::uint64_t wanted = wanted_.load(std::memory_order_acquire);
+  if (wanted == served_.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    mailbox_.counters = counters_;
+    mailbox_.interval.merge(interval_);
+    mailbox_.active_users = active_users_;
+    mailbox_.open_connections = open_conns_;
+  }
+  interval_.reset();
+  served_.store(wanted, std::memory_order_release);
+}
+
+bool Worker::snapshot(WorkerSnapshot& out, std::int64_t wait_ns) {
+  const std::uint64_t ticket = wanted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const std::int64_t deadline = now_ns() + wait_ns;
+  while (served_.load(std::memory_order_acquire) < ticket) {
+    if (finished_ns() != 0 || now_ns() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::lock_guard lock(mailbox_mutex_);
+  const bool fresh = served_.load(std::memory_order_acquire) >= ticket || finished_ns() != 0;
+  out.counters = mailbox_.counters;
+  out.interval.reset();
+  out.interval.merge(mailbox_.interval);
+  mailbox_.interval.reset();
+  out.active_users = mailbox_.active_users;
+  out.open_connections = mailbox_.open_connections;
+  return fresh;
+}
+
+void Worker::run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<bool>& stop) {
+  start_ns_ = start_ns;
+  std::int64_t now = now_ns();
+  next_housekeeping_ = now;
+  next_timeout_scan_ = now + kTimeoutScanNs;
+  if (plan_.model == Model::open) {
+    const auto first = schedule_->next();
+    next_arrival_ = first ? start_ns_ + to_ns(*first) : INT64_MAX;
+  } else if (plan_.options.vu_stages.empty()) {
+    set_user_target(users_.size(), now, plan_.model == Model::users);
+  }
+  std::vector<epoll_event> events(kMaxEvents);
+  bool have_pwait2 = true;
+  while (true) {
+    now = now_ns();
+    if (done_ || now >= end_ns || stop.load(std::memory_order_relaxed)) break;
+    while (next_to_open_ < conns_.size() && connecting_ < kMaxConnecting) connect(conns_[next_to_open_++], now);
+    run_timers(now);
+    issue_arrivals(now);
+    if (now >= next_housekeeping_) housekeeping(now);
+    serve_snapshot();
+    std::int64_t wake = std::min({end_ns, next_housekeeping_, next_arrival_});
+    if (!timers_.empty()) wake = std::min(wake, timers_.front().when);
+    const std::int64_t wait = std::max<std::int64_t>(0, wake - now_ns());
+    int n;
+    if (have_pwait2) {
+      timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+      n = ::epoll_pwait2(epoll_fd_, events.data(), kMaxEvents, &ts, nullptr);
+      if (n < 0 && errno == ENOSYS) {
+        have_pwait2 = false;
+        continue;
+      }
+    } else {
+      n = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, static_cast<int>((wait + 999'999) / 1'000'000));
+    }
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& e = events[static_cast<std::size_t>(i)];
+      Conn& c = conns_[static_cast<std::uint32_t>(e.data.u64)];
+      if (c.fd >= 0 && c.generation == static_cast<std::uint32_t>(e.data.u64 >> 32)) on_event(c, e.events);
+    }
+  }
+  const std::int64_t finished = now_ns();
+  for (auto& c : conns_) close_conn(c);
+  {
+    // The last numbers go to the mailbox before the run is marked finished, so a snapshot that
+    // sees the mark also sees them.
+    std::lock_guard lock(mailbox_mutex_);
+    mailbox_.counters = counters_;
+    mailbox_.interval.merge(interval_);
+    interval_.reset();
+    mailbox_.active_users = active_users_;
+    mailbox_.open_connections = 0;
+  }
+  finished_ns_.store(finished, std::memory_order_release);
+}
+
+void Worker::on_event(Conn& c, std::uint32_t events) {
+  if (c.state == ConnState::connecting) {
+    if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+      fail(c, ErrorKind::connect, now_ns());
+      return;
+    }
+    --connecting_;
+    c.state = ConnState::idle;
+    make_idle(c, now_ns());
+    if (c.fd < 0) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (!read_ready(c)) return;
+  }
+  if ((events & EPOLLOUT) && c.state == ConnState::writing) write_some(c);
+}
+
+}  // namespace chaosplus::load

@@ -1,0 +1,148 @@
+#pragma once
+// One share-nothing event loop on one thread (private to the load engine): its own epoll, its
+// own connections, users, arrival schedule, counters and histograms. The engine only talks to it
+// through snapshot() once a second and reads its results after run() returns.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "load/latency_histogram.h"
+#include "load/load_options.h"
+#include "load/report.h"
+#include "load/scenario.h"
+
+namespace chaosplus::load {
+
+// Resolved once, read by every worker.
+struct SharedPlan {
+  LoadOptions options;
+  Model model = Model::connections;
+  sockaddr_storage target{};
+  socklen_t target_len = 0;
+  std::vector<sockaddr_storage> sources;
+  std::string host_header;
+  std::shared_ptr<const Scenario> scenario;
+  std::vector<std::string> static_requests;  // per step; empty when the step is built per request
+  std::uint64_t total_users = 0;             // users model: slots across all workers
+};
+
+// This worker's part of the work.
+struct WorkerShare {
+  int index = 0;
+  int count = 1;
+  int connections = 1;
+  std::uint64_t max_requests = 0;  // 0: no cap
+};
+
+struct WorkerSnapshot {
+  Counters counters;          // since the start
+  LatencyHistogram interval;  // latencies since the previous snapshot
+  std::uint64_t active_users = 0;
+  std::uint64_t open_connections = 0;
+};
+
+class Worker {
+ public:
+  Worker(const SharedPlan& plan, WorkerShare share);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  Status init();
+  // Runs until `end_ns` (steady clock), `stop`, or the request cap.
+  void run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<bool>& stop);
+
+  // Any thread: asks the loop to publish its counters; waits (bounded) for it. False if the
+  // loop did not answer in time (it then answers next time).
+  bool snapshot(WorkerSnapshot& out, std::int64_t wait_ns);
+
+  // After run() returned.
+  const Counters& counters() const { return counters_; }
+  const LatencyHistogram& latency() const { return latency_; }
+  const LatencyHistogram& uncorrected() const { return uncorrected_; }
+  std::uint64_t peak_connections() const { return peak_open_; }
+  std::uint64_t peak_users() const { return peak_users_; }
+  std::int64_t finished_ns() const { return finished_ns_.load(std::memory_order_acquire); }
+
+ private:
+  struct Conn;
+  struct Job {
+    std::int64_t intended_ns;
+    std::uint32_t user;  // kNoUser for open-model arrivals
+    std::uint32_t step;
+  };
+  struct Timer {
+    std::int64_t when;
+    std::uint32_t id;
+    std::uint32_t kind;  // 0 user, 1 reconnect
+    bool operator>(const Timer& o) const { return when > o.when; }
+  };
+  class JobQueue;
+  enum class UserState : std::uint8_t { stopped, thinking, queued, busy };
+
+  void connect(Conn& c, std::int64_t now);
+  void close_conn(Conn& c);
+  void fail(Conn& c, ErrorKind kind, std::int64_t now);
+  void on_event(Conn& c, std::uint32_t events);
+  bool read_ready(Conn& c);
+  void write_some(Conn& c);
+  void start_request(Conn& c, const Job& job, std::int64_t now);
+  void complete(Conn& c);
+  void finish_job(const Job& job, std::int64_t now, Conn* conn);
+  void submit(const Job& job, std::int64_t now);
+  void make_idle(Conn& c, std::int64_t now);
+  void run_timers(std::int64_t now);
+  void issue_arrivals(std::int64_t now);
+  void set_user_target(std::uint64_t target, std::int64_t now, bool stagger);
+  void housekeeping(std::int64_t now);
+  void serve_snapshot();
+  void add_timer(std::int64_t when, std::uint32_t id, std::uint32_t kind);
+
+  const SharedPlan& plan_;
+  WorkerShare share_;
+  int epoll_fd_ = -1;
+  std::vector<Conn> conns_;
+  std::vector<std::uint32_t> idle_;
+  std::unique_ptr<JobQueue> pending_;
+  std::vector<Timer> timers_;  // a min-heap
+  std::vector<UserState> users_;
+  std::vector<std::uint16_t> user_step_;
+  std::vector<std::vector<std::string>> user_vars_;  // only when the scenario has variables
+  std::uint64_t user_base_ = 0;     // global index of this worker's first user
+  std::uint64_t user_target_ = 0;   // users that should be active
+  std::uint64_t active_users_ = 0;
+  std::uint64_t peak_users_ = 0;
+  std::unique_ptr<class ArrivalSchedule> schedule_;
+  std::int64_t next_arrival_ = INT64_MAX;
+  std::int64_t start_ns_ = 0;
+  std::int64_t next_housekeeping_ = 0;
+  std::int64_t next_timeout_scan_ = 0;
+  std::int64_t timeout_ns_ = 0;
+  std::vector<char> read_buffer_;
+  bool done_ = false;
+
+  Counters counters_;
+  LatencyHistogram latency_;
+  LatencyHistogram uncorrected_;
+  LatencyHistogram interval_;
+  std::uint64_t open_conns_ = 0;
+  std::uint32_t connecting_ = 0;     // connects in progress
+  std::size_t next_to_open_ = 0;     // connections are opened in order, a bounded number at a time
+  std::uint64_t peak_open_ = 0;
+
+  // Snapshot mailbox: the engine bumps wanted_, the loop publishes and sets served_.
+  std::atomic<std::uint64_t> wanted_{0};
+  std::atomic<std::uint64_t> served_{0};
+  std::mutex mailbox_mutex_;
+  WorkerSnapshot mailbox_;
+  std::atomic<std::int64_t> finished_ns_{0};
+};
+
+}  // namespace chaosplus::load

@@ -1,0 +1,348 @@
+#include "proxy/api.h"
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace chaosplus::proxy {
+
+namespace {
+
+using nlohmann::json;
+
+net::Response error_response(int status, const std::string& message) {
+  return net::Response::json(status, json{{"error", message}, {"status", status}}.dump());
+}
+
+int status_of(const Failure& failure) {
+  switch (failure.kind) {
+    case Failure::Kind::not_found:
+      return 404;
+    case Failure::Kind::conflict:
+      return 409;
+    case Failure::Kind::invalid:
+      break;
+  }
+  return 400;
+}
+
+net::Response failure_response(const Failure& failure) { return error_response(status_of(failure), failure.message); }
+
+net::Response json_response(int status, const json& body) { return net::Response::json(status, body.dump()); }
+
+net::Response no_content() {
+  net::Response response;
+  response.status = 204;
+  return response;
+}
+
+json to_json(const ToxicSpec& toxic) {
+  json attributes = json::object();
+  for (const auto& [key, value] : toxic.attributes) attributes[key] = value;
+  return {{"name", toxic.name},
+          {"type", std::string(to_string(toxic.type))},
+          {"stream", std::string(to_string(toxic.stream))},
+          {"toxicity", toxic.toxicity},
+          {"attributes", attributes}};
+}
+
+json to_json(const ProxyView& proxy) {
+  json toxics = json::array();
+  for (const auto& toxic : proxy.toxics) toxics.push_back(to_json(toxic));
+  return {{"name", proxy.name},
+          {"listen", proxy.listen},
+          {"upstream", proxy.upstream},
+          {"enabled", proxy.enabled},
+          {"toxics", toxics}};
+}
+
+Result<json> parse_body(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    return Error{std::string("bad request body: invalid JSON (") + e.what() + ")"};
+  }
+}
+
+Result<json> parse_object(const std::string& body) {
+  auto parsed = parse_body(body);
+  if (!parsed) return parsed;
+  if (!parsed->is_object()) return Error{"bad request body: expected a JSON object"};
+  return parsed;
+}
+
+// Reads an optional field of the given JSON type; errors say which field and what type.
+template <typename T>
+Result<std::optional<T>> optional_field(const json& object, const char* key, const char* expected) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::optional<T>{};
+  bool fits = false;
+  if constexpr (std::is_same_v<T, std::string>) fits = it->is_string();
+  if constexpr (std::is_same_v<T, bool>) fits = it->is_boolean();
+  if constexpr (std::is_same_v<T, double>) fits = it->is_number();
+  if (!fits) return Error{std::string("field '") + key + "' must be " + expected + ", got " + it->dump()};
+  return std::optional<T>(it->get<T>());
+}
+
+Result<Attributes> parse_attributes(const json& object) {
+  Attributes out;
+  auto it = object.find("attributes");
+  if (it == object.end() || it->is_null()) return out;
+  if (!it->is_object()) return Error{"field 'attributes' must be an object, got " + it->dump()};
+  for (const auto& [key, value] : it->items()) {
+    if (value.is_number_integer() && !value.is_number_unsigned()) {
+      out[key] = value.get<std::int64_t>();
+    } else if (value.is_number_unsigned()) {
+      auto big = value.get<std::uint64_t>();
+      if (big > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return Error{"attribute '" + key + "' is out of range: " + value.dump()};
+      }
+      out[key] = static_cast<std::int64_t>(big);
+    } else if (value.is_number_float()) {
+      double number = value.get<double>();
+      if (!std::isfinite(number) || number != std::floor(number) || std::fabs(number) > 9.0e15) {
+        return Error{"attribute '" + key + "' must be a whole number, got " + value.dump()};
+      }
+      out[key] = static_cast<std::int64_t>(number);
+    } else {
+      return Error{"attribute '" + key + "' must be a number, got " + value.dump()};
+    }
+  }
+  return out;
+}
+
+Result<ToxicDraft> parse_toxic(const json& object) {
+  ToxicDraft draft;
+  auto name = optional_field<std::string>(object, "name", "a string");
+  if (!name) return Error{name.error()};
+  auto type = optional_field<std::string>(object, "type", "a string");
+  if (!type) return Error{type.error()};
+  auto stream = optional_field<std::string>(object, "stream", "a string");
+  if (!stream) return Error{stream.error()};
+  auto toxicity = optional_field<double>(object, "toxicity", "a number");
+  if (!toxicity) return Error{toxicity.error()};
+  auto attributes = parse_attributes(object);
+  if (!attributes) return Error{attributes.error()};
+  draft.name = *name;
+  if (draft.name && draft.name->empty()) draft.name.reset();  // Toxiproxy: empty means default
+  draft.type = type->value_or("");
+  draft.stream = *stream;
+  if (draft.stream && draft.stream->empty()) draft.stream.reset();
+  draft.toxicity = *toxicity;
+  draft.attributes = std::move(attributes).value();
+  return draft;
+}
+
+Result<ProxySettings> parse_proxy(const json& object) {
+  ProxySettings settings;
+  auto name = optional_field<std::string>(object, "name", "a string");
+  if (!name) return Error{name.error()};
+  auto listen = optional_field<std::string>(object, "listen", "a string");
+  if (!listen) return Error{listen.error()};
+  auto upstream = optional_field<std::string>(object, "upstream", "a string");
+  if (!upstream) return Error{upstream.error()};
+  auto enabled = optional_field<bool>(object, "enabled", "true or false");
+  if (!enabled) return Error{enabled.error()};
+  if (!name->has_value() || (*name)->empty()) return Error{"missing required field 'name'"};
+  if (!upstream->has_value() || (*upstream)->empty()) return Error{"missing required field 'upstream'"};
+  settings.name = **name;
+  settings.listen = listen->value_or("127.0.0.1:0");
+  if (settings.listen.empty()) settings.listen = "127.0.0.1:0";
+  settings.upstream = **upstream;
+  settings.enabled = enabled->value_or(true);
+  return settings;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) parts.push_back(net::percent_decode(path.substr(start, slash - start)));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+// Compares in time independent of where the strings differ (the length is no secret).
+bool same_secret(std::string_view given, std::string_view expected) {
+  if (given.size() != expected.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  return diff == 0;
+}
+
+net::Response method_not_allowed(const std::string& method, const std::string& path) {
+  return error_response(405, "method " + method + " is not allowed on " + path);
+}
+
+}  // namespace
+
+ControlApi::ControlApi(Engine& engine, std::string token) : engine_(engine), token_(std::move(token)) {}
+
+net::Response ControlApi::handle(const net::Request& request) {
+  if (!token_.empty()) {
+    std::string_view header = request.header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    bool good = header.size() > kBearer.size() && header.substr(0, kBearer.size()) == kBearer &&
+                same_secret(header.substr(kBearer.size()), token_);
+    if (!good) {
+      auto response = error_response(401, "missing or wrong bearer token (Authorization: Bearer <token>)");
+      response.set_header("WWW-Authenticate", "Bearer");
+      return response;
+    }
+  }
+  // Like Toxiproxy: browsers are refused, so a web page cannot drive a local proxy API.
+  if (request.header("User-Agent").substr(0, 8) == "Mozilla/") {
+    return error_response(403, "browsers may not use the proxy API");
+  }
+  std::lock_guard lock(mutex_);
+  return route(request);
+}
+
+net::Response ControlApi::route(const net::Request& request) {
+  const std::string& method = request.method;
+  const std::string path = request.path();
+  auto parts = split_path(path);
+  const bool get = method == "GET", post = method == "POST", patch = method == "PATCH", del = method == "DELETE";
+
+  if (parts.size() == 1 && parts[0] == "version") {
+    if (!get) return method_not_allowed(method, path);
+    return json_response(200, {{"version", kProxyVersion}});
+  }
+  if (parts.size() == 1 && parts[0] == "reset") {
+    if (!post) return method_not_allowed(method, path);
+    auto done = engine_.reset();
+    return done.ok() ? no_content() : failure_response(done.failure());
+  }
+  if (parts.size() == 1 && parts[0] == "populate") {
+    if (!post) return method_not_allowed(method, path);
+    auto body = parse_body(request.body);
+    if (!body) return error_response(400, body.error());
+    if (!body->is_array()) return error_response(400, "bad request body: expected a JSON array of proxies");
+    std::vector<ProxySettings> wanted;
+    for (std::size_t i = 0; i < body->size(); ++i) {
+      const json& item = (*body)[i];
+      if (!item.is_object()) return error_response(400, "proxy #" + std::to_string(i + 1) + " is not an object");
+      auto settings = parse_proxy(item);
+      if (!settings) return error_response(400, "proxy #" + std::to_string(i + 1) + ": " + settings.error());
+      wanted.push_back(std::move(settings).value());
+    }
+    json created = json::array();
+    for (const auto& settings : wanted) {
+      // Idempotent: an identical proxy stays as it is (a requested port 0 matches any bound
+      // port); a different one is replaced.
+      auto existing = engine_.proxy(settings.name);
+      if (existing.ok()) {
+        const auto& current = existing.value();
+        if (current.upstream == settings.upstream && current.enabled == settings.enabled &&
+            (current.listen == settings.listen || settings.listen.ends_with(":0"))) {
+          created.push_back(to_json(current));
+          continue;
+        }
+        (void)engine_.delete_proxy(settings.name);
+      }
+      auto made = engine_.create_proxy(settings);
+      if (!made.ok()) {
+        // Like Toxiproxy: the error, and the proxies that were set up before it.
+        int status = status_of(made.failure());
+        return json_response(status, {{"error", made.failure().message}, {"status", status}, {"proxies", created}});
+      }
+      created.push_back(to_json(made.value()));
+    }
+    return json_response(201, {{"proxies", created}});
+  }
+  if (parts.empty() || parts[0] != "proxies" || parts.size() > 4 || (parts.size() == 3 && parts[2] != "toxics") ||
+      (parts.size() == 4 && parts[2] != "toxics")) {
+    return error_response(404, "no such route: " + method + " " + path);
+  }
+
+  if (parts.size() == 1) {  // /proxies
+    if (get) {
+      json all = json::object();
+      for (const auto& proxy : engine_.proxies()) all[proxy.name] = to_json(proxy);
+      return json_response(200, all);
+    }
+    if (!post) return method_not_allowed(method, path);
+    auto body = parse_object(request.body);
+    if (!body) return error_response(400, body.error());
+    auto settings = parse_proxy(*body);
+    if (!settings) return error_response(400, settings.error());
+    auto made = engine_.create_proxy(*settings);
+    return made.ok() ? json_response(201, to_json(made.value())) : failure_response(made.failure());
+  }
+
+  const std::string& proxy = parts[1];
+  if (parts.size() == 2) {  // /proxies/{proxy}
+    if (get) {
+      auto found = engine_.proxy(proxy);
+      return found.ok() ? json_response(200, to_json(found.value())) : failure_response(found.failure());
+    }
+    if (del) {
+      auto done = engine_.delete_proxy(proxy);
+      return done.ok() ? no_content() : failure_response(done.failure());
+    }
+    if (!post && !patch) return method_not_allowed(method, path);
+    auto body = parse_object(request.body);
+    if (!body) return error_response(400, body.error());
+    ProxyUpdate update;
+    auto listen = optional_field<std::string>(*body, "listen", "a string");
+    if (!listen) return error_response(400, listen.error());
+    auto upstream = optional_field<std::string>(*body, "upstream", "a string");
+    if (!upstream) return error_response(400, upstream.error());
+    auto enabled = optional_field<bool>(*body, "enabled", "true or false");
+    if (!enabled) return error_response(400, enabled.error());
+    if (listen->has_value() && !(*listen)->empty()) update.listen = *listen;
+    if (upstream->has_value() && !(*upstream)->empty()) update.upstream = *upstream;
+    update.enabled = *enabled;
+    auto updated = engine_.update_proxy(proxy, update);
+    return updated.ok() ? json_response(200, to_json(updated.value())) : failure_response(updated.failure());
+  }
+
+  if (parts.size() == 3) {  // /proxies/{proxy}/toxics
+    if (get) {
+      auto found = engine_.proxy(proxy);
+      if (!found.ok()) return failure_response(found.failure());
+      json toxics = json::array();
+      for (const auto& toxic : found.value().toxics) toxics.push_back(to_json(toxic));
+      return json_response(200, toxics);
+    }
+    if (!post) return method_not_allowed(method, path);
+    auto body = parse_object(request.body);
+    if (!body) return error_response(400, body.error());
+    auto draft = parse_toxic(*body);
+    if (!draft) return error_response(400, draft.error());
+    auto spec = make_toxic(*draft);
+    if (!spec) return error_response(400, spec.error());
+    auto added = engine_.add_toxic(proxy, *spec);
+    // 200, not 201: Toxiproxy answers toxic creation with 200 and older clients insist on it.
+    return added.ok() ? json_response(200, to_json(added.value())) : failure_response(added.failure());
+  }
+
+  const std::string& toxic = parts[3];  // /proxies/{proxy}/toxics/{toxic}
+  if (get) {
+    auto found = engine_.toxic(proxy, toxic);
+    return found.ok() ? json_response(200, to_json(found.value())) : failure_response(found.failure());
+  }
+  if (del) {
+    auto done = engine_.remove_toxic(proxy, toxic);
+    return done.ok() ? no_content() : failure_response(done.failure());
+  }
+  if (!post && !patch) return method_not_allowed(method, path);
+  auto body = parse_object(request.body);
+  if (!body) return error_response(400, body.error());
+  auto current = engine_.toxic(proxy, toxic);
+  if (!current.ok()) return failure_response(current.failure());
+  auto toxicity = optional_field<double>(*body, "toxicity", "a number");
+  if (!toxicity) return error_response(400, toxicity.error());
+  auto attributes = parse_attributes(*body);
+  if (!attributes) return error_response(400, attributes.error());
+  auto spec = update_toxic(current.value(), *toxicity, *attributes);
+  if (!spec) return error_response(400, spec.error());
+  auto updated = engine_.update_toxic(proxy, *spec);
+  return updated.ok() ? json_response(200, to_json(updated.value())) : failure_response(updated.failure());
+}
+
+}  // namespace chaosplus::proxy

@@ -1,0 +1,33 @@
+#pragma once
+// The Toxiproxy-compatible HTTP control API over an Engine, as a request handler for
+// net::HttpServer: same routes, JSON shapes and status codes as Toxiproxy 2.x, plus an optional
+// bearer token. Bad input is answered with 4xx and {"error": "...", "status": N}; it never stops
+// the proxy.
+#include <mutex>
+#include <string>
+
+#include "net/http_message.h"
+#include "proxy/engine.h"
+
+namespace chaosplus::proxy {
+
+// The version /version reports.
+inline constexpr const char* kProxyVersion = "0.1.0";
+
+class ControlApi {
+ public:
+  // With a non-empty `token`, every request must carry "Authorization: Bearer <token>".
+  explicit ControlApi(Engine& engine, std::string token = {});
+
+  // Thread-safe; requests are applied one at a time.
+  net::Response handle(const net::Request& request);
+
+ private:
+  net::Response route(const net::Request& request);
+
+  Engine& engine_;
+  std::string token_;
+  std::mutex mutex_;  // makes read-modify-write requests (toxic updates, populate) atomic
+};
+
+}  // namespace chaosplus::proxy

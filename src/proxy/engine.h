@@ -1,0 +1,105 @@
+#pragma once
+// The fault proxy's data plane: named proxies, each listening on a loopback address and
+// forwarding every connection to an upstream through its toxics. One event-loop thread owns all
+// sockets; these methods may be called from any other thread and wait for the loop to apply them.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+#include "core/units.h"
+#include "proxy/toxic.h"
+
+namespace chaosplus::proxy {
+
+struct ProxySettings {
+  std::string name;
+  std::string listen;    // "127.0.0.1:0" picks a free port
+  std::string upstream;  // "host:port"
+  bool enabled = true;
+};
+
+struct ProxyUpdate {
+  std::optional<std::string> listen;
+  std::optional<std::string> upstream;
+  std::optional<bool> enabled;
+};
+
+// A proxy as the API shows it. `listen` is the bound address once it has been bound.
+struct ProxyView {
+  std::string name;
+  std::string listen;
+  std::string upstream;
+  bool enabled = true;
+  std::vector<ToxicSpec> toxics;
+};
+
+// Why an engine call failed; the control API maps the kind to a status code.
+struct Failure {
+  enum class Kind { invalid, not_found, conflict };
+  Kind kind = Kind::invalid;
+  std::string message;
+};
+
+template <typename T>
+class [[nodiscard]] Outcome {
+ public:
+  Outcome(T value) : state_(std::move(value)) {}            // NOLINT: implicit, like Result
+  Outcome(Failure failure) : state_(std::move(failure)) {}  // NOLINT
+  bool ok() const { return std::holds_alternative<T>(state_); }
+  const T& value() const { return std::get<T>(state_); }
+  const Failure& failure() const { return std::get<Failure>(state_); }
+
+ private:
+  std::variant<T, Failure> state_;
+};
+
+struct EngineStats {
+  std::uint64_t accepted = 0;  // connections accepted since start
+  std::size_t open = 0;        // connections open now
+};
+
+class Engine {
+ public:
+  struct Options {
+    std::size_t max_buffered_bytes = 1024 * 1024;        // per direction of a connection
+    Duration connect_timeout = std::chrono::seconds(5);  // to the upstream
+    std::uint64_t seed = 0;                              // 0: a random seed
+    bool loopback_only = true;                           // refuse listen addresses off loopback
+  };
+
+  static Result<std::unique_ptr<Engine>> start(Options options);
+  ~Engine();  // closes every listener and connection
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  std::uint64_t seed() const;
+
+  Outcome<ProxyView> create_proxy(const ProxySettings& settings);
+  Outcome<ProxyView> update_proxy(const std::string& name, const ProxyUpdate& update);
+  Outcome<Ok> delete_proxy(const std::string& name);
+  Outcome<ProxyView> proxy(const std::string& name);
+  std::vector<ProxyView> proxies();  // ordered by name
+
+  // Toxics act on live connections too; no byte is lost or reordered when they come or go.
+  Outcome<ToxicSpec> add_toxic(const std::string& proxy, const ToxicSpec& toxic);
+  // Replaces the toxic of the same name (new toxicity/attributes apply to live connections).
+  Outcome<ToxicSpec> update_toxic(const std::string& proxy, const ToxicSpec& toxic);
+  Outcome<Ok> remove_toxic(const std::string& proxy, const std::string& toxic);
+  Outcome<ToxicSpec> toxic(const std::string& proxy, const std::string& toxic);
+
+  // Enables every proxy and removes every toxic.
+  Outcome<Ok> reset();
+  EngineStats stats();
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chaosplus::proxy

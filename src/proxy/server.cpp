@@ -1,0 +1,58 @@
+#include "proxy/server.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "net/http_server.h"
+#include "net/socket.h"
+#include "proxy/api.h"
+#include "proxy/engine.h"
+
+namespace chaosplus::proxy {
+
+namespace {
+
+// Every proxied connection takes two descriptors; the usual soft limit of 1024 would cap the
+// proxy near 500 connections, so take what the hard limit allows.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int run_server(const ServerOptions& options, HaltSwitch& halt) {
+  raise_descriptor_limit();
+  auto engine = Engine::start({});
+  if (!engine) {
+    std::cerr << "chaosplus proxy: " << engine.error() << "\n";
+    return 3;
+  }
+  ControlApi api(**engine, options.token);
+  net::HttpServer::Options http;
+  http.host = options.api_host;
+  http.port = options.api_port;
+  net::HttpServer server(http, [&api](const net::Request& request) { return api.handle(request); });
+  if (auto started = server.start(); !started) {
+    std::cerr << "chaosplus proxy: cannot serve the API on " << net::host_port(options.api_host, options.api_port)
+              << ": " << started.error() << "\n";
+    return 3;
+  }
+  if (options.token.empty() && options.api_host != "127.0.0.1" && options.api_host != "::1" &&
+      options.api_host != "localhost") {
+    std::cerr << "chaosplus proxy: warning: the API listens beyond loopback without a token; anyone who can "
+                 "reach it can open listeners on this host\n";
+  }
+  std::cout << "chaosplus proxy API listening on " << net::host_port(options.api_host, server.port()) << std::endl;
+  while (!halt.wait_for(std::chrono::hours(1))) {
+  }
+  server.stop();
+  return 0;
+}
+
+}  // namespace chaosplus::proxy

@@ -1,0 +1,123 @@
+#include "runner/live_view.h"
+
+#include <poll.h>
+
+#include <cstdio>
+#include <ostream>
+
+namespace chaosplus::runner {
+namespace {
+
+std::string stamp(Duration elapsed) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "[%7.2fs] ", std::chrono::duration<double>(elapsed).count());
+  return buf;
+}
+
+}  // namespace
+
+LiveView::LiveView(std::ostream& out, bool status_line, Duration total, const Monitor& monitor,
+                   std::chrono::steady_clock::time_point run_start)
+    : out_(out), status_line_(status_line), total_(total), monitor_(monitor), start_(run_start) {
+  if (status_line_) redraw_ = std::thread([this] { redraw_loop(); });
+}
+
+LiveView::~LiveView() { stop(); }
+
+void LiveView::stop() {
+  if (stopping_.exchange(true)) return;
+  if (redraw_.joinable()) redraw_.join();
+  if (status_line_) {
+    std::lock_guard lock(mutex_);
+    out_ << "\r\033[K" << std::flush;
+  }
+}
+
+void LiveView::on_event(const Event& e) {
+  const std::string& t = e.type;
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    if (t == "phase.started") {
+      phase_ = e.text("phase");
+      text = "phase " + phase_ + " started (" + e.text("duration") + ")";
+    } else if (t == "phase.ended") {
+      text = "phase " + e.text("phase") + " ended";
+    } else if (t == "fault.injected") {
+      active_faults_.insert(e.text("summary"));
+      text = "fault injected: " + e.text("summary");
+    } else if (t == "fault.reverted") {
+      if (auto it = active_faults_.find(e.text("summary")); it != active_faults_.end()) active_faults_.erase(it);
+      text = std::string(e.flag("ok") ? "fault reverted: " : "fault revert FAILED: ") + e.text("summary") +
+             (e.flag("ok") ? "" : " (" + e.text("error") + ")");
+    } else if (t == "fault.failed") {
+      text = "fault could not be injected: " + e.text("summary") + ": " + e.text("error");
+    } else if (t == "probe.result") {
+      const std::string stage = e.text("stage");
+      const std::string probe = e.text("probe");
+      const bool ok = e.flag("ok");
+      if (stage != "during") {
+        text = "steady state " + stage + ": " + probe + (ok ? " ok" : " FAILED: " + e.text("detail"));
+      } else {
+        auto [it, inserted] = probe_ok_.try_emplace(probe, true);
+        if (it->second != ok) {
+          text = "probe " + probe + (ok ? " is passing again" : " started failing: " + e.text("detail"));
+        }
+        it->second = ok;
+      }
+    } else if (t == "guardrail.tripped") {
+      text = "GUARDRAIL tripped: " + e.text("message");
+    } else if (t == "run.halted") {
+      text = "halt: " + e.text("reason") + "; reverting everything";
+    } else if (t == "target.started") {
+      text = "target " + e.text("target") + " started (pid " + std::to_string(static_cast<long>(e.number("pid"))) + ")";
+    } else if (t == "proxy.placed") {
+      text = "fault proxy for " + e.text("target") + " on " + e.text("listen") + " -> " + e.text("upstream");
+    } else if (t == "rollback.done") {
+      text = "rollback " + e.text("name") + (e.flag("ok") ? " ok" : " FAILED: " + e.text("error"));
+    } else if (t == "recovery.done") {
+      text = "recovered leftovers of earlier runs: " + std::to_string(static_cast<long>(e.number("reverted"))) +
+             " change(s) reverted";
+    } else if (t == "run.error") {
+      text = "error: " + e.text("message");
+    }
+  }
+  if (!text.empty()) print_line(e, text);
+}
+
+void LiveView::print_line(const Event& e, const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (status_line_) out_ << "\r\033[K";
+  out_ << stamp(e.elapsed) << text << "\n";
+  if (status_line_) out_ << status_text();
+  out_ << std::flush;
+}
+
+std::string LiveView::status_text() const {
+  using namespace std::chrono;
+  const Duration elapsed = steady_clock::now() - start_;
+  char head[96];
+  std::snprintf(head, sizeof head, "%s %.1fs/%.1fs", phase_.empty() ? "starting" : phase_.c_str(),
+                duration<double>(elapsed).count(), duration<double>(total_).count());
+  std::string s = head;
+  for (const auto& [probe, ok] : probe_ok_) {
+    WindowStats w = monitor_.recent(probe, elapsed, seconds(10));
+    char part[128];
+    std::snprintf(part, sizeof part, " | %s %.0f%% p99 %.0fms", probe.c_str(), w.success_rate * 100, w.p99 * 1000);
+    s += part;
+  }
+  s += " | faults: " + std::to_string(active_faults_.size());
+  return s;
+}
+
+void LiveView::redraw_loop() {
+  while (!stopping_.load()) {
+    {
+      std::lock_guard lock(mutex_);
+      out_ << "\r\033[K" << status_text() << std::flush;
+    }
+    ::poll(nullptr, 0, 250);  // redraw four times a second
+  }
+}
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,135 @@
+#include "runner/monitor.h"
+
+#include <cstdio>
+
+namespace chaosplus::runner {
+namespace {
+
+std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g%%", fraction * 100.0);
+  return buf;
+}
+
+std::string op_text(CompareOp op) {
+  switch (op) {
+    case CompareOp::less: return "<";
+    case CompareOp::less_equal: return "<=";
+    case CompareOp::greater: return ">";
+    case CompareOp::greater_equal: return ">=";
+    case CompareOp::equal: return "==";
+  }
+  return "?";
+}
+
+std::string metric_name(spec::GuardrailMetric m) {
+  switch (m) {
+    case spec::GuardrailMetric::success_rate: return "success rate";
+    case spec::GuardrailMetric::latency_p50: return "p50 latency";
+    case spec::GuardrailMetric::latency_p90: return "p90 latency";
+    case spec::GuardrailMetric::latency_p99: return "p99 latency";
+  }
+  return "?";
+}
+
+std::string value_text(spec::GuardrailMetric m, double v) {
+  if (m == spec::GuardrailMetric::success_rate) return percent(v);
+  return format_duration(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v)));
+}
+
+double measure(spec::GuardrailMetric m, const WindowStats& s) {
+  switch (m) {
+    case spec::GuardrailMetric::success_rate: return s.success_rate;
+    case spec::GuardrailMetric::latency_p50: return s.p50;
+    case spec::GuardrailMetric::latency_p90: return s.p90;
+    case spec::GuardrailMetric::latency_p99: return s.p99;
+  }
+  return 0;
+}
+
+std::string counts(const WindowStats& s) { return std::to_string(s.ok) + "/" + std::to_string(s.count) + " ok"; }
+
+}  // namespace
+
+std::string describe(const spec::Guardrail& g) {
+  return g.probe + " " + metric_name(g.metric) + " " + op_text(g.condition.op) + " " +
+         value_text(g.metric, g.condition.value) + " over " + format_duration(g.over);
+}
+
+Monitor::Monitor(const spec::Experiment& experiment) : experiment_(experiment) {}
+
+std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sample& sample) {
+  std::lock_guard lock(mutex_);
+  ProbeWindow& window = windows_[probe];
+  window.add(sample);
+
+  if (const spec::Probe* p = experiment_.find_probe(probe); p != nullptr && p->tolerance && p->tolerance->window) {
+    WindowStats s = window.stats(sample.at, *p->tolerance->window);
+    // A window is judged once it holds a few results, so one early failure is not a 0% window.
+    if (s.count >= 3) {
+      Worst& worst = worst_[probe];
+      if (s.success_rate < worst.rate) worst = Worst{s.success_rate, s, sample.at};
+    }
+  }
+
+  for (const spec::Guardrail& g : experiment_.guardrails) {
+    if (g.probe != probe) continue;
+    WindowStats s = window.stats(sample.at, g.over);
+    if (s.count < g.min_samples) continue;
+    double value = measure(g.metric, s);
+    if (g.condition.holds(value)) {
+      std::string name = g.name.empty() ? describe(g) : g.name;
+      return GuardrailTrip{name, probe,
+                           probe + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
+                               op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
+                               " over the last " + format_duration(g.over) + " (" + counts(s) + ")",
+                           value};
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<ToleranceResult> Monitor::tolerances() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ToleranceResult> results;
+  for (const spec::Probe& p : experiment_.steady_state.probes) {
+    if (!p.every) continue;
+    spec::Tolerance tolerance = p.tolerance.value_or(spec::Tolerance{});
+    ToleranceResult r;
+    r.probe = p.name;
+    auto it = windows_.find(p.name);
+    r.overall = it == windows_.end() ? WindowStats{} : it->second.all();
+    const std::string want = op_text(tolerance.success_rate.op) + " " + percent(tolerance.success_rate.value);
+    if (r.overall.count == 0) {
+      r.message = "no results during the phases";
+      results.push_back(r);
+      continue;
+    }
+    if (tolerance.window) {
+      auto w = worst_.find(p.name);
+      WindowStats judged = w == worst_.end() ? r.overall : w->second.stats;
+      r.held = tolerance.success_rate.holds(judged.success_rate);
+      r.message = "worst " + format_duration(*tolerance.window) + " window: success rate " +
+                  percent(judged.success_rate) + " (" + counts(judged) + "), expected " + want;
+    } else {
+      r.held = tolerance.success_rate.holds(r.overall.success_rate);
+      r.message = "success rate " + percent(r.overall.success_rate) + " (" + counts(r.overall) + "), expected " + want;
+    }
+    results.push_back(r);
+  }
+  return results;
+}
+
+WindowStats Monitor::overall(const std::string& probe) const {
+  std::lock_guard lock(mutex_);
+  auto it = windows_.find(probe);
+  return it == windows_.end() ? WindowStats{} : it->second.all();
+}
+
+WindowStats Monitor::recent(const std::string& probe, Duration now, Duration window) const {
+  std::lock_guard lock(mutex_);
+  auto it = windows_.find(probe);
+  return it == windows_.end() ? WindowStats{} : it->second.stats(now, window);
+}
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,56 @@
+#pragma once
+// Judges continuous probe results as they arrive: trips guardrails (abort now) and tracks each
+// probe's tolerance (deviation at the end). Pure logic over the timeline; no clock, no I/O.
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/probe_window.h"
+#include "spec/experiment.h"
+
+namespace chaosplus::runner {
+
+struct GuardrailTrip {
+  std::string guardrail;  // its name
+  std::string probe;
+  std::string message;    // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
+  double measured = 0;
+};
+
+struct ToleranceResult {
+  std::string probe;
+  bool held = true;
+  std::string message;  // "success rate 97.5% (39/40) >= 95%", or where it fell short
+  WindowStats overall;
+};
+
+std::string describe(const spec::Guardrail& guardrail);
+
+class Monitor {
+ public:
+  explicit Monitor(const spec::Experiment& experiment);
+
+  // Records a continuous probe result; returns the first guardrail this result trips, if any.
+  std::optional<GuardrailTrip> observe(const std::string& probe, const Sample& sample);
+
+  // Tolerance of every continuous probe over the results observed so far.
+  std::vector<ToleranceResult> tolerances() const;
+  WindowStats overall(const std::string& probe) const;
+  WindowStats recent(const std::string& probe, Duration now, Duration window) const;
+
+ private:
+  const spec::Experiment& experiment_;
+  mutable std::mutex mutex_;
+  std::map<std::string, ProbeWindow> windows_;
+  // Worst window seen per probe with a windowed tolerance: (success rate, stats, end time).
+  struct Worst {
+    double rate = 2.0;
+    WindowStats stats;
+    Duration at{0};
+  };
+  std::map<std::string, Worst> worst_;
+};
+
+}  // namespace chaosplus::runner

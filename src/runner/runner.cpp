@@ -1,0 +1,697 @@
+#include "runner/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "core/event_bus.h"
+#include "faults/fault.h"
+#include "faults/process_faults.h"
+#include "faults/target_handle.h"
+#include "faults/undo.h"
+#include "probes/probe.h"
+#include "proxy/api_client.h"
+#include "runner/journal.h"
+#include "runner/ledger.h"
+#include "runner/live_view.h"
+#include "runner/monitor.h"
+#include "runner/recovery.h"
+#include "targets/attach.h"
+#include "targets/launch.h"
+
+namespace chaosplus::runner {
+
+std::string to_string(Verdict v) {
+  switch (v) {
+    case Verdict::held: return "held";
+    case Verdict::deviated: return "deviated";
+    case Verdict::aborted: return "aborted";
+    case Verdict::error: return "error";
+  }
+  return "error";
+}
+
+int exit_code(Verdict v) {
+  switch (v) {
+    case Verdict::held: return 0;
+    case Verdict::deviated: return 1;
+    case Verdict::aborted: return 2;
+    case Verdict::error: return 3;
+  }
+  return 3;
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string self_executable() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("chaosplus") : path.string();
+}
+
+std::string ms_text(Duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+// A fault on the timeline: when it starts and stops within its phase, and, once injected, its
+// handle and ledger entry.
+struct TimelineFault {
+  const spec::Fault* spec = nullptr;
+  Duration start{0};
+  Duration end{0};
+  std::unique_ptr<faults::Fault> fault;
+  std::int64_t ledger_id = 0;
+  std::string summary;
+  bool active = false;
+};
+
+class Run {
+ public:
+  Run(const spec::Experiment& experiment, const RunOptions& options, HaltSwitch& halt, std::ostream& out)
+      : experiment_(experiment), options_(options), halt_(halt), out_(out), monitor_(experiment) {}
+
+  RunResult execute();
+
+ private:
+  Status open_ledger_and_journal();
+  Status place_proxies();
+  Status start_targets();
+  Status check_steady_state(const std::string& stage);
+  struct ProbeSchedule {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::int64_t due = 0;  // attempts scheduled and not yet started
+    bool stopping = false;
+  };
+  void start_continuous_probes();
+  void observe_probe(const spec::Probe& probe);
+  void stop_continuous_probes();
+  void play_phases();
+  void play_phase(const spec::Phase& phase, std::size_t index);
+  bool inject(TimelineFault& f, const std::string& phase);
+  void revert(TimelineFault& f);
+  void revert_all_active();
+  void run_rollbacks();
+  void stop_placements();
+  Status record_started(const std::string& what, const targets::ProcessId& id);
+  void fail(const std::string& message);
+  void note_halt();  // puts the halt on the timeline once, as soon as it is noticed
+  void publish(Event e) { bus_.publish(std::move(e)); }
+  faults::TargetHandle* handle(const std::string& name);
+  std::string log_path_for(const std::string& what) const;
+  void print_summary(const RunResult& result);
+
+  const spec::Experiment& experiment_;
+  const RunOptions& options_;
+  HaltSwitch& halt_;
+  std::ostream& out_;
+  EventBus bus_;
+  Monitor monitor_;
+  std::unique_ptr<Ledger> ledger_;
+  std::optional<Journal> journal_;
+  std::unique_ptr<LiveView> live_;
+  std::string run_id_;
+  std::string log_dir_;
+  std::vector<std::unique_ptr<faults::TargetHandle>> handles_;
+  std::optional<targets::ProcessId> proxy_server_;
+  std::string proxy_api_;
+  // Ledger entries of processes we started, in start order; stopped in reverse.
+  struct Placement {
+    std::int64_t ledger_id;
+    std::string what;
+    std::string record;
+  };
+  std::vector<Placement> placements_;
+  std::vector<TimelineFault*> injected_order_;  // active faults in injection order
+  std::vector<std::unique_ptr<TimelineFault>> all_faults_;
+  std::mutex phase_mutex_;
+  std::string current_phase_;
+  HaltSwitch probes_stop_;
+  std::vector<std::thread> probe_threads_;
+  std::vector<std::string> errors_;
+  std::optional<GuardrailTrip> trip_;
+  std::mutex trip_mutex_;
+  bool halt_noted_ = false;
+  bool before_held_ = true;
+  bool after_held_ = true;
+  int faults_injected_ = 0;
+  int faults_reverted_ = 0;
+  int faults_revert_failed_ = 0;
+};
+
+void Run::fail(const std::string& message) {
+  errors_.push_back(message);
+  publish(Event("run.error").with("message", message));
+  halt_.trigger("error: " + message);
+}
+
+void Run::note_halt() {
+  if (halt_noted_ || !halt_.triggered()) return;
+  halt_noted_ = true;
+  if (errors_.empty()) publish(Event("run.halted").with("reason", halt_.reason()));
+}
+
+faults::TargetHandle* Run::handle(const std::string& name) {
+  for (auto& h : handles_) {
+    if (h->name() == name) return h.get();
+  }
+  return nullptr;
+}
+
+std::string Run::log_path_for(const std::string& what) const { return log_dir_ + "/" + what + ".log"; }
+
+Status Run::record_started(const std::string& what, const targets::ProcessId& id) {
+  std::string record = faults::started_process_record(what, id);
+  auto entry = ledger_->record(run_id_, std::string(faults::kinds::process_started), record);
+  if (!entry) return Error{entry.error()};
+  if (auto s = ledger_->set_state(*entry, EntryState::active); !s) return s;
+  placements_.push_back({*entry, what, record});
+  return ok_status();
+}
+
+Status Run::open_ledger_and_journal() {
+  auto ledger = Ledger::open(ledger_path(options_.state_dir));
+  if (!ledger) return Error{ledger.error()};
+  ledger_ = std::move(ledger).value();
+
+  // Leftovers of runs that crashed are put back before we touch anything.
+  std::ostringstream recovery_log;
+  RecoveryReport recovered = recover(*ledger_, recovery_log);
+
+  const auto now = std::chrono::system_clock::now();
+  std::string journal_path = options_.journal_path.empty()
+                                 ? expand_output_path(experiment_.outputs.journal, experiment_.name, now)
+                                 : options_.journal_path;
+  auto journal = Journal::create(journal_path);
+  if (!journal) return Error{journal.error()};
+  journal_.emplace(std::move(journal).value());
+  std::filesystem::path jp(journal_path);
+  log_dir_ = (jp.parent_path() / (jp.stem().string() + ".logs")).string();
+  std::filesystem::create_directories(log_dir_);
+
+  run_id_ = jp.stem().string() + "-" + std::to_string(::getpid());
+  auto self = targets::identify(::getpid());
+  RunRecord record{run_id_, ::getpid(), self ? self->start_time : 0, experiment_.name, journal_path, "running"};
+  if (auto s = ledger_->begin_run(record); !s) return s;
+
+  bus_.subscribe([this](const Event& e) { journal_->write(e); });
+  Duration total{0};
+  for (const auto& p : experiment_.phases) total += p.duration;
+  live_ = std::make_unique<LiveView>(out_, options_.live_status, total, monitor_, bus_.start());
+  bus_.subscribe([this](const Event& e) { live_->on_event(e); });
+
+  publish(Event("run.started")
+              .with("run_id", run_id_)
+              .with("experiment", experiment_.name)
+              .with("file", experiment_.source_path)
+              .with("journal", journal_path)
+              .with("pid", static_cast<std::int64_t>(::getpid())));
+  if (recovered.runs_recovered > 0 || recovered.entries_reverted > 0 || recovered.entries_failed > 0) {
+    publish(Event("recovery.done")
+                .with("reverted", recovered.entries_reverted)
+                .with("failed", recovered.entries_failed)
+                .with("log", recovery_log.str()));
+  }
+  return ok_status();
+}
+
+Status Run::place_proxies() {
+  bool needed = std::any_of(experiment_.targets.begin(), experiment_.targets.end(),
+                            [](const spec::Target& t) { return t.proxy.has_value(); });
+  if (!needed) return ok_status();
+  // The proxy server is its own process, so it outlives a crashed runner only until `recover`.
+  spec::ProcessLaunch launch;
+  launch.command = {self_executable(), "proxy", "--api", "127.0.0.1:0"};
+  const std::string log = log_path_for("fault-proxy");
+  auto id = targets::spawn(launch, log);
+  if (!id) return Error{"cannot start the fault proxy: " + id.error()};
+  proxy_server_ = *id;
+  if (auto s = record_started("fault proxy", *id); !s) return s;
+  const std::string marker = "chaosplus proxy API listening on ";
+  std::string address;
+  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline && address.empty();) {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(marker, 0) == 0) address = line.substr(marker.size());
+    }
+    if (address.empty()) {
+      if (!targets::is_alive(*id)) return Error{"the fault proxy exited: " + targets::log_tail(log)};
+      if (halt_.wait_for(20ms)) return Error{"halted while starting the fault proxy"};
+    }
+  }
+  if (address.empty()) return Error{"the fault proxy did not report its API address within 10s"};
+  proxy_api_ = "http://" + address;
+  proxy::ApiClient client(proxy_api_);
+  for (auto& h : handles_) {
+    const spec::Target& t = h->spec();
+    h->proxy_api = proxy_api_;
+    h->proxy_server = proxy_server_;
+    if (!t.proxy) continue;
+    if (auto s = client.create_proxy(t.name, t.proxy->listen.to_string(), t.proxy->upstream.to_string()); !s) {
+      return Error{"cannot place the fault proxy for target '" + t.name + "' on " + t.proxy->listen.to_string() +
+                   ": " + s.error()};
+    }
+    publish(Event("proxy.placed")
+                .with("target", t.name)
+                .with("listen", t.proxy->listen.to_string())
+                .with("upstream", t.proxy->upstream.to_string()));
+  }
+  return ok_status();
+}
+
+Status Run::start_targets() {
+  for (auto& h : handles_) {
+    const spec::Target& t = h->spec();
+    h->on_started = [this, name = t.name](const targets::ProcessId& id) { return record_started("target " + name, id); };
+    if (t.attach) {
+      auto id = targets::resolve(*t.attach);
+      if (!id) return Error{"target '" + t.name + "': " + id.error()};
+      h->set_process(*id);
+      publish(Event("target.attached").with("target", t.name).with("pid", static_cast<std::int64_t>(id->pid)));
+      continue;
+    }
+    if (!t.process) continue;
+    auto id = targets::spawn(*t.process, h->log_path());
+    if (!id) return Error{"target '" + t.name + "': " + id.error()};
+    if (auto s = record_started("target " + t.name, *id); !s) return s;
+    h->set_process(*id);
+    publish(Event("target.started")
+                .with("target", t.name)
+                .with("pid", static_cast<std::int64_t>(id->pid))
+                .with("log", h->log_path()));
+    if (t.process->ready) {
+      if (auto s = targets::wait_ready(*t.process->ready, *id, h->log_path(), halt_); !s) {
+        return Error{"target '" + t.name + "' did not become ready: " + s.error()};
+      }
+      publish(Event("target.ready").with("target", t.name));
+    }
+  }
+  return ok_status();
+}
+
+Event probe_event(const spec::Probe& probe, const probes::Outcome& o, const std::string& stage,
+                  const std::string& phase) {
+  Event e("probe.result");
+  e.with("probe", probe.name)
+      .with("stage", stage)
+      .with("ok", o.ok)
+      .with("latency_ms", std::chrono::duration<double, std::milli>(o.latency).count())
+      .with("status", std::int64_t{o.status});
+  if (!phase.empty()) e.with("phase", phase);
+  if (!o.detail.empty()) e.with("detail", o.detail);
+  return e;
+}
+
+Status Run::check_steady_state(const std::string& stage) {
+  std::vector<std::string> failures;
+  for (const spec::Probe& p : experiment_.steady_state.probes) {
+    probes::Outcome o = probes::run(p);
+    publish(probe_event(p, o, stage, ""));
+    if (!o.ok) failures.push_back(p.name + ": " + o.detail);
+  }
+  if (failures.empty()) return ok_status();
+  std::string message = "steady state " + stage + " the experiment did not hold: ";
+  for (std::size_t i = 0; i < failures.size(); ++i) message += (i ? "; " : "") + failures[i];
+  return Error{message};
+}
+
+Duration probe_timeout(const spec::Probe& p) {
+  return std::visit([](const auto& kind) { return kind.timeout; }, p.kind);
+}
+
+void Run::observe_probe(const spec::Probe& p) {
+  probes::Outcome o = probes::run(p);
+  if (probes_stop_.triggered()) return;
+  std::string phase;
+  {
+    std::lock_guard lock(phase_mutex_);
+    phase = current_phase_;
+  }
+  Event stamped = bus_.publish(probe_event(p, o, "during", phase));
+  auto trip = monitor_.observe(p.name, Sample{stamped.elapsed, o.ok, std::chrono::duration<double>(o.latency).count()});
+  if (!trip) return;
+  bool first = false;
+  {
+    std::lock_guard lock(trip_mutex_);
+    if (!trip_) trip_ = trip, first = true;
+  }
+  if (first) {
+    publish(Event("guardrail.tripped")
+                .with("guardrail", trip->guardrail)
+                .with("probe", trip->probe)
+                .with("message", trip->message)
+                .with("measured", trip->measured));
+  }
+  halt_.trigger("guardrail '" + trip->guardrail + "' tripped: " + trip->message);
+}
+
+// Each continuous probe fires on its own schedule, whether or not earlier attempts have come back:
+// a slow system then shows as slow or failed results, not as fewer results (no coordinated
+// omission). Enough workers are kept for every attempt that can be in flight within the timeout.
+void Run::start_continuous_probes() {
+  for (const spec::Probe& p : experiment_.steady_state.probes) {
+    if (!p.every) continue;
+    auto schedule = std::make_shared<ProbeSchedule>();
+    const Duration every = std::max<Duration>(*p.every, 1ms);
+    const auto workers = std::clamp<std::int64_t>(probe_timeout(p) / every + 1, 1, 32);
+    for (std::int64_t i = 0; i < workers; ++i) {
+      probe_threads_.emplace_back([this, &p, schedule] {
+        while (true) {
+          {
+            std::unique_lock lock(schedule->mutex);
+            schedule->cv.wait(lock, [&] { return schedule->due > 0 || schedule->stopping; });
+            if (schedule->stopping) return;
+            --schedule->due;
+          }
+          observe_probe(p);
+        }
+      });
+    }
+    probe_threads_.emplace_back([this, schedule, every, workers] {
+      auto next = Clock::now();
+      // Bounded by the run: ends when the phases end or the run halts.
+      while (!probes_stop_.triggered() && !halt_.triggered()) {
+        {
+          std::lock_guard lock(schedule->mutex);
+          if (schedule->due < workers) ++schedule->due;  // never queue more than can run
+        }
+        schedule->cv.notify_one();
+        next += every;
+        auto now = Clock::now();
+        if (next < now) next = now;
+        if (probes_stop_.wait_for(next - now)) break;
+      }
+      {
+        std::lock_guard lock(schedule->mutex);
+        schedule->stopping = true;
+      }
+      schedule->cv.notify_all();
+    });
+  }
+}
+
+void Run::stop_continuous_probes() {
+  probes_stop_.trigger("phases over");
+  for (auto& t : probe_threads_) t.join();
+  probe_threads_.clear();
+}
+
+bool Run::inject(TimelineFault& f, const std::string& phase) {
+  faults::TargetHandle* target = handle(f.spec->target);
+  if (target == nullptr) {
+    fail("fault '" + f.spec->type + "' names unknown target '" + f.spec->target + "'");
+    return false;
+  }
+  auto fault = faults::make_fault(*f.spec, *target);
+  if (!fault) {
+    fail(fault.error());
+    return false;
+  }
+  f.fault = std::move(fault).value();
+  f.summary = f.fault->summary();
+  // Written and synced before the system is touched: a crash from here on is undone by recover.
+  auto entry = ledger_->record(run_id_, f.fault->kind(), f.fault->record());
+  if (!entry) {
+    fail("cannot write the ledger, fault not injected: " + entry.error());
+    return false;
+  }
+  f.ledger_id = *entry;
+  Status s = f.fault->inject(halt_);
+  if (!s) {
+    publish(Event("fault.failed").with("summary", f.summary).with("phase", phase).with("error", s.error()));
+    // It may have half-happened: undo what it can, then stop the run.
+    Status undone = f.fault->revert(halt_);
+    (void)ledger_->set_state(f.ledger_id, undone ? EntryState::reverted : EntryState::revert_failed,
+                             undone ? "" : undone.error());
+    fail("fault could not be injected: " + f.summary + ": " + s.error());
+    return false;
+  }
+  (void)ledger_->set_state(f.ledger_id, EntryState::active);
+  f.active = true;
+  injected_order_.push_back(&f);
+  ++faults_injected_;
+  publish(Event("fault.injected")
+              .with("fault", f.spec->type)
+              .with("target", f.spec->target)
+              .with("summary", f.summary)
+              .with("phase", phase)
+              .with("ledger_id", f.ledger_id));
+  return true;
+}
+
+void Run::revert(TimelineFault& f) {
+  if (!f.active) return;
+  const auto started = Clock::now();
+  // A revert is what a halt asks for, so the halt must not cut it short.
+  HaltSwitch uninterrupted;
+  Status s = f.fault->revert(uninterrupted);
+  f.active = false;
+  std::erase(injected_order_, &f);
+  (void)ledger_->set_state(f.ledger_id, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
+  (s ? faults_reverted_ : faults_revert_failed_)++;
+  Event e("fault.reverted");
+  e.with("fault", f.spec->type)
+      .with("target", f.spec->target)
+      .with("summary", f.summary)
+      .with("ok", s.ok())
+      .with("took_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count())
+      .with("ledger_id", f.ledger_id);
+  if (!s) {
+    e.with("error", s.error());
+    errors_.push_back("revert failed: " + f.summary + ": " + s.error());
+  }
+  publish(std::move(e));
+}
+
+void Run::revert_all_active() {
+  while (!injected_order_.empty()) revert(*injected_order_.back());  // newest first
+}
+
+void Run::play_phase(const spec::Phase& phase, std::size_t index) {
+  {
+    std::lock_guard lock(phase_mutex_);
+    current_phase_ = phase.name;
+  }
+  publish(Event("phase.started")
+              .with("phase", phase.name)
+              .with("index", static_cast<std::int64_t>(index))
+              .with("duration", format_duration(phase.duration)));
+  std::vector<TimelineFault*> timeline;
+  for (const spec::Fault& f : phase.faults) {
+    auto tf = std::make_unique<TimelineFault>();
+    tf->spec = &f;
+    tf->start = f.at;
+    tf->end = f.length ? std::min(phase.duration, f.at + *f.length) : phase.duration;
+    timeline.push_back(tf.get());
+    all_faults_.push_back(std::move(tf));
+  }
+  const auto phase_start = Clock::now();
+  // Actions in time order; at equal times reverts go first, so a fault ending as another starts
+  // does not overlap it.
+  struct Action {
+    Duration at;
+    bool is_revert;
+    TimelineFault* fault;
+  };
+  std::vector<Action> actions;
+  for (TimelineFault* f : timeline) {
+    actions.push_back({f->start, false, f});
+    if (f->end < phase.duration) actions.push_back({f->end, true, f});
+  }
+  std::stable_sort(actions.begin(), actions.end(), [](const Action& a, const Action& b) {
+    return a.at != b.at ? a.at < b.at : a.is_revert > b.is_revert;
+  });
+  for (const Action& a : actions) {
+    auto due = phase_start + a.at;
+    if (Clock::now() < due && halt_.wait_for(due - Clock::now())) break;
+    if (halt_.triggered()) break;
+    if (a.is_revert) revert(*a.fault);
+    else if (!inject(*a.fault, phase.name)) break;
+  }
+  auto end = phase_start + phase.duration;
+  if (!halt_.triggered() && Clock::now() < end) halt_.wait_for(end - Clock::now());
+  note_halt();
+  // Faults of this phase end with it, newest first. After a halt they are left to
+  // revert_all_active(), so the halt is on the timeline before the reverts.
+  if (!halt_.triggered()) {
+    for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) revert(**it);
+  }
+  publish(Event("phase.ended").with("phase", phase.name).with("halted", halt_.triggered()));
+}
+
+void Run::play_phases() {
+  for (std::size_t i = 0; i < experiment_.phases.size() && !halt_.triggered(); ++i) {
+    play_phase(experiment_.phases[i], i);
+  }
+}
+
+void Run::run_rollbacks() {
+  for (const spec::Rollback& r : experiment_.rollbacks) {
+    Status s = ok_status();
+    if (r.command) {
+      spec::Probe probe;
+      probe.name = r.name;
+      probe.kind = *r.command;
+      probes::Outcome o = probes::run(probe);
+      if (!o.ok) s = Error{o.detail};
+    } else if (faults::TargetHandle* h = handle(r.restart_target)) {
+      auto current = h->process();
+      if (current) (void)targets::stop(*current);
+      h->set_process(std::nullopt);
+      HaltSwitch fresh;  // a rollback runs even when the run was halted
+      s = faults::start_again(*h, fresh);
+    }
+    Event e("rollback.done");
+    e.with("name", r.name).with("ok", s.ok());
+    if (!s) {
+      e.with("error", s.error());
+      errors_.push_back("rollback " + r.name + " failed: " + s.error());
+    }
+    publish(std::move(e));
+  }
+}
+
+void Run::stop_placements() {
+  for (auto it = placements_.rbegin(); it != placements_.rend(); ++it) {
+    Status s = faults::undo(faults::kinds::process_started, it->record);
+    (void)ledger_->set_state(it->ledger_id, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
+    publish(Event("placement.removed").with("what", it->what).with("ok", s.ok()));
+    if (!s) errors_.push_back("could not stop " + it->what + ": " + s.error());
+  }
+}
+
+RunResult Run::execute() {
+  RunResult result;
+  if (auto s = open_ledger_and_journal(); !s) {
+    result.verdict = Verdict::error;
+    result.reasons.push_back(s.error());
+    out_ << "error: " << s.error() << "\n";
+    return result;
+  }
+  result.journal_path = journal_->path();
+  result.run_id = run_id_;
+  for (const spec::Target& t : experiment_.targets) {
+    handles_.push_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name)));
+  }
+
+  bool setup_ok = false;
+  if (auto s = place_proxies(); !s) fail(s.error());
+  else if (auto t = start_targets(); !t) fail(t.error());
+  else setup_ok = true;
+
+  if (setup_ok && !halt_.triggered()) {
+    if (auto s = check_steady_state("before"); !s) {
+      before_held_ = false;
+      result.reasons.push_back(s.error() + "; no fault was injected");
+    } else {
+      start_continuous_probes();
+      play_phases();
+    }
+  }
+  const bool halted = halt_.triggered();
+  const std::string halt_reason = halt_.reason();
+  note_halt();
+  // Faults first, at once: probes still in flight must not delay the return to the original state.
+  const auto revert_start = Clock::now();
+  revert_all_active();
+  const Duration revert_took = Clock::now() - revert_start;
+  stop_continuous_probes();
+  run_rollbacks();
+
+  // The operator's stop means "put it back and go"; a guardrail abort still checks recovery.
+  const bool operator_stop = halted && !trip_ && errors_.empty();
+  std::vector<ToleranceResult> tolerances = monitor_.tolerances();
+  if (setup_ok && before_held_ && !operator_stop) {
+    if (auto s = check_steady_state("after"); !s) {
+      after_held_ = false;
+      result.reasons.push_back(s.error());
+    }
+  }
+  stop_placements();
+
+  bool tolerance_broken = false;
+  for (const ToleranceResult& t : tolerances) {
+    publish(Event("tolerance.result").with("probe", t.probe).with("held", t.held).with("message", t.message));
+    if (!t.held && !halted) {
+      tolerance_broken = true;
+      result.reasons.push_back("during the phases " + t.probe + ": " + t.message);
+    }
+  }
+  if (!errors_.empty()) {
+    result.verdict = Verdict::error;
+    result.reasons.insert(result.reasons.begin(), errors_.begin(), errors_.end());
+  } else if (halted) {
+    result.verdict = Verdict::aborted;
+    result.reasons.insert(result.reasons.begin(), halt_reason);
+  } else if (!before_held_ || !after_held_ || tolerance_broken) {
+    result.verdict = Verdict::deviated;
+  } else {
+    result.verdict = Verdict::held;
+    result.reasons.push_back("the steady state held before, during and after the phases");
+  }
+  if (trip_ || (halted && errors_.empty())) {
+    result.reasons.push_back(after_held_ && !operator_stop ? "after rollback the steady state held again: the system recovered"
+                             : operator_stop ? "the steady state was not checked after an operator's halt"
+                                             : "after rollback the steady state did NOT hold");
+  }
+
+  Event verdict("run.verdict");
+  verdict.with("verdict", to_string(result.verdict))
+      .with("exit_code", exit_code(result.verdict))
+      .with("faults_injected", faults_injected_)
+      .with("faults_reverted", faults_reverted_)
+      .with("faults_revert_failed", faults_revert_failed_)
+      .with("revert_ms", ms_text(revert_took));
+  std::string reasons;
+  for (const auto& r : result.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+  verdict.with("reasons", reasons);
+  publish(std::move(verdict));
+  live_->stop();
+  journal_->sync();
+  (void)ledger_->end_run(run_id_, to_string(result.verdict));
+  print_summary(result);
+  return result;
+}
+
+void Run::print_summary(const RunResult& result) {
+  static const char* const labels[] = {"HELD", "DEVIATED", "ABORTED", "ERROR"};
+  out_ << "\n== " << experiment_.name << ": " << labels[static_cast<int>(result.verdict)] << " (exit code "
+       << exit_code(result.verdict) << ")\n";
+  for (const auto& r : result.reasons) out_ << "   - " << r << "\n";
+  out_ << "   faults: " << faults_injected_ << " injected, " << faults_reverted_ << " reverted";
+  if (faults_revert_failed_ > 0) out_ << ", " << faults_revert_failed_ << " FAILED to revert";
+  out_ << "\n";
+  for (const spec::Probe& p : experiment_.steady_state.probes) {
+    if (!p.every) continue;
+    WindowStats s = monitor_.overall(p.name);
+    char line[200];
+    std::snprintf(line, sizeof line, "   probe %s during the phases: %d/%d ok (%.1f%%), p50 %.1fms, p99 %.1fms\n",
+                  p.name.c_str(), s.ok, s.count, s.success_rate * 100, s.p50 * 1000, s.p99 * 1000);
+    out_ << line;
+  }
+  out_ << "   journal: " << result.journal_path << "\n";
+  out_ << "   logs:    " << log_dir_ << "/\n" << std::flush;
+}
+
+}  // namespace
+
+RunResult run_experiment(const spec::Experiment& experiment, const RunOptions& options, HaltSwitch& halt,
+                         std::ostream& out) {
+  Run run(experiment, options, halt, out);
+  return run.execute();
+}
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,36 @@
+#pragma once
+// Runs one experiment end to end: recover leftovers, start targets and the fault proxy, check the
+// steady state, play the phases on one timeline (faults at their offsets, continuous probes,
+// guardrails), revert everything in reverse order, run rollbacks, check the steady state again,
+// and give the verdict. Every event goes to the journal and the live view.
+#include <iosfwd>
+#include <string>
+
+#include "core/halt_switch.h"
+#include "spec/experiment.h"
+
+namespace chaosplus::runner {
+
+enum class Verdict { held, deviated, aborted, error };
+std::string to_string(Verdict verdict);
+int exit_code(Verdict verdict);  // 0 held, 1 deviated, 2 aborted, 3 error (DESIGN.md)
+
+struct RunOptions {
+  std::string state_dir;     // ledger.db lives here
+  std::string journal_path;  // overrides outputs.journal when set
+  bool live_status = false;  // a status line redrawn in place (a terminal); plain lines otherwise
+};
+
+struct RunResult {
+  Verdict verdict = Verdict::error;
+  std::vector<std::string> reasons;
+  std::string journal_path;
+  std::string run_id;
+};
+
+// `halt` may be triggered from any thread (signals, guardrails); the run then reverts and ends.
+// Progress lines and the final summary go to `out`.
+RunResult run_experiment(const spec::Experiment& experiment, const RunOptions& options, HaltSwitch& halt,
+                         std::ostream& out);
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,68 @@
+#pragma once
+// The catalog of fault types an experiment may use: for each type, its parameters (kind, default,
+// whether required) and the target capability it needs. The loader checks faults against this table
+// and stores every parameter normalized in Fault::params, so the fault engines can parse the strings
+// with core/units.h without re-checking:
+//   duration  -> exact, e.g. "250ms", "1500ms", "2s"   (parse_duration)
+//   signal    -> "SIGKILL", "SIGTERM", or a number       (parse_signal)
+//   choice    -> one of FaultParam::choices, exactly as listed
+//   byte_rate -> bytes per second as a plain integer, e.g. "64000" for "64KB/s" (parse_bytes)
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/units.h"
+#include "spec/experiment.h"
+
+namespace chaosplus::spec {
+
+enum class ParamKind { duration, signal, choice, byte_rate };
+
+struct FaultParam {
+  std::string_view name;
+  ParamKind kind;
+  std::string_view default_value;        // written form; empty with required = true
+  bool required = false;
+  std::span<const std::string_view> choices;  // for ParamKind::choice
+  std::string_view help;                 // one line, for docs and error messages
+};
+
+// What a target must offer for a fault to act on it.
+enum class Capability {
+  signal_process,  // the runner can signal it: a `process` it starts, or an `attach`ed one
+  restart_process, // a `process`, or an `attach` with restart_command
+  proxy,           // network faults act in the target's fault proxy: needs `proxy`
+};
+
+struct FaultType {
+  std::string_view name;
+  Capability needs;
+  std::span<const FaultParam> params;  // besides the common target, at, for
+  std::string_view help;
+};
+
+// All fault types, in documentation order.
+std::span<const FaultType> fault_catalog();
+// nullptr when unknown.
+const FaultType* find_fault_type(std::string_view name);
+const FaultParam* find_fault_param(const FaultType& type, std::string_view name);
+
+// The keys every fault accepts besides its own parameters.
+std::span<const std::string_view> common_fault_keys();  // "target", "at", "for"
+
+// Checks `written` for `param` and returns its normalized form (see the top of this file);
+// the error says what was expected.
+Result<std::string> normalize_fault_param(const FaultParam& param, std::string_view written);
+
+// "64KB/s", "1MiB/s", "500B/s", "2000/s" -> bytes per second (> 0).
+Result<std::uint64_t> parse_byte_rate(std::string_view text);
+// Exact shortest form that parse_duration reads back to the same value: "1500ms", "2s", "250us".
+std::string exact_duration(Duration d);
+
+bool target_has(const Target& target, Capability capability);
+// "a process or attach", ... for messages: "fault 'kill' needs a target with <this>".
+std::string_view describe(Capability capability);
+
+}  // namespace chaosplus::spec

@@ -1,0 +1,43 @@
+#pragma once
+// Loads an experiment file (YAML) into the model of spec/experiment.h: interpolates ${VAR} and
+// ${VAR:-default} from the environment, validates against schema/experiment.schema.json and the
+// rules the schema cannot say (references, fault catalog, loopback-only hosts, timing), and reports
+// every problem found with the line and column it comes from. There are no partial results: when
+// anything is wrong, `experiment` is empty and `errors` says why.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "spec/experiment.h"
+
+namespace chaosplus::spec {
+
+// One problem in an experiment file, positioned for editors and terminals.
+struct Diagnostic {
+  std::string file;
+  int line = 0;    // 1-based; 0 = the whole file
+  int column = 0;  // 1-based; 0 = unknown
+  std::string message;
+  std::string to_string() const;  // "file:line:column: message" (or "file: message" without a line)
+};
+
+struct LoadResult {
+  std::optional<Experiment> experiment;  // set only when errors is empty
+  std::vector<Diagnostic> errors;        // in file order
+  bool ok() const { return experiment.has_value() && errors.empty(); }
+};
+
+// Reads, interpolates and validates the file at `path`; a missing or unreadable file is one error.
+LoadResult load_experiment_file(const std::string& path);
+// The same from memory; `file_name` is used in diagnostics and as Experiment::source_path.
+LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name);
+
+// "127.0.0.1:8080", "[::1]:80", "localhost:80" -> host and port (1-65535). Does not check loopback.
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+// True for 127.0.0.0/8, ::1 and "localhost": the only hosts this version lets an experiment touch.
+bool is_loopback_host(std::string_view host);
+
+}  // namespace chaosplus::spec

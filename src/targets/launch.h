@@ -1,0 +1,39 @@
+#pragma once
+// Starting the processes an experiment owns, and waiting until they are ready.
+#include <string>
+
+#include "core/halt_switch.h"
+#include "core/result.h"
+#include "spec/experiment.h"
+#include "targets/process.h"
+
+namespace chaosplus::targets {
+
+// Where bare command names are looked up before PATH: $CHAOSPLUS_BIN_DIR if set and not empty
+// (tests and packaging use it), else the directory of the running executable (/proc/self/exe).
+std::string default_search_dir();
+
+// Absolute path of `command`: a name containing '/' is used as is (relative to `cwd` if relative
+// and cwd is set); a bare name is looked up in `search_dir`, then in each PATH entry.
+// Error: "cannot start 'x': not found in <search_dir> or PATH".
+Result<std::string> find_executable(const std::string& command, const std::string& search_dir,
+                                    const std::string& cwd = {});
+
+// Starts launch.command in its own session (setsid: a Ctrl-C at the runner's terminal does not
+// reach it), launch.env added to our environment, in launch.cwd, stdin from /dev/null, stdout and
+// stderr appended to `log_path` (its folder is created), signal mask and dispositions reset, no
+// other descriptors inherited. Exec failures (and chdir failures) come back as errors.
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path);
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
+                        const std::string& search_dir);
+
+// Waits until `check` passes (HTTP GET answers 2xx / TCP connect succeeds), polling about every
+// 50ms. Errors: the process died (with the tail of its log), check.timeout passed (with the last
+// attempt's error and the log tail), or `halt` was triggered.
+Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path,
+                  HaltSwitch& halt);
+
+// The last `max_lines` lines (at most `max_bytes`) of a log file, for error messages; "" if unreadable.
+std::string log_tail(const std::string& log_path, int max_lines = 20, std::size_t max_bytes = 4096);
+
+}  // namespace chaosplus::targets

@@ -1,0 +1,536 @@
+// The fault proxy against real sockets: an echo server upstream, the proxy engine in-process, and
+// its control API on a real HTTP server. Timing checks are lower bounds only.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "core/halt_switch.h"
+#include "net/http_server.h"
+#include "net/socket.h"
+#include "proxy/api.h"
+#include "proxy/api_client.h"
+#include "proxy/engine.h"
+#include "proxy/server.h"
+#include "support/support.h"
+
+namespace chaosplus::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+using testing::wait_until;
+
+constexpr auto kSocketTimeout = 10s;
+
+void set_timeouts(int fd) {
+  timeval tv{static_cast<time_t>(kSocketTimeout.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// A blocking client socket with send/receive timeouts; invalid if the connect failed (errno set).
+net::Fd connect_to(int port) {
+  net::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  set_timeouts(fd.get());
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return net::Fd();
+  return fd;
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Reads until `n` bytes, EOF, an error or the deadline.
+std::string read_exactly(int fd, std::size_t n, std::chrono::milliseconds timeout = 10s) {
+  std::string out;
+  auto deadline = Clock::now() + timeout;
+  char buffer[65536];
+  while (out.size() < n && Clock::now() < deadline) {
+    ssize_t got = ::recv(fd, buffer, std::min(sizeof buffer, n - out.size()), 0);
+    if (got <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(got));
+  }
+  return out;
+}
+
+struct Drained {
+  std::string data;
+  bool eof = false;
+  int error = 0;  // errno of a failed recv
+};
+
+Drained read_to_end(int fd, std::chrono::milliseconds timeout = 10s) {
+  Drained out;
+  auto deadline = Clock::now() + timeout;
+  char buffer[65536];
+  while (Clock::now() < deadline) {
+    ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      out.data.append(buffer, static_cast<std::size_t>(got));
+    } else if (got == 0) {
+      out.eof = true;
+      break;
+    } else if (errno != EINTR) {
+      out.error = errno;
+      break;
+    }
+  }
+  return out;
+}
+
+bool readable_within(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(generator() & 0xff);
+  return out;
+}
+
+// Echoes every byte back and passes the client's FIN on; one thread per connection (test only).
+class EchoServer {
+ public:
+  EchoServer() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    int one = 1;
+    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listener_.get(), 512);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~EchoServer() {
+    stop_ = true;
+    acceptor_.join();
+    std::lock_guard lock(mutex_);
+    for (auto& t : workers_) t.join();
+  }
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::size_t received() const { return received_.load(); }
+  std::size_t echoed() const { return echoed_.load(); }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      pollfd p{listener_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      std::lock_guard lock(mutex_);
+      workers_.emplace_back([this, fd] { echo(net::Fd(fd)); });
+    }
+  }
+  void echo(net::Fd fd) {
+    set_timeouts(fd.get());
+    char buffer[65536];
+    while (!stop_) {
+      pollfd p{fd.get(), POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      received_ += static_cast<std::size_t>(n);
+      if (!send_all(fd.get(), {buffer, static_cast<std::size_t>(n)})) return;
+      echoed_ += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd.get(), SHUT_WR);
+    // Keep the socket until the peer closes, so closing never turns into a reset.
+    while (!stop_) {
+      pollfd p{fd.get(), POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      if (::recv(fd.get(), buffer, sizeof buffer, 0) <= 0) break;
+    }
+  }
+
+  net::Fd listener_;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> received_{0};
+  std::atomic<std::size_t> echoed_{0};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::list<std::thread> workers_;
+};
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = Engine::start({});
+    ASSERT_TRUE(started.ok()) << started.error();
+    engine_ = std::move(started).value();
+    auto made = engine_->create_proxy({"echo", "127.0.0.1:0", echo_.address(), true});
+    ASSERT_TRUE(made.ok()) << made.failure().message;
+    port_ = std::stoi(made.value().listen.substr(made.value().listen.rfind(':') + 1));
+  }
+
+  void add_toxic(const std::string& type, Attributes attributes, const std::string& stream = "downstream") {
+    ToxicDraft draft;
+    draft.type = type;
+    draft.stream = stream;
+    draft.attributes = std::move(attributes);
+    auto spec = make_toxic(draft);
+    ASSERT_TRUE(spec.ok()) << spec.error();
+    auto added = engine_->add_toxic("echo", *spec);
+    ASSERT_TRUE(added.ok()) << added.failure().message;
+  }
+
+  // Round trip of a few bytes through the proxy and the echo server.
+  bool ping(int fd, const std::string& message = "ping") {
+    return send_all(fd, message) && read_exactly(fd, message.size()) == message;
+  }
+
+  EchoServer echo_;
+  std::unique_ptr<Engine> engine_;
+  int port_ = 0;
+};
+
+TEST_F(ProxyTest, BytesPassUnchangedBothWaysAndTheEndOfStreamFollows) {
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(4 * 1024 * 1024, 1);
+  std::thread writer([&] {
+    send_all(client.get(), payload);
+    ::shutdown(client.get(), SHUT_WR);
+  });
+  Drained back = read_to_end(client.get(), 30s);
+  writer.join();
+  EXPECT_TRUE(back.eof);
+  EXPECT_EQ(back.data.size(), payload.size());
+  EXPECT_TRUE(back.data == payload);
+}
+
+TEST_F(ProxyTest, ManyConcurrentConnectionsEachGetTheirOwnBytesBack) {
+  constexpr int kConnections = 100;
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    clients.push_back(connect_to(port_));
+    ASSERT_TRUE(clients.back().valid());
+  }
+  for (int i = 0; i < kConnections; ++i) ASSERT_TRUE(send_all(clients[i].get(), random_bytes(8192, i)));
+  for (int i = 0; i < kConnections; ++i) EXPECT_EQ(read_exactly(clients[i].get(), 8192), random_bytes(8192, i));
+  EXPECT_TRUE(wait_until([&] { return engine_->stats().open == kConnections; }));
+  clients.clear();
+  EXPECT_TRUE(wait_until([&] { return engine_->stats().open == 0; }));
+}
+
+TEST_F(ProxyTest, LatencyDelaysEachResponseByAtLeastTheLatency) {
+  add_toxic("latency", {{"latency", 200}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  auto start = Clock::now();
+  EXPECT_TRUE(ping(client.get()));
+  EXPECT_GE(Clock::now() - start, 200ms);
+}
+
+TEST_F(ProxyTest, AToxicAddedToALiveConnectionActsOnIt) {
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(ping(client.get()));
+  add_toxic("latency", {{"latency", 300}}, "upstream");
+  auto start = Clock::now();
+  EXPECT_TRUE(ping(client.get()));
+  EXPECT_GE(Clock::now() - start, 300ms);
+}
+
+TEST_F(ProxyTest, RemovingLatencyMidStreamLosesAndReordersNoByte) {
+  add_toxic("latency", {{"latency", 60'000}});  // nothing would arrive within the test without removal
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(512 * 1024, 2);
+  const std::size_t half = payload.size() / 2;
+  ASSERT_TRUE(send_all(client.get(), std::string_view(payload).substr(0, half)));
+  ASSERT_TRUE(wait_until([&] { return echo_.echoed() >= half; }));
+  EXPECT_FALSE(readable_within(client.get(), 0ms));
+  ASSERT_TRUE(engine_->remove_toxic("echo", "latency_downstream").ok());
+  ASSERT_TRUE(send_all(client.get(), std::string_view(payload).substr(half)));
+  std::string back = read_exactly(client.get(), payload.size(), 20s);
+  EXPECT_EQ(back.size(), payload.size());
+  EXPECT_TRUE(back == payload);
+}
+
+TEST_F(ProxyTest, TimeoutZeroHoldsDataUntilTheToxicIsRemoved) {
+  add_toxic("timeout", {{"timeout", 0}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(send_all(client.get(), "held"));
+  ASSERT_TRUE(wait_until([&] { return echo_.echoed() >= 4; }));
+  EXPECT_FALSE(readable_within(client.get(), 300ms));
+  ASSERT_TRUE(engine_->remove_toxic("echo", "timeout_downstream").ok());
+  EXPECT_EQ(read_exactly(client.get(), 4), "held");
+}
+
+TEST_F(ProxyTest, TimeoutClosesTheConnectionWhenItPasses) {
+  add_toxic("timeout", {{"timeout", 100}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  send_all(client.get(), "x");
+  Drained back = read_to_end(client.get());
+  EXPECT_TRUE(back.eof || back.error == ECONNRESET);
+  EXPECT_TRUE(back.data.empty());
+}
+
+TEST_F(ProxyTest, ResetPeerGivesTheClientConnectionReset) {
+  add_toxic("reset_peer", {{"timeout", 0}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  Drained back = read_to_end(client.get());
+  EXPECT_FALSE(back.eof);
+  EXPECT_EQ(back.error, ECONNRESET);
+}
+
+TEST_F(ProxyTest, LimitDataClosesAfterExactlyThatManyBytes) {
+  add_toxic("limit_data", {{"bytes", 1000}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(5000, 3);
+  ASSERT_TRUE(send_all(client.get(), payload));
+  Drained back = read_to_end(client.get());
+  EXPECT_TRUE(back.eof);
+  EXPECT_EQ(back.data, payload.substr(0, 1000));
+}
+
+TEST_F(ProxyTest, BandwidthSlowsATransferToAboutTheRate) {
+  add_toxic("bandwidth", {{"rate", 50}});  // 50 KB/s
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(50'000, 4);
+  auto start = Clock::now();
+  ASSERT_TRUE(send_all(client.get(), payload));
+  EXPECT_EQ(read_exactly(client.get(), payload.size()), payload);
+  EXPECT_GE(Clock::now() - start, 900ms);  // one second less the first burst
+}
+
+TEST_F(ProxyTest, SlicerDeliversEveryByteInOrder) {
+  add_toxic("slicer", {{"average_size", 64}, {"size_variation", 32}, {"delay", 10}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(64 * 1024, 5);
+  ASSERT_TRUE(send_all(client.get(), payload));
+  EXPECT_TRUE(read_exactly(client.get(), payload.size()) == payload);
+}
+
+TEST_F(ProxyTest, SlowCloseHoldsTheEndOfStreamBack) {
+  add_toxic("slow_close", {{"delay", 300}});
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(send_all(client.get(), "bye"));
+  auto start = Clock::now();
+  ::shutdown(client.get(), SHUT_WR);
+  Drained back = read_to_end(client.get());
+  EXPECT_EQ(back.data, "bye");
+  EXPECT_TRUE(back.eof);
+  EXPECT_GE(Clock::now() - start, 300ms);
+}
+
+TEST_F(ProxyTest, ADisabledProxyRefusesConnectionsAndClosesOpenOnes) {
+  net::Fd open = connect_to(port_);
+  ASSERT_TRUE(open.valid());
+  ASSERT_TRUE(ping(open.get()));
+  ProxyUpdate off;
+  off.enabled = false;
+  ASSERT_TRUE(engine_->update_proxy("echo", off).ok());
+  Drained ended = read_to_end(open.get());
+  EXPECT_TRUE(ended.eof || ended.error == ECONNRESET);
+  errno = 0;
+  EXPECT_FALSE(connect_to(port_).valid());
+  EXPECT_EQ(errno, ECONNREFUSED);
+
+  ProxyUpdate on;
+  on.enabled = true;
+  ASSERT_TRUE(engine_->update_proxy("echo", on).ok());
+  net::Fd again = connect_to(port_);
+  ASSERT_TRUE(again.valid());
+  EXPECT_TRUE(ping(again.get()));
+}
+
+TEST_F(ProxyTest, AnUnreachableUpstreamClosesTheClient) {
+  int dead_port = testing::free_port();
+  auto made = engine_->create_proxy({"dead", "127.0.0.1:0", "127.0.0.1:" + std::to_string(dead_port), true});
+  ASSERT_TRUE(made.ok()) << made.failure().message;
+  int port = std::stoi(made.value().listen.substr(made.value().listen.rfind(':') + 1));
+  net::Fd client = connect_to(port);
+  ASSERT_TRUE(client.valid());
+  Drained back = read_to_end(client.get());
+  EXPECT_TRUE(back.eof || back.error == ECONNRESET);
+}
+
+// The control API on a real HTTP server, as `chaosplus proxy` serves it.
+class ProxyApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = Engine::start({});
+    ASSERT_TRUE(started.ok()) << started.error();
+    engine_ = std::move(started).value();
+    api_ = std::make_unique<ControlApi>(*engine_);
+    server_ = std::make_unique<net::HttpServer>(net::HttpServer::Options{},
+                                                [this](const net::Request& r) { return api_->handle(r); });
+    auto ok = server_->start();
+    ASSERT_TRUE(ok.ok()) << ok.error();
+  }
+  void TearDown() override { server_->stop(); }
+
+  testing::HttpReply request(const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", server_->port(), target, body);
+  }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+  EchoServer echo_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ControlApi> api_;
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+TEST_F(ProxyApiTest, BadRequestsGet4xxWithReasonsAndTheProxyServesAfterwards) {
+  struct Case {
+    std::string method, target, body, reason;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"POST", "/proxies", "not json", "invalid JSON", 400},
+      {"POST", "/proxies", R"({"name":"p","listen":"127.0.0.1:0"})", "upstream", 400},
+      {"POST", "/proxies", R"({"name":"p","listen":"0.0.0.0:0","upstream":"127.0.0.1:1"})", "loopback", 400},
+      {"POST", "/proxies", R"({"name":"p","listen":"10.1.2.3:0","upstream":"127.0.0.1:1"})", "loopback", 400},
+      {"POST", "/proxies", R"({"name":"p q","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"})", "proxy name", 400},
+      {"POST", "/proxies/none/toxics", R"({"type":"latency","attributes":{"latency":1}})", "not found", 404},
+      {"GET", "/proxies/none", "", "not found", 404},
+  };
+  for (const auto& c : cases) {
+    auto reply = request(c.method, c.target, c.body);
+    EXPECT_EQ(reply.status, c.status) << c.target << " " << c.body;
+    auto body = json::parse(reply.body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << reply.body;
+    EXPECT_NE(body.value("error", std::string()).find(c.reason), std::string::npos) << reply.body;
+    EXPECT_EQ(body.value("status", 0), c.status);
+  }
+
+  auto created =
+      request("POST", "/proxies", json{{"name", "p"}, {"listen", "127.0.0.1:0"}, {"upstream", echo_.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  for (const char* bad :
+       {R"({"type":"nope"})", R"({"type":"latency"})", R"({"type":"latency","attributes":{"latency":-1}})",
+        R"({"type":"latency","toxicity":7,"attributes":{"latency":1}})", "[1,2"}) {
+    auto reply = request("POST", "/proxies/p/toxics", bad);
+    EXPECT_EQ(reply.status, 400) << bad << " -> " << reply.body;
+    EXPECT_FALSE(json::parse(reply.body, nullptr, false).value("error", std::string()).empty()) << reply.body;
+  }
+
+  std::string listen = json::parse(created.body)["listen"];
+  net::Fd client = connect_to(std::stoi(listen.substr(listen.rfind(':') + 1)));
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(send_all(client.get(), "still here"));
+  EXPECT_EQ(read_exactly(client.get(), 10), "still here");
+  EXPECT_EQ(request("GET", "/version").status, 200);
+}
+
+TEST_F(ProxyApiTest, TheApiClientDrivesAProxyServer) {
+  ApiClient client(base_url());
+  ASSERT_TRUE(client.create_proxy("svc", "127.0.0.1:0", echo_.address()).ok());
+  auto listed = client.get_proxies_json();
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  auto proxies = json::parse(*listed);
+  ASSERT_TRUE(proxies.contains("svc"));
+  std::string listen = proxies["svc"]["listen"];
+  int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+
+  auto added = client.add_toxic("svc", "slow", "latency", "downstream", 1.0, {{"latency", 250.0}});
+  ASSERT_TRUE(added.ok()) << added.error();
+  {
+    net::Fd conn = connect_to(port);
+    auto start = Clock::now();
+    ASSERT_TRUE(send_all(conn.get(), "hi"));
+    EXPECT_EQ(read_exactly(conn.get(), 2), "hi");
+    EXPECT_GE(Clock::now() - start, 250ms);
+  }
+  EXPECT_TRUE(client.remove_toxic("svc", "slow").ok());
+  EXPECT_TRUE(client.remove_toxic("svc", "slow").ok());  // idempotent
+
+  ASSERT_TRUE(client.set_enabled("svc", false).ok());
+  EXPECT_FALSE(connect_to(port).valid());
+  ASSERT_TRUE(client.set_enabled("svc", true).ok());
+  EXPECT_TRUE(connect_to(port).valid());
+
+  auto bad = client.add_toxic("svc", "x", "gremlin", "downstream", 1.0, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("unknown toxic type"), std::string::npos) << bad.error();
+  auto negative = client.add_toxic("svc", "y", "latency", "downstream", 1.0, {{"latency", -5.0}});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().find("'latency'"), std::string::npos) << negative.error();
+  ASSERT_TRUE(client.add_toxic("svc", "z", "bandwidth", "upstream", 0.5, {{"rate", 1.6}}).ok());
+  auto toxic = json::parse(client.get_proxies_json().value())["svc"]["toxics"][0];
+  EXPECT_EQ(toxic["attributes"]["rate"], 2);  // rounded to a whole KB/s
+  EXPECT_EQ(toxic["toxicity"], 0.5);
+  EXPECT_EQ(toxic["stream"], "upstream");
+
+  EXPECT_TRUE(client.delete_proxy("svc").ok());
+  EXPECT_TRUE(client.delete_proxy("svc").ok());  // idempotent
+}
+
+TEST_F(ProxyApiTest, TheApiClientSendsItsBearerToken) {
+  ControlApi guarded(*engine_, "t0ken");
+  net::HttpServer server({}, [&](const net::Request& r) { return guarded.handle(r); });
+  ASSERT_TRUE(server.start().ok());
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto refused = ApiClient(url).get_proxies_json();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("401"), std::string::npos) << refused.error();
+  EXPECT_TRUE(ApiClient(url, "t0ken").get_proxies_json().ok());
+  server.stop();
+}
+
+TEST(ProxyServer, ServesTheApiUntilHaltedThenReturnsZero) {
+  int port = testing::free_port();
+  HaltSwitch halt;
+  int code = -1;
+  std::thread server([&] { code = run_server({"127.0.0.1", port, ""}, halt); });
+  ApiClient client("http://127.0.0.1:" + std::to_string(port));
+  EXPECT_TRUE(wait_until([&] { return client.get_proxies_json().ok(); }));
+  halt.trigger("test over");
+  server.join();
+  EXPECT_EQ(code, 0);
+}
+
+TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {
+  net::Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(taken.get(), 1), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  HaltSwitch halt;
+  EXPECT_EQ(run_server({"127.0.0.1", ntohs(address.sin_port), ""}, halt), 3);
+}
+
+}  // namespace
+}  // namespace chaosplus::proxy

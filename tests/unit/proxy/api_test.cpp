@@ -1,0 +1,278 @@
+#include "proxy/api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/address.h"
+
+namespace chaosplus::proxy {
+namespace {
+
+using nlohmann::json;
+
+class ControlApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = Engine::start({});
+    ASSERT_TRUE(started.ok()) << started.error();
+    engine_ = std::move(started).value();
+    api_ = std::make_unique<ControlApi>(*engine_);
+  }
+
+  net::Response call(const std::string& method, const std::string& target, const std::string& body = {}) {
+    net::Request request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    return api_->handle(request);
+  }
+
+  // The error text of a 4xx answer, checking its shape on the way.
+  std::string error_of(const net::Response& response) {
+    auto body = json::parse(response.body, nullptr, false);
+    EXPECT_TRUE(body.is_object()) << response.body;
+    if (!body.is_object()) return {};
+    EXPECT_EQ(body.value("status", 0), response.status);
+    return body.value("error", std::string());
+  }
+
+  void create_proxy(const std::string& name) {
+    auto response =
+        call("POST", "/proxies", json{{"name", name}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
+    ASSERT_EQ(response.status, 201) << response.body;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ControlApi> api_;
+};
+
+TEST_F(ControlApiTest, CreatingAProxyAnswers201WithTheBoundAddress) {
+  auto response = call("POST", "/proxies", R"({"name":"db","listen":"127.0.0.1:0","upstream":"127.0.0.1:5432"})");
+  ASSERT_EQ(response.status, 201) << response.body;
+  auto body = json::parse(response.body);
+  EXPECT_EQ(body["name"], "db");
+  EXPECT_EQ(body["upstream"], "127.0.0.1:5432");
+  EXPECT_EQ(body["enabled"], true);
+  EXPECT_TRUE(body["toxics"].is_array());
+  std::string listen = body["listen"];
+  EXPECT_EQ(listen.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_NE(listen, "127.0.0.1:0");
+}
+
+TEST_F(ControlApiTest, ListingProxiesGivesAnObjectKeyedByName) {
+  create_proxy("a");
+  create_proxy("b");
+  auto response = call("GET", "/proxies");
+  ASSERT_EQ(response.status, 200);
+  auto body = json::parse(response.body);
+  ASSERT_TRUE(body.is_object());
+  EXPECT_EQ(body["a"]["name"], "a");
+  EXPECT_EQ(body["b"]["name"], "b");
+}
+
+TEST_F(ControlApiTest, BadJsonIsA400ThatSaysSo) {
+  auto response = call("POST", "/proxies", "{\"name\": ");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("invalid JSON"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AMissingUpstreamIsA400ThatNamesTheField) {
+  auto response = call("POST", "/proxies", R"({"name":"x","listen":"127.0.0.1:0"})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("upstream"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AWronglyTypedFieldIsA400ThatNamesTheField) {
+  auto response = call("POST", "/proxies", R"({"name":"x","upstream":"127.0.0.1:1","enabled":"yes"})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("enabled"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ANonLoopbackListenAddressIsRefused) {
+  auto response = call("POST", "/proxies", R"({"name":"x","listen":"0.0.0.0:0","upstream":"127.0.0.1:1"})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("loopback"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AListenAddressInUseIsA400ThatSaysSo) {
+  auto taken = listen_on(resolve({"127.0.0.1", 0}).value());
+  ASSERT_TRUE(taken.ok());
+  std::string address = local_address(taken->get())->to_string();
+  auto response =
+      call("POST", "/proxies", json{{"name", "x"}, {"listen", address}, {"upstream", "127.0.0.1:1"}}.dump());
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("in use"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ADuplicateProxyIsA409) {
+  create_proxy("twice");
+  auto response = call("POST", "/proxies", R"({"name":"twice","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"})");
+  EXPECT_EQ(response.status, 409);
+  EXPECT_NE(error_of(response).find("already exists"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AnUnknownProxyIsA404) {
+  EXPECT_EQ(call("GET", "/proxies/nope").status, 404);
+  EXPECT_EQ(call("DELETE", "/proxies/nope").status, 404);
+  EXPECT_EQ(call("POST", "/proxies/nope/toxics", R"({"type":"latency","attributes":{"latency":1}})").status, 404);
+}
+
+TEST_F(ControlApiTest, AddingAToxicFillsDefaultsAndListsIt) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":250}})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto toxic = json::parse(response.body);
+  EXPECT_EQ(toxic["name"], "latency_downstream");
+  EXPECT_EQ(toxic["stream"], "downstream");
+  EXPECT_EQ(toxic["toxicity"], 1.0);
+  EXPECT_EQ(toxic["attributes"]["latency"], 250);
+  EXPECT_EQ(toxic["attributes"]["jitter"], 0);
+  auto list = json::parse(call("GET", "/proxies/p/toxics").body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "latency_downstream");
+  EXPECT_EQ(json::parse(call("GET", "/proxies/p").body)["toxics"].size(), 1u);
+}
+
+TEST_F(ControlApiTest, AnUnknownToxicTypeIsA400ThatListsTheKnownOnes) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"gremlin","attributes":{}})");
+  EXPECT_EQ(response.status, 400);
+  auto error = error_of(response);
+  EXPECT_NE(error.find("gremlin"), std::string::npos);
+  EXPECT_NE(error.find("latency"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AMissingAttributeIsA400ThatNamesIt) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"bandwidth","attributes":{}})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("'rate'"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ANegativeAttributeIsA400ThatNamesIt) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":-10}})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("'latency'"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, AFractionalAttributeIsA400) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":1.5}})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("whole number"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ToxicityOutsideZeroToOneIsA400) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"latency","toxicity":1.5,"attributes":{"latency":1}})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("toxicity"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ADuplicateToxicIsA409) {
+  create_proxy("p");
+  ASSERT_EQ(call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":1}})").status, 200);
+  auto response = call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":2}})");
+  EXPECT_EQ(response.status, 409);
+}
+
+TEST_F(ControlApiTest, PatchingAToxicMergesAttributes) {
+  create_proxy("p");
+  ASSERT_EQ(
+      call("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":100,"jitter":5}})")
+          .status,
+      200);
+  auto response = call("PATCH", "/proxies/p/toxics/slow", R"({"attributes":{"jitter":9},"toxicity":0.5})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto toxic = json::parse(response.body);
+  EXPECT_EQ(toxic["attributes"]["latency"], 100);
+  EXPECT_EQ(toxic["attributes"]["jitter"], 9);
+  EXPECT_EQ(toxic["toxicity"], 0.5);
+}
+
+TEST_F(ControlApiTest, RemovingAToxicAnswers204ThenItIsGone) {
+  create_proxy("p");
+  ASSERT_EQ(call("POST", "/proxies/p/toxics", R"({"type":"timeout","attributes":{"timeout":0}})").status, 200);
+  EXPECT_EQ(call("DELETE", "/proxies/p/toxics/timeout_downstream").status, 204);
+  EXPECT_EQ(call("GET", "/proxies/p/toxics/timeout_downstream").status, 404);
+  EXPECT_EQ(call("DELETE", "/proxies/p/toxics/timeout_downstream").status, 404);
+}
+
+TEST_F(ControlApiTest, DisablingAndEnablingAProxyKeepsItsPort) {
+  create_proxy("p");
+  std::string listen = json::parse(call("GET", "/proxies/p").body)["listen"];
+  auto off = call("POST", "/proxies/p", R"({"enabled":false})");
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(json::parse(off.body)["enabled"], false);
+  auto on = call("PATCH", "/proxies/p", R"({"enabled":true})");
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_EQ(json::parse(on.body)["listen"], listen);
+}
+
+TEST_F(ControlApiTest, ResetRemovesToxicsAndEnablesProxies) {
+  create_proxy("p");
+  ASSERT_EQ(call("POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":1}})").status, 200);
+  ASSERT_EQ(call("PATCH", "/proxies/p", R"({"enabled":false})").status, 200);
+  EXPECT_EQ(call("POST", "/reset").status, 204);
+  auto proxy = json::parse(call("GET", "/proxies/p").body);
+  EXPECT_EQ(proxy["enabled"], true);
+  EXPECT_TRUE(proxy["toxics"].empty());
+}
+
+TEST_F(ControlApiTest, PopulateCreatesProxiesAndIsIdempotent) {
+  std::string body = R"([{"name":"one","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"},
+                         {"name":"two","listen":"127.0.0.1:0","upstream":"127.0.0.1:2"}])";
+  auto first = call("POST", "/populate", body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(json::parse(first.body)["proxies"].size(), 2u);
+  auto second = call("POST", "/populate", body);
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(json::parse(first.body)["proxies"][0]["listen"], json::parse(second.body)["proxies"][0]["listen"]);
+  EXPECT_EQ(json::parse(call("GET", "/proxies").body).size(), 2u);
+}
+
+TEST_F(ControlApiTest, PopulateWithABadEntrySaysWhichOne) {
+  auto response = call("POST", "/populate", R"([{"name":"ok","upstream":"127.0.0.1:1"},{"name":"bad"}])");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("#2"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, VersionIsJson) {
+  auto response = call("GET", "/version");
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body)["version"], kProxyVersion);
+}
+
+TEST_F(ControlApiTest, UnknownRoutesAre404AndWrongMethods405) {
+  EXPECT_EQ(call("GET", "/nothing").status, 404);
+  EXPECT_EQ(call("GET", "/proxies/a/b").status, 404);
+  EXPECT_EQ(call("PUT", "/proxies").status, 405);
+  EXPECT_EQ(call("GET", "/reset").status, 405);
+}
+
+TEST_F(ControlApiTest, BrowsersAreRefused) {
+  net::Request request;
+  request.method = "GET";
+  request.target = "/proxies";
+  request.headers.push_back({"User-Agent", "Mozilla/5.0 (X11)"});
+  EXPECT_EQ(api_->handle(request).status, 403);
+}
+
+TEST(ControlApiToken, RequestsWithoutTheBearerTokenAre401) {
+  auto engine = Engine::start({});
+  ASSERT_TRUE(engine.ok());
+  ControlApi api(**engine, "s3cret");
+  net::Request request;
+  request.method = "GET";
+  request.target = "/proxies";
+  EXPECT_EQ(api.handle(request).status, 401);
+  request.headers.push_back({"Authorization", "Bearer wrong!"});
+  EXPECT_EQ(api.handle(request).status, 401);
+  request.headers.back().value = "Bearer s3cret";
+  EXPECT_EQ(api.handle(request).status, 200);
+}
+
+}  // namespace
+}  // namespace chaosplus::proxy

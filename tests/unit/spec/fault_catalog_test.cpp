@@ -1,0 +1,168 @@
+#include "spec/fault_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "spec/schema.h"
+
+namespace chaosplus::spec {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(FaultCatalog, ListsTheSevenFaultTypes) {
+  std::vector<std::string> names;
+  for (const auto& type : fault_catalog()) names.emplace_back(type.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth"}));
+}
+
+TEST(FaultCatalog, FindsTypesAndParamsByName) {
+  const FaultType* latency = find_fault_type("latency");
+  ASSERT_NE(latency, nullptr);
+  EXPECT_EQ(latency->needs, Capability::proxy);
+  const FaultParam* jitter = find_fault_param(*latency, "jitter");
+  ASSERT_NE(jitter, nullptr);
+  EXPECT_EQ(jitter->kind, ParamKind::duration);
+  EXPECT_EQ(jitter->default_value, "0ms");
+  EXPECT_FALSE(jitter->required);
+  EXPECT_TRUE(find_fault_param(*latency, "latency")->required);
+  EXPECT_EQ(find_fault_param(*latency, "signal"), nullptr);
+  EXPECT_EQ(find_fault_type("explode"), nullptr);
+  EXPECT_EQ(find_fault_type("kill")->needs, Capability::signal_process);
+  EXPECT_EQ(find_fault_type("restart")->needs, Capability::restart_process);
+}
+
+TEST(FaultCatalog, DefaultsAreValidValuesOfTheirKind) {
+  for (const auto& type : fault_catalog()) {
+    for (const auto& param : type.params) {
+      if (param.required) {
+        EXPECT_TRUE(param.default_value.empty()) << type.name << "." << param.name;
+        continue;
+      }
+      auto normalized = normalize_fault_param(param, param.default_value);
+      ASSERT_TRUE(normalized.ok()) << type.name << "." << param.name << ": " << normalized.error();
+      EXPECT_EQ(*normalized, param.default_value) << "defaults are written in normalized form";
+    }
+  }
+}
+
+// The schema and the catalog describe the same faults: the same types, keys, and required keys.
+TEST(FaultCatalog, MatchesTheSchema) {
+  const auto schema = nlohmann::json::parse(experiment_schema_text());
+  const auto& faults = schema["definitions"]["fault"]["properties"];
+  std::set<std::string> schema_types;
+  for (const auto& [name, _] : faults.items()) schema_types.insert(name);
+  std::set<std::string> catalog_types;
+  for (const auto& type : fault_catalog()) catalog_types.emplace(type.name);
+  EXPECT_EQ(schema_types, catalog_types);
+
+  for (const auto& type : fault_catalog()) {
+    const auto& definition = faults[std::string(type.name)];
+    std::set<std::string> keys;
+    for (const auto& [key, _] : definition["properties"].items()) keys.insert(key);
+    std::set<std::string> expected{"target", "at", "for"};
+    std::set<std::string> required{"target"};
+    for (const auto& param : type.params) {
+      expected.emplace(param.name);
+      if (param.required) required.emplace(param.name);
+    }
+    EXPECT_EQ(keys, expected) << type.name;
+    EXPECT_EQ(definition["required"].get<std::set<std::string>>(), required) << type.name;
+    EXPECT_EQ(definition["additionalProperties"], false) << type.name;
+    for (const auto& param : type.params) {
+      if (param.kind != ParamKind::choice) continue;
+      std::set<std::string> choices(param.choices.begin(), param.choices.end());
+      EXPECT_EQ(definition["properties"][std::string(param.name)]["enum"].get<std::set<std::string>>(), choices);
+    }
+  }
+}
+
+TEST(NormalizeFaultParam, WritesDurationsExactly) {
+  const FaultParam& latency = *find_fault_param(*find_fault_type("latency"), "latency");
+  EXPECT_EQ(*normalize_fault_param(latency, "250ms"), "250ms");
+  EXPECT_EQ(*normalize_fault_param(latency, "1.5s"), "1500ms");
+  EXPECT_EQ(*normalize_fault_param(latency, "1m30s"), "90s");
+  EXPECT_EQ(*normalize_fault_param(latency, "2m"), "2m");
+  EXPECT_EQ(*normalize_fault_param(latency, "1234ms"), "1234ms");
+  auto bad = normalize_fault_param(latency, "fast");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("is not a duration"), std::string::npos);
+}
+
+TEST(NormalizeFaultParam, WritesSignalsByName) {
+  const FaultParam& signal = *find_fault_param(*find_fault_type("kill"), "signal");
+  EXPECT_EQ(*normalize_fault_param(signal, "term"), "SIGTERM");
+  EXPECT_EQ(*normalize_fault_param(signal, "9"), "SIGKILL");
+  EXPECT_EQ(*normalize_fault_param(signal, "SIGINT"), "SIGINT");
+  EXPECT_FALSE(normalize_fault_param(signal, "SIGNOPE").ok());
+}
+
+TEST(NormalizeFaultParam, AcceptsOnlyListedChoices) {
+  const FaultParam& direction = *find_fault_param(*find_fault_type("latency"), "direction");
+  EXPECT_EQ(*normalize_fault_param(direction, "upstream"), "upstream");
+  auto bad = normalize_fault_param(direction, "Upstream");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("expected one of downstream, upstream"), std::string::npos);
+}
+
+TEST(NormalizeFaultParam, WritesByteRatesAsBytesPerSecondThatParseBytesReads) {
+  const FaultParam& rate = *find_fault_param(*find_fault_type("bandwidth"), "rate");
+  auto normalized = normalize_fault_param(rate, "64KB/s");
+  ASSERT_TRUE(normalized.ok());
+  EXPECT_EQ(*normalized, "64000");
+  EXPECT_EQ(*parse_bytes(*normalized), 64000u);
+  EXPECT_EQ(*normalize_fault_param(rate, "1MiB/s"), "1048576");
+}
+
+TEST(ParseByteRate, ReadsASizePerSecond) {
+  EXPECT_EQ(*parse_byte_rate("500B/s"), 500u);
+  EXPECT_EQ(*parse_byte_rate("64KiB/s"), 65536u);
+  EXPECT_EQ(*parse_byte_rate("2000/s"), 2000u);
+  EXPECT_EQ(*parse_byte_rate(" 1 MB /s "), 1000000u);
+}
+
+TEST(ParseByteRate, RejectsMissingTimeUnitOtherUnitsAndZero) {
+  for (const char* bad : {"64KB", "64KB/m", "/s", "KB/s", "fast/s", "-1KB/s", ""}) {
+    auto r = parse_byte_rate(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().find("expected a size per second"), std::string::npos) << r.error();
+  }
+  EXPECT_NE(parse_byte_rate("0B/s").error().find("at least 1B/s"), std::string::npos);
+}
+
+TEST(ExactDuration, RoundTripsThroughParseDuration) {
+  for (Duration d : {Duration(0), Duration(1), Duration(1500), Duration(std::chrono::milliseconds(1234)),
+                     Duration(std::chrono::seconds(90)), Duration(std::chrono::hours(2)), Duration(std::chrono::microseconds(250))}) {
+    auto parsed = parse_duration(exact_duration(d));
+    ASSERT_TRUE(parsed.ok()) << exact_duration(d);
+    EXPECT_EQ(*parsed, d) << exact_duration(d);
+  }
+  EXPECT_EQ(exact_duration(std::chrono::milliseconds(1500)), "1500ms");
+  EXPECT_EQ(exact_duration(std::chrono::minutes(2)), "2m");
+}
+
+TEST(TargetHas, TellsWhichFaultsATargetSupports) {
+  Target process;
+  process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt};
+  Target attached;
+  attached.attach = ProcessAttach{42, {}, {}, {}};
+  Target restartable = attached;
+  restartable.attach->restart_command = {"x"};
+  Target proxied;
+  proxied.endpoint = Endpoint{"127.0.0.1", 80};
+  proxied.proxy = ProxyPlacement{{"127.0.0.1", 81}, {"127.0.0.1", 80}};
+
+  EXPECT_TRUE(target_has(process, Capability::signal_process));
+  EXPECT_TRUE(target_has(process, Capability::restart_process));
+  EXPECT_FALSE(target_has(process, Capability::proxy));
+  EXPECT_TRUE(target_has(attached, Capability::signal_process));
+  EXPECT_FALSE(target_has(attached, Capability::restart_process));
+  EXPECT_TRUE(target_has(restartable, Capability::restart_process));
+  EXPECT_FALSE(target_has(proxied, Capability::signal_process));
+  EXPECT_TRUE(target_has(proxied, Capability::proxy));
+}
+
+}  // namespace
+}  // namespace chaosplus::spec
