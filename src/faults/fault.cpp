@@ -1,8 +1,10 @@
 #include "faults/fault.h"
 
+#include "faults/nft_faults.h"
 #include "faults/process_faults.h"
 #include "faults/proxy_faults.h"
 #include "faults/target_handle.h"
+#include "faults/tbf_fault.h"
 
 namespace chaosplus::faults {
 
@@ -14,6 +16,10 @@ Result<std::unique_ptr<Fault>> make_fault(const spec::Fault& fault, TargetHandle
   if (type == "latency" || type == "reset" || type == "blackhole" || type == "bandwidth") {
     return make_proxy_fault(fault, target);
   }
+  if (type == "partition" || type == "blackhole_port" || type == "reject" || type == "packet_loss") {
+    return make_nft_fault(fault, target);
+  }
+  if (type == "bandwidth_limit") return make_bandwidth_limit(fault, target);
   return Error{"unknown fault type '" + type + "'"};
 }
 

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/halt_switch.h"
+#include "faults/nft_faults.h"
+#include "faults/tbf_fault.h"
 #include "proxy/api_client.h"
 #include "targets/launch.h"
 
@@ -70,6 +72,13 @@ Status undo(std::string_view kind, std::string_view record) {
     if (kind == kinds::process_killed) return bring_back(r);
     if (kind == kinds::process_restarted) return ok_status();  // the restarted process is its own entry
     if (kind == kinds::proxy_toxic) return remove_toxic(r);
+    if (kind == kinds::nft_table) {
+      return remove_nft_table(r.value("namespace", std::string()), r.at("table").get<std::string>());
+    }
+    if (kind == kinds::tbf_qdisc) {
+      return remove_tbf(r.at("namespace").get<std::string>(), r.at("interface").get<std::string>(),
+                        r.at("handle").get<std::string>(), r.value("prior", std::string()));
+    }
   } catch (const nlohmann::json::exception& e) {
     return Error{"ledger record of kind " + std::string(kind) + " is incomplete: " + e.what()};
   }

@@ -15,6 +15,8 @@ inline constexpr std::string_view process_paused = "process.paused";
 inline constexpr std::string_view process_killed = "process.killed";
 inline constexpr std::string_view process_restarted = "process.restarted";
 inline constexpr std::string_view proxy_toxic = "proxy.toxic";
+inline constexpr std::string_view nft_table = "kernel.nft_table";  // partition, blackhole_port, reject, packet_loss
+inline constexpr std::string_view tbf_qdisc = "kernel.tbf_qdisc";  // bandwidth_limit
 }  // namespace kinds
 
 // Record of a process the runner started and must stop at the end.

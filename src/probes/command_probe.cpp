@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "net/socket.h"
 #include "probes/expectation.h"
 #include "probes/probe.h"
 
@@ -29,22 +30,6 @@ constexpr std::size_t kMaxOutput = 1024 * 1024;
 // After the command exits, output still in flight is read for this long at most: a background
 // process it left behind may hold the pipe open forever.
 constexpr auto kDrainAfterExit = std::chrono::milliseconds(200);
-
-class FdGuard {
- public:
-  explicit FdGuard(int fd = -1) : fd_(fd) {}
-  ~FdGuard() { reset(); }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Owns the posix_spawn attribute objects for one launch.
 struct SpawnSetup {
@@ -109,8 +94,8 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
     outcome.detail = "cannot run '" + name + "': pipe: " + std::strerror(errno);
     return outcome;
   }
-  FdGuard out_read(pipe_fds[0]);
-  FdGuard out_write(pipe_fds[1]);
+  net::Fd out_read(pipe_fds[0]);
+  net::Fd out_write(pipe_fds[1]);
   // The child's end must block like an ordinary stdout.
   ::fcntl(out_write.get(), F_SETFL, ::fcntl(out_write.get(), F_GETFL) & ~O_NONBLOCK);
 
@@ -144,7 +129,7 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
     return outcome;
   }
   out_write.reset();
-  FdGuard pidfd(open_pidfd(pid));
+  net::Fd pidfd(open_pidfd(pid));
 
   std::string output;
   bool eof = false;

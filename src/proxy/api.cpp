@@ -39,7 +39,13 @@ net::Response no_content() {
 
 json to_json(const ToxicSpec& toxic) {
   json attributes = json::object();
-  for (const auto& [key, value] : toxic.attributes) attributes[key] = value;
+  for (const auto& [key, value] : toxic.attributes) {
+    if (value.is_number()) {
+      attributes[key] = value.number();
+    } else {
+      attributes[key] = value.text();
+    }
+  }
   return {{"name", toxic.name},
           {"type", std::string(to_string(toxic.type))},
           {"stream", std::string(to_string(toxic.stream))},
@@ -105,8 +111,10 @@ Result<Attributes> parse_attributes(const json& object) {
         return Error{"attribute '" + key + "' must be a whole number, got " + value.dump()};
       }
       out[key] = static_cast<std::int64_t>(number);
+    } else if (value.is_string()) {
+      out[key] = value.get<std::string>();  // the HTTP toxics' method, path, body; checked by make_toxic
     } else {
-      return Error{"attribute '" + key + "' must be a number, got " + value.dump()};
+      return Error{"attribute '" + key + "' must be a number or a string, got " + value.dump()};
     }
   }
   return out;

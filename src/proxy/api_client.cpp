@@ -87,6 +87,25 @@ Status ApiClient::add_toxic(const std::string& proxy, const std::string& toxic_n
   return ok_status();
 }
 
+Status ApiClient::add_toxic(const std::string& proxy, const ToxicSpec& toxic) {
+  json attrs = json::object();
+  for (const auto& [key, value] : toxic.attributes) {
+    if (value.is_number()) {
+      attrs[key] = value.number();
+    } else {
+      attrs[key] = value.text();
+    }
+  }
+  json body{{"name", toxic.name},
+            {"type", std::string(to_string(toxic.type))},
+            {"stream", std::string(to_string(toxic.stream))},
+            {"toxicity", toxic.toxicity},
+            {"attributes", attrs}};
+  auto result = send("POST", "/proxies/" + path_segment(proxy) + "/toxics", body.dump());
+  if (!result) return Error{result.error()};
+  return ok_status();
+}
+
 Status ApiClient::remove_toxic(const std::string& proxy, const std::string& toxic_name) {
   auto result = send("DELETE", "/proxies/" + path_segment(proxy) + "/toxics/" + path_segment(toxic_name), {}, true);
   if (!result) return Error{result.error()};

@@ -6,6 +6,7 @@
 
 #include "core/result.h"
 #include "core/units.h"
+#include "proxy/toxic.h"
 
 namespace chaosplus::proxy {
 
@@ -19,6 +20,9 @@ class ApiClient {
   // Attributes are whole numbers in Toxiproxy (ms, KB/s, bytes): values are rounded to the nearest.
   Status add_toxic(const std::string& proxy, const std::string& toxic_name, const std::string& type,
                    const std::string& stream, double toxicity, const std::map<std::string, double>& attributes);
+  // Any toxic, HTTP toxics included (their attributes hold text); `toxic` comes from make_toxic,
+  // so it was checked before it travels.
+  Status add_toxic(const std::string& proxy, const ToxicSpec& toxic);
   Status remove_toxic(const std::string& proxy, const std::string& toxic_name);  // 404 counts as done
   Status set_enabled(const std::string& proxy, bool enabled);
   Result<std::string> get_proxies_json();

@@ -12,6 +12,8 @@ namespace {
 
 // Reads per link per service() call: a busy pair cannot starve the other connections.
 constexpr int kReadsPerService = 16;
+// Requests read ahead of their responses (pipelining depth) before the client waits.
+constexpr std::size_t kMaxOutstandingRequests = 1024;
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
@@ -37,6 +39,7 @@ Connection::Connection(ConnectionHost& host, std::uint64_t id, std::uint64_t pro
       proxy_id_(proxy_id),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
+      http_(&host.http_counters()),
       connect_deadline_(connect_deadline) {
   up_.from = client_.get();
   up_.to = upstream_.get();
@@ -131,8 +134,8 @@ void Connection::flush(Link& link) {
     }
   }
   if (!link.out.empty() || link.out_end == StreamEnd::none || link.shut) return;
-  if (link.out_end == StreamEnd::close) {
-    close(false);
+  if (link.out_end == StreamEnd::close || link.out_end == StreamEnd::reset) {
+    close(link.out_end == StreamEnd::reset);
     return;
   }
   ::shutdown(link.to, SHUT_WR);
@@ -158,15 +161,54 @@ void Connection::pump(Link& link, TimePoint now) {
 }
 
 std::size_t Connection::buffered(const Link& link) const {
-  std::size_t total = link.out.size();
+  std::size_t total = link.out.size() + (&link == &up_ ? http_.held_client_bytes() : http_.held_server_bytes());
   for (const auto& stage : link.stages) total += stage->buffered();
   return total;
 }
 
+void Connection::ingest(Link& link, std::string_view bytes, TimePoint now) {
+  Forward up(*this, up_, 0);
+  Forward down(*this, down_, 0);
+  HttpSession::Outputs out{up, down};
+  if (&link == &up_) {
+    http_.from_client(bytes, now, out);
+  } else {
+    http_.from_server(bytes, now, out);
+  }
+}
+
+void Connection::ingest_end(Link& link, StreamEnd how, TimePoint now) {
+  Forward up(*this, up_, 0);
+  Forward down(*this, down_, 0);
+  HttpSession::Outputs out{up, down};
+  if (&link == &up_) {
+    http_.client_end(how, now, out);
+  } else {
+    http_.server_end(how, now, out);
+  }
+}
+
+void Connection::advance_http(TimePoint now) {
+  Forward up(*this, up_, 0);
+  Forward down(*this, down_, 0);
+  HttpSession::Outputs out{up, down};
+  (void)http_.advance(now, out);
+}
+
+bool Connection::may_read(const Link& link) const {
+  if (buffered(link) >= host_.max_buffered()) return false;  // resumes when the far side drains
+  if (&link != &up_ || http_.opaque()) return true;
+  // Requests wait while too many await responses, or while the client is slow to take the
+  // answers the proxy makes: neither may grow without bound.
+  if (http_.outstanding() >= kMaxOutstandingRequests) return false;
+  return !http_.has_rules() || buffered(down_) < host_.max_buffered();
+}
+
 void Connection::read_source(Link& link, TimePoint now) {
   std::span<char> buffer = host_.scratch();
+  Link& other = &link == &up_ ? down_ : up_;
   for (int reads = 0; link.readable && !link.source_done && !closed_; ++reads) {
-    if (buffered(link) >= host_.max_buffered()) return;  // resumes when the far side drains
+    if (!may_read(link)) return;
     if (reads == kReadsPerService) {
       host_.defer(*this);
       return;
@@ -176,12 +218,14 @@ void Connection::read_source(Link& link, TimePoint now) {
       // A short read emptied the socket; edge-triggered epoll reports new data as a new event.
       // Once a FIN is known to be queued we read on until recv says 0.
       if (static_cast<std::size_t>(n) < buffer.size() && !link.hangup_seen) link.readable = false;
-      deliver(link, 0, {buffer.data(), static_cast<std::size_t>(n)}, now);
+      ingest(link, {buffer.data(), static_cast<std::size_t>(n)}, now);
       pump(link, now);
+      if (!http_.opaque()) pump(other, now);  // the session may have answered the client
     } else if (n == 0) {
       link.source_done = true;
-      deliver_end(link, 0, StreamEnd::fin, now);
+      ingest_end(link, StreamEnd::fin, now);
       pump(link, now);
+      if (!http_.opaque()) pump(other, now);
     } else if (errno == EINTR) {
       continue;
     } else if (would_block(errno)) {
@@ -198,6 +242,7 @@ void Connection::service(TimePoint now) {
     close(false);
     return;
   }
+  advance_http(now);
   pump(up_, now);
   pump(down_, now);
   read_source(up_, now);
@@ -211,7 +256,7 @@ void Connection::service(TimePoint now) {
 }
 
 void Connection::schedule() {
-  TimePoint wake = std::min(up_.wake, down_.wake);
+  TimePoint wake = std::min({up_.wake, down_.wake, http_.next_wake()});
   if (connecting_) wake = std::min(wake, connect_deadline_);
   if (wake == timer_at_) return;
   timer_at_ = wake;
@@ -272,6 +317,24 @@ void Connection::update_stage(Stream stream, std::uint64_t toxic_id, const Toxic
     }
     break;
   }
+  service(now);
+}
+
+void Connection::add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now) {
+  if (closed_) return;
+  http_.add_rule(toxic_id, spec, seed);
+  service(now);
+}
+
+void Connection::remove_http_toxic(std::uint64_t toxic_id, TimePoint now) {
+  if (closed_) return;
+  http_.remove_rule(toxic_id, now);
+  service(now);
+}
+
+void Connection::update_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, TimePoint now) {
+  if (closed_) return;
+  http_.update_rule(toxic_id, spec);
   service(now);
 }
 

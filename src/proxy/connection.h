@@ -1,7 +1,9 @@
 #pragma once
 // One proxied TCP connection: the client socket, the upstream socket, and two links between them
 // (upstream: client -> server, downstream: server -> client), each a chain of toxic stages ending
-// in a small output buffer. Lives on the event loop thread of the engine that owns it.
+// in a small output buffer. Bytes read from either socket pass the connection's HTTP session
+// first (where the HTTP toxics act) and then the link's stages. Lives on the event loop thread of
+// the engine that owns it.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -11,6 +13,7 @@
 #include "net/socket.h"
 #include "proxy/byte_queue.h"
 #include "proxy/event_loop.h"
+#include "proxy/http_session.h"
 #include "proxy/toxic_stage.h"
 
 namespace chaosplus::proxy {
@@ -25,6 +28,7 @@ class ConnectionHost {
   virtual std::size_t max_buffered() const = 0;       // per link: stop reading above this
   virtual void finished(Connection& connection) = 0;  // closed itself; free it after this turn
   virtual void defer(Connection& connection) = 0;     // more to read; service it next turn
+  virtual HttpCounters& http_counters() = 0;          // what the HTTP toxics did, engine-wide
 
  protected:
   ~ConnectionHost() = default;
@@ -51,6 +55,15 @@ class Connection {
   void add_stage(Stream stream, std::unique_ptr<ToxicStage> stage, TimePoint now);
   void remove_stage(Stream stream, std::uint64_t toxic_id, TimePoint now);
   void update_stage(Stream stream, std::uint64_t toxic_id, const ToxicSpec& spec, TimePoint now);
+
+  // HTTP toxics act in the connection's HTTP session, on requests and their responses, rather
+  // than as a stage of one link. `seed` feeds the toxic's per-request draws on this connection.
+  void attach_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed) {
+    http_.add_rule(toxic_id, spec, seed);
+  }
+  void add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now);
+  void remove_http_toxic(std::uint64_t toxic_id, TimePoint now);
+  void update_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, TimePoint now);
 
   // Moves bytes as far as they can go now: stages, sockets, timers, closing.
   void service(TimePoint now);
@@ -91,6 +104,11 @@ class Connection {
   Link& link(Stream stream) { return stream == Stream::upstream ? up_ : down_; }
   void deliver(Link& link, std::size_t index, std::string_view bytes, TimePoint now);
   void deliver_end(Link& link, std::size_t index, StreamEnd how, TimePoint now);
+  // Bytes (or the end) just read from `link`'s source: through the HTTP session to the stages.
+  void ingest(Link& link, std::string_view bytes, TimePoint now);
+  void ingest_end(Link& link, StreamEnd how, TimePoint now);
+  void advance_http(TimePoint now);
+  bool may_read(const Link& link) const;
   void pump(Link& link, TimePoint now);
   void read_source(Link& link, TimePoint now);
   void write_out(Link& link, std::string_view bytes);
@@ -107,6 +125,7 @@ class Connection {
   SideWatcher upstream_watcher_{*this, false};
   Link up_;    // client -> upstream
   Link down_;  // upstream -> client
+  HttpSession http_;
   TimePoint connect_deadline_;
   TimePoint timer_at_ = TimePoint::max();
   bool connecting_ = true;

@@ -77,6 +77,7 @@ struct Engine::Impl final : ConnectionHost {
   std::vector<std::uint64_t> deferred;
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
+  HttpCounters http;
   std::thread thread;
 
   Impl(Options o, std::uint64_t s, std::unique_ptr<EventLoop> loop)
@@ -99,6 +100,7 @@ struct Engine::Impl final : ConnectionHost {
     deferred.push_back(connection.id());
     event_loop->wake_soon();
   }
+  HttpCounters& http_counters() override { return http; }
 
   // Runs `f` on the loop thread and waits for its result.
   template <typename F>
@@ -150,7 +152,13 @@ struct Engine::Impl final : ConnectionHost {
       auto id = next_id++;
       auto connection = std::make_unique<Connection>(*this, id, proxy.id, std::move(client),
                                                      std::move(upstream).value(), now + options.connect_timeout);
-      for (const auto& toxic : proxy.toxics) connection->attach_stage(toxic.spec.stream, stage_for(toxic, now));
+      for (const auto& toxic : proxy.toxics) {
+        if (is_http(toxic.spec.type)) {
+          connection->attach_http_toxic(toxic.id, toxic.spec, random.next());
+        } else {
+          connection->attach_stage(toxic.spec.stream, stage_for(toxic, now));
+        }
+      }
       if (!connection->start()) continue;
       Connection& raw = *connection;
       connections.emplace(id, std::move(connection));
@@ -197,6 +205,10 @@ struct Engine::Impl final : ConnectionHost {
   void add_toxic(Proxy& proxy, ToxicEntry entry) {
     auto now = std::chrono::steady_clock::now();
     proxy.toxics.push_back(entry);
+    if (is_http(entry.spec.type)) {
+      each_connection(proxy, [&](Connection& c) { c.add_http_toxic(entry.id, entry.spec, random.next(), now); });
+      return;
+    }
     each_connection(proxy, [&](Connection& c) { c.add_stage(entry.spec.stream, stage_for(entry, now), now); });
   }
 
@@ -204,6 +216,10 @@ struct Engine::Impl final : ConnectionHost {
     ToxicEntry entry = proxy.toxics[index];
     proxy.toxics.erase(proxy.toxics.begin() + static_cast<std::ptrdiff_t>(index));
     auto now = std::chrono::steady_clock::now();
+    if (is_http(entry.spec.type)) {
+      each_connection(proxy, [&](Connection& c) { c.remove_http_toxic(entry.id, now); });
+      return;
+    }
     each_connection(proxy, [&](Connection& c) { c.remove_stage(entry.spec.stream, entry.id, now); });
   }
 
@@ -382,7 +398,13 @@ Outcome<ToxicSpec> Engine::update_toxic(const std::string& proxy_name, const Tox
       entry.spec = toxic;
       auto now = std::chrono::steady_clock::now();
       ToxicEntry copy = entry;
-      impl_->each_connection(*proxy, [&](Connection& c) { c.update_stage(copy.spec.stream, copy.id, copy.spec, now); });
+      impl_->each_connection(*proxy, [&](Connection& c) {
+        if (is_http(copy.spec.type)) {
+          c.update_http_toxic(copy.id, copy.spec, now);
+        } else {
+          c.update_stage(copy.spec.stream, copy.id, copy.spec, now);
+        }
+      });
       return toxic;
     }
     return not_found("toxic '" + toxic.name + "' not found on proxy '" + proxy_name + "'");
@@ -431,7 +453,7 @@ Outcome<Ok> Engine::reset() {
 }
 
 EngineStats Engine::stats() {
-  return impl_->call([&] { return EngineStats{impl_->accepted, impl_->connections.size()}; });
+  return impl_->call([&] { return EngineStats{impl_->accepted, impl_->connections.size(), impl_->http}; });
 }
 
 }  // namespace chaosplus::proxy

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "core/units.h"
+#include "proxy/http_counters.h"
 #include "proxy/toxic.h"
 
 namespace chaosplus::proxy {
@@ -61,6 +62,7 @@ class [[nodiscard]] Outcome {
 struct EngineStats {
   std::uint64_t accepted = 0;  // connections accepted since start
   std::size_t open = 0;        // connections open now
+  HttpCounters http;           // what the HTTP toxics did since start
 };
 
 class Engine {

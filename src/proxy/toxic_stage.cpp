@@ -295,6 +295,10 @@ std::unique_ptr<ToxicStage> make_stage(std::uint64_t toxic_id, const ToxicSpec& 
       return std::make_unique<LimitDataStage>(toxic_id, roll, spec);
     case ToxicType::slicer:
       return std::make_unique<SlicerStage>(toxic_id, roll, spec, seed);
+    case ToxicType::http_status:
+    case ToxicType::http_delay:
+    case ToxicType::http_abort:
+      break;  // HTTP toxics act in the connection's HTTP session, not as a stage
   }
   return std::make_unique<PassStage>(toxic_id, roll);
 }

@@ -17,8 +17,9 @@ namespace chaosplus::proxy {
 using TimePoint = std::chrono::steady_clock::time_point;
 
 // How a byte stream ends: `fin` half-closes the far side (the sender shut down writing);
-// `close` closes the whole connection (limit_data cut it).
-enum class StreamEnd : std::uint8_t { none, fin, close };
+// `close` closes the whole connection (limit_data cut it); `reset` closes it with RST once the
+// bytes before it are out (http_abort).
+enum class StreamEnd : std::uint8_t { none, fin, close, reset };
 
 // What the connection must do after a stage step.
 enum class Verdict : std::uint8_t { carry_on, close, reset };

@@ -43,7 +43,8 @@ Result<int> parse_port(std::string_view text, std::string_view whole) {
   bool digits_only = !text.empty();
   for (char c : text) digits_only = digits_only && std::isdigit(static_cast<unsigned char>(c));
   if (!digits_only || ec != std::errc{} || ptr != text.data() + text.size() || port < 1 || port > 65535) {
-    return Error{"'" + std::string(whole) + "' has port '" + std::string(text) + "', expected a number from 1 to 65535"};
+    return Error{"'" + std::string(whole) + "' has port '" + std::string(text) +
+                 "', expected a number from 1 to 65535"};
   }
   return port;
 }
@@ -57,7 +58,9 @@ Result<Endpoint> split_host_port(std::string_view text, std::string_view whole, 
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos) return Error{"'" + std::string(whole) + "' has an unclosed '[' " + example};
     host = std::string(text.substr(1, close - 1));
-    if (!is_ipv6(host)) return Error{"'" + std::string(whole) + "' has '" + host + "' in brackets, expected an IPv6 address such as [::1]:8080"};
+    if (!is_ipv6(host))
+      return Error{"'" + std::string(whole) + "' has '" + host +
+                   "' in brackets, expected an IPv6 address such as [::1]:8080"};
     rest = text.substr(close + 1);
   } else {
     const std::size_t colon = text.rfind(':');
@@ -68,7 +71,8 @@ Result<Endpoint> split_host_port(std::string_view text, std::string_view whole, 
     rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
     if (host.empty()) return Error{"'" + std::string(whole) + "' has no host " + example};
     if (!is_ipv4(host) && !is_hostname(host)) {
-      return Error{"'" + std::string(whole) + "' has host '" + host + "', which is not an IPv4 address or host name " + example};
+      return Error{"'" + std::string(whole) + "' has host '" + host + "', which is not an IPv4 address or host name " +
+                   example};
     }
   }
   Endpoint endpoint;
@@ -91,7 +95,8 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   if (text.empty()) return Error{"'' is not an address (expected host:port, e.g. 127.0.0.1:8080)"};
   for (char c : text) {
     if (std::isspace(static_cast<unsigned char>(c)) || c == '/') {
-      return Error{"'" + std::string(text) + "' is not an address (expected host:port, e.g. 127.0.0.1:8080, without scheme or path)"};
+      return Error{"'" + std::string(text) +
+                   "' is not an address (expected host:port, e.g. 127.0.0.1:8080, without scheme or path)"};
     }
   }
   return split_host_port(text, text, 0);

@@ -9,21 +9,28 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kDirections{"downstream", "upstream"};
 
+// clang-format off
 constexpr std::array<FaultParam, 1> kKillParams{{
-    {"signal", ParamKind::signal, "SIGKILL", false, {}, "a signal such as SIGKILL, SIGTERM or 9: what is sent to the process"},
+    {"signal", ParamKind::signal, "SIGKILL", false, {},
+     "a signal such as SIGKILL, SIGTERM or 9: what is sent to the process"},
 }};
 constexpr std::array<FaultParam, 3> kLatencyParams{{
-    {"latency", ParamKind::duration, "", true, {}, "a duration such as 200ms: the delay added to the traffic"},
-    {"jitter", ParamKind::duration, "0ms", false, {}, "a duration such as 50ms: random extra delay, uniform in [0, jitter]"},
+    {"latency", ParamKind::duration, "", true, {},
+     "a duration such as 200ms: the delay added to the traffic"},
+    {"jitter", ParamKind::duration, "0ms", false, {},
+     "a duration such as 50ms: random extra delay, uniform in [0, jitter]"},
     {"direction", ParamKind::choice, "downstream", false, kDirections,
      "downstream (responses to the client) or upstream (requests to the target)"},
 }};
 constexpr std::array<FaultParam, 1> kResetParams{{
-    {"after", ParamKind::duration, "0ms", false, {}, "a duration such as 1s: how long a connection lives before it is reset"},
+    {"after", ParamKind::duration, "0ms", false, {},
+     "a duration such as 1s: how long a connection lives before it is reset"},
 }};
 constexpr std::array<FaultParam, 1> kBandwidthParams{{
-    {"rate", ParamKind::byte_rate, "", true, {}, "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
+    {"rate", ParamKind::byte_rate, "", true, {},
+     "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
 }};
+// clang-format on
 
 constexpr std::array<FaultType, 7> kCatalog{{
     {"kill", Capability::signal_process, kKillParams, "send a signal (SIGKILL by default) to the target process"},
@@ -73,8 +80,12 @@ const FaultParam* find_fault_param(const FaultType& type, std::string_view name)
 std::span<const std::string_view> common_fault_keys() { return kCommonKeys; }
 
 std::string exact_duration(Duration d) {
-  static constexpr std::array<std::pair<std::int64_t, std::string_view>, 6> units{{
-      {3'600'000'000'000, "h"}, {60'000'000'000, "m"}, {1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}, {1, "ns"}}};
+  static constexpr std::array<std::pair<std::int64_t, std::string_view>, 6> units{{{3'600'000'000'000, "h"},
+                                                                                   {60'000'000'000, "m"},
+                                                                                   {1'000'000'000, "s"},
+                                                                                   {1'000'000, "ms"},
+                                                                                   {1'000, "us"},
+                                                                                   {1, "ns"}}};
   const std::int64_t ns = d.count();
   if (ns == 0) return "0ms";
   for (const auto& [scale, unit] : units) {
@@ -127,19 +138,24 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
 
 bool target_has(const Target& target, Capability capability) {
   switch (capability) {
-    case Capability::signal_process: return target.process.has_value() || target.attach.has_value();
+    case Capability::signal_process:
+      return target.process.has_value() || target.attach.has_value();
     case Capability::restart_process:
       return target.process.has_value() || (target.attach.has_value() && !target.attach->restart_command.empty());
-    case Capability::proxy: return target.proxy.has_value();
+    case Capability::proxy:
+      return target.proxy.has_value();
   }
   return false;
 }
 
 std::string_view describe(Capability capability) {
   switch (capability) {
-    case Capability::signal_process: return "a 'process' or 'attach'";
-    case Capability::restart_process: return "a 'process', or an 'attach' with 'restart_command'";
-    case Capability::proxy: return "a 'proxy'";
+    case Capability::signal_process:
+      return "a 'process' or 'attach'";
+    case Capability::restart_process:
+      return "a 'process', or an 'attach' with 'restart_command'";
+    case Capability::proxy:
+      return "a 'proxy'";
   }
   return "";
 }

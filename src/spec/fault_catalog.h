@@ -23,17 +23,17 @@ enum class ParamKind { duration, signal, choice, byte_rate };
 struct FaultParam {
   std::string_view name;
   ParamKind kind;
-  std::string_view default_value;        // written form; empty with required = true
+  std::string_view default_value;  // written form; empty with required = true
   bool required = false;
   std::span<const std::string_view> choices;  // for ParamKind::choice
-  std::string_view help;                 // one line, for docs and error messages
+  std::string_view help;                      // one line, for docs and error messages
 };
 
 // What a target must offer for a fault to act on it.
 enum class Capability {
-  signal_process,  // the runner can signal it: a `process` it starts, or an `attach`ed one
-  restart_process, // a `process`, or an `attach` with restart_command
-  proxy,           // network faults act in the target's fault proxy: needs `proxy`
+  signal_process,   // the runner can signal it: a `process` it starts, or an `attach`ed one
+  restart_process,  // a `process`, or an `attach` with restart_command
+  proxy,            // network faults act in the target's fault proxy: needs `proxy`
 };
 
 struct FaultType {

@@ -110,8 +110,9 @@ class Builder {
         if (is_experiment_name(*text)) {
           experiment.name = *text;
         } else {
-          report(*n, "name: found '" + *text +
-                         "', expected 1-100 lower-case letters, digits, '.', '_' or '-' (e.g. checkout-survives-db-kill)");
+          report(*n,
+                 "name: found '" + *text +
+                     "', expected 1-100 lower-case letters, digits, '.', '_' or '-' (e.g. checkout-survives-db-kill)");
         }
       }
     }
@@ -137,10 +138,10 @@ class Builder {
   };
   struct GuardrailUse {
     const YamlNode* probe_node;
-    const YamlNode* over_node;       // may be null
+    const YamlNode* over_node;         // may be null
     const YamlNode* min_samples_node;  // may be null
-    std::size_t index;               // into Experiment::guardrails
-    std::string label;               // "guardrail 'name'" or "guardrail #2"
+    std::size_t index;                 // into Experiment::guardrails
+    std::string label;                 // "guardrail 'name'" or "guardrail #2"
   };
 
   // ---- reporting ---------------------------------------------------------------------------
@@ -211,7 +212,8 @@ class Builder {
   }
 
   // Names which of `keys` are present; reports when not exactly one (or, with allow_none, more than one).
-  std::optional<std::string_view> exactly_one(const YamlNode& map, std::string_view what, Keys keys, bool allow_none = false) {
+  std::optional<std::string_view> exactly_one(const YamlNode& map, std::string_view what, Keys keys,
+                                              bool allow_none = false) {
     std::vector<const YamlEntry*> present;
     for (auto key : keys) {
       if (const YamlEntry* entry = map.find(key)) present.push_back(entry);
@@ -305,7 +307,8 @@ class Builder {
   }
 
   std::optional<Comparison> read_comparison(const YamlNode& node, std::string_view label, QuantityKind kind) {
-    const char* example = kind == QuantityKind::duration ? "a comparison such as \"< 300ms\"" : "a comparison such as \">= 99%\"";
+    const char* example =
+        kind == QuantityKind::duration ? "a comparison such as \"< 300ms\"" : "a comparison such as \">= 99%\"";
     if (node.kind != Kind::string) {
       wrong_type(node, label, example);
       return std::nullopt;
@@ -398,7 +401,8 @@ class Builder {
     }
     for (const auto& entry : node.entries) {
       if (!valid_key(entry.key)) {
-        report_key(entry, std::string(label) + ": found the name '" + entry.key + "', expected " + std::string(key_rule));
+        report_key(entry,
+                   std::string(label) + ": found the name '" + entry.key + "', expected " + std::string(key_rule));
         continue;
       }
       if (auto value = read_scalar_text(entry.value, entry.key)) out.emplace_back(entry.key, *value);
@@ -418,8 +422,10 @@ class Builder {
       declared_targets_.push_back(entry.key);
       const std::size_t before = issues.size();
       if (!is_identifier(entry.key)) {
-        report_key(entry, "target name '" + entry.key +
-                              "' is not a valid name, expected letters, digits, '.', '_' or '-', starting with a letter or digit");
+        report_key(
+            entry,
+            "target name '" + entry.key +
+                "' is not a valid name, expected letters, digits, '.', '_' or '-', starting with a letter or digit");
       }
       Target target = read_target(entry);
       if (issues.size() != before) continue;
@@ -450,8 +456,9 @@ class Builder {
     const YamlNode* attach = get(node, "attach");
     const YamlNode* endpoint = get(node, "endpoint");
     if (!process && !attach && !endpoint) {
-      report(node, what + " has none of process, attach, endpoint, expected at least one (what the runner starts, "
-                          "attaches to, or reaches)");
+      report(node, what +
+                       " has none of process, attach, endpoint, expected at least one (what the runner starts, "
+                       "attaches to, or reaches)");
     }
     if (process && attach) {
       report_key(*node.find("attach"), what + " has both 'process' and 'attach', expected one of them");
@@ -459,21 +466,25 @@ class Builder {
     if (process) target.process = read_process(*process, what);
     if (attach) target.attach = read_attach(*attach, what);
     if (endpoint) target.endpoint = read_endpoint(*endpoint, "endpoint");
-    if (const YamlNode* proxy = get(node, "proxy")) target.proxy = read_proxy(*proxy, what, target, endpoint != nullptr);
+    if (const YamlNode* proxy = get(node, "proxy"))
+      target.proxy = read_proxy(*proxy, what, target, endpoint != nullptr);
     return target;
   }
 
   std::optional<ProcessLaunch> read_process(const YamlNode& node, const std::string& target) {
     const std::string what = "process of " + target;
-    if (!check_map(node, what, {"command", "env", "cwd", "ready"}, "a map with command and optionally env, cwd, ready")) {
+    if (!check_map(node, what, {"command", "env", "cwd", "ready"},
+                   "a map with command and optionally env, cwd, ready")) {
       return std::nullopt;
     }
     ProcessLaunch launch;
-    if (const YamlNode* n = require(node, "command", what, "the program and its arguments, e.g. command: [demo-shop-api, --port, \"8080\"]")) {
+    if (const YamlNode* n = require(node, "command", what,
+                                    "the program and its arguments, e.g. command: [demo-shop-api, --port, \"8080\"]")) {
       if (auto argv = read_argv(*n, "command")) launch.command = std::move(*argv);
     }
     if (const YamlNode* n = get(node, "env")) {
-      for (auto& [k, v] : read_string_map(*n, "env", is_env_name, "an environment variable name (letters, digits, _)")) {
+      for (auto& [k, v] :
+           read_string_map(*n, "env", is_env_name, "an environment variable name (letters, digits, _)")) {
         launch.env[k] = v;
       }
     }
@@ -486,7 +497,8 @@ class Builder {
 
   std::optional<ReadyCheck> read_ready(const YamlNode& node, const std::string& target) {
     const std::string what = "ready check of " + target;
-    if (!check_map(node, what, {"http", "tcp", "timeout"}, "a map with http: URL or tcp: host:port")) return std::nullopt;
+    if (!check_map(node, what, {"http", "tcp", "timeout"}, "a map with http: URL or tcp: host:port"))
+      return std::nullopt;
     ReadyCheck ready;
     auto kind = exactly_one(node, what, {"http", "tcp"});
     if (kind == "http") {
@@ -532,7 +544,8 @@ class Builder {
   std::optional<ProxyPlacement> read_proxy(const YamlNode& node, const std::string& target, const Target& parsed,
                                            bool has_endpoint) {
     const std::string what = "proxy of " + target;
-    if (!check_map(node, what, {"listen", "upstream"}, "a map with listen: host:port and optionally upstream: host:port")) {
+    if (!check_map(node, what, {"listen", "upstream"},
+                   "a map with listen: host:port and optionally upstream: host:port")) {
       return std::nullopt;
     }
     std::optional<Endpoint> listen;
@@ -545,8 +558,9 @@ class Builder {
     } else if (has_endpoint) {
       upstream = parsed.endpoint;  // may be empty if the endpoint itself was wrong (already reported)
     } else {
-      report(node, what + " has no 'upstream' and the target has no 'endpoint', expected upstream: host:port "
-                          "(where the proxy forwards to)");
+      report(node, what +
+                       " has no 'upstream' and the target has no 'endpoint', expected upstream: host:port "
+                       "(where the proxy forwards to)");
     }
     if (!listen || !upstream) return std::nullopt;
     if (same_endpoint(*listen, *upstream)) {
@@ -632,7 +646,8 @@ class Builder {
 
   std::optional<HttpProbe> read_http_probe(const YamlNode& node, const std::string& probe) {
     const std::string what = "http of " + probe;
-    if (!check_map(node, what, {"method", "url", "headers", "body", "timeout"}, "a map with url and optionally method, headers, body, timeout")) {
+    if (!check_map(node, what, {"method", "url", "headers", "body", "timeout"},
+                   "a map with url and optionally method, headers, body, timeout")) {
       return std::nullopt;
     }
     HttpProbe http;
@@ -699,7 +714,8 @@ class Builder {
     }
     static constexpr std::array<std::string_view, 4> http_keys{"status", "body_contains", "body_regex", "latency"};
     static constexpr std::array<std::string_view, 1> tcp_keys{"latency"};
-    static constexpr std::array<std::string_view, 4> command_keys{"exit_code", "output_contains", "output_regex", "latency"};
+    static constexpr std::array<std::string_view, 4> command_keys{"exit_code", "output_contains", "output_regex",
+                                                                  "latency"};
     static constexpr std::array<std::string_view, 7> all_keys{"status",    "body_contains",   "body_regex",  "latency",
                                                               "exit_code", "output_contains", "output_regex"};
     const std::span<const std::string_view> allowed = kind == "http"  ? std::span<const std::string_view>(http_keys)
@@ -782,7 +798,8 @@ class Builder {
       if (const YamlNode* n = get(item, "name")) {
         if (auto text = read_text(*n, "name")) guardrail.name = *text;
       }
-      const YamlNode* when = require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
+      const YamlNode* when =
+          require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
       if (when == nullptr || !check_map(*when, "when of " + what,
                                         {"probe", "success_rate", "latency_p50", "latency_p90", "latency_p99", "over",
                                          "for", "min_samples"},
@@ -794,7 +811,8 @@ class Builder {
         if (auto text = read_text(*probe, "probe")) guardrail.probe = *text;
       }
       std::string condition_text;
-      if (auto metric = exactly_one(*when, "when of " + what, {"success_rate", "latency_p50", "latency_p90", "latency_p99"})) {
+      if (auto metric =
+              exactly_one(*when, "when of " + what, {"success_rate", "latency_p50", "latency_p90", "latency_p99"})) {
         const YamlNode& n = *get(*when, *metric);
         const bool rate = *metric == "success_rate";
         guardrail.metric = rate                       ? GuardrailMetric::success_rate
@@ -819,7 +837,8 @@ class Builder {
       }
       const YamlNode* min_samples = get(*when, "min_samples");
       if (min_samples) {
-        if (auto v = read_integer(*min_samples, "min_samples", 1, 1000000)) guardrail.min_samples = static_cast<int>(*v);
+        if (auto v = read_integer(*min_samples, "min_samples", 1, 1000000))
+          guardrail.min_samples = static_cast<int>(*v);
       }
       if (issues.size() != before) continue;
       const std::string label = guardrail.name.empty() ? what : "guardrail '" + guardrail.name + "'";
@@ -860,7 +879,8 @@ class Builder {
   Phase read_phase(const YamlNode& node) {
     Phase phase;
     phase.mark = node.mark;
-    if (!check_map(node, named(node, "phase"), {"name", "duration", "faults"}, "a phase: a map with name, duration and faults")) {
+    if (!check_map(node, named(node, "phase"), {"name", "duration", "faults"},
+                   "a phase: a map with name, duration and faults")) {
       return phase;
     }
     std::string what = "phase";
@@ -887,11 +907,13 @@ class Builder {
     return phase;
   }
 
-  std::optional<Fault> read_fault(const YamlNode& node, const std::string& phase, std::optional<Duration> phase_length) {
+  std::optional<Fault> read_fault(const YamlNode& node, const std::string& phase,
+                                  std::optional<Duration> phase_length) {
     const std::string known = comma_list(fault_type_names());
     if (node.kind != Kind::map || node.entries.empty()) {
       report(node, "fault: found " + describe_found(node) +
-                       ", expected a fault written as a one-key map such as - kill: {target: api} (types: " + known + ")");
+                       ", expected a fault written as a one-key map such as - kill: {target: api} (types: " + known +
+                       ")");
       return std::nullopt;
     }
     if (node.entries.size() > 1) {
@@ -993,7 +1015,8 @@ class Builder {
     for (std::size_t i = 0; i < node.items.size(); ++i) {
       const YamlNode& item = node.items[i];
       const std::string what = "rollback #" + std::to_string(i + 1);
-      if (!check_map(item, what, {"name", "command", "restart"}, "a rollback: a map with command: {run: [...]} or restart: {target: name}")) {
+      if (!check_map(item, what, {"name", "command", "restart"},
+                     "a rollback: a map with command: {run: [...]} or restart: {target: name}")) {
         continue;
       }
       const std::size_t before = issues.size();
@@ -1035,15 +1058,16 @@ class Builder {
       if (std::find(declared_targets_.begin(), declared_targets_.end(), name) == declared_targets_.end()) {
         std::string message = use.user + " names target '" + name + "', which is not defined";
         if (auto guess = closest_match(name, declared_targets_)) message += "; did you mean '" + *guess + "'?";
-        message += declared_targets_.empty() ? " (no targets are defined)" : " (defined: " + join_names(declared_targets_) + ")";
+        message += declared_targets_.empty() ? " (no targets are defined)"
+                                             : " (defined: " + join_names(declared_targets_) + ")";
         report(*use.node, message);
         continue;
       }
       const Target* target = experiment.find_target(name);
       if (target == nullptr) continue;  // its own problems are already reported
       if (!target_has(*target, use.needs)) {
-        report(*use.node, use.user + " needs a target with " + std::string(describe(use.needs)) + ", but target '" + name +
-                              "' has " + describe_target(*target));
+        report(*use.node, use.user + " needs a target with " + std::string(describe(use.needs)) + ", but target '" +
+                              name + "' has " + describe_target(*target));
       }
     }
     for (const auto& use : guardrail_uses_) {
@@ -1052,7 +1076,8 @@ class Builder {
       if (std::find(declared_probes_.begin(), declared_probes_.end(), name) == declared_probes_.end()) {
         std::string message = use.label + " watches probe '" + name + "', which is not defined";
         if (auto guess = closest_match(name, declared_probes_)) message += "; did you mean '" + *guess + "'?";
-        message += declared_probes_.empty() ? " (no probes are defined)" : " (defined: " + join_names(declared_probes_) + ")";
+        message +=
+            declared_probes_.empty() ? " (no probes are defined)" : " (defined: " + join_names(declared_probes_) + ")";
         report(*use.probe_node, message);
         continue;
       }
@@ -1066,9 +1091,11 @@ class Builder {
       // A window that can never hold min_samples results would never trip.
       const auto most = guardrail.over / *found->second + 1;
       if (most < guardrail.min_samples) {
-        const YamlNode* at = use.over_node ? use.over_node : use.min_samples_node ? use.min_samples_node : use.probe_node;
-        report(*at, use.label + " looks at " + format_duration(guardrail.over) + " of probe '" + name +
-                        "' (every " + format_duration(*found->second) + "), at most " + std::to_string(most) +
+        const YamlNode* at = use.over_node          ? use.over_node
+                             : use.min_samples_node ? use.min_samples_node
+                                                    : use.probe_node;
+        report(*at, use.label + " looks at " + format_duration(guardrail.over) + " of probe '" + name + "' (every " +
+                        format_duration(*found->second) + "), at most " + std::to_string(most) +
                         " results, fewer than min_samples " + std::to_string(guardrail.min_samples) +
                         ", expected a longer window or fewer min_samples");
       }
@@ -1078,7 +1105,8 @@ class Builder {
   static std::string describe_target(const Target& target) {
     std::vector<std::string> parts;
     if (target.process) parts.emplace_back("'process'");
-    if (target.attach) parts.emplace_back(target.attach->restart_command.empty() ? "'attach' without 'restart_command'" : "'attach'");
+    if (target.attach)
+      parts.emplace_back(target.attach->restart_command.empty() ? "'attach' without 'restart_command'" : "'attach'");
     if (target.endpoint) parts.emplace_back("'endpoint'");
     if (target.proxy) parts.emplace_back("'proxy'");
     if (parts.empty()) return "nothing";

@@ -14,11 +14,16 @@ namespace {
 
 nlohmann::json to_json(const YamlNode& node) {
   switch (node.kind) {
-    case YamlNode::Kind::null: return nullptr;
-    case YamlNode::Kind::string: return node.text;
-    case YamlNode::Kind::boolean: return node.text == "true" || node.text == "True" || node.text == "TRUE";
-    case YamlNode::Kind::integer: return std::strtoll(node.text.c_str(), nullptr, 10);
-    case YamlNode::Kind::number: return std::strtod(node.text.c_str(), nullptr);
+    case YamlNode::Kind::null:
+      return nullptr;
+    case YamlNode::Kind::string:
+      return node.text;
+    case YamlNode::Kind::boolean:
+      return node.text == "true" || node.text == "True" || node.text == "TRUE";
+    case YamlNode::Kind::integer:
+      return std::strtoll(node.text.c_str(), nullptr, 10);
+    case YamlNode::Kind::number:
+      return std::strtod(node.text.c_str(), nullptr);
     case YamlNode::Kind::sequence: {
       nlohmann::json array = nlohmann::json::array();
       for (const auto& item : node.items) array.push_back(to_json(item));
@@ -147,7 +152,8 @@ std::vector<SchemaIssue> check_against_schema(const YamlNode& root) {
     }
     if (has_deeper) continue;
     bool repeated = false;
-    for (const auto& seen : kept) repeated = repeated || (seen.pointer == issue.pointer && seen.message == issue.message);
+    for (const auto& seen : kept)
+      repeated = repeated || (seen.pointer == issue.pointer && seen.message == issue.message);
     if (!repeated) kept.push_back(issue);
   }
   return kept;

@@ -1,11 +1,13 @@
 #include "spec/yaml_tree.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <sstream>
 
 namespace chaosplus::spec {
 namespace {
@@ -67,6 +69,23 @@ YamlNode::Kind infer_plain_kind(std::string_view s) {
   return YamlNode::Kind::string;
 }
 
+// Notes where documents start, without building them. yaml-cpp's LoadAll loops forever on some
+// malformed inputs (it keeps "finding" a document at the same place), so documents are counted here
+// with a bound, and a document that starts where the previous one did means the parser is stuck.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 class Reader {
  public:
   Reader(const EnvLookup& env, YamlDocument& doc) : env_(env), doc_(doc) {}
@@ -90,8 +109,12 @@ class Reader {
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null: out.kind = YamlNode::Kind::null; break;
-      case YAML::NodeType::Scalar: read_scalar(node, out); break;
+      case YAML::NodeType::Null:
+        out.kind = YamlNode::Kind::null;
+        break;
+      case YAML::NodeType::Scalar:
+        read_scalar(node, out);
+        break;
       case YAML::NodeType::Sequence: {
         out.kind = YamlNode::Kind::sequence;
         std::size_t index = 0;
@@ -111,7 +134,10 @@ class Reader {
           if (key_mark.line == 0) key_mark = out.mark;
           if (!key.IsScalar()) {
             doc_.issues.push_back({key_mark, pointer,
-                                   std::string("found ") + (key.IsNull() ? "an empty key" : key.IsMap() ? "a map as a key" : "a list as a key") +
+                                   std::string("found ") +
+                                       (key.IsNull()  ? "an empty key"
+                                        : key.IsMap() ? "a map as a key"
+                                                      : "a list as a key") +
                                        ", expected a text key"});
             continue;
           }
@@ -162,8 +188,8 @@ class Reader {
     out.text = result.errors.empty() ? std::move(result.text) : raw;
     if (out.text.size() > kMaxScalarLength) {
       doc_.oversized_scalar = true;
-      issue(out, "found a value of " + std::to_string(out.text.size()) + " characters after interpolation, expected at most " +
-                     std::to_string(kMaxScalarLength));
+      issue(out, "found a value of " + std::to_string(out.text.size()) +
+                     " characters after interpolation, expected at most " + std::to_string(kMaxScalarLength));
       out.text.resize(kMaxScalarLength);
     }
     out.kind = plain ? infer_plain_kind(out.text) : YamlNode::Kind::string;
@@ -188,21 +214,29 @@ const YamlEntry* YamlNode::find(std::string_view key) const {
 std::string pointer_segment(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
 
 std::string describe_found(const YamlNode& node) {
   switch (node.kind) {
-    case YamlNode::Kind::null: return "nothing";
-    case YamlNode::Kind::sequence: return "a list";
-    case YamlNode::Kind::map: return "a map";
-    case YamlNode::Kind::boolean: return "the boolean " + node.text;
+    case YamlNode::Kind::null:
+      return "nothing";
+    case YamlNode::Kind::sequence:
+      return "a list";
+    case YamlNode::Kind::map:
+      return "a map";
+    case YamlNode::Kind::boolean:
+      return "the boolean " + node.text;
     case YamlNode::Kind::integer:
-    case YamlNode::Kind::number: return "the number " + node.text;
+    case YamlNode::Kind::number:
+      return "the number " + node.text;
     case YamlNode::Kind::string: {
       constexpr std::size_t kShown = 40;
       if (node.text.size() <= kShown) return "text '" + node.text + "'";
@@ -215,32 +249,42 @@ std::string describe_found(const YamlNode& node) {
 YamlDocument read_yaml(std::string_view text, const EnvLookup& env) {
   YamlDocument doc;
   if (text.size() > kMaxFileBytes) {
-    doc.issues.push_back({{1, 1}, "", "found a file of " + std::to_string(text.size()) + " bytes, expected at most " +
-                                          std::to_string(kMaxFileBytes)});
+    doc.issues.push_back({{1, 1},
+                          "",
+                          "found a file of " + std::to_string(text.size()) + " bytes, expected at most " +
+                              std::to_string(kMaxFileBytes)});
     return doc;
   }
-  std::vector<YAML::Node> documents;
+  const std::string source(text);
+  DocumentStarts starts;
+  YAML::Node first;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    std::istringstream stream(source);
+    YAML::Parser parser(stream);
+    while (starts.starts.size() < 2 && parser.HandleNextDocument(starts)) {
+      if (starts.starts.size() == 2 && starts.starts[0].pos == starts.starts[1].pos) {
+        const YAML::Mark& stuck = starts.starts[0];
+        const std::size_t pos = stuck.pos >= 0 ? static_cast<std::size_t>(stuck.pos) : 0;
+        const std::string found = pos < source.size() ? "'" + source.substr(pos, 1) + "'" : "the end of the file";
+        doc.issues.push_back({to_mark(stuck).line ? to_mark(stuck) : Mark{1, 1}, "",
+                              "invalid YAML: unexpected " + found + ", expected a key, a value or a list item"});
+        return doc;
+      }
+    }
+    first = YAML::Load(source);
   } catch (const YAML::Exception& e) {
     Mark mark = to_mark(e.mark);
     if (mark.line == 0) mark = {1, 1};
     doc.issues.push_back({mark, "", "invalid YAML: " + e.msg});
     return doc;
   }
-  if (documents.size() > 1) {
-    Mark mark = to_mark(documents[1].Mark());
-    doc.issues.push_back({mark.line ? mark : Mark{1, 1}, "",
-                          "found a second YAML document, expected one experiment per file"});
+  if (starts.starts.size() > 1) {
+    const Mark mark = to_mark(starts.starts[1]);
+    doc.issues.push_back(
+        {mark.line ? mark : Mark{1, 1}, "", "found a second YAML document, expected one experiment per file"});
   }
   Reader reader(env, doc);
-  if (documents.empty()) {
-    YamlNode empty;
-    empty.mark = {1, 1};
-    doc.root = std::move(empty);
-  } else {
-    doc.root = reader.convert(documents.front(), "", 0, Mark{1, 1});
-  }
+  doc.root = reader.convert(first, "", 0, Mark{1, 1});
   return doc;
 }
 

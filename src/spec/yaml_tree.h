@@ -18,9 +18,9 @@ struct YamlEntry;
 struct YamlNode {
   enum class Kind { null, string, integer, number, boolean, sequence, map };
   Kind kind = Kind::null;
-  std::string text;     // scalars: the value after interpolation ("10", "true", "abc")
-  Mark mark;            // where the value starts
-  std::string pointer;  // JSON pointer of this value ("" = document root, "/phases/0/name")
+  std::string text;                // scalars: the value after interpolation ("10", "true", "abc")
+  Mark mark;                       // where the value starts
+  std::string pointer;             // JSON pointer of this value ("" = document root, "/phases/0/name")
   std::vector<YamlNode> items;     // sequence
   std::vector<YamlEntry> entries;  // map, in file order; duplicates are reported and dropped
 

@@ -32,23 +32,6 @@ bool is_executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// Closes a descriptor when the scope ends.
-class FdGuard {
- public:
-  explicit FdGuard(int fd = -1) : fd_(fd) {}
-  ~FdGuard() { reset(); }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
 // What the child reports through the close-on-exec pipe when it cannot exec.
 enum class ChildStage : int { session = 1, redirect, chdir, exec };
 struct ChildFailure {
@@ -197,11 +180,11 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
 
   std::error_code ec;
   if (const fs::path folder = fs::path(log_path).parent_path(); !folder.empty()) fs::create_directories(folder, ec);
-  FdGuard log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  net::Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log.get() < 0) {
     return Error{"cannot start '" + name + "': cannot open its log file " + log_path + ": " + std::strerror(errno)};
   }
-  FdGuard devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  net::Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (devnull.get() < 0) return Error{"cannot start '" + name + "': cannot open /dev/null: " + std::strerror(errno)};
 
   // Everything the child needs is prepared here: after fork it may not allocate.
@@ -213,8 +196,8 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
 
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return Error{"cannot start '" + name + "': pipe: " + std::strerror(errno)};
-  FdGuard report_read(report[0]);
-  FdGuard report_write(report[1]);
+  net::Fd report_read(report[0]);
+  net::Fd report_write(report[1]);
 
   const pid_t pid = ::fork();
   if (pid < 0) return Error{"cannot start '" + name + "': fork: " + std::strerror(errno)};

@@ -167,7 +167,9 @@ TEST(CommandProbe, ConcurrentProbesKeepTheirOwnResults) {
         expect.exit_code = t;
         const Outcome outcome =
             run_command(sh("echo probe-" + std::to_string(t) + "; exit " + std::to_string(t)), expect);
-        if (!outcome.ok || outcome.status != t) failures[t] = outcome.detail + " status " + std::to_string(outcome.status);
+        if (!outcome.ok || outcome.status != t) {
+          failures[t] = outcome.detail + " status " + std::to_string(outcome.status);
+        }
       }
     });
   }

@@ -192,6 +192,48 @@ TEST_F(ControlApiTest, PatchingAToxicMergesAttributes) {
   EXPECT_EQ(toxic["toxicity"], 0.5);
 }
 
+TEST_F(ControlApiTest, AnHttpToxicTakesTextAttributesAndShowsThemBack) {
+  create_proxy("p");
+  auto response = call("POST", "/proxies/p/toxics",
+                       R"({"type":"http_status","toxicity":0.1,
+                           "attributes":{"method":"POST","path":"/orders","status":503,"body":"busy"}})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto toxic = json::parse(response.body);
+  EXPECT_EQ(toxic["name"], "http_status_upstream");
+  EXPECT_EQ(toxic["stream"], "upstream");
+  EXPECT_EQ(toxic["toxicity"], 0.1);
+  EXPECT_EQ(toxic["attributes"]["method"], "POST");
+  EXPECT_EQ(toxic["attributes"]["path"], "/orders");
+  EXPECT_EQ(toxic["attributes"]["status"], 503);
+  EXPECT_EQ(toxic["attributes"]["body"], "busy");
+  auto patched = call("PATCH", "/proxies/p/toxics/http_status_upstream", R"({"attributes":{"path":"/carts"}})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body)["attributes"]["path"], "/carts");
+}
+
+TEST_F(ControlApiTest, BadHttpToxicSettingsAre400sThatSayWhy) {
+  create_proxy("p");
+  struct Case {
+    const char* body;
+    const char* reason;
+  };
+  for (const Case& c : {
+           Case{R"({"type":"http_status","attributes":{"status":700}})", "'status'"},
+           Case{R"({"type":"http_status","attributes":{"method":"get"}})", "'GET'"},
+           Case{R"({"type":"http_status","attributes":{"verb":"GET"}})", "unknown attribute 'verb'"},
+           Case{R"({"type":"http_status","toxicity":1.5,"attributes":{}})", "toxicity"},
+           Case{R"({"type":"http_status","toxicity":-0.1,"attributes":{}})", "toxicity"},
+           Case{R"({"type":"http_delay","stream":"downstream","attributes":{"delay":5}})", "upstream"},
+           Case{R"({"type":"http_abort","attributes":{"mode":true}})", "number or a string"},
+           Case{R"({"type":"http_abort","attributes":{"bytes":"ten"}})", "must be a number"},
+       }) {
+    auto response = call("POST", "/proxies/p/toxics", c.body);
+    EXPECT_EQ(response.status, 400) << c.body;
+    EXPECT_NE(error_of(response).find(c.reason), std::string::npos) << c.body << " -> " << response.body;
+  }
+  EXPECT_EQ(json::parse(call("GET", "/proxies/p/toxics").body).size(), 0u);
+}
+
 TEST_F(ControlApiTest, RemovingAToxicAnswers204ThenItIsGone) {
   create_proxy("p");
   ASSERT_EQ(call("POST", "/proxies/p/toxics", R"({"type":"timeout","attributes":{"timeout":0}})").status, 200);

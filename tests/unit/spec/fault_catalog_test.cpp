@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 TEST(FaultCatalog, ListsTheSevenFaultTypes) {
   std::vector<std::string> names;
   for (const auto& type : fault_catalog()) names.emplace_back(type.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth"}));
 }
 
 TEST(FaultCatalog, FindsTypesAndParamsByName) {
@@ -134,7 +135,8 @@ TEST(ParseByteRate, RejectsMissingTimeUnitOtherUnitsAndZero) {
 
 TEST(ExactDuration, RoundTripsThroughParseDuration) {
   for (Duration d : {Duration(0), Duration(1), Duration(1500), Duration(std::chrono::milliseconds(1234)),
-                     Duration(std::chrono::seconds(90)), Duration(std::chrono::hours(2)), Duration(std::chrono::microseconds(250))}) {
+                     Duration(std::chrono::seconds(90)), Duration(std::chrono::hours(2)),
+                     Duration(std::chrono::microseconds(250))}) {
     auto parsed = parse_duration(exact_duration(d));
     ASSERT_TRUE(parsed.ok()) << exact_duration(d);
     EXPECT_EQ(*parsed, d) << exact_duration(d);

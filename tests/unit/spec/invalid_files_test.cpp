@@ -68,7 +68,8 @@ TEST_P(InvalidFile, ReportsExactlyTheExpectedDiagnostics) {
 
 std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string name;
-  for (char c : info.param.substr(0, info.param.size() - 5)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  for (char c : info.param.substr(0, info.param.size() - 5))
+    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return name;
 }
 

@@ -232,7 +232,8 @@ TEST_F(FullExperiment, ReadsPhasesAndNormalizesFaultParameters) {
   EXPECT_EQ(f[0].target, "tokens");
   EXPECT_EQ(f[0].at, 0s);
   EXPECT_FALSE(f[0].length);
-  EXPECT_EQ(f[0].params, (std::map<std::string, std::string>{{"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}}));
+  EXPECT_EQ(f[0].params,
+            (std::map<std::string, std::string>{{"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}}));
   EXPECT_EQ(f[1].type, "reset");
   EXPECT_EQ(f[1].at, 30s);
   EXPECT_EQ(f[1].length, 10s);
@@ -288,11 +289,13 @@ TEST(LoadExperiment, LoadsEveryFileInTheValidFolder) {
 }
 
 TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
-  const auto result = load_experiment_text("name: almost\nphases:\n  - name: a\n    duration: 1s\n    extra: 1\n", "x.yaml");
+  const auto result =
+      load_experiment_text("name: almost\nphases:\n  - name: a\n    duration: 1s\n    extra: 1\n", "x.yaml");
   EXPECT_FALSE(result.ok());
   EXPECT_FALSE(result.experiment);
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].to_string(), "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults");
+  EXPECT_EQ(result.errors[0].to_string(),
+            "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults");
 }
 
 TEST(LoadExperiment, ReportsEveryProblemNotJustTheFirst) {
@@ -335,7 +338,8 @@ TEST(LoadExperiment, RejectsAFileLargerThanOneMebibyte) {
 
 TEST(LoadExperiment, AcceptsQuotedNumbersOnlyWhereTextIsExpected) {
   // An unquoted number is a number: a duration needs its unit, a pid must not be quoted.
-  auto result = load_experiment_text("name: q\ntargets:\n  w: { attach: { pid: \"12\" } }\nphases: [{name: a, duration: 1s}]\n", "q.yaml");
+  auto result = load_experiment_text(
+      "name: q\ntargets:\n  w: { attach: { pid: \"12\" } }\nphases: [{name: a, duration: 1s}]\n", "q.yaml");
   EXPECT_TRUE(has_error(result, "pid: found text '12', expected an integer")) << all_errors(result);
 }
 
@@ -361,22 +365,30 @@ std::vector<AddressCase> address_cases(const std::string& host, const std::strin
   return {
       {"endpoint", with_targets("  t: { endpoint: \"" + host + ":80\" }\n")},
       {"listen", with_targets("  t: { endpoint: \"127.0.0.1:80\", proxy: { listen: \"" + host + ":81\" } }\n")},
-      {"upstream", with_targets("  t: { endpoint: \"127.0.0.1:80\", proxy: { listen: \"127.0.0.1:81\", upstream: \"" + host + ":82\" } }\n")},
-      {"ready http", with_targets("  t: { process: { command: [x], ready: { http: \"http://" + url_host + ":80/\" } } }\n")},
+      {"upstream", with_targets("  t: { endpoint: \"127.0.0.1:80\", proxy: { listen: \"127.0.0.1:81\", upstream: \"" +
+                                host + ":82\" } }\n")},
+      {"ready http",
+       with_targets("  t: { process: { command: [x], ready: { http: \"http://" + url_host + ":80/\" } } }\n")},
       {"ready tcp", with_targets("  t: { process: { command: [x], ready: { tcp: \"" + host + ":80\" } } }\n")},
-      {"http probe", with_targets("  t: { endpoint: \"127.0.0.1:80\" }\n", "    - { name: p, http: { url: \"https://" + url_host + "/x\" } }\n")},
-      {"tcp probe", with_targets("  t: { endpoint: \"127.0.0.1:80\" }\n", "    - { name: p, tcp: { address: \"" + host + ":80\" } }\n")},
+      {"http probe", with_targets("  t: { endpoint: \"127.0.0.1:80\" }\n",
+                                  "    - { name: p, http: { url: \"https://" + url_host + "/x\" } }\n")},
+      {"tcp probe", with_targets("  t: { endpoint: \"127.0.0.1:80\" }\n",
+                                 "    - { name: p, tcp: { address: \"" + host + ":80\" } }\n")},
   };
 }
 
 TEST(LoopbackRule, RejectsEveryNonLoopbackHostInEveryAddressField) {
-  for (const auto& [host, url_host] : std::vector<std::pair<std::string, std::string>>{
-           {"10.1.2.3", "10.1.2.3"}, {"example.com", "example.com"}, {"[2001:db8::1]", "[2001:db8::1]"}, {"0.0.0.0", "0.0.0.0"}}) {
+  for (const auto& [host, url_host] :
+       std::vector<std::pair<std::string, std::string>>{{"10.1.2.3", "10.1.2.3"},
+                                                        {"example.com", "example.com"},
+                                                        {"[2001:db8::1]", "[2001:db8::1]"},
+                                                        {"0.0.0.0", "0.0.0.0"}}) {
     for (const auto& c : address_cases(host, url_host)) {
       const auto result = load_experiment_text(c.yaml, "l.yaml");
       EXPECT_FALSE(result.ok()) << c.field << " " << host;
       ASSERT_EQ(result.errors.size(), 1u) << c.field << " " << host << "\n" << all_errors(result);
-      EXPECT_NE(result.errors[0].message.find("only loopback targets (127.0.0.0/8, ::1, localhost) are allowed in this version"),
+      EXPECT_NE(result.errors[0].message.find(
+                    "only loopback targets (127.0.0.0/8, ::1, localhost) are allowed in this version"),
                 std::string::npos)
           << result.errors[0].message;
     }
@@ -433,11 +445,13 @@ phases:
 }
 
 TEST_F(WithEnvironment, ReportsAnUndefinedVariableAtItsPosition) {
-  const auto result = load_experiment_text("name: env\nphases:\n  - name: a\n    duration: 1${CHAOSPLUS_SPEC_TEST_UNSET}\n", "env.yaml");
+  const auto result = load_experiment_text(
+      "name: env\nphases:\n  - name: a\n    duration: 1${CHAOSPLUS_SPEC_TEST_UNSET}\n", "env.yaml");
   ASSERT_EQ(result.errors.size(), 1u) << all_errors(result);
   EXPECT_EQ(result.errors[0].line, 4);
   EXPECT_EQ(result.errors[0].column, 16);
-  EXPECT_NE(result.errors[0].message.find("environment variable 'CHAOSPLUS_SPEC_TEST_UNSET' is not set"), std::string::npos);
+  EXPECT_NE(result.errors[0].message.find("environment variable 'CHAOSPLUS_SPEC_TEST_UNSET' is not set"),
+            std::string::npos);
 }
 
 TEST_F(WithEnvironment, LeavesKeysAndEscapedReferencesAlone) {

@@ -2,7 +2,6 @@
 // no "internal error". Mutations of a valid file stand in for a fuzzer; the seed is fixed and printed
 // so a failure can be replayed.
 #include <gtest/gtest.h>
-
 #include <pthread.h>
 
 #include <random>
@@ -72,9 +71,15 @@ TEST(Robustness, AnswersRandomByteMutations) {
       const std::size_t pos = rng() % mutated.size();
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: mutated[pos] = c; break;
-        case 1: mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(pos), c); break;
-        default: mutated.erase(pos, 1); break;
+        case 0:
+          mutated[pos] = c;
+          break;
+        case 1:
+          mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        default:
+          mutated.erase(pos, 1);
+          break;
       }
     }
     expect_answer(mutated, "seed " + std::to_string(seed) + " round " + std::to_string(round));
@@ -128,8 +133,9 @@ TEST(Robustness, AnswersHostileInputs) {
       {"alias bomb", bomb},
       {"long name", "name: " + std::string(100000, 'a') + "\nphases: [{name: a, duration: 1s}]\n"},
       {"long key", std::string(100000, 'k') + ": 1\n"},
-      {"long regex", "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: 'http://127.0.0.1/'}, expect: {body_regex: '" +
-                         std::string(3000, '(') + "'}}\nphases: [{name: a, duration: 1s}]\n"},
+      {"long regex",
+       "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: 'http://127.0.0.1/'}, expect: {body_regex: '" +
+           std::string(3000, '(') + "'}}\nphases: [{name: a, duration: 1s}]\n"},
       {"nul bytes", std::string("name: x\0y\nphases: []\n", 21)},
       {"invalid utf-8", "name: \xff\xfe\xc3\nphases: [{name: \xc3\x28, duration: 1s}]\n"},
       {"tabs", "name: x\nphases:\n\t- name: a\n"},
@@ -138,8 +144,11 @@ TEST(Robustness, AnswersHostileInputs) {
       {"null document", "~"},
       {"document markers", "---\n...\n---\n"},
       {"huge duration", "name: x\nphases: [{name: a, duration: 99999999999999999999h}]\n"},
-      {"huge at", "name: x\ntargets: {t: {process: {command: [x]}}}\nphases: [{name: a, duration: 1s, faults: [{kill: {target: t, at: 360d, for: 360d}}]}]\n"},
-      {"huge integers", "name: x\ntargets: {t: {attach: {pid: 999999999999999999999999}}}\nphases: [{name: a, duration: 1s}]\n"},
+      {"huge at",
+       "name: x\ntargets: {t: {process: {command: [x]}}}\nphases: [{name: a, duration: 1s, faults: [{kill: {target: t, "
+       "at: 360d, for: 360d}}]}]\n"},
+      {"huge integers",
+       "name: x\ntargets: {t: {attach: {pid: 999999999999999999999999}}}\nphases: [{name: a, duration: 1s}]\n"},
       {"tags", "name: !!binary aGk=\nphases: !custom [1]\n"},
       {"merge keys", "name: x\nbase: &b {duration: 1s}\nphases: [{<<: *b, name: a}]\n"},
       {"interpolation garbage", "name: ${\nphases: ${A:-${B}}\n"},
@@ -156,10 +165,11 @@ TEST(Robustness, HandlesLongValuesInPatternCheckedFieldsOnASmallCallerStack) {
   const std::vector<std::pair<std::string, std::string>> inputs{
       {"long name", "name: " + std::string(4000, 'a') + "\nphases: [{name: a, duration: 1s}]\n"},
       {"long duration", "name: x\nphases: [{name: a, duration: " + durations + "}]\n"},
-      {"long url", "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: \"http://127.0.0.1/" + std::string(4000, 'a') +
-                       "\"}}\nphases: [{name: a, duration: 1s}]\n"},
-      {"deep regex", "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: \"http://127.0.0.1/\"}, expect: {body_regex: '" +
-                         std::string(500, '(') + "a" + std::string(500, ')') + "'}}\nphases: [{name: a, duration: 1s}]\n"},
+      {"long url", "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: \"http://127.0.0.1/" +
+                       std::string(4000, 'a') + "\"}}\nphases: [{name: a, duration: 1s}]\n"},
+      {"deep regex",
+       "name: x\nsteady_state:\n  probes:\n    - {name: p, http: {url: \"http://127.0.0.1/\"}, expect: {body_regex: '" +
+           std::string(500, '(') + "a" + std::string(500, ')') + "'}}\nphases: [{name: a, duration: 1s}]\n"},
   };
   for (const auto& [what, text] : inputs) {
     const LoadResult result = load_on_small_stack(text);

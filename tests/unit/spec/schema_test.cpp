@@ -24,7 +24,8 @@ YamlNode read(std::string_view text) {
 
 std::string messages(const std::vector<SchemaIssue>& issues) {
   std::string out;
-  for (const auto& i : issues) out += i.pointer + " " + std::to_string(i.mark.line) + ":" + std::to_string(i.mark.column) + " " + i.message + "\n";
+  for (const auto& i : issues)
+    out += i.pointer + " " + std::to_string(i.mark.line) + ":" + std::to_string(i.mark.column) + " " + i.message + "\n";
   return out;
 }
 
@@ -68,7 +69,8 @@ TEST(CheckAgainstSchema, ReportsMissingRequiredKeysAtTheirMap) {
 }
 
 TEST(CheckAgainstSchema, ReportsWrongTypesAndPatternsAtTheValue) {
-  const auto issues = check_against_schema(read("name: x\nphases:\n  - name: a\n    duration: 10\n  - name: b\n    duration: soon\n"));
+  const auto issues =
+      check_against_schema(read("name: x\nphases:\n  - name: a\n    duration: 10\n  - name: b\n    duration: soon\n"));
   ASSERT_EQ(issues.size(), 2u) << messages(issues);
   EXPECT_EQ(issues[0].pointer, "/phases/0/duration");
   EXPECT_EQ(issues[0].mark.line, 4);
@@ -85,25 +87,28 @@ TEST(CheckAgainstSchema, RejectsAnEmptyPhaseList) {
 }
 
 TEST(CheckAgainstSchema, RejectsToleranceWithoutEvery) {
-  const auto issues = check_against_schema(read(
-      "name: x\nsteady_state:\n  probes:\n    - { name: p, tcp: { address: \"127.0.0.1:1\" }, tolerance: { window: 1s } }\n"
-      "phases: [{name: a, duration: 1s}]\n"));
+  const auto issues =
+      check_against_schema(read("name: x\nsteady_state:\n  probes:\n    - { name: p, tcp: { address: \"127.0.0.1:1\" "
+                                "}, tolerance: { window: 1s } }\n"
+                                "phases: [{name: a, duration: 1s}]\n"));
   ASSERT_EQ(issues.size(), 1u) << messages(issues);
   EXPECT_EQ(issues[0].pointer, "/steady_state/probes/0");
   EXPECT_NE(issues[0].message.find("every"), std::string::npos);
 }
 
 TEST(CheckAgainstSchema, RejectsExpectationsOfAnotherProbeKind) {
-  const auto issues = check_against_schema(read(
-      "name: x\nsteady_state:\n  probes:\n    - { name: p, tcp: { address: \"127.0.0.1:1\" }, expect: { status: 200 } }\n"
-      "phases: [{name: a, duration: 1s}]\n"));
+  const auto issues =
+      check_against_schema(read("name: x\nsteady_state:\n  probes:\n    - { name: p, tcp: { address: \"127.0.0.1:1\" "
+                                "}, expect: { status: 200 } }\n"
+                                "phases: [{name: a, duration: 1s}]\n"));
   ASSERT_EQ(issues.size(), 1u) << messages(issues);
   EXPECT_EQ(issues[0].pointer, "/steady_state/probes/0/expect/status");
 }
 
 TEST(CheckAgainstSchema, PointsABadTargetNameAtTheTargetsMap) {
   // valijson does not say which name broke 'propertyNames'; the map that holds it is the best place.
-  const auto issues = check_against_schema(read("name: x\ntargets:\n  \"my api\": { endpoint: \"127.0.0.1:1\" }\nphases: [{name: a, duration: 1s}]\n"));
+  const auto issues = check_against_schema(
+      read("name: x\ntargets:\n  \"my api\": { endpoint: \"127.0.0.1:1\" }\nphases: [{name: a, duration: 1s}]\n"));
   ASSERT_EQ(issues.size(), 1u) << messages(issues);
   EXPECT_EQ(issues[0].pointer, "/targets");
   EXPECT_EQ(issues[0].mark.line, 3);
@@ -128,7 +133,8 @@ TEST(ExperimentFormatDocs, MentionEveryKeyOfTheSchema) {
   collect(schema);
   EXPECT_GT(keys.size(), 50u);
   for (const auto& key : keys) {
-    EXPECT_NE(docs.find("`" + key + "`"), std::string::npos) << "docs/experiment-format.md does not mention `" << key << "`";
+    EXPECT_NE(docs.find("`" + key + "`"), std::string::npos)
+        << "docs/experiment-format.md does not mention `" << key << "`";
   }
 }
 

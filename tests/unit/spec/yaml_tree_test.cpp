@@ -15,7 +15,8 @@ YamlDocument read(std::string_view text) {
 }
 
 TEST(ReadYaml, InfersTypesOfPlainScalarsOnly) {
-  auto doc = read("a: 10\nb: \"10\"\nc: 1.5\nd: true\ne: yes\nf: ~\ng: text\nh: -3\ni: 1e3\nj: 99999999999999999999\nk: '1.5'\n");
+  auto doc = read(
+      "a: 10\nb: \"10\"\nc: 1.5\nd: true\ne: yes\nf: ~\ng: text\nh: -3\ni: 1e3\nj: 99999999999999999999\nk: '1.5'\n");
   ASSERT_TRUE(doc.root);
   auto kind = [&](const char* key) { return doc.root->find(key)->value.kind; };
   EXPECT_EQ(kind("a"), Kind::integer);

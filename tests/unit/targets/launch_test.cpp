@@ -243,11 +243,14 @@ TEST(Spawn, BareNamesAreLookedUpInTheSearchFolderBeforePath) {
 
 TEST(Spawn, TheSearchFolderComesFromTheEnvironmentVariable) {
   TempDir bin;
+  const char* before = std::getenv("CHAOSPLUS_BIN_DIR");
+  const std::string saved = before != nullptr ? before : "";
   ::setenv("CHAOSPLUS_BIN_DIR", bin.path().c_str(), 1);
   EXPECT_EQ(default_search_dir(), bin.path());
   ::unsetenv("CHAOSPLUS_BIN_DIR");
   // Without it: the folder of the running executable (this test binary).
   EXPECT_EQ(default_search_dir(), std::filesystem::read_symlink("/proc/self/exe").parent_path().string());
+  if (before != nullptr) ::setenv("CHAOSPLUS_BIN_DIR", saved.c_str(), 1);
 }
 
 TEST(FindExecutable, FallsBackToPath) {
