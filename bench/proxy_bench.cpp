@@ -559,7 +559,7 @@ int hold(const Args& args) {
     held.push_back({fd, token.size() - 1, true});
   }
   double open_seconds = std::chrono::duration<double>(Clock::now() - open_start).count();
-  auto echoed = collect_echoes(epoll, held, std::min(deadline, Clock::now() + 30s));
+  auto echoed = collect_echoes(epoll, held, std::min(deadline, Clock::now() + 15s));
   std::fprintf(stderr, "opened %zu, echoed %zu; holding %llus\n", held.size(), echoed,
                static_cast<unsigned long long>(seconds));
   std::printf("{\"phase\": \"opened\", \"connections\": %zu, \"echoed\": %zu}\n", echoed, echoed);
@@ -591,7 +591,7 @@ int hold(const Args& args) {
     }
     h.expect = token.size() - 1;
   }
-  auto echoed_after = collect_echoes(epoll, held, std::min(deadline + 30s, Clock::now() + 30s));
+  auto echoed_after = collect_echoes(epoll, held, Clock::now() + 15s);
   for (auto& h : held) ::close(h.fd);
   std::printf(
       "{\"phase\": \"done\", \"requested\": %llu, \"opened\": %zu, \"connect_errors\": %llu, \"first_error\": \"%s\", "

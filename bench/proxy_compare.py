@@ -70,6 +70,20 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def schedstat(pid):
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over the process's threads."""
+    on_cpu = waiting = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                fields = f.read().split()
+            on_cpu += int(fields[0])
+            waiting += int(fields[1])
+        except OSError:
+            pass
+    return on_cpu / 1e9, waiting / 1e9
+
+
 def proc_status(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -164,7 +178,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rtt-count", type=int, default=20000, help="round trips per target per round")
     parser.add_argument("--fresh-count", type=int, default=1000, help="fresh-connection round trips per target")
-    parser.add_argument("--bulk-bytes", type=int, default=2_000_000_000)
+    parser.add_argument("--bulk-bytes", type=int, default=1_000_000_000, help="bytes per bulk transfer")
+    parser.add_argument("--bulk-rounds", type=int, default=9,
+                        help="bulk rounds (short transfers, many rounds: drift in machine load cancels out)")
     parser.add_argument("--hold", type=int, default=10000, help="connections to hold (0 skips)")
     parser.add_argument("--hold-seconds", type=int, default=20)
     parser.add_argument("--proxy-nofile", type=int, default=0,
@@ -227,11 +243,17 @@ def main():
 
         def rtt_section(key, extra, count):
             rows = []
+            warmup = min(500, count // 10)
             for r in range(args.rounds):
+                # Each proxy carries only its own target's traffic: its CPU time per round trip is
+                # a figure the machine's noise hardly moves.
+                cpu_before = {"chaosplus": proc_cpu(cp.pid), "haproxy": proc_cpu(hap.pid)}
                 out = run_json([bench, "rtt", "--ports", ",".join(str(p) for _, p in targets),
                                 "--labels", ",".join(n for n, _ in targets), "--count", str(count),
-                                "--warmup", str(min(500, count // 10))] + extra)
+                                "--warmup", str(warmup)] + extra)
                 rows.append({row["label"]: row for row in out})
+                for name, pid in (("chaosplus", cp.pid), ("haproxy", hap.pid)):
+                    rows[-1][name]["proxy_cpu_us_per_rt"] = (proc_cpu(pid) - cpu_before[name]) * 1e6 / (count + warmup)
                 print(f"  round {r + 1}: " + "  ".join(
                     f"{n} p50 {rows[-1][n]['p50_us']:.1f} p99 {rows[-1][n]['p99_us']:.1f}" for n, _ in targets)
                     + f"   (load {loadavg().split()[0]})")
@@ -252,13 +274,16 @@ def main():
                     absolute = median([r[name][f"{q}_us"] for r in rows])
                     direct = median([r["direct"][f"{q}_us"] for r in rows])
                     summary.append((key, name, q, added, absolute, direct))
-            print(f"  {'target':10} {'p50':>8} {'p99':>9} {'added p50':>10} {'added p99':>10}   (medians of rounds)")
+            print(f"  {'target':10} {'p50':>8} {'p99':>9} {'added p50':>10} {'added p99':>10} {'proxy CPU/RT':>13}"
+                  f"   (medians of rounds)")
             for name, _ in targets:
                 p50 = median([r[name]["p50_us"] for r in rows])
                 p99 = median([r[name]["p99_us"] for r in rows])
                 a50 = median([r[name]["p50_us"] - r["direct"]["p50_us"] for r in rows])
                 a99 = median([r[name]["p99_us"] - r["direct"]["p99_us"] for r in rows])
-                print(f"  {name:10} {p50:8.1f} {p99:9.1f} {a50:10.1f} {a99:10.1f}")
+                cpu = (f"{median([r[name]['proxy_cpu_us_per_rt'] for r in rows]):10.1f} µs"
+                       if name != "direct" else "")
+                print(f"  {name:10} {p50:8.1f} {p99:9.1f} {a50:10.1f} {a99:10.1f} {cpu:>13}")
 
         bulk_targets = targets + [("haproxy+splice", splice_port)]
         if "bulk" not in skip:
@@ -266,7 +291,7 @@ def main():
                   f"(proxy CPU seconds per GB in brackets); CPU per GB shows where a 2-core box runs out:")
             bulk_rows = []
             pids = {"chaosplus": cp.pid, "haproxy": hap.pid, "haproxy+splice": hap.pid}
-            for r in range(args.rounds):
+            for r in range(args.bulk_rounds):
                 row = {}
                 order = bulk_targets[r % len(bulk_targets):] + bulk_targets[:r % len(bulk_targets)]
                 for direction in ("down", "up"):
@@ -274,6 +299,8 @@ def main():
                         gb = args.bulk_bytes / 1e9
                         before = proc_cpu(pids[name]) if name in pids else 0
                         server_before = proc_cpu(server.pid)
+                        watched = [server.pid] + ([pids[name]] if name in pids else [])
+                        sched_before = [schedstat(p) for p in watched]
                         client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                         out = run_json([bench, "bulk", "--port", str(port), "--bytes", str(args.bulk_bytes),
                                         "--direction", direction])[0]
@@ -281,7 +308,12 @@ def main():
                         cpu = (proc_cpu(pids[name]) - before) if name in pids else 0
                         client_cpu = (client_after.ru_utime + client_after.ru_stime
                                       - client_before.ru_utime - client_before.ru_stime)
+                        ran = waited = 0.0
+                        for p, (cpu0, wait0) in zip(watched, sched_before):
+                            cpu1, wait1 = schedstat(p)
+                            ran, waited = ran + cpu1 - cpu0, waited + wait1 - wait0
                         row[f"{name}/{direction}"] = {**out, "proxy_cpu_s_per_gb": cpu / gb,
+                                                      "cpu_wait_share": waited / max(ran + waited, 1e-9),
                                                       "client_cpu_s_per_gb": client_cpu / gb,
                                                       "server_cpu_s_per_gb": (proc_cpu(server.pid) - server_before) / gb}
                 bulk_rows.append(row)
@@ -289,6 +321,9 @@ def main():
                     f"{k} {v['mb_per_s']:.0f}" + (f" [{v['proxy_cpu_s_per_gb']:.2f}]" if "direct" not in k else "")
                     for k, v in row.items()) + f"   (load {loadavg().split()[0]})")
             raw["bulk"] = bulk_rows
+            wait = median([v["cpu_wait_share"] for r in bulk_rows for v in r.values()])
+            print(f"  disturbance: while busy, the server and proxy waited for a CPU {100 * wait:.0f}% of the time "
+                  f"(median; 0% on a quiet machine)")
             print(f"  {'target':15} {'down MB/s':>10} {'% direct':>9} {'up MB/s':>10} {'% direct':>9}   CPU s/GB client/server/proxy: down  up")
             for name, _ in bulk_targets:
                 cells = []

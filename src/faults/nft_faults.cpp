@@ -17,9 +17,11 @@
 namespace chaosplus::faults {
 namespace {
 
+// The loader stores an optional parameter that was not written as its default, "" for most of
+// ours: empty means not given.
 std::optional<std::string> param(const spec::Fault& fault, const std::string& key) {
   auto it = fault.params.find(key);
-  if (it == fault.params.end()) return std::nullopt;
+  if (it == fault.params.end() || it->second.empty()) return std::nullopt;
   return it->second;
 }
 
@@ -139,7 +141,7 @@ class NftFault final : public Fault {
 Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target) {
   NftSetup setup;
   nft::Plan& plan = setup.plan;
-  if (auto ns = param(fault, "namespace"); ns && !ns->empty()) {
+  if (auto ns = param(fault, "namespace")) {
     if (!is_project_namespace(*ns)) {
       return Error{where(fault) + "namespace '" + *ns + "' is not one chaosplus creates (its name must start with '" +
                    std::string(kProjectNamespacePrefix) + "')"};
@@ -168,7 +170,7 @@ Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target)
   } else if (target.endpoint) {
     plan.flow.port = target.endpoint->port;
   }
-  if (auto peer = param(fault, "peer"); peer && !peer->empty()) {
+  if (auto peer = param(fault, "peer")) {
     auto network = nft::canonical_network(*peer);
     if (!network) return Error{where(fault) + "peer: " + network.error()};
     plan.flow.peer = *network;

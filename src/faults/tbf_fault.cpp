@@ -19,9 +19,11 @@ constexpr const char* kQueueLatency = "300ms";
 // Room for a frame's link header on top of the MTU.
 constexpr std::uint64_t kFrameOverhead = 64;
 
+// The loader stores an optional parameter that was not written as its default, "" for most of
+// ours: empty means not given.
 std::optional<std::string> param(const spec::Fault& fault, const std::string& key) {
   auto it = fault.params.find(key);
-  if (it == fault.params.end()) return std::nullopt;
+  if (it == fault.params.end() || it->second.empty()) return std::nullopt;
   return it->second;
 }
 
@@ -191,9 +193,10 @@ Result<int> parse_mtu(std::string_view ip_link_json) {
 
 Result<std::unique_ptr<Fault>> make_bandwidth_limit(const spec::Fault& fault, TargetHandle& target) {
   // Checked before any tc call, so a bad namespace or interface name never reaches a command line.
-  if (auto checked = tbf_plan(fault, 1500, 0x100); !checked) return Error{checked.error()};
-  const std::string netns = fault.params.at("namespace");
-  const std::string interface = fault.params.at("interface");
+  auto checked = tbf_plan(fault, 1500, 0x100);
+  if (!checked) return Error{checked.error()};
+  const std::string netns = checked->netns;
+  const std::string interface = checked->interface;
   if (!namespace_exists(netns)) return Error{where(fault) + "network namespace '" + netns + "' does not exist"};
   auto mtu = interface_mtu(netns, interface);
   if (!mtu) return Error{where(fault) + mtu.error()};

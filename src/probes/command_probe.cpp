@@ -135,6 +135,7 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
   bool eof = false;
   bool exited = false;
   bool timed_out = false;
+  int poll_error = 0;
   Clock::time_point exited_at;
   char buf[16 * 1024];
   while (true) {
@@ -150,8 +151,8 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
       break;
     }
     const auto until = exited ? exited_at + kDrainAfterExit : deadline;
-    auto wait = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
-    // Without a pidfd, exit is noticed by polling.
+    // At most a second per wait (keeps the int conversion safe); without a pidfd, exit is noticed by polling.
+    auto wait = std::min<long long>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 1000);
     if (!exited && pidfd.get() < 0) wait = std::min<long long>(wait, 10);
     pollfd fds[2];
     nfds_t count = 0;
@@ -161,7 +162,11 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
       ::poll(nullptr, 0, static_cast<int>(std::min<long long>(wait, 10)));
       continue;
     }
-    if (::poll(fds, count, static_cast<int>(std::max<long long>(wait, 0))) < 0 && errno != EINTR) break;
+    if (::poll(fds, count, static_cast<int>(std::max<long long>(wait, 0))) < 0 && errno != EINTR) {
+      poll_error = errno;
+      if (!exited) ::kill(-pid, SIGKILL);  // reaping below must not wait for a command we no longer watch
+      break;
+    }
     while (!eof) {
       const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
       if (n > 0) {
@@ -179,6 +184,10 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
   outcome.latency = (exited ? exited_at : Clock::now()) - start;
   if (timed_out) {
     outcome.detail = "timed out after " + format_duration(probe.timeout) + excerpt(output);
+    return outcome;
+  }
+  if (poll_error != 0) {
+    outcome.detail = "waiting for '" + name + "' failed: " + std::strerror(poll_error);
     return outcome;
   }
   outcome.detail = judge_command(expect, outcome.status, output, outcome.latency);

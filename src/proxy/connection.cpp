@@ -39,7 +39,6 @@ Connection::Connection(ConnectionHost& host, std::uint64_t id, std::uint64_t pro
       proxy_id_(proxy_id),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
-      http_(&host.http_counters()),
       connect_deadline_(connect_deadline) {
   up_.from = client_.get();
   up_.to = upstream_.get();
@@ -161,47 +160,74 @@ void Connection::pump(Link& link, TimePoint now) {
 }
 
 std::size_t Connection::buffered(const Link& link) const {
-  std::size_t total = link.out.size() + (&link == &up_ ? http_.held_client_bytes() : http_.held_server_bytes());
+  std::size_t total = link.out.size();
+  if (http_) total += &link == &up_ ? http_->held_client_bytes() : http_->held_server_bytes();
   for (const auto& stage : link.stages) total += stage->buffered();
   return total;
 }
 
+HttpSession* Connection::session() {
+  if (!http_ && !http_gone_) http_ = std::make_unique<HttpSession>(&host_.http_counters());
+  return http_.get();
+}
+
+void Connection::drop_spent_session() {
+  if (http_ && http_->spent()) {
+    http_.reset();
+    http_gone_ = true;
+  }
+}
+
 void Connection::ingest(Link& link, std::string_view bytes, TimePoint now) {
+  HttpSession* http = session();
+  if (!http) {
+    deliver(link, 0, bytes, now);
+    return;
+  }
   Forward up(*this, up_, 0);
   Forward down(*this, down_, 0);
   HttpSession::Outputs out{up, down};
   if (&link == &up_) {
-    http_.from_client(bytes, now, out);
+    http->from_client(bytes, now, out);
   } else {
-    http_.from_server(bytes, now, out);
+    http->from_server(bytes, now, out);
   }
+  drop_spent_session();
 }
 
 void Connection::ingest_end(Link& link, StreamEnd how, TimePoint now) {
+  HttpSession* http = session();
+  if (!http) {
+    deliver_end(link, 0, how, now);
+    return;
+  }
   Forward up(*this, up_, 0);
   Forward down(*this, down_, 0);
   HttpSession::Outputs out{up, down};
   if (&link == &up_) {
-    http_.client_end(how, now, out);
+    http->client_end(how, now, out);
   } else {
-    http_.server_end(how, now, out);
+    http->server_end(how, now, out);
   }
+  drop_spent_session();
 }
 
 void Connection::advance_http(TimePoint now) {
+  if (!http_) return;
   Forward up(*this, up_, 0);
   Forward down(*this, down_, 0);
   HttpSession::Outputs out{up, down};
-  (void)http_.advance(now, out);
+  (void)http_->advance(now, out);
+  drop_spent_session();
 }
 
 bool Connection::may_read(const Link& link) const {
   if (buffered(link) >= host_.max_buffered()) return false;  // resumes when the far side drains
-  if (&link != &up_ || http_.opaque()) return true;
+  if (&link != &up_ || !http_ || http_->opaque()) return true;
   // Requests wait while too many await responses, or while the client is slow to take the
   // answers the proxy makes: neither may grow without bound.
-  if (http_.outstanding() >= kMaxOutstandingRequests) return false;
-  return !http_.has_rules() || buffered(down_) < host_.max_buffered();
+  if (http_->outstanding() >= kMaxOutstandingRequests) return false;
+  return !http_->has_rules() || buffered(down_) < host_.max_buffered();
 }
 
 void Connection::read_source(Link& link, TimePoint now) {
@@ -218,14 +244,16 @@ void Connection::read_source(Link& link, TimePoint now) {
       // A short read emptied the socket; edge-triggered epoll reports new data as a new event.
       // Once a FIN is known to be queued we read on until recv says 0.
       if (static_cast<std::size_t>(n) < buffer.size() && !link.hangup_seen) link.readable = false;
+      const bool framed = http_ == nullptr ? !http_gone_ : !http_->opaque();
       ingest(link, {buffer.data(), static_cast<std::size_t>(n)}, now);
       pump(link, now);
-      if (!http_.opaque()) pump(other, now);  // the session may have answered the client
+      if (framed) pump(other, now);  // the session may have answered the client
     } else if (n == 0) {
       link.source_done = true;
+      const bool framed = http_ == nullptr ? !http_gone_ : !http_->opaque();
       ingest_end(link, StreamEnd::fin, now);
       pump(link, now);
-      if (!http_.opaque()) pump(other, now);
+      if (framed) pump(other, now);
     } else if (errno == EINTR) {
       continue;
     } else if (would_block(errno)) {
@@ -256,7 +284,7 @@ void Connection::service(TimePoint now) {
 }
 
 void Connection::schedule() {
-  TimePoint wake = std::min({up_.wake, down_.wake, http_.next_wake()});
+  TimePoint wake = std::min({up_.wake, down_.wake, http_ ? http_->next_wake() : TimePoint::max()});
   if (connecting_) wake = std::min(wake, connect_deadline_);
   if (wake == timer_at_) return;
   timer_at_ = wake;
@@ -322,19 +350,19 @@ void Connection::update_stage(Stream stream, std::uint64_t toxic_id, const Toxic
 
 void Connection::add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now) {
   if (closed_) return;
-  http_.add_rule(toxic_id, spec, seed);
+  if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed);
   service(now);
 }
 
 void Connection::remove_http_toxic(std::uint64_t toxic_id, TimePoint now) {
   if (closed_) return;
-  http_.remove_rule(toxic_id, now);
+  if (http_) http_->remove_rule(toxic_id, now);
   service(now);
 }
 
 void Connection::update_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, TimePoint now) {
   if (closed_) return;
-  http_.update_rule(toxic_id, spec);
+  if (http_) http_->update_rule(toxic_id, spec);
   service(now);
 }
 

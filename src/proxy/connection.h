@@ -59,7 +59,7 @@ class Connection {
   // HTTP toxics act in the connection's HTTP session, on requests and their responses, rather
   // than as a stage of one link. `seed` feeds the toxic's per-request draws on this connection.
   void attach_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed) {
-    http_.add_rule(toxic_id, spec, seed);
+    if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed);
   }
   void add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now);
   void remove_http_toxic(std::uint64_t toxic_id, TimePoint now);
@@ -109,6 +109,9 @@ class Connection {
   void ingest_end(Link& link, StreamEnd how, TimePoint now);
   void advance_http(TimePoint now);
   bool may_read(const Link& link) const;
+  // The HTTP session, made on first use; null once the traffic proved not to be HTTP.
+  HttpSession* session();
+  void drop_spent_session();
   void pump(Link& link, TimePoint now);
   void read_source(Link& link, TimePoint now);
   void write_out(Link& link, std::string_view bytes);
@@ -125,7 +128,8 @@ class Connection {
   SideWatcher upstream_watcher_{*this, false};
   Link up_;    // client -> upstream
   Link down_;  // upstream -> client
-  HttpSession http_;
+  std::unique_ptr<HttpSession> http_;
+  bool http_gone_ = false;  // the session was dropped: bytes pass straight to the stages
   TimePoint connect_deadline_;
   TimePoint timer_at_ = TimePoint::max();
   bool connecting_ = true;

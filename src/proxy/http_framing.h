@@ -85,15 +85,15 @@ class HttpFramer {
   std::size_t max_head_;
   State state_ = State::idle;
   MessageHead head_;
-  std::string line_;            // the head line being read
-  std::size_t head_size_ = 0;   // bytes of the head so far
+  std::string line_;           // the head line being read
+  std::size_t head_size_ = 0;  // bytes of the head so far
   bool first_line_done_ = false;
   bool saw_length_ = false;
   bool saw_transfer_encoding_ = false;
   bool chunked_ = false;
   bool connection_close_ = false;
   bool connection_keep_alive_ = false;
-  std::string request_method_;  // response role
+  std::string request_method_;   // response role
   std::uint64_t remaining_ = 0;  // body bytes (length) or chunk data bytes left
   std::uint64_t body_bytes_ = 0;
   Chunk chunk_ = Chunk::size_line;

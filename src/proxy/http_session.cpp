@@ -340,6 +340,12 @@ TimePoint HttpSession::next_wake() const {
   return wake;
 }
 
+bool HttpSession::spent() const {
+  return opaque() && !dead_ && head_.empty() && segments_.empty() && server_held_.empty() && outstanding() == 0 &&
+         (client_end_ == StreamEnd::none || client_end_passed_) &&
+         (server_end_ == StreamEnd::none || server_end_passed_);
+}
+
 void HttpSession::count_unframed() {
   if (counters_ && has_rules() && !counted_unframed_) {
     ++counters_->unframed;

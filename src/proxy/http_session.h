@@ -61,6 +61,8 @@ class HttpSession {
   std::size_t outstanding() const { return exchanges_.size() - first_exchange_; }  // requests awaiting a response
   // Neither direction is framed any more: bytes pass straight through.
   bool opaque() const { return requests_.opaque() && responses_.opaque(); }
+  // Opaque, and nothing held or owed: the session may be dropped and bytes passed around it.
+  bool spent() const;
 
  private:
   struct Exchange {

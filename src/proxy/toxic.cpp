@@ -20,7 +20,7 @@ struct AttributeRule {
   std::int64_t fallback;
   std::int64_t min;
   std::int64_t max;
-  const char* unit;  // numbers: the unit; text: what the value is, for messages
+  const char* unit;           // numbers: the unit; text: what the value is, for messages
   TextCheck check = nullptr;  // set for text attributes
   const char* text_fallback = "";
 
@@ -119,8 +119,7 @@ const std::vector<TypeRules>& rules() {
        "http_status",
        {text("method", "methods such as POST or GET,HEAD; empty for any", check_methods),
         text("path", "a path such as /orders, /orders/* or *", check_path),
-        number("status", false, 200, 599, "(an HTTP status code)", 503),
-        text("body", "the response body", check_body),
+        number("status", false, 200, 599, "(an HTTP status code)", 503), text("body", "the response body", check_body),
         text("content_type", "a Content-Type header value", check_header_value, "text/plain; charset=utf-8")}},
       {ToxicType::http_delay,
        "http_delay",
@@ -161,8 +160,10 @@ std::string range_text(const AttributeRule& a) {
 Status check_value(const TypeRules& r, const AttributeRule& a, const AttributeValue& value) {
   const std::string where = std::string("attribute '") + a.key + "' of toxic type " + r.name;
   if (a.is_text()) {
-    if (!value.is_text()) return Error{where + " must be a string (" + a.unit + "), got " + std::to_string(value.number())};
-    if (auto why = a.check(value.text()); !why.empty()) return Error{where + ": " + why + " (got '" + value.text() + "')"};
+    if (!value.is_text())
+      return Error{where + " must be a string (" + a.unit + "), got " + std::to_string(value.number())};
+    if (auto why = a.check(value.text()); !why.empty())
+      return Error{where + ": " + why + " (got '" + value.text() + "')"};
     return ok_status();
   }
   if (!value.is_number()) return Error{where + " must be a number " + range_text(a) + ", got '" + value.text() + "'"};
@@ -198,8 +199,8 @@ Result<Attributes> check_attributes(ToxicType type, const Attributes& attributes
   }
   if (type == ToxicType::slicer && out["size_variation"].number() >= out["average_size"].number()) {
     return Error{"attribute 'size_variation' of toxic type slicer must be smaller than 'average_size' (got " +
-                 std::to_string(out["size_variation"].number()) + " >= " + std::to_string(out["average_size"].number()) +
-                 ")"};
+                 std::to_string(out["size_variation"].number()) +
+                 " >= " + std::to_string(out["average_size"].number()) + ")"};
   }
   return out;
 }

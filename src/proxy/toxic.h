@@ -43,17 +43,21 @@ std::optional<Stream> parse_stream(std::string_view text);
 // "latency, bandwidth, ..." for error messages.
 std::string toxic_type_list();
 
+namespace detail {
+template <typename T>
+concept WholeNumber = std::integral<T> && !std::same_as<T, bool>;
+}
+
 // One attribute: a whole number (every Toxiproxy toxic; ms, KB/s, bytes) or text (the HTTP
 // toxics' method, path and body). Toxiproxy clients send attributes as arbitrary JSON, so text
 // values travel through them unchanged.
 class AttributeValue {
  public:
   AttributeValue() = default;
-  template <std::integral T>
-    requires(!std::same_as<T, bool>)
+  template <detail::WholeNumber T>
   AttributeValue(T number) : value_(static_cast<std::int64_t>(number)) {}  // NOLINT: implicit, like a number
-  AttributeValue(std::string text) : value_(std::move(text)) {}              // NOLINT
-  AttributeValue(const char* text) : value_(std::string(text)) {}            // NOLINT
+  AttributeValue(std::string text) : value_(std::move(text)) {}            // NOLINT
+  AttributeValue(const char* text) : value_(std::string(text)) {}          // NOLINT
 
   bool is_number() const { return std::holds_alternative<std::int64_t>(value_); }
   bool is_text() const { return !is_number(); }
@@ -77,7 +81,7 @@ struct ToxicSpec {
   double toxicity = 1.0;
   Attributes attributes;
 
-  std::int64_t attribute(const std::string& key) const;  // 0 if absent or text
+  std::int64_t attribute(const std::string& key) const;   // 0 if absent or text
   const std::string& text(const std::string& key) const;  // "" if absent or a number
   bool operator==(const ToxicSpec&) const = default;
 };

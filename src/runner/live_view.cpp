@@ -78,6 +78,19 @@ void LiveView::on_event(const Event& e) {
     } else if (t == "recovery.done") {
       text = "recovered leftovers of earlier runs: " + std::to_string(static_cast<long>(e.number("reverted"))) +
              " change(s) reverted";
+    } else if (t == "load.started") {
+      text = "load " + e.text("load") + " started against " + e.text("url");
+    } else if (t == "load.summary") {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "load %s: %.0f requests, %.0f req/s, error rate %.2f%%, p50 %.1fms, p99 %.1fms, max %.1fms",
+                    e.text("load").c_str(), e.number("requests"), e.number("rps"), e.number("error_rate") * 100,
+                    e.number("p50_ms"), e.number("p99_ms"), e.number("max_ms"));
+      text = buf;
+      if (!e.text("thresholds").empty()) text += "; thresholds: " + e.text("thresholds");
+    } else if (t == "load.tick") {
+      last_load_ = e.text("load");
+      last_load_rps_ = e.number("rps");
+      last_load_p99_ms_ = e.number("p99_ms");
     } else if (t == "run.error") {
       text = "error: " + e.text("message");
     }
@@ -104,6 +117,12 @@ std::string LiveView::status_text() const {
     WindowStats w = monitor_.recent(probe, elapsed, seconds(10));
     char part[128];
     std::snprintf(part, sizeof part, " | %s %.0f%% p99 %.0fms", probe.c_str(), w.success_rate * 100, w.p99 * 1000);
+    s += part;
+  }
+  if (!last_load_.empty()) {
+    char part[128];
+    std::snprintf(part, sizeof part, " | load %s %.0f req/s p99 %.0fms", last_load_.c_str(), last_load_rps_,
+                  last_load_p99_ms_);
     s += part;
   }
   s += " | faults: " + std::to_string(active_faults_.size());

@@ -40,6 +40,9 @@ class LiveView {
   std::string phase_;
   std::multiset<std::string> active_faults_;
   std::map<std::string, bool> probe_ok_;  // last state of each continuous probe
+  std::string last_load_;                 // the load of the last tick, and its figures
+  double last_load_rps_ = 0;
+  double last_load_p99_ms_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread redraw_;
 };

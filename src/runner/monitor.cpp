@@ -1,5 +1,6 @@
 #include "runner/monitor.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace chaosplus::runner {
@@ -28,12 +29,13 @@ std::string metric_name(spec::GuardrailMetric m) {
     case spec::GuardrailMetric::latency_p50: return "p50 latency";
     case spec::GuardrailMetric::latency_p90: return "p90 latency";
     case spec::GuardrailMetric::latency_p99: return "p99 latency";
+    case spec::GuardrailMetric::error_rate: return "error rate";
   }
   return "?";
 }
 
 std::string value_text(spec::GuardrailMetric m, double v) {
-  if (m == spec::GuardrailMetric::success_rate) return percent(v);
+  if (m == spec::GuardrailMetric::success_rate || m == spec::GuardrailMetric::error_rate) return percent(v);
   return format_duration(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v)));
 }
 
@@ -43,6 +45,7 @@ double measure(spec::GuardrailMetric m, const WindowStats& s) {
     case spec::GuardrailMetric::latency_p50: return s.p50;
     case spec::GuardrailMetric::latency_p90: return s.p90;
     case spec::GuardrailMetric::latency_p99: return s.p99;
+    case spec::GuardrailMetric::error_rate: return 1.0 - s.success_rate;
   }
   return 0;
 }
@@ -52,7 +55,7 @@ std::string counts(const WindowStats& s) { return std::to_string(s.ok) + "/" + s
 }  // namespace
 
 std::string describe(const spec::Guardrail& g) {
-  return g.probe + " " + metric_name(g.metric) + " " + op_text(g.condition.op) + " " +
+  return (g.load.empty() ? g.probe : g.load) + " " + metric_name(g.metric) + " " + op_text(g.condition.op) + " " +
          value_text(g.metric, g.condition.value) + " over " + format_duration(g.over);
 }
 
@@ -73,7 +76,7 @@ std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sa
   }
 
   for (const spec::Guardrail& g : experiment_.guardrails) {
-    if (g.probe != probe) continue;
+    if (!g.load.empty() || g.probe != probe) continue;
     WindowStats s = window.stats(sample.at, g.over);
     if (s.count < g.min_samples) continue;
     double value = measure(g.metric, s);
@@ -85,6 +88,36 @@ std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sa
                                " over the last " + format_duration(g.over) + " (" + counts(s) + ")",
                            value};
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<GuardrailTrip> Monitor::observe_load(const std::string& load, const LoadSample& sample) {
+  std::lock_guard lock(mutex_);
+  auto& ticks = loads_[load];
+  ticks.push_back(sample);
+  for (const spec::Guardrail& g : experiment_.guardrails) {
+    if (g.load != load) continue;
+    WindowStats s;
+    std::uint64_t requests = 0, errors = 0;
+    for (auto it = ticks.rbegin(); it != ticks.rend() && it->at > sample.at - g.over; ++it) {
+      ++s.count;
+      requests += it->requests;
+      errors += it->errors;
+      s.p50 = std::max(s.p50, it->p50_s);
+      s.p90 = std::max(s.p90, it->p90_s);
+      s.p99 = std::max(s.p99, it->p99_s);
+    }
+    if (s.count < g.min_samples || requests == 0) continue;
+    s.success_rate = 1.0 - static_cast<double>(errors) / static_cast<double>(requests);
+    const double value = measure(g.metric, s);
+    if (!g.condition.holds(value)) continue;
+    return GuardrailTrip{g.name.empty() ? describe(g) : g.name, load,
+                         "load " + load + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
+                             op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) + " over the last " +
+                             format_duration(g.over) + " (" + std::to_string(errors) + " failed of " +
+                             std::to_string(requests) + " requests)",
+                         value};
   }
   return std::nullopt;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Judges continuous probe results as they arrive: trips guardrails (abort now) and tracks each
 // probe's tolerance (deviation at the end). Pure logic over the timeline; no clock, no I/O.
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,6 +21,14 @@ struct GuardrailTrip {
   double measured = 0;
 };
 
+// One second of a phase's load, as guardrails see it.
+struct LoadSample {
+  Duration at{0};
+  std::uint64_t requests = 0;  // attempted: answered, failed in transport, or dropped
+  std::uint64_t errors = 0;    // failed: transport errors, dropped arrivals, status >= 400
+  double p50_s = 0, p90_s = 0, p99_s = 0;
+};
+
 struct ToleranceResult {
   std::string probe;
   bool held = true;
@@ -35,6 +45,10 @@ class Monitor {
   // Records a continuous probe result; returns the first guardrail this result trips, if any.
   std::optional<GuardrailTrip> observe(const std::string& probe, const Sample& sample);
 
+  // Records a load tick; returns the first guardrail on that load it trips, if any. A window's
+  // error rate is errors over requests of its ticks, its latency percentile the worst tick's.
+  std::optional<GuardrailTrip> observe_load(const std::string& load, const LoadSample& sample);
+
   // Tolerance of every continuous probe over the results observed so far.
   std::vector<ToleranceResult> tolerances() const;
   WindowStats overall(const std::string& probe) const;
@@ -44,6 +58,7 @@ class Monitor {
   const spec::Experiment& experiment_;
   mutable std::mutex mutex_;
   std::map<std::string, ProbeWindow> windows_;
+  std::map<std::string, std::deque<LoadSample>> loads_;
   // Worst window seen per probe with a windowed tolerance: (success rate, stats, end time).
   struct Worst {
     double rate = 2.0;

@@ -23,6 +23,7 @@
 #include "runner/ledger.h"
 #include "runner/live_view.h"
 #include "runner/monitor.h"
+#include "runner/phase_load.h"
 #include "runner/recovery.h"
 #include "targets/attach.h"
 #include "targets/launch.h"
@@ -98,6 +99,10 @@ class Run {
   };
   void start_continuous_probes();
   void observe_probe(const spec::Probe& probe);
+  void handle_trip(const GuardrailTrip& trip);
+  void on_load_tick(const std::string& name, const load::Tick& tick);
+  void start_load(const spec::Phase& phase);
+  void finish_load();  // stops the phase's load if it still runs, judges its thresholds
   void stop_continuous_probes();
   void play_phases();
   void play_phase(const spec::Phase& phase, std::size_t index);
@@ -145,6 +150,9 @@ class Run {
   std::optional<GuardrailTrip> trip_;
   std::mutex trip_mutex_;
   bool halt_noted_ = false;
+  std::unique_ptr<PhaseLoad> running_load_;
+  const spec::Load* running_load_spec_ = nullptr;
+  std::vector<std::string> threshold_failures_;
   bool before_held_ = true;
   bool after_held_ = true;
   int faults_injected_ = 0;
@@ -342,7 +350,10 @@ void Run::observe_probe(const spec::Probe& p) {
   }
   Event stamped = bus_.publish(probe_event(p, o, "during", phase));
   auto trip = monitor_.observe(p.name, Sample{stamped.elapsed, o.ok, std::chrono::duration<double>(o.latency).count()});
-  if (!trip) return;
+  if (trip) handle_trip(*trip);
+}
+
+void Run::handle_trip(const GuardrailTrip& trip) {
   bool first = false;
   {
     std::lock_guard lock(trip_mutex_);
@@ -350,12 +361,57 @@ void Run::observe_probe(const spec::Probe& p) {
   }
   if (first) {
     publish(Event("guardrail.tripped")
-                .with("guardrail", trip->guardrail)
-                .with("probe", trip->probe)
-                .with("message", trip->message)
-                .with("measured", trip->measured));
+                .with("guardrail", trip.guardrail)
+                .with("probe", trip.probe)
+                .with("message", trip.message)
+                .with("measured", trip.measured));
   }
-  halt_.trigger("guardrail '" + trip->guardrail + "' tripped: " + trip->message);
+  halt_.trigger("guardrail '" + trip.guardrail + "' tripped: " + trip.message);
+}
+
+void Run::on_load_tick(const std::string& name, const load::Tick& tick) {
+  Event e = load::tick_event(tick);
+  e.with("load", name);
+  Event stamped = bus_.publish(std::move(e));
+  const auto& c = tick.counters;
+  LoadSample sample;
+  sample.at = stamped.elapsed;
+  sample.requests = c.requests + c.transport_errors() + c.dropped;
+  sample.errors = c.transport_errors() + c.status_at_least(400) + c.dropped;
+  sample.p50_s = static_cast<double>(tick.p50_us) / 1e6;
+  sample.p90_s = static_cast<double>(tick.p90_us) / 1e6;
+  sample.p99_s = static_cast<double>(tick.p99_us) / 1e6;
+  if (auto trip = monitor_.observe_load(name, sample)) handle_trip(*trip);
+}
+
+void Run::start_load(const spec::Phase& phase) {
+  auto options = to_load_options(*phase.load, phase.duration);
+  if (!options) {
+    fail(options.error());
+    return;
+  }
+  const std::string name = phase.load->name;
+  publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url));
+  running_load_spec_ = &*phase.load;
+  running_load_ = std::make_unique<PhaseLoad>(*phase.load, std::move(options).value(),
+                                              [this, name](const load::Tick& t) { on_load_tick(name, t); });
+}
+
+void Run::finish_load() {
+  if (!running_load_) return;
+  running_load_->stop();
+  auto report = running_load_->finish();
+  const spec::Load& spec = *running_load_spec_;
+  running_load_.reset();
+  if (!report) {
+    fail("load " + spec.name + " could not run: " + report.error());
+    return;
+  }
+  auto results = judge_thresholds(spec, *report);
+  publish(summary_event(spec, *report, results));
+  for (const auto& r : results) {
+    if (!r.held) threshold_failures_.push_back("load " + spec.name + ": " + r.message);
+  }
 }
 
 // Each continuous probe fires on its own schedule, whether or not earlier attempts have come back:
@@ -499,6 +555,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
     all_faults_.push_back(std::move(tf));
   }
   const auto phase_start = Clock::now();
+  if (phase.load) start_load(phase);
   // Actions in time order; at equal times reverts go first, so a fault ending as another starts
   // does not overlap it.
   struct Action {
@@ -527,7 +584,10 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   // Faults of this phase end with it, newest first. After a halt they are left to
   // revert_all_active(), so the halt is on the timeline before the reverts.
   if (!halt_.triggered()) {
+    finish_load();
     for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) revert(**it);
+  } else if (running_load_) {
+    running_load_->stop();  // it winds down while the faults are reverted
   }
   publish(Event("phase.ended").with("phase", phase.name).with("halted", halt_.triggered()));
 }
@@ -608,6 +668,7 @@ RunResult Run::execute() {
   const auto revert_start = Clock::now();
   revert_all_active();
   const Duration revert_took = Clock::now() - revert_start;
+  finish_load();
   stop_continuous_probes();
   run_rollbacks();
 
@@ -636,7 +697,8 @@ RunResult Run::execute() {
   } else if (halted) {
     result.verdict = Verdict::aborted;
     result.reasons.insert(result.reasons.begin(), halt_reason);
-  } else if (!before_held_ || !after_held_ || tolerance_broken) {
+  } else if (!before_held_ || !after_held_ || tolerance_broken || !threshold_failures_.empty()) {
+    result.reasons.insert(result.reasons.end(), threshold_failures_.begin(), threshold_failures_.end());
     result.verdict = Verdict::deviated;
   } else {
     result.verdict = Verdict::held;

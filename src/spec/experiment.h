@@ -2,6 +2,7 @@
 // The experiment model: plain, immutable-after-load structs that every other module reads.
 // The loader (spec/loader.h) builds it from YAML after schema validation; each element keeps the
 // line/column it came from so later errors can still point into the user's file.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -110,12 +111,14 @@ struct SteadyState {
   std::vector<Probe> probes;
 };
 
-enum class GuardrailMetric { success_rate, latency_p50, latency_p90, latency_p99 };
+enum class GuardrailMetric { success_rate, latency_p50, latency_p90, latency_p99, error_rate };
 
-// Abort the run when the metric of a probe, computed over the last `over`, meets `when`.
+// Abort the run when the metric of a probe (or of a phase's load), computed over the last `over`,
+// meets `when`.
 struct Guardrail {
   std::string name;  // defaults to "<probe> <metric> <condition> over <window>"
-  std::string probe;
+  std::string probe;  // one of probe and load is set
+  std::string load;   // name of a phase's load block: error_rate and latency_p* of its per-second ticks
   GuardrailMetric metric = GuardrailMetric::success_rate;
   Comparison condition;  // fraction for success_rate, seconds for latencies
   Duration over = std::chrono::seconds(10);
@@ -134,10 +137,48 @@ struct Fault {
   Mark mark;
 };
 
+// A pass/fail condition on a load's final figures: "p99 < 250ms", "error_rate < 1%", "rps > 100".
+struct LoadThreshold {
+  std::string metric;    // p50, p90, p99, p99.9, max (seconds), error_rate (fraction), rps
+  Comparison condition;
+  std::string text;      // as written
+  Mark mark;
+};
+
+// Moves linearly to `target` within `over` (a hold keeps the previous level).
+struct LoadStage {
+  Duration over{0};
+  double target = 0;  // requests per second (open model) or users
+};
+
+// Traffic a phase sends while its faults are on (the load engine, src/load). One of three models:
+// connections (each sends its next request when the last one is answered), open (`rate` or rate
+// stages: arrivals on a schedule, latency from the intended send time), users (`vus` or user
+// stages looping over a scenario with think time).
+struct Load {
+  std::string name;  // defaults to the phase name
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  int connections = 10;
+  int threads = 1;
+  Duration timeout = std::chrono::seconds(10);
+  double rate = 0;                     // open model
+  std::vector<LoadStage> rate_stages;  // open model with ramps
+  std::uint64_t vus = 0;               // users model
+  std::vector<LoadStage> vu_stages;
+  Duration think{0};
+  std::string scenario;  // users model: scenario file (relative to the working directory)
+  std::vector<LoadThreshold> thresholds;
+  Mark mark;
+};
+
 struct Phase {
   std::string name;
   Duration duration{0};
   std::vector<Fault> faults;
+  std::optional<Load> load;
   Mark mark;
 };
 

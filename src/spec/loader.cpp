@@ -801,21 +801,35 @@ class Builder {
       const YamlNode* when =
           require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
       if (when == nullptr || !check_map(*when, "when of " + what,
-                                        {"probe", "success_rate", "latency_p50", "latency_p90", "latency_p99", "over",
-                                         "for", "min_samples"},
-                                        "a map with probe, one metric, and optionally over and min_samples")) {
+                                        {"probe", "load", "success_rate", "error_rate", "latency_p50", "latency_p90",
+                                         "latency_p99", "over", "for", "min_samples"},
+                                        "a map with probe (or load), one metric, and optionally over and min_samples")) {
         continue;
       }
-      const YamlNode* probe = require(*when, "probe", "when of " + what, "the name of a continuous probe");
+      const YamlNode* probe = get(*when, "probe");
+      const YamlNode* load = get(*when, "load");
+      if (probe == nullptr && load == nullptr) {
+        probe = require(*when, "probe", "when of " + what, "the name of a continuous probe (or load: a load's name)");
+      } else if (probe != nullptr && load != nullptr) {
+        report(*load, "when of " + what + " has both 'probe' and 'load', expected one of them");
+      }
       if (probe) {
         if (auto text = read_text(*probe, "probe")) guardrail.probe = *text;
+      } else if (load) {
+        if (auto text = read_text(*load, "load")) guardrail.load = *text;
       }
       std::string condition_text;
-      if (auto metric =
-              exactly_one(*when, "when of " + what, {"success_rate", "latency_p50", "latency_p90", "latency_p99"})) {
+      if (auto metric = exactly_one(*when, "when of " + what,
+                                    {"success_rate", "error_rate", "latency_p50", "latency_p90", "latency_p99"})) {
         const YamlNode& n = *get(*when, *metric);
-        const bool rate = *metric == "success_rate";
-        guardrail.metric = rate                       ? GuardrailMetric::success_rate
+        const bool rate = *metric == "success_rate" || *metric == "error_rate";
+        if (load && *metric == "success_rate") {
+          report(n, "success_rate applies to probes, expected error_rate or latency_p50/p90/p99 for a load");
+        } else if (probe && *metric == "error_rate") {
+          report(n, "error_rate applies to loads, expected success_rate or latency_p50/p90/p99 for a probe");
+        }
+        guardrail.metric = *metric == "success_rate"  ? GuardrailMetric::success_rate
+                           : *metric == "error_rate"  ? GuardrailMetric::error_rate
                            : *metric == "latency_p50" ? GuardrailMetric::latency_p50
                            : *metric == "latency_p90" ? GuardrailMetric::latency_p90
                                                       : GuardrailMetric::latency_p99;
@@ -843,9 +857,14 @@ class Builder {
       if (issues.size() != before) continue;
       const std::string label = guardrail.name.empty() ? what : "guardrail '" + guardrail.name + "'";
       if (guardrail.name.empty()) {
-        guardrail.name = guardrail.probe + " " + condition_text + " over " + format_duration(guardrail.over);
+        guardrail.name = (load ? guardrail.load : guardrail.probe) + " " + condition_text + " over " +
+                         format_duration(guardrail.over);
       }
-      guardrail_uses_.push_back({probe, over, min_samples, experiment.guardrails.size(), label});
+      if (load) {
+        load_uses_.push_back({load, label});
+      } else {
+        guardrail_uses_.push_back({probe, over, min_samples, experiment.guardrails.size(), label});
+      }
       experiment.guardrails.push_back(std::move(guardrail));
     }
   }
@@ -879,8 +898,8 @@ class Builder {
   Phase read_phase(const YamlNode& node) {
     Phase phase;
     phase.mark = node.mark;
-    if (!check_map(node, named(node, "phase"), {"name", "duration", "faults"},
-                   "a phase: a map with name, duration and faults")) {
+    if (!check_map(node, named(node, "phase"), {"name", "duration", "faults", "load"},
+                   "a phase: a map with name, duration, faults and load")) {
       return phase;
     }
     std::string what = "phase";
@@ -904,7 +923,179 @@ class Builder {
         }
       }
     }
+    if (const YamlNode* n = get(node, "load")) phase.load = read_load(*n, what, phase.name);
     return phase;
+  }
+
+  // ---- load --------------------------------------------------------------------------------
+
+  // `default_name` is the phase's name, which a load without a name of its own takes.
+  std::optional<Load> read_load(const YamlNode& node, const std::string& phase, const std::string& default_name) {
+    const std::string what = "load of " + phase;
+    if (!check_map(node, what,
+                   {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate",
+                    "stages", "vus", "think", "scenario", "thresholds"},
+                   "a load: a map with url and a model (connections, rate or stages, vus)")) {
+      return std::nullopt;
+    }
+    const std::size_t before = issues.size();
+    Load load;
+    load.mark = node.mark;
+    load.name = default_name;
+    const YamlNode* name = get(node, "name");
+    if (name) {
+      if (auto text = read_text(*name, "name")) {
+        if (is_identifier(*text)) load.name = *text;
+        else report(*name, "name: found '" + *text + "', expected letters, digits, '.', '_' or '-'");
+      }
+    }
+    // Declared even when the rest of the block has problems, so guardrails naming it are not
+    // reported as well.
+    if (!load.name.empty()) {
+      if (std::find(declared_loads_.begin(), declared_loads_.end(), load.name) != declared_loads_.end()) {
+        report(name ? *name : node, "load name '" + load.name + "' is used twice, expected unique names");
+      }
+      declared_loads_.push_back(load.name);
+    }
+    if (const YamlNode* n = require(node, "url", what, "a URL such as http://127.0.0.1:8080/checkout")) {
+      if (auto url = read_url(*n, "url")) load.url = *url;
+    }
+    if (const YamlNode* n = get(node, "method")) {
+      if (auto text = read_text(*n, "method")) {
+        if (std::find(kHttpMethods.begin(), kHttpMethods.end(), *text) != kHttpMethods.end()) load.method = *text;
+        else report(*n, "method: found '" + *text + "', expected one of " + comma_list(kHttpMethods));
+      }
+    }
+    if (const YamlNode* n = get(node, "headers")) {
+      load.headers = read_string_map(*n, "headers", is_header_name, "a header name (letters, digits and -)");
+    }
+    if (const YamlNode* n = get(node, "body")) {
+      if (auto text = read_text(*n, "body", true)) load.body = *text;
+    }
+    if (const YamlNode* n = get(node, "connections")) {
+      if (auto v = read_integer(*n, "connections", 1, 100000)) load.connections = static_cast<int>(*v);
+    }
+    if (const YamlNode* n = get(node, "threads")) {
+      if (auto v = read_integer(*n, "threads", 1, 64)) load.threads = static_cast<int>(*v);
+    }
+    if (const YamlNode* n = get(node, "timeout")) {
+      if (auto d = read_duration(*n, "timeout", true)) load.timeout = *d;
+    }
+    if (const YamlNode* n = get(node, "rate")) {
+      if (auto text = read_text(*n, "rate")) {
+        auto rate = parse_rate(*text);
+        if (rate && *rate > 0) load.rate = *rate;
+        else report(*n, "rate: " + (rate ? "'" + *text + "' is zero, expected a positive rate such as 200/s" : rate.error()));
+      }
+    }
+    if (const YamlNode* n = get(node, "vus")) {
+      if (auto v = read_integer(*n, "vus", 1, 10'000'000)) load.vus = static_cast<std::uint64_t>(*v);
+    }
+    if (const YamlNode* n = get(node, "think")) {
+      if (auto d = read_duration(*n, "think", false)) load.think = *d;
+    }
+    if (const YamlNode* n = get(node, "scenario")) {
+      if (auto text = read_text(*n, "scenario")) load.scenario = *text;
+    }
+    if (const YamlNode* n = get(node, "stages")) read_stages(*n, load);
+    if (const YamlNode* n = get(node, "thresholds")) read_thresholds(*n, load);
+    const bool open = load.rate > 0 || !load.rate_stages.empty();
+    const bool users = load.vus > 0 || !load.vu_stages.empty() || !load.scenario.empty();
+    if (open && users) {
+      report(node, what + " mixes an arrival rate (rate, or stages with /s) with users (vus, stages without /s, "
+                          "scenario), expected one model");
+    }
+    if (issues.size() != before) return std::nullopt;
+    return load;
+  }
+
+  // stages: [ {to: 1000/s, over: 30s}, {hold: 1m} ] -- rates (/s) drive the open model, plain
+  // numbers drive the number of users.
+  void read_stages(const YamlNode& node, Load& load) {
+    if (node.kind != Kind::sequence || node.items.empty()) {
+      wrong_type(node, "stages", "a non-empty list of stages such as {to: 1000/s, over: 30s} or {hold: 1m}");
+      return;
+    }
+    std::optional<bool> per_second;
+    double level = load.rate > 0 ? load.rate : static_cast<double>(load.vus);
+    std::vector<LoadStage> stages;
+    for (const auto& item : node.items) {
+      if (!check_map(item, "stage", {"to", "over", "hold"}, "a stage: {to: 1000/s, over: 30s} or {hold: 1m}")) continue;
+      if (const YamlNode* hold = get(item, "hold")) {
+        if (get(item, "to") || get(item, "over")) {
+          report(item, "stage: found 'hold' with 'to' or 'over', expected either {hold: D} or {to: N, over: D}");
+          continue;
+        }
+        if (auto d = read_duration(*hold, "hold", true)) stages.push_back({*d, level});
+        continue;
+      }
+      const YamlNode* to = require(item, "to", "stage", "the level to reach, e.g. to: 1000/s or to: 500");
+      const YamlNode* over = require(item, "over", "stage", "how long the ramp takes, e.g. over: 30s");
+      if (to == nullptr || over == nullptr) continue;
+      auto d = read_duration(*over, "over", true);
+      auto text = read_text(*to, "to");
+      if (!d || !text) continue;
+      const bool rate = text->find('/') != std::string::npos;
+      if (per_second && *per_second != rate) {
+        report(*to, "to: found '" + *text + "', expected every stage to be a rate (/s) or every stage a user count");
+        continue;
+      }
+      per_second = rate;
+      double target = 0;
+      if (rate) {
+        auto r = parse_rate(*text);
+        if (!r) {
+          report(*to, "to: " + r.error());
+          continue;
+        }
+        target = *r;
+      } else {
+        auto v = read_integer(*to, "to", 0, 10'000'000);
+        if (!v) continue;
+        target = static_cast<double>(*v);
+      }
+      stages.push_back({*d, target});
+      level = target;
+    }
+    if (per_second.value_or(true)) load.rate_stages = std::move(stages);
+    else load.vu_stages = std::move(stages);
+  }
+
+  // thresholds: ["p99 < 250ms", "error_rate < 1%", "rps > 100"]
+  void read_thresholds(const YamlNode& node, Load& load) {
+    if (node.kind != Kind::sequence) {
+      wrong_type(node, "thresholds", "a list such as [\"p99 < 250ms\", \"error_rate < 1%\"]");
+      return;
+    }
+    static constexpr std::array<std::string_view, 8> kMetrics{"p50", "p90", "p99", "p99.9", "max",
+                                                              "error_rate", "rps", "avg"};
+    for (const auto& item : node.items) {
+      auto text = read_text(item, "threshold");
+      if (!text) continue;
+      std::string written = *text;
+      auto space = written.find_first_of(" <>=");
+      std::string metric = written.substr(0, space);
+      // k6 writes p(99); both spellings are accepted.
+      if (metric.size() > 3 && metric.starts_with("p(") && metric.back() == ')') {
+        metric = "p" + metric.substr(2, metric.size() - 3);
+      }
+      if (std::find(kMetrics.begin(), kMetrics.end(), metric) == kMetrics.end()) {
+        std::string message = "threshold: found metric '" + metric + "' in '" + written + "'";
+        if (auto guess = closest_match(metric, kMetrics)) message += ", did you mean '" + *guess + "'?";
+        else message += ", expected one of " + comma_list(kMetrics);
+        report(item, message);
+        continue;
+      }
+      const QuantityKind kind = metric == "error_rate" ? QuantityKind::percentage
+                                : metric == "rps"      ? QuantityKind::number
+                                                       : QuantityKind::duration;
+      auto c = parse_comparison(space == std::string::npos ? "" : written.substr(space), kind);
+      if (!c) {
+        report(item, "threshold '" + written + "': " + c.error());
+        continue;
+      }
+      load.thresholds.push_back({metric, *c, written, item.mark});
+    }
   }
 
   std::optional<Fault> read_fault(const YamlNode& node, const std::string& phase,
@@ -1070,6 +1261,14 @@ class Builder {
                               name + "' has " + describe_target(*target));
       }
     }
+    for (const auto& use : load_uses_) {
+      const std::string& name = use.node->text;
+      if (std::find(declared_loads_.begin(), declared_loads_.end(), name) != declared_loads_.end()) continue;
+      std::string message = use.label + " watches load '" + name + "', which is not defined";
+      if (auto guess = closest_match(name, declared_loads_)) message += "; did you mean '" + *guess + "'?";
+      message += declared_loads_.empty() ? " (no phase has a load)" : " (defined: " + join_names(declared_loads_) + ")";
+      report(*use.node, message);
+    }
     for (const auto& use : guardrail_uses_) {
       const Guardrail& guardrail = experiment.guardrails[use.index];
       const std::string& name = guardrail.probe;
@@ -1120,6 +1319,12 @@ class Builder {
   std::map<std::string, std::optional<Duration>> continuous_probes_;  // parsed probes -> every
   std::vector<TargetUse> target_uses_;
   std::vector<GuardrailUse> guardrail_uses_;
+  struct LoadUse {
+    const YamlNode* node;
+    std::string label;
+  };
+  std::vector<LoadUse> load_uses_;
+  std::vector<std::string> declared_loads_;  // load names (a load defaults to its phase's name)
 };
 
 bool at_or_under(const std::string& pointer, const std::string& base) {

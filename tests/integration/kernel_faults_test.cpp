@@ -31,6 +31,7 @@
 #include "faults/undo.h"
 #include "faults/veth_lab.h"
 #include "runner/ledger.h"
+#include "runner/recovery.h"
 #include "support/support.h"
 
 namespace chaosplus::faults {

@@ -114,6 +114,14 @@ TEST(NftSetup, BadParametersAreRefusedWithTheirName) {
   EXPECT_NE(s.error().find("address"), std::string::npos);
 }
 
+TEST(NftSetup, EmptyParametersAsTheLoaderStoresUnwrittenOnesMeanNotGiven) {
+  auto s = nft_setup(fault("partition", {{"address", ""}, {"port", ""}, {"peer", ""}, {"namespace", ""}, {"protocol", "tcp"}}),
+                     endpoint_target("127.0.0.1", 8080));
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->what, "127.0.0.1:8080");
+  EXPECT_EQ(s->plan.flow.peer, "");
+}
+
 TEST(NftSetup, ATargetWithoutEndpointNeedsAnAddressAndPort) {
   spec::Target bare;
   bare.name = "tokens";
@@ -154,6 +162,13 @@ TEST(TbfPlan, TakesRateInBytesPerSecondAndDefaultsTheBurst) {
   EXPECT_EQ(tbf_add_command(*p),
             (std::vector<std::string>{"tc", "-n", "chaosplus-lab-b", "qdisc", "add", "dev", "cpb0", "root", "handle",
                                       "1a2b:", "tbf", "rate", "8000000bit", "burst", "20000", "latency", "300ms"}));
+}
+
+TEST(TbfPlan, AnEmptyBurstAsTheLoaderStoresItMeansTheDefault) {
+  auto p = tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000000"}, {"burst", ""}}),
+                    1500, 0x100);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->burst, 20000u);
 }
 
 TEST(TbfPlan, BurstIsAtLeastTwoFramesAtLowRates) {

@@ -89,8 +89,7 @@ TEST_F(HttpSessionTest, ANonMatchingRequestPassesByteForByte) {
 
 TEST_F(HttpSessionTest, AnAnsweredRequestsBodyIsSwallowedAndTheNextRequestGoesOnIntact) {
   add("http_status", {{"path", "/orders"}});
-  const std::string chunked =
-      "POST /orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n";
+  const std::string chunked = "POST /orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n";
   client(post("/orders", "0123456789") + chunked + get("/after"));
   EXPECT_EQ(up_.take(), get("/after"));
   EXPECT_EQ(counters_.answered, 2u);

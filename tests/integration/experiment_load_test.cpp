@@ -1,0 +1,100 @@
+// A phase's load runs against the demo shop while faults are on: thresholds judge its final
+// figures (a missed one makes the hypothesis deviate) and a guardrail on its error rate aborts.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/support.h"
+
+namespace chaosplus {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Shop {
+  testing::TempDir dir;
+  int tokens = testing::free_port();
+  int proxy = testing::free_port();
+  int shop = testing::free_port();
+
+  std::string write(const std::string& guardrails, const std::string& phase) {
+    const std::string yaml = "name: shop-load\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
+                             std::to_string(tokens) + "\"]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(tokens) +
+                             "/health\" }\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) +
+                             "\", upstream: \"127.0.0.1:" + std::to_string(tokens) +
+                             "\" }\n  shop:\n    process:\n      command: [demo-shop-api, --port, \"" + std::to_string(shop) +
+                             "\", --tokens, \"127.0.0.1:" + std::to_string(proxy) +
+                             "\", --tokens-timeout, 300ms]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(shop) +
+                             "/health\" }\n" + guardrails + "phases:\n" + phase;
+    const std::string path = dir.file("experiment.yaml");
+    testing::write_file(path, yaml);
+    return path;
+  }
+
+  std::string load_block(const std::string& name, const std::string& extra) const {
+    return "    load:\n      name: " + name + "\n      url: http://127.0.0.1:" + std::to_string(shop) +
+           "/checkout\n      method: POST\n      headers: { Authorization: \"Bearer demo-alice\" }\n      body: '{\"sku\":\"a1\"}'\n"
+           "      connections: 4\n      rate: 100/s\n" + extra;
+  }
+
+  int run(const std::string& experiment, std::string* output = nullptr) {
+    testing::Child c({testing::bin("chaosplus"), "run", experiment, "--plain", "--state-dir", dir.file("state"),
+                      "--journal", dir.file("journal.jsonl")});
+    auto code = c.wait(90s);
+    if (output != nullptr) *output = c.output();
+    return code.value_or(-1);
+  }
+
+  std::vector<nlohmann::json> events(const std::string& type) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : testing::read_lines(dir.file("journal.jsonl"))) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
+    }
+    return out;
+  }
+};
+
+TEST(ExperimentLoad, AMissedThresholdMakesTheHypothesisDeviate) {
+  Shop s;
+  // Every checkout waits for the token service behind a 150ms latency: p99 cannot be under 100ms.
+  std::string out;
+  int code = s.run(s.write("", "  - name: slow\n    duration: 2s\n    faults:\n      - latency: { target: tokens, latency: 150ms }\n" +
+                                   s.load_block("shoppers", "      thresholds: [\"p99 < 100ms\", \"error_rate < 5%\"]\n")),
+                   &out);
+  EXPECT_EQ(code, 1) << out;
+  auto summary = s.events("load.summary");
+  ASSERT_EQ(summary.size(), 1u) << out;
+  EXPECT_GT(summary[0]["requests"].get<double>(), 50);
+  EXPECT_GE(summary[0]["p99_ms"].get<double>(), 150);
+  EXPECT_FALSE(summary[0]["thresholds_held"].get<bool>());
+  EXPECT_NE(out.find("p99 = "), std::string::npos) << out;
+  EXPECT_GE(s.events("load.tick").size(), 1u);
+}
+
+TEST(ExperimentLoad, ThresholdsThatHoldLetTheHypothesisHold) {
+  Shop s;
+  std::string out;
+  int code = s.run(s.write("", "  - name: calm\n    duration: 2s\n" +
+                                   s.load_block("shoppers", "      thresholds: [\"error_rate < 5%\", \"rps > 10\"]\n")),
+                   &out);
+  EXPECT_EQ(code, 0) << out;
+  ASSERT_EQ(s.events("load.summary").size(), 1u);
+  EXPECT_TRUE(s.events("load.summary")[0]["thresholds_held"].get<bool>());
+}
+
+TEST(ExperimentLoad, AGuardrailOnTheLoadErrorRateAbortsAndReverts) {
+  Shop s;
+  std::string out;
+  int code = s.run(s.write("guardrails:\n  - when: { load: shoppers, error_rate: \"> 50%\", over: 2s, min_samples: 1 }\n",
+                           "  - name: cut\n    duration: 30s\n    faults:\n      - blackhole: { target: tokens, at: 500ms }\n" +
+                               s.load_block("shoppers", "")),
+                   &out);
+  EXPECT_EQ(code, 2) << out;
+  ASSERT_EQ(s.events("guardrail.tripped").size(), 1u) << out;
+  EXPECT_EQ(s.events("fault.reverted").size(), 1u);
+  EXPECT_EQ(s.events("load.summary").size(), 1u);
+}
+
+}  // namespace
+}  // namespace chaosplus
