@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chaosplus needs to build, test and run. Idempotent: installs only
 # what is missing, and says nothing when everything is there. Needs root (or sudo).
+# nftables and iproute2 serve the kernel-level network faults; nodejs and npm run the test that
+# drives the fault proxy with the published Toxiproxy client. Node.js is only checked for being
+# there: a newer one installed some other way is kept.
 set -euo pipefail
 
 packages=(
@@ -8,11 +11,13 @@ packages=(
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev
-  curl procps iproute2
+  curl procps iproute2 nftables
+  nodejs npm
 )
 
 missing=()
 for p in "${packages[@]}"; do
+  case $p in nodejs|npm) command -v "$p" >/dev/null 2>&1 && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

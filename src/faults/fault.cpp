@@ -13,7 +13,8 @@ Result<std::unique_ptr<Fault>> make_fault(const spec::Fault& fault, TargetHandle
   if (type == "kill") return make_kill(fault, target);
   if (type == "pause") return make_pause(fault, target);
   if (type == "restart") return make_restart(fault, target);
-  if (type == "latency" || type == "reset" || type == "blackhole" || type == "bandwidth") {
+  if (type == "latency" || type == "reset" || type == "blackhole" || type == "bandwidth" || type == "http_error" ||
+      type == "http_delay" || type == "http_abort") {
     return make_proxy_fault(fault, target);
   }
   if (type == "partition" || type == "blackhole_port" || type == "reject" || type == "packet_loss") {

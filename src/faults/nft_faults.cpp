@@ -37,21 +37,21 @@ Result<int> parse_port(std::string_view text) {
   return port;
 }
 
-// "25%", "0.5%", or a plain "25" -> share in 1/10000.
+// "25%" as written, or "0.25" as the loader normalizes a share -> share in 1/10000.
 Result<int> parse_share(std::string_view text) {
-  double percent = -1;
+  double fraction = -1;
   if (text.ends_with("%")) {
-    auto fraction = parse_percentage(text);
-    if (!fraction) return Error{fraction.error()};
-    percent = *fraction * 100.0;
+    auto f = parse_percentage(text);
+    if (!f) return Error{f.error()};
+    fraction = *f;
   } else {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), percent);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) percent = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fraction);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) fraction = -1;
   }
-  if (!(percent >= 0.0 && percent <= 100.0)) {
-    return Error{"percent '" + std::string(text) + "' is not a percentage from 0% to 100%"};
+  if (!(fraction >= 0.0 && fraction <= 1.0)) {
+    return Error{"share '" + std::string(text) + "' is not a percentage from 0% to 100%"};
   }
-  return static_cast<int>(std::lround(percent * 100.0));
+  return static_cast<int>(std::lround(fraction * 10000.0));
 }
 
 Result<nft::Protocol> parse_protocol(std::string_view text) {
@@ -209,9 +209,9 @@ Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target)
     plan.inbound = true, plan.outbound = true, plan.action = nft::Action::drop;
   } else if (fault.type == "packet_loss") {
     plan.inbound = true, plan.outbound = true, plan.action = nft::Action::drop;
-    auto percent = param(fault, "percent");
-    if (!percent) return Error{where(fault) + "needs 'percent', e.g. 25%"};
-    auto share = parse_share(*percent);
+    auto written = param(fault, "share");
+    if (!written) return Error{where(fault) + "needs 'share', the share of packets dropped, e.g. 25%"};
+    auto share = parse_share(*written);
     if (!share) return Error{where(fault) + share.error()};
     plan.per_10000 = *share;
   } else {

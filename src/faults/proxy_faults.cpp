@@ -1,26 +1,27 @@
 #include "faults/proxy_faults.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "proxy/api_client.h"
+#include "proxy/toxic.h"
 
 namespace chaosplus::faults {
 namespace {
 
-double milliseconds(const std::string& duration_text) {
+std::int64_t milliseconds(const std::string& duration_text) {
   auto d = parse_duration(duration_text);
-  return d ? std::chrono::duration<double, std::milli>(*d).count() : 0.0;
+  return d ? std::llround(std::chrono::duration<double, std::milli>(*d).count()) : 0;
 }
 
-// "64KB/s" (or "64KB") -> KB/s as the proxy's bandwidth toxic takes it (1 KB = 1000 bytes).
-double kilobytes_per_second(std::string text) {
-  if (text.size() > 2 && text.ends_with("/s")) text.resize(text.size() - 2);
-  auto bytes = parse_bytes(text);
-  return bytes ? static_cast<double>(*bytes) / 1000.0 : 0.0;
+std::int64_t whole(const std::string& text) {
+  auto bytes = parse_bytes(text);  // plain integers, as the loader normalizes sizes and rates
+  return bytes ? static_cast<std::int64_t>(*bytes) : 0;
 }
 
 std::string param(const spec::Fault& fault, const std::string& key, const std::string& fallback) {
@@ -28,27 +29,44 @@ std::string param(const spec::Fault& fault, const std::string& key, const std::s
   return it == fault.params.end() ? fallback : it->second;
 }
 
-// The toxic a fault type maps to, in the proxy's (Toxiproxy's) vocabulary.
-struct ToxicPlan {
-  std::string type;
-  std::string stream;
-  std::map<std::string, double> attributes;
-};
-
-ToxicPlan plan_for(const spec::Fault& fault) {
+// The toxic a fault type maps to, in the proxy's (Toxiproxy's) vocabulary; the proxy checks it.
+proxy::ToxicDraft draft_for(const spec::Fault& fault) {
+  proxy::ToxicDraft d;
+  d.type = fault.type;
   if (fault.type == "latency") {
-    return {"latency", param(fault, "direction", "downstream"),
-            {{"latency", milliseconds(param(fault, "latency", "0ms"))},
-             {"jitter", milliseconds(param(fault, "jitter", "0ms"))}}};
+    d.stream = param(fault, "direction", "downstream");
+    d.attributes = {{"latency", milliseconds(param(fault, "latency", "0ms"))},
+                    {"jitter", milliseconds(param(fault, "jitter", "0ms"))}};
+  } else if (fault.type == "reset") {
+    d.type = "reset_peer";
+    d.attributes = {{"timeout", milliseconds(param(fault, "after", "0ms"))}};
+  } else if (fault.type == "blackhole") {
+    // Nothing passes towards the server while it is on (held, not lost: TCP over a cut link).
+    d.type = "timeout";
+    d.stream = "upstream";
+    d.attributes = {{"timeout", std::int64_t{0}}};
+  } else if (fault.type == "bandwidth") {
+    // Bytes per second -> the toxic's KB/s (1 KB = 1000 bytes), at least 1.
+    d.attributes = {{"rate", std::max<std::int64_t>(1, whole(param(fault, "rate", "1000")) / 1000)}};
+  } else {
+    // The HTTP faults act on requests, per matching request (share), upstream.
+    d.stream = "upstream";
+    d.toxicity = std::stod(param(fault, "share", "1"));
+    d.attributes = {{"method", param(fault, "method", "")}, {"path", param(fault, "path", "")}};
+    if (fault.type == "http_error") {
+      d.type = "http_status";
+      d.attributes["status"] = whole(param(fault, "status", "503"));
+      d.attributes["body"] = param(fault, "body", "");
+      d.attributes["content_type"] = param(fault, "content_type", "text/plain; charset=utf-8");
+    } else if (fault.type == "http_delay") {
+      d.attributes["delay"] = milliseconds(param(fault, "delay", "0ms"));
+      d.attributes["jitter"] = milliseconds(param(fault, "jitter", "0ms"));
+    } else {
+      d.attributes["bytes"] = whole(param(fault, "bytes", "0"));
+      d.attributes["mode"] = param(fault, "mode", "close");
+    }
   }
-  if (fault.type == "reset") {
-    return {"reset_peer", "downstream", {{"timeout", milliseconds(param(fault, "after", "0ms"))}}};
-  }
-  if (fault.type == "blackhole") {
-    // Requests vanish on the way to the server: nothing reaches it, nothing comes back.
-    return {"timeout", "upstream", {{"timeout", 0.0}}};
-  }
-  return {"bandwidth", "downstream", {{"rate", kilobytes_per_second(param(fault, "rate", "0KB/s"))}}};
+  return d;
 }
 
 std::string unique_toxic_name(const std::string& type) {
@@ -59,7 +77,8 @@ std::string unique_toxic_name(const std::string& type) {
 class ToxicFault final : public Fault {
  public:
   ToxicFault(const spec::Fault& fault, TargetHandle& target)
-      : target_(target), plan_(plan_for(fault)), toxic_(unique_toxic_name(fault.type)) {
+      : target_(target), draft_(draft_for(fault)), toxic_(unique_toxic_name(fault.type)) {
+    draft_.name = toxic_;
     summary_ = fault.type + " on " + target.name();
     std::string params;
     for (const auto& [k, v] : fault.params) params += (params.empty() ? "" : ", ") + k + " " + v;
@@ -80,8 +99,10 @@ class ToxicFault final : public Fault {
 
   Status inject(HaltSwitch&) override {
     if (target_.proxy_api.empty()) return Error{"target '" + target_.name() + "' has no fault proxy in front of it"};
+    auto toxic = proxy::make_toxic(draft_);
+    if (!toxic) return Error{"the proxy would refuse this fault: " + toxic.error()};
     proxy::ApiClient client(target_.proxy_api);
-    return client.add_toxic(target_.name(), toxic_, plan_.type, plan_.stream, 1.0, plan_.attributes);
+    return client.add_toxic(target_.name(), *toxic);
   }
 
   Status revert(HaltSwitch&) override { return undo(kinds::proxy_toxic, record()); }
@@ -89,7 +110,7 @@ class ToxicFault final : public Fault {
  private:
   TargetHandle& target_;
   std::string summary_;
-  ToxicPlan plan_;
+  proxy::ToxicDraft draft_;
   std::string toxic_;
 };
 

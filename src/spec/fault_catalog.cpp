@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace chaosplus::spec {
 namespace {
@@ -30,9 +32,32 @@ constexpr std::array<FaultParam, 1> kBandwidthParams{{
     {"rate", ParamKind::byte_rate, "", true, {},
      "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
 }};
+constexpr std::array<std::string_view, 2> kAbortModes{"close", "reset"};
+constexpr FaultParam kShare{"share", ParamKind::share, "100%", false, {},
+                            "a percentage such as 10%: the share of matching requests the fault acts on"};
+constexpr FaultParam kMethod{"method", ParamKind::text, "", false, {},
+                             "an HTTP method or a comma-separated list (POST, GET,HEAD); empty = any"};
+constexpr FaultParam kPath{"path", ParamKind::text, "", false, {},
+                           "a request path, exact or with * wildcards (/orders, /orders/*); empty = any"};
+constexpr std::array<FaultParam, 6> kHttpErrorParams{{
+    {"status", ParamKind::status, "503", false, {}, "the HTTP status code answered, 200-599"},
+    kShare, kMethod, kPath,
+    {"body", ParamKind::text, "", false, {}, "the body of the answer"},
+    {"content_type", ParamKind::text, "text/plain; charset=utf-8", false, {}, "the Content-Type of the answer"},
+}};
+constexpr std::array<FaultParam, 5> kHttpDelayParams{{
+    {"delay", ParamKind::duration, "", true, {}, "a duration such as 300ms: how long matching requests are held"},
+    {"jitter", ParamKind::duration, "0ms", false, {}, "a duration: random extra delay, uniform in [-jitter, jitter]"},
+    kShare, kMethod, kPath,
+}};
+constexpr std::array<FaultParam, 5> kHttpAbortParams{{
+    {"bytes", ParamKind::byte_size, "0", false, {}, "a size such as 1KiB: how much of the response body passes"},
+    {"mode", ParamKind::choice, "close", false, kAbortModes, "close (FIN) or reset (RST) the connection"},
+    kShare, kMethod, kPath,
+}};
 // clang-format on
 
-constexpr std::array<FaultType, 7> kCatalog{{
+constexpr std::array<FaultType, 10> kCatalog{{
     {"kill", Capability::signal_process, kKillParams, "send a signal (SIGKILL by default) to the target process"},
     {"pause", Capability::signal_process, {}, "stop the process (SIGSTOP) and continue it (SIGCONT) on revert"},
     {"restart", Capability::restart_process, {}, "stop the process and start it again"},
@@ -40,6 +65,10 @@ constexpr std::array<FaultType, 7> kCatalog{{
     {"reset", Capability::proxy, kResetParams, "reset connections through the target's proxy (TCP RST)"},
     {"blackhole", Capability::proxy, {}, "accept connections through the proxy but pass no data"},
     {"bandwidth", Capability::proxy, kBandwidthParams, "limit throughput through the target's proxy"},
+    {"http_error", Capability::proxy, kHttpErrorParams,
+     "answer a share of matching HTTP requests with a status and body, without the target"},
+    {"http_delay", Capability::proxy, kHttpDelayParams, "hold matching HTTP requests before they reach the target"},
+    {"http_abort", Capability::proxy, kHttpAbortParams, "cut responses to matching HTTP requests mid-body"},
 }};
 
 constexpr std::array<std::string_view, 3> kCommonKeys{"target", "at", "for"};
@@ -132,6 +161,28 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
       if (!rate) return Error{rate.error()};
       return std::to_string(*rate);
     }
+    case ParamKind::status: {
+      int code = 0;
+      auto [ptr, ec] = std::from_chars(written.data(), written.data() + written.size(), code);
+      if (ec != std::errc{} || ptr != written.data() + written.size() || code < 200 || code > 599) {
+        return Error{"'" + std::string(written) + "' is not an HTTP status code (expected 200-599, e.g. 503)"};
+      }
+      return std::to_string(code);
+    }
+    case ParamKind::share: {
+      auto share = parse_percentage(written);
+      if (!share) return Error{share.error()};
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", *share);
+      return std::string(buf);
+    }
+    case ParamKind::byte_size: {
+      auto bytes = parse_bytes(written);
+      if (!bytes) return Error{bytes.error()};
+      return std::to_string(*bytes);
+    }
+    case ParamKind::text:
+      return std::string(written);
   }
   return Error{"unknown parameter kind"};
 }

@@ -7,6 +7,10 @@
 //   signal    -> "SIGKILL", "SIGTERM", or a number       (parse_signal)
 //   choice    -> one of FaultParam::choices, exactly as listed
 //   byte_rate -> bytes per second as a plain integer, e.g. "64000" for "64KB/s" (parse_bytes)
+//   status    -> an HTTP status code 200-599, e.g. "503"
+//   share     -> a fraction from a percentage, e.g. "0.1" for "10%" (parse_percentage)
+//   byte_size -> bytes as a plain integer, e.g. "1024" for "1KiB" (parse_bytes)
+//   text      -> as written (HTTP method lists, paths, bodies: the proxy checks their shape)
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,7 +22,7 @@
 
 namespace chaosplus::spec {
 
-enum class ParamKind { duration, signal, choice, byte_rate };
+enum class ParamKind { duration, signal, choice, byte_rate, status, share, byte_size, text };
 
 struct FaultParam {
   std::string_view name;

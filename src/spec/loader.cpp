@@ -1160,7 +1160,9 @@ class Builder {
           report(settings, "missing required key '" + std::string(param.name) + "' in " + what + ", expected " +
                                std::string(param.help));
         } else {
-          fault.params[std::string(param.name)] = std::string(param.default_value);
+          // Defaults are written as a user would write them (share "100%"), so they are normalized too.
+          auto normalized = normalize_fault_param(param, param.default_value);
+          fault.params[std::string(param.name)] = normalized ? *normalized : std::string(param.default_value);
         }
         continue;
       }

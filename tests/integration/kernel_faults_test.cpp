@@ -341,11 +341,7 @@ void recover_in_fresh_process(Fault& fault) {
 class TurnLock {
  public:
   TurnLock() : fd_(::open("/tmp/chaosplus-kernel-faults-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    const auto deadline = Clock::now() + 300s;
-    while (fd_ >= 0 && !held_ && Clock::now() < deadline) {
-      held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
-      if (!held_) testing::wait_until([] { return false; }, 20ms);
-    }
+    held_ = fd_ >= 0 && testing::wait_until([this] { return ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }, 300s);
   }
   ~TurnLock() {
     if (fd_ >= 0) ::close(fd_);
@@ -469,6 +465,60 @@ TEST_F(KernelFaults, RejectResetsAnEstablishedConnection) {
   ASSERT_TRUE(fault->revert().ok());
 }
 
+TEST_F(KernelFaults, RejectOfUdpAnswersWithPortUnreachable) {
+  Fd receiver = make_socket("", SOCK_DGRAM);
+  sockaddr_in a = ipv4("127.0.0.1", 0);
+  ASSERT_EQ(::bind(receiver.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int port = local_port(receiver);
+  Subject s(endpoint_target("127.0.0.1", port));
+  auto fault = build(fault_of("reject", {{"protocol", "udp"}}), *s.handle);
+  ASSERT_TRUE(fault);
+  ASSERT_TRUE(fault->inject().ok());
+  // A connected UDP socket learns of the ICMP unreachable as ECONNREFUSED.
+  Fd sender = make_socket("", SOCK_DGRAM);
+  sockaddr_in to = ipv4("127.0.0.1", port);
+  ASSERT_EQ(::connect(sender.get(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  ASSERT_EQ(::send(sender.get(), "x", 1, 0), 1);
+  EXPECT_EQ(receive_error(sender, 5s), ECONNREFUSED);
+  ASSERT_TRUE(fault->revert().ok());
+  ASSERT_EQ(::send(sender.get(), "y", 1, 0), 1);
+  EXPECT_EQ(receive(receiver, 1, 5s), "y");
+}
+
+TEST_F(KernelFaults, ALocalhostTargetIsCutOnBothLoopbackAddresses) {
+  Fd v4 = listener("", "127.0.0.1");
+  const int port = local_port(v4);
+  // The same port on ::1 (free there too, or the test cannot tell the families apart).
+  auto made6 = socket_in_namespace("", AF_INET6, SOCK_STREAM);
+  ASSERT_TRUE(made6.ok()) << made6.error();
+  Fd v6(*made6);
+  set_timeouts(v6.get(), 5s);
+  sockaddr_in6 any6{};
+  any6.sin6_family = AF_INET6;
+  any6.sin6_port = htons(static_cast<std::uint16_t>(port));
+  any6.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::bind(v6.get(), reinterpret_cast<sockaddr*>(&any6), sizeof any6), 0) << std::strerror(errno);
+  ASSERT_EQ(::listen(v6.get(), 8), 0);
+  Subject s(endpoint_target("localhost", port));
+  auto fault = build(fault_of("reject"), *s.handle);
+  ASSERT_TRUE(fault);
+  ASSERT_TRUE(fault->inject().ok());
+  EXPECT_EQ(connect_to("", "127.0.0.1", port, 5s).outcome, Connect::refused);
+  auto made = socket_in_namespace("", AF_INET6, SOCK_STREAM);
+  ASSERT_TRUE(made.ok());
+  Fd client6(*made);
+  set_timeouts(client6.get(), 5s);  // SO_SNDTIMEO bounds connect too
+  errno = 0;
+  EXPECT_NE(::connect(client6.get(), reinterpret_cast<sockaddr*>(&any6), sizeof any6), 0);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  ASSERT_TRUE(fault->revert().ok());
+  auto again = socket_in_namespace("", AF_INET6, SOCK_STREAM);
+  ASSERT_TRUE(again.ok());
+  Fd client6b(*again);
+  set_timeouts(client6b.get(), 5s);
+  EXPECT_EQ(::connect(client6b.get(), reinterpret_cast<sockaddr*>(&any6), sizeof any6), 0) << std::strerror(errno);
+}
+
 // ---- partition -----------------------------------------------------------------------------------
 
 TEST_F(KernelFaults, PartitionOfALoopbackPortCutsBothDirectionsOfAnEstablishedConnection) {
@@ -530,7 +580,7 @@ TEST_F(KernelFaults, PacketLossOfAllPacketsLetsNoConnectionThrough) {
   Fd server = listener("", "127.0.0.1");
   const int port = local_port(server);
   Subject s(endpoint_target("127.0.0.1", port));
-  auto fault = build(fault_of("packet_loss", {{"percent", "100%"}}), *s.handle);
+  auto fault = build(fault_of("packet_loss", {{"share", "100%"}}), *s.handle);
   ASSERT_TRUE(fault);
   ASSERT_TRUE(fault->inject().ok());
   EXPECT_EQ(connect_to("", "127.0.0.1", port, 400ms).outcome, Connect::timed_out);
@@ -541,7 +591,7 @@ TEST_F(KernelFaults, PacketLossOfAllPacketsLetsNoConnectionThrough) {
 TEST_F(KernelFaults, PacketLossOfNoPacketsLetsEveryExchangeThrough) {
   Fd server = listener("", "127.0.0.1");
   Subject s(endpoint_target("127.0.0.1", local_port(server)));
-  auto fault = build(fault_of("packet_loss", {{"percent", "0%"}}), *s.handle);
+  auto fault = build(fault_of("packet_loss", {{"share", "0%"}}), *s.handle);
   ASSERT_TRUE(fault);
   ASSERT_TRUE(fault->inject().ok());
   Pair pair = connected_pair("", server, "127.0.0.1");
@@ -565,7 +615,7 @@ TEST_F(KernelFaults, PacketLossDropsAboutItsShareOfDatagrams) {
   ASSERT_EQ(::bind(receiver.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   const int port = local_port(receiver);
   Subject s(endpoint_target("127.0.0.1", port));
-  auto fault = build(fault_of("packet_loss", {{"percent", "50%"}, {"protocol", "udp"}}), *s.handle);
+  auto fault = build(fault_of("packet_loss", {{"share", "0.5"}, {"protocol", "udp"}}), *s.handle);
   ASSERT_TRUE(fault);
   ASSERT_TRUE(fault->inject().ok());
 

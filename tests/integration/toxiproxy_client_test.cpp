@@ -28,9 +28,8 @@ TEST(ToxiproxyClient, PublishedNodeClientDrivesTheProxyUnchanged) {
     std::filesystem::copy_file(testing::source_path(std::string("tests/integration/toxiproxy_client/") + name),
                                work.file(name));
   }
-  const std::map<std::string, std::string> quiet_npm = {{"npm_config_update_notifier", "false"},
-                                                        {"npm_config_fund", "false"},
-                                                        {"npm_config_audit", "false"}};
+  const std::map<std::string, std::string> quiet_npm = {
+      {"npm_config_update_notifier", "false"}, {"npm_config_fund", "false"}, {"npm_config_audit", "false"}};
 
   Child install({"npm", "ci", "--no-audit", "--no-fund"}, quiet_npm, work.path());
   auto installed = install.wait(300s);

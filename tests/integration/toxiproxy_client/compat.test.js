@@ -183,6 +183,24 @@ describe("toxiproxy-node-client against chaosplus proxy", { timeout: 120000 }, (
     await updated.remove();
   });
 
+  it("carries an HTTP toxic with text attributes: matching requests are answered by the proxy", async () => {
+    const proxy = await toxiproxy.get("shop");
+    const toxic = await proxy.addToxic({
+      name: "busy", type: "http_status", stream: "upstream", toxicity: 1,
+      attributes: { method: "GET", path: "/ping", status: 503, body: "busy" },
+    });
+    assert.equal(toxic.attributes.path, "/ping");
+    assert.equal(toxic.attributes.status, 503);
+    const answered = await get(portOf(proxy.listen));
+    assert.equal(answered.status, 503);
+    assert.equal(answered.body, "busy");
+    await rejectsWithStatus(proxy.addToxic({
+      name: "wrong-way", type: "http_status", stream: "downstream", toxicity: 1, attributes: {},
+    }), 400);
+    await toxic.remove();
+    assert.equal((await get(portOf(proxy.listen))).body, "pong");
+  });
+
   it("disables a proxy so it refuses connections, and enables it again", async () => {
     const proxy = await toxiproxy.get("shop");
     const down = await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });

@@ -44,20 +44,22 @@ TEST(NftSetup, LocalhostMeansBothLoopbackAddresses) {
 
 TEST(NftSetup, PartitionAndPacketLossActBothWays) {
   auto p = nft_setup(fault("partition"), endpoint_target("127.0.0.1", 80));
-  auto l = nft_setup(fault("packet_loss", {{"percent", "30%"}}), endpoint_target("127.0.0.1", 80));
+  auto l = nft_setup(fault("packet_loss", {{"share", "30%"}}), endpoint_target("127.0.0.1", 80));
   ASSERT_TRUE(p.ok() && l.ok());
   EXPECT_TRUE(p->plan.inbound && p->plan.outbound);
   EXPECT_TRUE(l->plan.inbound && l->plan.outbound);
   EXPECT_EQ(l->plan.per_10000, 3000);
 }
 
-TEST(NftSetup, PacketLossTakesFractionalAndPlainPercentages) {
+TEST(NftSetup, PacketLossTakesAPercentageOrTheFractionTheLoaderStores) {
   auto t = endpoint_target("127.0.0.1", 80);
-  EXPECT_EQ(nft_setup(fault("packet_loss", {{"percent", "0.5%"}}), t)->plan.per_10000, 50);
-  EXPECT_EQ(nft_setup(fault("packet_loss", {{"percent", "100"}}), t)->plan.per_10000, 10000);
-  EXPECT_EQ(nft_setup(fault("packet_loss", {{"percent", "0%"}}), t)->plan.per_10000, 0);
-  EXPECT_FALSE(nft_setup(fault("packet_loss", {{"percent", "101%"}}), t).ok());
-  EXPECT_FALSE(nft_setup(fault("packet_loss", {{"percent", "lots"}}), t).ok());
+  EXPECT_EQ(nft_setup(fault("packet_loss", {{"share", "0.5%"}}), t)->plan.per_10000, 50);
+  EXPECT_EQ(nft_setup(fault("packet_loss", {{"share", "0.25"}}), t)->plan.per_10000, 2500);
+  EXPECT_EQ(nft_setup(fault("packet_loss", {{"share", "1"}}), t)->plan.per_10000, 10000);
+  EXPECT_EQ(nft_setup(fault("packet_loss", {{"share", "0%"}}), t)->plan.per_10000, 0);
+  EXPECT_FALSE(nft_setup(fault("packet_loss", {{"share", "101%"}}), t).ok());
+  EXPECT_FALSE(nft_setup(fault("packet_loss", {{"share", "25"}}), t).ok()) << "a fraction above 1";
+  EXPECT_FALSE(nft_setup(fault("packet_loss", {{"share", "lots"}}), t).ok());
   EXPECT_FALSE(nft_setup(fault("packet_loss"), t).ok());
 }
 
