@@ -321,9 +321,12 @@ def main():
                     f"{k} {v['mb_per_s']:.0f}" + (f" [{v['proxy_cpu_s_per_gb']:.2f}]" if "direct" not in k else "")
                     for k, v in row.items()) + f"   (load {loadavg().split()[0]})")
             raw["bulk"] = bulk_rows
-            wait = median([v["cpu_wait_share"] for r in bulk_rows for v in r.values()])
-            print(f"  disturbance: while busy, the server and proxy waited for a CPU {100 * wait:.0f}% of the time "
-                  f"(median; 0% on a quiet machine)")
+            direct_wait = median([v["cpu_wait_share"] for r in bulk_rows for k, v in r.items() if k.startswith("direct/")])
+            proxied_wait = median([v["cpu_wait_share"] for r in bulk_rows for k, v in r.items()
+                                   if not k.startswith("direct/")])
+            print(f"  disturbance: in direct transfers the server waited for a CPU {100 * direct_wait:.0f}% of its busy "
+                  f"time (~0% on a quiet 2-core box); in proxied ones server and proxy waited {100 * proxied_wait:.0f}% "
+                  f"(three busy processes on 2 cores wait even on a quiet box)")
             print(f"  {'target':15} {'down MB/s':>10} {'% direct':>9} {'up MB/s':>10} {'% direct':>9}   CPU s/GB client/server/proxy: down  up")
             for name, _ in bulk_targets:
                 cells = []
