@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "faults/system_tool.h"
+
 namespace chaosplus::faults {
 namespace {
 
@@ -55,6 +57,10 @@ std::vector<std::string> list_namespaces() {
 
 std::vector<std::string> in_namespace(const std::string& netns, std::vector<std::string> argv) {
   if (netns.empty()) return argv;
+  // `ip netns exec` looks the command up in PATH, which may lack sbin where nft and tc live.
+  if (!argv.empty()) {
+    if (std::string path = find_tool(argv.front()); !path.empty()) argv.front() = std::move(path);
+  }
   std::vector<std::string> wrapped{"ip", "netns", "exec", netns};
   wrapped.insert(wrapped.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
   return wrapped;

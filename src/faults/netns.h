@@ -21,7 +21,8 @@ bool is_valid_interface_name(std::string_view name);
 bool namespace_exists(std::string_view name);
 std::vector<std::string> list_namespaces();
 
-// argv run inside `netns` through `ip netns exec`; argv unchanged when netns is empty (the caller's own).
+// argv run inside `netns` through `ip netns exec` (the command by its full path when installed);
+// argv unchanged when netns is empty (the caller's own).
 std::vector<std::string> in_namespace(const std::string& netns, std::vector<std::string> argv);
 
 // A socket created inside `netns` (a socket stays in the namespace it was made in); the caller owns it.

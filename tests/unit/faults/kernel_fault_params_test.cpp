@@ -150,8 +150,14 @@ TEST(InterfaceNames, FollowLinuxRules) {
 
 TEST(NamespaceCommands, AreWrappedInIpNetnsExecOnlyForANamedNamespace) {
   EXPECT_EQ(in_namespace("", {"nft", "list", "ruleset"}), (std::vector<std::string>{"nft", "list", "ruleset"}));
-  EXPECT_EQ(in_namespace("chaosplus-x", {"nft", "list", "ruleset"}),
-            (std::vector<std::string>{"ip", "netns", "exec", "chaosplus-x", "nft", "list", "ruleset"}));
+  auto wrapped = in_namespace("chaosplus-x", {"no-such-tool-here", "list"});
+  EXPECT_EQ(wrapped, (std::vector<std::string>{"ip", "netns", "exec", "chaosplus-x", "no-such-tool-here", "list"}));
+}
+
+TEST(NamespaceCommands, NameTheCommandByItsFullPathSinceIpNetnsExecSearchesOnlyPath) {
+  auto wrapped = in_namespace("chaosplus-x", {"sh", "-c", "true"});
+  ASSERT_EQ(wrapped.size(), 7u);
+  EXPECT_TRUE(wrapped[4].starts_with("/") && wrapped[4].ends_with("/sh")) << wrapped[4];
 }
 
 spec::Fault limit(std::map<std::string, std::string> params) { return fault("bandwidth_limit", std::move(params)); }
