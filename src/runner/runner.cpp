@@ -244,6 +244,9 @@ Status Run::place_proxies() {
   spec::ProcessLaunch launch;
   launch.command = {self_executable(), "proxy", "--api", "127.0.0.1:0"};
   const std::string log = log_path_for("fault-proxy");
+  // The log is appended to across runs with the same journal: only what this proxy writes counts.
+  std::error_code size_error;
+  const auto log_start = std::filesystem::exists(log) ? std::filesystem::file_size(log, size_error) : 0;
   auto id = targets::spawn(launch, log);
   if (!id) return Error{"cannot start the fault proxy: " + id.error()};
   proxy_server_ = *id;
@@ -252,6 +255,7 @@ Status Run::place_proxies() {
   std::string address;
   for (auto deadline = Clock::now() + 10s; Clock::now() < deadline && address.empty();) {
     std::ifstream in(log);
+    in.seekg(static_cast<std::streamoff>(size_error ? 0 : log_start));
     for (std::string line; std::getline(in, line);) {
       if (line.rfind(marker, 0) == 0) address = line.substr(marker.size());
     }

@@ -65,7 +65,7 @@ TEST(ExperimentLoad, AMissedThresholdMakesTheHypothesisDeviate) {
   EXPECT_EQ(code, 1) << out;
   auto summary = s.events("load.summary");
   ASSERT_EQ(summary.size(), 1u) << out;
-  EXPECT_GT(summary[0]["requests"].get<double>(), 50);
+  EXPECT_GT(summary[0]["requests"].get<double>(), 20);  // 4 connections, each ~150ms a request
   EXPECT_GE(summary[0]["p99_ms"].get<double>(), 150);
   EXPECT_FALSE(summary[0]["thresholds_held"].get<bool>());
   EXPECT_NE(out.find("p99 = "), std::string::npos) << out;
