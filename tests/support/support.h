@@ -63,6 +63,21 @@ class Child {
   std::string output_path_;
 };
 
+// A listening TCP socket on 127.0.0.1, port chosen by the kernel; connections wait in the
+// backlog (nobody accepts them).
+class Listener {
+ public:
+  Listener();
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // Single-character process state from /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0 if gone.
 char process_state(pid_t pid);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 
 #include <atomic>
 #include <mutex>
@@ -252,9 +253,10 @@ class ServerProcess {
       if (!server.start().ok()) ::_exit(1);
       const int port = server.port();
       if (::write(ports[1], &port, sizeof port) != sizeof port) ::_exit(1);
-      // Serve until the parent kills us, but never longer than a minute.
-      for (int i = 0; i < 600 && ::getppid() != 1; ++i) ::usleep(100'000);
-      ::_exit(0);
+      // Serve until the parent kills us or dies, but never longer than a minute.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::alarm(60);
+      for (;;) ::pause();
     }
     ::close(ports[1]);
     if (::read(ports[0], &port_, sizeof port_) != sizeof port_) port_ = 0;

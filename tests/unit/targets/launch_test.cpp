@@ -25,6 +25,7 @@ using chaosplus::testing::read_file;
 using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 using chaosplus::testing::write_file;
+using chaosplus::testing::Listener;
 using test::command;
 using test::KillOnExit;
 using test::sh;
@@ -42,29 +43,6 @@ std::string run_to_end(const spec::ProcessLaunch& launch, const TempDir& dir, co
   return read_file(log);
 }
 
-// A TCP listener on 127.0.0.1 with a port chosen by the kernel.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 TEST(Spawn, TheProcessRunsInItsOwnSession) {
   TempDir dir;
