@@ -1,7 +1,7 @@
 #pragma once
-// Running the system's network tools (nft, tc, ip) for the kernel-level faults: an argv, never a
-// shell, so no field of an experiment or ledger record is ever interpreted by one. Input is given on
-// stdin; output is captured; every call has a deadline.
+// Running the system's network tools (nft, tc, ip) for the kernel-level faults, on top of
+// targets::run_program: an argv, never a shell, so no field of an experiment or ledger record is
+// ever interpreted by one. Input is given on stdin; output is captured; every call has a deadline.
 #include <string>
 #include <string_view>
 #include <vector>

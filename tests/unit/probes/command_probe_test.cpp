@@ -116,7 +116,7 @@ TEST(CommandProbe, AMissingProgramFailsWithTheReason) {
   const Outcome outcome = run_command(probe, {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 127);
-  EXPECT_EQ(outcome.detail, "cannot run 'chaosplus-no-such-program': No such file or directory");
+  EXPECT_EQ(outcome.detail, "cannot run 'chaosplus-no-such-program': not found (looked in PATH)");
 }
 
 TEST(CommandProbe, AnEmptyCommandFails) {
