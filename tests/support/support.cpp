@@ -155,6 +155,22 @@ char process_state(pid_t pid) {
   return stat[close + 2];
 }
 
+bool pid_gone(pid_t pid) {
+  const char state = process_state(pid);
+  return state == 0 || state == 'Z';
+}
+
+int read_pid_file(const std::string& path) {
+  int pid = 0;
+  wait_until([&] {
+    const std::string text = read_file(path);
+    if (text.empty() || text.back() != '\n') return false;
+    pid = std::stoi(text);
+    return true;
+  });
+  return pid;
+}
+
 HttpReply http_request(const std::string& method, const std::string& host, int port, const std::string& target,
                        const std::string& body, std::chrono::milliseconds timeout) {
   HttpReply reply;

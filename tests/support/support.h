@@ -81,6 +81,13 @@ class Listener {
 // Single-character process state from /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0 if gone.
 char process_state(pid_t pid);
 
+// Gone for good, or a zombie awaiting a parent that is not us.
+bool pid_gone(pid_t pid);
+
+// Reads the pid a script wrote to `path`, waiting for the file to be complete ("<pid>\n"); 0 if it
+// never is.
+int read_pid_file(const std::string& path);
+
 // One blocking HTTP/1.1 request with Connection: close; returns status (0 on failure) and body.
 struct HttpReply {
   int status = 0;

@@ -12,8 +12,9 @@
 namespace chaosplus::probes {
 namespace {
 
-using chaosplus::testing::read_file;
 using chaosplus::testing::TempDir;
+using chaosplus::testing::pid_gone;
+using chaosplus::testing::read_pid_file;
 using chaosplus::testing::wait_until;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -25,23 +26,6 @@ spec::CommandProbe sh(const std::string& script, Duration timeout = std::chrono:
   return probe;
 }
 
-// Reads "<pid>\n" written by a script.
-int read_pid(const std::string& path) {
-  int pid = 0;
-  wait_until([&] {
-    const std::string text = read_file(path);
-    if (text.empty() || text.back() != '\n') return false;
-    pid = std::stoi(text);
-    return true;
-  });
-  return pid;
-}
-
-// Gone, or a zombie whose new parent has not reaped it yet.
-bool pid_gone(int pid) {
-  const char state = chaosplus::testing::process_state(pid);
-  return state == 0 || state == 'Z';
-}
 
 TEST(CommandProbe, ExitCodeZeroPasses) {
   const Outcome outcome = run_command(sh("exit 0"), {});
@@ -105,7 +89,7 @@ TEST(CommandProbe, ATimeoutKillsTheWholeProcessGroup) {
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.detail, "timed out after 300ms");
   EXPECT_EQ(outcome.status, 128 + SIGKILL);
-  const int grandchild = read_pid(pidfile);
+  const int grandchild = read_pid_file(pidfile);
   ASSERT_GT(grandchild, 0);
   EXPECT_TRUE(wait_until([&] { return pid_gone(grandchild); }));
 }
@@ -150,7 +134,7 @@ TEST(CommandProbe, ABackgroundProcessHoldingTheOutputDoesNotStallTheProbe) {
   spec::Expectation expect;
   expect.output_contains = "started";
   const Outcome outcome = run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo started"), expect);
-  const int background = read_pid(pidfile);
+  const int background = read_pid_file(pidfile);
   if (background > 0) ::kill(background, SIGKILL);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }

@@ -20,8 +20,8 @@ using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 using test::command;
 using test::KillOnExit;
-using test::pid_gone;
-using test::read_pid_file;
+using chaosplus::testing::pid_gone;
+using chaosplus::testing::read_pid_file;
 using test::sh;
 
 ProcessId spawn_ok(const spec::ProcessLaunch& launch, const TempDir& dir) {

@@ -12,29 +12,13 @@
 namespace chaosplus::targets {
 namespace {
 
-using chaosplus::testing::read_file;
 using chaosplus::testing::TempDir;
+using chaosplus::testing::pid_gone;
+using chaosplus::testing::read_pid_file;
 using chaosplus::testing::wait_until;
 
 std::vector<std::string> sh(const std::string& script) { return {"sh", "-c", script}; }
 
-// Reads "<pid>\n" written by a script.
-int read_pid(const std::string& path) {
-  int pid = 0;
-  wait_until([&] {
-    const std::string text = read_file(path);
-    if (text.empty() || text.back() != '\n') return false;
-    pid = std::stoi(text);
-    return true;
-  });
-  return pid;
-}
-
-// Gone, or a zombie whose new parent has not reaped it yet.
-bool pid_gone(int pid) {
-  const char state = chaosplus::testing::process_state(pid);
-  return state == 0 || state == 'Z';
-}
 
 TEST(RunProgram, StdoutAndStderrAreKeptApart) {
   auto run = run_program(sh("echo out; echo err >&2; exit 5"));
@@ -85,7 +69,7 @@ TEST(RunProgram, WhatTheProgramLeftInItsGroupIsKilledWhenAsked) {
   auto run = run_program(sh("sleep 60 >/dev/null 2>&1 & echo $! > " + pidfile), options);
   ASSERT_TRUE(run.ok()) << run.error();
   EXPECT_EQ(run->exit_code, 0);
-  const int left = read_pid(pidfile);
+  const int left = read_pid_file(pidfile);
   ASSERT_GT(left, 0);
   EXPECT_TRUE(wait_until([&] { return pid_gone(left); }));
 }
@@ -95,7 +79,7 @@ TEST(RunProgram, ByDefaultWhatTheProgramStartedInTheBackgroundKeepsRunning) {
   const std::string pidfile = dir.file("service.pid");
   auto run = run_program(sh("sleep 60 >/dev/null 2>&1 & echo $! > " + pidfile));
   ASSERT_TRUE(run.ok()) << run.error();
-  const int service = read_pid(pidfile);
+  const int service = read_pid_file(pidfile);
   ASSERT_GT(service, 0);
   const char state = chaosplus::testing::process_state(service);
   ::kill(service, SIGKILL);
@@ -107,7 +91,7 @@ TEST(RunProgram, AProcessThatLeftTheGroupAndHoldsTheOutputDoesNotStallTheRun) {
   TempDir dir;
   const std::string pidfile = dir.file("escaped.pid");
   auto run = run_program(sh("setsid sleep 60 & echo $! > " + pidfile + "; echo started"));
-  const int escaped = read_pid(pidfile);
+  const int escaped = read_pid_file(pidfile);
   if (escaped > 0) ::kill(escaped, SIGKILL);
   ASSERT_TRUE(run.ok()) << run.error();
   EXPECT_FALSE(run->timed_out);
@@ -124,7 +108,7 @@ TEST(RunProgram, ATimeoutKillsTheWholeGroupAndKeepsWhatWasPrinted) {
   EXPECT_TRUE(run->timed_out);
   EXPECT_EQ(run->exit_code, 128 + SIGKILL);
   EXPECT_EQ(run->out, "before\n");
-  const int child = read_pid(pidfile);
+  const int child = read_pid_file(pidfile);
   ASSERT_GT(child, 0);
   EXPECT_TRUE(wait_until([&] { return pid_gone(child); }));
 }

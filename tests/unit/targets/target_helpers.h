@@ -40,22 +40,4 @@ inline spec::ProcessLaunch command(std::vector<std::string> argv) {
 
 inline spec::ProcessLaunch sh(const std::string& script) { return command({"sh", "-c", script}); }
 
-// Reads the pid a script wrote to `path` (waits for the file to be complete: "<pid>\n").
-inline int read_pid_file(const std::string& path) {
-  int pid = 0;
-  chaosplus::testing::wait_until([&] {
-    const std::string text = chaosplus::testing::read_file(path);
-    if (text.empty() || text.back() != '\n') return false;
-    pid = std::stoi(text);
-    return true;
-  });
-  return pid;
-}
-
-// Gone for good or a zombie awaiting a parent that is not us.
-inline bool pid_gone(int pid) {
-  const char state = process_state(pid);
-  return state == 0 || state == 'Z';
-}
-
 }  // namespace chaosplus::targets::test
