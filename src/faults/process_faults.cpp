@@ -53,7 +53,15 @@ class KillFault final : public Fault {
   std::string record() const override {
     nlohmann::json r{{"target", target_.name()}, {"signal", signal_}};
     if (victim_) r["pid"] = victim_->pid, r["start_time"] = victim_->start_time;
-    if (target_.spec().attach) r["restart_command"] = target_.spec().attach->restart_command;
+    if (const auto& attach = target_.spec().attach) {
+      // How a new process finds the target again after a crash (faults/undo.cpp, bring_back).
+      nlohmann::json rule = nlohmann::json::object();
+      if (attach->pid) rule["pid"] = *attach->pid;
+      if (!attach->pidfile.empty()) rule["pidfile"] = attach->pidfile;
+      if (!attach->name.empty()) rule["name"] = attach->name;
+      r["attach"] = std::move(rule);
+      r["restart_command"] = attach->restart_command;
+    }
     return r.dump();
   }
 
@@ -76,6 +84,13 @@ class KillFault final : public Fault {
   Status revert(HaltSwitch& halt) override {
     auto current = target_.process();
     if (current && targets::is_alive(*current)) return ok_status();
+    if (const auto& attach = target_.spec().attach) {
+      // A supervisor (systemd, Patroni, a restart loop) may have brought it back already.
+      if (auto found = targets::resolve(*attach)) {
+        target_.set_process(*found);
+        return ok_status();
+      }
+    }
     return start_again(target_, halt);
   }
 
@@ -155,10 +170,9 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
   }
   auto id = targets::spawn(launch, target.log_path());
   if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
-  if (target.on_started) {
-    if (auto s = target.on_started(*id); !s) return s;
-  }
   if (spec.attach) {
+    // Not recorded as started by the run: the target ran before the run and must run after it, so
+    // the end of the run does not stop what the restart command brought back.
     // The restart command may daemonise: the target is whatever the attach rule finds next.
     std::optional<targets::ProcessId> found;
     wait_for_state(
@@ -171,6 +185,9 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
     if (!found) return Error{"restarted " + target.name() + " but its process cannot be found again"};
     target.set_process(found);
     return ok_status();
+  }
+  if (target.on_started) {
+    if (auto s = target.on_started(*id); !s) return s;
   }
   target.set_process(*id);
   if (launch.ready) {

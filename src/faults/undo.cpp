@@ -7,6 +7,7 @@
 #include "faults/nft_faults.h"
 #include "faults/tbf_fault.h"
 #include "proxy/api_client.h"
+#include "targets/attach.h"
 #include "targets/launch.h"
 
 namespace chaosplus::faults {
@@ -33,16 +34,36 @@ Status resume(const nlohmann::json& r) {
   return Error{"sent SIGCONT to pid " + std::to_string(id->pid) + " but it is still stopped"};
 }
 
+// The attach rule a kill recorded; none for a target the runner started.
+std::optional<spec::ProcessAttach> attach_in(const nlohmann::json& r) {
+  if (!r.contains("restart_command")) return std::nullopt;
+  spec::ProcessAttach attach;
+  attach.restart_command = r.at("restart_command").get<std::vector<std::string>>();
+  if (const auto rule = r.find("attach"); rule != r.end()) {
+    if (rule->contains("pid")) attach.pid = rule->at("pid").get<int>();
+    attach.pidfile = rule->value("pidfile", std::string());
+    attach.name = rule->value("name", std::string());
+  }
+  return attach;
+}
+
 Status bring_back(const nlohmann::json& r) {
-  auto command = r.value("restart_command", std::vector<std::string>{});
   auto id = process_in(r);
   if (id && targets::is_alive(*id)) return ok_status();
   // A target the runner started is stopped by its own process.started entry; nothing to bring back.
-  if (command.empty()) return ok_status();
+  auto attach = attach_in(r);
+  if (!attach) return ok_status();
+  const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty();
+  if (has_rule && targets::resolve(*attach)) return ok_status();  // back already (a supervisor restarted it)
+  const std::string target = r.value("target", std::string("?"));
+  if (attach->restart_command.empty()) {
+    return Error{"target '" + target + "' was killed and is not running; it has no attach.restart_command, so "
+                 "start it by hand (chaosplus recover checks again)"};
+  }
   spec::ProcessLaunch launch;
-  launch.command = command;
+  launch.command = attach->restart_command;
   auto started = targets::spawn(launch, "/dev/null");
-  if (!started) return Error{"restart command of " + r.value("target", std::string("?")) + ": " + started.error()};
+  if (!started) return Error{"restart command of " + target + ": " + started.error()};
   return ok_status();
 }
 

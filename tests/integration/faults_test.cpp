@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "faults/fault.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "support/support.h"
+#include "targets/attach.h"
 #include "targets/launch.h"
 
 namespace chaosplus::faults {
@@ -128,6 +132,96 @@ TEST(KillFault, OfAnAttachedProcessWithoutRestartCommandCannotBeRevertedAndSaysW
   Status reverted = (*fault)->revert(halt);
   ASSERT_FALSE(reverted.ok());
   EXPECT_NE(reverted.error().find("restart_command"), std::string::npos) << reverted.error();
+}
+
+// A target attached by pidfile, running `sleep 600` (written to the pidfile); stopped at scope exit.
+struct Attached {
+  testing::TempDir dir;
+  std::string pidfile = dir.file("legacy.pid");
+  std::optional<TargetHandle> handle;
+  std::vector<targets::ProcessId> started;
+
+  explicit Attached(std::vector<std::string> restart_command = {}) {
+    spec::Target t;
+    t.name = "legacy";
+    spec::ProcessAttach attach;
+    attach.pidfile = pidfile;
+    attach.restart_command = std::move(restart_command);
+    t.attach = attach;
+    handle.emplace(t, dir.file("legacy.log"));
+    handle->set_process(start_another());
+  }
+  // What a supervisor does: a new process, and the pidfile names it.
+  targets::ProcessId start_another() {
+    spec::ProcessLaunch launch;
+    launch.command = {"sleep", "600"};
+    auto id = targets::spawn(launch, dir.file("sleep.log"));
+    EXPECT_TRUE(id.ok()) << id.error();
+    started.push_back(*id);
+    testing::write_file(pidfile, std::to_string(id->pid) + "\n");
+    return *id;
+  }
+  ~Attached() {
+    for (const auto& id : started) (void)targets::stop(id);
+    if (auto pid = targets::resolve(handle->spec().attach.value())) (void)targets::stop(*pid);
+  }
+};
+
+TEST(KillFault, OfAnAttachedProcessThatCameBackByItselfIsReverted) {
+  Attached a;
+  HaltSwitch halt;
+  auto fault = make_fault(fault_of("kill", "legacy"), *a.handle);
+  ASSERT_TRUE(fault.ok());
+  const std::string record = (*fault)->record();
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  EXPECT_FALSE(undo((*fault)->kind(), record).ok()) << "still down, and nothing can start it";
+  const targets::ProcessId back = a.start_another();
+  EXPECT_TRUE(undo((*fault)->kind(), record).ok()) << "recover sees it back";
+  ASSERT_TRUE((*fault)->revert(halt).ok());
+  ASSERT_TRUE(a.handle->process().has_value());
+  EXPECT_EQ(*a.handle->process(), back);
+}
+
+TEST(KillFault, AnAttachedTargetBroughtBackByItsRestartCommandIsNotRecordedAsStartedByTheRun) {
+  Attached a;
+  a.handle.emplace([&] {
+    spec::Target t = a.handle->spec();
+    t.attach->restart_command = {"sh", "-c", "echo $$ > " + a.pidfile + "; exec sleep 600"};
+    return t;
+  }(), a.dir.file("legacy.log"));
+  a.handle->set_process(targets::resolve(*a.handle->spec().attach).value());
+  int recorded = 0;
+  a.handle->on_started = [&](const targets::ProcessId&) {
+    ++recorded;
+    return ok_status();
+  };
+  HaltSwitch halt;
+  const targets::ProcessId before = *a.handle->process();
+  auto fault = make_fault(fault_of("kill", "legacy"), *a.handle);
+  ASSERT_TRUE(fault.ok());
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  ASSERT_TRUE((*fault)->revert(halt).ok());
+  ASSERT_TRUE(a.handle->process().has_value());
+  EXPECT_NE(a.handle->process()->pid, before.pid);
+  EXPECT_TRUE(targets::is_alive(*a.handle->process()));
+  EXPECT_EQ(recorded, 0) << "the run's end would stop it, leaving the target down";
+}
+
+TEST(KillFault, UndoFromTheRecordRunsTheRestartCommandOfAnAttachedTarget) {
+  Attached a;
+  a.handle.emplace([&] {
+    spec::Target t = a.handle->spec();
+    t.attach->restart_command = {"sh", "-c", "echo $$ > " + a.pidfile + "; exec sleep 600"};
+    return t;
+  }(), a.dir.file("legacy.log"));
+  a.handle->set_process(targets::resolve(*a.handle->spec().attach).value());
+  HaltSwitch halt;
+  auto fault = make_fault(fault_of("kill", "legacy"), *a.handle);
+  ASSERT_TRUE(fault.ok());
+  const std::string record = (*fault)->record();
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  ASSERT_TRUE(undo((*fault)->kind(), record).ok());
+  EXPECT_TRUE(testing::wait_until([&] { return targets::resolve(*a.handle->spec().attach).ok(); }));
 }
 
 TEST(RestartFault, LeavesTheTargetRunningAsANewProcess) {
