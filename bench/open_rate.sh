@@ -62,12 +62,14 @@ def rates(r):
     return achieved, full, c
 
 print()
-print(f"target rate: {rate:.0f} req/s, {sys.argv[1].split('/')[-1]} and stall.json")
+print(f"target rate: {rate:.0f} req/s")
 for name, r in (("steady", steady), ("stall", stall)):
     achieved, full, c = rates(r)
     dev = 100 * (achieved - rate) / rate
     errors = sum(c["errors"].values())
-    print(f"{name:7} achieved {achieved:10.1f} req/s  deviation {dev:+.3f} %  (bar ±1 %)  "
+    print(f"{name:7} {c['requests']} responses in {r['elapsed_s']:.3f} s: achieved {achieved:.1f} req/s, "
+          f"deviation {dev:+.3f} % (bar ±1 %)")
+    print(f"{'':7} "
           f"per-second min/median/max {min(full)}/{statistics.median(full):.0f}/{max(full)}  "
           f"errors {errors}  dropped {c['dropped']}")
 for name, r in (("steady", steady), ("stall", stall)):
