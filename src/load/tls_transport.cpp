@@ -188,7 +188,7 @@ ssize_t TlsStream::result(int n, bool reading) {
       }
       [[fallthrough]];
     default:
-      ERR_clear_error();
+      error_ = (reading ? "read: " : "write: ") + openssl_error();
       errno = EPROTO;
       return -1;
   }

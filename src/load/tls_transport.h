@@ -63,7 +63,8 @@ class TlsStream {
   ssize_t write(const char* data, std::size_t size);
   // Ends the TLS session (the socket is the caller's), keeping it for the next start().
   void close();
-  // Why the last handshake failed: OpenSSL's reason, or the certificate check's.
+  // Why the handshake, or the last read or write (EPROTO), failed: OpenSSL's reason, or the
+  // certificate check's.
   const std::string& error() const { return error_; }
 
  private:

@@ -266,7 +266,9 @@ void Worker::write_some(Conn& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
-    fail(c, n < 0 && errno == EPROTO ? ErrorKind::tls : ErrorKind::write, now_ns());
+    const bool tls_failure = n < 0 && errno == EPROTO && c.tls;
+    if (tls_failure && tls_error_.empty()) tls_error_ = c.tls->error();
+    fail(c, tls_failure ? ErrorKind::tls : ErrorKind::write, now_ns());
     return;
   }
   c.state = ConnState::reading;
@@ -322,7 +324,9 @@ bool Worker::read_ready(Conn& c) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    fail(c, errno == EPROTO && c.tls ? ErrorKind::tls : ErrorKind::read, now_ns());
+    const bool tls_failure = errno == EPROTO && c.tls;
+    if (tls_failure && tls_error_.empty()) tls_error_ = c.tls->error();
+    fail(c, tls_failure ? ErrorKind::tls : ErrorKind::read, now_ns());
     return false;
   }
 }
@@ -441,7 +445,8 @@ void Worker::set_user_target(std::uint64_t target, std::int64_t now, bool stagge
   const std::uint64_t old = user_target_;
   user_target_ = target;
   if (target <= old) return;  // users above the target stop at their next boundary
-  const std::int64_t spread = stagger ? to_ns(plan_.scenario->steps()[0].think) : 0;  // first flow's
+  // The first step's think time (in a mix, the first scenario's).
+  const std::int64_t spread = stagger ? to_ns(plan_.scenario->steps()[0].think) : 0;
   for (std::uint64_t u = old; u < target; ++u) {
     if (users_[u] != UserState::stopped) continue;  // still finishing: it simply stays
     ++active_users_;

@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 struct TlsServer {
   testing::TempDir dir;
   int port = testing::free_port();
+  int plain_port = testing::free_port();  // the same server without TLS
   std::unique_ptr<testing::Child> nginx;
 
   explicit TlsServer(int keepalive_requests = 100) {
@@ -35,7 +36,8 @@ struct TlsServer {
                             "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" +
                             std::to_string(port) + " ssl;\n    ssl_certificate " + d + "/cert.pem;\n    ssl_certificate_key " +
                             d + "/key.pem;\n    location / { default_type text/plain; return 200 \"hello\\n\"; }\n"
-                            "    location /missing { return 404; }\n  }\n}\n");
+                            "    location /missing { return 404; }\n  }\n  server {\n    listen 127.0.0.1:" +
+                            std::to_string(plain_port) + ";\n    location / { return 200 \"plain\\n\"; }\n  }\n}\n");
     nginx = std::make_unique<testing::Child>(
         std::vector<std::string>{"nginx", "-p", d, "-c", dir.file("nginx.conf"), "-e", dir.file("error.log")});
     // Plain HTTP to the TLS port gets nginx's 400: the server is up.
@@ -111,6 +113,18 @@ TEST(LoadTls, AnUntrustedCertificateIsAVerificationErrorWithItsReason) {
   EXPECT_EQ(c["tls"]["handshakes"].get<std::uint64_t>(), 0u) << r.output;
   EXPECT_NE(r.report["tls_error"].get<std::string>().find("certificate verify failed"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("tls_verify"), std::string::npos) << r.output;
+}
+
+TEST(LoadTls, TlsToAPlainHttpServerIsAHandshakeError) {
+  TlsServer server;
+  auto r = run_load(server.dir, {"https://127.0.0.1:" + std::to_string(server.plain_port) + "/", "-k", "-c", "1",
+                                 "-d", "1s"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto& c = r.report["counters"];
+  EXPECT_EQ(c["requests"].get<std::uint64_t>(), 0u) << r.output;
+  EXPECT_GE(c["errors"]["tls"].get<std::uint64_t>(), 1u) << r.output;
+  EXPECT_EQ(c["errors"]["tls_verify"].get<std::uint64_t>(), 0u) << r.output;
+  EXPECT_NE(r.report["tls_error"].get<std::string>().find("handshake"), std::string::npos) << r.output;
 }
 
 TEST(LoadTls, InsecureSkipsTheCertificateCheck) {
