@@ -94,7 +94,7 @@ void add_load_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--think", o->think, "users model: think time after each response (e.g. 1s)");
   cmd->add_option("--scenario", o->scenario,
                   "users model: YAML scenario (steps, think, extract, data CSV), or a weighted mix of them "
-                  "(scenarios: [{name, weight, steps}])");
+                  "(scenarios: [{name, weight, steps}]; with --rate, each arrival draws a one-step scenario)");
   cmd->add_option("--seed", o->seed, "seed of a scenario mix's draws (default: the scenario file's seed, else 1)");
   cmd->add_option("--source-addresses", o->sources,
                   "spread connections over these 127.x sources, e.g. 127.0.0.2-127.0.0.9");
