@@ -19,6 +19,7 @@ free_port() {
 
 # NGINX_WORKERS (default 1): more workers share the port with SO_REUSEPORT, each with its own
 # open-file limit, for tests that hold tens of thousands of connections.
+# NGINX_TLS=1: HTTPS with a self-signed certificate made here (openssl); NGINX_SCHEME says which.
 start_nginx() {
   workers=${NGINX_WORKERS:-1}
   reuseport=""
@@ -26,6 +27,17 @@ start_nginx() {
   BENCH_TMP=$(mktemp -d /tmp/chaosplus-bench.XXXXXX)
   NGINX_PORT=$(free_port)
   mkdir -p "$BENCH_TMP/logs"
+  NGINX_SCHEME=http
+  tls_conf=""
+  ssl=""
+  if [ "${NGINX_TLS:-0}" = 1 ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+      -keyout "$BENCH_TMP/key.pem" -out "$BENCH_TMP/cert.pem" 2>/dev/null
+    NGINX_SCHEME=https
+    ssl="ssl"
+    tls_conf="ssl_certificate $BENCH_TMP/cert.pem; ssl_certificate_key $BENCH_TMP/key.pem;"
+  fi
   cat > "$BENCH_TMP/nginx.conf" <<CONF
 worker_processes $workers;
 worker_rlimit_nofile 20000;
@@ -43,7 +55,8 @@ http {
   uwsgi_temp_path $BENCH_TMP/uwsgi;
   scgi_temp_path $BENCH_TMP/scgi;
   server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096 $reuseport;
+    listen 127.0.0.1:$NGINX_PORT backlog=4096 $reuseport $ssl;
+    $tls_conf
     location / { default_type text/plain; return 200 "hello\n"; }
   }
 }
@@ -51,11 +64,11 @@ CONF
   nginx -p "$BENCH_TMP" -c "$BENCH_TMP/nginx.conf" &
   NGINX_MASTER=$!
   for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1; then break; fi
+    if curl -kfsS "$NGINX_SCHEME://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1; then break; fi
     sleep 0.05
   done
   NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
-  echo "nginx on 127.0.0.1:$NGINX_PORT (master $NGINX_MASTER, worker $NGINX_WORKER)" >&2
+  echo "nginx on $NGINX_SCHEME://127.0.0.1:$NGINX_PORT (master $NGINX_MASTER, worker $NGINX_WORKER)" >&2
 }
 
 stop_nginx() {

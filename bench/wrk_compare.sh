@@ -2,6 +2,7 @@
 # chaosplus load vs wrk (and hey) against the same local nginx (1 worker): one client thread
 # each, 64 connections, alternating runs, requests/s and client CPU time per request, ratios.
 #   bench/wrk_compare.sh [ROUNDS] [DURATION]      (default 3 rounds of 10s)
+# TLS=1: the same over HTTPS (self-signed certificate: chaosplus -k; wrk and hey do not verify).
 # CHAOSPLUS=path/to/chaosplus overrides the binary (default: build/bin/chaosplus next to bench/).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -10,11 +11,13 @@ DURATION=${2:-10}
 CONNS=${CONNS:-64}
 CHAOSPLUS=${CHAOSPLUS:-$HERE/../build/bin/chaosplus}
 . "$HERE/nginx_lib.sh"
-install_peers wrk hey nginx-light
+install_peers wrk hey nginx-light openssl
 [ -x "$CHAOSPLUS" ] || { echo "no chaosplus binary at $CHAOSPLUS (set CHAOSPLUS=...)" >&2; exit 3; }
 trap stop_nginx EXIT INT TERM
-start_nginx
-URL="http://127.0.0.1:$NGINX_PORT/"
+NGINX_TLS=${TLS:-0} start_nginx
+URL="$NGINX_SCHEME://127.0.0.1:$NGINX_PORT/"
+INSECURE=""
+[ "$NGINX_SCHEME" = https ] && INSECURE="-k"
 RESULTS="$BENCH_TMP/results.jsonl"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm up nginx and the page cache once.
@@ -22,7 +25,7 @@ wrk -t1 -c"$CONNS" -d2s "$URL" >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
   for tool in chaosplus wrk hey; do
     case $tool in
-      chaosplus) cmd="$CHAOSPLUS load $URL -t 1 -c $CONNS -d ${DURATION}s -q" ;;
+      chaosplus) cmd="$CHAOSPLUS load $URL $INSECURE -t 1 -c $CONNS -d ${DURATION}s -q" ;;
       wrk) cmd="wrk -t1 -c$CONNS -d${DURATION}s $URL" ;;
       # hey has no thread option; GOMAXPROCS=1 gives it one core like the others.
       hey) cmd="env GOMAXPROCS=1 hey -c $CONNS -z ${DURATION}s $URL" ;;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chaosplus needs to build, test and run. Idempotent: installs only
 # what is missing, and says nothing when everything is there. Needs root (or sudo).
+# libssl-dev gives the load engine TLS (https://); openssl (the tool) and nginx-light serve the
+# load engine's TLS test, which makes a self-signed certificate and serves it from a private nginx.
 # nftables and iproute2 serve the kernel-level network faults; nodejs and npm run the test that
 # drives the fault proxy with the published Toxiproxy client. Node.js is only checked for being
 # there: a newer one installed some other way is kept.
@@ -11,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev
-  curl procps iproute2 nftables
+  curl procps iproute2 nftables openssl nginx-light
   nodejs npm
 )
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
@@ -47,7 +48,7 @@ Result<std::vector<std::string>> parse_sources(const std::string& text) {
 
 void add_load_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("load",
-                                 "Send HTTP load to a local service (loopback only), like wrk, wrk2 or k6.\n"
+                                 "Send HTTP or HTTPS load to a local service (loopback only), like wrk, wrk2 or k6.\n"
                                  "  closed:  chaosplus load URL -c 64 -t 1 -d 10s\n"
                                  "  open:    chaosplus load URL --rate 20000/s -c 200 -d 30s\n"
                                  "  users:   chaosplus load URL --vus 100000 --think 10s -c 500 -d 1m");
@@ -70,9 +71,13 @@ void add_load_command(CLI::App& app, int& exit_code) {
     int processes = 1;
     std::string json_out;
     bool quiet = false;
+    bool insecure = false;
+    std::optional<std::uint64_t> seed;
+    std::string ca_file;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("url", o->url, "target, e.g. http://127.0.0.1:8080/ (127.0.0.0/8, ::1 or localhost only)")
+  cmd->add_option("url", o->url,
+                  "target, e.g. http://127.0.0.1:8080/ or https://localhost:8443/ (127.0.0.0/8, ::1 or localhost only)")
       ->required();
   cmd->add_option("-c,--connections", o->connections, "connections to keep open (default 10)");
   cmd->add_option("-t,--threads", o->threads, "event-loop threads (default 1)");
@@ -87,10 +92,16 @@ void add_load_command(CLI::App& app, int& exit_code) {
                   "ramps: DURATION:TARGET,... rates (30s:1000/s,1m:1000/s) or users (30s:1000,1m:1000)");
   cmd->add_option("--vus", o->vus, "users model: virtual users sharing the connections");
   cmd->add_option("--think", o->think, "users model: think time after each response (e.g. 1s)");
-  cmd->add_option("--scenario", o->scenario, "users model: YAML scenario (steps, think, extract, data CSV)");
+  cmd->add_option("--scenario", o->scenario,
+                  "users model: YAML scenario (steps, think, extract, data CSV), or a weighted mix of them "
+                  "(scenarios: [{name, weight, steps}]; with --rate, each arrival draws a one-step scenario)");
+  cmd->add_option("--seed", o->seed, "seed of a scenario mix's draws (default: the scenario file's seed, else 1)");
   cmd->add_option("--source-addresses", o->sources,
                   "spread connections over these 127.x sources, e.g. 127.0.0.2-127.0.0.9");
   cmd->add_option("--processes", o->processes, "worker processes (each has its own open-file limit; default 1)");
+  cmd->add_flag("-k,--insecure", o->insecure,
+                "https://: do not verify the server's certificate (self-signed test servers)");
+  cmd->add_option("--cacert", o->ca_file, "https://: trust the CAs in this PEM file (default: the system's store)");
   cmd->add_option("--json", o->json_out, "write the full report as JSON to this file");
   cmd->add_flag("-q,--quiet", o->quiet, "no per-second progress line");
   cmd->callback([o, &exit_code] {
@@ -106,6 +117,9 @@ void add_load_command(CLI::App& app, int& exit_code) {
     options.method = o->method;
     options.body = o->body;
     options.processes = o->processes;
+    options.tls.verify = !o->insecure;
+    options.tls.ca_file = o->ca_file;
+    options.seed = o->seed;
     auto duration = parse_duration(o->duration);
     if (!duration) return invalid("--duration " + duration.error());
     options.duration = *duration;

@@ -60,16 +60,51 @@ Tick make_tick(const Counters& now_total, const Counters& before, const LatencyH
   t.counters.requests -= before.requests;
   t.counters.bytes_read -= before.bytes_read;
   t.counters.dropped -= before.dropped;
+  t.counters.tls_handshakes -= before.tls_handshakes;
+  t.counters.tls_resumed -= before.tls_resumed;
   for (std::size_t i = 0; i < t.counters.errors.size(); ++i) t.counters.errors[i] -= before.errors[i];
   for (std::size_t i = 0; i < t.counters.status.size(); ++i) t.counters.status[i] -= before.status[i];
+  set_tick_latency(t, interval);
+  t.active_users = users;
+  t.open_connections = conns;
+  return t;
+}
+
+}  // namespace
+
+void set_tick_latency(Tick& t, const LatencyHistogram& interval) {
   t.p50_us = interval.value_at_percentile(50);
   t.p90_us = interval.value_at_percentile(90);
   t.p99_us = interval.value_at_percentile(99);
   t.p999_us = interval.value_at_percentile(99.9);
   t.max_us = interval.max();
-  t.active_users = users;
-  t.open_connections = conns;
-  return t;
+}
+
+void start_scenario_summaries(Report& report, const SharedPlan& plan) {
+  if (!plan.scenario->is_mix()) return;
+  report.seed = plan.seed;
+  for (const ScenarioFlow& f : plan.scenario->flows()) {
+    ScenarioSummary s;
+    s.name = f.name;
+    s.weight = f.weight;
+    report.scenarios.push_back(std::move(s));
+  }
+}
+
+namespace {
+
+void add_flow_stats(Report& report, const SharedPlan& plan, const std::vector<std::unique_ptr<Worker>>& workers) {
+  start_scenario_summaries(report, plan);
+  for (auto& w : workers) {
+    const auto& stats = w->flow_stats();
+    for (std::size_t i = 0; i < stats.size() && i < report.scenarios.size(); ++i) {
+      ScenarioSummary& s = report.scenarios[i];
+      s.iterations += stats[i].iterations;
+      s.requests += stats[i].requests;
+      s.failed += stats[i].failed;
+      s.latency.merge(stats[i].latency);
+    }
+  }
 }
 
 }  // namespace
@@ -90,13 +125,27 @@ Result<SharedPlan> make_plan(const LoadOptions& options) {
     plan.sources.push_back(src);
   }
   plan.host_header = url->authority();
+  if (url->scheme == "https") {
+    TlsSettings tls = options.tls;
+    if (tls.alpn.empty()) tls.alpn = {"http/1.1"};  // the one codec there is; h2 would join here
+    auto context = TlsContext::create(tls, url->host);
+    if (!context) return Error{context.error()};
+    plan.tls = *context;
+  }
   if (options.scenario) {
     plan.scenario = options.scenario;
   } else {
     plan.scenario = Scenario::single(options.method, url->target, options.headers, options.body, options.think);
   }
-  if (plan.model == Model::open && plan.scenario->steps().size() > 1)
-    return Error{"the open model sends single requests; multi-step scenarios need the users model (--vus)"};
+  if (plan.model == Model::open) {
+    for (const ScenarioFlow& f : plan.scenario->flows()) {
+      if (f.count > 1)
+        return Error{"the open model sends single requests; multi-step scenarios need the users model (--vus)" +
+                     (plan.scenario->is_mix() ? " (scenario '" + f.name + "' has " + std::to_string(f.count) + " steps)"
+                                              : std::string())};
+    }
+  }
+  plan.seed = options.seed.value_or(plan.scenario->seed());
   static const std::vector<std::string> kNoVars;
   for (std::size_t i = 0; i < plan.scenario->steps().size(); ++i) {
     std::string bytes;
@@ -173,6 +222,7 @@ Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, i
         Tick tick = make_tick(total, before, interval, static_cast<double>(at - start) / 1e9,
                               static_cast<double>(at - last_tick) / 1e9, users, conns);
         if (hooks.on_tick) hooks.on_tick(tick);
+        if (hooks.on_tick_latency) hooks.on_tick_latency(tick, interval);
         report.ticks.push_back(std::move(tick));
       }
       before = total;
@@ -201,7 +251,9 @@ Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, i
     report.peak_connections += w->peak_connections();
     report.users += w->peak_users();
     finished_at = std::max(finished_at, w->finished_ns());
+    if (report.tls_error.empty()) report.tls_error = w->first_tls_error();
   }
+  add_flow_stats(report, plan, workers);
   report.elapsed_s = static_cast<double>(std::min(finished_at, end) - start) / 1e9;
   report.max_rss_kib = max_rss_kib();
   return report;

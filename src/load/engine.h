@@ -5,6 +5,7 @@
 
 #include "core/halt_switch.h"
 #include "core/result.h"
+#include "load/latency_histogram.h"
 #include "load/load_options.h"
 #include "load/report.h"
 
@@ -13,6 +14,9 @@ namespace chaosplus::load {
 struct RunHooks {
   HaltSwitch* halt = nullptr;               // stops the run early (the report covers what ran)
   std::function<void(const Tick&)> on_tick;  // once per second, on the calling thread
+  // The same, with the latencies of that second (worker processes send them to the parent, which
+  // merges them before taking percentiles).
+  std::function<void(const Tick&, const LatencyHistogram&)> on_tick_latency;
 };
 
 // Blocks for at most options.duration (plus the time to stop the loops). Errors are about the

@@ -17,7 +17,10 @@ Model LoadOptions::model() const {
 Status LoadOptions::validate() const {
   auto url_ok = net::Url::parse(url);
   if (!url_ok) return Error{"url: " + url_ok.error()};
-  if (url_ok->scheme != "http") return Error{"url: only http:// targets are supported (got " + url + ")"};
+  if (url_ok->scheme != "http" && url_ok->scheme != "https")
+    return Error{"url: only http:// and https:// targets are supported (got " + url + ")"};
+  if (url_ok->scheme == "http" && (!tls.verify || !tls.ca_file.empty()))
+    return Error{"TLS options (insecure, CA file) need an https:// URL (got " + url + ")"};
   if (auto s = check_loopback_host(url_ok->host); !s) return s;
   if (connections < 1 || connections > 1'000'000) return Error{"connections must be between 1 and 1000000"};
   if (threads < 1 || threads > 256) return Error{"threads must be between 1 and 256"};

@@ -8,6 +8,7 @@
 //                      a pool of `connections` connections.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,11 +28,19 @@ struct Stage {
 
 enum class Model { connections, open, users };
 
+// https:// targets (load/tls_transport.h).
+struct TlsSettings {
+  bool verify = true;             // check the certificate chain and that it names the URL's host
+  std::string ca_file;            // PEM file of trusted CAs; empty: the system's store
+  std::vector<std::string> alpn;  // protocols to offer; the engine offers "http/1.1"
+};
+
 struct LoadOptions {
-  std::string url;  // http://127.0.0.1:PORT/path; only loopback hosts are accepted
+  std::string url;  // http:// or https://127.0.0.1:PORT/path; only loopback hosts are accepted
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  TlsSettings tls;  // only with https://
 
   int connections = 10;
   int threads = 1;
@@ -45,6 +54,7 @@ struct LoadOptions {
   std::vector<Stage> vu_stages;     // users model with ramps
   Duration think{};                 // users model: pause after each response
   std::shared_ptr<const Scenario> scenario;  // users model: the steps of a session
+  std::optional<std::uint64_t> seed;         // draws of a scenario mix; unset: the scenario's own
 
   // Source addresses (127.x) spread over connections, past the ~28k ports of one address.
   std::vector<std::string> source_addresses;

@@ -24,8 +24,9 @@ json counters_to_json(const Counters& c) {
   json status = json::array();
   for (std::size_t i = 0; i < c.status.size(); ++i)
     if (c.status[i] != 0) status.push_back({i, c.status[i]});
-  return {{"requests", c.requests}, {"bytes", c.bytes_read}, {"dropped", c.dropped}, {"errors", c.errors},
-          {"status", status}};
+  return {{"requests", c.requests}, {"bytes", c.bytes_read},         {"dropped", c.dropped},
+          {"errors", c.errors},     {"status", status},               {"tls_handshakes", c.tls_handshakes},
+          {"tls_resumed", c.tls_resumed}};
 }
 
 Counters counters_from_json(const json& j) {
@@ -33,6 +34,8 @@ Counters counters_from_json(const json& j) {
   c.requests = j.at("requests").get<std::uint64_t>();
   c.bytes_read = j.at("bytes").get<std::uint64_t>();
   c.dropped = j.at("dropped").get<std::uint64_t>();
+  c.tls_handshakes = j.value("tls_handshakes", std::uint64_t{0});
+  c.tls_resumed = j.value("tls_resumed", std::uint64_t{0});
   const auto errors = j.at("errors").get<std::vector<std::uint64_t>>();
   for (std::size_t i = 0; i < std::min(errors.size(), c.errors.size()); ++i) c.errors[i] = errors[i];
   for (const auto& pair : j.at("status")) {
@@ -85,14 +88,8 @@ bool write_line(int fd, const std::string& line) {
   watcher.detach();
   RunHooks hooks;
   hooks.halt = &halt;
-  hooks.on_tick = [&](const Tick& t) {
-    // Only what the parent needs to rebuild the tick; interval latency as percentiles of this
-    // process (merged across processes by taking the worst, see below).
-    json j = {{"type", "tick"},       {"at", t.at_s},         {"length", t.length_s},
-              {"counters", counters_to_json(t.counters)},      {"p50", t.p50_us},
-              {"p90", t.p90_us},      {"p99", t.p99_us},      {"p999", t.p999_us},
-              {"max", t.max_us},      {"users", t.active_users}, {"conns", t.open_connections}};
-    write_line(out_fd, j.dump());
+  hooks.on_tick_latency = [&](const Tick& t, const LatencyHistogram& interval) {
+    write_line(out_fd, tick_line(t, interval));
   };
   auto report = run_plan_threads(plan, hooks, index, count);
   if (!report) {
@@ -108,10 +105,50 @@ bool write_line(int fd, const std::string& line) {
             {"elapsed", report->elapsed_s},
             {"peak_connections", report->peak_connections},
             {"users", report->users},
-            {"rss_kib", self.ru_maxrss}};
+            {"rss_kib", self.ru_maxrss},
+            {"tls_error", report->tls_error},
+            {"scenarios", json::array()}};
+  for (const ScenarioSummary& s : report->scenarios) {
+    j["scenarios"].push_back({{"iterations", s.iterations},
+                              {"requests", s.requests},
+                              {"failed", s.failed},
+                              {"latency", histogram_to_json(s.latency)}});
+  }
   write_line(out_fd, j.dump());
   ::_exit(0);
 }
+
+}  // namespace
+
+std::string tick_line(const Tick& t, const LatencyHistogram& interval) {
+  json j = {{"type", "tick"},
+            {"at", t.at_s},
+            {"length", t.length_s},
+            {"counters", counters_to_json(t.counters)},
+            {"latency", histogram_to_json(interval)},
+            {"users", t.active_users},
+            {"conns", t.open_connections}};
+  return j.dump();
+}
+
+Tick merge_tick_lines(const std::vector<std::string>& lines, LatencyHistogram& interval) {
+  Tick t;
+  interval.reset();
+  for (const std::string& line : lines) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    t.at_s = std::max(t.at_s, j.at("at").get<double>());
+    t.length_s = std::max(t.length_s, j.at("length").get<double>());
+    t.counters.add(counters_from_json(j.at("counters")));
+    histogram_from_json(j.at("latency"), interval);
+    t.active_users += j.at("users").get<std::uint64_t>();
+    t.open_connections += j.at("conns").get<std::uint64_t>();
+  }
+  set_tick_latency(t, interval);
+  return t;
+}
+
+namespace {
 
 struct ChildProcess {
   pid_t pid = -1;
@@ -153,7 +190,8 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
   report.processes = count;
   report.connections = plan.options.connections;
   report.target_rate = plan.options.rate_stages.empty() ? plan.options.rate : plan.options.rate_stages.back().target;
-  std::map<std::size_t, std::vector<json>> pending_ticks;  // tick number -> one per child
+  start_scenario_summaries(report, plan);
+  std::map<std::size_t, std::vector<std::string>> pending_ticks;  // tick number -> one line per child
   std::vector<std::size_t> ticks_seen(children.size(), 0);
   std::string first_error;
   int results = 0;
@@ -164,24 +202,13 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
     while (!pending_ticks.empty()) {
       auto it = pending_ticks.begin();
       if (!flush && it->second.size() < children.size()) break;
-      Tick t;
-      for (const json& j : it->second) {
-        t.at_s = std::max(t.at_s, j.at("at").get<double>());
-        t.length_s = std::max(t.length_s, j.at("length").get<double>());
-        t.counters.add(counters_from_json(j.at("counters")));
-        // Percentiles do not add up across processes; the worst process bounds them from above.
-        t.p50_us = std::max(t.p50_us, j.at("p50").get<std::uint64_t>());
-        t.p90_us = std::max(t.p90_us, j.at("p90").get<std::uint64_t>());
-        t.p99_us = std::max(t.p99_us, j.at("p99").get<std::uint64_t>());
-        t.p999_us = std::max(t.p999_us, j.at("p999").get<std::uint64_t>());
-        t.max_us = std::max(t.max_us, j.at("max").get<std::uint64_t>());
-        t.active_users += j.at("users").get<std::uint64_t>();
-        t.open_connections += j.at("conns").get<std::uint64_t>();
-      }
+      LatencyHistogram interval;
+      const Tick t = merge_tick_lines(it->second, interval);
       // A process may end one tick after the others; an empty straggler is not a second of the run.
       const bool straggler = it->second.size() < children.size() && t.counters.requests == 0;
       if (!straggler) {
         if (hooks.on_tick) hooks.on_tick(t);
+        if (hooks.on_tick_latency) hooks.on_tick_latency(t, interval);
         report.ticks.push_back(t);
       }
       pending_ticks.erase(it);
@@ -193,7 +220,7 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
     if (j.is_discarded()) return;
     const std::string type = j.value("type", "");
     if (type == "tick") {
-      pending_ticks[ticks_seen[child]++].push_back(std::move(j));
+      pending_ticks[ticks_seen[child]++].push_back(line);
     } else if (type == "error") {
       if (first_error.empty()) first_error = j.value("message", "worker process failed");
     } else if (type == "result") {
@@ -204,6 +231,15 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
       report.peak_connections += j.at("peak_connections").get<std::uint64_t>();
       report.users += j.at("users").get<std::uint64_t>();
       report.max_rss_kib += j.at("rss_kib").get<std::uint64_t>();
+      if (report.tls_error.empty()) report.tls_error = j.value("tls_error", "");
+      const json& mix = j.at("scenarios");
+      for (std::size_t i = 0; i < mix.size() && i < report.scenarios.size(); ++i) {
+        ScenarioSummary& s = report.scenarios[i];
+        s.iterations += mix[i].at("iterations").get<std::uint64_t>();
+        s.requests += mix[i].at("requests").get<std::uint64_t>();
+        s.failed += mix[i].at("failed").get<std::uint64_t>();
+        histogram_from_json(mix[i].at("latency"), s.latency);
+      }
       ++results;
     }
   };

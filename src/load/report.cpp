@@ -12,6 +12,8 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::write: return "write";
     case ErrorKind::timeout: return "timeout";
     case ErrorKind::protocol: return "protocol";
+    case ErrorKind::tls: return "tls";
+    case ErrorKind::tls_verify: return "tls_verify";
     case ErrorKind::count_: break;
   }
   return "?";
@@ -39,6 +41,8 @@ void Counters::add(const Counters& other) {
   requests += other.requests;
   bytes_read += other.bytes_read;
   dropped += other.dropped;
+  tls_handshakes += other.tls_handshakes;
+  tls_resumed += other.tls_resumed;
   for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += other.errors[i];
   for (std::size_t i = 0; i < status.size(); ++i) status[i] += other.status[i];
 }
@@ -120,17 +124,42 @@ std::string format_summary(const Report& r) {
   }
   out += "\n";
   if (c.transport_errors() > 0) {
-    add("  Socket errors: connect %llu, read %llu, write %llu, timeout %llu, protocol %llu\n",
+    add("  Socket errors: connect %llu, read %llu, write %llu, timeout %llu, protocol %llu",
         static_cast<unsigned long long>(c.error(ErrorKind::connect)),
         static_cast<unsigned long long>(c.error(ErrorKind::read)),
         static_cast<unsigned long long>(c.error(ErrorKind::write)),
         static_cast<unsigned long long>(c.error(ErrorKind::timeout)),
         static_cast<unsigned long long>(c.error(ErrorKind::protocol)));
+    if (c.error(ErrorKind::tls) + c.error(ErrorKind::tls_verify) > 0) {
+      add(", tls %llu, tls_verify %llu", static_cast<unsigned long long>(c.error(ErrorKind::tls)),
+          static_cast<unsigned long long>(c.error(ErrorKind::tls_verify)));
+    }
+    out += "\n";
+  }
+  if (!r.tls_error.empty()) add("  TLS error: %s\n", r.tls_error.c_str());
+  if (c.tls_handshakes > 0) {
+    add("  TLS handshakes: %llu (%llu resumed)\n", static_cast<unsigned long long>(c.tls_handshakes),
+        static_cast<unsigned long long>(c.tls_resumed));
   }
   if (const auto bad = c.status_at_least(400); bad > 0) {
     add("  Non-2xx or 3xx responses: %llu\n", static_cast<unsigned long long>(bad));
   }
   if (c.dropped > 0) add("  Dropped arrivals (queue full): %llu\n", static_cast<unsigned long long>(c.dropped));
+  if (!r.scenarios.empty()) {
+    double weights = 0;
+    std::uint64_t all = 0;
+    for (const auto& s : r.scenarios) weights += s.weight, all += s.requests;
+    add("  Scenarios (seed %llu):\n", static_cast<unsigned long long>(r.seed));
+    for (const auto& s : r.scenarios) {
+      add("    %-16s weight %g (%.1f%%)  %llu passes  %llu requests (%.1f%%)  failed %llu  p50 %s  p99 %s\n",
+          s.name.c_str(), s.weight, weights > 0 ? 100 * s.weight / weights : 0.0,
+          static_cast<unsigned long long>(s.iterations), static_cast<unsigned long long>(s.requests),
+          all > 0 ? 100.0 * static_cast<double>(s.requests) / static_cast<double>(all) : 0.0,
+          static_cast<unsigned long long>(s.failed),
+          format_micros(static_cast<double>(s.latency.value_at_percentile(50))).c_str(),
+          format_micros(static_cast<double>(s.latency.value_at_percentile(99))).c_str());
+    }
+  }
   add("Requests/sec: %10.2f\n", r.requests_per_second());
   add("Transfer/sec: %10s\n", format_bytes(r.elapsed_s > 0 ? c.bytes_read / r.elapsed_s : 0).c_str());
   if (r.max_rss_kib > 0) {
@@ -161,8 +190,13 @@ nlohmann::json counters_json(const Counters& c) {
   }
   nlohmann::json errors = nlohmann::json::object();
   for (std::size_t k = 0; k < c.errors.size(); ++k) errors[error_kind_name(static_cast<ErrorKind>(k))] = c.errors[k];
-  return {{"requests", c.requests}, {"bytes_read", c.bytes_read}, {"dropped", c.dropped},
-          {"status", status},       {"errors", errors},            {"error_rate", c.error_rate()}};
+  return {{"requests", c.requests},
+          {"bytes_read", c.bytes_read},
+          {"dropped", c.dropped},
+          {"status", status},
+          {"errors", errors},
+          {"error_rate", c.error_rate()},
+          {"tls", {{"handshakes", c.tls_handshakes}, {"resumed", c.tls_resumed}}}};
 }
 
 }  // namespace
@@ -182,6 +216,15 @@ std::string to_json(const Report& r) {
                      {"active_users", t.active_users},
                      {"open_connections", t.open_connections}});
   }
+  nlohmann::json scenarios = nlohmann::json::array();
+  for (const auto& s : r.scenarios) {
+    scenarios.push_back({{"name", s.name},
+                         {"weight", s.weight},
+                         {"iterations", s.iterations},
+                         {"requests", s.requests},
+                         {"failed", s.failed},
+                         {"latency", latency_json(s.latency)}});
+  }
   nlohmann::json j = {{"url", r.url},
                       {"model", model_name(r.model)},
                       {"threads", r.threads},
@@ -196,6 +239,9 @@ std::string to_json(const Report& r) {
                       {"uncorrected_latency", latency_json(r.uncorrected_latency)},
                       {"peak_connections", r.peak_connections},
                       {"max_rss_kib", r.max_rss_kib},
+                      {"tls_error", r.tls_error},
+                      {"seed", r.seed},
+                      {"scenarios", scenarios},
                       {"ticks", ticks}};
   return j.dump(2);
 }

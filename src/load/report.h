@@ -13,13 +13,17 @@
 
 namespace chaosplus::load {
 
-enum class ErrorKind : std::uint8_t { connect, read, write, timeout, protocol, count_ };
+// tls: a handshake or TLS record failure; tls_verify: the server's certificate was not trusted
+// (or does not name the host).
+enum class ErrorKind : std::uint8_t { connect, read, write, timeout, protocol, tls, tls_verify, count_ };
 const char* error_kind_name(ErrorKind kind);
 
 struct Counters {
   std::uint64_t requests = 0;  // responses received, whatever their status
   std::uint64_t bytes_read = 0;
   std::uint64_t dropped = 0;   // open-model arrivals that found the queue full
+  std::uint64_t tls_handshakes = 0;  // completed, full or resumed
+  std::uint64_t tls_resumed = 0;     // of those, resumed from the connection's last session
   std::array<std::uint64_t, static_cast<std::size_t>(ErrorKind::count_)> errors{};
   std::array<std::uint64_t, 600> status{};  // by status code
 
@@ -41,6 +45,16 @@ struct Tick {
   std::uint64_t open_connections = 0;
 };
 
+// One scenario of a weighted mix.
+struct ScenarioSummary {
+  std::string name;
+  double weight = 0;
+  std::uint64_t iterations = 0;  // passes started by users, or arrivals that drew it
+  std::uint64_t requests = 0;    // responses
+  std::uint64_t failed = 0;      // transport errors and responses with status >= 400
+  LatencyHistogram latency;      // as the run's (from the intended send time)
+};
+
 struct Report {
   Model model = Model::connections;
   std::string url;
@@ -54,6 +68,9 @@ struct Report {
   std::vector<Tick> ticks;
   std::uint64_t peak_connections = 0;
   std::uint64_t max_rss_kib = 0;  // of the load generator (all its processes)
+  std::string tls_error;          // the first TLS failure's reason, when there was one
+  std::vector<ScenarioSummary> scenarios;  // a scenario mix: one per scenario, in file order
+  std::uint64_t seed = 0;                  // the mix's seed
 
   double requests_per_second() const { return elapsed_s > 0 ? counters.requests / elapsed_s : 0; }
 };

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -66,6 +67,67 @@ std::string where(const YAML::Node& node) {
 
 }  // namespace
 
+// Appends the steps of one scenario; `where_list` says where the list should have been.
+Status Scenario::parse_steps(const YAML::Node& steps, Duration default_think, const std::string& where_list,
+                             Scenario& s) {
+  if (!steps || !steps.IsSequence() || steps.size() == 0)
+    return Error{"'steps' (" + where_list + ") must be a non-empty list"};
+  if (steps.size() > 1000) return Error{"at most 1000 steps"};
+  for (const auto& node : steps) {
+    if (!node.IsMap()) return Error{"step (" + where(node) + "): expected a mapping"};
+    ScenarioStep step;
+    step.think = default_think;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      if (key == "name") step.name = v.as<std::string>();
+      else if (key == "method") step.method = v.as<std::string>();
+      else if (key == "path") step.target = v.as<std::string>();
+      else if (key == "body") step.body = v.as<std::string>();
+      else if (key == "think") {
+        auto t = parse_duration(v.as<std::string>());
+        if (!t) return Error{"think (" + where(v) + "): " + t.error()};
+        step.think = *t;
+      } else if (key == "headers") {
+        if (!v.IsMap()) return Error{"headers (" + where(v) + "): expected a mapping"};
+        for (const auto& h : v) step.headers.emplace_back(h.first.as<std::string>(), h.second.as<std::string>());
+      } else if (key == "extract") {
+        if (!v.IsMap()) return Error{"extract (" + where(v) + "): expected a mapping of variable: {json|header|regex: ...}"};
+        for (const auto& e : v) {
+          Extraction x;
+          x.variable = e.first.as<std::string>();
+          const YAML::Node& how = e.second;
+          if (!how.IsMap() || how.size() != 1)
+            return Error{"extract " + x.variable + " (" + where(how) + "): expected one of json, header, regex"};
+          const std::string kind = how.begin()->first.as<std::string>();
+          x.expression = how.begin()->second.as<std::string>();
+          if (kind == "json") x.from = Extraction::From::json;
+          else if (kind == "header") x.from = Extraction::From::header;
+          else if (kind == "regex") {
+            x.from = Extraction::From::regex;
+            try {
+              std::regex check(x.expression);
+              if (check.mark_count() < 1) return Error{"extract " + x.variable + ": the regex needs one (group)"};
+            } catch (const std::regex_error& re) {
+              return Error{"extract " + x.variable + " (" + where(how) + "): bad regex: " + re.what()};
+            }
+          } else {
+            return Error{"extract " + x.variable + " (" + where(how) + "): unknown source '" + kind +
+                         "' (json, header, regex)"};
+          }
+          step.extract.push_back(std::move(x));
+        }
+      } else {
+        return Error{"step (" + where(kv.first) + "): unknown key '" + key +
+                     "' (name, method, path, headers, body, think, extract)"};
+      }
+    }
+    if (step.target.empty() || step.target[0] != '/') return Error{"step (" + where(node) + "): path must start with /"};
+    s.steps_.push_back(std::move(step));
+  }
+  return ok_status();
+}
+
 std::shared_ptr<const Scenario> Scenario::single(std::string method, std::string target,
                                                  std::vector<std::pair<std::string, std::string>> headers,
                                                  std::string body, Duration think) {
@@ -77,6 +139,7 @@ std::shared_ptr<const Scenario> Scenario::single(std::string method, std::string
   step.body = std::move(body);
   step.think = think;
   s->steps_.push_back(std::move(step));
+  s->flows_.push_back(ScenarioFlow{"default", 1, 0, 1});
   (void)s->finish();  // a fixed request has no variables to check
   return s;
 }
@@ -129,60 +192,46 @@ Result<std::shared_ptr<const Scenario>> Scenario::parse(std::string_view yaml, c
       if (s->csv_rows_.empty()) return Error{"data file " + path + " has no rows after its header"};
     }
     const YAML::Node steps = root["steps"];
-    if (!steps || !steps.IsSequence() || steps.size() == 0) return Error{"'steps' must be a non-empty list"};
-    if (steps.size() > 1000) return Error{"at most 1000 steps"};
-    for (const auto& node : steps) {
-      if (!node.IsMap()) return Error{"step (" + where(node) + "): expected a mapping"};
-      ScenarioStep step;
-      step.think = default_think;
-      for (const auto& kv : node) {
-        const std::string key = kv.first.as<std::string>();
-        const YAML::Node& v = kv.second;
-        if (key == "name") step.name = v.as<std::string>();
-        else if (key == "method") step.method = v.as<std::string>();
-        else if (key == "path") step.target = v.as<std::string>();
-        else if (key == "body") step.body = v.as<std::string>();
-        else if (key == "think") {
-          auto t = parse_duration(v.as<std::string>());
-          if (!t) return Error{"think (" + where(v) + "): " + t.error()};
-          step.think = *t;
-        } else if (key == "headers") {
-          if (!v.IsMap()) return Error{"headers (" + where(v) + "): expected a mapping"};
-          for (const auto& h : v) step.headers.emplace_back(h.first.as<std::string>(), h.second.as<std::string>());
-        } else if (key == "extract") {
-          if (!v.IsMap()) return Error{"extract (" + where(v) + "): expected a mapping of variable: {json|header|regex: ...}"};
-          for (const auto& e : v) {
-            Extraction x;
-            x.variable = e.first.as<std::string>();
-            const YAML::Node& how = e.second;
-            if (!how.IsMap() || how.size() != 1)
-              return Error{"extract " + x.variable + " (" + where(how) + "): expected one of json, header, regex"};
-            const std::string kind = how.begin()->first.as<std::string>();
-            x.expression = how.begin()->second.as<std::string>();
-            if (kind == "json") x.from = Extraction::From::json;
-            else if (kind == "header") x.from = Extraction::From::header;
-            else if (kind == "regex") {
-              x.from = Extraction::From::regex;
-              try {
-                std::regex check(x.expression);
-                if (check.mark_count() < 1) return Error{"extract " + x.variable + ": the regex needs one (group)"};
-              } catch (const std::regex_error& re) {
-                return Error{"extract " + x.variable + " (" + where(how) + "): bad regex: " + re.what()};
-              }
-            } else {
-              return Error{"extract " + x.variable + " (" + where(how) + "): unknown source '" + kind +
-                           "' (json, header, regex)"};
-            }
-            step.extract.push_back(std::move(x));
-          }
-        } else {
-          return Error{"step (" + where(kv.first) + "): unknown key '" + key +
-                       "' (name, method, path, headers, body, think, extract)"};
+    const YAML::Node mix = root["scenarios"];
+    if (root["seed"]) s->seed_ = root["seed"].as<std::uint64_t>();
+    if (steps && mix) return Error{"'steps' and 'scenarios' (" + where(mix) + "): expected one of them"};
+    if (mix) {
+      // A weighted mix: each user's pass (or each arrival) takes one scenario, drawn by weight.
+      if (!mix.IsSequence() || mix.size() == 0) return Error{"'scenarios' must be a non-empty list"};
+      if (mix.size() > 100) return Error{"at most 100 scenarios"};
+      for (const auto& node : mix) {
+        if (!node.IsMap()) return Error{"scenario (" + where(node) + "): expected a mapping with name, weight, steps"};
+        ScenarioFlow flow;
+        Duration think = default_think;
+        for (const auto& kv : node) {
+          const std::string key = kv.first.as<std::string>();
+          if (key != "name" && key != "weight" && key != "think" && key != "steps")
+            return Error{"scenario (" + where(kv.first) + "): unknown key '" + key + "' (name, weight, think, steps)"};
         }
+        if (!node["name"]) return Error{"scenario (" + where(node) + "): a name is required"};
+        flow.name = node["name"].as<std::string>();
+        for (const auto& other : s->flows_)
+          if (other.name == flow.name) return Error{"scenario '" + flow.name + "' (" + where(node) + "): the name is used twice"};
+        if (node["weight"]) {
+          flow.weight = node["weight"].as<double>();
+          if (!(flow.weight > 0) || flow.weight > 1e9)
+            return Error{"weight (" + where(node["weight"]) + "): expected a positive number"};
+        }
+        if (node["think"]) {
+          auto t = parse_duration(node["think"].as<std::string>());
+          if (!t) return Error{"think (" + where(node["think"]) + "): " + t.error()};
+          think = *t;
+        }
+        flow.first = s->steps_.size();
+        if (auto st = parse_steps(node["steps"], think, where(node), *s); !st) return Error{st.error()};
+        flow.count = s->steps_.size() - flow.first;
+        s->flows_.push_back(std::move(flow));
       }
-      if (step.target.empty() || step.target[0] != '/') return Error{"step (" + where(node) + "): path must start with /"};
-      s->steps_.push_back(std::move(step));
+    } else {
+      if (auto st = parse_steps(steps, default_think, "the file", *s); !st) return Error{st.error()};
+      s->flows_.push_back(ScenarioFlow{"default", 1, 0, s->steps_.size()});
     }
+    if (s->steps_.size() > 10000) return Error{"at most 10000 steps in all"};
   } catch (const YAML::Exception& e) {
     return Error{std::string("scenario: ") + e.what()};
   }
@@ -191,6 +240,14 @@ Result<std::shared_ptr<const Scenario>> Scenario::parse(std::string_view yaml, c
 }
 
 Status Scenario::finish() {
+  flow_of_step_.assign(steps_.size(), 0);
+  cumulative_.clear();
+  total_weight_ = 0;
+  for (std::size_t f = 0; f < flows_.size(); ++f) {
+    for (std::size_t i = 0; i < flows_[f].count; ++i) flow_of_step_[flows_[f].first + i] = static_cast<std::uint32_t>(f);
+    total_weight_ += flows_[f].weight;
+    cumulative_.push_back(total_weight_);
+  }
   for (const auto& c : csv_columns_) variables_.push_back(c);
   for (const auto& step : steps_) {
     for (const auto& x : step.extract) {
@@ -211,6 +268,27 @@ Status Scenario::finish() {
   if (!missing.empty())
     return Error{"${" + missing + "} is used but neither a data column nor extracted by any step"};
   return ok_status();
+}
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::size_t Scenario::pick_flow(std::uint64_t seed, std::uint64_t stream, std::uint64_t draw) const {
+  if (flows_.size() == 1) return 0;
+  // A hash of (seed, stream, draw), not a generator's state: the same user's n-th pass takes the
+  // same scenario whichever thread or process runs it.
+  const std::uint64_t h = splitmix64(splitmix64(splitmix64(seed) ^ stream) ^ draw);
+  const double u = static_cast<double>(h >> 11) * 0x1.0p-53 * total_weight_;
+  const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+  return std::min<std::size_t>(static_cast<std::size_t>(it - cumulative_.begin()), flows_.size() - 1);
 }
 
 std::size_t Scenario::variable_index(std::string_view name) const {

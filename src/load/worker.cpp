@@ -42,7 +42,8 @@ std::int64_t to_ns(Duration d) { return d.count(); }
 
 }  // namespace
 
-enum class ConnState : std::uint8_t { closed, connecting, idle, writing, reading };
+// handshaking: TCP is up, the TLS handshake is under way (counted as connecting).
+enum class ConnState : std::uint8_t { closed, connecting, handshaking, idle, writing, reading };
 
 struct Worker::Conn {
   int fd = -1;
@@ -60,6 +61,7 @@ struct Worker::Conn {
   ResponseParser parser;
   std::string out_buffer;                    // requests built per user
   std::unique_ptr<ResponseCapture> capture;  // steps that extract values
+  std::unique_ptr<TlsStream> tls;            // https://: kept across reconnects for its session
 };
 
 // A growable ring of pending jobs; capacity doubles up to `limit`.
@@ -98,6 +100,7 @@ Worker::Worker(const SharedPlan& plan, WorkerShare share)
   idle_.reserve(conns_.size());
   timeout_ns_ = to_ns(plan.options.timeout);
   read_buffer_.resize(kReadBuffer);
+  if (plan.scenario->is_mix()) flow_stats_.resize(plan.scenario->flows().size());
 }
 
 Worker::~Worker() {
@@ -123,6 +126,7 @@ Status Worker::init() {
     if (n >= kNoUser) return Error{"too many users for one thread"};
     users_.assign(n, UserState::stopped);
     user_step_.assign(n, 0);
+    if (plan_.scenario->is_mix()) user_pass_.assign(n, 0);
     if (plan_.scenario->variable_count() > 0) user_vars_.resize(n);
   }
   return ok_status();
@@ -176,7 +180,8 @@ void Worker::connect(Conn& c, std::int64_t now) {
 }
 
 void Worker::close_conn(Conn& c) {
-  if (c.state == ConnState::connecting) --connecting_;
+  if (c.state == ConnState::connecting || c.state == ConnState::handshaking) --connecting_;
+  if (c.tls) c.tls->close();
   if (c.fd >= 0) {
     ::close(c.fd);  // also leaves the epoll set
     c.fd = -1;
@@ -195,6 +200,7 @@ void Worker::fail(Conn& c, ErrorKind kind, std::int64_t now) {
   // Reconnect after a growing pause, so a refusing server is not hammered in a tight loop.
   c.backoff_ns = std::clamp(c.backoff_ns * 2, kMinBackoffNs, kMaxBackoffNs);
   add_timer(now + c.backoff_ns, c.index, kReconnectTimer);
+  if (had_job && !flow_stats_.empty()) ++flow_stats_[plan_.scenario->flow_of(job.step)].failed;
   if (had_job) finish_job(job, now, nullptr);
 }
 
@@ -253,14 +259,16 @@ void Worker::start_request(Conn& c, const Job& job, std::int64_t now) {
 
 void Worker::write_some(Conn& c) {
   while (c.out_off < c.out_len) {
-    const ssize_t n = ::send(c.fd, c.out + c.out_off, c.out_len - c.out_off, MSG_NOSIGNAL);
+    const ssize_t n = transport_send(c, c.out + c.out_off, c.out_len - c.out_off);
     if (n > 0) {
       c.out_off += static_cast<std::uint32_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
-    fail(c, ErrorKind::write, now_ns());
+    const bool tls_failure = n < 0 && errno == EPROTO && c.tls;
+    if (tls_failure && tls_error_.empty()) tls_error_ = c.tls->error();
+    fail(c, tls_failure ? ErrorKind::tls : ErrorKind::write, now_ns());
     return;
   }
   c.state = ConnState::reading;
@@ -269,7 +277,7 @@ void Worker::write_some(Conn& c) {
 bool Worker::read_ready(Conn& c) {
   char* const buf = read_buffer_.data();
   while (true) {
-    const ssize_t n = ::recv(c.fd, buf, kReadBuffer, 0);
+    const ssize_t n = transport_recv(c, buf, kReadBuffer);
     if (n > 0) {
       counters_.bytes_read += static_cast<std::uint64_t>(n);
       std::size_t off = 0;
@@ -291,7 +299,9 @@ bool Worker::read_ready(Conn& c) {
         complete(c);
         if (c.generation != generation) return false;  // closed (not keep-alive, or failed)
       }
-      if (size < kReadBuffer) return true;  // drained: edge-triggered epoll reports new data
+      // Drained: edge-triggered epoll reports new data. TLS returns a record at a time, and may
+      // hold more decrypted bytes: it reads on until it would block.
+      if (size < kReadBuffer && !c.tls) return true;
       continue;
     }
     if (n == 0) {
@@ -314,7 +324,9 @@ bool Worker::read_ready(Conn& c) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    fail(c, ErrorKind::read, now_ns());
+    const bool tls_failure = errno == EPROTO && c.tls;
+    if (tls_failure && tls_error_.empty()) tls_error_ = c.tls->error();
+    fail(c, tls_failure ? ErrorKind::tls : ErrorKind::read, now_ns());
     return false;
   }
 }
@@ -329,6 +341,12 @@ void Worker::complete(Conn& c) {
   latency_.record(corrected);
   uncorrected_.record(actual);
   interval_.record(corrected);
+  if (!flow_stats_.empty()) {
+    FlowStats& f = flow_stats_[plan_.scenario->flow_of(c.job.step)];
+    ++f.requests;
+    if (status >= 400) ++f.failed;
+    f.latency.record(corrected);
+  }
   c.backoff_ns = 0;
   const Job job = c.job;
   if (c.capturing && job.user != kNoUser && !user_vars_.empty()) {
@@ -351,14 +369,14 @@ void Worker::complete(Conn& c) {
 void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
   if (job.user == kNoUser) return;  // an open-model arrival: nothing follows
   const std::uint32_t u = job.user;
-  const auto steps = plan_.scenario->steps().size();
-  const std::size_t next = (job.step + 1) % steps;
-  user_step_[u] = static_cast<std::uint16_t>(next);
   if (u >= user_target_) {  // ramping down: this user leaves at the end of its request
     users_[u] = UserState::stopped;
     --active_users_;
     return;
   }
+  const ScenarioFlow& flow = plan_.scenario->flows()[plan_.scenario->flow_of(job.step)];
+  const std::size_t next = job.step + 1 < flow.first + flow.count ? job.step + 1 : begin_pass(u);
+  user_step_[u] = static_cast<std::uint16_t>(next);
   const Duration think = plan_.scenario->steps()[job.step].think;
   if (think > Duration::zero()) {
     users_[u] = UserState::thinking;
@@ -399,9 +417,24 @@ void Worker::run_timers(std::int64_t now) {
   }
 }
 
+std::uint32_t Worker::begin_pass(std::uint32_t user) {
+  if (user_pass_.empty()) return 0;  // one scenario: it starts at step 0
+  const std::size_t f = plan_.scenario->pick_flow(plan_.seed, user_base_ + user, user_pass_[user]++);
+  ++flow_stats_[f].iterations;
+  return static_cast<std::uint32_t>(plan_.scenario->flows()[f].first);
+}
+
 void Worker::issue_arrivals(std::int64_t now) {
   while (next_arrival_ <= now) {
-    submit(Job{next_arrival_, kNoUser, 0}, now);
+    std::uint32_t step = 0;
+    if (!flow_stats_.empty()) {
+      // Each arrival draws its scenario (one step each in the open model); the worker's index is
+      // the stream, so runs with the same seed and threads draw the same sequence.
+      const std::size_t f = plan_.scenario->pick_flow(plan_.seed, share_.index, arrivals_++);
+      ++flow_stats_[f].iterations;
+      step = static_cast<std::uint32_t>(plan_.scenario->flows()[f].first);
+    }
+    submit(Job{next_arrival_, kNoUser, step}, now);
     const auto next = schedule_->next();
     next_arrival_ = next ? start_ns_ + to_ns(*next) : INT64_MAX;
   }
@@ -412,12 +445,13 @@ void Worker::set_user_target(std::uint64_t target, std::int64_t now, bool stagge
   const std::uint64_t old = user_target_;
   user_target_ = target;
   if (target <= old) return;  // users above the target stop at their next boundary
+  // The first step's think time (in a mix, the first scenario's).
   const std::int64_t spread = stagger ? to_ns(plan_.scenario->steps()[0].think) : 0;
   for (std::uint64_t u = old; u < target; ++u) {
     if (users_[u] != UserState::stopped) continue;  // still finishing: it simply stays
     ++active_users_;
     if (!user_vars_.empty()) plan_.scenario->initial_variables(user_base_ + u, user_vars_[u]);
-    user_step_[u] = 0;
+    user_step_[u] = static_cast<std::uint16_t>(begin_pass(static_cast<std::uint32_t>(u)));
     // Spread the first requests over one think time, so N users do not all fire at once.
     const std::int64_t offset =
         spread > 0 ? static_cast<std::int64_t>(static_cast<double>(spread) * static_cast<double>(u - old) /
@@ -445,7 +479,9 @@ void Worker::housekeeping(std::int64_t now) {
     for (auto& c : conns_) {
       const bool busy = c.state == ConnState::writing || c.state == ConnState::reading;
       if (busy && now - c.sent_ns > timeout_ns_) fail(c, ErrorKind::timeout, now);
-      else if (c.state == ConnState::connecting && now - c.since_ns > timeout_ns_) fail(c, ErrorKind::timeout, now);
+      else if ((c.state == ConnState::connecting || c.state == ConnState::handshaking) &&
+               now - c.since_ns > timeout_ns_)
+        fail(c, ErrorKind::timeout, now);
     }
   }
 }
@@ -538,6 +574,55 @@ void Worker::run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<b
   finished_ns_.store(finished, std::memory_order_release);
 }
 
+ssize_t Worker::transport_recv(Conn& c, char* buffer, std::size_t size) {
+  if (c.tls) return c.tls->read(buffer, size);
+  return ::recv(c.fd, buffer, size, 0);
+}
+
+ssize_t Worker::transport_send(Conn& c, const char* data, std::size_t size) {
+  if (c.tls) return c.tls->write(data, size);
+  return ::send(c.fd, data, size, MSG_NOSIGNAL);
+}
+
+// TCP is up: plain connections are ready, TLS ones start their handshake in this loop.
+void Worker::connected(Conn& c, std::int64_t now) {
+  if (!plan_.tls) {
+    --connecting_;
+    c.state = ConnState::idle;
+    make_idle(c, now);
+    return;
+  }
+  if (!c.tls) c.tls = std::make_unique<TlsStream>(*plan_.tls);
+  if (!c.tls->start(c.fd)) {
+    if (tls_error_.empty()) tls_error_ = c.tls->error();
+    fail(c, ErrorKind::tls, now);
+    return;
+  }
+  c.state = ConnState::handshaking;
+  continue_handshake(c);
+}
+
+void Worker::continue_handshake(Conn& c) {
+  const auto state = c.tls->handshake();
+  switch (state) {
+    case TlsStream::Handshake::in_progress:
+      return;  // epoll reports the socket ready again (both directions are watched)
+    case TlsStream::Handshake::done: {
+      ++counters_.tls_handshakes;
+      if (c.tls->resumed()) ++counters_.tls_resumed;
+      --connecting_;
+      c.state = ConnState::idle;
+      make_idle(c, now_ns());
+      return;
+    }
+    case TlsStream::Handshake::verify_failed:
+    case TlsStream::Handshake::failed:
+      if (tls_error_.empty()) tls_error_ = c.tls->error();
+      fail(c, state == TlsStream::Handshake::verify_failed ? ErrorKind::tls_verify : ErrorKind::tls, now_ns());
+      return;
+  }
+}
+
 void Worker::on_event(Conn& c, std::uint32_t events) {
   if (c.state == ConnState::connecting) {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
@@ -548,15 +633,20 @@ void Worker::on_event(Conn& c, std::uint32_t events) {
       fail(c, ErrorKind::connect, now_ns());
       return;
     }
-    --connecting_;
-    c.state = ConnState::idle;
-    make_idle(c, now_ns());
-    if (c.fd < 0) return;
+    connected(c, now_ns());
+    // A plain connection may already see the server's close (edge-triggered: now or never).
+    if (c.fd < 0 || c.state == ConnState::handshaking) return;
+  }
+  if (c.state == ConnState::handshaking) {
+    continue_handshake(c);
+    return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     if (!read_ready(c)) return;
   }
   if ((events & EPOLLOUT) && c.state == ConnState::writing) write_some(c);
+  // A TLS read can wait for the socket to take bytes (a key update to answer).
+  else if ((events & EPOLLOUT) && c.tls && c.state == ConnState::reading) read_ready(c);
 }
 
 }  // namespace chaosplus::load

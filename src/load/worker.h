@@ -17,6 +17,7 @@
 #include "load/load_options.h"
 #include "load/report.h"
 #include "load/scenario.h"
+#include "load/tls_transport.h"
 
 namespace chaosplus::load {
 
@@ -28,9 +29,19 @@ struct SharedPlan {
   socklen_t target_len = 0;
   std::vector<sockaddr_storage> sources;
   std::string host_header;
+  std::shared_ptr<const TlsContext> tls;  // https:// targets; null for plain TCP
   std::shared_ptr<const Scenario> scenario;
   std::vector<std::string> static_requests;  // per step; empty when the step is built per request
   std::uint64_t total_users = 0;             // users model: slots across all workers
+  std::uint64_t seed = 1;                    // draws of a scenario mix
+};
+
+// What one scenario of a mix did (kept only for mixes).
+struct FlowStats {
+  std::uint64_t iterations = 0;  // passes started (users) or arrivals (open model)
+  std::uint64_t requests = 0;
+  std::uint64_t failed = 0;  // transport errors and responses with status >= 400
+  LatencyHistogram latency;
 };
 
 // This worker's part of the work.
@@ -70,6 +81,8 @@ class Worker {
   std::uint64_t peak_connections() const { return peak_open_; }
   std::uint64_t peak_users() const { return peak_users_; }
   std::int64_t finished_ns() const { return finished_ns_.load(std::memory_order_acquire); }
+  const std::string& first_tls_error() const { return tls_error_; }
+  const std::vector<FlowStats>& flow_stats() const { return flow_stats_; }
 
  private:
   struct Conn;
@@ -88,6 +101,10 @@ class Worker {
   enum class UserState : std::uint8_t { stopped, thinking, queued, busy };
 
   void connect(Conn& c, std::int64_t now);
+  void connected(Conn& c, std::int64_t now);
+  void continue_handshake(Conn& c);
+  ssize_t transport_recv(Conn& c, char* buffer, std::size_t size);
+  ssize_t transport_send(Conn& c, const char* data, std::size_t size);
   void close_conn(Conn& c);
   void fail(Conn& c, ErrorKind kind, std::int64_t now);
   void on_event(Conn& c, std::uint32_t events);
@@ -104,6 +121,7 @@ class Worker {
   void housekeeping(std::int64_t now);
   void serve_snapshot();
   void add_timer(std::int64_t when, std::uint32_t id, std::uint32_t kind);
+  std::uint32_t begin_pass(std::uint32_t user);  // first step of the user's next pass
 
   const SharedPlan& plan_;
   WorkerShare share_;
@@ -114,6 +132,7 @@ class Worker {
   std::vector<Timer> timers_;  // a min-heap
   std::vector<UserState> users_;
   std::vector<std::uint16_t> user_step_;
+  std::vector<std::uint32_t> user_pass_;  // mixes only: passes each user has started
   std::vector<std::vector<std::string>> user_vars_;  // only when the scenario has variables
   std::uint64_t user_base_ = 0;     // global index of this worker's first user
   std::uint64_t user_target_ = 0;   // users that should be active
@@ -136,6 +155,9 @@ class Worker {
   std::uint32_t connecting_ = 0;     // connects in progress
   std::size_t next_to_open_ = 0;     // connections are opened in order, a bounded number at a time
   std::uint64_t peak_open_ = 0;
+  std::string tls_error_;  // the first TLS failure, for the report
+  std::vector<FlowStats> flow_stats_;  // mixes only
+  std::uint64_t arrivals_ = 0;         // open-model arrivals issued (the mix's draw number)
 
   // Snapshot mailbox: the engine bumps wanted_, the loop publishes and sets served_.
   std::atomic<std::uint64_t> wanted_{0};

@@ -38,6 +38,9 @@ Result<load::LoadOptions> to_load_options(const spec::Load& l, Duration duration
   o.vus = l.vus;
   o.vu_stages = to_stages(l.vu_stages);
   o.think = l.think;
+  o.seed = l.seed;
+  o.tls.verify = l.tls_verify;
+  o.tls.ca_file = l.tls_ca_file;
   if (!l.scenario.empty()) {
     auto scenario = load::Scenario::load_file(l.scenario);
     if (!scenario) return Error{"load " + l.name + ": " + scenario.error()};
@@ -93,6 +96,19 @@ Event summary_event(const spec::Load& l, const load::Report& report, const std::
     held = held && r.held;
   }
   e.with("thresholds", thresholds).with("thresholds_held", held);
+  // A scenario mix: "browse 751 requests (75.1%), buy 249 (24.9%)", and the counts by name.
+  std::string mix;
+  for (const auto& s : report.scenarios) {
+    const double share = report.counters.requests > 0
+                             ? 100.0 * static_cast<double>(s.requests) / static_cast<double>(report.counters.requests)
+                             : 0.0;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s%s %llu requests (%.1f%%), %llu failed", mix.empty() ? "" : "; ", s.name.c_str(),
+                  static_cast<unsigned long long>(s.requests), share, static_cast<unsigned long long>(s.failed));
+    mix += buf;
+    e.with("scenario." + s.name + ".requests", static_cast<std::int64_t>(s.requests));
+  }
+  if (!mix.empty()) e.with("scenarios", mix);
   return e;
 }
 

@@ -170,6 +170,9 @@ struct Load {
   std::vector<LoadStage> vu_stages;
   Duration think{0};
   std::string scenario;  // users model: scenario file (relative to the working directory)
+  std::optional<std::uint64_t> seed;  // draws of a scenario mix (else the scenario file's seed)
+  bool tls_verify = true;  // https://: check the server's certificate ("tls: {verify: false}")
+  std::string tls_ca_file;  // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
   std::vector<LoadThreshold> thresholds;
   Mark mark;
 };

@@ -934,7 +934,7 @@ class Builder {
     const std::string what = "load of " + phase;
     if (!check_map(node, what,
                    {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate",
-                    "stages", "vus", "think", "scenario", "thresholds"},
+                    "stages", "vus", "think", "scenario", "seed", "tls", "thresholds"},
                    "a load: a map with url and a model (connections, rate or stages, vus)")) {
       return std::nullopt;
     }
@@ -997,6 +997,10 @@ class Builder {
     if (const YamlNode* n = get(node, "scenario")) {
       if (auto text = read_text(*n, "scenario")) load.scenario = *text;
     }
+    if (const YamlNode* n = get(node, "seed")) {
+      if (auto v = read_integer(*n, "seed", 0, 9'007'199'254'740'991)) load.seed = static_cast<std::uint64_t>(*v);
+    }
+    if (const YamlNode* n = get(node, "tls")) read_load_tls(*n, load);
     if (const YamlNode* n = get(node, "stages")) read_stages(*n, load);
     if (const YamlNode* n = get(node, "thresholds")) read_thresholds(*n, load);
     const bool open = load.rate > 0 || !load.rate_stages.empty();
@@ -1007,6 +1011,21 @@ class Builder {
     }
     if (issues.size() != before) return std::nullopt;
     return load;
+  }
+
+  // tls: {verify: false} for a self-signed test server, or {ca_file: certs/ca.pem}; https:// only.
+  void read_load_tls(const YamlNode& node, Load& load) {
+    if (!check_map(node, "tls", {"verify", "ca_file"}, "a map with verify (true/false) and ca_file")) return;
+    if (const YamlNode* n = get(node, "verify")) {
+      if (n->kind != Kind::boolean) wrong_type(*n, "verify", "true or false");
+      else load.tls_verify = n->text == "true" || n->text == "True" || n->text == "TRUE";
+    }
+    if (const YamlNode* n = get(node, "ca_file")) {
+      if (auto text = read_text(*n, "ca_file")) load.tls_ca_file = *text;
+    }
+    if (!load.url.empty() && !load.url.starts_with("https://")) {
+      report(node, "tls: found with " + load.url + ", expected an https:// url");
+    }
   }
 
   // stages: [ {to: 1000/s, over: 30s}, {hold: 1m} ] -- rates (/s) drive the open model, plain

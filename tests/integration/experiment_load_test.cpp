@@ -96,5 +96,35 @@ TEST(ExperimentLoad, AGuardrailOnTheLoadErrorRateAbortsAndReverts) {
   EXPECT_EQ(s.events("load.summary").size(), 1u);
 }
 
+// A weighted mix against the demo shop: browsers read /health, buyers check out and read their
+// order back (its id extracted from the Location header); the summary counts each scenario.
+TEST(ExperimentLoad, AScenarioMixSendsEveryScenarioAndCountsEach) {
+  Shop s;
+  testing::write_file(s.dir.file("mix.yaml"),
+                      "seed: 7\nscenarios:\n"
+                      "  - name: browse\n    weight: 3\n    steps: [{path: /health}]\n"
+                      "  - name: buy\n    weight: 1\n    steps:\n"
+                      "      - method: POST\n        path: /checkout\n"
+                      "        headers: {Authorization: \"Bearer demo-alice\", Content-Type: application/json}\n"
+                      "        body: '{\"sku\":\"a1\"}'\n"
+                      "        extract: {order: {regex: '/orders/([0-9]+)'}}\n"
+                      "      - path: /orders/${order}\n");
+  std::string out;
+  const std::string load = "    load:\n      name: shoppers\n      url: http://127.0.0.1:" + std::to_string(s.shop) +
+                           "/\n      scenario: " + s.dir.file("mix.yaml") +
+                           "\n      vus: 4\n      connections: 4\n      thresholds: [\"error_rate < 1%\"]\n";
+  int code = s.run(s.write("", "  - name: mixed\n    duration: 2s\n" + load), &out);
+  EXPECT_EQ(code, 0) << out;
+  auto summary = s.events("load.summary");
+  ASSERT_EQ(summary.size(), 1u) << out;
+  const auto browse = summary[0].value("scenario.browse.requests", 0.0);
+  const auto buy = summary[0].value("scenario.buy.requests", 0.0);
+  EXPECT_GT(browse, 10) << summary[0].dump();
+  EXPECT_GT(buy, 10) << summary[0].dump();
+  EXPECT_EQ(browse + buy, summary[0]["requests"].get<double>()) << summary[0].dump();
+  EXPECT_NE(summary[0].value("scenarios", "").find("buy"), std::string::npos) << summary[0].dump();
+  EXPECT_TRUE(summary[0]["thresholds_held"].get<bool>()) << summary[0].dump();
+}
+
 }  // namespace
 }  // namespace chaosplus

@@ -240,6 +240,105 @@ TEST(LoadEngine, WorkerProcessesMergeTheirResults) {
   EXPECT_EQ(report->peak_connections, 4u);
 }
 
+TEST(LoadEngine, UsersOfAMixRunEachScenarioAndTheReportCountsThem) {
+  CountingServer server;
+  auto scenario = Scenario::parse(
+      "seed: 3\nscenarios:\n  - {name: browse, weight: 3, steps: [{path: /a}, {path: /b}]}\n"
+      "  - {name: buy, weight: 1, steps: [{method: POST, path: /buy, body: x}]}\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  auto o = bounded(server.url());
+  o.scenario = *scenario;
+  o.vus = 8;
+  o.connections = 4;
+  o.max_requests = 800;
+  auto report = run_load(o);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_EQ(report->scenarios.size(), 2u);
+  EXPECT_EQ(report->seed, 3u);
+  const auto& browse = report->scenarios[0];
+  const auto& buy = report->scenarios[1];
+  EXPECT_EQ(browse.name, "browse");
+  EXPECT_EQ(buy.weight, 1);
+  EXPECT_GT(browse.requests, 0u);
+  EXPECT_GT(buy.requests, 0u);
+  EXPECT_EQ(browse.requests + buy.requests, report->counters.requests);
+  EXPECT_EQ(browse.latency.count(), browse.requests);
+  EXPECT_EQ(browse.failed + buy.failed, 0u);
+  // A pass of browse is two requests, of buy one; the last pass of a user may be cut short.
+  EXPECT_LE(buy.requests, buy.iterations);
+  EXPECT_LE(browse.requests, 2 * browse.iterations);
+  std::lock_guard lock(server.mutex);
+  EXPECT_TRUE(server.seen.count("/a") && server.seen.count("/b") && server.seen.count("/buy"));
+}
+
+TEST(LoadEngine, OpenModelArrivalsDrawTheirScenario) {
+  CountingServer server;
+  auto scenario = Scenario::parse(
+      "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: /two}]}\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  auto o = bounded(server.url());
+  o.scenario = *scenario;
+  o.rate = 2000;
+  o.connections = 4;
+  o.max_requests = 400;
+  auto report = run_load(o);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_EQ(report->scenarios.size(), 2u);
+  EXPECT_GT(report->scenarios[0].requests, 0u);
+  EXPECT_GT(report->scenarios[1].requests, 0u);
+  EXPECT_EQ(report->scenarios[0].requests + report->scenarios[1].requests, report->counters.requests);
+  std::lock_guard lock(server.mutex);
+  EXPECT_TRUE(server.seen.count("/one") && server.seen.count("/two"));
+}
+
+TEST(LoadEngine, TheOpenModelRefusesAMixWithAMultiStepScenario) {
+  auto scenario = Scenario::parse(
+      "scenarios:\n  - {name: one, steps: [{path: /one}]}\n  - {name: two, steps: [{path: /a}, {path: /b}]}\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  auto o = bounded("http://127.0.0.1:1/");
+  o.scenario = *scenario;
+  o.rate = 100;
+  auto report = run_load(o);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.error().find("scenario 'two' has 2 steps"), std::string::npos) << report.error();
+}
+
+TEST(LoadEngine, WorkerProcessesReportTheMixToo) {
+  CountingServer server;
+  auto scenario = Scenario::parse(
+      "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: /two}]}\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  auto o = bounded(server.url());
+  o.scenario = *scenario;
+  o.vus = 4;
+  o.connections = 4;
+  o.processes = 2;
+  o.max_requests = 200;
+  auto report = run_load(o);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_EQ(report->scenarios.size(), 2u);
+  EXPECT_EQ(report->scenarios[0].requests + report->scenarios[1].requests, report->counters.requests);
+  EXPECT_GT(report->scenarios[0].requests, 0u);
+  EXPECT_GT(report->scenarios[1].requests, 0u);
+}
+
+TEST(LoadEngine, TlsOptionsNeedAnHttpsUrl) {
+  LoadOptions o = bounded("http://127.0.0.1:8080/");
+  o.tls.verify = false;
+  EXPECT_FALSE(o.validate().ok());
+  o.url = "https://127.0.0.1:8443/";
+  EXPECT_TRUE(o.validate().ok());
+}
+
+TEST(LoadEngine, AnUnreadableCaFileIsAnErrorBeforeSending) {
+  LoadOptions o = bounded("https://127.0.0.1:1/");
+  o.tls.ca_file = "/nonexistent/ca.pem";
+  o.max_requests = 1;
+  auto report = run_load(o);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.error().find("cannot load CA file '/nonexistent/ca.pem'"), std::string::npos) << report.error();
+}
+
 // A server in a child process, so the test can freeze it with SIGSTOP.
 class ServerProcess {
  public:

@@ -72,6 +72,20 @@ TEST(ToLoadOptions, CarriesTheModelAndLastsThePhase) {
   EXPECT_EQ(o->rate_stages.size(), 2u);
 }
 
+TEST(ToLoadOptions, CarriesTlsAndTheMixSeed) {
+  spec::Load l;
+  l.name = "secure";
+  l.url = "https://localhost:8443/";
+  l.tls_verify = false;
+  l.tls_ca_file = "ca.pem";
+  l.seed = 42;
+  auto o = to_load_options(l, 5s);
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_FALSE(o->tls.verify);
+  EXPECT_EQ(o->tls.ca_file, "ca.pem");
+  EXPECT_EQ(o->seed, std::optional<std::uint64_t>(42));
+}
+
 TEST(ToLoadOptions, AMissingScenarioFileIsAnError) {
   spec::Load l;
   l.name = "users";
