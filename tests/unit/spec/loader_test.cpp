@@ -290,7 +290,7 @@ TEST(LoadExperiment, LoadsEveryFileInTheValidFolder) {
   }
 }
 
-TEST(KernelFaults, AreStoredNormalizedWithTheirDefaults) {
+TEST(KernelFaultSettings, AreStoredNormalizedWithTheirDefaults) {
   const auto result = load_experiment_file(data("valid/kernel-faults.yaml"));
   const Experiment& e = loaded(result);
   ASSERT_EQ(e.phases.size(), 1u);
@@ -314,7 +314,7 @@ TEST(KernelFaults, AreStoredNormalizedWithTheirDefaults) {
             (Params{{"namespace", "chaosplus-lab"}, {"interface", "cpb0"}, {"rate", "1000000"}, {"burst", ""}}));
 }
 
-TEST(KernelFaults, NameTheirOwnEndpointOnATargetWithoutOne) {
+TEST(KernelFaultSettings, NameTheirOwnEndpointOnATargetWithoutOne) {
   const auto result = load_experiment_text(R"(name: k
 targets:
   api: { process: { command: [api] } }
@@ -336,7 +336,7 @@ phases:
 }
 
 // Every kernel fault example line of docs/faults.md is in valid/kernel-faults.yaml, which the tests load.
-TEST(KernelFaults, DocsExamplesAreInTheValidExampleFile) {
+TEST(KernelFaultSettings, DocsExamplesAreInTheValidExampleFile) {
   const std::string docs = read_file(source_path("docs/faults.md"));
   const std::string examples = read_file(data("valid/kernel-faults.yaml"));
   int found = 0;
