@@ -27,16 +27,6 @@ bool name_chars(std::string_view s) {
 
 }  // namespace
 
-bool is_project_namespace(std::string_view name) {
-  if (!name.starts_with(kProjectNamespacePrefix)) return false;
-  std::string_view rest = name.substr(kProjectNamespacePrefix.size());
-  return !rest.empty() && rest.size() <= 48 && name_chars(rest);
-}
-
-bool is_valid_interface_name(std::string_view name) {
-  return !name.empty() && name.size() <= 15 && name != "." && name != ".." && name_chars(name);
-}
-
 bool namespace_exists(std::string_view name) {
   if (name.empty() || !name_chars(name) || name == "." || name == "..") return false;
   return ::access((std::string(kNetnsDir) + "/" + std::string(name)).c_str(), F_OK) == 0;

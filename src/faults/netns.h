@@ -7,15 +7,14 @@
 #include <vector>
 
 #include "core/result.h"
+#include "spec/kernel_params.h"
 
 namespace chaosplus::faults {
 
-inline constexpr std::string_view kProjectNamespacePrefix = "chaosplus-";
-
-// "chaosplus-" followed by 1..48 of [A-Za-z0-9_.-].
-bool is_project_namespace(std::string_view name);
-// A Linux interface name: 1..15 of [A-Za-z0-9_.-] (no '/', no spaces, not "." or "..").
-bool is_valid_interface_name(std::string_view name);
+// The naming rules are the experiment loader's (spec/kernel_params.h).
+using spec::kProjectNamespacePrefix;
+using spec::is_project_namespace;  // "chaosplus-" followed by 1..48 of [A-Za-z0-9_.-]
+using spec::is_valid_interface_name;
 
 // Named namespaces as `ip netns` keeps them (/run/netns).
 bool namespace_exists(std::string_view name);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "spec/kernel_params.h"
 
 namespace chaosplus::faults::nft {
 
@@ -56,13 +57,11 @@ std::string fault_table_name(int pid, unsigned serial, std::uint32_t nonce);
 // Only tables named like that are ever deleted, whatever a ledger record says.
 bool is_fault_table_name(std::string_view name);
 
-// "127.0.0.1", "::1", "0:0::1" -> canonical text (inet_ntop); anything else is an error.
-Result<std::string> canonical_ip(std::string_view text);
-// An IP or "IP/prefix" (host bits cleared): "10.0.0.7/24" -> "10.0.0.0/24".
-Result<std::string> canonical_network(std::string_view text);
-bool is_ipv6(std::string_view canonical);
-// 127.0.0.0/8 or ::1 (for a network: wholly inside them).
-bool is_loopback(std::string_view canonical);
+// IP addresses and networks as the experiment loader reads them (spec/kernel_params.h).
+using spec::canonical_ip;
+using spec::canonical_network;
+using spec::is_ipv6;
+using spec::is_loopback;
 
 // The names of the tables of `family` in the output of `nft -j list tables`.
 Result<std::vector<std::string>> tables_in(std::string_view list_tables_json, std::string_view family);

@@ -129,7 +129,7 @@ struct Guardrail {
 // One fault on the timeline. `params` holds the fault's own parameters as written, already checked
 // against the fault catalog (spec/fault_catalog.h) so they parse.
 struct Fault {
-  std::string type;    // "kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth"
+  std::string type;    // a fault type of the catalog (spec/fault_catalog.h): "kill", "latency", "reject", ...
   std::string target;  // name of a Target
   Duration at{0};                // offset from the start of its phase
   std::optional<Duration> length;  // "for:"; unset = until the end of the phase

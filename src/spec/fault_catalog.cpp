@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "spec/kernel_params.h"
+
 namespace chaosplus::spec {
 namespace {
 
@@ -55,9 +57,37 @@ constexpr std::array<FaultParam, 5> kHttpAbortParams{{
     {"mode", ParamKind::choice, "close", false, kAbortModes, "close (FIN) or reset (RST) the connection"},
     kShare, kMethod, kPath,
 }};
+// The kernel faults (faults/nft_faults.cpp nft_setup, faults/tbf_fault.cpp tbf_plan read these).
+constexpr std::array<std::string_view, 3> kProtocols{"tcp", "udp", "all"};
+constexpr FaultParam kPort{"port", ParamKind::port, "", false, {},
+                           "a port 1-65535, or any (only with namespace): the endpoint's port; default the target's"};
+constexpr FaultParam kAddress{"address", ParamKind::ip_address, "", false, {},
+                              "an IP address such as 127.0.0.1: the endpoint's address; default the target's"};
+constexpr FaultParam kProtocol{"protocol", ParamKind::choice, "tcp", false, kProtocols,
+                               "tcp, udp or all: which packets the fault acts on"};
+constexpr FaultParam kNamespace{"namespace", ParamKind::namespace_name, "", false, {},
+                                "a network namespace chaosplus creates (chaosplus-lab); default chaosplus's own"};
+constexpr std::array<FaultParam, 4> kPacketParams{{kPort, kAddress, kProtocol, kNamespace}};
+constexpr std::array<FaultParam, 5> kPartitionParams{{
+    kPort, kAddress, kProtocol, kNamespace,
+    {"peer", ParamKind::ip_network, "", false, {},
+     "an IP address or network such as 10.0.0.0/24: the other side; default anyone"},
+}};
+constexpr std::array<FaultParam, 5> kPacketLossParams{{
+    {"share", ParamKind::share, "", true, {}, "a percentage such as 20%: the share of packets dropped each way"},
+    kPort, kAddress, kProtocol, kNamespace,
+}};
+constexpr std::array<FaultParam, 4> kBandwidthLimitParams{{
+    {"namespace", ParamKind::namespace_name, "", true, {},
+     "a network namespace chaosplus creates, such as chaosplus-lab: the host's interfaces are never shaped"},
+    {"interface", ParamKind::interface_name, "", true, {}, "the name of an interface in the namespace, such as veth0"},
+    {"rate", ParamKind::byte_rate, "", true, {}, "a rate such as 1MB/s: bytes per second allowed out"},
+    {"burst", ParamKind::byte_size, "", false, {},
+     "a size such as 32KB: the token bucket; default 20ms of rate, at least two frames"},
+}};
 // clang-format on
 
-constexpr std::array<FaultType, 10> kCatalog{{
+constexpr std::array<FaultType, 15> kCatalog{{
     {"kill", Capability::signal_process, kKillParams, "send a signal (SIGKILL by default) to the target process"},
     {"pause", Capability::signal_process, {}, "stop the process (SIGSTOP) and continue it (SIGCONT) on revert"},
     {"restart", Capability::restart_process, {}, "stop the process and start it again"},
@@ -69,6 +99,13 @@ constexpr std::array<FaultType, 10> kCatalog{{
      "answer a share of matching HTTP requests with a status and body, without the target"},
     {"http_delay", Capability::proxy, kHttpDelayParams, "hold matching HTTP requests before they reach the target"},
     {"http_abort", Capability::proxy, kHttpAbortParams, "cut responses to matching HTTP requests mid-body"},
+    {"partition", Capability::endpoint, kPartitionParams, "drop the endpoint's packets both ways (nftables)"},
+    {"blackhole_port", Capability::endpoint, kPacketParams, "drop packets sent to the endpoint (nftables)"},
+    {"reject", Capability::endpoint, kPacketParams, "refuse packets sent to the endpoint with a TCP reset (nftables)"},
+    {"packet_loss", Capability::endpoint, kPacketLossParams,
+     "drop a share of the endpoint's packets both ways (nftables)"},
+    {"bandwidth_limit", Capability::any, kBandwidthLimitParams,
+     "limit traffic leaving an interface of a chaosplus namespace (tbf qdisc)"},
 }};
 
 constexpr std::array<std::string_view, 3> kCommonKeys{"target", "at", "for"};
@@ -183,6 +220,41 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
     }
     case ParamKind::text:
       return std::string(written);
+    case ParamKind::port: {
+      if (written == "any") return std::string(written);
+      int port = 0;
+      auto [ptr, ec] = std::from_chars(written.data(), written.data() + written.size(), port);
+      if (written.empty() || ec != std::errc{} || ptr != written.data() + written.size() || port < 1 || port > 65535) {
+        return Error{"found '" + std::string(written) + "', expected a port number from 1 to 65535, or any"};
+      }
+      return std::to_string(port);
+    }
+    case ParamKind::ip_address: {
+      auto ip = canonical_ip(written);
+      if (!ip) return Error{"found '" + std::string(written) + "', expected an IP address such as 127.0.0.1 or ::1"};
+      return *ip;
+    }
+    case ParamKind::ip_network: {
+      auto network = canonical_network(written);
+      if (!network) {
+        return Error{"found '" + std::string(written) +
+                     "', expected an IP address or network such as 127.0.0.1, ::1 or 10.0.0.0/24"};
+      }
+      return *network;
+    }
+    case ParamKind::namespace_name:
+      if (!is_project_namespace(written)) {
+        return Error{"found '" + std::string(written) + "', expected a network namespace chaosplus creates: '" +
+                     std::string(kProjectNamespacePrefix) +
+                     "' then 1-48 letters, digits, '.', '_' or '-' (e.g. chaosplus-lab)"};
+      }
+      return std::string(written);
+    case ParamKind::interface_name:
+      if (!is_valid_interface_name(written)) {
+        return Error{"found '" + std::string(written) +
+                     "', expected an interface name: 1-15 letters, digits, '.', '_' or '-' (e.g. veth0)"};
+      }
+      return std::string(written);
   }
   return Error{"unknown parameter kind"};
 }
@@ -195,8 +267,17 @@ bool target_has(const Target& target, Capability capability) {
       return target.process.has_value() || (target.attach.has_value() && !target.attach->restart_command.empty());
     case Capability::proxy:
       return target.proxy.has_value();
+    case Capability::endpoint:
+      return target.endpoint.has_value();
+    case Capability::any:
+      return true;
   }
   return false;
+}
+
+bool is_kernel_fault(std::string_view type) {
+  return type == "partition" || type == "blackhole_port" || type == "reject" || type == "packet_loss" ||
+         type == "bandwidth_limit";
 }
 
 std::string_view describe(Capability capability) {
@@ -207,6 +288,10 @@ std::string_view describe(Capability capability) {
       return "a 'process', or an 'attach' with 'restart_command'";
     case Capability::proxy:
       return "a 'proxy'";
+    case Capability::endpoint:
+      return "an 'endpoint' (or the fault's own 'address' and 'port')";
+    case Capability::any:
+      return "a name";
   }
   return "";
 }

@@ -11,6 +11,13 @@
 //   share     -> a fraction from a percentage, e.g. "0.1" for "10%" (parse_percentage)
 //   byte_size -> bytes as a plain integer, e.g. "1024" for "1KiB" (parse_bytes)
 //   text      -> as written (HTTP method lists, paths, bodies: the proxy checks their shape)
+//   port      -> "1".."65535" or "any"
+//   ip_address -> canonical IP text (inet_ntop), e.g. "::1" for "0:0::1" (spec/kernel_params.h)
+//   ip_network -> canonical IP or network with host bits cleared, e.g. "10.0.0.0/24" for "10.0.0.7/24"
+//   namespace_name -> as written: "chaosplus-" and 1-48 of [A-Za-z0-9_.-]
+//   interface_name -> as written: 1-15 of [A-Za-z0-9_.-]
+// An optional parameter whose default is empty is stored as "" when not written: "not given", and
+// the fault works out the value itself (e.g. from the target's endpoint).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -22,7 +29,21 @@
 
 namespace chaosplus::spec {
 
-enum class ParamKind { duration, signal, choice, byte_rate, status, share, byte_size, text };
+enum class ParamKind {
+  duration,
+  signal,
+  choice,
+  byte_rate,
+  status,
+  share,
+  byte_size,
+  text,
+  port,
+  ip_address,
+  ip_network,
+  namespace_name,
+  interface_name,
+};
 
 struct FaultParam {
   std::string_view name;
@@ -38,6 +59,8 @@ enum class Capability {
   signal_process,   // the runner can signal it: a `process` it starts, or an `attach`ed one
   restart_process,  // a `process`, or an `attach` with restart_command
   proxy,            // network faults act in the target's fault proxy: needs `proxy`
+  endpoint,         // kernel packet faults: an `endpoint`, unless the fault gives `address` and `port`
+  any,              // the target only names who the fault is for (bandwidth_limit)
 };
 
 struct FaultType {
@@ -66,6 +89,8 @@ Result<std::uint64_t> parse_byte_rate(std::string_view text);
 std::string exact_duration(Duration d);
 
 bool target_has(const Target& target, Capability capability);
+// True for the kernel faults (partition, blackhole_port, reject, packet_loss, bandwidth_limit).
+bool is_kernel_fault(std::string_view type);
 // "a process or attach", ... for messages: "fault 'kill' needs a target with <this>".
 std::string_view describe(Capability capability);
 

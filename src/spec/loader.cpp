@@ -20,6 +20,7 @@
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"
+#include "spec/kernel_params.h"
 #include "spec/schema.h"
 #include "spec/suggest.h"
 #include "spec/yaml_tree.h"
@@ -135,6 +136,8 @@ class Builder {
     const YamlNode* node;
     std::string user;  // "fault 'kill'", "rollback 'restart'"
     Capability needs;
+    // A kernel fault's peer when the endpoint's address comes from the target: node and canonical text.
+    std::pair<const YamlNode*, std::string> peer{nullptr, {}};
   };
   struct GuardrailUse {
     const YamlNode* probe_node;
@@ -1160,9 +1163,11 @@ class Builder {
       }
     }
     const YamlNode* target = require(settings, "target", what, "the name of a target, e.g. target: api");
+    std::optional<std::size_t> target_use;
     if (target) {
       if (auto text = read_text(*target, "target")) {
         fault.target = *text;
+        target_use = target_uses_.size();
         target_uses_.push_back({target, what, type->needs});
       }
     }
@@ -1178,6 +1183,8 @@ class Builder {
         if (param.required && !misspelled(settings, param.name)) {
           report(settings, "missing required key '" + std::string(param.name) + "' in " + what + ", expected " +
                                std::string(param.help));
+        } else if (param.default_value.empty()) {
+          fault.params[std::string(param.name)] = "";  // not given: the fault works it out
         } else {
           // Defaults are written as a user would write them (share "100%"), so they are normalized too.
           auto normalized = normalize_fault_param(param, param.default_value);
@@ -1196,6 +1203,9 @@ class Builder {
       }
       fault.params[std::string(param.name)] = *normalized;
     }
+    if (type->needs == Capability::endpoint && issues.size() == before) {
+      check_packet_fault(settings, fault, target_use ? &target_uses_[*target_use] : nullptr);
+    }
     if (phase_length && issues.size() == before) {
       const std::string ends = phase + " lasts " + format_duration(*phase_length);
       if (at && fault.at >= *phase_length) {
@@ -1209,6 +1219,43 @@ class Builder {
     }
     if (issues.size() != before) return std::nullopt;
     return fault;
+  }
+
+  // The rules of the nftables faults that no single setting shows (faults/nft_faults.cpp nft_setup
+  // applies them again): on the host, one loopback port; address and peer of one address family;
+  // a target endpoint unless the fault names its own address and port.
+  void check_packet_fault(const YamlNode& settings, const Fault& fault, TargetUse* use) {
+    auto value = [&](const char* key) {
+      auto it = fault.params.find(key);
+      return it == fault.params.end() ? std::string() : it->second;
+    };
+    const std::string netns = value("namespace"), port = value("port"), address = value("address"),
+                      peer = value("peer");
+    const std::string outside = "outside a network namespace chaosplus creates (namespace: chaosplus-...), ";
+    if (netns.empty()) {
+      if (port == "any") {
+        report(*get(settings, "port"), "port: found 'any', expected a port number 1-65535: " + outside +
+                                           "a kernel fault acts on one loopback port");
+      }
+      if (!address.empty() && !is_loopback(address)) {
+        report(*get(settings, "address"), "address: found '" + address +
+                                              "', expected a loopback address (127.0.0.0/8 or ::1): " + outside +
+                                              "kernel faults act only on loopback");
+      }
+      if (!peer.empty() && !is_loopback(peer)) {
+        report(*get(settings, "peer"), "peer: found '" + peer +
+                                           "', expected a loopback address or network (127.0.0.0/8 or ::1): " +
+                                           outside + "kernel faults act only on loopback");
+      }
+    }
+    if (!address.empty() && !peer.empty() && is_ipv6(address) != is_ipv6(peer)) {
+      report(*get(settings, "peer"), "peer: found '" + peer + "', but address '" + address +
+                                         "' is of the other IP family, expected an " +
+                                         (is_ipv6(address) ? "IPv6" : "IPv4") + " peer (no packet could match)");
+    }
+    if (use == nullptr) return;
+    if (!address.empty() && !port.empty()) use->needs = Capability::any;  // the fault names its own endpoint
+    if (address.empty() && !peer.empty()) use->peer = {get(settings, "peer"), peer};
   }
 
   static std::vector<std::string_view> fault_type_names() {
@@ -1280,6 +1327,16 @@ class Builder {
       if (!target_has(*target, use.needs)) {
         report(*use.node, use.user + " needs a target with " + std::string(describe(use.needs)) + ", but target '" +
                               name + "' has " + describe_target(*target));
+        continue;
+      }
+      const auto& [peer_node, peer] = use.peer;
+      if (peer_node != nullptr && target->endpoint) {
+        auto host = canonical_ip(target->endpoint->host);  // "localhost" stands for both families
+        if (host && is_ipv6(*host) != is_ipv6(peer)) {
+          report(*peer_node, "peer: found '" + peer + "', but target '" + name + "' has endpoint address " + *host +
+                                 " of the other IP family, expected an " + (is_ipv6(*host) ? "IPv6" : "IPv4") +
+                                 " peer (no packet could match)");
+        }
       }
     }
     for (const auto& use : load_uses_) {

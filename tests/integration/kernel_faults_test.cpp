@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 #include "faults/veth_lab.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/kernel.h"
 #include "support/support.h"
 
 namespace chaosplus::faults {
@@ -336,39 +336,16 @@ void recover_in_fresh_process(Fault& fault) {
 
 // ---- fixture -----------------------------------------------------------------------------------------
 
-// The rule set comparisons need the host's rule set to ourselves: ctest runs each test as its own
-// process, possibly side by side, so they take turns through a file lock.
-class TurnLock {
- public:
-  TurnLock() : fd_(::open("/tmp/chaosplus-kernel-faults-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    held_ = fd_ >= 0 && testing::wait_until([this] { return ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }, 300s);
-  }
-  ~TurnLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  TurnLock(const TurnLock&) = delete;
-  TurnLock& operator=(const TurnLock&) = delete;
-  bool held() const { return held_; }
-
- private:
-  int fd_;
-  bool held_ = false;
-};
-
 class KernelFaults : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string missing;
-    if (::geteuid() != 0) missing += " root";
-    for (const char* tool : {"nft", "tc", "ip"}) {
-      if (find_tool(tool).empty()) missing += std::string(" ") + tool;
-    }
+    const std::string missing = testing::missing_for_kernel_faults();
     if (!missing.empty()) {
       FAIL() << "kernel fault tests need root and the nft, tc and ip tools (Debian packages nftables, iproute2; "
                 "scripts/setup.sh installs them); missing:"
              << missing;
     }
-    lock_ = std::make_unique<TurnLock>();
+    lock_ = std::make_unique<testing::KernelTurn>();
     ASSERT_TRUE(lock_->held()) << "another kernel fault test held the lock for 5 minutes";
     // A table that is not ours, so "the rest of the rule set is untouched" is tested on something.
     bystander_ = "kfaults_bystander_" + pid_text();
@@ -400,7 +377,7 @@ class KernelFaults : public ::testing::Test {
     return *lab_;
   }
 
-  std::unique_ptr<TurnLock> lock_;
+  std::unique_ptr<testing::KernelTurn> lock_;
   std::string bystander_;
   std::string host_links_before_;
   std::string host_qdiscs_before_;

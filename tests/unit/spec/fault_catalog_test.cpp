@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -16,7 +17,8 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
   std::vector<std::string> names;
   for (const auto& type : fault_catalog()) names.emplace_back(type.name);
   EXPECT_EQ(names, (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "bandwidth",
-                                             "http_error", "http_delay", "http_abort"}));
+                                             "http_error", "http_delay", "http_abort", "partition", "blackhole_port", "reject",
+                                             "packet_loss", "bandwidth_limit"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -53,6 +55,7 @@ TEST(FaultCatalog, DefaultsAreValidValuesOfTheirKind) {
         EXPECT_TRUE(param.default_value.empty()) << type.name << "." << param.name;
         continue;
       }
+      if (param.default_value.empty()) continue;  // "not given": the fault works the value out
       // Defaults are written as users write values, and the loader normalizes them like any value.
       auto normalized = normalize_fault_param(param, param.default_value);
       ASSERT_TRUE(normalized.ok()) << type.name << "." << param.name << ": " << normalized.error();
@@ -91,6 +94,73 @@ TEST(FaultCatalog, MatchesTheSchema) {
       std::set<std::string> choices(param.choices.begin(), param.choices.end());
       EXPECT_EQ(definition["properties"][std::string(param.name)]["enum"].get<std::set<std::string>>(), choices);
     }
+  }
+}
+
+// The kernel faults take exactly the parameters faults/nft_faults.cpp and tbf_fault.cpp read.
+TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
+  auto names = [](std::string_view type) {
+    std::vector<std::string> out;
+    for (const auto& param : find_fault_type(type)->params) out.emplace_back(param.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<std::string> packet{"address", "namespace", "port", "protocol"};
+  EXPECT_EQ(names("blackhole_port"), packet);
+  EXPECT_EQ(names("reject"), packet);
+  EXPECT_EQ(names("partition"), (std::vector<std::string>{"address", "namespace", "peer", "port", "protocol"}));
+  EXPECT_EQ(names("packet_loss"), (std::vector<std::string>{"address", "namespace", "port", "protocol", "share"}));
+  EXPECT_EQ(names("bandwidth_limit"), (std::vector<std::string>{"burst", "interface", "namespace", "rate"}));
+  EXPECT_TRUE(find_fault_param(*find_fault_type("packet_loss"), "share")->required);
+  for (const char* required : {"namespace", "interface", "rate"}) {
+    EXPECT_TRUE(find_fault_param(*find_fault_type("bandwidth_limit"), required)->required) << required;
+  }
+  EXPECT_EQ(find_fault_type("reject")->needs, Capability::endpoint);
+  EXPECT_EQ(find_fault_type("bandwidth_limit")->needs, Capability::any);
+  for (const auto& type : fault_catalog()) {
+    EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
+        << type.name;
+  }
+}
+
+TEST(NormalizeFaultParam, ReadsPortsOrAny) {
+  const FaultParam& port = *find_fault_param(*find_fault_type("reject"), "port");
+  EXPECT_EQ(*normalize_fault_param(port, "8080"), "8080");
+  EXPECT_EQ(*normalize_fault_param(port, "any"), "any");
+  EXPECT_EQ(*normalize_fault_param(port, "65535"), "65535");
+  for (const char* bad : {"0", "65536", "-1", "80x", "", "Any", "http"}) {
+    auto r = normalize_fault_param(port, bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error(), "found '" + std::string(bad) + "', expected a port number from 1 to 65535, or any");
+  }
+}
+
+TEST(NormalizeFaultParam, WritesAddressesAndNetworksCanonically) {
+  const FaultParam& address = *find_fault_param(*find_fault_type("partition"), "address");
+  const FaultParam& peer = *find_fault_param(*find_fault_type("partition"), "peer");
+  EXPECT_EQ(*normalize_fault_param(address, "127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(*normalize_fault_param(address, "0:0::1"), "::1");
+  EXPECT_FALSE(normalize_fault_param(address, "10.0.0.0/8").ok()) << "an address, not a network";
+  EXPECT_FALSE(normalize_fault_param(address, "localhost").ok());
+  EXPECT_NE(normalize_fault_param(address, "127.0.0.300").error().find("expected an IP address"), std::string::npos);
+  EXPECT_EQ(*normalize_fault_param(peer, "10.0.0.7/24"), "10.0.0.0/24");
+  EXPECT_EQ(*normalize_fault_param(peer, "10.0.0.7"), "10.0.0.7");
+  EXPECT_EQ(*normalize_fault_param(peer, "fd00::1/64"), "fd00::/64");
+  EXPECT_FALSE(normalize_fault_param(peer, "10.0.0.0/33").ok());
+}
+
+TEST(NormalizeFaultParam, AcceptsOnlyProjectNamespacesAndInterfaceNames) {
+  const FaultParam& netns = *find_fault_param(*find_fault_type("bandwidth_limit"), "namespace");
+  const FaultParam& interface = *find_fault_param(*find_fault_type("bandwidth_limit"), "interface");
+  EXPECT_EQ(*normalize_fault_param(netns, "chaosplus-lab"), "chaosplus-lab");
+  for (const char* bad : {"lab", "chaosplus-", "chaosplus-a/b", "../chaosplus-x", "chaosplus-a b"}) {
+    auto r = normalize_fault_param(netns, bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().find("expected a network namespace chaosplus creates"), std::string::npos) << r.error();
+  }
+  EXPECT_EQ(*normalize_fault_param(interface, "veth0"), "veth0");
+  for (const char* bad : {"", "eth0/1", "..", "a-name-longer-than-15", "eth 0"}) {
+    EXPECT_FALSE(normalize_fault_param(interface, bad).ok()) << bad;
   }
 }
 
@@ -178,6 +248,9 @@ TEST(TargetHas, TellsWhichFaultsATargetSupports) {
   EXPECT_TRUE(target_has(restartable, Capability::restart_process));
   EXPECT_FALSE(target_has(proxied, Capability::signal_process));
   EXPECT_TRUE(target_has(proxied, Capability::proxy));
+  EXPECT_TRUE(target_has(proxied, Capability::endpoint));
+  EXPECT_FALSE(target_has(process, Capability::endpoint));
+  EXPECT_TRUE(target_has(process, Capability::any));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include "support/support.h"
@@ -12,6 +13,7 @@ namespace chaosplus::spec {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::read_file;
 using testing::source_path;
 
 std::string data(const std::string& name) { return source_path("tests/data/experiments/" + name); }
@@ -286,6 +288,68 @@ TEST(LoadExperiment, LoadsEveryFileInTheValidFolder) {
     const auto result = load_experiment_file(entry.path().string());
     EXPECT_TRUE(result.ok()) << entry.path() << "\n" << all_errors(result);
   }
+}
+
+TEST(KernelFaultSettings, AreStoredNormalizedWithTheirDefaults) {
+  const auto result = load_experiment_file(data("valid/kernel-faults.yaml"));
+  const Experiment& e = loaded(result);
+  ASSERT_EQ(e.phases.size(), 1u);
+  const auto& f = e.phases[0].faults;
+  ASSERT_EQ(f.size(), 7u);
+  using Params = std::map<std::string, std::string>;
+  // Not written: empty, so the fault takes the target's endpoint; protocol defaults to tcp.
+  EXPECT_EQ(f[0].type, "partition");
+  EXPECT_EQ(f[0].params, (Params{{"port", ""}, {"address", ""}, {"protocol", "tcp"}, {"namespace", ""}, {"peer", ""}}));
+  EXPECT_EQ(f[1].params, (Params{{"port", "any"},
+                                 {"address", "10.251.0.2"},
+                                 {"protocol", "all"},
+                                 {"namespace", "chaosplus-lab"},
+                                 {"peer", "10.251.0.1"}}));
+  EXPECT_EQ(f[4].type, "packet_loss");
+  EXPECT_EQ(f[4].params.at("share"), "0.2");
+  EXPECT_EQ(f[5].params.at("port"), "5353");
+  EXPECT_EQ(f[5].params.at("protocol"), "udp");
+  EXPECT_EQ(f[6].type, "bandwidth_limit");
+  EXPECT_EQ(f[6].params,
+            (Params{{"namespace", "chaosplus-lab"}, {"interface", "cpb0"}, {"rate", "1000000"}, {"burst", ""}}));
+}
+
+TEST(KernelFaultSettings, NameTheirOwnEndpointOnATargetWithoutOne) {
+  const auto result = load_experiment_text(R"(name: k
+targets:
+  api: { process: { command: [api] } }
+phases:
+  - name: a
+    duration: 1s
+    faults:
+      - reject: { target: api, address: "0:0::1", port: 8080 }
+      - partition: { target: api, address: 127.0.0.2, port: 80, peer: 127.0.0.9/16 }
+      - bandwidth_limit: { target: api, namespace: chaosplus-x, interface: v0, rate: 1KB/s, burst: 3KiB }
+)",
+                                           "k.yaml");
+  const auto& f = loaded(result).phases[0].faults;
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].params.at("address"), "::1");
+  EXPECT_EQ(f[0].params.at("port"), "8080");
+  EXPECT_EQ(f[1].params.at("peer"), "127.0.0.0/16");
+  EXPECT_EQ(f[2].params.at("burst"), "3072");
+}
+
+// Every kernel fault example line of docs/faults.md is in valid/kernel-faults.yaml, which the tests load.
+TEST(KernelFaultSettings, DocsExamplesAreInTheValidExampleFile) {
+  const std::string docs = read_file(source_path("docs/faults.md"));
+  const std::string examples = read_file(data("valid/kernel-faults.yaml"));
+  int found = 0;
+  std::istringstream lines(docs.substr(docs.find("## Kernel-level faults")));
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* type : {"partition", "blackhole_port", "reject", "packet_loss", "bandwidth_limit"}) {
+      if (line.starts_with("  - " + std::string(type) + ": {")) {
+        ++found;
+        EXPECT_NE(examples.find(line), std::string::npos) << "not in valid/kernel-faults.yaml: " << line;
+      }
+    }
+  }
+  EXPECT_EQ(found, 7);
 }
 
 TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
