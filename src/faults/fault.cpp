@@ -5,6 +5,7 @@
 #include "faults/proxy_faults.h"
 #include "faults/target_handle.h"
 #include "faults/tbf_fault.h"
+#include "spec/fault_catalog.h"
 
 namespace chaosplus::faults {
 
@@ -13,10 +14,8 @@ Result<std::unique_ptr<Fault>> make_fault(const spec::Fault& fault, TargetHandle
   if (type == "kill") return make_kill(fault, target);
   if (type == "pause") return make_pause(fault, target);
   if (type == "restart") return make_restart(fault, target);
-  if (type == "latency" || type == "reset" || type == "blackhole" || type == "bandwidth" || type == "http_error" ||
-      type == "http_delay" || type == "http_abort") {
-    return make_proxy_fault(fault, target);
-  }
+  const spec::FaultType* entry = spec::find_fault_type(type);
+  if (entry != nullptr && entry->needs == spec::Capability::proxy) return make_proxy_fault(fault, target);
   if (type == "partition" || type == "blackhole_port" || type == "reject" || type == "packet_loss") {
     return make_nft_fault(fault, target);
   }

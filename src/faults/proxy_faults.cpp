@@ -19,6 +19,11 @@ std::int64_t milliseconds(const std::string& duration_text) {
   return d ? std::llround(std::chrono::duration<double, std::milli>(*d).count()) : 0;
 }
 
+std::int64_t microseconds(const std::string& duration_text) {
+  auto d = parse_duration(duration_text);
+  return d ? std::llround(std::chrono::duration<double, std::micro>(*d).count()) : 0;
+}
+
 std::int64_t whole(const std::string& text) {
   auto bytes = parse_bytes(text);  // plain integers, as the loader normalizes sizes and rates
   return bytes ? static_cast<std::int64_t>(*bytes) : 0;
@@ -29,12 +34,18 @@ std::string param(const spec::Fault& fault, const std::string& key, const std::s
   return it == fault.params.end() ? fallback : it->second;
 }
 
-// The toxic a fault type maps to, in the proxy's (Toxiproxy's) vocabulary; the proxy checks it.
-proxy::ToxicDraft draft_for(const spec::Fault& fault) {
+}  // namespace
+
+// The proxy checks the draft (make_toxic) when the fault is injected.
+proxy::ToxicDraft toxic_for(const spec::Fault& fault) {
   proxy::ToxicDraft d;
   d.type = fault.type;
-  if (fault.type == "latency") {
+  if (!fault.type.starts_with("http_")) {
+    // Byte-level faults: the share is the toxic's toxicity, drawn once per connection.
     d.stream = param(fault, "direction", "downstream");
+    d.toxicity = std::stod(param(fault, "share", "1"));
+  }
+  if (fault.type == "latency") {
     d.attributes = {{"latency", milliseconds(param(fault, "latency", "0ms"))},
                     {"jitter", milliseconds(param(fault, "jitter", "0ms"))}};
   } else if (fault.type == "reset") {
@@ -45,9 +56,19 @@ proxy::ToxicDraft draft_for(const spec::Fault& fault) {
     d.type = "timeout";
     d.stream = "upstream";
     d.attributes = {{"timeout", std::int64_t{0}}};
+  } else if (fault.type == "timeout") {
+    d.attributes = {{"timeout", std::max<std::int64_t>(1, milliseconds(param(fault, "after", "1ms")))}};
   } else if (fault.type == "bandwidth") {
     // Bytes per second -> the toxic's KB/s (1 KB = 1000 bytes), at least 1.
     d.attributes = {{"rate", std::max<std::int64_t>(1, whole(param(fault, "rate", "1000")) / 1000)}};
+  } else if (fault.type == "slow_close") {
+    d.attributes = {{"delay", milliseconds(param(fault, "delay", "0ms"))}};
+  } else if (fault.type == "slicer") {
+    d.attributes = {{"average_size", whole(param(fault, "average_size", "1"))},
+                    {"size_variation", whole(param(fault, "size_variation", "0"))},
+                    {"delay", microseconds(param(fault, "delay", "0ms"))}};
+  } else if (fault.type == "limit_data") {
+    d.attributes = {{"bytes", whole(param(fault, "bytes", "0"))}};
   } else {
     // The HTTP faults act on requests, per matching request (share), upstream.
     d.stream = "upstream";
@@ -69,6 +90,8 @@ proxy::ToxicDraft draft_for(const spec::Fault& fault) {
   return d;
 }
 
+namespace {
+
 std::string unique_toxic_name(const std::string& type) {
   static std::atomic<int> counter{0};
   return "chaosplus-" + type + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
@@ -77,7 +100,7 @@ std::string unique_toxic_name(const std::string& type) {
 class ToxicFault final : public Fault {
  public:
   ToxicFault(const spec::Fault& fault, TargetHandle& target)
-      : target_(target), draft_(draft_for(fault)), toxic_(unique_toxic_name(fault.type)) {
+      : target_(target), draft_(toxic_for(fault)), toxic_(unique_toxic_name(fault.type)) {
     draft_.name = toxic_;
     summary_ = fault.type + " on " + target.name();
     std::string params;

@@ -4,10 +4,15 @@
 #include <memory>
 
 #include "faults/fault.h"
+#include "proxy/toxic.h"
 
 namespace chaosplus::faults {
 
-// latency, reset, blackhole, bandwidth
+// The fault types whose catalog entry needs a proxy: latency, reset, blackhole, timeout, bandwidth,
+// slow_close, slicer, limit_data and the HTTP faults.
 std::unique_ptr<Fault> make_proxy_fault(const spec::Fault& fault, TargetHandle& target);
+
+// The toxic a loaded (normalized) fault becomes, in the proxy's (Toxiproxy's) vocabulary.
+proxy::ToxicDraft toxic_for(const spec::Fault& fault);
 
 }  // namespace chaosplus::faults

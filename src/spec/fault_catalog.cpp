@@ -18,21 +18,54 @@ constexpr std::array<FaultParam, 1> kKillParams{{
     {"signal", ParamKind::signal, "SIGKILL", false, {},
      "a signal such as SIGKILL, SIGTERM or 9: what is sent to the process"},
 }};
-constexpr std::array<FaultParam, 3> kLatencyParams{{
+// The byte-level proxy faults act on whole connections: the share is drawn once per connection.
+constexpr FaultParam kConnectionShare{"share", ParamKind::share, "100%", false, {},
+                                      "a percentage such as 30%: the share of connections the fault acts on"};
+constexpr FaultParam kDownstream{"direction", ParamKind::choice, "downstream", false, kDirections,
+                                 "downstream (responses to the client) or upstream (requests to the target)"};
+constexpr FaultParam kUpstream{"direction", ParamKind::choice, "upstream", false, kDirections,
+                               "upstream (requests to the target) or downstream (responses to the client)"};
+constexpr std::array<FaultParam, 4> kLatencyParams{{
     {"latency", ParamKind::duration, "", true, {},
      "a duration such as 200ms: the delay added to the traffic"},
     {"jitter", ParamKind::duration, "0ms", false, {},
-     "a duration such as 50ms: random extra delay, uniform in [0, jitter]"},
-    {"direction", ParamKind::choice, "downstream", false, kDirections,
-     "downstream (responses to the client) or upstream (requests to the target)"},
+     "a duration such as 50ms: random variation, uniform in [-jitter, +jitter]"},
+    kDownstream, kConnectionShare,
 }};
-constexpr std::array<FaultParam, 1> kResetParams{{
+constexpr std::array<FaultParam, 3> kResetParams{{
     {"after", ParamKind::duration, "0ms", false, {},
      "a duration such as 1s: how long a connection lives before it is reset"},
+    kDownstream, kConnectionShare,
 }};
-constexpr std::array<FaultParam, 1> kBandwidthParams{{
+constexpr std::array<FaultParam, 1> kBlackholeParams{{kConnectionShare}};
+constexpr std::array<FaultParam, 3> kTimeoutParams{{
+    {"after", ParamKind::duration, "", true, {},
+     "a duration such as 5s: no data passes, and the connection is closed after this long"},
+    kUpstream, kConnectionShare,
+}};
+constexpr std::array<FaultParam, 3> kBandwidthParams{{
     {"rate", ParamKind::byte_rate, "", true, {},
      "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<FaultParam, 3> kSlowCloseParams{{
+    {"delay", ParamKind::duration, "", true, {},
+     "a duration such as 2s: how long the close of a connection is held back"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<FaultParam, 5> kSlicerParams{{
+    {"average_size", ParamKind::byte_size, "", true, {},
+     "a size such as 64 or 1KiB: the average size of the pieces the data is cut into"},
+    {"size_variation", ParamKind::byte_size, "0", false, {},
+     "a size smaller than average_size: pieces vary by up to this much either way"},
+    {"delay", ParamKind::duration, "0ms", false, {},
+     "a duration such as 10ms (microseconds count): the pause between pieces"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<FaultParam, 3> kLimitDataParams{{
+    {"bytes", ParamKind::byte_size, "", true, {},
+     "a size such as 1KiB: how many bytes pass before the connection is closed"},
+    kDownstream, kConnectionShare,
 }};
 constexpr std::array<std::string_view, 2> kAbortModes{"close", "reset"};
 constexpr FaultParam kShare{"share", ParamKind::share, "100%", false, {},
@@ -87,14 +120,18 @@ constexpr std::array<FaultParam, 4> kBandwidthLimitParams{{
 }};
 // clang-format on
 
-constexpr std::array<FaultType, 15> kCatalog{{
+constexpr std::array<FaultType, 19> kCatalog{{
     {"kill", Capability::signal_process, kKillParams, "send a signal (SIGKILL by default) to the target process"},
     {"pause", Capability::signal_process, {}, "stop the process (SIGSTOP) and continue it (SIGCONT) on revert"},
     {"restart", Capability::restart_process, {}, "stop the process and start it again"},
     {"latency", Capability::proxy, kLatencyParams, "delay traffic through the target's proxy"},
     {"reset", Capability::proxy, kResetParams, "reset connections through the target's proxy (TCP RST)"},
-    {"blackhole", Capability::proxy, {}, "accept connections through the proxy but pass no data"},
+    {"blackhole", Capability::proxy, kBlackholeParams, "accept connections through the proxy but pass no data"},
+    {"timeout", Capability::proxy, kTimeoutParams, "pass no data, then close the connection after a while"},
     {"bandwidth", Capability::proxy, kBandwidthParams, "limit throughput through the target's proxy"},
+    {"slow_close", Capability::proxy, kSlowCloseParams, "hold back the close of connections through the proxy"},
+    {"slicer", Capability::proxy, kSlicerParams, "cut the data into small pieces, with pauses between them"},
+    {"limit_data", Capability::proxy, kLimitDataParams, "close connections after a number of bytes"},
     {"http_error", Capability::proxy, kHttpErrorParams,
      "answer a share of matching HTTP requests with a status and body, without the target"},
     {"http_delay", Capability::proxy, kHttpDelayParams, "hold matching HTTP requests before they reach the target"},

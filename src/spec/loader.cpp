@@ -1206,6 +1206,7 @@ class Builder {
     if (type->needs == Capability::endpoint && issues.size() == before) {
       check_packet_fault(settings, fault, target_use ? &target_uses_[*target_use] : nullptr);
     }
+    if (fault.type == "slicer" && issues.size() == before) check_slicer(settings, fault);
     if (phase_length && issues.size() == before) {
       const std::string ends = phase + " lasts " + format_duration(*phase_length);
       if (at && fault.at >= *phase_length) {
@@ -1256,6 +1257,15 @@ class Builder {
     if (use == nullptr) return;
     if (!address.empty() && !port.empty()) use->needs = Capability::any;  // the fault names its own endpoint
     if (address.empty() && !peer.empty()) use->peer = {get(settings, "peer"), peer};
+  }
+
+  // The proxy refuses a slicer whose pieces could be empty or negative; say so at load time.
+  void check_slicer(const YamlNode& settings, const Fault& fault) {
+    const std::string average = fault.params.at("average_size"), variation = fault.params.at("size_variation");
+    if (std::stoull(variation) < std::stoull(average)) return;
+    const YamlNode* at = get(settings, "size_variation");
+    report(at != nullptr ? *at : settings, "size_variation: found " + variation + " bytes, expected less than "
+                                           "average_size (" + average + " bytes), so no piece is empty");
   }
 
   static std::vector<std::string_view> fault_type_names() {

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "spec/fault_catalog.h"
 #include "support/support.h"
 
 namespace chaosplus::spec {
@@ -235,15 +237,18 @@ TEST_F(FullExperiment, ReadsPhasesAndNormalizesFaultParameters) {
   EXPECT_EQ(f[0].at, 0s);
   EXPECT_FALSE(f[0].length);
   EXPECT_EQ(f[0].params,
-            (std::map<std::string, std::string>{{"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}}));
+            (std::map<std::string, std::string>{
+                {"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}, {"share", "1"}}));
   EXPECT_EQ(f[1].type, "reset");
   EXPECT_EQ(f[1].at, 30s);
   EXPECT_EQ(f[1].length, 10s);
-  EXPECT_EQ(f[1].params, (std::map<std::string, std::string>{{"after", "1s"}}));
+  EXPECT_EQ(f[1].params,
+            (std::map<std::string, std::string>{{"after", "1s"}, {"direction", "downstream"}, {"share", "1"}}));
   EXPECT_EQ(f[2].type, "blackhole");
-  EXPECT_TRUE(f[2].params.empty());
+  EXPECT_EQ(f[2].params, (std::map<std::string, std::string>{{"share", "1"}}));
   EXPECT_EQ(f[3].type, "bandwidth");
-  EXPECT_EQ(f[3].params, (std::map<std::string, std::string>{{"rate", "64000"}}));
+  EXPECT_EQ(f[3].params,
+            (std::map<std::string, std::string>{{"rate", "64000"}, {"direction", "downstream"}, {"share", "1"}}));
   EXPECT_EQ(f[4].type, "kill");
   EXPECT_EQ(f[4].params, (std::map<std::string, std::string>{{"signal", "SIGTERM"}}));
   EXPECT_EQ(f[5].type, "pause");
@@ -335,21 +340,28 @@ phases:
   EXPECT_EQ(f[2].params.at("burst"), "3072");
 }
 
-// Every kernel fault example line of docs/faults.md is in valid/kernel-faults.yaml, which the tests load.
-TEST(KernelFaultSettings, DocsExamplesAreInTheValidExampleFile) {
+// Every example of docs/faults.md is in valid/kernel-faults.yaml or valid/fault-examples.yaml (both
+// load without errors), and every fault type has one.
+TEST(FaultDocs, EveryExampleIsInAValidExampleFileAndEveryTypeHasOne) {
   const std::string docs = read_file(source_path("docs/faults.md"));
-  const std::string examples = read_file(data("valid/kernel-faults.yaml"));
-  int found = 0;
-  std::istringstream lines(docs.substr(docs.find("## Kernel-level faults")));
+  const std::string examples = read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml"));
+  std::set<std::string> shown;
+  std::istringstream lines(docs);
   for (std::string line; std::getline(lines, line);) {
-    for (const char* type : {"partition", "blackhole_port", "reject", "packet_loss", "bandwidth_limit"}) {
-      if (line.starts_with("  - " + std::string(type) + ": {")) {
-        ++found;
-        EXPECT_NE(examples.find(line), std::string::npos) << "not in valid/kernel-faults.yaml: " << line;
+    for (const auto& type : fault_catalog()) {
+      if (line.starts_with("  - " + std::string(type.name) + ": {")) {
+        shown.insert(std::string(type.name));
+        EXPECT_NE(examples.find(line), std::string::npos) << "not in a valid example file: " << line;
       }
     }
   }
-  EXPECT_EQ(found, 7);
+  for (const auto& type : fault_catalog()) EXPECT_TRUE(shown.contains(std::string(type.name))) << type.name;
+  for (const char* file : {"valid/kernel-faults.yaml", "valid/fault-examples.yaml"}) {
+    const auto result = load_experiment_file(data(file));
+    std::string errors;
+    for (const auto& e : result.errors) errors += e.to_string() + "\n";
+    EXPECT_TRUE(result.ok()) << errors;
+  }
 }
 
 TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
