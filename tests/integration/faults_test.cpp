@@ -141,12 +141,13 @@ struct Attached {
   std::optional<TargetHandle> handle;
   std::vector<targets::ProcessId> started;
 
-  explicit Attached(std::vector<std::string> restart_command = {}) {
+  // restartable: with a restart_command that starts a new process and writes its pid to the pidfile.
+  explicit Attached(bool restartable = false) {
     spec::Target t;
     t.name = "legacy";
     spec::ProcessAttach attach;
     attach.pidfile = pidfile;
-    attach.restart_command = std::move(restart_command);
+    if (restartable) attach.restart_command = {"sh", "-c", "echo $$ > " + pidfile + "; exec sleep 600"};
     t.attach = attach;
     handle.emplace(t, dir.file("legacy.log"));
     handle->set_process(start_another());
@@ -183,13 +184,7 @@ TEST(KillFault, OfAnAttachedProcessThatCameBackByItselfIsReverted) {
 }
 
 TEST(KillFault, AnAttachedTargetBroughtBackByItsRestartCommandIsNotRecordedAsStartedByTheRun) {
-  Attached a;
-  a.handle.emplace([&] {
-    spec::Target t = a.handle->spec();
-    t.attach->restart_command = {"sh", "-c", "echo $$ > " + a.pidfile + "; exec sleep 600"};
-    return t;
-  }(), a.dir.file("legacy.log"));
-  a.handle->set_process(targets::resolve(*a.handle->spec().attach).value());
+  Attached a(/*restartable=*/true);
   int recorded = 0;
   a.handle->on_started = [&](const targets::ProcessId&) {
     ++recorded;
@@ -208,13 +203,7 @@ TEST(KillFault, AnAttachedTargetBroughtBackByItsRestartCommandIsNotRecordedAsSta
 }
 
 TEST(KillFault, UndoFromTheRecordRunsTheRestartCommandOfAnAttachedTarget) {
-  Attached a;
-  a.handle.emplace([&] {
-    spec::Target t = a.handle->spec();
-    t.attach->restart_command = {"sh", "-c", "echo $$ > " + a.pidfile + "; exec sleep 600"};
-    return t;
-  }(), a.dir.file("legacy.log"));
-  a.handle->set_process(targets::resolve(*a.handle->spec().attach).value());
+  Attached a(/*restartable=*/true);
   HaltSwitch halt;
   auto fault = make_fault(fault_of("kill", "legacy"), *a.handle);
   ASSERT_TRUE(fault.ok());
