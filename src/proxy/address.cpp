@@ -119,15 +119,26 @@ Result<SocketAddress> local_address(int fd) {
   return out;
 }
 
-Result<net::Fd> start_connect(const SocketAddress& address) {
+Result<net::Fd> stream_socket(const SocketAddress& address) {
   net::Fd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error{std::string("socket: ") + std::strerror(errno)};
   int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
+  return fd;
+}
+
+Status begin_connect(int fd, const SocketAddress& address) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
       errno != EINPROGRESS) {
     return Error{"connect to " + address.to_string() + ": " + std::strerror(errno)};
   }
+  return ok_status();
+}
+
+Result<net::Fd> start_connect(const SocketAddress& address) {
+  auto fd = stream_socket(address);
+  if (!fd) return fd;
+  if (auto s = begin_connect(fd->get(), address); !s) return Error{s.error()};
   return fd;
 }
 

@@ -34,7 +34,11 @@ Result<SocketAddress> resolve(const HostPort& address);
 Result<net::Fd> listen_on(const SocketAddress& address);
 // The address a socket is bound to.
 Result<SocketAddress> local_address(int fd);
-// Starts a non-blocking connect (TCP_NODELAY set); the socket becomes writable when it finishes.
+// A non-blocking TCP socket (TCP_NODELAY set) of the address's family, not yet connected.
+Result<net::Fd> stream_socket(const SocketAddress& address);
+// Starts a non-blocking connect of `fd`; it becomes writable when the connect finishes.
+Status begin_connect(int fd, const SocketAddress& address);
+// Both of the above: starts a non-blocking connect (TCP_NODELAY set); the socket becomes writable when it finishes.
 Result<net::Fd> start_connect(const SocketAddress& address);
 
 }  // namespace chaosplus::proxy

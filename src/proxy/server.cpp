@@ -28,7 +28,9 @@ void raise_descriptor_limit() {
 
 int run_server(const ServerOptions& options, HaltSwitch& halt) {
   raise_descriptor_limit();
-  auto engine = Engine::start({});
+  Engine::Options engine_options;
+  engine_options.splice_pipes = options.splice_pipes;
+  auto engine = Engine::start(engine_options);
   if (!engine) {
     std::cerr << "chaosplus proxy: " << engine.error() << "\n";
     return 3;

@@ -1,10 +1,15 @@
 // The fault proxy against real sockets: an echo server upstream, the proxy engine in-process, and
 // its control API on a real HTTP server. Timing checks are lower bounds only.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -278,6 +283,42 @@ TEST_F(ProxyTest, RemovingLatencyMidStreamLosesAndReordersNoByte) {
   EXPECT_TRUE(back == payload);
 }
 
+TEST_F(ProxyTest, SwitchingBetweenSplicedAndToxicPathsMidStreamLosesAndReordersNoByte) {
+  // Not HTTP, no toxic: the proxy splices. Toxics come and go on both directions while bytes
+  // flow without a pause; the echo must come back whole and in order.
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(24 * 1024 * 1024, 7);
+  std::atomic<bool> sent{false};
+  std::thread writer([&] {
+    sent = send_all(client.get(), payload);
+  });
+  std::string back;
+  std::atomic<std::size_t> got{0};
+  std::thread reader([&] {
+    back = read_exactly(client.get(), payload.size(), 60s);
+    got = back.size();
+  });
+  // Wait for bytes to pass on the spliced path before each toxic comes, and after it goes.
+  auto flowed = [&](std::size_t at_least) { return wait_until([&] { return echo_.echoed() >= at_least; }, 30s); };
+  const std::size_t step = payload.size() / 10;
+  bool switched = true;
+  for (std::size_t i = 1; i <= 8 && switched; i += 2) {
+    switched = flowed(i * step);
+    const std::string stream = (i / 2) % 2 == 0 ? "downstream" : "upstream";
+    add_toxic("latency", {{"latency", 5}}, stream);
+    switched = switched && flowed((i + 1) * step);
+    switched = switched && engine_->remove_toxic("echo", "latency_" + stream).ok();
+  }
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(switched);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(back.size(), payload.size());
+  EXPECT_TRUE(back == payload);
+  EXPECT_GT(engine_->stats().spliced, 0u);
+}
+
 TEST_F(ProxyTest, TimeoutZeroHoldsDataUntilTheToxicIsRemoved) {
   add_toxic("timeout", {{"timeout", 0}});
   net::Fd client = connect_to(port_);
@@ -382,6 +423,105 @@ TEST_F(ProxyTest, AnUnreachableUpstreamClosesTheClient) {
   ASSERT_TRUE(client.valid());
   Drained back = read_to_end(client.get());
   EXPECT_TRUE(back.eof || back.error == ECONNRESET);
+}
+
+// The child side of the descriptor-starvation test: an engine whose RLIMIT_NOFILE leaves room for
+// exactly `connections` proxied connections (two descriptors each). Reads the upstream port from
+// `control`, writes the proxy's port to `report`, then runs until `control` closes.
+[[noreturn]] void run_starved_engine(int control, int report, int connections) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Only the standard streams and the two pipes stay open, so the count below is exact.
+  int low = std::min(control, report), high = std::max(control, report);
+  ::close_range(3, static_cast<unsigned>(low - 1), 0);
+  ::close_range(static_cast<unsigned>(low + 1), static_cast<unsigned>(high - 1), 0);
+  ::close_range(static_cast<unsigned>(high + 1), ~0U, 0);
+  std::int32_t upstream_port = 0;
+  if (::read(control, &upstream_port, sizeof upstream_port) != sizeof upstream_port) ::_exit(2);
+  auto started = Engine::start({});
+  if (!started.ok()) ::_exit(3);
+  auto engine = std::move(started).value();
+  auto made = engine->create_proxy({"tight", "127.0.0.1:0", "127.0.0.1:" + std::to_string(upstream_port), true});
+  if (!made.ok()) ::_exit(4);
+  std::int32_t port = std::stoi(made.value().listen.substr(made.value().listen.rfind(':') + 1));
+  // Fill the holes below the highest open descriptor, then allow exactly 2 * connections more.
+  int highest = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) highest = fd;
+  }
+  for (int fd = 0; fd < highest; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0 && ::open("/dev/null", O_RDONLY) < 0) ::_exit(5);
+  }
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = static_cast<rlim_t>(highest + 1 + 2 * connections);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(6);
+  if (::write(report, &port, sizeof port) != sizeof port) ::_exit(7);
+  char byte = 0;
+  while (::read(control, &byte, 1) > 0) {
+  }
+  ::_exit(0);  // the engine's thread dies with the process
+}
+
+TEST(ProxyDescriptors, ClientsQueuedWhileOutOfDescriptorsAreServedWhenConnectionsClose) {
+  int to_child[2];
+  int from_child[2];
+  ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(from_child, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) run_starved_engine(to_child[0], from_child[1], 2);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  net::Fd control(to_child[1]);
+  net::Fd report(from_child[0]);
+
+  EchoServer echo;
+  std::int32_t upstream_port = echo.port();
+  ASSERT_EQ(::write(control.get(), &upstream_port, sizeof upstream_port), static_cast<ssize_t>(sizeof upstream_port));
+  ASSERT_TRUE(readable_within(report.get(), 10s));
+  std::int32_t port = 0;
+  ASSERT_EQ(::read(report.get(), &port, sizeof port), static_cast<ssize_t>(sizeof port));
+
+  auto ping = [](int fd, const std::string& message) {
+    return send_all(fd, message) && read_exactly(fd, message.size()) == message;
+  };
+  // Room for two connections: both are served.
+  net::Fd first = connect_to(port);
+  net::Fd second = connect_to(port);
+  ASSERT_TRUE(first.valid() && second.valid());
+  ASSERT_TRUE(ping(first.get(), "first"));
+  ASSERT_TRUE(ping(second.get(), "second"));
+  // Three more wait in the backlog: the proxy has no descriptors left for them.
+  std::vector<net::Fd> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(connect_to(port));
+    ASSERT_TRUE(queued.back().valid());
+    ASSERT_TRUE(send_all(queued.back().get(), "queued" + std::to_string(i)));
+  }
+  EXPECT_FALSE(readable_within(queued[0].get(), 200ms));
+  // Each connection that ends frees two descriptors, and the oldest queued client is served,
+  // with no new client arriving to wake the listener.
+  first.reset();
+  EXPECT_EQ(read_exactly(queued[0].get(), 7), "queued0");
+  second.reset();
+  EXPECT_EQ(read_exactly(queued[1].get(), 7), "queued1");
+  queued[0].reset();
+  EXPECT_EQ(read_exactly(queued[2].get(), 7), "queued2");
+  EXPECT_TRUE(ping(queued[2].get(), "again"));
+
+  control.reset();  // the child exits
+  int status = 0;
+  ASSERT_TRUE(wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }));
+  reaper.pid = -1;  // reaped; kill(-1) would signal everything, so do not
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 // The control API on a real HTTP server, as `chaosplus proxy` serves it.
