@@ -95,11 +95,12 @@ Result<SocketAddress> resolve(const HostPort& address) {
   return out;
 }
 
-Result<net::Fd> listen_on(const SocketAddress& address) {
+Result<net::Fd> listen_on(const SocketAddress& address, bool reuse_port) {
   net::Fd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error{std::string("socket: ") + std::strerror(errno)};
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
     if (errno == EADDRINUSE) return Error{"listen address " + address.to_string() + " is already in use"};
     return Error{"cannot bind " + address.to_string() + ": " + std::strerror(errno)};

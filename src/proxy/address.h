@@ -31,7 +31,8 @@ struct SocketAddress {
 Result<SocketAddress> resolve(const HostPort& address);
 
 // A non-blocking listening socket (SO_REUSEADDR); errors say "address in use" plainly.
-Result<net::Fd> listen_on(const SocketAddress& address);
+// With `reuse_port` (SO_REUSEPORT) other sockets of this user may listen on the same port too.
+Result<net::Fd> listen_on(const SocketAddress& address, bool reuse_port = false);
 // The address a socket is bound to.
 Result<SocketAddress> local_address(int fd);
 // A non-blocking TCP socket (TCP_NODELAY set) of the address's family, not yet connected.

@@ -235,7 +235,7 @@ struct Engine::Impl final : ConnectionHost {
 
   Status start_listening(Proxy& proxy) {
     if (proxy.listener.valid()) return ok_status();
-    auto fd = listen_on(proxy.listen_address);
+    auto fd = listen_on(proxy.listen_address, options.reuse_port);
     if (!fd) return Error{fd.error()};
     auto bound = local_address(fd->get());
     if (!bound) return Error{bound.error()};

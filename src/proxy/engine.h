@@ -78,6 +78,8 @@ class Engine {
     // this many pipes, borrowed while they hold bytes; 0 copies everything through user space.
     std::size_t splice_pipes = 32;
     std::size_t pipe_size = 256 * 1024;
+    // Listeners take SO_REUSEPORT, so processes with an engine each may share a port (workers).
+    bool reuse_port = false;
   };
 
   static Result<std::unique_ptr<Engine>> start(Options options);

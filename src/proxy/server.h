@@ -13,6 +13,7 @@ struct ServerOptions {
   int api_port = 8474;  // Toxiproxy's default; 0 picks a free port
   std::string token;    // non-empty: every API request needs "Authorization: Bearer <token>"
   std::size_t splice_pipes = 32;  // Engine::Options::splice_pipes: 0 copies every byte
+  std::size_t workers = 0;        // extra data-plane processes sharing the listeners (see workers.h)
 };
 
 // Prints exactly one line, "chaosplus proxy API listening on <host>:<port>", to stdout (flushed)

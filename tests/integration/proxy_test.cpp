@@ -15,10 +15,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -657,6 +659,79 @@ TEST(ProxyServer, ServesTheApiUntilHaltedThenReturnsZero) {
   halt.trigger("test over");
   server.join();
   EXPECT_EQ(code, 0);
+}
+
+// The pids of `pid`'s children.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  for (pid_t child = 0; in >> child;) out.push_back(child);
+  return out;
+}
+
+std::size_t sockets_of(pid_t pid) {
+  std::size_t count = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::error_code ignored;
+    if (std::filesystem::read_symlink(entry.path(), ignored).string().starts_with("socket:")) ++count;
+  }
+  return count;
+}
+
+TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  int api_port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    auto at = proxy.output().find("listening on 127.0.0.1:");
+    if (at == std::string::npos) return false;
+    api_port = std::stoi(proxy.output().substr(at + 23));
+    return true;
+  })) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", api_port, target, body);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  std::vector<pid_t> workers = children_of(proxy.pid());
+  ASSERT_EQ(workers.size(), 1u);
+  const std::size_t idle_sockets = sockets_of(workers[0]);  // its listener and its channel
+
+  // The kernel spreads connections over both processes' listeners: with 64 connections the
+  // chance that the worker gets none is 2^-64.
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(connect_to(port));
+    ASSERT_TRUE(clients.back().valid());
+    ASSERT_TRUE(send_all(clients.back().get(), "hello") && read_exactly(clients.back().get(), 5) == "hello");
+  }
+  EXPECT_GE(sockets_of(workers[0]), idle_sockets + 2);
+
+  // A toxic added through the API acts on the live connections of every process once answered.
+  auto added = api("POST", "/proxies/e/toxics",
+                   json{{"type", "latency"}, {"stream", "downstream"}, {"attributes", {{"latency", 300}}}}.dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  auto start = Clock::now();
+  for (auto& client : clients) ASSERT_TRUE(send_all(client.get(), "slow!"));
+  for (auto& client : clients) {
+    EXPECT_EQ(read_exactly(client.get(), 5), "slow!");
+    EXPECT_GE(Clock::now() - start, 300ms);
+  }
+  ASSERT_EQ(api("DELETE", "/proxies/e/toxics/latency_downstream").status, 204);
+  for (auto& client : clients) {
+    EXPECT_TRUE(send_all(client.get(), "fast") && read_exactly(client.get(), 4) == "fast");
+  }
+  // The API answers as before: one proxy, no toxic.
+  auto listed = json::parse(api("GET", "/proxies").body);
+  EXPECT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed["e"]["toxics"].empty());
+
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+  EXPECT_TRUE(wait_until([&] { return ::kill(workers[0], 0) != 0; }));
 }
 
 TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {
