@@ -235,7 +235,7 @@ bool Connection::may_read(const Link& link) const {
 }
 
 bool Connection::may_splice(const Link& link) const {
-  return http_gone_ && !(connecting_ && &link == &up_) && link.stages.empty() && link.out.empty() && link.out_end == StreamEnd::none &&
+  return http_gone_ && !(connecting_ && &link == &up_) && link.stages.empty() && link.out_end == StreamEnd::none &&
          host_.pipes() != nullptr;
 }
 
@@ -300,7 +300,13 @@ void Connection::return_pipe(Link& link) {
 }
 
 void Connection::read_source(Link& link, TimePoint now) {
-  if (may_splice(link) && splice_source(link, now)) return;
+  if (may_splice(link)) {
+    // Copied bytes still waiting in `out` go first; meanwhile the source waits (flush() ran just
+    // before, so the socket is full and EPOLLOUT brings us back), or else a busy link would keep
+    // topping up `out` and never reach the pipe.
+    if (!link.out.empty()) return;
+    if (splice_source(link, now)) return;
+  }
   std::span<char> buffer = host_.scratch();
   Link& other = &link == &up_ ? down_ : up_;
   for (int reads = 0; link.readable && !link.source_done && !closed_; ++reads) {

@@ -119,7 +119,8 @@ class Connection {
   void pump(Link& link, TimePoint now);
   void read_source(Link& link, TimePoint now);
   // With no toxic and no HTTP session on a link, its bytes need no look: they move through a
-  // pipe with splice(2), never copied into the process. False when no pipe is free.
+  // pipe with splice(2), never copied into the process. splice_source() is false when no pipe
+  // is free (the caller copies).
   bool may_splice(const Link& link) const;
   bool splice_source(Link& link, TimePoint now);
   void drain_pipe(Link& link);
