@@ -4,8 +4,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <future>
 #include <map>
 #include <random>
