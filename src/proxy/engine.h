@@ -77,7 +77,7 @@ class Engine {
     // Links with no toxic (and traffic that is not HTTP) move bytes with splice(2) through up to
     // this many pipes, borrowed while they hold bytes; 0 copies everything through user space.
     std::size_t splice_pipes = 32;
-    std::size_t pipe_size = 256 * 1024;
+    std::size_t pipe_size = 1024 * 1024;  // Linux's default pipe-max-size
     // Listeners take SO_REUSEPORT, so processes with an engine each may share a port (workers).
     bool reuse_port = false;
   };
