@@ -64,34 +64,51 @@ def read_line(proc, pattern, timeout=15.0):
     raise RuntimeError(f"no line matching {pattern!r}; got {seen!r}")
 
 
+def family(pid):
+    """The process and its children (`chaosplus proxy --workers N` serves from N+1 processes)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [pid] + [int(c) for c in f.read().split()]
+    except OSError:
+        return [pid]
+
+
 def proc_cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in family(pid):
+        with open(f"/proc/{p}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def schedstat(pid):
-    """(seconds on a CPU, seconds runnable but waiting for one) summed over the process's threads."""
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over the threads of the
+    process and its children."""
     on_cpu = waiting = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                fields = f.read().split()
-            on_cpu += int(fields[0])
-            waiting += int(fields[1])
-        except OSError:
-            pass
+    for p in family(pid):
+        for tid in os.listdir(f"/proc/{p}/task"):
+            try:
+                with open(f"/proc/{p}/task/{tid}/schedstat") as f:
+                    fields = f.read().split()
+                on_cpu += int(fields[0])
+                waiting += int(fields[1])
+            except OSError:
+                pass
     return on_cpu / 1e9, waiting / 1e9
 
 
 def proc_status(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            out[key] = value.strip()
-    fds = len(os.listdir(f"/proc/{pid}/fd"))
-    return {"rss_mib": int(out["VmRSS"].split()[0]) / 1024, "fds": fds}
+    """RSS and descriptors summed over the process and its children."""
+    rss = fds = 0
+    for p in family(pid):
+        with open(f"/proc/{p}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key == "VmRSS":
+                    rss += int(value.split()[0])
+        fds += len(os.listdir(f"/proc/{p}/fd"))
+    return {"rss_mib": rss / 1024, "fds": fds, "processes": len(family(pid))}
 
 
 def api(port, method, path, body=None):
@@ -187,6 +204,11 @@ def main():
                         help="run the proxies under `prlimit --nofile=N:N` (10,000 proxied connections need "
                              "20,000 descriptors plus a few; raising the hard limit needs CAP_SYS_RESOURCE); "
                              "0 (default) keeps the inherited limit")
+    parser.add_argument("--proxy-workers", type=int, default=1,
+                        help="chaosplus proxy --workers N (extra processes: 10,000 connections need 20,000+ "
+                             "descriptors, more than one process may have here)")
+    parser.add_argument("--copy-too", action="store_true",
+                        help="bulk also through a second chaosplus proxy with --splice-pipes 0 (the copy path)")
     parser.add_argument("--skip", default="", help="comma list of sections to skip: rtt,fresh,bulk,toxic,hold")
     parser.add_argument("--json", help="write every raw measurement here")
     args = parser.parse_args()
@@ -214,7 +236,8 @@ def main():
         server = procs.start("server", [bench, "serve", "--port", "0"])
         server_port = int(read_line(server, r"listening on (\d+)").group(1))
 
-        cp = procs.start("chaosplus proxy", limit + [chaosplus, "proxy", "--api", "127.0.0.1:0"])
+        cp = procs.start("chaosplus proxy", limit + [chaosplus, "proxy", "--api", "127.0.0.1:0",
+                                                     "--workers", str(args.proxy_workers)])
         api_port = int(read_line(cp, r"listening on [0-9.]+:(\d+)").group(1))
         upstream = f"127.0.0.1:{server_port}"
         plain = api(api_port, "POST", "/proxies", {"name": "plain", "listen": "127.0.0.1:0", "upstream": upstream})
@@ -223,6 +246,13 @@ def main():
             {"name": "latency_downstream", "type": "latency", "stream": "downstream",
              "attributes": {"latency": 100, "jitter": 0}})
         cp_port = int(plain["listen"].rsplit(":", 1)[1])
+        copy = None
+        if args.copy_too:
+            copy = procs.start("chaosplus proxy (copy)",
+                               limit + [chaosplus, "proxy", "--api", "127.0.0.1:0", "--splice-pipes", "0"])
+            copy_api = int(read_line(copy, r"listening on [0-9.]+:(\d+)").group(1))
+            copied = api(copy_api, "POST", "/proxies", {"name": "plain", "listen": "127.0.0.1:0", "upstream": upstream})
+            copy_port = int(copied["listen"].rsplit(":", 1)[1])
         slow_port = int(slow["listen"].rsplit(":", 1)[1])
 
         hap_port, splice_port = free_port(), free_port()
@@ -286,11 +316,15 @@ def main():
                 print(f"  {name:10} {p50:8.1f} {p99:9.1f} {a50:10.1f} {a99:10.1f} {cpu:>13}")
 
         bulk_targets = targets + [("haproxy+splice", splice_port)]
+        if copy:
+            bulk_targets.insert(2, ("chaosplus-copy", copy_port))
         if "bulk" not in skip:
             print(f"\n(b) bulk, one connection, {args.bulk_bytes / 1e9:.1f} GB per transfer, MB/s "
                   f"(proxy CPU seconds per GB in brackets); CPU per GB shows where a 2-core box runs out:")
             bulk_rows = []
             pids = {"chaosplus": cp.pid, "haproxy": hap.pid, "haproxy+splice": hap.pid}
+            if copy:
+                pids["chaosplus-copy"] = copy.pid
             for r in range(args.bulk_rounds):
                 row = {}
                 order = bulk_targets[r % len(bulk_targets):] + bulk_targets[:r % len(bulk_targets)]
@@ -378,7 +412,8 @@ def main():
                       f"{done['echoed_after_hold']}, dropped {done['dropped_while_held']}, connect errors "
                       f"{done['connect_errors']} {done['first_error']}; open took {done['open_seconds']:.1f}s; "
                       f"mid-hold: {established} established at the proxy port, proxy RSS {mid['rss_mib']:.1f} MiB "
-                      f"({mid['rss_mib'] * 1048576 / max(done['opened'], 1):.0f} B/conn), {mid['fds']} fds")
+                      f"({mid['rss_mib'] * 1048576 / max(done['opened'], 1):.0f} B/conn), {mid['fds']} fds in "
+                      f"{mid['processes']} process(es)")
 
         raw["load_after"] = loadavg()
         print(f"\nload average at end: {raw['load_after']}")

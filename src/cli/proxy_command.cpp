@@ -14,10 +14,19 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   struct Options {
     std::string api = "127.0.0.1:8474";
     std::string token;
+    std::size_t splice_pipes = 32;
+    std::size_t workers = 0;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--api", o->api, "address of the control API (default 127.0.0.1:8474; port 0 picks a free one)");
   cmd->add_option("--token", o->token, "require 'Authorization: Bearer TOKEN' on every API request");
+  cmd->add_option("--splice-pipes", o->splice_pipes,
+                  "pipes for zero-copy splice(2) on links without toxics (default 32, 2 descriptors each; "
+                  "0 copies every byte through user space)");
+  cmd->add_option("--workers", o->workers,
+                  "extra processes that serve connections on the same ports (SO_REUSEPORT), each with its own "
+                  "descriptor limit: a proxied connection takes 2 descriptors (default 0)")
+      ->check(CLI::Range(0, 64));
   cmd->callback([o, &exit_code] {
     auto endpoint = spec::parse_endpoint(o->api);
     if (!endpoint && o->api.ends_with(":0")) {
@@ -32,6 +41,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
     options.api_host = endpoint->host;
     options.api_port = endpoint->port;
     options.token = o->token;
+    options.splice_pipes = o->splice_pipes;
+    options.workers = o->workers;
     HaltSwitch halt;
     SignalWatcher watcher(halt);
     exit_code = proxy::run_server(options, halt);

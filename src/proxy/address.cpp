@@ -95,11 +95,12 @@ Result<SocketAddress> resolve(const HostPort& address) {
   return out;
 }
 
-Result<net::Fd> listen_on(const SocketAddress& address) {
+Result<net::Fd> listen_on(const SocketAddress& address, bool reuse_port) {
   net::Fd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error{std::string("socket: ") + std::strerror(errno)};
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
     if (errno == EADDRINUSE) return Error{"listen address " + address.to_string() + " is already in use"};
     return Error{"cannot bind " + address.to_string() + ": " + std::strerror(errno)};
@@ -119,15 +120,26 @@ Result<SocketAddress> local_address(int fd) {
   return out;
 }
 
-Result<net::Fd> start_connect(const SocketAddress& address) {
+Result<net::Fd> stream_socket(const SocketAddress& address) {
   net::Fd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error{std::string("socket: ") + std::strerror(errno)};
   int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
+  return fd;
+}
+
+Status begin_connect(int fd, const SocketAddress& address) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
       errno != EINPROGRESS) {
     return Error{"connect to " + address.to_string() + ": " + std::strerror(errno)};
   }
+  return ok_status();
+}
+
+Result<net::Fd> start_connect(const SocketAddress& address) {
+  auto fd = stream_socket(address);
+  if (!fd) return fd;
+  if (auto s = begin_connect(fd->get(), address); !s) return Error{s.error()};
   return fd;
 }
 

@@ -31,10 +31,15 @@ struct SocketAddress {
 Result<SocketAddress> resolve(const HostPort& address);
 
 // A non-blocking listening socket (SO_REUSEADDR); errors say "address in use" plainly.
-Result<net::Fd> listen_on(const SocketAddress& address);
+// With `reuse_port` (SO_REUSEPORT) other sockets of this user may listen on the same port too.
+Result<net::Fd> listen_on(const SocketAddress& address, bool reuse_port = false);
 // The address a socket is bound to.
 Result<SocketAddress> local_address(int fd);
-// Starts a non-blocking connect (TCP_NODELAY set); the socket becomes writable when it finishes.
+// A non-blocking TCP socket (TCP_NODELAY set) of the address's family, not yet connected.
+Result<net::Fd> stream_socket(const SocketAddress& address);
+// Starts a non-blocking connect of `fd`; it becomes writable when the connect finishes.
+Status begin_connect(int fd, const SocketAddress& address);
+// Both of the above: starts a non-blocking connect (TCP_NODELAY set); the socket becomes writable when it finishes.
 Result<net::Fd> start_connect(const SocketAddress& address);
 
 }  // namespace chaosplus::proxy

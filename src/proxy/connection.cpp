@@ -1,5 +1,6 @@
 #include "proxy/connection.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -98,7 +99,7 @@ void Connection::deliver_end(Link& link, std::size_t index, StreamEnd how, TimeP
 
 void Connection::write_out(Link& link, std::string_view bytes) {
   if (closed_ || bytes.empty()) return;
-  bool direct = link.out.empty() && link.writable && !(connecting_ && &link == &up_);
+  bool direct = link.out.empty() && (!link.pipe || link.pipe->held == 0) && link.writable && !(connecting_ && &link == &up_);
   while (direct && !bytes.empty()) {
     ssize_t n = ::send(link.to, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -118,6 +119,9 @@ void Connection::write_out(Link& link, std::string_view bytes) {
 
 void Connection::flush(Link& link) {
   if (closed_ || (connecting_ && &link == &up_)) return;
+  drain_pipe(link);  // spliced bytes are older than any in `out`
+  if (closed_ || (link.pipe && link.pipe->held > 0)) return;
+  return_pipe(link);
   while (!link.out.empty() && link.writable) {
     std::string_view pending = link.out.all();
     ssize_t n = ::send(link.to, pending.data(), pending.size(), MSG_NOSIGNAL);
@@ -160,7 +164,7 @@ void Connection::pump(Link& link, TimePoint now) {
 }
 
 std::size_t Connection::buffered(const Link& link) const {
-  std::size_t total = link.out.size();
+  std::size_t total = link.out.size() + (link.pipe ? link.pipe->held : 0);
   if (http_) total += &link == &up_ ? http_->held_client_bytes() : http_->held_server_bytes();
   for (const auto& stage : link.stages) total += stage->buffered();
   return total;
@@ -230,7 +234,79 @@ bool Connection::may_read(const Link& link) const {
   return !http_->has_rules() || buffered(down_) < host_.max_buffered();
 }
 
+bool Connection::may_splice(const Link& link) const {
+  return http_gone_ && !(connecting_ && &link == &up_) && link.stages.empty() && link.out_end == StreamEnd::none &&
+         host_.pipes() != nullptr;
+}
+
+bool Connection::splice_source(Link& link, TimePoint now) {
+  PipePool& pool = *host_.pipes();
+  if (!link.pipe) {
+    link.pipe = pool.borrow();
+    if (!link.pipe) return false;
+  }
+  // One pipe-full at a time: while the far side has not taken it, the source waits (flush()
+  // drains the pipe on EPOLLOUT and service() comes back here).
+  for (int reads = 0; link.readable && !link.source_done && !closed_ && link.pipe && link.pipe->held == 0; ++reads) {
+    if (reads == kReadsPerService) {
+      host_.defer(*this);
+      break;
+    }
+    ssize_t n = ::splice(link.from, nullptr, link.pipe->write.get(), nullptr, pool.pipe_size(),
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      // The pipe was empty, so a short splice may only mean the pipe's slots ran out: no
+      // short-read shortcut here, EAGAIN alone says the socket is empty.
+      link.pipe->held = static_cast<std::size_t>(n);
+      drain_pipe(link);
+    } else if (n == 0) {
+      link.source_done = true;
+      ingest_end(link, StreamEnd::fin, now);
+      pump(link, now);
+    } else if (errno == EINTR) {
+      continue;
+    } else if (would_block(errno)) {
+      link.readable = false;
+    } else {
+      close(true);  // reset by the peer: pass the reset on
+    }
+  }
+  return_pipe(link);
+  return true;
+}
+
+void Connection::drain_pipe(Link& link) {
+  while (link.pipe && link.pipe->held > 0 && link.writable && !closed_) {
+    ssize_t n = ::splice(link.pipe->read.get(), nullptr, link.to, nullptr, link.pipe->held,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      link.pipe->held -= static_cast<std::size_t>(n);
+      host_.pipes()->count_moved(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && would_block(errno)) {
+      link.writable = false;
+    } else {
+      close(true);  // the peer is gone; tell the other side the same way
+      return;
+    }
+  }
+}
+
+void Connection::return_pipe(Link& link) {
+  if (!link.pipe || (link.pipe->held > 0 && !closed_)) return;
+  host_.pipes()->give_back(std::move(*link.pipe));
+  link.pipe.reset();
+}
+
 void Connection::read_source(Link& link, TimePoint now) {
+  if (may_splice(link)) {
+    // Copied bytes still waiting in `out` go first; meanwhile the source waits (flush() ran just
+    // before, so the socket is full and EPOLLOUT brings us back), or else a busy link would keep
+    // topping up `out` and never reach the pipe.
+    if (!link.out.empty()) return;
+    if (splice_source(link, now)) return;
+  }
   std::span<char> buffer = host_.scratch();
   Link& other = &link == &up_ ? down_ : up_;
   for (int reads = 0; link.readable && !link.source_done && !closed_; ++reads) {
@@ -379,6 +455,8 @@ void Connection::close(bool reset) {
   // be mid-call up the stack.
   host_.loop().unwatch(client_.get());
   host_.loop().unwatch(upstream_.get());
+  return_pipe(up_);  // a pipe still holding bytes is closed, not pooled
+  return_pipe(down_);
   client_.reset();
   upstream_.reset();
   host_.finished(*this);

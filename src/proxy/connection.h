@@ -6,6 +6,7 @@
 // the engine that owns it.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "proxy/byte_queue.h"
 #include "proxy/event_loop.h"
 #include "proxy/http_session.h"
+#include "proxy/pipe_pool.h"
 #include "proxy/toxic_stage.h"
 
 namespace chaosplus::proxy {
@@ -29,6 +31,7 @@ class ConnectionHost {
   virtual void finished(Connection& connection) = 0;  // closed itself; free it after this turn
   virtual void defer(Connection& connection) = 0;     // more to read; service it next turn
   virtual HttpCounters& http_counters() = 0;          // what the HTTP toxics did, engine-wide
+  virtual PipePool* pipes() = 0;                      // null: never splice
 
  protected:
   ~ConnectionHost() = default;
@@ -77,6 +80,7 @@ class Connection {
     int to = -1;
     std::vector<std::unique_ptr<ToxicStage>> stages;
     ByteQueue out;                        // bytes the `to` socket has not taken yet
+    std::optional<Pipe> pipe;             // spliced bytes the `to` socket has not taken yet (older than `out`)
     StreamEnd out_end = StreamEnd::none;  // the end reached the socket side
     TimePoint wake = TimePoint::max();
     bool readable = false;
@@ -114,6 +118,13 @@ class Connection {
   void drop_spent_session();
   void pump(Link& link, TimePoint now);
   void read_source(Link& link, TimePoint now);
+  // With no toxic and no HTTP session on a link, its bytes need no look: they move through a
+  // pipe with splice(2), never copied into the process. splice_source() is false when no pipe
+  // is free (the caller copies).
+  bool may_splice(const Link& link) const;
+  bool splice_source(Link& link, TimePoint now);
+  void drain_pipe(Link& link);
+  void return_pipe(Link& link);  // once drained (or the connection closed)
   void write_out(Link& link, std::string_view bytes);
   void flush(Link& link);
   std::size_t buffered(const Link& link) const;

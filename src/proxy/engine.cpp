@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <csignal>
 #include <future>
 #include <map>
 #include <random>
@@ -16,6 +17,7 @@
 #include "proxy/address.h"
 #include "proxy/connection.h"
 #include "proxy/event_loop.h"
+#include "proxy/pipe_pool.h"
 #include "proxy/random.h"
 
 namespace chaosplus::proxy {
@@ -25,6 +27,9 @@ namespace {
 Failure invalid(std::string message) { return {Failure::Kind::invalid, std::move(message)}; }
 Failure not_found(std::string message) { return {Failure::Kind::not_found, std::move(message)}; }
 Failure conflict(std::string message) { return {Failure::Kind::conflict, std::move(message)}; }
+
+// How often a listener that ran out of descriptors tries again when no connection closes.
+constexpr auto kStarvedRetry = std::chrono::milliseconds(100);
 
 struct ToxicEntry {
   std::uint64_t id;
@@ -63,13 +68,17 @@ struct Engine::Impl final : ConnectionHost {
     net::Fd listener;
     std::unique_ptr<Listener> watcher;
     std::unordered_set<std::uint64_t> connections;
+    // Out of descriptors: clients wait in the backlog until a connection closes or the retry.
+    bool starved = false;
+    TimePoint retry_at = TimePoint::max();
   };
 
   Options options;
   std::uint64_t seed;
   FastRandom random;
   std::unique_ptr<EventLoop> event_loop;
-  std::vector<char> read_buffer = std::vector<char>(64 * 1024);
+  std::vector<char> read_buffer;
+  std::unique_ptr<PipePool> pipe_pool;
   std::map<std::string, std::unique_ptr<Proxy>> proxies;
   std::unordered_map<std::uint64_t, Proxy*> proxies_by_id;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
@@ -77,11 +86,14 @@ struct Engine::Impl final : ConnectionHost {
   std::vector<std::uint64_t> deferred;
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
+  bool retry_accepts = false;  // a connection freed its descriptors while a listener starved
   HttpCounters http;
   std::thread thread;
 
   Impl(Options o, std::uint64_t s, std::unique_ptr<EventLoop> loop)
-      : options(o), seed(s), random(s), event_loop(std::move(loop)) {}
+      : options(o), seed(s), random(s), event_loop(std::move(loop)), read_buffer(o.read_size) {
+    if (o.splice_pipes > 0) pipe_pool = std::make_unique<PipePool>(o.splice_pipes, o.pipe_size);
+  }
 
   // ConnectionHost
   EventLoop& loop() override { return *event_loop; }
@@ -95,12 +107,17 @@ struct Engine::Impl final : ConnectionHost {
     }
     graveyard.push_back(std::move(it->second));
     connections.erase(it);
+    if (!retry_accepts && any_starved()) {
+      retry_accepts = true;  // accepting here could recurse into a connection mid-call
+      event_loop->wake_soon();
+    }
   }
   void defer(Connection& connection) override {
     deferred.push_back(connection.id());
     event_loop->wake_soon();
   }
   HttpCounters& http_counters() override { return http; }
+  PipePool* pipes() override { return pipe_pool.get(); }
 
   // Runs `f` on the loop thread and waits for its result.
   template <typename F>
@@ -116,11 +133,30 @@ struct Engine::Impl final : ConnectionHost {
   void on_timer(std::uint64_t key, TimePoint when) {
     if (auto it = connections.find(key); it != connections.end()) {
       it->second->on_timer(when, std::chrono::steady_clock::now());
+      return;
     }
+    // Proxies and connections take their ids from one counter, so a key names one or the other.
+    if (auto p = proxies_by_id.find(key); p != proxies_by_id.end() && p->second->retry_at == when) {
+      p->second->retry_at = TimePoint::max();
+      if (p->second->starved) accept_all(*p->second);
+    }
+  }
+
+  bool any_starved() const {
+    for (const auto& [id, proxy] : proxies_by_id) {
+      if (proxy->starved) return true;
+    }
+    return false;
   }
 
   void on_turn() {
     graveyard.clear();
+    if (retry_accepts) {
+      retry_accepts = false;
+      for (auto& [id, proxy] : proxies_by_id) {
+        if (proxy->starved) accept_all(*proxy);
+      }
+    }
     if (deferred.empty()) return;
     std::vector<std::uint64_t> ids;
     ids.swap(deferred);
@@ -135,23 +171,52 @@ struct Engine::Impl final : ConnectionHost {
     return make_stage(toxic.id, toxic.spec, roll, random.next(), now);
   }
 
+  // Out of descriptors (or kernel memory): the clients stay queued in the backlog. They are taken
+  // when a connection closes, and, for descriptors freed elsewhere in the process (the API's own
+  // sockets), by a retry every kStarvedRetry while the listener stays starved.
+  void starve(Proxy& proxy) {
+    proxy.starved = true;
+    if (proxy.retry_at != TimePoint::max()) return;
+    proxy.retry_at = std::chrono::steady_clock::now() + kStarvedRetry;
+    event_loop->set_timer(proxy.id, proxy.retry_at);
+  }
+
+  static bool out_of_resources(int error) {
+    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+  }
+
   void accept_all(Proxy& proxy) {
-    // Edge-triggered: accept until the backlog is empty (or we run out of descriptors).
+    // Edge-triggered: accept until the backlog is empty. A proxied connection needs two
+    // descriptors, so the upstream socket is made before the client is taken off the backlog:
+    // a client is accepted only when both exist, never accepted and dropped for want of the second.
+    if (proxy.starved && pipe_pool) pipe_pool->release_idle();  // descriptors for clients first
+    proxy.starved = false;
+    net::Fd spare;  // the upstream socket for the next client
     while (proxy.listener.valid()) {
+      if (!spare.valid()) {
+        auto made = stream_socket(proxy.upstream_address);
+        if (!made) {
+          starve(proxy);
+          return;
+        }
+        spare = std::move(made).value();
+      }
       int fd = ::accept4(proxy.listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
+        if (out_of_resources(errno)) starve(proxy);
+        return;  // EAGAIN: the backlog is empty
       }
       net::Fd client(fd);
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto upstream = start_connect(proxy.upstream_address);
-      if (!upstream) continue;  // closing the client tells it the upstream is unreachable
+      net::Fd upstream = std::move(spare);
+      // A failed connect closes the client: that tells it the upstream is unreachable.
+      if (!begin_connect(upstream.get(), proxy.upstream_address)) continue;
       auto now = std::chrono::steady_clock::now();
       auto id = next_id++;
       auto connection = std::make_unique<Connection>(*this, id, proxy.id, std::move(client),
-                                                     std::move(upstream).value(), now + options.connect_timeout);
+                                                     std::move(upstream), now + options.connect_timeout);
       for (const auto& toxic : proxy.toxics) {
         if (is_http(toxic.spec.type)) {
           connection->attach_http_toxic(toxic.id, toxic.spec, random.next());
@@ -170,7 +235,7 @@ struct Engine::Impl final : ConnectionHost {
 
   Status start_listening(Proxy& proxy) {
     if (proxy.listener.valid()) return ok_status();
-    auto fd = listen_on(proxy.listen_address);
+    auto fd = listen_on(proxy.listen_address, options.reuse_port);
     if (!fd) return Error{fd.error()};
     auto bound = local_address(fd->get());
     if (!bound) return Error{bound.error()};
@@ -188,6 +253,7 @@ struct Engine::Impl final : ConnectionHost {
   void stop_listening(Proxy& proxy) {
     if (proxy.listener.valid()) event_loop->unwatch(proxy.listener.get());
     proxy.listener.reset();
+    proxy.starved = false;
     auto ids = proxy.connections;
     for (auto id : ids) {
       if (auto it = connections.find(id); it != connections.end()) it->second->close(false);
@@ -271,7 +337,15 @@ Result<std::unique_ptr<Engine>> Engine::start(Options options) {
   Impl* raw = impl.get();
   raw->event_loop->on_timer([raw](std::uint64_t key, TimePoint when) { raw->on_timer(key, when); });
   raw->event_loop->on_turn([raw] { raw->on_turn(); });
-  raw->thread = std::thread([raw] { raw->event_loop->run(); });
+  raw->thread = std::thread([raw] {
+    // splice(2) into a socket whose peer is gone raises SIGPIPE (it has no MSG_NOSIGNAL); the
+    // error return is what the loop acts on.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    raw->event_loop->run();
+  });
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -453,7 +527,10 @@ Outcome<Ok> Engine::reset() {
 }
 
 EngineStats Engine::stats() {
-  return impl_->call([&] { return EngineStats{impl_->accepted, impl_->connections.size(), impl_->http}; });
+  return impl_->call([&] {
+    std::uint64_t spliced = impl_->pipe_pool ? impl_->pipe_pool->moved() : 0;
+    return EngineStats{impl_->accepted, impl_->connections.size(), impl_->http, spliced};
+  });
 }
 
 }  // namespace chaosplus::proxy

@@ -63,6 +63,7 @@ struct EngineStats {
   std::uint64_t accepted = 0;  // connections accepted since start
   std::size_t open = 0;        // connections open now
   HttpCounters http;           // what the HTTP toxics did since start
+  std::uint64_t spliced = 0;   // bytes moved with splice(2), never copied into the process
 };
 
 class Engine {
@@ -72,6 +73,13 @@ class Engine {
     Duration connect_timeout = std::chrono::seconds(5);  // to the upstream
     std::uint64_t seed = 0;                              // 0: a random seed
     bool loopback_only = true;                           // refuse listen addresses off loopback
+    std::size_t read_size = 256 * 1024;                  // one read on the copy path
+    // Links with no toxic (and traffic that is not HTTP) move bytes with splice(2) through up to
+    // this many pipes, borrowed while they hold bytes; 0 copies everything through user space.
+    std::size_t splice_pipes = 32;
+    std::size_t pipe_size = 1024 * 1024;  // Linux's default pipe-max-size
+    // Listeners take SO_REUSEPORT, so processes with an engine each may share a port (workers).
+    bool reuse_port = false;
   };
 
   static Result<std::unique_ptr<Engine>> start(Options options);

@@ -47,6 +47,9 @@ void HttpSession::from_client(std::string_view bytes, TimePoint now, Outputs& ou
     auto progress = requests_.feed(bytes);
     if (progress.opaque) {
       requests_unframed(now, out);
+      // No request awaits a response, so nothing the server sends can be framed as an answer:
+      // stop framing that way too, and the session can be dropped (the links may splice).
+      if (outstanding() == 0 && !responses_.opaque()) responses_.make_opaque("the requests are not HTTP/1.x");
       send_up(bytes, now, out);
       return;
     }

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <iostream>
+#include <mutex>
 
 #include "net/http_server.h"
 #include "net/socket.h"
 #include "proxy/api.h"
 #include "proxy/engine.h"
+#include "proxy/workers.h"
 
 namespace chaosplus::proxy {
 
@@ -28,7 +30,20 @@ void raise_descriptor_limit() {
 
 int run_server(const ServerOptions& options, HaltSwitch& halt) {
   raise_descriptor_limit();
-  auto engine = Engine::start({});
+  Engine::Options engine_options;
+  engine_options.splice_pipes = options.splice_pipes;
+  engine_options.reuse_port = options.workers > 0;
+  std::unique_ptr<Workers> workers;
+  if (options.workers > 0) {
+    // Forked first: the workers begin as copies of this process, before it has any engine thread.
+    auto started = Workers::start(options.workers, engine_options);
+    if (!started) {
+      std::cerr << "chaosplus proxy: cannot start the workers: " << started.error() << "\n";
+      return 3;
+    }
+    workers = std::move(started).value();
+  }
+  auto engine = Engine::start(engine_options);
   if (!engine) {
     std::cerr << "chaosplus proxy: " << engine.error() << "\n";
     return 3;
@@ -37,7 +52,18 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   net::HttpServer::Options http;
   http.host = options.api_host;
   http.port = options.api_port;
-  net::HttpServer server(http, [&api](const net::Request& request) { return api.handle(request); });
+  std::mutex publishing;
+  net::HttpServer server(http, [&](const net::Request& request) {
+    auto response = api.handle(request);
+    if (workers && request.method != "GET") {
+      // Every change reaches every worker before the client hears of it.
+      std::lock_guard lock(publishing);
+      if (auto published = workers->publish((*engine)->proxies()); !published) {
+        std::cerr << "chaosplus proxy: a worker did not take the change: " << published.error() << "\n";
+      }
+    }
+    return response;
+  });
   if (auto started = server.start(); !started) {
     std::cerr << "chaosplus proxy: cannot serve the API on " << net::host_port(options.api_host, options.api_port)
               << ": " << started.error() << "\n";

@@ -1,19 +1,26 @@
 // The fault proxy against real sockets: an echo server upstream, the proxy engine in-process, and
 // its control API on a real HTTP server. Timing checks are lower bounds only.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -278,6 +285,98 @@ TEST_F(ProxyTest, RemovingLatencyMidStreamLosesAndReordersNoByte) {
   EXPECT_TRUE(back == payload);
 }
 
+TEST_F(ProxyTest, SwitchingBetweenSplicedAndToxicPathsMidStreamLosesAndReordersNoByte) {
+  // Not HTTP, no toxic: the proxy splices. Toxics come and go on both directions while bytes
+  // flow without a pause; the echo must come back whole and in order.
+  net::Fd client = connect_to(port_);
+  ASSERT_TRUE(client.valid());
+  const std::string payload = random_bytes(24 * 1024 * 1024, 7);
+  std::atomic<bool> sent{false};
+  std::thread writer([&] {
+    sent = send_all(client.get(), payload);
+  });
+  std::string back;
+  std::atomic<std::size_t> got{0};
+  std::thread reader([&] {
+    back = read_exactly(client.get(), payload.size(), 60s);
+    got = back.size();
+  });
+  // Wait for bytes to pass on the spliced path before each toxic comes, and after it goes.
+  auto flowed = [&](std::size_t at_least) { return wait_until([&] { return echo_.echoed() >= at_least; }, 30s); };
+  const std::size_t step = payload.size() / 10;
+  bool switched = true;
+  for (std::size_t i = 1; i <= 8 && switched; i += 2) {
+    switched = flowed(i * step);
+    const std::string stream = (i / 2) % 2 == 0 ? "downstream" : "upstream";
+    add_toxic("latency", {{"latency", 5}}, stream);
+    switched = switched && flowed((i + 1) * step);
+    switched = switched && engine_->remove_toxic("echo", "latency_" + stream).ok();
+  }
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(switched);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(back.size(), payload.size());
+  EXPECT_TRUE(back == payload);
+  EXPECT_GT(engine_->stats().spliced, 0u);
+}
+
+// An engine with `pipes` splice pipes and one proxy "echo" in front of `echo`; returns its port.
+int start_echo_proxy(std::unique_ptr<Engine>& engine, const EchoServer& echo, std::size_t pipes) {
+  Engine::Options options;
+  options.splice_pipes = pipes;
+  auto started = Engine::start(options);
+  if (!started.ok()) return 0;
+  engine = std::move(started).value();
+  auto made = engine->create_proxy({"echo", "127.0.0.1:0", echo.address(), true});
+  if (!made.ok()) return 0;
+  return std::stoi(made.value().listen.substr(made.value().listen.rfind(':') + 1));
+}
+
+// Echoes `payload` through `port` with a writer thread (so neither side blocks the other).
+std::string echo_through(int port, const std::string& payload) {
+  net::Fd client = connect_to(port);
+  if (!client.valid()) return {};
+  std::thread writer([&] { send_all(client.get(), payload); });
+  std::string back = read_exactly(client.get(), payload.size(), 60s);
+  writer.join();
+  return back;
+}
+
+TEST(ProxySplice, WithoutPipesEveryByteIsCopiedAndNoneSpliced) {
+  EchoServer echo;
+  std::unique_ptr<Engine> engine;
+  int port = start_echo_proxy(engine, echo, 0);
+  ASSERT_NE(port, 0);
+  const std::string payload = random_bytes(4 * 1024 * 1024, 11);
+  EXPECT_TRUE(echo_through(port, payload) == payload);
+  EXPECT_EQ(engine->stats().spliced, 0u);
+}
+
+TEST(ProxySplice, ConnectionsBeyondThePoolCopyAndEveryStreamStaysWhole) {
+  // One pipe for eight busy connections: a read that finds the pool empty copies instead,
+  // switching back and forth as the pipe comes free.
+  EchoServer echo;
+  std::unique_ptr<Engine> engine;
+  int port = start_echo_proxy(engine, echo, 1);
+  ASSERT_NE(port, 0);
+  std::vector<std::string> payloads;
+  std::vector<std::string> results(8);
+  for (unsigned i = 0; i < 8; ++i) payloads.push_back(random_bytes(3 * 1024 * 1024, 100 + i));
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] { results[i] = echo_through(port, payloads[i]); });
+  }
+  for (auto& c : clients) c.join();
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(results[i].size(), payloads[i].size()) << i;
+    EXPECT_TRUE(results[i] == payloads[i]) << i;
+  }
+  auto stats = engine->stats();
+  EXPECT_GT(stats.spliced, 0u);
+  EXPECT_LT(stats.spliced, 2u * 8 * 3 * 1024 * 1024);  // each stream starts copied (is it HTTP?)
+}
+
 TEST_F(ProxyTest, TimeoutZeroHoldsDataUntilTheToxicIsRemoved) {
   add_toxic("timeout", {{"timeout", 0}});
   net::Fd client = connect_to(port_);
@@ -382,6 +481,105 @@ TEST_F(ProxyTest, AnUnreachableUpstreamClosesTheClient) {
   ASSERT_TRUE(client.valid());
   Drained back = read_to_end(client.get());
   EXPECT_TRUE(back.eof || back.error == ECONNRESET);
+}
+
+// The child side of the descriptor-starvation test: an engine whose RLIMIT_NOFILE leaves room for
+// exactly `connections` proxied connections (two descriptors each). Reads the upstream port from
+// `control`, writes the proxy's port to `report`, then runs until `control` closes.
+[[noreturn]] void run_starved_engine(int control, int report, int connections) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Only the standard streams and the two pipes stay open, so the count below is exact.
+  int low = std::min(control, report), high = std::max(control, report);
+  ::close_range(3, static_cast<unsigned>(low - 1), 0);
+  ::close_range(static_cast<unsigned>(low + 1), static_cast<unsigned>(high - 1), 0);
+  ::close_range(static_cast<unsigned>(high + 1), ~0U, 0);
+  std::int32_t upstream_port = 0;
+  if (::read(control, &upstream_port, sizeof upstream_port) != sizeof upstream_port) ::_exit(2);
+  auto started = Engine::start({});
+  if (!started.ok()) ::_exit(3);
+  auto engine = std::move(started).value();
+  auto made = engine->create_proxy({"tight", "127.0.0.1:0", "127.0.0.1:" + std::to_string(upstream_port), true});
+  if (!made.ok()) ::_exit(4);
+  std::int32_t port = std::stoi(made.value().listen.substr(made.value().listen.rfind(':') + 1));
+  // Fill the holes below the highest open descriptor, then allow exactly 2 * connections more.
+  int highest = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) highest = fd;
+  }
+  for (int fd = 0; fd < highest; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0 && ::open("/dev/null", O_RDONLY) < 0) ::_exit(5);
+  }
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = static_cast<rlim_t>(highest + 1 + 2 * connections);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(6);
+  if (::write(report, &port, sizeof port) != sizeof port) ::_exit(7);
+  char byte = 0;
+  while (::read(control, &byte, 1) > 0) {
+  }
+  ::_exit(0);  // the engine's thread dies with the process
+}
+
+TEST(ProxyDescriptors, ClientsQueuedWhileOutOfDescriptorsAreServedWhenConnectionsClose) {
+  int to_child[2];
+  int from_child[2];
+  ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(from_child, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) run_starved_engine(to_child[0], from_child[1], 2);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  net::Fd control(to_child[1]);
+  net::Fd report(from_child[0]);
+
+  EchoServer echo;
+  std::int32_t upstream_port = echo.port();
+  ASSERT_EQ(::write(control.get(), &upstream_port, sizeof upstream_port), static_cast<ssize_t>(sizeof upstream_port));
+  ASSERT_TRUE(readable_within(report.get(), 10s));
+  std::int32_t port = 0;
+  ASSERT_EQ(::read(report.get(), &port, sizeof port), static_cast<ssize_t>(sizeof port));
+
+  auto ping = [](int fd, const std::string& message) {
+    return send_all(fd, message) && read_exactly(fd, message.size()) == message;
+  };
+  // Room for two connections: both are served.
+  net::Fd first = connect_to(port);
+  net::Fd second = connect_to(port);
+  ASSERT_TRUE(first.valid() && second.valid());
+  ASSERT_TRUE(ping(first.get(), "first"));
+  ASSERT_TRUE(ping(second.get(), "second"));
+  // Three more wait in the backlog: the proxy has no descriptors left for them.
+  std::vector<net::Fd> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(connect_to(port));
+    ASSERT_TRUE(queued.back().valid());
+    ASSERT_TRUE(send_all(queued.back().get(), "queued" + std::to_string(i)));
+  }
+  EXPECT_FALSE(readable_within(queued[0].get(), 200ms));
+  // Each connection that ends frees two descriptors, and the oldest queued client is served,
+  // with no new client arriving to wake the listener.
+  first.reset();
+  EXPECT_EQ(read_exactly(queued[0].get(), 7), "queued0");
+  second.reset();
+  EXPECT_EQ(read_exactly(queued[1].get(), 7), "queued1");
+  queued[0].reset();
+  EXPECT_EQ(read_exactly(queued[2].get(), 7), "queued2");
+  EXPECT_TRUE(ping(queued[2].get(), "again"));
+
+  control.reset();  // the child exits
+  int status = 0;
+  ASSERT_TRUE(wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }));
+  reaper.pid = -1;  // reaped; kill(-1) would signal everything, so do not
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 // The control API on a real HTTP server, as `chaosplus proxy` serves it.
@@ -517,6 +715,79 @@ TEST(ProxyServer, ServesTheApiUntilHaltedThenReturnsZero) {
   halt.trigger("test over");
   server.join();
   EXPECT_EQ(code, 0);
+}
+
+// The pids of `pid`'s children.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  for (pid_t child = 0; in >> child;) out.push_back(child);
+  return out;
+}
+
+std::size_t sockets_of(pid_t pid) {
+  std::size_t count = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::error_code ignored;
+    if (std::filesystem::read_symlink(entry.path(), ignored).string().starts_with("socket:")) ++count;
+  }
+  return count;
+}
+
+TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  int api_port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    auto at = proxy.output().find("listening on 127.0.0.1:");
+    if (at == std::string::npos) return false;
+    api_port = std::stoi(proxy.output().substr(at + 23));
+    return true;
+  })) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", api_port, target, body);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  std::vector<pid_t> workers = children_of(proxy.pid());
+  ASSERT_EQ(workers.size(), 1u);
+  const std::size_t idle_sockets = sockets_of(workers[0]);  // its listener and its channel
+
+  // The kernel spreads connections over both processes' listeners: with 64 connections the
+  // chance that the worker gets none is 2^-64.
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(connect_to(port));
+    ASSERT_TRUE(clients.back().valid());
+    ASSERT_TRUE(send_all(clients.back().get(), "hello") && read_exactly(clients.back().get(), 5) == "hello");
+  }
+  EXPECT_GE(sockets_of(workers[0]), idle_sockets + 2);
+
+  // A toxic added through the API acts on the live connections of every process once answered.
+  auto added = api("POST", "/proxies/e/toxics",
+                   json{{"type", "latency"}, {"stream", "downstream"}, {"attributes", {{"latency", 300}}}}.dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  auto start = Clock::now();
+  for (auto& client : clients) ASSERT_TRUE(send_all(client.get(), "slow!"));
+  for (auto& client : clients) {
+    EXPECT_EQ(read_exactly(client.get(), 5), "slow!");
+    EXPECT_GE(Clock::now() - start, 300ms);
+  }
+  ASSERT_EQ(api("DELETE", "/proxies/e/toxics/latency_downstream").status, 204);
+  for (auto& client : clients) {
+    EXPECT_TRUE(send_all(client.get(), "fast") && read_exactly(client.get(), 4) == "fast");
+  }
+  // The API answers as before: one proxy, no toxic.
+  auto listed = json::parse(api("GET", "/proxies").body);
+  EXPECT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed["e"]["toxics"].empty());
+
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+  EXPECT_TRUE(wait_until([&] { return ::kill(workers[0], 0) != 0; }));
 }
 
 TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {

@@ -317,6 +317,26 @@ TEST_F(HttpSessionTest, AServerThatSpeaksFirstMakesTheConnectionOpaque) {
   EXPECT_TRUE(session_.opaque());
 }
 
+TEST_F(HttpSessionTest, AClientThatIsNotHttpMakesTheSessionSpentBeforeTheServerSpeaks) {
+  // An upload that is not HTTP: no request awaits an answer, so the session may be dropped at
+  // once (and the proxy splice the connection), not only once the server says something.
+  client(std::string("U\x00\xa3\xe1\x11", 5) + std::string(1000, 'b'));
+  EXPECT_EQ(up_.take().size(), 1005u);
+  EXPECT_TRUE(session_.opaque());
+  EXPECT_TRUE(session_.spent());
+  server("K");
+  EXPECT_EQ(down_.take(), "K");
+}
+
+TEST_F(HttpSessionTest, GarbageAfterARequestStillLetsItsResponseBeFramed) {
+  add("http_abort", {{"path", "/big"}, {"bytes", 2}});
+  client(get("/big") + std::string("\x00\x01junk", 6));
+  up_.take();
+  EXPECT_FALSE(session_.spent());  // the response to /big is owed and framed
+  server(ok("abcdef"));
+  EXPECT_FALSE(down_.take().ends_with("abcdef"));
+}
+
 TEST_F(HttpSessionTest, AfterAnUpgradeBothDirectionsPassUntouched) {
   add("http_status", {{"path", "/never"}});
   client("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");

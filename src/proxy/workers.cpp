@@ -1,0 +1,245 @@
+#include "proxy/workers.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace chaosplus::proxy {
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kReplyTimeout = std::chrono::seconds(5);
+constexpr auto kExitTimeout = std::chrono::seconds(5);
+
+json toxic_json(const ToxicSpec& toxic) {
+  json attributes = json::object();
+  for (const auto& [key, value] : toxic.attributes) {
+    if (value.is_number()) {
+      attributes[key] = value.number();
+    } else {
+      attributes[key] = value.text();
+    }
+  }
+  return {{"name", toxic.name},
+          {"type", std::string(to_string(toxic.type))},
+          {"stream", std::string(to_string(toxic.stream))},
+          {"toxicity", toxic.toxicity},
+          {"attributes", attributes}};
+}
+
+Result<ToxicSpec> toxic_from(const json& j) {
+  ToxicDraft draft;
+  draft.name = j.at("name").get<std::string>();
+  draft.type = j.at("type").get<std::string>();
+  draft.stream = j.at("stream").get<std::string>();
+  draft.toxicity = j.at("toxicity").get<double>();
+  for (const auto& [key, value] : j.at("attributes").items()) {
+    if (value.is_number_integer()) {
+      draft.attributes[key] = value.get<std::int64_t>();
+    } else {
+      draft.attributes[key] = value.get<std::string>();
+    }
+  }
+  return make_toxic(draft);
+}
+
+// Reads one reply line from a worker before `deadline`.
+Result<std::string> read_line(int fd, Clock::time_point deadline) {
+  std::string line;
+  char c = 0;
+  while (true) {
+    if (!net::wait_readable(fd, deadline)) return Error{"no answer within 5 s"};
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error{"the worker is gone"};
+    if (c == '\n') return line;
+    line += c;
+  }
+}
+
+// A worker's life: an engine, and the state from the API process applied as it comes.
+[[noreturn]] void run_worker(int channel, const Engine::Options& options, pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(0);
+  auto started = Engine::start(options);
+  if (!started) ::_exit(3);
+  std::unique_ptr<Engine> engine = std::move(started).value();
+  std::string buffer;
+  char chunk[65536];
+  while (true) {
+    ssize_t n = ::read(channel, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the API process closed the channel (or died): stop
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    for (auto end = buffer.find('\n'); end != std::string::npos; end = buffer.find('\n')) {
+      auto state = decode_state(std::string_view(buffer).substr(0, end));
+      buffer.erase(0, end + 1);
+      Status applied = state ? apply_state(*engine, *state) : Status{Error{state.error()}};
+      std::string reply = applied ? "ok" : "error: " + applied.error();
+      for (auto& ch : reply) {
+        if (ch == '\n') ch = ' ';
+      }
+      reply += '\n';
+      if (!net::send_all(channel, reply, Clock::now() + kReplyTimeout)) ::_exit(4);
+    }
+  }
+  engine.reset();  // closes every listener and connection
+  ::_exit(0);
+}
+
+}  // namespace
+
+std::string encode_state(const std::vector<ProxyView>& state) {
+  json out = json::array();
+  for (const auto& proxy : state) {
+    json toxics = json::array();
+    for (const auto& toxic : proxy.toxics) toxics.push_back(toxic_json(toxic));
+    out.push_back({{"name", proxy.name},
+                   {"listen", proxy.listen},
+                   {"upstream", proxy.upstream},
+                   {"enabled", proxy.enabled},
+                   {"toxics", toxics}});
+  }
+  return out.dump();
+}
+
+Result<std::vector<ProxyView>> decode_state(std::string_view text) {
+  try {
+    std::vector<ProxyView> out;
+    for (const auto& p : json::parse(text)) {
+      ProxyView view{p.at("name").get<std::string>(), p.at("listen").get<std::string>(),
+                     p.at("upstream").get<std::string>(), p.at("enabled").get<bool>(), {}};
+      for (const auto& t : p.at("toxics")) {
+        auto toxic = toxic_from(t);
+        if (!toxic) return Error{"toxic of proxy '" + view.name + "': " + toxic.error()};
+        view.toxics.push_back(*toxic);
+      }
+      out.push_back(std::move(view));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return Error{std::string("bad proxy state: ") + e.what()};
+  }
+}
+
+Status apply_state(Engine& engine, const std::vector<ProxyView>& state) {
+  std::string errors;
+  auto note = [&](const std::string& proxy, const std::string& what) {
+    errors += (errors.empty() ? "" : "; ") + ("proxy '" + proxy + "': " + what);
+  };
+  std::map<std::string, const ProxyView*> wanted;
+  for (const auto& proxy : state) wanted[proxy.name] = &proxy;
+  for (const auto& have : engine.proxies()) {
+    if (!wanted.contains(have.name)) (void)engine.delete_proxy(have.name);
+  }
+  for (const auto& want : state) {
+    auto current = engine.proxy(want.name);
+    if (!current.ok()) {
+      auto made = engine.create_proxy({want.name, want.listen, want.upstream, want.enabled});
+      if (!made.ok()) {
+        note(want.name, made.failure().message);
+        continue;
+      }
+    } else if (const auto& have = current.value();
+               have.listen != want.listen || have.upstream != want.upstream || have.enabled != want.enabled) {
+      ProxyUpdate update;
+      if (have.listen != want.listen) update.listen = want.listen;
+      if (have.upstream != want.upstream) update.upstream = want.upstream;
+      update.enabled = want.enabled;
+      if (auto updated = engine.update_proxy(want.name, update); !updated.ok()) {
+        note(want.name, updated.failure().message);
+        continue;
+      }
+    }
+    auto now = engine.proxy(want.name);
+    if (!now.ok()) continue;
+    for (const auto& have : now.value().toxics) {
+      bool kept = false;
+      for (const auto& toxic : want.toxics) kept = kept || toxic.name == have.name;
+      if (!kept) (void)engine.remove_toxic(want.name, have.name);
+    }
+    for (const auto& toxic : want.toxics) {
+      auto have = engine.toxic(want.name, toxic.name);
+      if (have.ok() && have.value() == toxic) continue;
+      auto changed = have.ok() ? engine.update_toxic(want.name, toxic) : engine.add_toxic(want.name, toxic);
+      if (!changed.ok()) note(want.name, "toxic '" + toxic.name + "': " + changed.failure().message);
+    }
+  }
+  if (!errors.empty()) return Error{errors};
+  return ok_status();
+}
+
+Result<std::unique_ptr<Workers>> Workers::start(std::size_t count, const Engine::Options& options) {
+  std::unique_ptr<Workers> workers(new Workers());
+  const pid_t parent = ::getpid();
+  for (std::size_t i = 0; i < count; ++i) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return Error{std::string("socketpair: ") + std::strerror(errno)};
+    }
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(pair[0]);
+      ::close(pair[1]);
+      return Error{std::string("fork: ") + std::strerror(errno)};
+    }
+    if (pid == 0) {
+      ::close(pair[0]);
+      for (auto& other : workers->workers_) ::close(other.channel.release());
+      run_worker(pair[1], options, parent);
+    }
+    ::close(pair[1]);
+    workers->workers_.push_back({pid, net::Fd(pair[0])});
+  }
+  return workers;
+}
+
+Workers::~Workers() {
+  for (auto& worker : workers_) worker.channel.reset();
+  auto deadline = Clock::now() + kExitTimeout;
+  for (auto& worker : workers_) {
+    while (::waitpid(worker.pid, nullptr, WNOHANG) == 0) {
+      if (Clock::now() >= deadline) {
+        ::kill(worker.pid, SIGKILL);
+        ::waitpid(worker.pid, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+Status Workers::publish(const std::vector<ProxyView>& state) {
+  const std::string line = encode_state(state) + "\n";
+  std::string errors;
+  for (auto& worker : workers_) {
+    auto deadline = Clock::now() + kReplyTimeout;
+    auto sent = net::send_all(worker.channel.get(), line, deadline);
+    auto reply = sent ? read_line(worker.channel.get(), deadline) : Result<std::string>{Error{sent.error()}};
+    if (reply && *reply == "ok") continue;
+    errors += (errors.empty() ? "" : "; ") + ("worker " + std::to_string(worker.pid) + ": " +
+                                             (reply ? *reply : reply.error()));
+  }
+  if (!errors.empty()) return Error{errors};
+  return ok_status();
+}
+
+std::vector<pid_t> Workers::pids() const {
+  std::vector<pid_t> out;
+  for (const auto& worker : workers_) out.push_back(worker.pid);
+  return out;
+}
+
+}  // namespace chaosplus::proxy
