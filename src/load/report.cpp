@@ -251,7 +251,17 @@ std::string to_json(const Report& r) {
 static FieldValue as_field(std::uint64_t n) { return FieldValue{static_cast<std::int64_t>(n)}; }
 
 Event tick_event(const Tick& t) {
-  return Event("load.tick")
+  Event e("load.tick");
+  // Only what happened: "errors.timeout": 3, "status.503": 12 (a report can tell which errors
+  // appeared under which fault).
+  for (std::size_t k = 0; k < t.counters.errors.size(); ++k) {
+    if (t.counters.errors[k] == 0) continue;
+    e.with(std::string("errors.") + error_kind_name(static_cast<ErrorKind>(k)), as_field(t.counters.errors[k]));
+  }
+  for (std::size_t code = 0; code < t.counters.status.size(); ++code) {
+    if (t.counters.status[code] != 0) e.with("status." + std::to_string(code), as_field(t.counters.status[code]));
+  }
+  return std::move(e)
       .with("at_s", FieldValue{t.at_s})
       .with("requests", as_field(t.counters.requests))
       .with("rps", FieldValue{t.length_s > 0 ? t.counters.requests / t.length_s : 0.0})

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <regex>
+#include <set>
+
 #include "support/support.h"
 
 namespace chaosplus::runner {
@@ -26,6 +30,20 @@ TEST(Journal, WritesOneParsableObjectPerLine) {
 TEST(ExpandOutputPath, ReplacesNameAndTime) {
   auto t = std::chrono::system_clock::from_time_t(0);
   EXPECT_EQ(expand_output_path("runs/{name}-{time}.jsonl", "quick", t), "runs/quick-19700101T000000Z.jsonl");
+}
+
+// docs/journal.md describes every event type the code publishes.
+TEST(JournalDocs, DescribeEveryEventType) {
+  const std::string docs = testing::read_file(testing::source_path("docs/journal.md"));
+  const std::regex published(R"re(Event(?:\s+\w+)?\("([a-z_]+\.[a-z_]+)"\))re");
+  std::set<std::string> types;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(testing::source_path("src"))) {
+    if (entry.path().extension() != ".cpp") continue;
+    const std::string code = testing::read_file(entry.path().string());
+    for (std::sregex_iterator it(code.begin(), code.end(), published), end; it != end; ++it) types.insert((*it)[1]);
+  }
+  EXPECT_GE(types.size(), 20u) << "the scan finds the events";
+  for (const auto& type : types) EXPECT_NE(docs.find("`" + type + "`"), std::string::npos) << type;
 }
 
 }  // namespace
