@@ -51,7 +51,8 @@ void add_load_command(CLI::App& app, int& exit_code) {
                                  "Send HTTP or HTTPS load to a local service (loopback only), like wrk, wrk2 or k6.\n"
                                  "  closed:  chaosplus load URL -c 64 -t 1 -d 10s\n"
                                  "  open:    chaosplus load URL --rate 20000/s -c 200 -d 30s\n"
-                                 "  users:   chaosplus load URL --vus 100000 --think 10s -c 500 -d 1m");
+                                 "  users:   chaosplus load URL --vus 100000 --think 10s -c 500 -d 1m\n"
+                                 "  sessions: chaosplus load URL --rate 200/s --scenario checkout.yaml -c 100 -d 1m");
   struct Options {
     std::string url;
     int connections = 10;
@@ -74,6 +75,7 @@ void add_load_command(CLI::App& app, int& exit_code) {
     bool insecure = false;
     std::optional<std::uint64_t> seed;
     std::string ca_file;
+    std::uint64_t max_sessions = 100'000;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("url", o->url,
@@ -93,8 +95,11 @@ void add_load_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--vus", o->vus, "users model: virtual users sharing the connections");
   cmd->add_option("--think", o->think, "users model: think time after each response (e.g. 1s)");
   cmd->add_option("--scenario", o->scenario,
-                  "users model: YAML scenario (steps, think, extract, data CSV), or a weighted mix of them "
-                  "(scenarios: [{name, weight, steps}]; with --rate, each arrival draws a one-step scenario)");
+                  "YAML scenario (steps, think, extract, data CSV), or a weighted mix of them (scenarios: "
+                  "[{name, weight, steps}]); users loop over it, and with --rate each arrival runs it once");
+  cmd->add_option("--max-sessions", o->max_sessions,
+                  "--rate with a multi-step scenario: sessions running at once at most; arrivals beyond are "
+                  "dropped and counted (default 100000)");
   cmd->add_option("--seed", o->seed, "seed of a scenario mix's draws (default: the scenario file's seed, else 1)");
   cmd->add_option("--source-addresses", o->sources,
                   "spread connections over these 127.x sources, e.g. 127.0.0.2-127.0.0.9");
@@ -120,6 +125,7 @@ void add_load_command(CLI::App& app, int& exit_code) {
     options.tls.verify = !o->insecure;
     options.tls.ca_file = o->ca_file;
     options.seed = o->seed;
+    options.max_sessions = o->max_sessions;
     auto duration = parse_duration(o->duration);
     if (!duration) return invalid("--duration " + duration.error());
     options.duration = *duration;

@@ -138,11 +138,11 @@ Result<SharedPlan> make_plan(const LoadOptions& options) {
     plan.scenario = Scenario::single(options.method, url->target, options.headers, options.body, options.think);
   }
   if (plan.model == Model::open) {
-    for (const ScenarioFlow& f : plan.scenario->flows()) {
-      if (f.count > 1)
-        return Error{"the open model sends single requests; multi-step scenarios need the users model (--vus)" +
-                     (plan.scenario->is_mix() ? " (scenario '" + f.name + "' has " + std::to_string(f.count) + " steps)"
-                                              : std::string())};
+    // Arrivals of multi-step scenarios are sessions: each runs its scenario once, in a user slot.
+    for (const ScenarioFlow& f : plan.scenario->flows()) plan.open_sessions = plan.open_sessions || f.count > 1;
+    if (plan.open_sessions) {
+      if (options.max_sessions == 0) return Error{"max sessions must be at least 1"};
+      plan.total_users = options.max_sessions;
     }
   }
   plan.seed = options.seed.value_or(plan.scenario->seed());

@@ -33,6 +33,7 @@ Status LoadOptions::validate() const {
   if ((rate > 0 || !rate_stages.empty()) && (vus > 0 || !vu_stages.empty()))
     return Error{"choose one model: a rate (open model) or users (closed model), not both"};
   if (vus > 100'000'000) return Error{"at most 100000000 users"};
+  if (max_sessions < 1 || max_sessions > 100'000'000) return Error{"max sessions must be between 1 and 100000000"};
   for (const auto* stages : {&rate_stages, &vu_stages}) {
     for (const Stage& s : *stages) {
       if (s.over < Duration::zero() || !std::isfinite(s.target) || s.target < 0)

@@ -62,6 +62,10 @@ struct LoadOptions {
   int processes = 1;
   // Cap on queued open-model arrivals per thread; beyond it arrivals are dropped and counted.
   std::uint64_t max_pending = 1'000'000;
+  // Open model with multi-step scenarios: each arrival is a session that runs its scenario once;
+  // at most this many run at once (split over threads and processes), beyond it arrivals are
+  // dropped and counted (k6's maxVUs).
+  std::uint64_t max_sessions = 100'000;
 
   Model model() const;
   // Checks bounds and consistency (positive counts, finite duration, one model); the error says

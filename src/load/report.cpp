@@ -97,7 +97,13 @@ std::string format_summary(const Report& r) {
   add("Running %.1fs load @ %s\n", r.elapsed_s, r.url.c_str());
   add("  %d thread(s)%s, %d connection(s)", r.threads,
       r.processes > 1 ? (" in " + std::to_string(r.processes) + " processes").c_str() : "", r.connections);
-  if (r.model == Model::open) add(", open model at %s req/s", format_count(r.target_rate).c_str());
+  if (r.model == Model::open && r.users > 0) {
+    // Arrivals are sessions of a multi-step scenario.
+    add(", open model at %s sessions/s, peak %llu at once", format_count(r.target_rate).c_str(),
+        static_cast<unsigned long long>(r.users));
+  } else if (r.model == Model::open) {
+    add(", open model at %s req/s", format_count(r.target_rate).c_str());
+  }
   if (r.model == Model::users) add(", %llu user(s)", static_cast<unsigned long long>(r.users));
   out += "\n";
   const auto& h = r.latency;
@@ -144,7 +150,7 @@ std::string format_summary(const Report& r) {
   if (const auto bad = c.status_at_least(400); bad > 0) {
     add("  Non-2xx or 3xx responses: %llu\n", static_cast<unsigned long long>(bad));
   }
-  if (c.dropped > 0) add("  Dropped arrivals (queue full): %llu\n", static_cast<unsigned long long>(c.dropped));
+  if (c.dropped > 0) add("  Dropped arrivals (queue full, or every session busy): %llu\n", static_cast<unsigned long long>(c.dropped));
   if (!r.scenarios.empty()) {
     double weights = 0;
     std::uint64_t all = 0;

@@ -117,7 +117,8 @@ Status Worker::init() {
   if (plan_.model == Model::open) {
     schedule_ = std::make_unique<ArrivalSchedule>(o.rate, o.rate_stages, 1.0 / share_.count,
                                                   static_cast<double>(share_.index) / share_.count);
-  } else {
+  }
+  if (plan_.model != Model::open || plan_.open_sessions) {
     // Users are split evenly; this worker owns [user_base_, user_base_ + n).
     const std::uint64_t total = plan_.total_users;
     user_base_ = total * static_cast<std::uint64_t>(share_.index) / static_cast<std::uint64_t>(share_.count);
@@ -126,8 +127,14 @@ Status Worker::init() {
     if (n >= kNoUser) return Error{"too many users for one thread"};
     users_.assign(n, UserState::stopped);
     user_step_.assign(n, 0);
-    if (plan_.scenario->is_mix()) user_pass_.assign(n, 0);
+    if (plan_.scenario->is_mix() && !plan_.open_sessions) user_pass_.assign(n, 0);
     if (plan_.scenario->variable_count() > 0) user_vars_.resize(n);
+    if (plan_.open_sessions) {
+      if (n == 0) return Error{"max sessions is smaller than the number of threads"};
+      free_sessions_.reserve(n);
+      for (std::uint64_t u = n; u-- > 0;) free_sessions_.push_back(static_cast<std::uint32_t>(u));
+      user_target_ = n;  // every slot may be busy; none is ramping down
+    }
   }
   return ok_status();
 }
@@ -222,7 +229,12 @@ void Worker::submit(const Job& job, std::int64_t now) {
   }
   if (!pending_->push(job)) {
     ++counters_.dropped;
-    if (job.user != kNoUser) users_[job.user] = UserState::stopped;  // cannot happen: bounded by users
+    if (job.user == kNoUser) return;
+    if (plan_.open_sessions) {
+      end_session(job.user);
+    } else {
+      users_[job.user] = UserState::stopped;  // cannot happen: bounded by users
+    }
   }
 }
 
@@ -375,7 +387,12 @@ void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
     return;
   }
   const ScenarioFlow& flow = plan_.scenario->flows()[plan_.scenario->flow_of(job.step)];
-  const std::size_t next = job.step + 1 < flow.first + flow.count ? job.step + 1 : begin_pass(u);
+  const bool last_step = job.step + 1 >= flow.first + flow.count;
+  if (last_step && plan_.open_sessions) {  // the session ran its scenario once
+    end_session(u);
+    return;
+  }
+  const std::size_t next = last_step ? begin_pass(u) : job.step + 1;
   user_step_[u] = static_cast<std::uint16_t>(next);
   const Duration think = plan_.scenario->steps()[job.step].think;
   if (think > Duration::zero()) {
@@ -428,16 +445,38 @@ void Worker::issue_arrivals(std::int64_t now) {
   while (next_arrival_ <= now) {
     std::uint32_t step = 0;
     if (!flow_stats_.empty()) {
-      // Each arrival draws its scenario (one step each in the open model); the worker's index is
+      // Each arrival draws its scenario; the worker's index is
       // the stream, so runs with the same seed and threads draw the same sequence.
       const std::size_t f = plan_.scenario->pick_flow(plan_.seed, share_.index, arrivals_++);
       ++flow_stats_[f].iterations;
       step = static_cast<std::uint32_t>(plan_.scenario->flows()[f].first);
     }
-    submit(Job{next_arrival_, kNoUser, step}, now);
+    if (!plan_.open_sessions) {
+      submit(Job{next_arrival_, kNoUser, step}, now);
+    } else if (free_sessions_.empty()) {
+      ++counters_.dropped;  // as many sessions in flight as allowed
+    } else {
+      const std::uint32_t u = free_sessions_.back();
+      free_sessions_.pop_back();
+      ++active_users_;
+      peak_users_ = std::max(peak_users_, active_users_);
+      // A data row per session: sessions are numbered across workers like the mix's draws.
+      const std::uint64_t session = sessions_started_++ * static_cast<std::uint64_t>(share_.count) +
+                                    static_cast<std::uint64_t>(share_.index);
+      if (!user_vars_.empty()) plan_.scenario->initial_variables(session, user_vars_[u]);
+      user_step_[u] = static_cast<std::uint16_t>(step);
+      users_[u] = UserState::queued;
+      submit(Job{next_arrival_, u, step}, now);
+    }
     const auto next = schedule_->next();
     next_arrival_ = next ? start_ns_ + to_ns(*next) : INT64_MAX;
   }
+}
+
+void Worker::end_session(std::uint32_t user) {
+  users_[user] = UserState::stopped;
+  free_sessions_.push_back(user);
+  --active_users_;
 }
 
 void Worker::set_user_target(std::uint64_t target, std::int64_t now, bool stagger) {

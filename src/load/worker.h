@@ -33,6 +33,7 @@ struct SharedPlan {
   std::shared_ptr<const Scenario> scenario;
   std::vector<std::string> static_requests;  // per step; empty when the step is built per request
   std::uint64_t total_users = 0;             // users model: slots across all workers
+  bool open_sessions = false;  // open model whose arrivals run multi-step scenarios (user slots as sessions)
   std::uint64_t seed = 1;                    // draws of a scenario mix
 };
 
@@ -88,7 +89,7 @@ class Worker {
   struct Conn;
   struct Job {
     std::int64_t intended_ns;
-    std::uint32_t user;  // kNoUser for open-model arrivals
+    std::uint32_t user;  // kNoUser for single-request open-model arrivals
     std::uint32_t step;
   };
   struct Timer {
@@ -122,6 +123,7 @@ class Worker {
   void serve_snapshot();
   void add_timer(std::int64_t when, std::uint32_t id, std::uint32_t kind);
   std::uint32_t begin_pass(std::uint32_t user);  // first step of the user's next pass
+  void end_session(std::uint32_t user);          // open sessions: the slot is free again
 
   const SharedPlan& plan_;
   WorkerShare share_;
@@ -158,6 +160,8 @@ class Worker {
   std::string tls_error_;  // the first TLS failure, for the report
   std::vector<FlowStats> flow_stats_;  // mixes only
   std::uint64_t arrivals_ = 0;         // open-model arrivals issued (the mix's draw number)
+  std::vector<std::uint32_t> free_sessions_;  // open sessions: user slots not in use
+  std::uint64_t sessions_started_ = 0;
 
   // Snapshot mailbox: the engine bumps wanted_, the loop publishes and sets served_.
   std::atomic<std::uint64_t> wanted_{0};

@@ -39,13 +39,16 @@ Result<load::LoadOptions> to_load_options(const spec::Load& l, Duration duration
   o.vu_stages = to_stages(l.vu_stages);
   o.think = l.think;
   o.seed = l.seed;
+  if (l.max_sessions) o.max_sessions = *l.max_sessions;
   o.tls.verify = l.tls_verify;
   o.tls.ca_file = l.tls_ca_file;
   if (!l.scenario.empty()) {
     auto scenario = load::Scenario::load_file(l.scenario);
     if (!scenario) return Error{"load " + l.name + ": " + scenario.error()};
     o.scenario = *scenario;
-    if (o.vus == 0 && o.vu_stages.empty()) o.vus = static_cast<std::uint64_t>(l.connections);
+    // A scenario without a rate is the users model: one user per connection unless vus says otherwise.
+    const bool open = o.rate > 0 || !o.rate_stages.empty();
+    if (!open && o.vus == 0 && o.vu_stages.empty()) o.vus = static_cast<std::uint64_t>(l.connections);
   }
   if (auto s = o.validate(); !s) return Error{"load " + l.name + ": " + s.error()};
   return o;

@@ -169,7 +169,8 @@ struct Load {
   std::uint64_t vus = 0;               // users model
   std::vector<LoadStage> vu_stages;
   Duration think{0};
-  std::string scenario;  // users model: scenario file (relative to the working directory)
+  std::string scenario;  // scenario file (relative to the working directory): users, or open-model sessions
+  std::optional<std::uint64_t> max_sessions;  // open model with multi-step scenarios: sessions at once
   std::optional<std::uint64_t> seed;  // draws of a scenario mix (else the scenario file's seed)
   bool tls_verify = true;  // https://: check the server's certificate ("tls: {verify: false}")
   std::string tls_ca_file;  // https://: trusted CAs, PEM ("tls: {ca_file: ...}")

@@ -937,7 +937,7 @@ class Builder {
     const std::string what = "load of " + phase;
     if (!check_map(node, what,
                    {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate",
-                    "stages", "vus", "think", "scenario", "seed", "tls", "thresholds"},
+                    "stages", "vus", "think", "scenario", "max_sessions", "seed", "tls", "thresholds"},
                    "a load: a map with url and a model (connections, rate or stages, vus)")) {
       return std::nullopt;
     }
@@ -1000,6 +1000,12 @@ class Builder {
     if (const YamlNode* n = get(node, "scenario")) {
       if (auto text = read_text(*n, "scenario")) load.scenario = *text;
     }
+    const YamlNode* max_sessions = get(node, "max_sessions");
+    if (max_sessions) {
+      if (auto v = read_integer(*max_sessions, "max_sessions", 1, 10'000'000)) {
+        load.max_sessions = static_cast<std::uint64_t>(*v);
+      }
+    }
     if (const YamlNode* n = get(node, "seed")) {
       if (auto v = read_integer(*n, "seed", 0, 9'007'199'254'740'991)) load.seed = static_cast<std::uint64_t>(*v);
     }
@@ -1007,10 +1013,14 @@ class Builder {
     if (const YamlNode* n = get(node, "stages")) read_stages(*n, load);
     if (const YamlNode* n = get(node, "thresholds")) read_thresholds(*n, load);
     const bool open = load.rate > 0 || !load.rate_stages.empty();
-    const bool users = load.vus > 0 || !load.vu_stages.empty() || !load.scenario.empty();
+    const bool users = load.vus > 0 || !load.vu_stages.empty();
     if (open && users) {
-      report(node, what + " mixes an arrival rate (rate, or stages with /s) with users (vus, stages without /s, "
-                          "scenario), expected one model");
+      report(node, what + " mixes an arrival rate (rate, or stages with /s) with users (vus, stages without /s), "
+                          "expected one model");
+    }
+    if (max_sessions && !open) {
+      report(*max_sessions, "max_sessions: found without an arrival rate, expected it only with rate (or stages "
+                            "with /s) and a scenario, where each arrival runs the scenario once");
     }
     if (issues.size() != before) return std::nullopt;
     return load;

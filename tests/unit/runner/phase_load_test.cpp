@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/support.h"
+
 #include "runner/monitor.h"
 
 namespace chaosplus::runner {
@@ -84,6 +86,29 @@ TEST(ToLoadOptions, CarriesTlsAndTheMixSeed) {
   EXPECT_FALSE(o->tls.verify);
   EXPECT_EQ(o->tls.ca_file, "ca.pem");
   EXPECT_EQ(o->seed, std::optional<std::uint64_t>(42));
+}
+
+TEST(ToLoadOptions, AScenarioWithARateRunsSessionsAndWithoutOneUsers) {
+  chaosplus::testing::TempDir dir;
+  chaosplus::testing::write_file(dir.file("s.yaml"), "steps:\n  - {path: /a}\n  - {path: /b}\n");
+  spec::Load l;
+  l.name = "sessions";
+  l.url = "http://127.0.0.1:8080/";
+  l.scenario = dir.file("s.yaml");
+  l.rate = 50;
+  l.max_sessions = 7;
+  auto open = to_load_options(l, 5s);
+  ASSERT_TRUE(open.ok()) << open.error();
+  EXPECT_EQ(open->model(), load::Model::open);
+  EXPECT_EQ(open->max_sessions, 7u);
+  EXPECT_EQ(open->vus, 0u);
+  l.rate = 0;
+  l.max_sessions.reset();
+  l.connections = 4;
+  auto users = to_load_options(l, 5s);
+  ASSERT_TRUE(users.ok()) << users.error();
+  EXPECT_EQ(users->model(), load::Model::users);
+  EXPECT_EQ(users->vus, 4u) << "one user per connection";
 }
 
 TEST(ToLoadOptions, AMissingScenarioFileIsAnError) {
