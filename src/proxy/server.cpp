@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "net/http_server.h"
 #include "net/socket.h"
@@ -59,7 +60,10 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
       // Every change reaches every worker before the client hears of it.
       std::lock_guard lock(publishing);
       if (auto published = workers->publish((*engine)->proxies()); !published) {
-        std::cerr << "chaosplus proxy: a worker did not take the change: " << published.error() << "\n";
+        // The change holds in this process but not everywhere: the client must not take it as done.
+        const std::string message = "the change was made, but a worker process did not take it: " + published.error();
+        std::cerr << "chaosplus proxy: " << message << "\n";
+        return net::Response::json(500, nlohmann::json{{"error", message}, {"status", 500}}.dump());
       }
     }
     return response;

@@ -790,6 +790,27 @@ TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
   EXPECT_TRUE(wait_until([&] { return ::kill(workers[0], 0) != 0; }));
 }
 
+TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  int api_port = 0;
+  ASSERT_TRUE(wait_until([&] {
+    auto at = proxy.output().find("listening on 127.0.0.1:");
+    if (at == std::string::npos) return false;
+    api_port = std::stoi(proxy.output().substr(at + 23));
+    return true;
+  })) << proxy.output();
+  std::vector<pid_t> workers = children_of(proxy.pid());
+  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return testing::pid_gone(workers[0]); }));
+  auto created = testing::http_request("POST", "127.0.0.1", api_port, "/proxies",
+                                       json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
+  EXPECT_EQ(created.status, 500) << created.body;
+  EXPECT_NE(created.body.find("worker process did not take it"), std::string::npos) << created.body;
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
 TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {
   net::Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
