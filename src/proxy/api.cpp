@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "proxy/toxic_json.h"
+
 namespace chaosplus::proxy {
 
 namespace {
@@ -37,25 +39,9 @@ net::Response no_content() {
   return response;
 }
 
-json to_json(const ToxicSpec& toxic) {
-  json attributes = json::object();
-  for (const auto& [key, value] : toxic.attributes) {
-    if (value.is_number()) {
-      attributes[key] = value.number();
-    } else {
-      attributes[key] = value.text();
-    }
-  }
-  return {{"name", toxic.name},
-          {"type", std::string(to_string(toxic.type))},
-          {"stream", std::string(to_string(toxic.stream))},
-          {"toxicity", toxic.toxicity},
-          {"attributes", attributes}};
-}
-
 json to_json(const ProxyView& proxy) {
   json toxics = json::array();
-  for (const auto& toxic : proxy.toxics) toxics.push_back(to_json(toxic));
+  for (const auto& toxic : proxy.toxics) toxics.push_back(toxic_to_json(toxic));
   return {{"name", proxy.name},
           {"listen", proxy.listen},
           {"upstream", proxy.upstream},
@@ -314,7 +300,7 @@ net::Response ControlApi::route(const net::Request& request) {
       auto found = engine_.proxy(proxy);
       if (!found.ok()) return failure_response(found.failure());
       json toxics = json::array();
-      for (const auto& toxic : found.value().toxics) toxics.push_back(to_json(toxic));
+      for (const auto& toxic : found.value().toxics) toxics.push_back(toxic_to_json(toxic));
       return json_response(200, toxics);
     }
     if (!post) return method_not_allowed(method, path);
@@ -326,13 +312,13 @@ net::Response ControlApi::route(const net::Request& request) {
     if (!spec) return error_response(400, spec.error());
     auto added = engine_.add_toxic(proxy, *spec);
     // 200, not 201: Toxiproxy answers toxic creation with 200 and older clients insist on it.
-    return added.ok() ? json_response(200, to_json(added.value())) : failure_response(added.failure());
+    return added.ok() ? json_response(200, toxic_to_json(added.value())) : failure_response(added.failure());
   }
 
   const std::string& toxic = parts[3];  // /proxies/{proxy}/toxics/{toxic}
   if (get) {
     auto found = engine_.toxic(proxy, toxic);
-    return found.ok() ? json_response(200, to_json(found.value())) : failure_response(found.failure());
+    return found.ok() ? json_response(200, toxic_to_json(found.value())) : failure_response(found.failure());
   }
   if (del) {
     auto done = engine_.remove_toxic(proxy, toxic);
@@ -350,7 +336,7 @@ net::Response ControlApi::route(const net::Request& request) {
   auto spec = update_toxic(current.value(), *toxicity, *attributes);
   if (!spec) return error_response(400, spec.error());
   auto updated = engine_.update_toxic(proxy, *spec);
-  return updated.ok() ? json_response(200, to_json(updated.value())) : failure_response(updated.failure());
+  return updated.ok() ? json_response(200, toxic_to_json(updated.value())) : failure_response(updated.failure());
 }
 
 }  // namespace chaosplus::proxy

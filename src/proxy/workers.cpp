@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "proxy/toxic_json.h"
+
 namespace chaosplus::proxy {
 
 namespace {
@@ -22,22 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kReplyTimeout = std::chrono::seconds(5);
 constexpr auto kExitTimeout = std::chrono::seconds(5);
-
-json toxic_json(const ToxicSpec& toxic) {
-  json attributes = json::object();
-  for (const auto& [key, value] : toxic.attributes) {
-    if (value.is_number()) {
-      attributes[key] = value.number();
-    } else {
-      attributes[key] = value.text();
-    }
-  }
-  return {{"name", toxic.name},
-          {"type", std::string(to_string(toxic.type))},
-          {"stream", std::string(to_string(toxic.stream))},
-          {"toxicity", toxic.toxicity},
-          {"attributes", attributes}};
-}
 
 Result<ToxicSpec> toxic_from(const json& j) {
   ToxicDraft draft;
@@ -105,7 +91,7 @@ std::string encode_state(const std::vector<ProxyView>& state) {
   json out = json::array();
   for (const auto& proxy : state) {
     json toxics = json::array();
-    for (const auto& toxic : proxy.toxics) toxics.push_back(toxic_json(toxic));
+    for (const auto& toxic : proxy.toxics) toxics.push_back(toxic_to_json(toxic));
     out.push_back({{"name", proxy.name},
                    {"listen", proxy.listen},
                    {"upstream", proxy.upstream},

@@ -735,16 +735,23 @@ std::size_t sockets_of(pid_t pid) {
   return count;
 }
 
+// The API port a `chaosplus proxy --api 127.0.0.1:0` prints; 0 if it never does.
+int api_port_of(testing::Child& proxy) {
+  int port = 0;
+  wait_until([&] {
+    auto at = proxy.output().find("listening on 127.0.0.1:");
+    if (at == std::string::npos) return false;
+    port = std::stoi(proxy.output().substr(at + 23));
+    return true;
+  });
+  return port;
+}
+
 TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
   EchoServer echo;
   testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
-  int api_port = 0;
-  ASSERT_TRUE(wait_until([&] {
-    auto at = proxy.output().find("listening on 127.0.0.1:");
-    if (at == std::string::npos) return false;
-    api_port = std::stoi(proxy.output().substr(at + 23));
-    return true;
-  })) << proxy.output();
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return testing::http_request(method, "127.0.0.1", api_port, target, body);
   };
@@ -792,13 +799,8 @@ TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
 
 TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
   testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
-  int api_port = 0;
-  ASSERT_TRUE(wait_until([&] {
-    auto at = proxy.output().find("listening on 127.0.0.1:");
-    if (at == std::string::npos) return false;
-    api_port = std::stoi(proxy.output().substr(at + 23));
-    return true;
-  })) << proxy.output();
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
   std::vector<pid_t> workers = children_of(proxy.pid());
   ASSERT_EQ(workers.size(), 1u);
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
