@@ -319,6 +319,10 @@ struct Engine::Impl final : ConnectionHost {
       if (parsed->port == 0) return invalid("upstream '" + *upstream + "' needs a port from 1 to 65535");
       auto address = resolve(*parsed);
       if (!address) return invalid("upstream address: " + address.error());
+      // The API must not become a way to make this host open connections elsewhere.
+      if (options.loopback_only && !address->is_loopback()) {
+        return invalid("upstream '" + *upstream + "' is not a loopback address (use 127.0.0.1 or [::1])");
+      }
       out.upstream = *address;
     }
     return out;

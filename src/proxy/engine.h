@@ -72,7 +72,7 @@ class Engine {
     std::size_t max_buffered_bytes = 1024 * 1024;        // per direction of a connection
     Duration connect_timeout = std::chrono::seconds(5);  // to the upstream
     std::uint64_t seed = 0;                              // 0: a random seed
-    bool loopback_only = true;                           // refuse listen addresses off loopback
+    bool loopback_only = true;                           // refuse listen and upstream addresses off loopback
     std::size_t read_size = 256 * 1024;                  // one read on the copy path
     // Links with no toxic (and traffic that is not HTTP) move bytes with splice(2) through up to
     // this many pipes, borrowed while they hold bytes; 0 copies everything through user space.

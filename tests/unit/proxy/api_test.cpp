@@ -95,6 +95,20 @@ TEST_F(ControlApiTest, ANonLoopbackListenAddressIsRefused) {
   EXPECT_NE(error_of(response).find("loopback"), std::string::npos);
 }
 
+TEST_F(ControlApiTest, ANonLoopbackUpstreamIsRefusedSoTheApiCannotReachBeyondTheHost) {
+  for (const char* upstream : {"10.0.0.5:5432", "192.168.1.1:80", "[2001:db8::1]:443"}) {
+    auto response = call("POST", "/proxies",
+                         std::string(R"({"name":"x","listen":"127.0.0.1:0","upstream":")") + upstream + "\"}");
+    EXPECT_EQ(response.status, 400) << upstream;
+    EXPECT_NE(error_of(response).find("not a loopback address"), std::string::npos) << error_of(response);
+  }
+  auto moved = call("POST", "/proxies", R"({"name":"y","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"})");
+  ASSERT_EQ(moved.status, 201);
+  auto updated = call("POST", "/proxies/y", R"({"upstream":"10.0.0.5:80"})");
+  EXPECT_EQ(updated.status, 400);
+  EXPECT_NE(error_of(updated).find("loopback"), std::string::npos) << error_of(updated);
+}
+
 TEST_F(ControlApiTest, AListenAddressInUseIsA400ThatSaysSo) {
   auto taken = listen_on(resolve({"127.0.0.1", 0}).value());
   ASSERT_TRUE(taken.ok());
