@@ -168,6 +168,11 @@ void add_load_command(CLI::App& app, int& exit_code) {
       options.source_addresses = *sources;
     }
     if (auto s = options.validate(); !s) return invalid(s.error());
+    if (const auto range = load::read_local_port_range()) {
+      if (auto w = load::source_port_warning(static_cast<std::uint64_t>(options.connections),
+                                             options.source_addresses.size(), *range))
+        std::fprintf(stderr, "warning: %s\n", w->c_str());
+    }
 
     HaltSwitch halt;
     SignalWatcher watcher(halt);
