@@ -102,7 +102,8 @@ void add_load_command(CLI::App& app, int& exit_code) {
                   "dropped and counted (default 100000)");
   cmd->add_option("--seed", o->seed, "seed of a scenario mix's draws (default: the scenario file's seed, else 1)");
   cmd->add_option("--source-addresses", o->sources,
-                  "spread connections over these 127.x sources, e.g. 127.0.0.2-127.0.0.9");
+                  "spread connections over these 127.x sources, e.g. 127.0.0.2-127.0.0.9 (keep each under half of\n"
+                  "ip_local_port_range, or connect() gets slow; a warning says so)");
   cmd->add_option("--processes", o->processes, "worker processes (each has its own open-file limit; default 1)");
   cmd->add_flag("-k,--insecure", o->insecure,
                 "https://: do not verify the server's certificate (self-signed test servers)");
@@ -174,6 +175,11 @@ void add_load_command(CLI::App& app, int& exit_code) {
       options.source_addresses = *sources;
     }
     if (auto s = options.validate(); !s) return invalid(s.error());
+    if (const auto range = load::read_local_port_range()) {
+      if (auto w = load::source_port_warning(static_cast<std::uint64_t>(options.connections),
+                                             options.source_addresses.size(), *range))
+        std::fprintf(stderr, "warning: %s\n", w->c_str());
+    }
 
     HaltSwitch halt;
     SignalWatcher watcher(halt);

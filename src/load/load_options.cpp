@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "net/url.h"
 
@@ -45,6 +47,28 @@ Status LoadOptions::validate() const {
     if (auto s = check_loopback_host(a); !s) return Error{"source address: " + s.error()};
   }
   return ok_status();
+}
+
+std::optional<PortRange> read_local_port_range(const std::string& path) {
+  std::ifstream in(path);
+  PortRange r;
+  if (!(in >> r.low >> r.high) || r.low < 1 || r.high < r.low) return std::nullopt;
+  return r;
+}
+
+std::optional<std::string> source_port_warning(std::uint64_t connections, std::size_t sources, PortRange range) {
+  const std::uint64_t addresses = std::max<std::size_t>(sources, 1);
+  const std::uint64_t per_address = (connections + addresses - 1) / addresses;
+  const auto half = static_cast<std::uint64_t>(range.size()) / 2;
+  if (per_address <= half) return std::nullopt;
+  // Keep each address at a third of the range, leaving room for reconnects and TIME_WAIT.
+  const std::uint64_t third = std::max<std::uint64_t>(static_cast<std::uint64_t>(range.size()) / 3, 1);
+  const std::uint64_t wanted = (connections + third - 1) / third;
+  return std::to_string(per_address) + " connections per source address pass half of its " +
+         std::to_string(range.size()) + " ephemeral ports (ip_local_port_range " + std::to_string(range.low) + "-" +
+         std::to_string(range.high) + "): the kernel's port search makes each connect() slow and stalls the "
+         "load generator; use --source-addresses with at least " + std::to_string(wanted) +
+         " addresses (e.g. 127.0.0.2-127.0.0." + std::to_string(1 + std::min<std::uint64_t>(wanted, 254)) + ")";
 }
 
 Status check_loopback_host(std::string_view host) {

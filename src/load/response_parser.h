@@ -76,7 +76,9 @@ class ResponseParser {
   };
   enum class Known : std::uint8_t { none, content_length, transfer_encoding, connection };
 
+  static Known known_header(std::string_view name);
   Status fail(const char* why);
+  void start_header_value(Known header);
   void head_complete(bool& finished);
   void end_header_value();
   void reset_head();

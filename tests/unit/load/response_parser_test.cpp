@@ -224,6 +224,55 @@ TEST(ResponseParser, RejectsAHeadLargerThanTheLimit) {
   EXPECT_STREQ(p.error(), "response head too large");
 }
 
+// Lines that lie whole in one read take a faster path than lines split across reads: both must
+// reach the same verdict, fields, captured bytes and error.
+TEST(ResponseParser, WholeBuffersAndSingleBytesAgree) {
+  const std::vector<std::string> cases = {
+      std::string(kNginx),
+      "HTTP/1.1 200 OK\r\nCONTENT-LENGTH:3\r\nCONNECTION:  Close\r\n\r\nabc",
+      "HTTP/1.1 201 Created\r\ncontent-length: \t 2\r\nX-Long-Name-Header: v\r\n\r\nok",
+      "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nz",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\nServer: x\nContent-Length: 0\n\n",
+      "HTTP/1.1 200 OK\r\nConnection-Extra: close\r\nContent-Lengthy: 9\r\nContent-Length: 1\r\n\r\nq",
+      "HTTP/1.1 200 OK\r\nX: a\r\n  folded close\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nX:\rY\r\n\r\n",
+      "HTTP/1.1 200 OK\r\n:empty\r\n\r\n",
+      "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+      "HTTP/1.1 200\r\nTransfer-Encoding: CHUNKED\r\n\r\n1\r\na\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\nrest",
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nConnection: close\nContent-Length: 0\n\n",
+      "HTTP/1.1 200 OK\r\nConnection: closed\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nConnection: close \r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nConnection: close\rX\r\n\r\n",
+      "HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\nContent-Length: 1\n\nx",
+      "HTTP/1.1 600 Too High\r\n\r\n",
+      "HTTP/1.2 200 OK\r\n\r\n",
+      "HTTP/1.1 2000 OK\r\n\r\n",
+  };
+  for (const auto& bytes : cases) {
+    ResponseParser whole, bytewise;
+    ResponseCapture whole_capture, bytewise_capture;
+    whole.capture_into(&whole_capture);
+    bytewise.capture_into(&bytewise_capture);
+    const auto a = feed_in_pieces(whole, bytes, bytes.size());
+    const auto b = feed_in_pieces(bytewise, bytes, 1);
+    SCOPED_TRACE(bytes);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(whole.status(), bytewise.status());
+    EXPECT_EQ(whole.keep_alive(), bytewise.keep_alive());
+    EXPECT_EQ(whole.body_bytes(), bytewise.body_bytes());
+    EXPECT_STREQ(whole.error(), bytewise.error());
+    if (a.status != Status::error) {
+      EXPECT_EQ(a.consumed, b.consumed);
+      EXPECT_EQ(whole_capture.head, bytewise_capture.head);
+      EXPECT_EQ(whole_capture.body, bytewise_capture.body);
+    }
+  }
+}
+
 TEST(ResponseParser, LengthWithTrailingSpaceIsAccepted) {
   ResponseParser p;
   auto r = feed_in_pieces(p, "HTTP/1.1 200 OK\r\nContent-Length: 2  \r\n\r\nok", 100);
