@@ -517,7 +517,17 @@ void Worker::housekeeping(std::int64_t now) {
     next_timeout_scan_ = now + kTimeoutScanNs;
     for (auto& c : conns_) {
       const bool busy = c.state == ConnState::writing || c.state == ConnState::reading;
-      if (busy && now - c.sent_ns > timeout_ns_) fail(c, ErrorKind::timeout, now);
+      if (busy && now - c.sent_ns > timeout_ns_) {
+        // An answer may be waiting unread: after a stall of this loop (a busy machine), the scan
+        // can come before the events. It is a late response, not a timeout.
+        const std::uint32_t generation = c.generation;
+        const std::int64_t sent = c.sent_ns;
+        if (c.state == ConnState::reading) read_ready(c);
+        if (c.generation == generation && c.sent_ns == sent &&
+            (c.state == ConnState::writing || c.state == ConnState::reading)) {
+          fail(c, ErrorKind::timeout, now);
+        }
+      }
       else if ((c.state == ConnState::connecting || c.state == ConnState::handshaking) &&
                now - c.since_ns > timeout_ns_)
         fail(c, ErrorKind::timeout, now);

@@ -463,5 +463,44 @@ TEST(LoadEngine, OpenModelLatencyIncludesAServerStall) {
   EXPECT_LT(uncorrected.value_at_percentile(99), corrected.value_at_percentile(99)) << format_summary(*report);
 }
 
+// The generator itself stalls (a busy machine: here SIGSTOP, longer than its timeout) while the
+// server answers. The answers wait in the sockets; they are late responses, not timeouts.
+TEST(LoadEngine, AnswersThatArriveWhileTheGeneratorIsFrozenAreNotTimeouts) {
+  ServerProcess server;
+  ASSERT_GT(server.port(), 0);
+  int result[2];
+  ASSERT_EQ(::pipe(result), 0);
+  const pid_t generator = ::fork();
+  if (generator == 0) {
+    ::close(result[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::alarm(60);
+    auto o = bounded("http://127.0.0.1:" + std::to_string(server.port()) + "/");
+    o.connections = 8;
+    o.timeout = 250ms;
+    o.duration = 4s;
+    auto report = run_load(o);
+    const std::uint64_t out[2] = {report.ok() ? report->counters.error(ErrorKind::timeout) : UINT64_MAX,
+                                  report.ok() ? report->counters.requests : 0};
+    ::_exit(::write(result[1], out, sizeof out) == sizeof out ? 0 : 1);
+  }
+  ::close(result[1]);
+  // Five freezes of 600 ms each: the stall under test, not a wait for a condition.
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(200ms);
+    ::kill(generator, SIGSTOP);
+    std::this_thread::sleep_for(600ms);
+    ::kill(generator, SIGCONT);
+  }
+  std::uint64_t out[2] = {UINT64_MAX, 0};
+  const bool read_all = ::read(result[0], out, sizeof out) == sizeof out;
+  ::close(result[0]);
+  int status = 0;
+  ::waitpid(generator, &status, 0);
+  ASSERT_TRUE(read_all);
+  EXPECT_GT(out[1], 1000u);
+  EXPECT_EQ(out[0], 0u) << "answers that arrived in time were counted as timeouts";
+}
+
 }  // namespace
 }  // namespace chaosplus::load
