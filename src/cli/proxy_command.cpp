@@ -19,7 +19,11 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--api", o->api, "address of the control API (default 127.0.0.1:8474; port 0 picks a free one)");
-  cmd->add_option("--token", o->token, "require 'Authorization: Bearer TOKEN' on every API request");
+  // Also from the environment: a token on the command line is visible to every user in `ps`.
+  cmd->add_option("--token", o->token,
+                  "require 'Authorization: Bearer TOKEN' on every API request (or set CHAOSPLUS_PROXY_TOKEN, "
+                  "which other users cannot read in the process list)")
+      ->envname("CHAOSPLUS_PROXY_TOKEN");
   cmd->add_option("--splice-pipes", o->splice_pipes,
                   "pipes for zero-copy splice(2) on links without toxics (default 32, 2 descriptors each; "
                   "0 copies every byte through user space)");

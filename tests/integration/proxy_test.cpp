@@ -813,6 +813,21 @@ TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
   EXPECT_EQ(proxy.wait(20s), 0);
 }
 
+TEST(ProxyServer, TheTokenCanComeFromTheEnvironmentInsteadOfTheProcessList) {
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0"},
+                       {{"CHAOSPLUS_PROXY_TOKEN", "s3cret"}});
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
+  const std::string url = "http://127.0.0.1:" + std::to_string(api_port);
+  auto refused = ApiClient(url).get_proxies_json();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("401"), std::string::npos) << refused.error();
+  EXPECT_TRUE(ApiClient(url, "s3cret").get_proxies_json().ok());
+  EXPECT_EQ(testing::read_file("/proc/" + std::to_string(proxy.pid()) + "/cmdline").find("s3cret"), std::string::npos);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
 TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {
   net::Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
