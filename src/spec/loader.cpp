@@ -1234,7 +1234,7 @@ class Builder {
 
   // The rules of the nftables faults that no single setting shows (faults/nft_faults.cpp nft_setup
   // applies them again): on the host, one loopback port; address and peer of one address family;
-  // a target endpoint unless the fault names its own address and port.
+  // a target endpoint unless the fault names its own address and port (inside a namespace, a port).
   void check_packet_fault(const YamlNode& settings, const Fault& fault, TargetUse* use) {
     auto value = [&](const char* key) {
       auto it = fault.params.find(key);
@@ -1265,7 +1265,8 @@ class Builder {
                                          (is_ipv6(address) ? "IPv6" : "IPv4") + " peer (no packet could match)");
     }
     if (use == nullptr) return;
-    if (!address.empty() && !port.empty()) use->needs = Capability::any;  // the fault names its own endpoint
+    // The fault names its own endpoint; inside a namespace a port alone will do (any address there).
+    if (!port.empty() && (!address.empty() || !netns.empty())) use->needs = Capability::any;
     if (address.empty() && !peer.empty()) use->peer = {get(settings, "peer"), peer};
   }
 

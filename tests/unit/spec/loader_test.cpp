@@ -330,10 +330,12 @@ phases:
       - reject: { target: api, address: "0:0::1", port: 8080 }
       - partition: { target: api, address: 127.0.0.2, port: 80, peer: 127.0.0.9/16 }
       - bandwidth_limit: { target: api, namespace: chaosplus-x, interface: v0, rate: 1KB/s, burst: 3KiB }
+      - packet_loss: { target: api, namespace: chaosplus-x, port: 5353, protocol: udp, share: 50% }
 )",
                                            "k.yaml");
   const auto& f = loaded(result).phases[0].faults;
-  ASSERT_EQ(f.size(), 3u);
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[3].params.at("address"), "") << "inside a namespace, every address";
   EXPECT_EQ(f[0].params.at("address"), "::1");
   EXPECT_EQ(f[0].params.at("port"), "8080");
   EXPECT_EQ(f[1].params.at("peer"), "127.0.0.0/16");
