@@ -113,6 +113,8 @@ class ToxicFault final : public Fault {
   std::string record() const override {
     nlohmann::json r{{"target", target_.name()}, {"api", target_.proxy_api}, {"proxy", target_.name()},
                      {"toxic", toxic_}};
+    // recover needs it to take the toxic off after a crash; the ledger is readable by its owner only.
+    if (!target_.proxy_token.empty()) r["token"] = target_.proxy_token;
     if (target_.proxy_server) {
       r["server_pid"] = target_.proxy_server->pid;
       r["server_start_time"] = target_.proxy_server->start_time;
@@ -124,7 +126,7 @@ class ToxicFault final : public Fault {
     if (target_.proxy_api.empty()) return Error{"target '" + target_.name() + "' has no fault proxy in front of it"};
     auto toxic = proxy::make_toxic(draft_);
     if (!toxic) return Error{"the proxy would refuse this fault: " + toxic.error()};
-    proxy::ApiClient client(target_.proxy_api);
+    proxy::ApiClient client(target_.proxy_api, target_.proxy_token);
     return client.add_toxic(target_.name(), *toxic);
   }
 

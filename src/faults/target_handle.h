@@ -32,6 +32,7 @@ class TargetHandle {
   // Base URL of the proxy server's API ("http://127.0.0.1:PORT") when the target has a proxy,
   // and that server's process (a toxic needs no undo once it is gone).
   std::string proxy_api;
+  std::string proxy_token;  // its bearer token ("" when it needs none)
   std::optional<targets::ProcessId> proxy_server;
   // Called when a fault's revert starts the target's process again, so the runner records it.
   std::function<Status(const targets::ProcessId&)> on_started;

@@ -71,7 +71,7 @@ Status remove_toxic(const nlohmann::json& r) {
   if (auto server = process_in(r, "server_pid", "server_start_time"); server && !targets::is_alive(*server)) {
     return ok_status();  // the proxy server is gone, and its toxics with it
   }
-  proxy::ApiClient client(r.at("api").get<std::string>());
+  proxy::ApiClient client(r.at("api").get<std::string>(), r.value("token", std::string()));
   return client.remove_toxic(r.at("proxy").get<std::string>(), r.at("toxic").get<std::string>());
 }
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -51,6 +53,18 @@ int exit_code(Verdict v) {
 }
 
 namespace {
+
+// 128 random bits as hex, from the kernel's generator.
+std::string random_token() {
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(device()));
+    out += part;
+  }
+  return out;
+}
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -133,6 +147,7 @@ class Run {
   std::vector<std::unique_ptr<faults::TargetHandle>> handles_;
   std::optional<targets::ProcessId> proxy_server_;
   std::string proxy_api_;
+  std::string proxy_token_;  // the bearer token of this run's proxy API
   // Ledger entries of processes we started, in start order; stopped in reverse.
   struct Placement {
     std::int64_t ledger_id;
@@ -243,6 +258,9 @@ Status Run::place_proxies() {
   // The proxy server is its own process, so it outlives a crashed runner only until `recover`.
   spec::ProcessLaunch launch;
   launch.command = {self_executable(), "proxy", "--api", "127.0.0.1:0"};
+  // Only this run may change its proxy: a fresh token, through the environment (not visible in ps).
+  proxy_token_ = random_token();
+  launch.env["CHAOSPLUS_PROXY_TOKEN"] = proxy_token_;
   const std::string log = log_path_for("fault-proxy");
   // The log is appended to across runs with the same journal: only what this proxy writes counts.
   std::error_code size_error;
@@ -266,10 +284,11 @@ Status Run::place_proxies() {
   }
   if (address.empty()) return Error{"the fault proxy did not report its API address within 10s"};
   proxy_api_ = "http://" + address;
-  proxy::ApiClient client(proxy_api_);
+  proxy::ApiClient client(proxy_api_, proxy_token_);
   for (auto& h : handles_) {
     const spec::Target& t = h->spec();
     h->proxy_api = proxy_api_;
+    h->proxy_token = proxy_token_;
     h->proxy_server = proxy_server_;
     if (!t.proxy) continue;
     if (auto s = client.create_proxy(t.name, t.proxy->listen.to_string(), t.proxy->upstream.to_string()); !s) {

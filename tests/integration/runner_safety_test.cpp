@@ -194,6 +194,14 @@ void stop_by_signal(bool kernel, int sig) {
   if (s.kernel) {
     EXPECT_TRUE(s.kernel_fault_on());
   }
+  // The run's proxy API takes changes from this run only: without its token, 401.
+  const std::string proxy_log = testing::read_file(s.dir.file("journal.logs/fault-proxy.log"));
+  const std::string marker = "chaosplus proxy API listening on 127.0.0.1:";
+  const auto at = proxy_log.find(marker);
+  ASSERT_NE(at, std::string::npos) << proxy_log;
+  const int api_port = std::stoi(proxy_log.substr(at + marker.size()));
+  EXPECT_EQ(testing::http_request("DELETE", "127.0.0.1", api_port, "/proxies/tokens").status, 401);
+  EXPECT_EQ(testing::http_request("POST", "127.0.0.1", api_port, "/reset").status, 401);
   run->signal(sig);
   auto code = run->wait(30s);
   ASSERT_TRUE(code.has_value());

@@ -1,5 +1,7 @@
 #include "runner/ledger.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "support/support.h"
@@ -33,6 +35,22 @@ TEST(Ledger, OpenEntriesComeBackNewestFirstAfterReopening) {
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ((*runs)[0].pid, 42);
   EXPECT_EQ((*runs)[0].pid_start_time, 7u);
+}
+
+TEST(Ledger, OnlyItsOwnerCanReadIt) {
+  testing::TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  testing::write_file(path, "");  // even a file that was there before, readable by all
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto ledger = Ledger::open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.error();
+  ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 42, 7, "exp", "j.jsonl", "running"}).ok());
+  ASSERT_TRUE((*ledger)->record("run-1", "proxy.toxic", R"({"token":"secret"})").ok());
+  for (const std::string& file : {path, path + "-wal"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
 }
 
 TEST(Ledger, RevertedEntriesAreNoLongerOpenButFailedOnesAre) {
