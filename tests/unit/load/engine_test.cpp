@@ -321,16 +321,18 @@ TEST(LoadEngine, OpenModelArrivalsRunAMultiStepScenarioOnceEach) {
   ASSERT_TRUE(scenario.ok()) << scenario.error();
   auto o = bounded(server.url());
   o.scenario = *scenario;
-  o.rate = 2000;
+  o.rate = 200;
   o.connections = 4;
-  o.max_requests = 400;
+  o.duration = 1s;  // ~200 sessions; the run ends on its duration
   auto report = run_load(o);
   ASSERT_TRUE(report.ok()) << report.error();
   EXPECT_EQ(report->model, Model::open);
-  EXPECT_EQ(report->counters.requests, 400u);
-  // Every session sends /a, then /b with what /a answered; at the cap some have sent only /a.
+  // Every session sends /a, then /b with what /a answered; at the end a few have sent only /a (on
+  // a busy machine, more of them: arrivals that queued behind a stall of the generator).
+  EXPECT_GT(first.load(), 100);
   EXPECT_GE(first.load(), second.load());
-  EXPECT_GT(second.load(), 150);
+  EXPECT_GT(second.load(), first.load() / 2);
+  EXPECT_EQ(report->counters.requests, static_cast<std::uint64_t>(first.load() + second.load()));
   EXPECT_EQ(report->counters.error_rate(), 0.0);
   std::lock_guard lock(server.mutex);
   EXPECT_TRUE(server.seen.count("/b?id=7")) << "the second step used the value extracted by the first";
