@@ -289,13 +289,18 @@ TEST(LoadEngine, UsersOfAMixRunEachScenarioAndTheReportCountsThem) {
   EXPECT_TRUE(server.seen.count("/a") && server.seen.count("/b") && server.seen.count("/buy"));
 }
 
-TEST(LoadEngine, OpenModelArrivalsDrawTheirScenario) {
-  CountingServer server;
+// Two one-step scenarios, /one and /two, of equal weight.
+std::shared_ptr<const Scenario> one_two_mix() {
   auto scenario = Scenario::parse(
       "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: /two}]}\n");
-  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  EXPECT_TRUE(scenario.ok()) << scenario.error();
+  return scenario.ok() ? *scenario : nullptr;
+}
+
+TEST(LoadEngine, OpenModelArrivalsDrawTheirScenario) {
+  CountingServer server;
   auto o = bounded(server.url());
-  o.scenario = *scenario;
+  o.scenario = one_two_mix();
   o.rate = 2000;
   o.connections = 4;
   o.max_requests = 400;
@@ -365,11 +370,8 @@ TEST(LoadEngine, OpenModelArrivalsBeyondTheSessionCapAreDropped) {
 
 TEST(LoadEngine, WorkerProcessesReportTheMixToo) {
   CountingServer server;
-  auto scenario = Scenario::parse(
-      "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: /two}]}\n");
-  ASSERT_TRUE(scenario.ok()) << scenario.error();
   auto o = bounded(server.url());
-  o.scenario = *scenario;
+  o.scenario = one_two_mix();
   o.vus = 4;
   o.connections = 4;
   o.processes = 2;
