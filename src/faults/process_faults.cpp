@@ -86,7 +86,7 @@ class KillFault final : public Fault {
     if (current && targets::is_alive(*current)) return ok_status();
     if (const auto& attach = target_.spec().attach) {
       // A supervisor (systemd, Patroni, a restart loop) may have brought it back already.
-      if (auto found = targets::resolve(*attach)) {
+      if (auto found = back_by_itself(*attach, victim_)) {
         target_.set_process(*found);
         return ok_status();
       }
@@ -156,6 +156,15 @@ class RestartFault final : public Fault {
 };
 
 }  // namespace
+
+std::optional<targets::ProcessId> back_by_itself(const spec::ProcessAttach& attach,
+                                                 const std::optional<targets::ProcessId>& victim) {
+  if (attach.pid) return std::nullopt;
+  auto found = targets::resolve(attach);
+  if (!found) return std::nullopt;
+  if (victim && found->pid == victim->pid) return std::nullopt;
+  return *found;
+}
 
 Status start_again(TargetHandle& target, HaltSwitch& halt) {
   const spec::Target& spec = target.spec();

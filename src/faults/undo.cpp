@@ -5,6 +5,7 @@
 
 #include "core/halt_switch.h"
 #include "faults/nft_faults.h"
+#include "faults/process_faults.h"
 #include "faults/tbf_fault.h"
 #include "proxy/api_client.h"
 #include "targets/attach.h"
@@ -54,7 +55,7 @@ Status bring_back(const nlohmann::json& r) {
   auto attach = attach_in(r);
   if (!attach) return ok_status();
   const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty();
-  if (has_rule && targets::resolve(*attach)) return ok_status();  // back already (a supervisor restarted it)
+  if (has_rule && back_by_itself(*attach, id)) return ok_status();  // a supervisor restarted it
   const std::string target = r.value("target", std::string("?"));
   if (attach->restart_command.empty()) {
     return Error{"target '" + target + "' was killed and is not running; it has no attach.restart_command, so "

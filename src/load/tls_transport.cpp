@@ -196,12 +196,14 @@ ssize_t TlsStream::result(int n, bool reading) {
 
 ssize_t TlsStream::read(char* buffer, std::size_t size) {
   errno = 0;
+  ERR_clear_error();  // SSL_get_error reads the thread's error queue: only this call's errors may be in it
   const int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
   return result(n, true);
 }
 
 ssize_t TlsStream::write(const char* data, std::size_t size) {
   errno = 0;
+  ERR_clear_error();
   const int n = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
   return result(n, false);
 }

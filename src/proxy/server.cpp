@@ -56,7 +56,9 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   std::mutex publishing;
   net::HttpServer server(http, [&](const net::Request& request) {
     auto response = api.handle(request);
-    if (workers && request.method != "GET") {
+    // Refused requests (401, 403) change nothing; any other change, even a partly failed populate,
+    // reaches the workers.
+    if (workers && request.method != "GET" && response.status != 401 && response.status != 403) {
       // Every change reaches every worker before the client hears of it.
       std::lock_guard lock(publishing);
       if (auto published = workers->publish((*engine)->proxies()); !published) {

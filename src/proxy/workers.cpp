@@ -55,10 +55,15 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
   }
 }
 
-// A worker's life: an engine, and the state from the API process applied as it comes.
+// A worker's life: an engine, and the state from the API process applied as it comes. Each state
+// line is "<seq> <json>"; the reply "<seq> ok" or "<seq> error: ..." names the state it answers.
 [[noreturn]] void run_worker(int channel, const Engine::Options& options, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);
+  // The parent may have blocked signals for its signal-watching thread: a worker takes SIGTERM.
+  sigset_t none;
+  sigemptyset(&none);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
   auto started = Engine::start(options);
   if (!started) ::_exit(3);
   std::unique_ptr<Engine> engine = std::move(started).value();
@@ -70,10 +75,14 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
     if (n <= 0) break;  // the API process closed the channel (or died): stop
     buffer.append(chunk, static_cast<std::size_t>(n));
     for (auto end = buffer.find('\n'); end != std::string::npos; end = buffer.find('\n')) {
-      auto state = decode_state(std::string_view(buffer).substr(0, end));
+      const std::string_view line = std::string_view(buffer).substr(0, end);
+      const auto space = line.find(' ');
+      const std::string seq(line.substr(0, space));
+      auto state = space == std::string_view::npos ? Result<std::vector<ProxyView>>{Error{"no sequence number"}}
+                                                   : decode_state(line.substr(space + 1));
       buffer.erase(0, end + 1);
       Status applied = state ? apply_state(*engine, *state) : Status{Error{state.error()}};
-      std::string reply = applied ? "ok" : "error: " + applied.error();
+      std::string reply = seq + (applied ? " ok" : " error: " + applied.error());
       for (auto& ch : reply) {
         if (ch == '\n') ch = ' ';
       }
@@ -208,15 +217,35 @@ Workers::~Workers() {
 }
 
 Status Workers::publish(const std::vector<ProxyView>& state) {
-  const std::string line = encode_state(state) + "\n";
+  const std::string seq = std::to_string(++sequence_);
+  const std::string line = seq + " " + encode_state(state) + "\n";
   std::string errors;
-  for (auto& worker : workers_) {
+  auto note = [&](const Worker& worker, const std::string& what) {
+    errors += (errors.empty() ? "" : "; ") + ("worker " + std::to_string(worker.pid) + ": " + what);
+  };
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    Worker& worker = *it;
     auto deadline = Clock::now() + kReplyTimeout;
-    auto sent = net::send_all(worker.channel.get(), line, deadline);
-    auto reply = sent ? read_line(worker.channel.get(), deadline) : Result<std::string>{Error{sent.error()}};
-    if (reply && *reply == "ok") continue;
-    errors += (errors.empty() ? "" : "; ") + ("worker " + std::to_string(worker.pid) + ": " +
-                                             (reply ? *reply : reply.error()));
+    if (auto sent = net::send_all(worker.channel.get(), line, deadline); !sent) {
+      // Half a line may be in the channel: nothing said on it can be trusted any more. The worker
+      // is stopped (its listeners and connections with it) rather than left out of step.
+      note(worker, sent.error() + "; the worker was stopped");
+      ::kill(worker.pid, SIGKILL);
+      ::waitpid(worker.pid, nullptr, 0);
+      it = workers_.erase(it);
+      continue;
+    }
+    // A reply that came too late for an earlier state is skipped: only this state's answer counts.
+    Result<std::string> reply = Error{"no answer"};
+    do {
+      reply = read_line(worker.channel.get(), deadline);
+    } while (reply && !reply->starts_with(seq + " "));
+    if (!reply) {
+      note(worker, reply.error());
+    } else if (const std::string answer = reply->substr(seq.size() + 1); answer != "ok") {
+      note(worker, answer);
+    }
+    ++it;
   }
   if (!errors.empty()) return Error{errors};
   return ok_status();

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,7 +30,8 @@ class Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
-  // Sends `state` to every worker and waits (5 s at most each) until it was applied.
+  // Sends `state` to every worker and waits (5 s at most each) until it was applied. A worker that
+  // cannot be sent the whole state is stopped; a late answer to an earlier state is skipped.
   Status publish(const std::vector<ProxyView>& state);
   std::vector<pid_t> pids() const;
 
@@ -40,6 +42,7 @@ class Workers {
   };
   Workers() = default;
   std::vector<Worker> workers_;
+  std::uint64_t sequence_ = 0;  // of the states sent
 };
 
 // Makes `engine` hold exactly the proxies and toxics of `state` (listen addresses as bound),

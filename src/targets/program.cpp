@@ -225,6 +225,7 @@ Result<ProgramRun> run_program(std::span<const std::string> argv, const ProgramO
     if (exited && (all_closed() || now >= ended + kDrainAfterExit)) break;
     if (!exited && now >= deadline) {
       ::kill(-pid, SIGKILL);  // the leader is not reaped yet, so the group id is still ours
+      ::kill(pid, SIGKILL);   // and itself, should it have left its group
       run.timed_out = true;
       ended = now;
       break;

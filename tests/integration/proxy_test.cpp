@@ -797,6 +797,46 @@ TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
   EXPECT_TRUE(wait_until([&] { return ::kill(workers[0], 0) != 0; }));
 }
 
+TEST(ProxyWorkers, AfterAWorkerAnsweredTooLateTheNextChangeWaitsForItsOwnAnswer) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  std::vector<pid_t> workers = children_of(proxy.pid());
+  ASSERT_EQ(workers.size(), 1u);
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(connect_to(port));
+    ASSERT_TRUE(send_all(clients.back().get(), "hi") && read_exactly(clients.back().get(), 2) == "hi");
+  }
+  // The worker is frozen past the API's 5 s wait: that change is a 500. Its late answer must not
+  // be taken as the answer to the next change.
+  ASSERT_EQ(::kill(workers[0], SIGSTOP), 0);
+  auto stalled = api("POST", "/proxies/e/toxics",
+                     json{{"name", "t1"}, {"type", "latency"}, {"attributes", {{"latency", 1}}}}.dump());
+  EXPECT_EQ(stalled.status, 500) << stalled.body;
+  ASSERT_EQ(::kill(workers[0], SIGCONT), 0);
+  auto added = api("POST", "/proxies/e/toxics",
+                   json{{"name", "slow"}, {"type", "latency"}, {"attributes", {{"latency", 300}}}}.dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  // Once answered, the toxic acts on the live connections of both processes.
+  const auto start = Clock::now();
+  for (auto& client : clients) ASSERT_TRUE(send_all(client.get(), "yo"));
+  for (auto& client : clients) {
+    EXPECT_EQ(read_exactly(client.get(), 2), "yo");
+    EXPECT_GE(Clock::now() - start, 300ms);
+  }
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
 TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
   testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
   const int api_port = api_port_of(proxy);
