@@ -25,8 +25,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
                   "which other users cannot read in the process list)")
       ->envname("CHAOSPLUS_PROXY_TOKEN");
   cmd->add_option("--splice-pipes", o->splice_pipes,
-                  "pipes for zero-copy splice(2) on links without toxics (default 32, 2 descriptors each; "
-                  "0 copies every byte through user space)");
+                  "pipes for zero-copy splice(2) on links without toxics (default 32, 2 descriptors each, "
+                  "shared out among the processes with --workers; 0 copies every byte through user space)");
   cmd->add_option("--workers", o->workers,
                   "extra processes that serve connections on the same ports (SO_REUSEPORT), each with its own "
                   "descriptor limit: a proxied connection takes 2 descriptors (default 0)")

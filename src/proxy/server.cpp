@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <mutex>
@@ -32,7 +33,10 @@ void raise_descriptor_limit() {
 int run_server(const ServerOptions& options, HaltSwitch& halt) {
   raise_descriptor_limit();
   Engine::Options engine_options;
-  engine_options.splice_pipes = options.splice_pipes;
+  // The pipes of all processes count against one per-user pipe quota (16,384 pages by default for
+  // non-root users; 32 pipes of 1 MiB take 8,192): the processes share the pool's size.
+  engine_options.splice_pipes =
+      options.splice_pipes == 0 ? 0 : std::max<std::size_t>(4, options.splice_pipes / (options.workers + 1));
   engine_options.reuse_port = options.workers > 0;
   std::unique_ptr<Workers> workers;
   if (options.workers > 0) {
