@@ -242,8 +242,10 @@ nlohmann::json counters_json(const Counters& c) {
 std::string to_json(const Report& r) {
   nlohmann::json ticks = nlohmann::json::array();
   for (const Tick& t : r.ticks) {
-    ticks.push_back({{"at_s", t.at_s},
+    ticks.push_back({{"second", t.second},
+                     {"at_s", t.at_s},
                      {"requests", t.counters.requests},
+                     {"queued", t.counters.queued},
                      {"errors", t.counters.transport_errors()},
                      {"status_4xx_5xx", t.counters.status_at_least(400)},
                      {"p50_us", t.p50_us},
@@ -280,6 +282,7 @@ std::string to_json(const Report& r) {
                       {"tls_error", r.tls_error},
                       {"seed", r.seed},
                       {"scenarios", scenarios},
+                      {"bottleneck", generator_bottleneck(r)},
                       {"ticks", ticks}};
   return j.dump(2);
 }
