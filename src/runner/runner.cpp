@@ -167,6 +167,7 @@ class Run {
   bool halt_noted_ = false;
   std::unique_ptr<PhaseLoad> running_load_;
   const spec::Load* running_load_spec_ = nullptr;
+  Duration load_started_at_{0};  // on the run's timeline
   std::vector<std::string> threshold_failures_;
   bool before_held_ = true;
   bool after_held_ = true;
@@ -394,7 +395,11 @@ void Run::handle_trip(const GuardrailTrip& trip) {
 
 void Run::on_load_tick(const std::string& name, const load::Tick& tick) {
   Event e = load::tick_event(tick);
-  e.with("load", name);
+  // The second the tick covers, on the run's timeline: outcomes are counted by when their
+  // requests were meant to be sent, so this (not when the tick was written) is the window to
+  // compare with fault.injected and fault.reverted.
+  const double from_ms = std::chrono::duration<double, std::milli>(load_started_at_).count() + 1000.0 * tick.second;
+  e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
   Event stamped = bus_.publish(std::move(e));
   const auto& c = tick.counters;
   LoadSample sample;
@@ -414,7 +419,9 @@ void Run::start_load(const spec::Phase& phase) {
     return;
   }
   const std::string name = phase.load->name;
-  publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url));
+  load_started_at_ =
+      bus_.publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url))
+          .elapsed;
   running_load_spec_ = &*phase.load;
   running_load_ = std::make_unique<PhaseLoad>(*phase.load, std::move(options).value(),
                                               [this, name](const load::Tick& t) { on_load_tick(name, t); });
