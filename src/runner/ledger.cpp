@@ -100,8 +100,8 @@ Ledger::~Ledger() { sqlite3_close(db_); }
 std::string Ledger::witness_path(const std::string& path) { return path + ".witness"; }
 
 std::string Ledger::untrusted(const std::string& what) const {
-  return "the ledger " + path_ + " cannot be trusted: " + what +
-         ". Faults and processes it recorded may still be on this system, and nothing is undone from "
+  return "the ledger " + path_ + " cannot be trusted: " + what + (what.ends_with('\n') ? "" : ".\n") +
+         "Faults and processes it recorded may still be on this system, and nothing is undone from "
          "records that cannot be read. Check by hand: `chaosplus leftovers --state-dir " + folder_of(path_) +
          "` lists the nft tables, qdiscs, network namespaces and processes chaosplus may have left; remove "
          "what is still there, then move " + path_ + " (with its -wal and -shm files) and " + witness_path(path_) +
