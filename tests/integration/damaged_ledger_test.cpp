@@ -18,6 +18,7 @@
 #include "runner/ledger.h"
 #include "support/kernel.h"
 #include "support/support.h"
+#include "targets/process.h"
 
 namespace chaosplus {
 namespace {
@@ -93,6 +94,7 @@ void overwrite(const std::string& path, std::uintmax_t offset, std::size_t size)
 
 TEST_P(DamagedLedger, RecoverRefusesAndLeftoversListsTheRealLeftovers) {
   sleeper_ = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});
+  ASSERT_TRUE(testing::wait_until([&] { return targets::process_name(sleeper_->pid()) == "sleep"; }, 10s));
   testing::Listener spare;
   testing::write_file(dir_.file("e.yaml"), R"(name: damaged-ledger
 targets:
