@@ -1,5 +1,6 @@
 #include "runner/ledger.h"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -291,6 +292,54 @@ TEST(LedgerDamage, ACorruptPageIsRefusedAndNeverReadAsTheEnd) {
   ASSERT_TRUE(inspected.ok()) << inspected.error();
   auto all = (*inspected)->entries("");
   EXPECT_FALSE(all.ok()) << "read " << all->size() << " entries of 300 and called it the end";
+}
+
+TEST(LedgerDamage, GarbageInTheHeaderIsRefusedWithWhatToCheck) {
+  testing::TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  {
+    auto ledger = Ledger::open(path);
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 7, "exp", "j.jsonl", "running"}).ok());
+  }
+  overwrite(path, 0, garbage(100));
+  expect_refused(path, "SQLite cannot read it");
+}
+
+// A ledger written before the witness existed: its witness starts with what it holds, and from
+// then on a loss is told.
+TEST(LedgerDamage, ALedgerFromBeforeTheWitnessIsAdopted) {
+  testing::TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "PRAGMA journal_mode=WAL;"
+                         "CREATE TABLE runs (run_id TEXT PRIMARY KEY, pid INTEGER, pid_start_time INTEGER,"
+                         " experiment TEXT, journal TEXT, status TEXT, started TEXT, ended TEXT);"
+                         "CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, kind TEXT,"
+                         " record TEXT, state TEXT, error TEXT, created TEXT, updated TEXT);"
+                         "INSERT INTO runs VALUES ('old-run', 0, 7, 'exp', 'j', 'running', NULL, NULL);"
+                         "INSERT INTO entries (run_id, kind, record, state) VALUES"
+                         " ('old-run', 'process.paused', '{\"pid\":1}', 'active');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  {
+    auto ledger = Ledger::open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.error();
+    auto open = (*ledger)->open_entries("old-run");
+    ASSERT_TRUE(open.ok());
+    ASSERT_EQ(open->size(), 1u);
+    ASSERT_TRUE((*ledger)->update_record((*open)[0].id, R"({"pid":2})").ok());
+  }
+  const std::string witness = testing::read_file(Ledger::witness_path(path));
+  EXPECT_NE(witness.find("old-run"), std::string::npos) << witness;
+  EXPECT_NE(witness.find(R"("revision":1)"), std::string::npos) << witness;
+  ASSERT_TRUE(Ledger::open(path).ok());
+  std::filesystem::resize_file(path, 0);
+  expect_refused(path, "old-run");
 }
 
 TEST(LedgerDamage, InspectionNeverCreatesALedger) {
