@@ -233,6 +233,8 @@ Status Ledger::check_witness() {
   if (auto s = meta.each_row([&] { started_witness = true; }); !s) return Error{untrusted(s.error())};
 
   if (!witnessed && started_witness && (!runs.empty() || !entries.empty())) {
+    // Another process may have created the ledger, its witness and a first run since we looked.
+    if (std::filesystem::exists(std::filesystem::symlink_status(wpath, ec))) return check_witness();
     return Error{untrusted("its witness " + wpath + " is gone, so whether it lost records cannot be told")};
   }
 

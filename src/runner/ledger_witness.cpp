@@ -73,11 +73,17 @@ LedgerWitness::~LedgerWitness() { ::close(fd_); }
 Status LedgerWitness::append(const std::string& line) {
   FileLock lock(fd_);
   const std::string data = line + "\n";
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
   std::size_t written = 0;
   while (written < data.size()) {
     ssize_t n = ::write(fd_, data.data() + written, data.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{"cannot write the ledger's witness: " + errno_text()};
+    if (n < 0) {
+      const std::string why = errno_text();
+      // Half a line (a full disk) would glue the next line to it: the witness would read as damaged.
+      if (before >= 0) (void)::ftruncate(fd_, before);
+      return Error{"cannot write the ledger's witness: " + why};
+    }
     written += static_cast<std::size_t>(n);
   }
   if (::fdatasync(fd_) != 0) return Error{"cannot sync the ledger's witness: " + errno_text()};

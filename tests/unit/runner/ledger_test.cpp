@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "support/support.h"
 
@@ -266,6 +269,39 @@ TEST(LedgerDamage, AnotherLedgerWritingMeanwhileIsNoDamage) {
     ASSERT_TRUE(second.ok()) << second.error();
     ASSERT_TRUE((*second)->record("run-2", "process.paused", "{}").ok());
   }
+}
+
+// Runs that start together on a fresh state folder: each checks the ledger while the others write
+// to it and to its witness, and none mistakes their writes for damage.
+TEST(LedgerDamage, LedgersOpenedAndWrittenAtTheSameTimeAreNoDamage) {
+  testing::TempDir dir;
+  const std::string path = dir.file("state/ledger.db");
+  std::atomic<int> refused{0};
+  std::string first_error;
+  std::mutex error_mutex;
+  std::vector<std::thread> runs;
+  for (int t = 0; t < 6; ++t) {
+    runs.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        auto ledger = Ledger::open(path);
+        if (!ledger) {
+          ++refused;
+          std::lock_guard lock(error_mutex);
+          if (first_error.empty()) first_error = ledger.error();
+          continue;
+        }
+        const std::string run = "run-" + std::to_string(t) + "-" + std::to_string(i);
+        (void)(*ledger)->begin_run(RunRecord{run, 0, 7, "exp", "j.jsonl", "running"});
+        auto id = (*ledger)->record(run, "process.started", R"({"what":"x"})");
+        if (id) (void)(*ledger)->update_record(*id, R"({"what":"x","pid":1})");
+      }
+    });
+  }
+  for (auto& r : runs) r.join();
+  EXPECT_EQ(refused.load(), 0) << first_error;
+  auto ledger = Ledger::open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.error();
+  EXPECT_EQ((*ledger)->entries("")->size(), 48u);
 }
 
 // A corrupt page: quick_check refuses it at open, and a read that meets it is an error, not the end.
