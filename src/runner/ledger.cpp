@@ -395,7 +395,8 @@ Result<std::vector<LedgerEntry>> query_entries(sqlite3* db, const std::string& r
   if (!run_id.empty()) st.bind(1, run_id);
   std::vector<LedgerEntry> out;
   if (auto s = st.each_row([&] {
-        out.push_back(LedgerEntry{st.integer(0), st.text(1), st.text(2), st.text(3), state_from(st.text(4)), st.text(5)});
+        out.push_back(
+            LedgerEntry{st.integer(0), st.text(1), st.text(2), st.text(3), state_from(st.text(4)), st.text(5)});
       });
       !s) {
     return Error{s.error()};

@@ -43,7 +43,8 @@ targets:
     process:
       command: [demo-token-service, --port, ")" + std::to_string(service) + R"("]
       ready: { http: "http://127.0.0.1:)" + std::to_string(service) + R"(/health", timeout: 10s }
-    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy) + R"(", upstream: "127.0.0.1:)" + std::to_string(service) + R"(" }
+    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy) + R"(", upstream: "127.0.0.1:)" +
+           std::to_string(service) + R"(" }
 phases:
   - name: slow
     duration: )" + duration + R"(

@@ -141,9 +141,8 @@ void expect_refused(const std::string& path, const std::string& what) {
   ASSERT_FALSE(ledger.ok()) << "a damaged ledger was opened as if whole";
   EXPECT_NE(ledger.error().find("cannot be trusted"), std::string::npos) << ledger.error();
   EXPECT_NE(ledger.error().find(what), std::string::npos) << ledger.error();
-  EXPECT_NE(ledger.error().find("chaosplus leftovers --state-dir " + std::filesystem::path(path).parent_path().string()),
-            std::string::npos)
-      << ledger.error();
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  EXPECT_NE(ledger.error().find("chaosplus leftovers --state-dir " + folder), std::string::npos) << ledger.error();
   EXPECT_EQ(ledger.error().find("s3cret-token"), std::string::npos) << ledger.error();
   // And again: refusing once does not make it look whole the next time.
   EXPECT_FALSE(Ledger::open(path).ok());

@@ -13,7 +13,8 @@ TEST(Redaction, SecretKeysAreRedactedAtAnyDepthAndTheRestKept) {
   const std::string shown = redact_record(record);
   for (const char* secret : {"t0k", "\"pw\"", "\"k\""}) EXPECT_EQ(shown.find(secret), std::string::npos) << shown;
   EXPECT_NE(shown.find("127.0.0.1:4000"), std::string::npos) << shown;
-  EXPECT_NE(shown.find("\"proxy\":\"tokens\""), std::string::npos) << shown;  // a value named like a secret is no secret
+  // A value named like a secret is no secret.
+  EXPECT_NE(shown.find("\"proxy\":\"tokens\""), std::string::npos) << shown;
   EXPECT_NE(shown.find("\"token\":\"<redacted>\""), std::string::npos) << shown;
 }
 
