@@ -14,7 +14,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "faults/netns.h"
 #include "faults/system_tool.h"
+#include "faults/veth_lab.h"
 #include "runner/ledger.h"
 #include "support/kernel.h"
 #include "support/support.h"
@@ -160,6 +162,33 @@ phases:
   EXPECT_NE(out.find("nft delete table inet " + tables_[0]), std::string::npos) << out;
   EXPECT_NE(out.find("pid " + std::to_string(sleeper_->pid()) + " (sleep)"), std::string::npos) << out;
   EXPECT_NE(out.find("kill -CONT " + std::to_string(sleeper_->pid())), std::string::npos) << out;
+}
+
+// Kernel leftovers inside the namespaces chaosplus creates are found too: an nft table, a tbf root
+// qdisc, and the namespaces themselves.
+TEST(LeftoversInNamespaces, TablesAndQdiscsInProjectNamespacesAreListed) {
+  const std::string missing = testing::missing_for_kernel_faults();
+  ASSERT_TRUE(missing.empty()) << "needs root and the nft, tc and ip tools; missing:" << missing;
+  testing::KernelTurn turn;
+  ASSERT_TRUE(turn.held());
+  auto lab = faults::VethLab::create("left");
+  ASSERT_TRUE(lab.ok()) << lab.error();
+  const auto& b = (*lab)->b();
+  const std::string table = "chaosplus_1_1_0000beef";
+  ASSERT_TRUE(faults::run_tool_checked(faults::in_namespace(b.netns, {"nft", "add", "table", "inet", table})).ok());
+  ASSERT_TRUE(faults::run_tool_checked({"tc", "-n", b.netns, "qdisc", "add", "dev", b.interface, "root", "handle",
+                                        "1a2b:", "tbf", "rate", "1mbit", "burst", "32kb", "latency", "300ms"})
+                  .ok());
+  testing::TempDir dir;
+  Child leftovers({testing::bin("chaosplus"), "leftovers", "--state-dir", dir.file("state")});
+  ASSERT_EQ(leftovers.wait(60s), std::optional<int>(1)) << leftovers.output();
+  const std::string out = leftovers.output();
+  EXPECT_TRUE((*lab)->remove().ok());
+  EXPECT_NE(out.find("nft table: inet " + table + " (netns " + b.netns + ")"), std::string::npos) << out;
+  EXPECT_NE(out.find("ip netns exec " + b.netns + " nft delete table inet " + table), std::string::npos) << out;
+  EXPECT_NE(out.find("tbf qdisc: 1a2b: on " + b.interface + " in netns " + b.netns), std::string::npos) << out;
+  EXPECT_NE(out.find("tc -n " + b.netns + " qdisc del dev " + b.interface + " root"), std::string::npos) << out;
+  EXPECT_NE(out.find("network namespace: " + (*lab)->a().netns), std::string::npos) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, DamagedLedger,
