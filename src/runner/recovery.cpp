@@ -30,9 +30,10 @@ bool undo_entry(Ledger& ledger, const LedgerEntry& e, std::ostream& out) {
   Status s = faults::undo(e.kind, e.record);
   (void)ledger.set_state(e.id, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
   if (s) {
-    out << "recover: reverted " << e.kind << " " << e.record << " (run " << e.run_id << ")\n";
+    out << "recover: reverted " << e.kind << " " << redact_record(e.record) << " (run " << e.run_id << ")\n";
   } else {
-    out << "recover: FAILED to revert " << e.kind << " " << e.record << ": " << s.error() << "\n";
+    out << "recover: FAILED to revert " << e.kind << " " << redact_record(e.record) << ": "
+        << redact_secrets(s.error(), e.record) << "\n";
   }
   return s.ok();
 }
