@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -48,6 +49,31 @@ std::string comma_list(std::span<const std::string_view> names) {
     if (!out.empty()) out += ", ";
     out += name;
   }
+  return out;
+}
+
+// "\0", "\t", "\x1b": how a control character is shown in a message.
+std::string shown_control(char c) {
+  switch (c) {
+    case '\0': return "\\0";
+    case '\t': return "\\t";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    default: {
+      char text[8];
+      std::snprintf(text, sizeof text, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      return text;
+    }
+  }
+}
+
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }
+
+// What a message shows of user text: control characters escaped, so a NUL cannot cut the message
+// and a newline or an escape sequence cannot forge output lines.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) out += is_control(c) ? shown_control(c) : std::string(1, c);
   return out;
 }
 
@@ -251,7 +277,31 @@ class Builder {
       report(node, std::string(label) + ": found empty text, expected a value");
       return std::nullopt;
     }
+    if (!without_nul(node, label)) return std::nullopt;
     return node.text;
+  }
+
+  // A NUL ends a C string: the program, the kernel or the log would see the value cut there.
+  bool without_nul(const YamlNode& node, std::string_view label) {
+    const std::size_t at = node.text.find('\0');
+    if (at == std::string::npos) return true;
+    report(node, std::string(label) + ": found a NUL character (\\0) at character " + std::to_string(at + 1) +
+                     ", expected text without NUL");
+    return false;
+  }
+
+  // Names shown in output and the journal (phases, rollbacks, guardrails): printable text.
+  std::optional<std::string> read_name(const YamlNode& node) {
+    auto text = read_text(node, "name");
+    if (!text) return std::nullopt;
+    for (std::size_t i = 0; i < text->size(); ++i) {
+      if (is_control((*text)[i])) {
+        report(node, "name: found the control character " + shown_control((*text)[i]) + " at character " +
+                         std::to_string(i + 1) + ", expected printable text");
+        return std::nullopt;
+      }
+    }
+    return text;
   }
 
   // Text, or a number or boolean taken as written (argv items, env values, header values).
@@ -260,6 +310,7 @@ class Builder {
       wrong_type(node, label, "a string");
       return std::nullopt;
     }
+    if (!without_nul(node, label)) return std::nullopt;
     return node.text;
   }
 
@@ -279,6 +330,10 @@ class Builder {
       if (!item.is_scalar()) {
         report(item, std::string(label) + "[" + std::to_string(i) + "]: found " + describe_found(item) +
                          ", expected a list of strings");
+        ok = false;
+        continue;
+      }
+      if (!without_nul(item, std::string(label) + "[" + std::to_string(i) + "]")) {
         ok = false;
         continue;
       }
@@ -799,7 +854,7 @@ class Builder {
       guardrail.mark = item.mark;
       const std::size_t before = issues.size();
       if (const YamlNode* n = get(item, "name")) {
-        if (auto text = read_text(*n, "name")) guardrail.name = *text;
+        if (auto text = read_name(*n)) guardrail.name = *text;
       }
       const YamlNode* when =
           require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
@@ -907,7 +962,7 @@ class Builder {
     }
     std::string what = "phase";
     if (const YamlNode* n = require(node, "name", "phase", "a name such as baseline")) {
-      if (auto text = read_text(*n, "name")) {
+      if (auto text = read_name(*n)) {
         phase.name = *text;
         what = "phase '" + *text + "'";
       }
@@ -1303,7 +1358,7 @@ class Builder {
       Rollback rollback;
       rollback.mark = item.mark;
       if (const YamlNode* n = get(item, "name")) {
-        if (auto text = read_text(*n, "name")) rollback.name = *text;
+        if (auto text = read_name(*n)) rollback.name = *text;
       }
       auto kind = exactly_one(item, what, {"command", "restart"});
       if (kind == "command") {
@@ -1319,6 +1374,9 @@ class Builder {
           }
         }
       }
+      // Output never shows a nameless rollback: it is named after what it does.
+      if (rollback.name.empty() && rollback.command) rollback.name = "run " + rollback.command->argv.front();
+      if (rollback.name.empty() && !rollback.restart_target.empty()) rollback.name = "restart " + rollback.restart_target;
       if (issues.size() == before) experiment.rollbacks.push_back(std::move(rollback));
     }
   }
@@ -1466,7 +1524,7 @@ LoadResult load(std::string_view text, const std::string& file_name) {
     return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
   });
   for (auto& issue : issues) {
-    Diagnostic diagnostic{file_name, issue.mark.line, issue.mark.column, std::move(issue.message)};
+    Diagnostic diagnostic{file_name, issue.mark.line, issue.mark.column, printable(issue.message)};
     const bool repeated = !result.errors.empty() && result.errors.back().line == diagnostic.line &&
                           result.errors.back().column == diagnostic.column &&
                           result.errors.back().message == diagnostic.message;
