@@ -86,7 +86,8 @@ bool is_identifier(std::string_view s) {
 }
 
 bool is_experiment_name(std::string_view s) {
-  if (s.empty() || s.size() > 100) return false;
+  // Starting with a letter or digit, it is never "." or ".." where {name} is a journal folder.
+  if (s.empty() || s.size() > 100 || !std::isalnum(static_cast<unsigned char>(s.front()))) return false;
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
@@ -139,7 +140,8 @@ class Builder {
         } else {
           report(*n,
                  "name: found '" + *text +
-                     "', expected 1-100 lower-case letters, digits, '.', '_' or '-' (e.g. checkout-survives-db-kill)");
+                     "', expected 1-100 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit "
+                     "(e.g. checkout-survives-db-kill)");
         }
       }
     }
@@ -1384,8 +1386,52 @@ class Builder {
   void read_outputs(const YamlNode& node, Experiment& experiment) {
     if (!check_map(node, "outputs", {"journal"}, "a map with journal: path")) return;
     if (const YamlNode* n = get(node, "journal")) {
-      if (auto text = read_text(*n, "journal")) experiment.outputs.journal = *text;
+      if (auto text = read_text(*n, "journal")) {
+        if (journal_pattern_ok(*n, *text)) experiment.outputs.journal = *text;
+      }
     }
+  }
+
+  // The journal goes below the runs folder the user chose on the command line: a file may not aim
+  // it elsewhere (an experiment run as root could otherwise overwrite any file).
+  bool journal_pattern_ok(const YamlNode& node, const std::string& pattern) {
+    constexpr std::string_view expected =
+        "expected a file name pattern below the runs folder (run --runs-dir), such as {name}-{run}.jsonl";
+    if (pattern.front() == '/') {
+      report(node, "journal: found the absolute path '" + pattern + "', " + std::string(expected) +
+                       "; a path anywhere can be given with run --journal");
+      return false;
+    }
+    std::size_t start = 0;
+    while (start <= pattern.size()) {
+      std::size_t end = pattern.find('/', start);
+      if (end == std::string::npos) end = pattern.size();
+      if (pattern.compare(start, end - start, "..") == 0) {
+        report(node, "journal: found '..' in '" + pattern + "', " + std::string(expected));
+        return false;
+      }
+      start = end + 1;
+    }
+    if (pattern.back() == '/') {
+      report(node, "journal: found the folder '" + pattern + "', " + std::string(expected));
+      return false;
+    }
+    for (std::size_t open = pattern.find('{'); open != std::string::npos; open = pattern.find('{', open + 1)) {
+      const std::size_t close = pattern.find('}', open);
+      const std::string placeholder = pattern.substr(open, close == std::string::npos ? 1 : close - open + 1);
+      if (placeholder != "{name}" && placeholder != "{time}" && placeholder != "{run}") {
+        report(node, "journal: found '" + placeholder + "' in '" + pattern +
+                         "', expected only the placeholders {name}, {time} and {run}");
+        return false;
+      }
+    }
+    for (char c : pattern) {
+      if (is_control(c)) {
+        report(node, "journal: found the control character " + shown_control(c) + ", expected a file name pattern");
+        return false;
+      }
+    }
+    return true;
   }
 
   // ---- references --------------------------------------------------------------------------

@@ -65,7 +65,7 @@ TEST_F(FullExperiment, KeepsNameDescriptionAndSourcePath) {
   EXPECT_EQ(e.name, "checkout-survives-token-trouble");
   EXPECT_EQ(e.description, "Checkout keeps serving while the token service is slow, flaky and restarted.\n");
   EXPECT_EQ(e.source_path, data("valid/full.yaml"));
-  EXPECT_EQ(e.outputs.journal, "runs/{name}-{time}.jsonl");
+  EXPECT_EQ(e.outputs.journal, "{name}-{run}.jsonl");
 }
 
 TEST_F(FullExperiment, ReadsTargetsInFileOrder) {
@@ -305,7 +305,7 @@ TEST(LoadExperiment, FillsDefaultsForAMinimalFile) {
   EXPECT_TRUE(e.steady_state.probes.empty());
   EXPECT_TRUE(e.guardrails.empty());
   EXPECT_TRUE(e.rollbacks.empty());
-  EXPECT_EQ(e.outputs.journal, "runs/{name}-{time}.jsonl");
+  EXPECT_EQ(e.outputs.journal, "{name}-{run}.jsonl");
   ASSERT_EQ(e.phases.size(), 1u);
   EXPECT_EQ(e.phases[0].duration, 1s);
 }
