@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -24,6 +23,7 @@
 #include "spec/kernel_params.h"
 #include "spec/schema.h"
 #include "spec/suggest.h"
+#include "spec/text_rules.h"
 #include "spec/yaml_tree.h"
 
 namespace chaosplus::spec {
@@ -49,31 +49,6 @@ std::string comma_list(std::span<const std::string_view> names) {
     if (!out.empty()) out += ", ";
     out += name;
   }
-  return out;
-}
-
-// "\0", "\t", "\x1b": how a control character is shown in a message.
-std::string shown_control(char c) {
-  switch (c) {
-    case '\0': return "\\0";
-    case '\t': return "\\t";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    default: {
-      char text[8];
-      std::snprintf(text, sizeof text, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      return text;
-    }
-  }
-}
-
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }
-
-// What a message shows of user text: control characters escaped, so a NUL cannot cut the message
-// and a newline or an escape sequence cannot forge output lines.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text) out += is_control(c) ? shown_control(c) : std::string(1, c);
   return out;
 }
 
@@ -1377,7 +1352,9 @@ class Builder {
         }
       }
       // Output never shows a nameless rollback: it is named after what it does.
-      if (rollback.name.empty() && rollback.command) rollback.name = "run " + rollback.command->argv.front();
+      if (rollback.name.empty() && rollback.command && !rollback.command->argv.empty()) {
+        rollback.name = "run " + rollback.command->argv.front();
+      }
       if (rollback.name.empty() && !rollback.restart_target.empty()) rollback.name = "restart " + rollback.restart_target;
       if (issues.size() == before) experiment.rollbacks.push_back(std::move(rollback));
     }
@@ -1387,51 +1364,14 @@ class Builder {
     if (!check_map(node, "outputs", {"journal"}, "a map with journal: path")) return;
     if (const YamlNode* n = get(node, "journal")) {
       if (auto text = read_text(*n, "journal")) {
-        if (journal_pattern_ok(*n, *text)) experiment.outputs.journal = *text;
+        // A file may not aim the journal outside the runs folder (run as root, it could overwrite any file).
+        if (auto problem = journal_pattern_problem(*text)) {
+          report(*n, "journal: " + *problem);
+        } else {
+          experiment.outputs.journal = *text;
+        }
       }
     }
-  }
-
-  // The journal goes below the runs folder the user chose on the command line: a file may not aim
-  // it elsewhere (an experiment run as root could otherwise overwrite any file).
-  bool journal_pattern_ok(const YamlNode& node, const std::string& pattern) {
-    constexpr std::string_view expected =
-        "expected a file name pattern below the runs folder (run --runs-dir), such as {name}-{run}.jsonl";
-    if (pattern.front() == '/') {
-      report(node, "journal: found the absolute path '" + pattern + "', " + std::string(expected) +
-                       "; a path anywhere can be given with run --journal");
-      return false;
-    }
-    std::size_t start = 0;
-    while (start <= pattern.size()) {
-      std::size_t end = pattern.find('/', start);
-      if (end == std::string::npos) end = pattern.size();
-      if (pattern.compare(start, end - start, "..") == 0) {
-        report(node, "journal: found '..' in '" + pattern + "', " + std::string(expected));
-        return false;
-      }
-      start = end + 1;
-    }
-    if (pattern.back() == '/') {
-      report(node, "journal: found the folder '" + pattern + "', " + std::string(expected));
-      return false;
-    }
-    for (std::size_t open = pattern.find('{'); open != std::string::npos; open = pattern.find('{', open + 1)) {
-      const std::size_t close = pattern.find('}', open);
-      const std::string placeholder = pattern.substr(open, close == std::string::npos ? 1 : close - open + 1);
-      if (placeholder != "{name}" && placeholder != "{time}" && placeholder != "{run}") {
-        report(node, "journal: found '" + placeholder + "' in '" + pattern +
-                         "', expected only the placeholders {name}, {time} and {run}");
-        return false;
-      }
-    }
-    for (char c : pattern) {
-      if (is_control(c)) {
-        report(node, "journal: found the control character " + shown_control(c) + ", expected a file name pattern");
-        return false;
-      }
-    }
-    return true;
   }
 
   // ---- references --------------------------------------------------------------------------
