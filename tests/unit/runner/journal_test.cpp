@@ -137,7 +137,7 @@ TEST(RunId, StartsWithTheTimeAndDiffersForRunsStartedTogether) {
 }
 
 // Two runs of one experiment started in the same millisecond: each keeps its own journal and logs.
-TEST(RunOutputs, TwoRunsStartedTogetherKeepBothJournals) {
+TEST(RunOutputPaths, TwoRunsStartedInTheSameMillisecondKeepBothJournals) {
   testing::TempDir dir;
   const auto now = std::chrono::system_clock::now();
   const std::string pattern = spec::Outputs{}.journal;
