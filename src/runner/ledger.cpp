@@ -11,6 +11,8 @@
 
 #include "runner/ledger_witness.h"
 
+#include "runner/output_paths.h"
+
 namespace chaosplus::runner {
 namespace {
 
@@ -109,10 +111,10 @@ std::string Ledger::untrusted(const std::string& what) const {
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path) {
-  std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return Error{"cannot create the ledger folder " + parent.string() + ": " + ec.message()};
+  if (!parent.empty()) {
+    if (auto s = create_private_directories(parent.string()); !s) return Error{"the ledger folder: " + s.error()};
+  }
   // Owner-only: records hold what it takes to undo a fault, the proxy API's token included. SQLite
   // gives its -wal and -shm files the database file's mode.
   if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {

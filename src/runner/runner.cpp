@@ -25,6 +25,7 @@
 #include "runner/ledger.h"
 #include "runner/live_view.h"
 #include "runner/monitor.h"
+#include "runner/output_paths.h"
 #include "runner/phase_load.h"
 #include "runner/recovery.h"
 #include "targets/attach.h"
@@ -215,18 +216,18 @@ Status Run::open_ledger_and_journal() {
   std::ostringstream recovery_log;
   RecoveryReport recovered = recover(*ledger_, recovery_log);
 
+  // A path from the command line is the user's choice; one from the file stays in the runs folder.
   const auto now = std::chrono::system_clock::now();
-  std::string journal_path = options_.journal_path.empty()
-                                 ? expand_output_path(experiment_.outputs.journal, experiment_.name, now)
-                                 : options_.journal_path;
-  auto journal = Journal::create(journal_path);
+  run_id_ = make_run_id(now);
+  auto journal = options_.journal_path.empty()
+                     ? Journal::create_under(options_.runs_dir, expand_output_path(experiment_.outputs.journal,
+                                                                                   experiment_.name, now, run_id_))
+                     : Journal::create(options_.journal_path);
   if (!journal) return Error{journal.error()};
   journal_.emplace(std::move(journal).value());
-  std::filesystem::path jp(journal_path);
-  log_dir_ = (jp.parent_path() / (jp.stem().string() + ".logs")).string();
-  std::filesystem::create_directories(log_dir_);
+  const std::string& journal_path = journal_->path();
+  log_dir_ = journal_->logs_dir();
 
-  run_id_ = jp.stem().string() + "-" + std::to_string(::getpid());
   auto self = targets::identify(::getpid());
   RunRecord record{run_id_, ::getpid(), self ? self->start_time : 0, experiment_.name, journal_path, "running"};
   if (auto s = ledger_->begin_run(record); !s) return s;

@@ -267,6 +267,7 @@ TEST_P(RunnerSafety, TheNextRunRecoversWhatAKilledRunLeft) {
   std::string yaml = testing::read_file(experiment);
   yaml.replace(yaml.find("duration: 60s"), 13, "duration: 1s");
   testing::write_file(short_experiment, yaml);
+  s.journal = s.dir.file("second.jsonl");  // a journal file is never reused
   auto second = s.start_run(short_experiment);
   auto code = second->wait(60s);
   ASSERT_TRUE(code.has_value());
