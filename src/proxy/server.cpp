@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <cstdio>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <random>
 
 #include "net/http_server.h"
 #include "net/socket.h"
@@ -29,6 +30,17 @@ void raise_descriptor_limit() {
 }
 
 }  // namespace
+
+std::string random_token() {
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(device()));
+    out += part;
+  }
+  return out;
+}
 
 int run_server(const ServerOptions& options, HaltSwitch& halt) {
   raise_descriptor_limit();
@@ -57,6 +69,8 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   net::HttpServer::Options http;
   http.host = options.api_host;
   http.port = options.api_port;
+  http.header_timeout = options.header_timeout;
+  http.error_response = &ControlApi::error;
   std::mutex publishing;
   net::HttpServer server(http, [&](const net::Request& request) {
     auto response = api.handle(request);
@@ -69,7 +83,7 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
         // The change holds in this process but not everywhere: the client must not take it as done.
         const std::string message = "the change was made, but a worker process did not take it: " + published.error();
         std::cerr << "chaosplus proxy: " << message << "\n";
-        return net::Response::json(500, nlohmann::json{{"error", message}, {"status", 500}}.dump());
+        return ControlApi::error(500, message);
       }
     }
     return response;
@@ -85,6 +99,13 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
                  "reach it can open listeners on this host\n";
   }
   std::cout << "chaosplus proxy API listening on " << net::host_port(options.api_host, server.port()) << std::endl;
+  if (options.show_token) {
+    // Once, where the user who started the proxy looks; never on a request and never in a file.
+    std::cerr << "chaosplus proxy: API token " << options.token
+              << " (every request needs 'Authorization: Bearer <token>'; --token or CHAOSPLUS_PROXY_TOKEN sets it, "
+                 "--no-token turns it off)"
+              << std::endl;
+  }
   while (!halt.wait_for(std::chrono::hours(1))) {
   }
   server.stop();
