@@ -214,6 +214,24 @@ net::Response ControlApi::error(int status, const std::string& message) {
   return net::Response::json(status, to_text(json{{"error", message}, {"status", status}}));
 }
 
+std::optional<std::vector<std::string>> ControlApi::touched(const net::Request& request,
+                                                            const net::Response& response) {
+  using Names = std::vector<std::string>;
+  if (request.method == "GET" || request.method == "HEAD" || response.status == 401 || response.status == 403) {
+    return Names{};
+  }
+  auto parts = split_path(request.path());
+  if (parts.size() == 1 && (parts[0] == "populate" || parts[0] == "reset")) return std::nullopt;
+  if (parts.empty() || parts[0] != "proxies") return Names{};  // no such route: nothing changed
+  if (parts.size() >= 2) return Names{parts[1]};
+  if (response.status != 201) return Names{};  // a refused creation made nothing
+  auto created = parse_json(response.body);
+  if (created && created->is_object() && created->contains("name") && (*created)["name"].is_string()) {
+    return Names{(*created)["name"].get<std::string>()};
+  }
+  return std::nullopt;
+}
+
 net::Response ControlApi::handle(const net::Request& request) {
   if (!token_.empty()) {
     std::string_view header = request.header("Authorization");

@@ -5,7 +5,9 @@
 // the proxy. Bodies nested deeper than kMaxJsonDepth are refused before they are parsed, and unknown
 // fields of a proxy are refused by name.
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "net/http_message.h"
 #include "proxy/engine.h"
@@ -26,6 +28,10 @@ class ControlApi {
   // The API's error shape, {"error": message, "status": status}; also for the HTTP server's own
   // refusals (malformed or slow requests), so every answer of the API is JSON.
   static net::Response error(int status, const std::string& message);
+
+  // The proxies `request` (answered with `response`) may have changed: none for reads and refused
+  // requests, the one in the path or the one created, nullopt for "any" (/populate, /reset).
+  static std::optional<std::vector<std::string>> touched(const net::Request& request, const net::Response& response);
 
  private:
   net::Response route(const net::Request& request);

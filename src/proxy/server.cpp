@@ -72,14 +72,27 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   http.header_timeout = options.header_timeout;
   http.error_response = &ControlApi::error;
   std::mutex publishing;
+  bool out_of_step = false;  // a change failed in some worker: the next one sends the whole state
   net::HttpServer server(http, [&](const net::Request& request) {
     auto response = api.handle(request);
-    // Refused requests (401, 403) change nothing; any other change, even a partly failed populate,
-    // reaches the workers.
-    if (workers && request.method != "GET" && response.status != 401 && response.status != 403) {
-      // Every change reaches every worker before the client hears of it.
+    const auto touched = ControlApi::touched(request, response);
+    // Every change, even a partly failed populate, reaches every worker before the client hears
+    // of it. Only the proxies it touched are sent: sending all of them made each change cost as
+    // much as the proxies there are.
+    if (workers && (!touched || !touched->empty())) {
       std::lock_guard lock(publishing);
-      if (auto published = workers->publish((*engine)->proxies()); !published) {
+      StateChange change;
+      if (touched && !out_of_step) {
+        change.only = *touched;
+        for (const auto& name : *touched) {
+          if (auto found = (*engine)->proxy(name); found.ok()) change.proxies.push_back(found.value());
+        }
+      } else {
+        change.proxies = (*engine)->proxies();
+      }
+      auto published = workers->publish(change);
+      out_of_step = !published.ok();
+      if (!published) {
         // The change holds in this process but not everywhere: the client must not take it as done.
         const std::string message = "the change was made, but a worker process did not take it: " + published.error();
         std::cerr << "chaosplus proxy: " << message << "\n";

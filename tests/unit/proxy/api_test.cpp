@@ -421,6 +421,26 @@ TEST_F(ControlApiTest, ANameThatIsNotUtf8IsStillAJsonAnswer) {
   EXPECT_NE(error_of(response).find("not found"), std::string::npos) << response.body;
 }
 
+TEST_F(ControlApiTest, SaysWhichProxiesARequestMayHaveChanged) {
+  auto touched = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    net::Request request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    return ControlApi::touched(request, api_->handle(request));
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(touched("POST", "/proxies", R"({"name":"a","upstream":"127.0.0.1:1"})"), Names{"a"});
+  EXPECT_EQ(touched("POST", "/proxies", R"({"name":"a","upstream":"127.0.0.1:1"})"), Names{});  // 409
+  EXPECT_EQ(touched("POST", "/proxies", "not json"), Names{});
+  EXPECT_EQ(touched("GET", "/proxies"), Names{});
+  EXPECT_EQ(touched("POST", "/proxies/a/toxics", R"({"type":"latency","attributes":{"latency":1}})"), Names{"a"});
+  EXPECT_EQ(touched("DELETE", "/proxies/%61"), Names{"a"});
+  EXPECT_EQ(touched("POST", "/nothing"), Names{});
+  EXPECT_EQ(touched("POST", "/reset"), std::nullopt);
+  EXPECT_EQ(touched("POST", "/populate", "[]"), std::nullopt);
+}
+
 TEST(ControlApiToken, RequestsWithoutTheBearerTokenAre401) {
   auto engine = Engine::start({});
   ASSERT_TRUE(engine.ok());
