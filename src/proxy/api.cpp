@@ -211,7 +211,11 @@ net::Response method_not_allowed(const std::string& method, const std::string& p
 ControlApi::ControlApi(Engine& engine, std::string token) : engine_(engine), token_(std::move(token)) {}
 
 net::Response ControlApi::error(int status, const std::string& message) {
-  return net::Response::json(status, to_text(json{{"error", message}, {"status", status}}));
+  // Messages quote what was sent (an address, a path attribute): a request of megabytes must not
+  // come back whole.
+  constexpr std::size_t kMaxMessage = 1024;
+  const std::string shown = message.size() <= kMaxMessage ? message : message.substr(0, kMaxMessage) + "...";
+  return net::Response::json(status, to_text(json{{"error", shown}, {"status", status}}));
 }
 
 std::optional<std::vector<std::string>> ControlApi::touched(const net::Request& request,

@@ -415,6 +415,20 @@ TEST_F(ControlApiTest, UnknownFieldsOfAProxyAre400sThatNameTheField) {
   EXPECT_NE(error_of(with_object).find("'toxics'"), std::string::npos) << with_object.body;
 }
 
+TEST_F(ControlApiTest, ErrorsQuoteAtMostAKilobyteOfWhatWasSent) {
+  create_proxy("p");
+  const std::string huge(1 << 20, 'x');
+  for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/proxies", R"({"name":"q","upstream":")" + huge + R"(:1"})"},
+           {"/proxies/p/toxics", R"({"type":"http_status","attributes":{"path":"/)" + huge + R"("}})"},
+           {"/proxies/p/toxics", R"({"type":")" + huge + R"("})"}}) {
+    auto response = call("POST", target, body);
+    EXPECT_EQ(response.status, 400) << response.body.substr(0, 200);
+    EXPECT_LT(response.body.size(), 1200u);
+    EXPECT_FALSE(error_of(response).empty());
+  }
+}
+
 TEST_F(ControlApiTest, ANameThatIsNotUtf8IsStillAJsonAnswer) {
   auto response = call("GET", "/proxies/%FF%FE");
   EXPECT_EQ(response.status, 404);
