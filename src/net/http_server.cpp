@@ -359,7 +359,8 @@ void HttpServer::Impl::serve(Connection& connection) {
         if (parser.started() && !in_request) {
           in_request = true;
           now = Clock::now();
-          head_until = first_request ? std::min(idle_until, now + options.header_timeout) : now + options.header_timeout;
+          head_until = now + options.header_timeout;
+          if (first_request) head_until = std::min(idle_until, head_until);
           request_until = std::max(head_until, now + options.idle_timeout);
         }
         if (parser.headers_complete() && !continue_sent && iequals(parser.request().header("Expect"), "100-continue")) {
@@ -409,7 +410,8 @@ void HttpServer::Impl::serve(Connection& connection) {
     if (!wait_for_input(fd, deadline)) {
       // A half-received request gets told why the connection ends; an idle one just closes.
       if (!stopping && parser.started() && Clock::now() >= deadline) {
-        const char* why = parser.headers_complete() ? "request not received in time" : "request head not received in time";
+        const char* why =
+            parser.headers_complete() ? "request not received in time" : "request head not received in time";
         if (send(refusal(408, why), false, false)) linger_close(fd);
       }
       return;

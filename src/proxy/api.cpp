@@ -155,8 +155,8 @@ Result<ToxicDraft> parse_toxic(const json& object) {
 Status check_proxy_fields(const json& object) {
   if (auto s = known_fields(object, {"name", "listen", "upstream", "enabled", "toxics"}, "a proxy"); !s) return s;
   if (auto it = object.find("toxics"); it != object.end() && !it->is_null() && !it->is_array()) {
-    return Error{"field 'toxics' must be a list (it is ignored here: add toxics with POST /proxies/{proxy}/toxics), got " +
-                 describe(*it)};
+    return Error{"field 'toxics' must be a list (it is ignored here: add toxics with POST /proxies/{proxy}/toxics), "
+                 "got " + describe(*it)};
   }
   return ok_status();
 }

@@ -44,7 +44,9 @@ std::vector<std::uint16_t> candidates(int low, int high, const std::vector<bool>
   high = std::min(high, 65535);
   for (int parity : {1, 0}) {
     for (int port = low; port <= high; ++port) {
-      if (port % 2 == parity && !reserved[static_cast<std::size_t>(port)]) out.push_back(static_cast<std::uint16_t>(port));
+      if (port % 2 == parity && !reserved[static_cast<std::size_t>(port)]) {
+        out.push_back(static_cast<std::uint16_t>(port));
+      }
     }
   }
   return out;
@@ -59,7 +61,9 @@ void set_port(SocketAddress& address, std::uint16_t port) {
 }
 
 int port_of(const SocketAddress& address) {
-  if (address.storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_port);
+  if (address.storage.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_port);
+  }
   if (address.storage.ss_family == AF_INET6) {
     return ntohs(reinterpret_cast<const sockaddr_in6*>(&address.storage)->sin6_port);
   }
@@ -68,34 +72,39 @@ int port_of(const SocketAddress& address) {
 
 enum class Attempt { listening, taken, failed };
 
-// One try at `address`: listening (fd set), taken (someone has the port), or failed (errno-like
-// reason in `why`: the address itself is wrong, no port will do).
+// What a failed socket call means for the search: the port is taken (try the next one), or the
+// address itself is wrong (`why` says how) and no port will do.
+Attempt failure(std::string& why) {
+  if (errno == EADDRINUSE) return Attempt::taken;
+  why = std::strerror(errno);
+  return Attempt::failed;
+}
+
+net::Fd open_socket(const SocketAddress& address, bool reuse_port) {
+  net::Fd s(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return s;
+  int one = 1;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  return s;
+}
+
+bool bind_to(const net::Fd& s, const SocketAddress& address) {
+  return ::bind(s.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) == 0;
+}
+
+// One try at `address`: listening (then `fd` is the socket), taken, or failed.
 Attempt try_listen(const SocketAddress& address, bool reuse_port, net::Fd& fd, std::string& why) {
-  auto open = [&](bool with_reuse_port) {
-    net::Fd s(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    int one = 1;
-    if (s.valid()) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (s.valid() && with_reuse_port) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    return s;
-  };
-  auto bind_to = [&](const net::Fd& s) {
-    return ::bind(s.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) == 0;
-  };
   if (reuse_port) {
     // SO_REUSEPORT would let us join another socket's group on a taken port (of this user); the
     // kernel's bind(0) never does that. A probe without it first finds whether the port is free.
     // It is closed before the real bind: the port stays ours unless someone binds it in the
     // microseconds between (then the real bind finds it taken, or shares a port just bound).
-    net::Fd probe = open(false);
-    if (!probe.valid()) return why = std::strerror(errno), Attempt::failed;
-    if (!bind_to(probe)) return errno == EADDRINUSE ? Attempt::taken : (why = std::strerror(errno), Attempt::failed);
+    net::Fd probe = open_socket(address, false);
+    if (!probe.valid() || !bind_to(probe, address)) return failure(why);
   }
-  net::Fd s = open(reuse_port);
-  if (!s.valid()) return why = std::strerror(errno), Attempt::failed;
-  if (!bind_to(s)) return errno == EADDRINUSE ? Attempt::taken : (why = std::strerror(errno), Attempt::failed);
-  if (::listen(s.get(), SOMAXCONN) != 0) {
-    return errno == EADDRINUSE ? Attempt::taken : (why = std::strerror(errno), Attempt::failed);
-  }
+  net::Fd s = open_socket(address, reuse_port);
+  if (!s.valid() || !bind_to(s, address) || ::listen(s.get(), SOMAXCONN) != 0) return failure(why);
   fd = std::move(s);
   return Attempt::listening;
 }
