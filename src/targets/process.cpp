@@ -223,4 +223,17 @@ Status stop(const ProcessId& id, Duration grace) {
                join_pids(group_members(id.pid))};
 }
 
+Status stop_group(const ProcessId& leader, Duration grace) {
+  if (auto s = stop(leader, grace); !s) return s;
+  // The pid still used by a live process (the leader, or a stranger that got its pid after it led
+  // no group any more): its group is not what the leader left.
+  if (leader.pid <= 0 || read_stat(leader.pid) || group_members(leader.pid).empty()) return ok_status();
+  ::kill(-leader.pid, SIGKILL);
+  if (wait_for_condition([&] { return group_members(leader.pid).empty(); }, std::chrono::seconds(5))) {
+    return ok_status();
+  }
+  return Error{"members of the process group of pid " + std::to_string(leader.pid) +
+               " are still running after SIGKILL: pids " + join_pids(group_members(leader.pid))};
+}
+
 }  // namespace chaosplus::targets
