@@ -16,7 +16,6 @@
 
 #include "core/event_bus.h"
 #include "faults/fault.h"
-#include "faults/process_faults.h"
 #include "faults/rollback.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -28,9 +27,9 @@
 #include "runner/monitor.h"
 #include "runner/phase_load.h"
 #include "runner/recovery.h"
+#include "runner/rollback_step.h"
+#include "runner/target_claims.h"
 #include "runner/timeline_slip.h"
-#include "targets/attach.h"
-#include "targets/claims.h"
 #include "targets/launch.h"
 
 namespace chaosplus::runner {
@@ -105,7 +104,6 @@ class Run {
 
  private:
   Status open_ledger_and_journal();
-  Status claim_targets();
   Status place_proxies();
   Status start_targets();
   Status check_steady_state(const std::string& stage);
@@ -334,45 +332,6 @@ Status Run::place_proxies() {
   return ok_status();
 }
 
-// Before anything is placed: each attached process and each address the run listens on or starts a
-// service on is claimed for the whole run, so a second run on the same target refuses here.
-Status Run::claim_targets() {
-  const targets::ClaimHolder me{run_id_, experiment_.name, static_cast<int>(::getpid())};
-  auto take = [&](const std::string& key, const std::string& what) -> Status {
-    auto claim = targets::claim(key, what, me);
-    if (!claim) return Error{claim.error()};
-    claims_.push_back(std::move(claim).value());
-    return ok_status();
-  };
-  for (auto& h : handles_) {
-    const spec::Target& t = h->spec();
-    if (t.attach) {
-      auto id = targets::resolve(*t.attach);
-      if (!id) return Error{"target '" + t.name + "': " + id.error()};
-      if (auto s = take(targets::process_claim_key(*id), "target '" + t.name + "' (" + targets::describe(*id) + ")");
-          !s) {
-        return s;
-      }
-      h->set_process(*id);
-    }
-    if (t.process && t.endpoint) {
-      if (auto s = take(targets::address_claim_key(t.endpoint->host, t.endpoint->port),
-                        "the address " + t.endpoint->to_string() + " of target '" + t.name + "'");
-          !s) {
-        return s;
-      }
-    }
-    if (t.proxy) {
-      if (auto s = take(targets::address_claim_key(t.proxy->listen.host, t.proxy->listen.port),
-                        "the proxy address " + t.proxy->listen.to_string() + " of target '" + t.name + "'");
-          !s) {
-        return s;
-      }
-    }
-  }
-  return ok_status();
-}
-
 Status Run::start_targets() {
   for (auto& h : handles_) {
     const spec::Target& t = h->spec();
@@ -380,7 +339,7 @@ Status Run::start_targets() {
       return start_recorded("target " + h->name(), launch, h->log_path());
     };
     if (t.attach) {
-      const auto id = h->process();  // resolved and claimed by claim_targets
+      const auto id = h->process();  // resolved and claimed by claim_targets (runner/target_claims.h)
       publish(Event("target.attached").with("target", t.name).with("pid", static_cast<std::int64_t>(id ? id->pid : 0)));
       continue;
     }
@@ -722,24 +681,7 @@ void Run::run_rollbacks() {
   for (std::size_t i = 0; i < experiment_.rollbacks.size(); ++i) {
     const spec::Rollback& r = experiment_.rollbacks[i];
     const std::int64_t entry = i < rollback_entries_.size() ? rollback_entries_[i] : 0;
-    Status s = ok_status();
-    if (r.command) {
-      const std::string record = faults::rollback_record(r, nullptr);
-      s = faults::run_rollback_command(*r.command, [&](const targets::ProcessId& run) -> Status {
-        if (entry == 0) return ok_status();
-        if (auto u = ledger_->update_record(entry, faults::rollback_record_running(record, run)); !u) return u;
-        return ledger_->set_state(entry, EntryState::active);
-      });
-    } else if (faults::TargetHandle* h = handle(r.restart_target)) {
-      auto current = h->process();
-      if (current) (void)targets::stop(*current);
-      h->set_process(std::nullopt);
-      HaltSwitch fresh;  // a rollback runs even when the run was halted
-      s = faults::start_again(*h, fresh);
-    }
-    if (entry != 0) {
-      (void)ledger_->set_state(entry, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
-    }
+    const Status s = run_rollback(r, r.command ? nullptr : handle(r.restart_target), *ledger_, entry);
     Event e("rollback.done");
     e.with("name", r.name).with("ok", s.ok());
     if (!s) {
@@ -773,14 +715,20 @@ RunResult Run::execute() {
     handles_.push_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name)));
   }
 
-  // A run refused its claims has changed nothing, and must not run rollbacks either.
+  // Before anything is placed: a second run on the same process or address refuses here, having
+  // changed nothing, so it runs no rollbacks either.
   bool setup_ok = false;
-  const Status claimed = claim_targets();
-  if (!claimed) fail(claimed.error());
-  else if (auto s = place_proxies(); !s) fail(s.error());
-  else if (auto t = start_targets(); !t) fail(t.error());
-  else setup_ok = true;
-  if (claimed) record_rollbacks();
+  auto claims = claim_targets(handles_, {run_id_, experiment_.name, static_cast<int>(::getpid())});
+  const bool claimed = claims.ok();
+  if (!claimed) {
+    fail(claims.error());
+  } else {
+    claims_ = std::move(claims).value();
+    if (auto s = place_proxies(); !s) fail(s.error());
+    else if (auto t = start_targets(); !t) fail(t.error());
+    else setup_ok = true;
+    record_rollbacks();  // after the targets are placed, before any fault
+  }
 
   if (setup_ok && !halt_.triggered()) {
     if (auto s = check_steady_state("before"); !s) {
