@@ -444,8 +444,9 @@ TEST(CrashWindows, RollbacksCutShortByKillNineAreFinishedByRecover) {
   for (const auto& e : c.ledger_entries()) EXPECT_EQ(e.state, runner::EntryState::reverted) << e.kind << " " << e.record;
 }
 
-// Recover undoes a crashed run as the run would have: faults first, then rollbacks, then the
-// processes it started. The rollback sees the paused process resumed and the started one alive.
+// Recover undoes a crashed run as the run would have: faults first, then rollbacks in the
+// experiment's order, then the processes it started. The rollback sees the paused process resumed
+// and the started one alive.
 TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesses) {
   CrashRun c;
   Child sleeper({"sleep", "600"});
@@ -456,7 +457,8 @@ TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesse
           "; exec sleep 600\"] }\nphases:\n  - name: p\n    duration: 60s\n    faults:\n"
           "      - pause: { target: sleeper }\nrollbacks:\n"
           "  - name: look\n    command: { run: [sh, -c, \"cut -d' ' -f3 /proc/" + std::to_string(sleeper.pid()) +
-          "/stat > " + seen + "; kill -0 $(cat " + pidfile + ") && echo helper-alive >> " + seen + "\"] }\n");
+          "/stat > " + seen + "; kill -0 $(cat " + pidfile + ") && echo helper-alive >> " + seen + "\"] }\n"
+          "  - name: next\n    command: { run: [sh, -c, \"echo next >> " + seen + "\"] }\n");
   ASSERT_TRUE(testing::wait_until([&] { return !c.of_type("fault.injected").empty(); }, 30s)) << c.run->output();
   const int helper = testing::read_pid_file(pidfile);
   c.kill_runner();
@@ -465,8 +467,9 @@ TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesse
   const std::string out = c.recover(&code);
   EXPECT_EQ(code, 0) << out;
   const std::string state = testing::read_file(seen);
-  EXPECT_EQ(state.substr(0, 1) == "T", false) << "the rollback ran before the pause was reverted: " << state;
+  EXPECT_NE(state.substr(0, 1), "T") << "the rollback ran before the pause was reverted: " << state;
   EXPECT_NE(state.find("helper-alive"), std::string::npos) << "the started process was stopped before the rollback";
+  EXPECT_TRUE(state.ends_with("helper-alive\nnext\n")) << "the rollbacks did not run in the experiment's order: " << state;
   EXPECT_TRUE(testing::wait_until([&] { return testing::pid_gone(helper); }, 10s));
 }
 
@@ -486,18 +489,14 @@ TEST(CrashWindows, ASecondRunOnAPausedProcessRefusesAtStartAndTheFirstHolds) {
   yaml_b.replace(yaml_b.find("name: first"), 11, "name: second");
   yaml_b.replace(yaml_b.find("duration: 3s"), 12, "duration: 1s");
   b.start(yaml_b);
-  bool stayed_stopped = true;
-  while (a.of_type("fault.reverted").empty() && a.run->running()) {
-    if (testing::process_state(sleeper.pid()) != 'T') stayed_stopped = false;
-    testing::wait_until([] { return false; }, 5ms);  // sampling interval of the watch
-    if (!b.run->running() && !stayed_stopped) break;
-  }
   auto code_b = b.run->wait(30s);
   ASSERT_TRUE(code_b.has_value());
   EXPECT_EQ(*code_b, 3) << b.run->output();
   EXPECT_NE(b.run->output().find("is in use by run " + run_a), std::string::npos) << b.run->output();
   EXPECT_TRUE(b.of_type("fault.injected").empty()) << "the refused run injected something";
-  EXPECT_TRUE(stayed_stopped) << "the paused process was resumed while the first run's pause was on";
+  // Before, the second run's own 1 s pause ended by resuming the process under the first run's pause.
+  ASSERT_TRUE(a.of_type("fault.reverted").empty()) << "the first run's pause ended before the second run did";
+  EXPECT_EQ(testing::process_state(sleeper.pid()), 'T') << "the paused process was resumed while the pause was on";
   auto code_a = a.run->wait(30s);
   ASSERT_TRUE(code_a.has_value());
   EXPECT_EQ(*code_a, 0) << a.run->output();
