@@ -335,9 +335,6 @@ Status Run::place_proxies() {
 Status Run::start_targets() {
   for (auto& h : handles_) {
     const spec::Target& t = h->spec();
-    h->start_recorded = [this, h = h.get()](const spec::ProcessLaunch& launch) {
-      return start_recorded("target " + h->name(), launch, h->log_path());
-    };
     if (t.attach) {
       const auto id = h->process();  // resolved and claimed by claim_targets (runner/target_claims.h)
       publish(Event("target.attached").with("target", t.name).with("pid", static_cast<std::int64_t>(id ? id->pid : 0)));
@@ -712,7 +709,12 @@ RunResult Run::execute() {
   result.journal_path = journal_->path();
   result.run_id = run_id_;
   for (const spec::Target& t : experiment_.targets) {
-    handles_.push_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name)));
+    faults::TargetHandle* target =
+        handles_.emplace_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name))).get();
+    // A fault's revert or a rollback that starts the target again records it first, like start_targets.
+    target->start_recorded = [this, target](const spec::ProcessLaunch& launch) {
+      return start_recorded("target " + target->name(), launch, target->log_path());
+    };
   }
 
   // Before anything is placed: a second run on the same process or address refuses here, having

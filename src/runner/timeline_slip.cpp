@@ -18,7 +18,8 @@ std::string SlipTracker::summary() const {
   return "the timeline slipped " + std::to_string(slips_.size()) + " time(s) by more than " +
          format_duration(margin_) + ", at most " + format_duration(worst->late) + " late (" + worst->where +
          " in phase " + worst->phase +
-         "): the runner was frozen or starved, so faults stayed on and phases lasted longer than written";
+         "): the runner was late (frozen, starved of CPU, or held up by a slow inject or revert), so faults "
+         "stayed on and phases lasted longer than written";
 }
 
 }  // namespace chaosplus::runner

@@ -31,8 +31,8 @@ class SlipTracker {
 
   const std::vector<Slip>& slips() const { return slips_; }
   // For the verdict: "the timeline slipped 2 time(s) by more than 250ms, at most 29.8s late (revert of
-  // pause sleeper in phase chaos): the runner was frozen or starved, faults stayed on longer than
-  // written"; "" without slips.
+  // pause sleeper in phase chaos): the runner was late (...), so faults stayed on ..."; "" without
+  // slips.
   std::string summary() const;
 
  private:

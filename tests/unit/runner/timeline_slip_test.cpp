@@ -30,7 +30,8 @@ TEST(SlipTracker, LatePastTheMarginIsASlipAndTheSummaryNamesTheWorst) {
   EXPECT_EQ(t.slips().size(), 2u);
   EXPECT_EQ(t.summary(),
             "the timeline slipped 2 time(s) by more than 250ms, at most 30s late (revert of pause a in phase chaos): "
-            "the runner was frozen or starved, so faults stayed on and phases lasted longer than written");
+            "the runner was late (frozen, starved of CPU, or held up by a slow inject or revert), so faults stayed on "
+            "and phases lasted longer than written");
 }
 
 }  // namespace
