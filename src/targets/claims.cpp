@@ -64,7 +64,12 @@ Claim::~Claim() {
 
 std::string claims_dir() {
   if (const char* dir = std::getenv("CHAOSPLUS_CLAIMS_DIR"); dir != nullptr && *dir != '\0') return dir;
-  return "/run/chaosplus/claims";
+  if (::geteuid() == 0) return "/run/chaosplus/claims";
+  // Another user cannot write /run; their runs can only act on their own processes anyway.
+  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && *runtime != '\0') {
+    return std::string(runtime) + "/chaosplus/claims";
+  }
+  return "/tmp/chaosplus-claims-" + std::to_string(::geteuid());
 }
 
 std::string process_claim_key(const ProcessId& id) {

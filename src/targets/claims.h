@@ -36,7 +36,8 @@ class Claim {
   std::string path_;
 };
 
-// $CHAOSPLUS_CLAIMS_DIR when set and not empty, else /run/chaosplus/claims (created, mode 0755).
+// $CHAOSPLUS_CLAIMS_DIR when set and not empty; else /run/chaosplus/claims for root, and for other
+// users $XDG_RUNTIME_DIR/chaosplus/claims or /tmp/chaosplus-claims-<uid> (created when missing).
 std::string claims_dir();
 
 // "process-<pid>-<start time>", "listen-<host>-<port>": file names of claims.
