@@ -3,6 +3,7 @@
 #include "targets/gated_child.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,7 +108,11 @@ DeadStarter start_and_die(const std::string& marker, int children) {
   ::close(report[1]);
   DeadStarter out;
   int pid = 0;
-  while (::read(report[0], &pid, sizeof pid) == sizeof pid) out.children.push_back(pid);
+  // Children that cannot see their gate close keep this pipe open too: read with a deadline.
+  pollfd ready{report[0], POLLIN, 0};
+  while (::poll(&ready, 1, 10000) == 1 && ::read(report[0], &pid, sizeof pid) == sizeof pid) {
+    out.children.push_back(pid);
+  }
   ::close(report[0]);
   int status = 0;
   ::waitpid(helper, &status, 0);
