@@ -58,8 +58,12 @@ bool is_safe_key(std::string_view key) {
 
 }  // namespace
 
+// The file goes while the lock is still held, so the folder does not fill up with one file per pid
+// ever claimed; claim() checks that the file it locked is still the one at its path.
 Claim::~Claim() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());
+  ::close(fd_);
 }
 
 std::string claims_dir() {
@@ -88,21 +92,33 @@ Result<std::unique_ptr<Claim>> claim(std::string_view key, std::string_view what
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string path = dir + "/" + std::string(key);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) {
-    return Error{"cannot claim " + std::string(what) + " for this run: " + path + ": " + std::strerror(errno) +
-                 " (set CHAOSPLUS_CLAIMS_DIR to a folder every run on this machine can write)"};
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    const std::string holder = read_all(fd);
-    ::close(fd);
-    if (error == EWOULDBLOCK) {
-      return Error{std::string(what) + " is in use by " + describe_holder(holder) +
-                   "; two runs on one target would undo each other's faults, so this run changes nothing (claim " +
-                   path + ")"};
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      return Error{"cannot claim " + std::string(what) + " for this run: " + path + ": " + std::strerror(errno) +
+                   " (set CHAOSPLUS_CLAIMS_DIR to a folder every run on this machine can write)"};
     }
-    return Error{"cannot claim " + std::string(what) + ": flock " + path + ": " + std::strerror(error)};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      const std::string holder = read_all(fd);
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return Error{std::string(what) + " is in use by " + describe_holder(holder) +
+                     "; two runs on one target would undo each other's faults, so this run changes nothing (claim " +
+                     path + ")"};
+      }
+      return Error{"cannot claim " + std::string(what) + ": flock " + path + ": " + std::strerror(error)};
+    }
+    // Locked a file its holder removed on release (between our open and our flock): try the new one.
+    struct stat locked {};
+    struct stat named {};
+    if (::fstat(fd, &locked) != 0 || ::stat(path.c_str(), &named) != 0 || locked.st_ino != named.st_ino ||
+        locked.st_dev != named.st_dev) {
+      ::close(fd);
+      fd = -1;
+      if (attempt >= 10) return Error{"cannot claim " + std::string(what) + ": " + path + " keeps changing"};
+    }
   }
   const std::string text = holder_text(me);
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {

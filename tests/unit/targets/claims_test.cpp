@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -34,7 +35,14 @@ TEST_F(Claims, ASecondClaimIsRefusedNamingTheHolder) {
 }
 
 TEST_F(Claims, AReleasedClaimCanBeTakenAgain) {
-  { auto first = claim("listen-127.0.0.1-8080", "the proxy address", {"run-a", "a", 1}); ASSERT_TRUE(first.ok()); }
+  std::string path;
+  {
+    auto first = claim("listen-127.0.0.1-8080", "the proxy address", {"run-a", "a", 1});
+    ASSERT_TRUE(first.ok());
+    path = (*first)->path();
+    EXPECT_TRUE(std::filesystem::exists(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path)) << "released claims are not cleaned up";
   auto again = claim("listen-127.0.0.1-8080", "the proxy address", {"run-b", "b", 2});
   EXPECT_TRUE(again.ok()) << again.error();
 }
