@@ -1,0 +1,579 @@
+#include "support/crash_matrix.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "faults/nft_faults.h"
+#include "faults/system_tool.h"
+#include "faults/undo.h"
+#include "faults/veth_lab.h"
+#include "runner/ledger.h"
+#include "runner/recovery.h"
+#include "support/kernel.h"
+#include "support/support.h"
+#include "targets/process.h"
+
+namespace chaosplus::testing {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kRollbackBegun = "rollback.begun";
+
+std::string ms_text(std::chrono::microseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+// --- processes -------------------------------------------------------------------------------
+
+struct ProcInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = 0;
+  std::string comm;
+};
+
+std::optional<ProcInfo> read_proc(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto open = stat.find('(');
+  const auto close = stat.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
+  ProcInfo p;
+  p.pid = pid;
+  p.comm = stat.substr(open + 1, close - open - 1);
+  std::istringstream rest(stat.substr(close + 2));
+  rest >> p.state >> p.ppid;
+  return p;
+}
+
+std::vector<ProcInfo> all_processes() {
+  std::vector<ProcInfo> out;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return out;
+  while (const dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    if (auto p = read_proc(static_cast<pid_t>(pid))) out.push_back(*p);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+std::string command_line(pid_t pid) {
+  std::string text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text.size() > 160 ? text.substr(0, 160) + "..." : text;
+}
+
+// Every process below this one (orphans of the killed run land here: we are their subreaper),
+// except the subtrees of `keep`. Zombies among our own children are reaped on the way.
+std::vector<ProcInfo> descendants(const std::set<pid_t>& keep) {
+  const auto procs = all_processes();
+  std::multimap<pid_t, const ProcInfo*> children;
+  for (const auto& p : procs) children.emplace(p.ppid, &p);
+  std::vector<ProcInfo> out;
+  std::vector<pid_t> todo{::getpid()};
+  while (!todo.empty()) {
+    const pid_t parent = todo.back();
+    todo.pop_back();
+    auto [from, to] = children.equal_range(parent);
+    for (auto it = from; it != to; ++it) {
+      const ProcInfo& p = *it->second;
+      if (keep.contains(p.pid)) continue;
+      if (p.state == 'Z' || p.state == 'X') {
+        if (parent == ::getpid()) ::waitpid(p.pid, nullptr, WNOHANG);
+        continue;
+      }
+      out.push_back(p);
+      todo.push_back(p.pid);
+    }
+  }
+  return out;
+}
+
+// SIGKILLs every descendant but `keep`'s and reaps them.
+void kill_descendants(const std::set<pid_t>& keep) {
+  wait_until(
+      [&] {
+        auto left = descendants(keep);
+        for (const auto& p : left) ::kill(p.pid, SIGKILL);
+        return left.empty();
+      },
+      10s);
+}
+
+// --- the system's state ----------------------------------------------------------------------
+
+// Ports with a listening TCP socket (IPv4 and IPv6), from /proc/net.
+std::set<int> listening_ports() {
+  std::set<int> ports;
+  for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream in(read_file(file));
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const auto colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos) continue;
+      ports.insert(static_cast<int>(std::stoul(local.substr(colon + 1), nullptr, 16)));
+    }
+  }
+  return ports;
+}
+
+std::set<std::string> chaosplus_tables() {
+  std::set<std::string> out;
+  auto tables = faults::list_inet_tables("");
+  if (!tables) return {"<nft list tables failed: " + tables.error() + ">"};
+  for (const auto& t : *tables) {
+    if (t.starts_with("chaosplus")) out.insert(t);
+  }
+  return out;
+}
+
+std::string tool_output(const std::vector<std::string>& argv) {
+  auto out = faults::run_tool_checked(argv);
+  return out ? *out : "<" + out.error() + ">";
+}
+
+// --- the journal, read as the run writes it --------------------------------------------------
+
+class JournalTail {
+ public:
+  explicit JournalTail(std::string path) : path_(std::move(path)) {}
+
+  // Events completed since the last call.
+  std::vector<nlohmann::json> read_new() {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return out;
+    in.seekg(static_cast<std::streamoff>(offset_));
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    offset_ += chunk.size();
+    partial_ += chunk;
+    for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n')) {
+      auto j = nlohmann::json::parse(partial_.substr(0, nl), nullptr, false);
+      partial_.erase(0, nl + 1);
+      if (!j.is_discarded() && j.is_object()) out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  std::size_t offset_ = 0;
+  std::string partial_;
+};
+
+class Inotify {
+ public:
+  explicit Inotify(const std::string& dir) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    if (fd_ < 0 || ::inotify_add_watch(fd_, dir.c_str(), IN_CREATE | IN_MODIFY) < 0) {
+      throw std::runtime_error("inotify on " + dir);
+    }
+  }
+  ~Inotify() { ::close(fd_); }
+  Inotify(const Inotify&) = delete;
+  Inotify& operator=(const Inotify&) = delete;
+  int fd() const { return fd_; }
+  void drain() {
+    char buf[4096];
+    while (::read(fd_, buf, sizeof buf) > 0) {
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+// --- points ----------------------------------------------------------------------------------
+
+std::string KillPoint::kind_name() const {
+  switch (kind) {
+    case Kind::startup: return "startup";
+    case Kind::event: return "event";
+    case Kind::random: return "random";
+  }
+  return "?";
+}
+
+std::string KillPoint::label() const {
+  if (kind == Kind::event) return "after " + event + " #" + std::to_string(nth) + " +" + ms_text(delay);
+  return kind_name() + " " + ms_text(delay);
+}
+
+std::string PointOutcome::describe() const {
+  std::string out = "[" + point.kind_name() + "] " + point.label() + ": ";
+  if (!reached) out += "EVENT NOT REACHED, ";
+  out += killed ? "killed" : "not killed (the run had ended)";
+  out += " after " + (last_event.empty() ? std::string("no event") : last_event) + " (" +
+         std::to_string(faults_injected) + " fault.injected); recover exit " + std::to_string(recover_exit);
+  if (left.empty()) return out + "; nothing left";
+  out += "; LEFT " + std::to_string(left.size()) + ":";
+  for (const auto& l : left) out += "\n    - " + l;
+  return out;
+}
+
+std::vector<KillPoint> event_points() {
+  auto after = [](std::string event, int nth, std::chrono::microseconds delay = 0us) {
+    return KillPoint{KillPoint::Kind::event, delay, std::move(event), nth};
+  };
+  std::vector<KillPoint> points{after("run.started", 1), after("proxy.placed", 1), after("target.started", 1)};
+  // Faults go on back to back: right after one is on, the next is being put on (for the reject,
+  // its nft child runs); at the end they come off newest first in the same way.
+  for (int n = 1; n <= 4; ++n) points.push_back(after("fault.injected", n));
+  for (int n = 1; n <= 4; ++n) points.push_back(after("fault.reverted", n));
+  points.push_back(after(kRollbackBegun, 1));
+  points.push_back(after(kRollbackBegun, 1, 20ms));  // inside the first rollback command
+  points.push_back(after("rollback.done", 1));       // between the two rollbacks
+  points.push_back(after("placement.removed", 1));   // stopping what the run started
+  return points;
+}
+
+std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, std::chrono::milliseconds run_length) {
+  const auto events = event_points();
+  const int n_startup = std::max(3, count * 3 / 20);
+  const int n_event = std::max(static_cast<int>(events.size()), count - n_startup - std::max(3, count / 4));
+  const int n_random = std::max(0, count - n_startup - n_event);
+  std::vector<KillPoint> points;
+  // The first round has no delay; later rounds kill a little after the event as well.
+  static const std::chrono::microseconds delays[] = {0us, 500us, 2ms, 0us, 5ms, 1ms, 0us, 10ms};
+  for (int i = 0; i < n_event; ++i) {
+    KillPoint p = events[static_cast<std::size_t>(i) % events.size()];
+    const auto round = static_cast<std::size_t>(i) / events.size();
+    if (round > 0) p.delay += delays[round % std::size(delays)];
+    points.push_back(p);
+  }
+  for (int i = 0; i < n_startup; ++i) {
+    const auto at = std::chrono::microseconds(30'000) * (2 * i + 1) / (2 * n_startup);
+    points.push_back(KillPoint{KillPoint::Kind::startup, at, {}, 1});
+  }
+  std::mt19937_64 random(seed);
+  const auto span = std::chrono::duration_cast<std::chrono::microseconds>(run_length) * 11 / 10;
+  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(span.count(), 1));
+  for (int i = 0; i < n_random; ++i) {
+    points.push_back(KillPoint{KillPoint::Kind::random, std::chrono::microseconds(pick(random)), {}, 1});
+  }
+  return points;
+}
+
+// --- the matrix ------------------------------------------------------------------------------
+
+struct CrashMatrix::Lab {
+  std::unique_ptr<faults::VethLab> veth;
+  std::string netns() const { return veth->b().netns; }
+  std::string interface() const { return veth->b().interface; }
+  std::string qdiscs() const { return tool_output({"tc", "-n", netns(), "qdisc", "show", "dev", interface()}); }
+};
+
+CrashMatrix::CrashMatrix() : lab_(std::make_unique<Lab>()) {
+  // Orphans of a killed run are reparented to us rather than to init: none can escape the count.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER)");
+  auto lab = faults::VethLab::create("cm");
+  if (!lab) throw std::runtime_error("cannot build the lab namespaces: " + lab.error());
+  lab_->veth = std::move(lab).value();
+}
+
+CrashMatrix::~CrashMatrix() = default;
+
+namespace {
+
+// Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
+struct PointRun {
+  TempDir dir;
+  int tokens_port = free_port();
+  int proxy_port = free_port();
+  int spare_port = free_port();
+  std::string state_dir = dir.file("state");
+  std::string journal = dir.file("journal.jsonl");
+  std::unique_ptr<Child> sleeper = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});
+
+  std::string marker(int n) const { return dir.file("rollback-" + std::to_string(n)); }
+
+  std::string experiment(const std::string& netns, const std::string& interface) const {
+    auto rollback = [&](int n, const std::string& middle) {
+      return "  - name: marker-" + std::to_string(n) + "\n    command: { run: [sh, -c, \"echo begun >> " + marker(n) +
+             "; " + middle + "echo done >> " + marker(n) + "\"], timeout: 10s }\n";
+    };
+    const std::string tokens = "127.0.0.1:" + std::to_string(tokens_port);
+    const std::string proxy = "127.0.0.1:" + std::to_string(proxy_port);
+    return "name: crash-matrix\ntargets:\n  sleeper:\n    attach: { pid: " + std::to_string(sleeper->pid()) +
+           " }\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
+           std::to_string(tokens_port) + "\"]\n      ready: { http: \"http://" + tokens +
+           "/health\", timeout: 10s }\n    proxy: { listen: \"" + proxy + "\", upstream: \"" + tokens +
+           "\" }\n  spare:\n    endpoint: \"127.0.0.1:" + std::to_string(spare_port) +
+           "\"\nsteady_state:\n  probes:\n    - name: tokens-health\n      http: { url: \"http://" + proxy +
+           "/health\", timeout: 1s }\n      expect: { status: [200] }\n      every: 100ms\n"
+           "      tolerance: { success_rate: \">= 50%\" }\n"
+           "phases:\n  - name: chaos\n    duration: 400ms\n    faults:\n"
+           "      - pause: { target: sleeper }\n"
+           "      - latency: { target: tokens, latency: 20ms }\n"
+           "      - reject: { target: spare }\n"
+           "      - bandwidth_limit: { target: spare, namespace: " + netns + ", interface: " + interface +
+           ", rate: 1MB/s }\n"
+           "rollbacks:\n" + rollback(1, "sleep 0.3; ") + rollback(2, "");
+  }
+};
+
+// The port the run's proxy API listened on, from the proxy's log; 0 if it never said.
+int proxy_api_port(const std::string& journal_logs) {
+  const std::string log = read_file(journal_logs + "/fault-proxy.log");
+  const std::string marker = "chaosplus proxy API listening on ";
+  const auto at = log.find(marker);
+  if (at == std::string::npos) return 0;
+  const auto colon = log.find(':', at + marker.size());
+  return colon == std::string::npos ? 0 : std::atoi(log.c_str() + colon + 1);
+}
+
+void check_ledger(const std::string& state_dir, const std::string& run_id, const std::vector<std::int64_t>& injected,
+                  std::vector<std::string>& left) {
+  const std::string path = runner::ledger_path(state_dir);
+  if (!std::filesystem::exists(path)) {
+    if (!run_id.empty()) left.push_back("ledger: " + path + " is missing although the run started");
+    return;
+  }
+  auto ledger = runner::Ledger::open(path);
+  if (!ledger) {
+    left.push_back("ledger: cannot open " + path + ": " + ledger.error());
+    return;
+  }
+  auto running = (*ledger)->runs_with_status("running");
+  if (!running) left.push_back("ledger: cannot read runs: " + running.error());
+  else
+    for (const auto& r : *running) left.push_back("ledger: run " + r.run_id + " is still marked running");
+  auto open = (*ledger)->open_entries();
+  if (!open) left.push_back("ledger: cannot read entries: " + open.error());
+  else
+    for (const auto& e : *open) {
+      left.push_back("ledger: entry #" + std::to_string(e.id) + " " + e.kind + " is " + runner::to_string(e.state) +
+                     (e.error.empty() ? "" : " (" + e.error + ")") + ": " + e.record);
+    }
+  if (run_id.empty()) return;
+  auto entries = (*ledger)->entries(run_id);
+  if (!entries) {
+    left.push_back("ledger: cannot read the run's entries: " + entries.error());
+    return;
+  }
+  for (std::int64_t id : injected) {
+    const bool recorded = std::any_of(entries->begin(), entries->end(), [&](const auto& e) { return e.id == id; });
+    if (!recorded) left.push_back("ledger: fault.injected names entry #" + std::to_string(id) + ", not in the ledger");
+  }
+  // Processes the ledger says the run started: by pid and start time, none may be alive.
+  for (const auto& e : *entries) {
+    if (e.kind != faults::kinds::process_started) continue;
+    auto r = nlohmann::json::parse(e.record, nullptr, false);
+    if (r.is_discarded() || !r.contains("pid") || !r.contains("start_time")) continue;
+    const targets::ProcessId id{r["pid"].get<int>(), r["start_time"].get<unsigned long long>()};
+    if (id.pid > 0 && targets::is_alive(id)) {
+      left.push_back("process left (recorded in the ledger as '" + r.value("what", std::string()) +
+                     "', entry " + runner::to_string(e.state) + "): pid " + std::to_string(id.pid) + " " +
+                     command_line(id.pid));
+    }
+  }
+}
+
+}  // namespace
+
+PointOutcome CrashMatrix::run_to_end(std::chrono::milliseconds* length) {
+  KillPoint none{KillPoint::Kind::random, 0us, {}, 1};
+  return play(none, false, length);
+}
+
+PointOutcome CrashMatrix::run_point(const KillPoint& point) { return play(point, true, nullptr); }
+
+PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, std::chrono::milliseconds* length) {
+  PointOutcome outcome;
+  outcome.point = point;
+  PointRun p;
+  const std::set<pid_t> keep{p.sleeper->pid()};
+  // Other kernel tests compare the whole rule set: they wait while a point may have tables on.
+  KernelTurn turn;
+  if (!turn.held()) {
+    outcome.left.push_back("the kernel test lock was held by another test for 5 minutes; point not played");
+    return outcome;
+  }
+  const auto tables_before = chaosplus_tables();
+  const std::string qdiscs_before = lab_->qdiscs();
+  write_file(p.dir.file("e.yaml"), p.experiment(lab_->netns(), lab_->interface()));
+  Inotify watch(p.dir.path());
+  JournalTail tail(p.journal);
+  std::vector<nlohmann::json> events;
+  auto take_events = [&] {
+    for (auto& e : tail.read_new()) events.push_back(std::move(e));
+  };
+  auto count = [&](const std::string& type) {
+    return static_cast<int>(std::count_if(events.begin(), events.end(),
+                                          [&](const auto& e) { return e.value("type", "") == type; }));
+  };
+
+  const auto started = Clock::now();
+  Child run({bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal",
+             p.journal});
+  if (!kill) {
+    if (auto code = run.wait(120s); code != 0) {
+      outcome.left.push_back("the unkilled run exited " + (code ? std::to_string(*code) : "late") + ":\n" +
+                             run.output());
+    }
+  } else if (point.kind != KillPoint::Kind::event) {
+    std::this_thread::sleep_until(started + point.delay);  // the kill point is the time itself
+    outcome.killed = run.running();
+    run.signal(SIGKILL);
+  } else {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, run.pid(), 0));
+    const auto deadline = Clock::now() + 60s;
+    std::optional<Clock::time_point> seen;
+    while (!seen && Clock::now() < deadline) {
+      watch.drain();
+      take_events();
+      if (point.event == kRollbackBegun) {
+        if (!read_file(p.marker(1)).empty()) seen = Clock::now();
+      } else if (count(point.event) >= point.nth) {
+        seen = Clock::now();
+      }
+      if (seen || !run.running()) break;
+      pollfd fds[2] = {{watch.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
+      const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(std::clamp<long long>(left_ms, 0, 50)));
+    }
+    if (pidfd >= 0) ::close(pidfd);
+    outcome.reached = seen.has_value();
+    if (seen && point.delay > 0us) std::this_thread::sleep_until(*seen + point.delay);
+    outcome.killed = run.running();
+    run.signal(SIGKILL);
+  }
+  if (!run.wait(30s)) outcome.left.push_back("the run did not end within 30s of SIGKILL");
+  if (length != nullptr) *length = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  take_events();
+  if (!events.empty()) outcome.last_event = events.back().value("type", "");
+  outcome.faults_injected = count("fault.injected");
+  std::string run_id;
+  std::vector<std::int64_t> injected_ids;
+  for (const auto& e : events) {
+    if (e.value("type", "") == "run.started") run_id = e.value("run_id", "");
+    if (e.value("type", "") == "fault.injected" && e.contains("ledger_id")) {
+      injected_ids.push_back(e["ledger_id"].get<std::int64_t>());
+    }
+  }
+
+  // One recover, as an operator would run it after the crash.
+  {
+    Child recover({bin("chaosplus"), "recover", "--state-dir", p.state_dir});
+    outcome.recover_exit = recover.wait(120s).value_or(-1);
+    outcome.recover_output = recover.output();
+  }
+  auto& left = outcome.left;
+  if (outcome.recover_exit != 0) {
+    left.push_back("recover exited " + std::to_string(outcome.recover_exit) + ": " + outcome.recover_output);
+  }
+
+  // Processes: anything below us but the attached process is something the run (or its
+  // children) started and nobody stopped.
+  for (const auto& proc : descendants(keep)) {
+    left.push_back("process left: pid " + std::to_string(proc.pid) + " (" + proc.comm + ", state " + proc.state +
+                   "): " + command_line(proc.pid));
+  }
+  // Rollbacks: owed once a fault was on; one begun must have finished by the end of recover.
+  for (int n = 1; n <= 2; ++n) {
+    const auto lines = read_lines(p.marker(n));
+    if (lines.empty() && outcome.faults_injected > 0) {
+      left.push_back("rollback marker-" + std::to_string(n) + " never ran (a fault had been injected)");
+    } else if (!lines.empty() && lines.back() != "done") {
+      left.push_back("rollback marker-" + std::to_string(n) + " was begun and had not finished when recover ended");
+    }
+  }
+
+  const int api_port = proxy_api_port(p.dir.file("journal.logs"));
+  const auto listening = listening_ports();
+  for (int port : {p.tokens_port, p.proxy_port, api_port}) {
+    if (port > 0 && listening.contains(port)) left.push_back("listener left on port " + std::to_string(port));
+  }
+  const char state = process_state(p.sleeper->pid());
+  if (state == 'T' || state == 't') left.push_back("the attached process is still stopped (state T)");
+  if (state == 0 || state == 'Z') left.push_back("the attached process is gone");
+
+  // A tool the killed run had started may still be changing the system: let the short-lived ones
+  // finish (their effect is what counts), then stop every leftover.
+  wait_until(
+      [&] {
+        auto procs = descendants(keep);
+        return std::none_of(procs.begin(), procs.end(),
+                            [](const ProcInfo& pr) { return pr.comm == "nft" || pr.comm == "tc" || pr.comm == "ip"; });
+      },
+      3s);
+  kill_descendants(keep);
+
+  for (const auto& table : chaosplus_tables()) {
+    if (!tables_before.contains(table)) left.push_back("nft table left: inet " + table);
+  }
+  const std::string qdiscs = lab_->qdiscs();
+  if (qdiscs != qdiscs_before) left.push_back("qdisc left in " + lab_->netns() + " dev " + lab_->interface() + ": " + qdiscs);
+
+  check_ledger(p.state_dir, run_id, injected_ids, left);
+
+  // Put the machine back by hand, so the next point (and the next test) starts clean.
+  for (const auto& table : chaosplus_tables()) {
+    if (!tables_before.contains(table)) (void)faults::remove_nft_table("", table);
+  }
+  if (lab_->qdiscs() != qdiscs_before) {
+    (void)faults::run_tool({"tc", "-n", lab_->netns(), "qdisc", "del", "dev", lab_->interface(), "root"});
+  }
+  ::kill(p.sleeper->pid(), SIGCONT);
+  return outcome;
+}
+
+std::string summarize(const std::vector<PointOutcome>& outcomes) {
+  struct Counts {
+    int points = 0, left = 0, not_killed = 0, not_reached = 0;
+  };
+  std::map<std::string, Counts> by_kind;
+  Counts total;
+  std::ostringstream out;
+  for (const auto& o : outcomes) {
+    for (Counts* c : {&by_kind[o.point.kind_name()], &total}) {
+      ++c->points;
+      c->left += o.left.empty() ? 0 : 1;
+      c->not_killed += o.killed ? 0 : 1;
+      c->not_reached += o.reached ? 0 : 1;
+    }
+  }
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].left.empty()) out << "point " << i + 1 << " " << outcomes[i].describe() << "\n";
+  }
+  for (const auto& [kind, c] : by_kind) {
+    out << kind << ": " << c.points << " points, " << c.left << " left something (" << c.not_killed
+        << " ended before the kill, " << c.not_reached << " never reached their event)\n";
+  }
+  out << total.points << " points, " << total.left << " left something\n";
+  return out.str();
+}
+
+}  // namespace chaosplus::testing
