@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <map>
 #include <random>
 #include <set>
@@ -259,9 +262,9 @@ std::vector<KillPoint> event_points() {
   return points;
 }
 
-std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, std::chrono::milliseconds run_length) {
+std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, const RunTimeline& timeline) {
   const auto events = event_points();
-  const int n_startup = std::max(3, count * 3 / 20);
+  const int n_startup = std::max(4, count * 3 / 20);
   const int n_event = std::max(static_cast<int>(events.size()), count - n_startup - std::max(3, count / 4));
   const int n_random = std::max(0, count - n_startup - n_event);
   std::vector<KillPoint> points;
@@ -273,12 +276,19 @@ std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, std::chrono:
     if (round > 0) p.delay += delays[round % std::size(delays)];
     points.push_back(p);
   }
-  for (int i = 0; i < n_startup; ++i) {
-    const auto at = std::chrono::microseconds(30'000) * (2 * i + 1) / (2 * n_startup);
-    points.push_back(KillPoint{KillPoint::Kind::startup, at, {}, 1});
-  }
+  // Evenly spread over [from, to): the middles of n equal slices.
+  auto spread = [&](int n, std::chrono::microseconds from, std::chrono::microseconds to) {
+    for (int i = 0; i < n; ++i) {
+      points.push_back(KillPoint{KillPoint::Kind::startup, from + (to - from) * (2 * i + 1) / (2 * n), {}, 1});
+    }
+  };
+  const std::chrono::microseconds first = 30ms;
+  const std::chrono::microseconds startup = timeline.startup;
+  const int n_first = startup > first ? (n_startup + 1) / 2 : n_startup;
+  spread(n_first, 0us, first);
+  spread(n_startup - n_first, first, startup);
   std::mt19937_64 random(seed);
-  const auto span = std::chrono::duration_cast<std::chrono::microseconds>(run_length) * 11 / 10;
+  const auto span = std::chrono::duration_cast<std::chrono::microseconds>(timeline.length) * 11 / 10;
   std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(span.count(), 1));
   for (int i = 0; i < n_random; ++i) {
     points.push_back(KillPoint{KillPoint::Kind::random, std::chrono::microseconds(pick(random)), {}, 1});
@@ -308,11 +318,21 @@ CrashMatrix::~CrashMatrix() = default;
 namespace {
 
 // Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
+// `n` different TCP ports of 127.0.0.1 that were free a moment ago (free_port() one after the other
+// may hand out the same port twice: each socket is closed before the next is bound).
+std::vector<int> free_ports(int n) {
+  std::vector<std::unique_ptr<Listener>> held;
+  std::vector<int> ports;
+  for (int i = 0; i < n; ++i) ports.push_back(held.emplace_back(std::make_unique<Listener>())->port());
+  return ports;
+}
+
 struct PointRun {
   TempDir dir;
-  int tokens_port = free_port();
-  int proxy_port = free_port();
-  int spare_port = free_port();
+  std::vector<int> ports = free_ports(3);
+  int tokens_port = ports[0];
+  int proxy_port = ports[1];
+  int spare_port = ports[2];
   std::string state_dir = dir.file("state");
   std::string journal = dir.file("journal.jsonl");
   std::unique_ptr<Child> sleeper = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});
@@ -401,16 +421,74 @@ void check_ledger(const std::string& state_dir, const std::string& run_id, const
   }
 }
 
+// Follows a run as it writes its journal (and its first rollback, its marker file): the events
+// so far, and when (after the fork) each type was first seen. Woken by inotify and by the run's
+// exit (a pidfd), so it reacts within microseconds without spinning.
+class RunWatch {
+ public:
+  RunWatch(const PointRun& p, Clock::time_point started) : p_(p), started_(started), watch_(p.dir.path()), tail_(p.journal) {}
+
+  std::vector<nlohmann::json> events;
+  std::vector<std::pair<std::string, std::chrono::microseconds>> first_seen;
+
+  int count(const std::string& type) const {
+    return static_cast<int>(
+        std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.value("type", "") == type; }));
+  }
+
+  // Until `done` holds (returns when it was seen), the run ends, or `deadline`.
+  std::optional<Clock::time_point> until(const std::function<bool()>& done, Child& run, Clock::time_point deadline) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, run.pid(), 0));
+    std::optional<Clock::time_point> seen;
+    while (Clock::now() < deadline) {
+      watch_.drain();
+      take_events();
+      if (done()) {
+        seen = Clock::now();
+        break;
+      }
+      if (!run.running()) break;
+      pollfd fds[2] = {{watch_.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
+      const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(std::clamp<long long>(left_ms, 0, 50)));
+    }
+    if (pidfd >= 0) ::close(pidfd);
+    return seen;
+  }
+
+  void take_events() {
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+    for (auto& e : tail_.read_new()) {
+      const std::string type = e.value("type", "");
+      if (count(type) == 0) first_seen.emplace_back(type, now);
+      events.push_back(std::move(e));
+    }
+    if (!rollback_seen_ && !read_file(p_.marker(1)).empty()) {
+      rollback_seen_ = true;
+      first_seen.emplace_back(kRollbackBegun, now);
+    }
+  }
+
+  bool rollback_begun() const { return rollback_seen_; }
+
+ private:
+  const PointRun& p_;
+  Clock::time_point started_;
+  Inotify watch_;
+  JournalTail tail_;
+  bool rollback_seen_ = false;
+};
+
 }  // namespace
 
-PointOutcome CrashMatrix::run_to_end(std::chrono::milliseconds* length) {
+PointOutcome CrashMatrix::run_to_end(RunTimeline* timeline) {
   KillPoint none{KillPoint::Kind::random, 0us, {}, 1};
-  return play(none, false, length);
+  return play(none, false, timeline);
 }
 
 PointOutcome CrashMatrix::run_point(const KillPoint& point) { return play(point, true, nullptr); }
 
-PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, std::chrono::milliseconds* length) {
+PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* timeline) {
   PointOutcome outcome;
   outcome.point = point;
   PointRun p;
@@ -424,22 +502,14 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, std::chrono::m
   const auto tables_before = chaosplus_tables();
   const std::string qdiscs_before = lab_->qdiscs();
   write_file(p.dir.file("e.yaml"), p.experiment(lab_->netns(), lab_->interface()));
-  Inotify watch(p.dir.path());
-  JournalTail tail(p.journal);
-  std::vector<nlohmann::json> events;
-  auto take_events = [&] {
-    for (auto& e : tail.read_new()) events.push_back(std::move(e));
-  };
-  auto count = [&](const std::string& type) {
-    return static_cast<int>(std::count_if(events.begin(), events.end(),
-                                          [&](const auto& e) { return e.value("type", "") == type; }));
-  };
 
   const auto started = Clock::now();
   Child run({bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal",
              p.journal});
+  RunWatch watch(p, started);
   if (!kill) {
-    if (auto code = run.wait(120s); code != 0) {
+    watch.until([] { return false; }, run, Clock::now() + 120s);
+    if (auto code = run.wait(1s); code != 0) {
       outcome.left.push_back("the unkilled run exited " + (code ? std::to_string(*code) : "late") + ":\n" +
                              run.output());
     }
@@ -448,33 +518,30 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, std::chrono::m
     outcome.killed = run.running();
     run.signal(SIGKILL);
   } else {
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, run.pid(), 0));
-    const auto deadline = Clock::now() + 60s;
-    std::optional<Clock::time_point> seen;
-    while (!seen && Clock::now() < deadline) {
-      watch.drain();
-      take_events();
-      if (point.event == kRollbackBegun) {
-        if (!read_file(p.marker(1)).empty()) seen = Clock::now();
-      } else if (count(point.event) >= point.nth) {
-        seen = Clock::now();
-      }
-      if (seen || !run.running()) break;
-      pollfd fds[2] = {{watch.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
-      const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(std::clamp<long long>(left_ms, 0, 50)));
-    }
-    if (pidfd >= 0) ::close(pidfd);
+    auto seen = watch.until(
+        [&] {
+          return point.event == kRollbackBegun ? watch.rollback_begun() : watch.count(point.event) >= point.nth;
+        },
+        run, Clock::now() + 60s);
     outcome.reached = seen.has_value();
     if (seen && point.delay > 0us) std::this_thread::sleep_until(*seen + point.delay);
     outcome.killed = run.running();
     run.signal(SIGKILL);
   }
   if (!run.wait(30s)) outcome.left.push_back("the run did not end within 30s of SIGKILL");
-  if (length != nullptr) *length = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  take_events();
+  watch.take_events();
+  if (timeline != nullptr) {
+    timeline->length = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    for (const auto& [type, at] : watch.first_seen) {
+      if (type == "fault.injected" && timeline->startup == 0ms) {
+        timeline->startup = std::chrono::duration_cast<std::chrono::milliseconds>(at);
+      }
+      timeline->text += (timeline->text.empty() ? "" : ", ") + type + " " + ms_text(at);
+    }
+  }
+  const auto& events = watch.events;
   if (!events.empty()) outcome.last_event = events.back().value("type", "");
-  outcome.faults_injected = count("fault.injected");
+  outcome.faults_injected = watch.count("fault.injected");
   std::string run_id;
   std::vector<std::int64_t> injected_ids;
   for (const auto& e : events) {
@@ -550,23 +617,60 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, std::chrono::m
   return outcome;
 }
 
+namespace {
+
+// A leftover without what differs from point to point (pids, ports, folders, ids): the kind of
+// failure, so the summary can count each kind once.
+std::string failure_kind(const std::string& line) {
+  std::string out;
+  const std::string first = line.substr(0, line.find('\n'));
+  const std::string temp = std::filesystem::temp_directory_path().string() + "/chaosplus-test-";
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    if (first.compare(i, temp.size(), temp) == 0) {
+      out += "DIR";
+      const auto end = first.find_first_of("/ ", i + temp.size());
+      if (end == std::string::npos) break;
+      i = end - 1;
+    } else if (std::isdigit(static_cast<unsigned char>(first[i]))) {
+      out += 'N';
+      while (i + 1 < first.size() && (std::isdigit(static_cast<unsigned char>(first[i + 1])) || first[i + 1] == '.')) ++i;
+    } else {
+      out += first[i];
+    }
+  }
+  return out.size() > 200 ? out.substr(0, 200) + "..." : out;
+}
+
+}  // namespace
+
 std::string summarize(const std::vector<PointOutcome>& outcomes) {
   struct Counts {
     int points = 0, left = 0, not_killed = 0, not_reached = 0;
   };
   std::map<std::string, Counts> by_kind;
   Counts total;
+  std::map<std::string, std::vector<std::size_t>> by_failure;  // kind of leftover -> points (1-based)
   std::ostringstream out;
-  for (const auto& o : outcomes) {
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& o = outcomes[i];
     for (Counts* c : {&by_kind[o.point.kind_name()], &total}) {
       ++c->points;
       c->left += o.left.empty() ? 0 : 1;
       c->not_killed += o.killed ? 0 : 1;
       c->not_reached += o.reached ? 0 : 1;
     }
+    std::set<std::string> kinds;
+    for (const auto& l : o.left) kinds.insert(failure_kind(l));
+    for (const auto& k : kinds) by_failure[k].push_back(i);
+    if (!o.left.empty()) out << "point " << i + 1 << " " << o.describe() << "\n";
   }
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    if (!outcomes[i].left.empty()) out << "point " << i + 1 << " " << outcomes[i].describe() << "\n";
+  if (!by_failure.empty()) out << "what was left, by kind (points; the first few):\n";
+  for (const auto& [kind, points] : by_failure) {
+    out << "  " << points.size() << " x " << kind << "\n";
+    for (std::size_t j = 0; j < points.size() && j < 4; ++j) {
+      out << "      point " << points[j] + 1 << ": " << outcomes[points[j]].point.label() << " (killed after "
+          << (outcomes[points[j]].last_event.empty() ? "no event" : outcomes[points[j]].last_event) << ")\n";
+    }
   }
   for (const auto& [kind, c] : by_kind) {
     out << kind << ": " << c.points << " points, " << c.left << " left something (" << c.not_killed

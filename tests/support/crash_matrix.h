@@ -44,6 +44,13 @@ struct PointOutcome {
   std::string describe() const;  // label, where the kill landed, and what was left
 };
 
+// When things happen in a whole, unkilled run, measured from the fork of the runner.
+struct RunTimeline {
+  std::chrono::milliseconds length{0};   // to the runner's exit
+  std::chrono::milliseconds startup{0};  // to the first fault.injected: the start-up
+  std::string text;                      // "run.started 61.2ms, proxy.placed 95.0ms, ..." (first of each)
+};
+
 class CrashMatrix {
  public:
   // Makes this process the subreaper of the runs' orphans and builds the lab namespace. Throws
@@ -53,9 +60,9 @@ class CrashMatrix {
   CrashMatrix(const CrashMatrix&) = delete;
   CrashMatrix& operator=(const CrashMatrix&) = delete;
 
-  // One run of the experiment to its end, unkilled: the baseline, and how long a whole run takes
-  // (the span random points are drawn from). Its outcome is checked like any point's.
-  PointOutcome run_to_end(std::chrono::milliseconds* length);
+  // One run of the experiment to its end, unkilled: the baseline, and its timeline (the spans
+  // start-up and random points are drawn from). Its outcome is checked like any point's.
+  PointOutcome run_to_end(RunTimeline* timeline);
 
   // One point: start a run, kill it there, recover once, check, then clean up by hand whatever
   // was left so the next point starts clean.
@@ -63,7 +70,7 @@ class CrashMatrix {
 
  private:
   struct Lab;
-  PointOutcome play(const KillPoint& point, bool kill, std::chrono::milliseconds* length);
+  PointOutcome play(const KillPoint& point, bool kill, RunTimeline* timeline);
   std::unique_ptr<Lab> lab_;
 };
 
@@ -74,9 +81,9 @@ class CrashMatrix {
 std::vector<KillPoint> event_points();
 
 // `count` points covering every kind: all event points (with delay variants when there is room),
-// start-up points spread over 0-30 ms, the rest random over `run_length` (and a little past it)
-// from `seed`.
-std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, std::chrono::milliseconds run_length);
+// start-up points (half spread over the first 30 ms, half over the rest of the start-up, up to the
+// first fault.injected), the rest random over the whole run (and a little past it) from `seed`.
+std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, const RunTimeline& timeline);
 
 // Every point that left something, then counts per kind of point and in total, last:
 // "N points, M left something".
