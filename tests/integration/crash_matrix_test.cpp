@@ -7,7 +7,8 @@
 // tests/support/crash_matrix.h; bench/crash_matrix.sh plays the long version (200+ points).
 //
 // Needs root and nft, tc, ip; without them it FAILS, on purpose, as kernel_faults_test.cpp.
-// CHAOSPLUS_CRASH_SEED picks the random points (printed); CHAOSPLUS_CRASH_POINTS sizes the long run.
+// CHAOSPLUS_CRASH_SEED picks the random points (printed); CHAOSPLUS_CRASH_POINTS sizes the long run;
+// CHAOSPLUS_CRASH_ONLY=text plays only the points whose label contains it (to repeat one).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -38,7 +39,9 @@ void play_matrix(int count) {
   const std::uint64_t seed = seed_from_environment();
   std::cout << "[ seed     ] CHAOSPLUS_CRASH_SEED=" << seed << "\n";
   std::vector<testing::PointOutcome> outcomes;
+  const char* only = std::getenv("CHAOSPLUS_CRASH_ONLY");
   for (const auto& point : testing::matrix_points(count, seed, timeline)) {
+    if (only != nullptr && point.label().find(only) == std::string::npos) continue;
     outcomes.push_back(matrix.run_point(point));
     const auto& o = outcomes.back();
     const std::string line = o.describe();
