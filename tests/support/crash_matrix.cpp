@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <optional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -349,7 +349,6 @@ CrashMatrix::~CrashMatrix() = default;
 
 namespace {
 
-// Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
 // `n` different TCP ports of 127.0.0.1 that were free a moment ago (free_port() one after the other
 // may hand out the same port twice: each socket is closed before the next is bound).
 std::vector<int> free_ports(int n) {
@@ -359,6 +358,7 @@ std::vector<int> free_ports(int n) {
   return ports;
 }
 
+// Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
 struct PointRun {
   TempDir dir;
   std::vector<int> ports = free_ports(3);
@@ -699,10 +699,22 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
   for (const auto& table : chaosplus_tables()) {
     if (!tables_before.contains(table)) left.push_back("nft table left: inet " + table);
   }
-  const std::string qdiscs = lab_->qdiscs();
-  if (qdiscs != qdiscs_before) left.push_back("qdisc left in " + lab_->netns() + " dev " + lab_->interface() + ": " + qdiscs);
+  std::string qdiscs = lab_->qdiscs();
+  if (qdiscs != qdiscs_before) {
+    qdiscs.erase(qdiscs.find_last_not_of(" \n") + 1);
+    left.push_back("qdisc left in " + lab_->netns() + " dev " + lab_->interface() + ": " + qdiscs);
+  }
 
+  const std::size_t system_left = left.size();
   check_ledger(p.state_dir, run_id, injected_ids, left);
+  // Something is left on the system, yet the ledger has nothing open: it does not say what is true.
+  const bool ledger_open = std::any_of(left.begin() + static_cast<std::ptrdiff_t>(system_left), left.end(),
+                                       [](const std::string& l) { return l.starts_with("ledger: "); });
+  const bool on_system = std::any_of(left.begin(), left.begin() + static_cast<std::ptrdiff_t>(system_left),
+                                     [](const std::string& l) { return !l.starts_with("recover exited"); });
+  if (on_system && !ledger_open) {
+    left.push_back("ledger: every entry reverted and no run marked running, while the above is left");
+  }
 
   // Put the machine back by hand, so the next point (and the next test) starts clean.
   for (const auto& table : chaosplus_tables()) {
@@ -729,9 +741,24 @@ std::string failure_kind(const std::string& line) {
       const auto end = first.find_first_of("/ ", i + temp.size());
       if (end == std::string::npos) break;
       i = end - 1;
-    } else if (std::isdigit(static_cast<unsigned char>(first[i]))) {
-      out += 'N';
-      while (i + 1 < first.size() && (std::isdigit(static_cast<unsigned char>(first[i + 1])) || first[i + 1] == '.')) ++i;
+    } else if (std::isxdigit(static_cast<unsigned char>(first[i]))) {
+      // A number, an address or a hex name part ("9869:", "chaosplus_123_1_7572aea3") is N; a
+      // word of hex letters alone ("add", "dead") is kept.
+      std::size_t end = i;
+      bool digit = false;
+      while (end < first.size() && (std::isxdigit(static_cast<unsigned char>(first[end])) || first[end] == '.')) {
+        digit = digit || std::isdigit(static_cast<unsigned char>(first[end]));
+        ++end;
+      }
+      if (end < first.size() && std::isalpha(static_cast<unsigned char>(first[end]))) {
+        // Part of a word ("8000000bit", "cpb0"): only a decimal number in it is N.
+        end = i;
+        while (end < first.size() && std::isdigit(static_cast<unsigned char>(first[end]))) ++end;
+        digit = end > i;
+        if (!digit) end = i + 1;
+      }
+      out += digit ? "N" : first.substr(i, end - i);
+      i = end - 1;
     } else {
       out += first[i];
     }
