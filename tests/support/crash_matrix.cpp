@@ -33,6 +33,7 @@
 #include "runner/ledger.h"
 #include "runner/recovery.h"
 #include "support/kernel.h"
+#include "support/leftovers.h"
 #include "support/support.h"
 #include "targets/process.h"
 
@@ -49,117 +50,6 @@ std::string ms_text(std::chrono::microseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(d.count()) / 1000.0);
   return buf;
-}
-
-// --- processes -------------------------------------------------------------------------------
-
-struct ProcInfo {
-  pid_t pid = 0;
-  pid_t ppid = 0;
-  char state = 0;
-  std::string comm;
-};
-
-std::optional<ProcInfo> read_proc(pid_t pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const auto open = stat.find('(');
-  const auto close = stat.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
-  ProcInfo p;
-  p.pid = pid;
-  p.comm = stat.substr(open + 1, close - open - 1);
-  std::istringstream rest(stat.substr(close + 2));
-  rest >> p.state >> p.ppid;
-  return p;
-}
-
-std::vector<ProcInfo> all_processes() {
-  std::vector<ProcInfo> out;
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return out;
-  while (const dirent* entry = ::readdir(dir)) {
-    char* end = nullptr;
-    const long pid = std::strtol(entry->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0') continue;
-    if (auto p = read_proc(static_cast<pid_t>(pid))) out.push_back(*p);
-  }
-  ::closedir(dir);
-  return out;
-}
-
-std::string command_line(pid_t pid) {
-  std::string text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
-  std::replace(text.begin(), text.end(), '\0', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text.size() > 160 ? text.substr(0, 160) + "..." : text;
-}
-
-// Every process below this one (orphans of the killed run land here: we are their subreaper),
-// except the subtrees of `keep`. Zombies among our own children are reaped on the way.
-std::vector<ProcInfo> descendants(const std::set<pid_t>& keep) {
-  const auto procs = all_processes();
-  std::multimap<pid_t, const ProcInfo*> children;
-  for (const auto& p : procs) children.emplace(p.ppid, &p);
-  std::vector<ProcInfo> out;
-  std::vector<pid_t> todo{::getpid()};
-  while (!todo.empty()) {
-    const pid_t parent = todo.back();
-    todo.pop_back();
-    auto [from, to] = children.equal_range(parent);
-    for (auto it = from; it != to; ++it) {
-      const ProcInfo& p = *it->second;
-      if (keep.contains(p.pid)) continue;
-      if (p.state == 'Z' || p.state == 'X') {
-        if (parent == ::getpid()) ::waitpid(p.pid, nullptr, WNOHANG);
-        continue;
-      }
-      out.push_back(p);
-      todo.push_back(p.pid);
-    }
-  }
-  return out;
-}
-
-// SIGKILLs every descendant but `keep`'s and reaps them.
-void kill_descendants(const std::set<pid_t>& keep) {
-  wait_until(
-      [&] {
-        auto left = descendants(keep);
-        for (const auto& p : left) ::kill(p.pid, SIGKILL);
-        return left.empty();
-      },
-      10s);
-}
-
-// --- the system's state ----------------------------------------------------------------------
-
-// Ports with a listening TCP socket (IPv4 and IPv6), from /proc/net.
-std::set<int> listening_ports() {
-  std::set<int> ports;
-  for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::istringstream in(read_file(file));
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state;
-      fields >> slot >> local >> remote >> state;
-      const auto colon = local.rfind(':');
-      if (state != "0A" || colon == std::string::npos) continue;
-      ports.insert(static_cast<int>(std::stoul(local.substr(colon + 1), nullptr, 16)));
-    }
-  }
-  return ports;
-}
-
-std::set<std::string> chaosplus_tables() {
-  std::set<std::string> out;
-  auto tables = faults::list_inet_tables("");
-  if (!tables) return {"<nft list tables failed: " + tables.error() + ">"};
-  for (const auto& t : *tables) {
-    if (t.starts_with("chaosplus")) out.insert(t);
-  }
-  return out;
 }
 
 std::string tool_output(const std::vector<std::string>& argv) {
@@ -332,10 +222,16 @@ std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, const RunTim
 
 struct CrashMatrix::Lab {
   std::unique_ptr<faults::VethLab> veth;
-  std::string netns() const { return veth->b().netns; }
-  std::string interface() const { return veth->b().interface; }
-  std::string qdiscs() const { return tool_output({"tc", "-n", netns(), "qdisc", "show", "dev", interface()}); }
 };
+
+namespace {
+
+// The root qdiscs of the lab interface the bandwidth limit shapes.
+std::string qdiscs_of(const faults::VethLab::Side& side) {
+  return tool_output({"tc", "-n", side.netns, "qdisc", "show", "dev", side.interface});
+}
+
+}  // namespace
 
 CrashMatrix::CrashMatrix() : lab_(std::make_unique<Lab>()) {
   // Orphans of a killed run are reparented to us rather than to init: none can escape the count.
@@ -564,101 +460,65 @@ PointOutcome CrashMatrix::run_point(const KillPoint& point) {
   }
 }
 
-PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* timeline) {
-  PointOutcome outcome;
-  outcome.point = point;
-  PointRun p;
-  const std::set<pid_t> keep{p.sleeper->pid()};
-  // Other kernel tests compare the whole rule set: they wait while a point may have tables on.
-  KernelTurn turn;
-  if (!turn.held()) {
-    outcome.left.push_back("the kernel test lock was held by another test for 5 minutes; point not played");
-    return outcome;
-  }
-  const auto tables_before = chaosplus_tables();
-  const std::string qdiscs_before = lab_->qdiscs();
-  write_file(p.dir.file("e.yaml"), p.experiment(lab_->netns(), lab_->interface()));
+namespace {
 
-  const auto started = Clock::now();
-  Child run({bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal",
-             p.journal});
-  RunWatch watch(p, started);
-  pid_t frozen = 0;  // a tool held stopped until recover has ended
-  if (!kill) {
-    watch.until([] { return false; }, run, Clock::now() + 120s);
-    if (auto code = run.wait(1s); code != 0) {
-      outcome.left.push_back("the unkilled run exited " + (code ? std::to_string(*code) : "late") + ":\n" +
-                             run.output());
-    }
-  } else if (point.kind != KillPoint::Kind::event) {
+// What was there before a point: only what is new afterwards is the run's.
+struct Before {
+  std::set<std::string> tables;
+  std::string qdiscs;
+};
+
+// Kills the run at `point` (its event or its time); returns the tool held stopped, if any.
+pid_t kill_at(const KillPoint& point, Child& run, RunWatch& watch, Clock::time_point started, PointOutcome& outcome) {
+  pid_t frozen = 0;
+  std::optional<Clock::time_point> seen;
+  if (point.kind != KillPoint::Kind::event) {
     std::this_thread::sleep_until(started + point.delay);  // the kill point is the time itself
-    outcome.killed = run.running();
-    run.signal(SIGKILL);
+    seen = Clock::now();
   } else if (point.event.starts_with("tool ")) {
     std::istringstream words(point.event.substr(5));
     std::string name, word;
     words >> name >> word;
     const auto nth = static_cast<std::size_t>(point.nth);
-    auto seen =
-        watch.until([&] { return watch.tools(run.pid(), name, word).size() >= nth; }, run, Clock::now() + 60s);
-    outcome.reached = seen.has_value();
+    seen = watch.until([&] { return watch.tools(run.pid(), name, word).size() >= nth; }, run, Clock::now() + 60s);
     if (seen && point.freeze) {
       frozen = watch.tools(run.pid(), name, word)[nth - 1];
       ::kill(frozen, SIGSTOP);
     }
-    if (seen && point.delay > 0us) std::this_thread::sleep_until(*seen + point.delay);
-    outcome.killed = run.running();
-    run.signal(SIGKILL);
   } else {
-    auto seen = watch.until(
+    seen = watch.until(
         [&] {
           return point.event == kRollbackBegun ? watch.rollback_begun() : watch.count(point.event) >= point.nth;
         },
         run, Clock::now() + 60s);
-    outcome.reached = seen.has_value();
-    if (seen && point.delay > 0us) std::this_thread::sleep_until(*seen + point.delay);
-    outcome.killed = run.running();
-    run.signal(SIGKILL);
   }
-  outcome.run_exit = run.wait(30s).value_or(-1);
-  if (outcome.run_exit < 0) outcome.left.push_back("the run did not end within 30s of SIGKILL");
-  if (!outcome.killed && outcome.run_exit != 0) {
-    const std::string output = run.output();
-    outcome.run_output = output.substr(output.size() > 600 ? output.size() - 600 : 0);
+  outcome.reached = seen.has_value();
+  if (seen && point.kind == KillPoint::Kind::event && point.delay > 0us) {
+    std::this_thread::sleep_until(*seen + point.delay);
   }
-  watch.take_events();
-  if (timeline != nullptr) {
-    timeline->length = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-    for (const auto& [type, at] : watch.first_seen) {
-      if (type == "fault.injected" && timeline->startup == 0ms) {
-        timeline->startup = std::chrono::duration_cast<std::chrono::milliseconds>(at);
-      }
-      timeline->text += (timeline->text.empty() ? "" : ", ") + type + " " + ms_text(at);
-    }
-  }
-  const auto& events = watch.events;
-  if (!events.empty()) outcome.last_event = events.back().value("type", "");
-  outcome.faults_injected = watch.count("fault.injected");
-  std::string run_id;
-  std::vector<std::int64_t> injected_ids;
-  for (const auto& e : events) {
-    if (e.value("type", "") == "run.started") run_id = e.value("run_id", "");
-    if (e.value("type", "") == "fault.injected" && e.contains("ledger_id")) {
-      injected_ids.push_back(e["ledger_id"].get<std::int64_t>());
-    }
-  }
+  outcome.killed = run.running();
+  run.signal(SIGKILL);
+  return frozen;
+}
 
-  // One recover, as an operator would run it after the crash.
-  {
-    Child recover({bin("chaosplus"), "recover", "--state-dir", p.state_dir});
-    outcome.recover_exit = recover.wait(120s).value_or(-1);
-    outcome.recover_output = recover.output();
+RunTimeline timeline_of(const RunWatch& watch, Clock::time_point started) {
+  RunTimeline timeline;
+  timeline.length = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  for (const auto& [type, at] : watch.first_seen) {
+    if (type == "fault.injected" && timeline.startup == 0ms) {
+      timeline.startup = std::chrono::duration_cast<std::chrono::milliseconds>(at);
+    }
+    timeline.text += (timeline.text.empty() ? "" : ", ") + type + " " + ms_text(at);
   }
+  return timeline;
+}
+
+// After recover: what is left on the system. `frozen` (a tool held stopped) is let go on the way,
+// and every leftover process is stopped, so the tables and qdiscs read are final.
+void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Before& before, pid_t frozen,
+                  PointOutcome& outcome) {
   auto& left = outcome.left;
-  if (outcome.recover_exit != 0) {
-    left.push_back("recover exited " + std::to_string(outcome.recover_exit) + ": " + outcome.recover_output);
-  }
-
+  const std::set<pid_t> keep{p.sleeper->pid()};
   // Processes: anything below us but the attached process is something the run (or its
   // children) started and nobody stopped.
   for (const auto& proc : descendants(keep)) {
@@ -674,7 +534,6 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
       left.push_back("rollback marker-" + std::to_string(n) + " was begun and had not finished when recover ended");
     }
   }
-
   const int api_port = proxy_api_port(p.dir.file("journal.logs"));
   const auto listening = listening_ports();
   for (int port : {p.tokens_port, p.proxy_port, api_port}) {
@@ -697,14 +556,83 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
   kill_descendants(keep);
 
   for (const auto& table : chaosplus_tables()) {
-    if (!tables_before.contains(table)) left.push_back("nft table left: inet " + table);
+    if (!before.tables.contains(table)) left.push_back("nft table left: inet " + table);
   }
-  std::string qdiscs = lab_->qdiscs();
-  if (qdiscs != qdiscs_before) {
+  std::string qdiscs = qdiscs_of(lab);
+  if (qdiscs != before.qdiscs) {
     qdiscs.erase(qdiscs.find_last_not_of(" \n") + 1);
-    left.push_back("qdisc left in " + lab_->netns() + " dev " + lab_->interface() + ": " + qdiscs);
+    left.push_back("qdisc left in " + lab.netns + " dev " + lab.interface + ": " + qdiscs);
+  }
+}
+
+// Puts the machine back by hand, so the next point (and the next test) starts clean.
+void clean_up(const faults::VethLab::Side& lab, const Before& before) {
+  for (const auto& table : chaosplus_tables()) {
+    if (!before.tables.contains(table)) (void)faults::remove_nft_table("", table);
+  }
+  if (qdiscs_of(lab) != before.qdiscs) {
+    (void)faults::run_tool({"tc", "-n", lab.netns, "qdisc", "del", "dev", lab.interface, "root"});
+  }
+}
+
+}  // namespace
+
+PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* timeline) {
+  PointOutcome outcome;
+  outcome.point = point;
+  PointRun p;
+  const auto& lab = lab_->veth->b();
+  // Other kernel tests compare the whole rule set: they wait while a point may have tables on.
+  KernelTurn turn;
+  if (!turn.held()) {
+    outcome.left.push_back("the kernel test lock was held by another test for 5 minutes; point not played");
+    return outcome;
+  }
+  const Before before{chaosplus_tables(), qdiscs_of(lab)};
+  write_file(p.dir.file("e.yaml"), p.experiment(lab.netns, lab.interface));
+
+  const auto started = Clock::now();
+  Child run({bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal",
+             p.journal});
+  RunWatch watch(p, started);
+  pid_t frozen = 0;  // a tool held stopped until recover has ended
+  if (kill) {
+    frozen = kill_at(point, run, watch, started, outcome);
+  } else {
+    watch.until([] { return false; }, run, Clock::now() + 120s);
+  }
+  outcome.run_exit = run.wait(30s).value_or(-1);
+  if (outcome.run_exit < 0) outcome.left.push_back("the run did not end within 30s (of SIGKILL)");
+  if (!kill && outcome.run_exit != 0) {
+    outcome.left.push_back("the unkilled run exited " + std::to_string(outcome.run_exit) + ":\n" + run.output());
+  } else if (!outcome.killed && outcome.run_exit != 0) {
+    const std::string output = run.output();
+    outcome.run_output = output.substr(output.size() > 600 ? output.size() - 600 : 0);
+  }
+  watch.take_events();
+  if (timeline != nullptr) *timeline = timeline_of(watch, started);
+  if (!watch.events.empty()) outcome.last_event = watch.events.back().value("type", "");
+  outcome.faults_injected = watch.count("fault.injected");
+  std::string run_id;
+  std::vector<std::int64_t> injected_ids;
+  for (const auto& e : watch.events) {
+    if (e.value("type", "") == "run.started") run_id = e.value("run_id", "");
+    if (e.value("type", "") == "fault.injected" && e.contains("ledger_id")) {
+      injected_ids.push_back(e["ledger_id"].get<std::int64_t>());
+    }
   }
 
+  // One recover, as an operator would run it after the crash.
+  {
+    Child recover({bin("chaosplus"), "recover", "--state-dir", p.state_dir});
+    outcome.recover_exit = recover.wait(120s).value_or(-1);
+    outcome.recover_output = recover.output();
+  }
+  auto& left = outcome.left;
+  if (outcome.recover_exit != 0) {
+    left.push_back("recover exited " + std::to_string(outcome.recover_exit) + ": " + outcome.recover_output);
+  }
+  check_system(p, lab, before, frozen, outcome);
   const std::size_t system_left = left.size();
   check_ledger(p.state_dir, run_id, injected_ids, left);
   // Something is left on the system, yet the ledger has nothing open: it does not say what is true.
@@ -715,15 +643,7 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
   if (on_system && !ledger_open) {
     left.push_back("ledger: every entry reverted and no run marked running, while the above is left");
   }
-
-  // Put the machine back by hand, so the next point (and the next test) starts clean.
-  for (const auto& table : chaosplus_tables()) {
-    if (!tables_before.contains(table)) (void)faults::remove_nft_table("", table);
-  }
-  if (lab_->qdiscs() != qdiscs_before) {
-    (void)faults::run_tool({"tc", "-n", lab_->netns(), "qdisc", "del", "dev", lab_->interface(), "root"});
-  }
-  ::kill(p.sleeper->pid(), SIGCONT);
+  clean_up(lab, before);
   return outcome;
 }
 
