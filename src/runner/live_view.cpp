@@ -14,7 +14,7 @@ std::string stamp(Duration elapsed) {
   return buf;
 }
 
-// "; touched 12 connections (28 passed by), 57 requests, 34,567 bytes": a fault's reach, when it told it.
+// "; touched 12 connection(s) (28 passed by), 57 request(s), 34567 bytes": what a fault touched, if it told.
 std::string reach_text(const Event& e) {
   if (e.find("reach.connections") == nullptr) return {};
   auto count = [&](const char* key) { return static_cast<long long>(e.number(key)); };
