@@ -282,8 +282,9 @@ struct Engine::Impl final : ConnectionHost {
     auto now = std::chrono::steady_clock::now();
     proxy.toxics.push_back(entry);
     if (is_http(entry.spec.type)) {
-      each_connection(proxy,
-                      [&](Connection& c) { c.add_http_toxic(entry.id, entry.spec, random.next(), entry.counters, now); });
+      each_connection(proxy, [&](Connection& c) {
+        c.add_http_toxic(entry.id, entry.spec, random.next(), entry.counters, now);
+      });
       return;
     }
     each_connection(proxy, [&](Connection& c) { c.add_stage(entry.spec.stream, stage_for(entry, now), now); });

@@ -49,8 +49,9 @@ TEST(HttpFaultsInExperiments, AnHttpErrorReportsTheRequestsItAnsweredExactly) {
   // requests meet the fault.
   const std::string load = "      name: reach\n      url: http://127.0.0.1:" + std::to_string(s.proxy) +
                            "/reach\n      connections: 4\n      rate: 200/s\n";
-  const int code = s.run("http_error: { target: tokens, path: /reach, status: 503, share: 50%, at: 500ms, for: 1500ms }",
-                         &out, "3s", load);
+  const std::string fault =
+      "http_error: { target: tokens, path: /reach, status: 503, share: 50%, at: 500ms, for: 1500ms }";
+  const int code = s.run(fault, &out, "3s", load);
   ASSERT_NE(code, -1) << out;
   const auto reverted = s.event("fault.reverted");
   ASSERT_TRUE(reverted.contains("reach.requests")) << reverted.dump() << "\n" << out;
