@@ -2,7 +2,9 @@
 // A fault is a handle that can put its change on the system and take it off again. The runner
 // writes record() to the ledger before inject(); revert() is idempotent and checks the original
 // state came back. undo() (faults/undo.h) reverts the same change from the record alone.
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,9 @@ class Fault {
   virtual std::string record() const = 0;   // JSON for the ledger
   virtual Status inject(HaltSwitch& halt) = 0;
   virtual Status revert(HaltSwitch& halt) = 0;
+  // What the fault touched while it was on, read by revert() (proxy faults: "connections",
+  // "connections_skipped", "requests", "requests_skipped", "bytes"); empty when it cannot tell.
+  virtual std::map<std::string, std::int64_t> reach() const { return {}; }
 
   // Set by the runner before inject(): a fault whose record changes while it acts (the identity of
   // a system tool it starts, written before the tool runs) hands the new record() to it.

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cmath>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "proxy/api_client.h"
 #include "proxy/toxic.h"
+#include "spec/fault_catalog.h"
 
 namespace chaosplus::faults {
 namespace {
@@ -34,7 +36,51 @@ std::string param(const spec::Fault& fault, const std::string& key, const std::s
   return it == fault.params.end() ? fallback : it->second;
 }
 
+// A size in the largest unit that shows it exactly ("16KiB", "64KB", "1500B"); parse_bytes reads it back.
+std::string size_text(const std::string& normalized) {
+  auto bytes = parse_bytes(normalized);
+  if (!bytes) return normalized;
+  static constexpr std::pair<const char*, std::uint64_t> kUnits[] = {
+      {"GiB", 1ULL << 30}, {"GB", 1'000'000'000ULL}, {"MiB", 1ULL << 20}, {"MB", 1'000'000ULL},
+      {"KiB", 1ULL << 10}, {"KB", 1'000ULL}};
+  for (const auto& [unit, size] : kUnits) {
+    if (*bytes >= size && *bytes % size == 0) return std::to_string(*bytes / size) + unit;
+  }
+  return std::to_string(*bytes) + "B";
+}
+
+// A parameter as a person writes it; the loader keeps shares as fractions and sizes as bytes.
+std::string param_text(const spec::Fault& fault, const std::string& key, const std::string& value) {
+  const spec::FaultType* type = spec::find_fault_type(fault.type);
+  const spec::FaultParam* param = type ? spec::find_fault_param(*type, key) : nullptr;
+  if (param == nullptr) return value;
+  switch (param->kind) {
+    case spec::ParamKind::share: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g%%", std::stod(value) * 100.0);
+      return buf;
+    }
+    case spec::ParamKind::byte_size:
+      return size_text(value);
+    case spec::ParamKind::byte_rate:
+      return size_text(value) + "/s";
+    default:
+      return value;  // durations are kept in their exact written form ("250ms", "1500ms")
+  }
+}
+
 }  // namespace
+
+std::string proxy_fault_summary(const spec::Fault& fault, std::string_view target) {
+  std::string out = fault.type + " on " + std::string(target);
+  std::string params;
+  for (const auto& [key, value] : fault.params) {
+    if (value.empty()) continue;  // not given, and no default: nothing to show
+    params += (params.empty() ? "" : ", ") + key + " " + param_text(fault, key, value);
+  }
+  if (!params.empty()) out += " (" + params + ")";
+  return out;
+}
 
 // The proxy checks the draft (make_toxic) when the fault is injected.
 proxy::ToxicDraft toxic_for(const spec::Fault& fault) {
@@ -102,10 +148,7 @@ class ToxicFault final : public Fault {
   ToxicFault(const spec::Fault& fault, TargetHandle& target)
       : target_(target), draft_(toxic_for(fault)), toxic_(unique_toxic_name(fault.type)) {
     draft_.name = toxic_;
-    summary_ = fault.type + " on " + target.name();
-    std::string params;
-    for (const auto& [k, v] : fault.params) params += (params.empty() ? "" : ", ") + k + " " + v;
-    if (!params.empty()) summary_ += " (" + params + ")";
+    summary_ = proxy_fault_summary(fault, target.name());
   }
 
   std::string kind() const override { return std::string(kinds::proxy_toxic); }
@@ -130,13 +173,36 @@ class ToxicFault final : public Fault {
     return client.add_toxic(target_.name(), *toxic);
   }
 
-  Status revert(HaltSwitch&) override { return undo(kinds::proxy_toxic, record()); }
+  Status revert(HaltSwitch&) override {
+    take_reach();
+    return undo(kinds::proxy_toxic, record());
+  }
+
+  std::map<std::string, std::int64_t> reach() const override { return reach_; }
 
  private:
+  // What the toxic touched, read just before it is removed. Its toxicity goes to 0 first, so
+  // nothing is hit between the reading and the removal and the counts are final. A proxy without
+  // the stats route (Toxiproxy) gives no figures; the revert goes on regardless.
+  void take_reach() {
+    if (target_.proxy_api.empty()) return;
+    proxy::ApiClient client(target_.proxy_api, target_.proxy_token);
+    if (!client.set_toxicity(target_.name(), toxic_, 0.0)) return;  // not there (never added, or gone)
+    auto counts = client.toxic_stats(target_.name(), toxic_);
+    if (!counts) return;
+    auto count = [](std::uint64_t n) { return static_cast<std::int64_t>(n); };
+    reach_ = {{"connections", count(counts->connections)},
+              {"connections_skipped", count(counts->connections_skipped)},
+              {"requests", count(counts->requests)},
+              {"requests_skipped", count(counts->requests_skipped)},
+              {"bytes", count(counts->bytes)}};
+  }
+
   TargetHandle& target_;
   std::string summary_;
   proxy::ToxicDraft draft_;
   std::string toxic_;
+  std::map<std::string, std::int64_t> reach_;
 };
 
 }  // namespace

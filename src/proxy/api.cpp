@@ -256,6 +256,19 @@ net::Response ControlApi::handle(const net::Request& request) {
   return route(request);
 }
 
+net::Response ControlApi::toxic_stats(const std::string& proxy, const std::string& toxic) {
+  auto own = engine_.toxic_stats(proxy, toxic);
+  if (!own.ok()) return failure_response(own.failure());
+  ToxicCounters total = own.value();
+  if (peers_) {
+    auto theirs = peers_(proxy, toxic);
+    // A sum that leaves out a process would pass for the whole: no figure rather than a wrong one.
+    if (!theirs) return error_response(502, "the counts of a worker process are missing: " + theirs.error());
+    total += *theirs;
+  }
+  return json_response(200, counters_to_json(total));
+}
+
 net::Response ControlApi::route(const net::Request& request) {
   const std::string& method = request.method;
   const std::string path = request.path();
@@ -311,6 +324,10 @@ net::Response ControlApi::route(const net::Request& request) {
       created.push_back(to_json(made.value()));
     }
     return json_response(201, {{"proxies", created}});
+  }
+  if (parts.size() == 5 && parts[0] == "proxies" && parts[2] == "toxics" && parts[4] == "stats") {
+    if (!get) return method_not_allowed(method, path);
+    return toxic_stats(parts[1], parts[3]);
   }
   if (parts.empty() || parts[0] != "proxies" || parts.size() > 4 || (parts.size() == 3 && parts[2] != "toxics") ||
       (parts.size() == 4 && parts[2] != "toxics")) {

@@ -4,11 +4,13 @@
 // bearer token. Bad input is answered with 4xx and {"error": "...", "status": N}; it never stops
 // the proxy. Bodies nested deeper than kMaxJsonDepth are refused before they are parsed, and unknown
 // fields of a proxy are refused by name.
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "net/http_message.h"
 #include "proxy/engine.h"
 
@@ -21,6 +23,11 @@ class ControlApi {
  public:
   // With a non-empty `token`, every request must carry "Authorization: Bearer <token>".
   explicit ControlApi(Engine& engine, std::string token = {});
+
+  // Where the counts of other processes serving the same proxies come from (the workers): GET
+  // .../toxics/{toxic}/stats answers the sum of this engine's counts and theirs.
+  using PeerStats = std::function<Result<ToxicCounters>(const std::string& proxy, const std::string& toxic)>;
+  void set_peer_stats(PeerStats peers) { peers_ = std::move(peers); }
 
   // Thread-safe; requests are applied one at a time.
   net::Response handle(const net::Request& request);
@@ -36,8 +43,11 @@ class ControlApi {
  private:
   net::Response route(const net::Request& request);
 
+  net::Response toxic_stats(const std::string& proxy, const std::string& toxic);
+
   Engine& engine_;
   std::string token_;
+  PeerStats peers_;
   std::mutex mutex_;  // makes read-modify-write requests (toxic updates, populate) atomic
 };
 

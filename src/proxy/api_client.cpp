@@ -7,6 +7,7 @@
 #include "net/http_client.h"
 #include "net/url.h"
 #include "proxy/json_input.h"
+#include "proxy/toxic_json.h"
 
 namespace chaosplus::proxy {
 
@@ -112,6 +113,24 @@ Status ApiClient::remove_toxic(const std::string& proxy, const std::string& toxi
   auto result = send("DELETE", "/proxies/" + path_segment(proxy) + "/toxics/" + path_segment(toxic_name), {}, true);
   if (!result) return Error{result.error()};
   return ok_status();
+}
+
+Status ApiClient::set_toxicity(const std::string& proxy, const std::string& toxic_name, double toxicity) {
+  json body{{"toxicity", toxicity}};
+  auto result = send("POST", "/proxies/" + path_segment(proxy) + "/toxics/" + path_segment(toxic_name), body.dump());
+  if (!result) return Error{result.error()};
+  return ok_status();
+}
+
+Result<ToxicCounters> ApiClient::toxic_stats(const std::string& proxy, const std::string& toxic_name) {
+  const std::string path = "/proxies/" + path_segment(proxy) + "/toxics/" + path_segment(toxic_name) + "/stats";
+  auto body = send("GET", path, {});
+  if (!body) return Error{body.error()};
+  auto parsed = parse_json(*body);
+  if (!parsed) return Error{"proxy API GET " + path + ": " + parsed.error()};
+  auto counts = counters_from_json(*parsed);
+  if (!counts) return Error{"proxy API GET " + path + ": " + counts.error()};
+  return counts;
 }
 
 Status ApiClient::set_enabled(const std::string& proxy, bool enabled) {

@@ -7,6 +7,7 @@
 #include "core/result.h"
 #include "core/units.h"
 #include "proxy/toxic.h"
+#include "proxy/toxic_counters.h"
 
 namespace chaosplus::proxy {
 
@@ -24,6 +25,10 @@ class ApiClient {
   // so it was checked before it travels.
   Status add_toxic(const std::string& proxy, const ToxicSpec& toxic);
   Status remove_toxic(const std::string& proxy, const std::string& toxic_name);  // 404 counts as done
+  // A new toxicity for a live toxic; 0 stops it from acting on anything new.
+  Status set_toxicity(const std::string& proxy, const std::string& toxic_name, double toxicity);
+  // What the toxic touched so far (GET .../toxics/{toxic}/stats, summed over the proxy's processes).
+  Result<ToxicCounters> toxic_stats(const std::string& proxy, const std::string& toxic_name);
   Status set_enabled(const std::string& proxy, bool enabled);
   Result<std::string> get_proxies_json();
 

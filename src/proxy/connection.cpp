@@ -192,11 +192,18 @@ void Connection::ingest(Link& link, std::string_view bytes, TimePoint now) {
   Forward down(*this, down_, 0);
   HttpSession::Outputs out{up, down};
   if (&link == &up_) {
+    const std::uint64_t before = http->requests();
     http->from_client(bytes, now, out);
+    if (const std::uint64_t framed = http->requests() - before; framed > 0) count_requests(framed);
   } else {
     http->from_server(bytes, now, out);
   }
   drop_spent_session();
+}
+
+void Connection::count_requests(std::uint64_t framed) {
+  for (auto& stage : up_.stages) stage->count_requests(framed);
+  for (auto& stage : down_.stages) stage->count_requests(framed);
 }
 
 void Connection::ingest_end(Link& link, StreamEnd how, TimePoint now) {
@@ -406,7 +413,7 @@ void Connection::update_stage(Stream stream, std::uint64_t toxic_id, const Toxic
       // The toxicity changed which side of the connection's roll it is on: swap the stage, moving
       // what it holds into the new one so the order stays.
       auto seed = std::bit_cast<std::uint64_t>(stage->roll()) ^ (toxic_id * 0x9e3779b97f4a7c15ULL);
-      auto replacement = make_stage(toxic_id, spec, stage->roll(), seed, now);
+      auto replacement = make_stage(toxic_id, spec, stage->roll(), seed, now, stage->counters());
       class Into final : public StageOutput {
        public:
         explicit Into(ToxicStage& target) : target_(target) {}
@@ -424,9 +431,10 @@ void Connection::update_stage(Stream stream, std::uint64_t toxic_id, const Toxic
   service(now);
 }
 
-void Connection::add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now) {
+void Connection::add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                                std::shared_ptr<ToxicCounters> counters, TimePoint now) {
   if (closed_) return;
-  if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed);
+  if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed, std::move(counters));
   service(now);
 }
 

@@ -61,10 +61,13 @@ class Connection {
 
   // HTTP toxics act in the connection's HTTP session, on requests and their responses, rather
   // than as a stage of one link. `seed` feeds the toxic's per-request draws on this connection.
-  void attach_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed) {
-    if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed);
+  // What the toxic does is counted in `counters`.
+  void attach_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                         std::shared_ptr<ToxicCounters> counters) {
+    if (HttpSession* http = session()) http->add_rule(toxic_id, spec, seed, std::move(counters));
   }
-  void add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed, TimePoint now);
+  void add_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                      std::shared_ptr<ToxicCounters> counters, TimePoint now);
   void remove_http_toxic(std::uint64_t toxic_id, TimePoint now);
   void update_http_toxic(std::uint64_t toxic_id, const ToxicSpec& spec, TimePoint now);
 
@@ -111,6 +114,8 @@ class Connection {
   // Bytes (or the end) just read from `link`'s source: through the HTTP session to the stages.
   void ingest(Link& link, std::string_view bytes, TimePoint now);
   void ingest_end(Link& link, StreamEnd how, TimePoint now);
+  // Requests the HTTP session just framed: each byte-level toxic acting on the connection saw them.
+  void count_requests(std::uint64_t framed);
   void advance_http(TimePoint now);
   bool may_read(const Link& link) const;
   // The HTTP session, made on first use; null once the traffic proved not to be HTTP.

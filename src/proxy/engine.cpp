@@ -35,6 +35,9 @@ constexpr auto kStarvedRetry = std::chrono::milliseconds(100);
 struct ToxicEntry {
   std::uint64_t id;
   ToxicSpec spec;
+  // Shared with the toxic's stages and HTTP rules on every connection, so a connection that closes
+  // leaves its counts behind; stays with the toxic through updates of its settings.
+  std::shared_ptr<ToxicCounters> counters = std::make_shared<ToxicCounters>();
 };
 
 // Resolved addresses of a proxy, computed off the loop (name resolution may block).
@@ -175,7 +178,7 @@ struct Engine::Impl final : ConnectionHost {
 
   std::unique_ptr<ToxicStage> stage_for(const ToxicEntry& toxic, TimePoint now) {
     double roll = random.unit();
-    return make_stage(toxic.id, toxic.spec, roll, random.next(), now);
+    return draw_stage(toxic.id, toxic.spec, roll, random.next(), now, toxic.counters);
   }
 
   // Out of descriptors (or kernel memory): the clients stay queued in the backlog. They are taken
@@ -226,7 +229,7 @@ struct Engine::Impl final : ConnectionHost {
                                                      std::move(upstream), now + options.connect_timeout);
       for (const auto& toxic : proxy.toxics) {
         if (is_http(toxic.spec.type)) {
-          connection->attach_http_toxic(toxic.id, toxic.spec, random.next());
+          connection->attach_http_toxic(toxic.id, toxic.spec, random.next(), toxic.counters);
         } else {
           connection->attach_stage(toxic.spec.stream, stage_for(toxic, now));
         }
@@ -279,7 +282,9 @@ struct Engine::Impl final : ConnectionHost {
     auto now = std::chrono::steady_clock::now();
     proxy.toxics.push_back(entry);
     if (is_http(entry.spec.type)) {
-      each_connection(proxy, [&](Connection& c) { c.add_http_toxic(entry.id, entry.spec, random.next(), now); });
+      each_connection(proxy, [&](Connection& c) {
+        c.add_http_toxic(entry.id, entry.spec, random.next(), entry.counters, now);
+      });
       return;
     }
     each_connection(proxy, [&](Connection& c) { c.add_stage(entry.spec.stream, stage_for(entry, now), now); });
@@ -464,6 +469,17 @@ Outcome<ToxicSpec> Engine::add_toxic(const std::string& proxy_name, const ToxicS
     }
     impl_->add_toxic(*proxy, {impl_->next_id++, toxic});
     return toxic;
+  });
+}
+
+Outcome<ToxicCounters> Engine::toxic_stats(const std::string& proxy_name, const std::string& toxic) {
+  return impl_->call([&]() -> Outcome<ToxicCounters> {
+    auto* proxy = impl_->find(proxy_name);
+    if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
+    for (const auto& t : proxy->toxics) {
+      if (t.spec.name == toxic) return *t.counters;
+    }
+    return not_found("toxic '" + toxic + "' not found on proxy '" + proxy_name + "'");
   });
 }
 

@@ -14,6 +14,7 @@
 #include "core/units.h"
 #include "proxy/http_counters.h"
 #include "proxy/toxic.h"
+#include "proxy/toxic_counters.h"
 
 namespace chaosplus::proxy {
 
@@ -101,6 +102,8 @@ class Engine {
   Outcome<ToxicSpec> update_toxic(const std::string& proxy, const ToxicSpec& toxic);
   Outcome<Ok> remove_toxic(const std::string& proxy, const std::string& toxic);
   Outcome<ToxicSpec> toxic(const std::string& proxy, const std::string& toxic);
+  // What the toxic touched in this engine since it was added (see toxic_counters.h).
+  Outcome<ToxicCounters> toxic_stats(const std::string& proxy, const std::string& toxic);
 
   // Enables every proxy and removes every toxic.
   Outcome<Ok> reset();

@@ -52,8 +52,9 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-HttpRule::HttpRule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed)
-    : toxic_id_(toxic_id), type_(spec.type), random_(seed) {
+HttpRule::HttpRule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                   std::shared_ptr<ToxicCounters> counters)
+    : toxic_id_(toxic_id), type_(spec.type), random_(seed), counters_(std::move(counters)) {
   reconfigure(spec);
 }
 
@@ -72,7 +73,16 @@ void HttpRule::reconfigure(const ToxicSpec& spec) {
 
 bool HttpRule::hits(std::string_view method, std::string_view path) {
   if (!match_.matches(method, path)) return false;
-  return random_.unit() < toxicity_;
+  if (random_.unit() < toxicity_) return true;
+  if (counters_) ++counters_->requests_skipped;
+  return false;
+}
+
+void HttpRule::count_acted() {
+  if (!counters_) return;
+  ++counters_->requests;
+  if (!acted_) ++counters_->connections;
+  acted_ = true;
 }
 
 std::chrono::microseconds HttpRule::draw_delay() {

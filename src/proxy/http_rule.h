@@ -4,6 +4,7 @@
 // No clock and no sockets: decisions depend only on the request and the rule's seeded draws.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "proxy/http_framing.h"
 #include "proxy/random.h"
 #include "proxy/toxic.h"
+#include "proxy/toxic_counters.h"
 
 namespace chaosplus::proxy {
 
@@ -37,7 +39,9 @@ bool glob_match(std::string_view pattern, std::string_view text);
 
 class HttpRule {
  public:
-  HttpRule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed);
+  // What the rule does on this connection is added to `counters` (none: not counted).
+  HttpRule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+           std::shared_ptr<ToxicCounters> counters = nullptr);
 
   // New settings for a live toxic; the stream of draws goes on where it was.
   void reconfigure(const ToxicSpec& spec);
@@ -46,8 +50,13 @@ class HttpRule {
   ToxicType type() const { return type_; }
 
   // Whether the rule acts on a request: it matches, and then wins a draw against toxicity. Only
-  // matching requests draw, so toxicity is the share of matching requests that are hit.
+  // matching requests draw, so toxicity is the share of matching requests that are hit. A matching
+  // request that loses the draw is counted as skipped.
   bool hits(std::string_view method, std::string_view path);
+
+  // The rule did its work on one request (answered it, held it, cut its response): counted, and
+  // the connection with it the first time.
+  void count_acted();
 
   // http_delay: how long a request it hits waits (delay ± jitter, never negative).
   std::chrono::microseconds draw_delay();
@@ -74,6 +83,8 @@ class HttpRule {
   std::uint64_t abort_after_ = 0;
   bool abort_resets_ = false;
   FastRandom random_;
+  std::shared_ptr<ToxicCounters> counters_;
+  bool acted_ = false;  // on this connection, once
 };
 
 // Whether the proxy must close the connection after answering `request` itself: the client asked

@@ -11,8 +11,9 @@ constexpr std::size_t kCompactAfter = 64;
 
 HttpSession::HttpSession(HttpCounters* counters) : counters_(counters) {}
 
-void HttpSession::add_rule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed) {
-  rules_.emplace_back(toxic_id, spec, seed);
+void HttpSession::add_rule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                           std::shared_ptr<ToxicCounters> counters) {
+  rules_.emplace_back(toxic_id, spec, seed, std::move(counters));
 }
 
 void HttpSession::update_rule(std::uint64_t toxic_id, const ToxicSpec& spec) {
@@ -70,13 +71,14 @@ void HttpSession::decide(TimePoint now, Outputs& out) {
   Exchange exchange;
   exchange.method = request.method;
   exchange.due = now;
+  ++requests_framed_;
   if (!head_held_) {  // its head began to pass before an HTTP toxic came: it goes on untouched
     exchanges_.push_back(std::move(exchange));
     return;
   }
   head_held_ = false;
   const std::string_view path = request_path(request.target);
-  const HttpRule* status = nullptr;
+  HttpRule* status = nullptr;
   const HttpRule* abort = nullptr;
   std::chrono::microseconds delay{0};
   for (auto& rule : rules_) {
@@ -88,6 +90,7 @@ void HttpSession::decide(TimePoint now, Outputs& out) {
       case ToxicType::http_delay:
         delay += rule.draw_delay();
         exchange.delay_rule = rule.toxic_id();
+        rule.count_acted();
         break;
       case ToxicType::http_abort:
         if (!abort) abort = &rule;
@@ -104,6 +107,7 @@ void HttpSession::decide(TimePoint now, Outputs& out) {
   }
   if (status) {
     if (counters_) ++counters_->answered;
+    status->count_acted();
     exchange.answered = true;
     exchange.close_after = answer_closes(request);
     exchange.answer = status->answer(request, exchange.close_after);
@@ -255,6 +259,9 @@ bool HttpSession::cut_response(const Exchange& exchange, std::string_view piece,
 
 void HttpSession::cut(const Exchange& exchange, TimePoint now, Outputs& out) {
   if (counters_) ++counters_->aborted;
+  for (auto& rule : rules_) {
+    if (rule.toxic_id() == exchange.abort_rule) rule.count_acted();
+  }
   dead_ = true;
   out.downstream.end(exchange.abort_resets ? StreamEnd::reset : StreamEnd::close, now);
 }

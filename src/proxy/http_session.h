@@ -17,6 +17,7 @@
 // from that point on, both ways; the counter `unframed` tells how often that met an HTTP toxic.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,8 @@ class HttpSession {
   explicit HttpSession(HttpCounters* counters = nullptr);
 
   // Toxic changes; what they release is handed on by the next advance().
-  void add_rule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed);
+  void add_rule(std::uint64_t toxic_id, const ToxicSpec& spec, std::uint64_t seed,
+                std::shared_ptr<ToxicCounters> counters = nullptr);
   void update_rule(std::uint64_t toxic_id, const ToxicSpec& spec);
   // Requests the toxic delays are let go at `now`, responses it would cut pass whole; answers it
   // already decided are still sent (their requests never reached the server).
@@ -58,6 +60,8 @@ class HttpSession {
 
   std::size_t held_client_bytes() const { return head_.size() + held_.size(); }
   std::size_t held_server_bytes() const { return server_held_.size(); }
+  // Request heads framed so far (with or without HTTP toxics).
+  std::uint64_t requests() const { return requests_framed_; }
   std::size_t outstanding() const { return exchanges_.size() - first_exchange_; }  // requests awaiting a response
   // Neither direction is framed any more: bytes pass straight through.
   bool opaque() const { return requests_.opaque() && responses_.opaque(); }
@@ -105,6 +109,7 @@ class HttpSession {
   std::vector<HttpRule> rules_;  // in the order the toxics were added
   bool dead_ = false;            // the connection is being cut or closed: input is dropped
   bool counted_unframed_ = false;
+  std::uint64_t requests_framed_ = 0;
 
   // Requests.
   HttpFramer requests_{HttpFramer::Role::request};

@@ -71,8 +71,15 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   http.port = options.api_port;
   http.header_timeout = options.header_timeout;
   http.error_response = &ControlApi::error;
-  std::mutex publishing;
+  std::mutex publishing;      // one exchange at a time on the workers' channels
   bool out_of_step = false;  // a change failed in some worker: the next one sends the whole state
+  if (workers) {
+    // A toxic's counts cover every process serving its proxy, not just this one.
+    api.set_peer_stats([&](const std::string& proxy, const std::string& toxic) {
+      std::lock_guard lock(publishing);
+      return workers->toxic_stats(proxy, toxic);
+    });
+  }
   net::HttpServer server(http, [&](const net::Request& request) {
     auto response = api.handle(request);
     const auto touched = ControlApi::touched(request, response);

@@ -34,7 +34,7 @@ class LatencyStage final : public ToxicStage {
     reconfigure(spec, {});
   }
 
-  void accept(std::string_view bytes, TimePoint now) override {
+  void take(std::string_view bytes, TimePoint now) override {
     if (bytes.empty() || end_ != StreamEnd::none) return;
     auto delay = latency_;
     if (jitter_.count() > 0) delay += microseconds(random_.between(-jitter_.count(), jitter_.count()));
@@ -183,7 +183,7 @@ class LimitDataStage final : public ToxicStage {
  public:
   LimitDataStage(std::uint64_t id, double roll, const ToxicSpec& spec) : ToxicStage(id, roll) { reconfigure(spec, {}); }
 
-  void accept(std::string_view bytes, TimePoint now) override {
+  void take(std::string_view bytes, TimePoint now) override {
     if (end_ != StreamEnd::none) return;
     std::size_t room = limit_ > passed_ ? limit_ - passed_ : 0;
     std::string_view taken = bytes.substr(0, room);
@@ -244,9 +244,35 @@ class SlicerStage final : public ToxicStage {
   FastRandom random_;
 };
 
+std::unique_ptr<ToxicStage> make_acting_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll,
+                                              std::uint64_t seed, TimePoint now) {
+  if (!(roll < spec.toxicity)) return std::make_unique<PassStage>(toxic_id, roll);
+  switch (spec.type) {
+    case ToxicType::latency:
+      return std::make_unique<LatencyStage>(toxic_id, roll, spec, seed);
+    case ToxicType::bandwidth:
+      return std::make_unique<BandwidthStage>(toxic_id, roll, spec, now);
+    case ToxicType::timeout:
+      return std::make_unique<TimeoutStage>(toxic_id, roll, spec, now);
+    case ToxicType::reset_peer:
+      return std::make_unique<ResetPeerStage>(toxic_id, roll, spec, now);
+    case ToxicType::slow_close:
+      return std::make_unique<SlowCloseStage>(toxic_id, roll, spec);
+    case ToxicType::limit_data:
+      return std::make_unique<LimitDataStage>(toxic_id, roll, spec);
+    case ToxicType::slicer:
+      return std::make_unique<SlicerStage>(toxic_id, roll, spec, seed);
+    case ToxicType::http_status:
+    case ToxicType::http_delay:
+    case ToxicType::http_abort:
+      break;  // HTTP toxics act in the connection's HTTP session, not as a stage
+  }
+  return std::make_unique<PassStage>(toxic_id, roll);
+}
+
 }  // namespace
 
-void ToxicStage::accept(std::string_view bytes, TimePoint) {
+void ToxicStage::take(std::string_view bytes, TimePoint) {
   if (end_ != StreamEnd::none) return;
   held_.append(bytes);
 }
@@ -277,30 +303,19 @@ std::size_t slice_size(std::int64_t average, std::int64_t variation, FastRandom&
   return to_size(std::max<std::int64_t>(size, 1));
 }
 
-std::unique_ptr<ToxicStage> make_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll, std::uint64_t seed,
-                                       TimePoint now) {
-  if (!(roll < spec.toxicity)) return std::make_unique<PassStage>(toxic_id, roll);
-  switch (spec.type) {
-    case ToxicType::latency:
-      return std::make_unique<LatencyStage>(toxic_id, roll, spec, seed);
-    case ToxicType::bandwidth:
-      return std::make_unique<BandwidthStage>(toxic_id, roll, spec, now);
-    case ToxicType::timeout:
-      return std::make_unique<TimeoutStage>(toxic_id, roll, spec, now);
-    case ToxicType::reset_peer:
-      return std::make_unique<ResetPeerStage>(toxic_id, roll, spec, now);
-    case ToxicType::slow_close:
-      return std::make_unique<SlowCloseStage>(toxic_id, roll, spec);
-    case ToxicType::limit_data:
-      return std::make_unique<LimitDataStage>(toxic_id, roll, spec);
-    case ToxicType::slicer:
-      return std::make_unique<SlicerStage>(toxic_id, roll, spec, seed);
-    case ToxicType::http_status:
-    case ToxicType::http_delay:
-    case ToxicType::http_abort:
-      break;  // HTTP toxics act in the connection's HTTP session, not as a stage
-  }
-  return std::make_unique<PassStage>(toxic_id, roll);
+std::unique_ptr<ToxicStage> draw_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll, std::uint64_t seed,
+                                       TimePoint now, const std::shared_ptr<ToxicCounters>& counters) {
+  auto stage = make_stage(toxic_id, spec, roll, seed, now, counters);
+  if (counters) ++(stage->acting() ? counters->connections : counters->connections_skipped);
+  return stage;
 }
+
+std::unique_ptr<ToxicStage> make_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll, std::uint64_t seed,
+                                       TimePoint now, std::shared_ptr<ToxicCounters> counters) {
+  auto stage = make_acting_stage(toxic_id, spec, roll, seed, now);
+  stage->count_into(std::move(counters));
+  return stage;
+}
+
 
 }  // namespace chaosplus::proxy

@@ -11,6 +11,7 @@
 #include "proxy/byte_queue.h"
 #include "proxy/random.h"
 #include "proxy/toxic.h"
+#include "proxy/toxic_counters.h"
 
 namespace chaosplus::proxy {
 
@@ -51,8 +52,12 @@ class ToxicStage {
   double roll() const { return roll_; }
   virtual bool acting() const { return true; }
 
-  // Input from the previous stage, in stream order. After an end, input is ignored.
-  virtual void accept(std::string_view bytes, TimePoint now);
+  // Input from the previous stage, in stream order. After an end, input is ignored. An acting
+  // stage counts the bytes in its toxic's counters.
+  void accept(std::string_view bytes, TimePoint now) {
+    if (counters_ != nullptr && end_ == StreamEnd::none) counters_->bytes += bytes.size();
+    take(bytes, now);
+  }
   virtual void accept_end(StreamEnd how, TimePoint now);
   // Hands on what is due at `now`.
   virtual Step advance(TimePoint now, StageOutput& out) = 0;
@@ -63,7 +68,19 @@ class ToxicStage {
   void flush(TimePoint now, StageOutput& out);
   std::size_t buffered() const { return held_.size(); }
 
+  // The toxic's counters: an acting stage adds what it touches (bytes, requests) to them.
+  void count_into(std::shared_ptr<ToxicCounters> counters) {
+    shared_ = std::move(counters);
+    counters_ = acting() ? shared_.get() : nullptr;
+  }
+  const std::shared_ptr<ToxicCounters>& counters() const { return shared_; }
+  // HTTP requests that went through the connection while this stage was on it.
+  void count_requests(std::uint64_t n) {
+    if (counters_ != nullptr) counters_->requests += n;
+  }
+
  protected:
+  virtual void take(std::string_view bytes, TimePoint now);
   // Hands on all held bytes, then the end once nothing is held.
   void pass_all(TimePoint now, StageOutput& out);
   void pass_end(TimePoint now, StageOutput& out);
@@ -75,13 +92,21 @@ class ToxicStage {
  private:
   std::uint64_t toxic_id_;
   double roll_;
+  std::shared_ptr<ToxicCounters> shared_;
+  ToxicCounters* counters_ = nullptr;  // set while the stage acts: the data path's one check
 };
 
 // A stage for `spec` on a new connection (or a connection the toxic is added to). `roll` is the
 // connection's draw in [0, 1); when it is not below spec.toxicity the stage passes bytes untouched.
-// `seed` feeds the stage's own randomness (jitter, slice sizes).
+// `seed` feeds the stage's own randomness (jitter, slice sizes). An acting stage counts into
+// `counters` (none: it counts nothing).
 std::unique_ptr<ToxicStage> make_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll, std::uint64_t seed,
-                                       TimePoint now);
+                                       TimePoint now, std::shared_ptr<ToxicCounters> counters = nullptr);
+
+// make_stage for a connection's one draw against toxicity, counted in `counters` as a connection
+// hit or skipped. (A stage remade because the toxicity changed is not a new draw: make_stage.)
+std::unique_ptr<ToxicStage> draw_stage(std::uint64_t toxic_id, const ToxicSpec& spec, double roll, std::uint64_t seed,
+                                       TimePoint now, const std::shared_ptr<ToxicCounters>& counters);
 
 // One slice length of the slicer toxic: average ± variation (uniform), at least 1 byte.
 std::size_t slice_size(std::int64_t average, std::int64_t variation, FastRandom& random);

@@ -56,8 +56,24 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
   }
 }
 
+constexpr std::string_view kStats = "stats ";
+
+// A question for a worker's engine (not a change): "stats <json {proxy, toxic}>" asks for a toxic's
+// counters; the answer is "stats <json counters>" or "error: ...".
+std::string answer_query(Engine& engine, std::string_view query) {
+  try {
+    json asked = json::parse(query.substr(kStats.size()));
+    auto counts = engine.toxic_stats(asked.at("proxy").get<std::string>(), asked.at("toxic").get<std::string>());
+    if (!counts.ok()) return "error: " + counts.failure().message;
+    return std::string(kStats) + counters_to_json(counts.value()).dump();
+  } catch (const json::exception& e) {
+    return std::string("error: bad stats query: ") + e.what();
+  }
+}
+
 // A worker's life: an engine, and the state from the API process applied as it comes. Each state
 // line is "<seq> <json>"; the reply "<seq> ok" or "<seq> error: ..." names the state it answers.
+// A line "<seq> stats ..." is a question instead (answer_query).
 [[noreturn]] void run_worker(int channel, const Engine::Options& options, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);
@@ -79,11 +95,17 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
       const std::string_view line = std::string_view(buffer).substr(0, end);
       const auto space = line.find(' ');
       const std::string seq(line.substr(0, space));
-      auto change = space == std::string_view::npos ? Result<StateChange>{Error{"no sequence number"}}
-                                                    : decode_change(line.substr(space + 1));
+      const std::string_view body = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+      std::string reply;
+      if (body.starts_with(kStats)) {
+        reply = seq + " " + answer_query(*engine, body);
+      } else {
+        auto change = space == std::string_view::npos ? Result<StateChange>{Error{"no sequence number"}}
+                                                      : decode_change(body);
+        Status applied = change ? apply_change(*engine, *change) : Status{Error{change.error()}};
+        reply = seq + (applied ? " ok" : " error: " + applied.error());
+      }
       buffer.erase(0, end + 1);
-      Status applied = change ? apply_change(*engine, *change) : Status{Error{change.error()}};
-      std::string reply = seq + (applied ? " ok" : " error: " + applied.error());
       for (auto& ch : reply) {
         if (ch == '\n') ch = ' ';
       }
@@ -305,6 +327,32 @@ Status Workers::publish(const StateChange& change) {
   }
   if (!errors.empty()) return Error{errors};
   return ok_status();
+}
+
+Result<ToxicCounters> Workers::toxic_stats(const std::string& proxy, const std::string& toxic) {
+  const std::string seq = std::to_string(++sequence_);
+  const std::string line = seq + " " + std::string(kStats) + json{{"proxy", proxy}, {"toxic", toxic}}.dump() + "\n";
+  ToxicCounters total;
+  for (auto& worker : workers_) {
+    const std::string who = "worker " + std::to_string(worker.pid) + ": ";
+    auto deadline = Clock::now() + kReplyTimeout;
+    if (auto sent = net::send_all(worker.channel.get(), line, deadline); !sent) return Error{who + sent.error()};
+    Result<std::string> reply = Error{"no answer"};
+    do {
+      reply = read_line(worker.channel.get(), deadline);
+    } while (reply && !reply->starts_with(seq + " "));
+    if (!reply) return Error{who + reply.error()};
+    const std::string_view answer = std::string_view(*reply).substr(seq.size() + 1);
+    if (!answer.starts_with(kStats)) return Error{who + std::string(answer)};
+    try {
+      auto counts = counters_from_json(json::parse(answer.substr(kStats.size())));
+      if (!counts) return Error{who + counts.error()};
+      total += *counts;
+    } catch (const json::exception& e) {
+      return Error{who + "unreadable stats: " + e.what()};
+    }
+  }
+  return total;
 }
 
 std::vector<pid_t> Workers::pids() const {

@@ -44,6 +44,9 @@ class Workers {
   // cannot be sent the whole state is stopped; a late answer to an earlier state is skipped.
   Status publish(const std::vector<ProxyView>& state);
   Status publish(const StateChange& change);
+  // The toxic's counters summed over every worker (not the API process's own engine); an error
+  // when a worker does not answer, since a sum without it would look whole.
+  Result<ToxicCounters> toxic_stats(const std::string& proxy, const std::string& toxic);
   std::vector<pid_t> pids() const;
 
  private:

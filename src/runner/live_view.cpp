@@ -14,6 +14,22 @@ std::string stamp(Duration elapsed) {
   return buf;
 }
 
+// "; touched 12 connection(s) (28 passed by), 57 request(s), 34567 bytes": what a fault touched, if it told.
+std::string reach_text(const Event& e) {
+  if (e.find("reach.connections") == nullptr) return {};
+  auto count = [&](const char* key) { return static_cast<long long>(e.number(key)); };
+  std::string out = "; touched " + std::to_string(count("reach.connections")) + " connection(s)";
+  if (count("reach.connections_skipped") > 0) {
+    out += " (" + std::to_string(count("reach.connections_skipped")) + " passed by)";
+  }
+  out += ", " + std::to_string(count("reach.requests")) + " request(s)";
+  if (count("reach.requests_skipped") > 0) {
+    out += " (" + std::to_string(count("reach.requests_skipped")) + " matching passed by)";
+  }
+  if (count("reach.bytes") > 0) out += ", " + std::to_string(count("reach.bytes")) + " bytes";
+  return out;
+}
+
 }  // namespace
 
 LiveView::LiveView(std::ostream& out, bool status_line, Duration total, const Monitor& monitor,
@@ -49,7 +65,7 @@ void LiveView::on_event(const Event& e) {
     } else if (t == "fault.reverted") {
       if (auto it = active_faults_.find(e.text("summary")); it != active_faults_.end()) active_faults_.erase(it);
       text = std::string(e.flag("ok") ? "fault reverted: " : "fault revert FAILED: ") + e.text("summary") +
-             (e.flag("ok") ? "" : " (" + e.text("error") + ")");
+             (e.flag("ok") ? "" : " (" + e.text("error") + ")") + reach_text(e);
     } else if (t == "fault.failed") {
       text = "fault could not be injected: " + e.text("summary") + ": " + e.text("error");
     } else if (t == "probe.result") {

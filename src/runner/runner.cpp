@@ -78,12 +78,6 @@ std::string self_executable() {
   return ec ? std::string("chaosplus") : path.string();
 }
 
-std::string ms_text(Duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", std::chrono::duration<double, std::milli>(d).count());
-  return buf;
-}
-
 // A fault on the timeline: when it starts and stops within its phase, and, once injected, its
 // handle and ledger entry.
 struct TimelineFault {
@@ -583,6 +577,7 @@ void Run::revert(TimelineFault& f) {
       .with("ok", s.ok())
       .with("took_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count())
       .with("ledger_id", f.ledger_id);
+  for (const auto& [what, count] : f.fault->reach()) e.with("reach." + what, count);  // what it touched
   if (!s) {
     e.with("error", s.error());
     errors_.push_back("revert failed: " + f.summary + ": " + s.error());
@@ -805,7 +800,7 @@ RunResult Run::execute() {
       .with("faults_injected", faults_injected_)
       .with("faults_reverted", faults_reverted_)
       .with("faults_revert_failed", faults_revert_failed_)
-      .with("revert_ms", ms_text(revert_took));
+      .with("revert_ms", std::chrono::duration<double, std::milli>(revert_took).count());
   std::string reasons;
   for (const auto& r : result.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
   verdict.with("reasons", reasons);

@@ -39,5 +39,32 @@ TEST(ProxyFaultsInExperiments, AFaultOnNoShareOfConnectionsLeavesThemAlone) {
   EXPECT_EQ(s.run("limit_data: { target: tokens, bytes: 12, share: 0% }", &out), 0) << out;
 }
 
+
+// Issue 9: `reset share: 10%` draws per connection, so with keep-alive it hit 1 request in 7,500 and
+// nothing said so. fault.reverted now reports the connections it drew for, hit and passed by.
+TEST(ProxyFaultsInExperiments, AResetReportsTheConnectionsItDrewForAndHit) {
+  TokenService s;
+  std::string out;
+  const std::string load = "      name: reach\n      url: http://127.0.0.1:" + std::to_string(s.proxy) +
+                           "/health\n      connections: 4\n      rate: 100/s\n";
+  const int code = s.run("reset: { target: tokens, share: 50%, at: 500ms, for: 1500ms }", &out, "3s", load);
+  ASSERT_NE(code, -1) << out;
+  const auto reverted = s.event("fault.reverted");
+  ASSERT_TRUE(reverted.contains("reach.connections")) << reverted.dump() << "\n" << out;
+  const double hit = reverted["reach.connections"].get<double>();
+  const double skipped = reverted["reach.connections_skipped"].get<double>();
+  double errors = 0;
+  for (const auto& tick : s.events("load.tick")) errors += tick["errors"].get<double>();
+  double probe_failures = 0;  // the steady-state probe goes through the proxy too, a connection each
+  for (const auto& r : s.probe_results("during")) probe_failures += r["ok"].get<bool>() ? 0 : 1;
+  // A hit connection is reset at once: the request on it fails, and the client opens a new
+  // connection that draws again. So every hit is an error the load or the probe saw.
+  EXPECT_GE(hit, 1) << reverted.dump();
+  EXPECT_GE(skipped, 1) << reverted.dump();
+  EXPECT_EQ(hit, errors + probe_failures) << reverted.dump() << " load errors " << errors << ", probe failures "
+                                          << probe_failures;
+  EXPECT_NE(out.find("share 50%"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace chaosplus

@@ -840,6 +840,68 @@ TEST(ProxyWorkers, AfterAWorkerAnsweredTooLateTheNextChangeWaitsForItsOwnAnswer)
   EXPECT_EQ(proxy.wait(20s), 0);
 }
 
+// Issue 9: what a toxic touched is counted in every process that serves its proxy, and the API
+// answers the sum: 64 connections spread over two processes count 64, not the API process's share.
+TEST(ProxyWorkers, AToxicsStatsAreSummedOverEveryProcess) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--workers", "1"});
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  auto added = api("POST", "/proxies/e/toxics",
+                   json{{"name", "slow"}, {"type", "latency"}, {"attributes", {{"latency", 1}}}}.dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(connect_to(port));
+    ASSERT_TRUE(send_all(clients.back().get(), "hi") && read_exactly(clients.back().get(), 2) == "hi");
+  }
+  auto stats = api("GET", "/proxies/e/toxics/slow/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  auto counts = json::parse(stats.body);
+  EXPECT_EQ(counts["connections"], 64) << stats.body;
+  EXPECT_EQ(counts["connections_skipped"], 0) << stats.body;
+  EXPECT_EQ(counts["bytes"], 128) << stats.body;  // "hi" back from the server on each (downstream)
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
+// A byte-level toxic counts the HTTP requests that went through the connections it acted on: with
+// keep-alive one draw covers every request on the connection.
+TEST(ProxyServer, AByteToxicCountsTheRequestsOnTheConnectionsItHit) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token"});
+  const int api_port = api_port_of(proxy);
+  ASSERT_GT(api_port, 0) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  ASSERT_EQ(api("POST", "/proxies/e/toxics",
+                json{{"name", "slow"}, {"type", "latency"}, {"stream", "upstream"}, {"attributes", {{"latency", 1}}}}.dump())
+                .status,
+            200);
+  const std::string request = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::Fd client = connect_to(port);
+  ASSERT_TRUE(send_all(client.get(), request + request + request));  // three on one connection
+  EXPECT_EQ(read_exactly(client.get(), 3 * request.size()), request + request + request);
+  auto counts = json::parse(api("GET", "/proxies/e/toxics/slow/stats").body);
+  EXPECT_EQ(counts["connections"], 1) << counts.dump();
+  EXPECT_EQ(counts["requests"], 3) << counts.dump();
+  EXPECT_EQ(counts["bytes"], 3 * request.size()) << counts.dump();
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
 TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
   testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--workers", "1"});
   const int api_port = api_port_of(proxy);

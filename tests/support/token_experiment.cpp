@@ -4,7 +4,8 @@ namespace chaosplus::testing {
 
 using namespace std::chrono_literals;
 
-int TokenServiceExperiment::run(const std::string& fault, std::string* output, const std::string& phase) {
+int TokenServiceExperiment::run(const std::string& fault, std::string* output, const std::string& phase,
+                                const std::string& load) {
   const std::string at = "127.0.0.1:" + std::to_string(port);
   const std::string yaml = "name: token-faults\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
                            std::to_string(port) + "\"]\n      ready: { http: \"http://" + at + "/health\" }\n" +
@@ -12,7 +13,8 @@ int TokenServiceExperiment::run(const std::string& fault, std::string* output, c
                            "\", upstream: \"" + at + "\" }\nsteady_state:\n  probes:\n    - name: health\n" +
                            "      http: { url: \"http://127.0.0.1:" + std::to_string(proxy) + "/health\", timeout: 2s }\n" +
                            "      expect: { status: 200 }\n      every: 100ms\n      tolerance: { success_rate: \">= 90%\" }\n" +
-                           "phases:\n  - name: broken\n    duration: " + phase + "\n    faults:\n      - " + fault + "\n";
+                           "phases:\n  - name: broken\n    duration: " + phase + "\n" + (load.empty() ? "" : "    load:\n" + load) +
+                           "    faults:\n      - " + fault + "\n";
   write_file(dir.file("e.yaml"), yaml);
   Child c({bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"), "--journal",
            dir.file("journal.jsonl")});
@@ -27,6 +29,15 @@ nlohmann::json TokenServiceExperiment::event(const std::string& type) const {
     if (!j.is_discarded() && j.value("type", "") == type) return j;
   }
   return nlohmann::json::object();
+}
+
+std::vector<nlohmann::json> TokenServiceExperiment::events(const std::string& type) const {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : read_lines(dir.file("journal.jsonl"))) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
 }
 
 std::vector<nlohmann::json> TokenServiceExperiment::results_under_fault() const {

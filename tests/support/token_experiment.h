@@ -19,10 +19,14 @@ struct TokenServiceExperiment {
 
   // Runs the experiment with `fault` (one list item, e.g. "reject: { target: tokens }") in a phase
   // of length `phase`; returns the exit code of the run (-1 if it did not end within a minute).
-  int run(const std::string& fault, std::string* output, const std::string& phase = "1500ms");
+  // `load`, when given, is the phase's load block without its `load:` line (keys indented by 6).
+  int run(const std::string& fault, std::string* output, const std::string& phase = "1500ms",
+          const std::string& load = "");
 
   // The first journal event of `type`, or an empty object.
   nlohmann::json event(const std::string& type) const;
+  // Every journal event of `type`, in order.
+  std::vector<nlohmann::json> events(const std::string& type) const;
   // Probe results that started after the fault was on (a probe here takes well under 100ms plus
   // the fault's delay) and ended before its revert began (the event comes after the revert is done).
   std::vector<nlohmann::json> results_under_fault() const;

@@ -106,5 +106,37 @@ TEST(ProxyFaultToxics, HttpFaultsActOnRequestsWithAShareOfMatchingRequests) {
   EXPECT_EQ(error.text("path"), "/orders");
 }
 
+
+// Issue 9: a summary said "share 1" for 100% and listed empty parameters ("method , path ,").
+TEST(ProxyFaultSummary, ShowsAShareAsAPercentage) {
+  EXPECT_EQ(proxy_fault_summary(load_fault("reset: { target: api, share: 100% }"), "api"),
+            "reset on api (after 0ms, direction downstream, share 100%)");
+  const std::string tenth = proxy_fault_summary(load_fault("latency: { target: api, latency: 250ms, share: 12.5% }"), "api");
+  EXPECT_NE(tenth.find("share 12.5%"), std::string::npos) << tenth;
+  EXPECT_NE(tenth.find("latency 250ms"), std::string::npos) << tenth;
+}
+
+TEST(ProxyFaultSummary, LeavesOutParametersThatWereNotGiven) {
+  const std::string summary =
+      proxy_fault_summary(load_fault("http_error: { target: api, status: 503, share: 10% }"), "api");
+  EXPECT_EQ(summary.find("method"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("path"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("body"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find(" ,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("share 10%"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("status 503"), std::string::npos) << summary;
+}
+
+TEST(ProxyFaultSummary, ShowsSizesAndRatesInUnitsAPersonWrites) {
+  const std::string sizes = proxy_fault_summary(load_fault("limit_data: { target: api, bytes: 1KiB }"), "api");
+  EXPECT_NE(sizes.find("bytes 1KiB"), std::string::npos) << sizes;
+  const std::string rate = proxy_fault_summary(load_fault("bandwidth: { target: api, rate: 64KB/s }"), "api");
+  EXPECT_NE(rate.find("rate 64KB/s"), std::string::npos) << rate;
+  const std::string odd = proxy_fault_summary(load_fault("limit_data: { target: api, bytes: 1000B }"), "api");
+  EXPECT_NE(odd.find("bytes 1KB"), std::string::npos) << odd;
+  const std::string plain = proxy_fault_summary(load_fault("limit_data: { target: api, bytes: 1500B }"), "api");
+  EXPECT_NE(plain.find("bytes 1500B"), std::string::npos) << plain;
+}
+
 }  // namespace
 }  // namespace chaosplus::faults

@@ -469,5 +469,49 @@ TEST(ControlApiToken, RequestsWithoutTheBearerTokenAre401) {
   EXPECT_EQ(api.handle(request).status, 200);
 }
 
+
+// ---- what a toxic touched: GET /proxies/{proxy}/toxics/{toxic}/stats ----
+
+TEST_F(ControlApiTest, AToxicsStatsStartAtZero) {
+  create_proxy("db");
+  ASSERT_EQ(call("POST", "/proxies/db/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":5}})").status,
+            200);
+  auto response = call("GET", "/proxies/db/toxics/slow/stats");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(json::parse(response.body),
+            json::parse(R"({"connections":0,"connections_skipped":0,"requests":0,"requests_skipped":0,"bytes":0})"));
+}
+
+TEST_F(ControlApiTest, TheStatsOfAnUnknownToxicAre404AndOnlyGetIsAllowed) {
+  create_proxy("db");
+  EXPECT_EQ(call("GET", "/proxies/db/toxics/none/stats").status, 404);
+  EXPECT_EQ(call("GET", "/proxies/nope/toxics/none/stats").status, 404);
+  ASSERT_EQ(call("POST", "/proxies/db/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":5}})").status,
+            200);
+  EXPECT_EQ(call("DELETE", "/proxies/db/toxics/slow/stats").status, 405);
+  EXPECT_EQ(call("GET", "/proxies/db/toxics/slow/other").status, 404);
+}
+
+TEST_F(ControlApiTest, TheStatsAddTheCountsOfTheOtherProcesses) {
+  create_proxy("db");
+  ASSERT_EQ(call("POST", "/proxies/db/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":5}})").status,
+            200);
+  api_->set_peer_stats([](const std::string& proxy, const std::string& toxic) -> Result<ToxicCounters> {
+    EXPECT_EQ(proxy, "db");
+    EXPECT_EQ(toxic, "slow");
+    return ToxicCounters{3, 4, 5, 6, 7};
+  });
+  auto response = call("GET", "/proxies/db/toxics/slow/stats");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(json::parse(response.body)["bytes"], 7);
+  EXPECT_EQ(json::parse(response.body)["connections_skipped"], 4);
+  api_->set_peer_stats([](const std::string&, const std::string&) -> Result<ToxicCounters> {
+    return Error{"worker 42: no answer within 5 s"};
+  });
+  auto missing = call("GET", "/proxies/db/toxics/slow/stats");
+  EXPECT_EQ(missing.status, 502);
+  EXPECT_NE(error_of(missing).find("worker 42"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace chaosplus::proxy

@@ -45,7 +45,7 @@ class HttpSessionTest : public ::testing::Test {
     draft.name = type + std::to_string(id);
     auto made = make_toxic(draft);
     ASSERT_TRUE(made.ok()) << made.error();
-    session_.add_rule(id, *made, seed);
+    session_.add_rule(id, *made, seed, reach_);
   }
   void client(std::string_view bytes, TimePoint now = t0) { session_.from_client(bytes, now, out_); }
   void server(std::string_view bytes, TimePoint now = t0) { session_.from_server(bytes, now, out_); }
@@ -55,6 +55,7 @@ class HttpSessionTest : public ::testing::Test {
   Collector down_;  // what went towards the client
   HttpSession::Outputs out_{up_, down_};
   HttpCounters counters_;
+  std::shared_ptr<ToxicCounters> reach_ = std::make_shared<ToxicCounters>();
   HttpSession session_{&counters_};
 };
 
@@ -380,6 +381,55 @@ TEST_F(HttpSessionTest, HeldBytesAreCountedForTheConnectionsCap) {
   add("http_delay", {{"delay", 10}});
   client(get("/") + "GET /partial");
   EXPECT_EQ(session_.held_client_bytes(), get("/").size() + std::string("GET /partial").size());
+}
+
+
+// ---- what an HTTP toxic touched ----
+
+TEST_F(HttpSessionTest, AnsweredRequestsAreCountedForTheirToxicWithTheConnectionOnce) {
+  add("http_status", {{"status", 503}, {"path", "/orders"}});
+  client(get("/orders") + get("/health") + get("/orders"));
+  EXPECT_EQ(reach_->requests, 2u);
+  EXPECT_EQ(reach_->connections, 1u);
+  EXPECT_EQ(reach_->requests_skipped, 0u);  // /health does not match: it draws nothing
+  EXPECT_EQ(session_.requests(), 3u);
+}
+
+TEST_F(HttpSessionTest, MatchingRequestsThatLoseTheDrawAreCountedAsSkipped) {
+  add("http_status", {{"status", 503}}, 0.5, 1, 99);
+  for (int i = 0; i < 200; ++i) {
+    const auto answered = counters_.answered;
+    client(get("/x"));
+    if (counters_.answered == answered) server(ok("fine"));  // it reached the server
+  }
+  EXPECT_EQ(reach_->requests, counters_.answered);
+  EXPECT_EQ(reach_->requests + reach_->requests_skipped, 200u);
+  EXPECT_GT(reach_->requests, 50u);
+  EXPECT_GT(reach_->requests_skipped, 50u);
+}
+
+TEST_F(HttpSessionTest, ADelayCountsTheRequestsItHolds) {
+  add("http_delay", {{"delay", 100}});
+  client(get("/a") + get("/b"));
+  EXPECT_EQ(reach_->requests, 2u);
+  EXPECT_EQ(reach_->connections, 1u);
+}
+
+TEST_F(HttpSessionTest, AnAbortCountsWhenItCutsAResponseNotBefore) {
+  add("http_abort", {{"bytes", 2}});
+  client(get("/report"));
+  EXPECT_EQ(reach_->requests, 0u);
+  server(ok("a long report"));
+  EXPECT_EQ(reach_->requests, 1u);
+  EXPECT_EQ(reach_->connections, 1u);
+}
+
+TEST_F(HttpSessionTest, AnAbortRemovedBeforeTheResponseCountsNothing) {
+  add("http_abort", {{"bytes", 2}});
+  client(get("/report"));
+  session_.remove_rule(1, t0);
+  server(ok("a long report"));
+  EXPECT_EQ(reach_->requests, 0u);
 }
 
 }  // namespace

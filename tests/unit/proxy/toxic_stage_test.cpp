@@ -246,5 +246,53 @@ TEST(ToxicStage, ReconfiguredLatencyAppliesToNewBytesAndKeepsHeldOnes) {
   EXPECT_EQ(out.joined(), "oldnew");
 }
 
+
+// ---- what a toxic touched (issue 9: a fault's reach was invisible) ----
+
+TEST(ToxicReach, EachConnectionsDrawCountsAsHitOrSkipped) {
+  auto counters = std::make_shared<ToxicCounters>();
+  const ToxicSpec half = spec("reset_peer", {{"timeout", 0}}, 0.5);
+  for (double roll : {0.1, 0.49, 0.5, 0.9, 0.2}) (void)draw_stage(1, half, roll, 1, t0, counters);
+  EXPECT_EQ(counters->connections, 3u);
+  EXPECT_EQ(counters->connections_skipped, 2u);
+}
+
+TEST(ToxicReach, AnActingStageCountsTheBytesThatEnterItAndTheRequestsItSaw) {
+  auto counters = std::make_shared<ToxicCounters>();
+  auto stage = draw_stage(1, spec("latency", {{"latency", 10}}), 0.0, 1, t0, counters);
+  stage->accept("hello", t0);
+  stage->accept(" world", t0);
+  stage->count_requests(2);
+  Collector out;
+  stage->advance(t0 + milliseconds(10), out);
+  EXPECT_EQ(out.joined(), "hello world");
+  EXPECT_EQ(counters->bytes, 11u);
+  EXPECT_EQ(counters->requests, 2u);
+}
+
+TEST(ToxicReach, AStageThatLostTheDrawCountsNothingButTheSkip) {
+  auto counters = std::make_shared<ToxicCounters>();
+  auto stage = draw_stage(1, spec("latency", {{"latency", 10}}, 0.3), 0.7, 1, t0, counters);
+  stage->accept("hello", t0);
+  stage->count_requests(1);
+  EXPECT_EQ(*counters, (ToxicCounters{0, 1, 0, 0, 0}));
+}
+
+TEST(ToxicReach, BytesAfterTheLimitCutTheConnectionAreNotCounted) {
+  auto counters = std::make_shared<ToxicCounters>();
+  auto stage = draw_stage(1, spec("limit_data", {{"bytes", 4}}), 0.0, 1, t0, counters);
+  stage->accept("abcdef", t0);  // crosses the limit: counted whole, as it entered
+  stage->accept("ghi", t0);     // after the end: never entered
+  EXPECT_EQ(counters->bytes, 6u);
+}
+
+TEST(ToxicReach, AStageMadeAgainForANewToxicityKeepsCountingIntoTheSameCounters) {
+  auto counters = std::make_shared<ToxicCounters>();
+  auto first = draw_stage(1, spec("latency", {{"latency", 10}}, 0.2), 0.5, 1, t0, counters);
+  auto again = make_stage(1, spec("latency", {{"latency", 10}}, 0.8), first->roll(), 1, t0, first->counters());
+  again->accept("abc", t0);
+  EXPECT_EQ(*counters, (ToxicCounters{0, 1, 0, 0, 3}));  // no second draw, but the bytes count
+}
+
 }  // namespace
 }  // namespace chaosplus::proxy
