@@ -549,12 +549,12 @@ class Builder {
 
   std::optional<ProcessAttach> read_attach(const YamlNode& node, const std::string& target) {
     const std::string what = "attach of " + target;
-    if (!check_map(node, what, {"pid", "pidfile", "name", "restart_command"},
-                   "a map with one of pid, pidfile, name (and optionally restart_command)")) {
+    if (!check_map(node, what, {"pid", "pidfile", "name", "pid_command", "pid_url", "pid_field", "restart_command"},
+                   "a map with one of pid, pidfile, name, pid_command, pid_url (and optionally restart_command)")) {
       return std::nullopt;
     }
     ProcessAttach attach;
-    auto kind = exactly_one(node, what, {"pid", "pidfile", "name"});
+    auto kind = exactly_one(node, what, {"pid", "pidfile", "name", "pid_command", "pid_url"});
     if (kind == "pid") {
       if (auto pid = read_integer(*get(node, "pid"), "pid", 1, INT_MAX)) attach.pid = static_cast<int>(*pid);
     } else if (kind == "pidfile") {
@@ -568,6 +568,17 @@ class Builder {
         } else {
           attach.name = *text;
         }
+      }
+    } else if (kind == "pid_command") {
+      if (auto argv = read_argv(*get(node, "pid_command"), "pid_command")) attach.pid_command = std::move(*argv);
+    } else if (kind == "pid_url") {
+      if (auto url = read_url(*get(node, "pid_url"), "pid_url")) attach.pid_url = *url;
+    }
+    if (const YamlEntry* field = node.find("pid_field")) {
+      if (kind != "pid_url") {
+        report_key(*field, "pid_field: only used with pid_url, expected pid_url next to it (or no pid_field)");
+      } else if (auto text = read_text(field->value, "pid_field")) {
+        attach.pid_field = *text;
       }
     }
     if (const YamlNode* n = get(node, "restart_command")) {
