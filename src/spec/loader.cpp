@@ -1485,9 +1485,9 @@ bool at_or_under(const std::string& pointer, const std::string& base) {
   return pointer == base || (pointer.size() > base.size() && pointer.starts_with(base) && pointer[base.size()] == '/');
 }
 
-LoadResult load(std::string_view text, const std::string& file_name) {
+LoadResult load(std::string_view text, const std::string& file_name, const Variables& variables) {
   LoadResult result;
-  YamlDocument document = read_yaml(text, process_environment());
+  YamlDocument document = read_yaml(text, with_overrides(variables, process_environment()));
   std::vector<Issue> issues;
   for (auto& issue : document.issues) issues.push_back({issue.pointer, issue.mark, issue.message});
 
@@ -1572,9 +1572,9 @@ std::string Diagnostic::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name) {
+LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name, const Variables& variables) {
   try {
-    return on_large_stack([&] { return load(yaml, file_name); });
+    return on_large_stack([&] { return load(yaml, file_name, variables); });
   } catch (const std::exception& e) {
     // A defect of ours, not of the file; still a message rather than a crash.
     LoadResult result;
@@ -1583,7 +1583,7 @@ LoadResult load_experiment_text(std::string_view yaml, const std::string& file_n
   }
 }
 
-LoadResult load_experiment_file(const std::string& path) {
+LoadResult load_experiment_file(const std::string& path, const Variables& variables) {
   LoadResult result;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -1601,7 +1601,7 @@ LoadResult load_experiment_file(const std::string& path) {
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (text.size() > kMaxFileBytes) break;  // read_yaml reports the size
   }
-  return load_experiment_text(text, path);
+  return load_experiment_text(text, path, variables);
 }
 
 }  // namespace chaosplus::spec
