@@ -305,8 +305,16 @@ class Builder {
     for (std::size_t i = 0; i < node.items.size(); ++i) {
       const YamlNode& item = node.items[i];
       if (!item.is_scalar()) {
+        // `[sh, -c, echo a: b]`: the unquoted ': ' made the argument a one-entry map.
+        const bool colon_trap = item.kind == Kind::map && item.entries.size() == 1 &&
+                                (item.entries[0].value.is_scalar() || item.entries[0].value.kind == Kind::null);
+        const std::string hint =
+            colon_trap ? " (an unquoted ': ' made '" + item.entries[0].key + ": " + item.entries[0].value.text +
+                             "' a map: quote the argument, \"" + item.entries[0].key + ": " +
+                             item.entries[0].value.text + "\")"
+                       : "";
         report(item, std::string(label) + "[" + std::to_string(i) + "]: found " + describe_found(item) +
-                         ", expected a list of strings");
+                         ", expected a list of strings" + hint);
         ok = false;
         continue;
       }
