@@ -13,6 +13,7 @@
 #include "net/socket.h"
 #include "spec/fault_catalog.h"
 #include "targets/attach.h"
+#include "targets/launch.h"
 #include "targets/process.h"
 #include "targets/program.h"
 
@@ -60,6 +61,13 @@ bool describe_target(faults::TargetHandle& handle, std::ostream& out) {
     }
   } else if (t.process) {
     out << " would start " << targets::describe_command(t.process->command);
+    // Looked up as the start would; a missing program is the first thing a run would fail on.
+    if (auto found = targets::find_executable(t.process->command.front(), targets::default_search_dir(),
+                                              t.process->cwd);
+        !found) {
+      out << " - " << found.error();
+      ok = false;
+    }
   }
   if (t.endpoint) {
     const bool up = answers(*t.endpoint);

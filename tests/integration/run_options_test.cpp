@@ -85,12 +85,15 @@ TEST(RunDryRun, SaysWhatARunCouldNotFindAndFails) {
   testing::write_file(file, "name: gone\n"
                             "targets:\n"
                             "  ghost: { attach: { pidfile: " + dir.file("ghost.pid") + " } }\n"
+                            "  typo: { process: { command: [chaosplus-no-such-program] } }\n"
                             "phases:\n  - name: a\n    duration: 1s\n    faults: [pause: { target: ghost }]\n");
   std::string output;
   EXPECT_EQ(run({"run", "--dry-run", file, "--state-dir", dir.file("state"), "--runs-dir", dir.file("runs")}, output),
             3)
       << output;
   EXPECT_TRUE(contains(output, "ghost: cannot attach: cannot read pidfile " + dir.file("ghost.pid"))) << output;
+  EXPECT_TRUE(contains(output, "cannot start 'chaosplus-no-such-program': not found")) << output;
+  EXPECT_TRUE(contains(output, "dry run: a run would fail")) << output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("state")));
 }
 
