@@ -109,6 +109,13 @@ HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::port() const { return impl_->port; }
 
+int HttpServer::waiting_connections() const {
+  std::lock_guard lock(impl_->connections_mutex);
+  int n = 0;
+  for (const auto& c : impl_->connections) n += !c.finished && !c.evicted && c.waiting ? 1 : 0;
+  return n;
+}
+
 Status HttpServer::start() {
   std::lock_guard lock(impl_->stop_mutex);
   auto& o = impl_->options;

@@ -39,6 +39,9 @@ class HttpServer {
 
   Status start();    // binds+listens; clear error if the address is in use; then serves in background threads
   int port() const;  // the bound port (after start)
+  // Connections waiting for a request (idle keep-alive, or a head still arriving): the ones an
+  // eviction at the cap may take.
+  int waiting_connections() const;
   void stop();       // stop accepting, close connections, join threads; idempotent
 
  private:

@@ -308,6 +308,8 @@ TEST(HttpServer, AtTheCapANewConnectionTakesThePlaceOfTheLongestWaiting) {
     responses += ::recv(fd->get(), chunk, sizeof chunk, 0) > 0;
     ASSERT_EQ(responses, 1);
     idle.push_back(std::move(fd).value());
+    // Its thread marks it waiting just after sending the answer: on a busy machine, later.
+    ASSERT_TRUE(testing::wait_until([&] { return server->waiting_connections() == i + 1; }));
   }
   auto response = fetch("GET", base_url(*server) + "/fifth", {}, 10s);
   ASSERT_TRUE(response.ok()) << response.error();
