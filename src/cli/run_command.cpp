@@ -1,15 +1,30 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
+#include "cli/variables.h"
+#include "runner/dry_run.h"
 #include "runner/recovery.h"
 #include "runner/runner.h"
 #include "spec/loader.h"
 
 namespace chaosplus::cli {
+namespace {
+
+// Our own argv as the kernel keeps it, for the journal's provenance (redacted by the runner).
+std::vector<std::string> own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) argv.push_back(arg);
+  return argv;
+}
+
+}  // namespace
 
 void add_run_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Run an experiment: steady state, phases with faults, rollback, verdict");
@@ -19,6 +34,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
     std::string journal;
     std::string state_dir;
     bool plain = false;
+    bool dry_run = false;
+    std::vector<std::string> variables;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("file", o->file, "experiment file (YAML)")->required();
@@ -29,15 +46,29 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--state-dir", o->state_dir,
                   "folder of the fault ledger (default: $CHAOSPLUS_STATE_DIR or ~/.local/state/chaosplus)");
   cmd->add_flag("--plain", o->plain, "no live status line, even on a terminal");
+  add_variable_option(*cmd, o->variables);
+  cmd->add_flag("--dry-run", o->dry_run,
+                "validate, find the targets (attach rules, ports) and print the timeline of faults and what each "
+                "would touch; inject nothing, start nothing, write no journal or ledger; exit 0 when all is found");
   cmd->callback([o, &exit_code] {
-    spec::LoadResult loaded = spec::load_experiment_file(o->file);
+    const auto variables = read_variables(o->variables, std::cerr);
+    if (!variables) {
+      exit_code = kExitInvalid;
+      return;
+    }
+    spec::LoadResult loaded = spec::load_experiment_file(o->file, *variables);
     if (!loaded.ok()) {
       for (const auto& d : loaded.errors) std::cerr << d.to_string() << "\n";
       std::cerr << o->file << ": " << loaded.errors.size() << " error(s); nothing was run\n";
       exit_code = kExitInvalid;
       return;
     }
+    if (o->dry_run) {
+      exit_code = runner::dry_run(*loaded.experiment, std::cout) ? 0 : kExitInvalid;
+      return;
+    }
     runner::RunOptions options;
+    options.command_line = own_command_line();
     options.state_dir = o->state_dir.empty() ? runner::default_state_dir() : o->state_dir;
     options.runs_dir = o->runs_dir;
     options.journal_path = o->journal;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/variables.h"
 #include "spec/loader.h"
 
 namespace chaosplus::cli {
@@ -9,11 +10,18 @@ namespace chaosplus::cli {
 void add_validate_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("validate", "Check experiment files; print every error as file:line:column");
   auto files = std::make_shared<std::vector<std::string>>();
+  auto given = std::make_shared<std::vector<std::string>>();
   cmd->add_option("files", *files, "experiment files (YAML)")->required();
-  cmd->callback([files, &exit_code] {
+  add_variable_option(*cmd, *given);
+  cmd->callback([files, given, &exit_code] {
+    const auto variables = read_variables(*given, std::cerr);
+    if (!variables) {
+      exit_code = kExitInvalid;
+      return;
+    }
     exit_code = 0;
     for (const auto& file : *files) {
-      spec::LoadResult loaded = spec::load_experiment_file(file);
+      spec::LoadResult loaded = spec::load_experiment_file(file, *variables);
       if (loaded.ok()) {
         std::cout << file << ": ok (" << loaded.experiment->phases.size() << " phase(s), "
                   << loaded.experiment->targets.size() << " target(s))\n";

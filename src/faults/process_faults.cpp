@@ -59,6 +59,9 @@ class KillFault final : public Fault {
       if (attach->pid) rule["pid"] = *attach->pid;
       if (!attach->pidfile.empty()) rule["pidfile"] = attach->pidfile;
       if (!attach->name.empty()) rule["name"] = attach->name;
+      if (!attach->pid_command.empty()) rule["pid_command"] = attach->pid_command;
+      if (!attach->pid_url.empty()) rule["pid_url"] = attach->pid_url;
+      if (!attach->pid_field.empty()) rule["pid_field"] = attach->pid_field;
       r["attach"] = std::move(rule);
       r["restart_command"] = attach->restart_command;
     }

@@ -46,6 +46,9 @@ std::optional<spec::ProcessAttach> attach_in(const nlohmann::json& r) {
     if (rule->contains("pid")) attach.pid = rule->at("pid").get<int>();
     attach.pidfile = rule->value("pidfile", std::string());
     attach.name = rule->value("name", std::string());
+    attach.pid_command = rule->value("pid_command", std::vector<std::string>());
+    attach.pid_url = rule->value("pid_url", std::string());
+    attach.pid_field = rule->value("pid_field", std::string());
   }
   return attach;
 }
@@ -56,7 +59,8 @@ Status bring_back(const nlohmann::json& r) {
   // A target the runner started is stopped by its own process.started entry; nothing to bring back.
   auto attach = attach_in(r);
   if (!attach) return ok_status();
-  const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty();
+  const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty() ||
+                        !attach->pid_command.empty() || !attach->pid_url.empty();
   if (has_rule && back_by_itself(*attach, id)) return ok_status();  // a supervisor restarted it
   const std::string target = r.value("target", std::string("?"));
   if (attach->restart_command.empty()) {

@@ -27,6 +27,7 @@
 #include "runner/monitor.h"
 #include "runner/output_paths.h"
 #include "runner/phase_load.h"
+#include "runner/provenance.h"
 #include "runner/recovery.h"
 #include "runner/rollback_step.h"
 #include "runner/target_claims.h"
@@ -262,10 +263,19 @@ Status Run::open_ledger_and_journal() {
   live_ = std::make_unique<LiveView>(out_, options_.live_status, total, monitor_, bus_.start());
   bus_.subscribe([this](const Event& e) { live_->on_event(e); });
 
+  // Provenance: which build ran which file (by content), where, as whom, and how it was called.
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::absolute(experiment_.source_path, ec);
+  auto sha256 = file_sha256(experiment_.source_path);
   publish(Event("run.started")
               .with("run_id", run_id_)
               .with("experiment", experiment_.name)
-              .with("file", experiment_.source_path)
+              .with("file", ec ? experiment_.source_path : file.lexically_normal().string())
+              .with("file_sha256", sha256 ? *sha256 : std::string())
+              .with("version", chaosplus_version())
+              .with("host", host_name())
+              .with("user", static_cast<std::int64_t>(::getuid()))
+              .with("command_line", redacted_command_line(options_.command_line))
               .with("journal", journal_path)
               .with("pid", static_cast<std::int64_t>(::getpid())));
   if (recovered.runs_recovered > 0 || recovered.entries_reverted > 0 || recovered.entries_failed > 0) {

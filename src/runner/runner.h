@@ -5,6 +5,7 @@
 // and give the verdict. Every event goes to the journal and the live view.
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "core/halt_switch.h"
 #include "spec/experiment.h"
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string runs_dir = "runs";  // outputs.journal is a pattern below it
   std::string journal_path;       // overrides outputs.journal when set; may be anywhere
   bool live_status = false;  // a status line redrawn in place (a terminal); plain lines otherwise
+  std::vector<std::string> command_line;  // argv, for run.started (secret --var values are redacted there)
 };
 
 struct RunResult {

@@ -44,6 +44,9 @@ struct ProcessAttach {
   std::optional<int> pid;
   std::string pidfile;
   std::string name;  // exact process name (comm), must match exactly one process
+  std::vector<std::string> pid_command;  // argv whose output is one pid (run without a shell)
+  std::string pid_url;    // loopback http URL whose body is a pid, or a JSON object holding one
+  std::string pid_field;  // with pid_url: the JSON field holding the pid ("" = the body is the number)
   std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
 };
 

@@ -19,6 +19,25 @@ EnvLookup process_environment() {
   };
 }
 
+EnvLookup with_overrides(std::map<std::string, std::string> values, EnvLookup fallback) {
+  return [values = std::move(values), fallback = std::move(fallback)](std::string_view name) -> std::optional<std::string> {
+    if (auto it = values.find(std::string(name)); it != values.end()) return it->second;
+    return fallback ? fallback(name) : std::nullopt;
+  };
+}
+
+Result<std::pair<std::string, std::string>> parse_variable_assignment(std::string_view text) {
+  const std::size_t equals = text.find('=');
+  const std::string_view name = text.substr(0, equals);
+  bool valid_name = equals != std::string_view::npos && !name.empty() && is_name_start(name.front());
+  for (char c : name) valid_name = valid_name && is_name_char(c);
+  if (!valid_name) {
+    return Error{"--var '" + std::string(text) +
+                 "': expected KEY=VALUE with KEY made of letters, digits and _ (not starting with a digit)"};
+  }
+  return std::pair{std::string(name), std::string(text.substr(equals + 1))};
+}
+
 Interpolation interpolate(std::string_view input, const EnvLookup& lookup) {
   Interpolation out;
   std::size_t i = 0;
@@ -56,7 +75,8 @@ Interpolation interpolate(std::string_view input, const EnvLookup& lookup) {
       if (!value || value->empty()) value = std::string(inner.substr(sep + 2));
     } else if (!value) {
       out.errors.push_back({start, "environment variable '" + std::string(name) +
-                                       "' is not set, expected it to be defined (or give a default: ${" +
+                                       "' is not set, expected it to be defined (in the environment or with --var " +
+                                       std::string(name) + "=..., or give a default: ${" +
                                        std::string(name) + ":-value})"});
       continue;
     }

@@ -305,8 +305,16 @@ class Builder {
     for (std::size_t i = 0; i < node.items.size(); ++i) {
       const YamlNode& item = node.items[i];
       if (!item.is_scalar()) {
+        // `[sh, -c, echo a: b]`: the unquoted ': ' made the argument a one-entry map.
+        const bool colon_trap = item.kind == Kind::map && item.entries.size() == 1 &&
+                                (item.entries[0].value.is_scalar() || item.entries[0].value.kind == Kind::null);
+        const std::string hint =
+            colon_trap ? " (an unquoted ': ' made '" + item.entries[0].key + ": " + item.entries[0].value.text +
+                             "' a map: quote the argument, \"" + item.entries[0].key + ": " +
+                             item.entries[0].value.text + "\")"
+                       : "";
         report(item, std::string(label) + "[" + std::to_string(i) + "]: found " + describe_found(item) +
-                         ", expected a list of strings");
+                         ", expected a list of strings" + hint);
         ok = false;
         continue;
       }
@@ -549,12 +557,12 @@ class Builder {
 
   std::optional<ProcessAttach> read_attach(const YamlNode& node, const std::string& target) {
     const std::string what = "attach of " + target;
-    if (!check_map(node, what, {"pid", "pidfile", "name", "restart_command"},
-                   "a map with one of pid, pidfile, name (and optionally restart_command)")) {
+    if (!check_map(node, what, {"pid", "pidfile", "name", "pid_command", "pid_url", "pid_field", "restart_command"},
+                   "a map with one of pid, pidfile, name, pid_command, pid_url (and optionally restart_command)")) {
       return std::nullopt;
     }
     ProcessAttach attach;
-    auto kind = exactly_one(node, what, {"pid", "pidfile", "name"});
+    auto kind = exactly_one(node, what, {"pid", "pidfile", "name", "pid_command", "pid_url"});
     if (kind == "pid") {
       if (auto pid = read_integer(*get(node, "pid"), "pid", 1, INT_MAX)) attach.pid = static_cast<int>(*pid);
     } else if (kind == "pidfile") {
@@ -568,6 +576,17 @@ class Builder {
         } else {
           attach.name = *text;
         }
+      }
+    } else if (kind == "pid_command") {
+      if (auto argv = read_argv(*get(node, "pid_command"), "pid_command")) attach.pid_command = std::move(*argv);
+    } else if (kind == "pid_url") {
+      if (auto url = read_url(*get(node, "pid_url"), "pid_url")) attach.pid_url = *url;
+    }
+    if (const YamlEntry* field = node.find("pid_field")) {
+      if (kind != "pid_url") {
+        report_key(*field, "pid_field: only used with pid_url, expected pid_url next to it (or no pid_field)");
+      } else if (auto text = read_text(field->value, "pid_field")) {
+        attach.pid_field = *text;
       }
     }
     if (const YamlNode* n = get(node, "restart_command")) {
@@ -1474,9 +1493,9 @@ bool at_or_under(const std::string& pointer, const std::string& base) {
   return pointer == base || (pointer.size() > base.size() && pointer.starts_with(base) && pointer[base.size()] == '/');
 }
 
-LoadResult load(std::string_view text, const std::string& file_name) {
+LoadResult load(std::string_view text, const std::string& file_name, const Variables& variables) {
   LoadResult result;
-  YamlDocument document = read_yaml(text, process_environment());
+  YamlDocument document = read_yaml(text, with_overrides(variables, process_environment()));
   std::vector<Issue> issues;
   for (auto& issue : document.issues) issues.push_back({issue.pointer, issue.mark, issue.message});
 
@@ -1561,9 +1580,9 @@ std::string Diagnostic::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name) {
+LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name, const Variables& variables) {
   try {
-    return on_large_stack([&] { return load(yaml, file_name); });
+    return on_large_stack([&] { return load(yaml, file_name, variables); });
   } catch (const std::exception& e) {
     // A defect of ours, not of the file; still a message rather than a crash.
     LoadResult result;
@@ -1572,7 +1591,7 @@ LoadResult load_experiment_text(std::string_view yaml, const std::string& file_n
   }
 }
 
-LoadResult load_experiment_file(const std::string& path) {
+LoadResult load_experiment_file(const std::string& path, const Variables& variables) {
   LoadResult result;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -1590,7 +1609,7 @@ LoadResult load_experiment_file(const std::string& path) {
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (text.size() > kMaxFileBytes) break;  // read_yaml reports the size
   }
-  return load_experiment_text(text, path);
+  return load_experiment_text(text, path, variables);
 }
 
 }  // namespace chaosplus::spec

@@ -4,6 +4,7 @@
 // rules the schema cannot say (references, fault catalog, loopback-only hosts, timing), and reports
 // every problem found with the line and column it comes from. There are no partial results: when
 // anything is wrong, `experiment` is empty and `errors` says why.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,10 +30,15 @@ struct LoadResult {
   bool ok() const { return experiment.has_value() && errors.empty(); }
 };
 
+// Values for ${VAR} given on the command line (--var KEY=VALUE); they take precedence over the
+// environment.
+using Variables = std::map<std::string, std::string>;
+
 // Reads, interpolates and validates the file at `path`; a missing or unreadable file is one error.
-LoadResult load_experiment_file(const std::string& path);
+LoadResult load_experiment_file(const std::string& path, const Variables& variables = {});
 // The same from memory; `file_name` is used in diagnostics and as Experiment::source_path.
-LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name);
+LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name,
+                                const Variables& variables = {});
 
 // "127.0.0.1:8080", "[::1]:80", "localhost:80" -> host and port (1-65535). Does not check loopback.
 Result<Endpoint> parse_endpoint(std::string_view text);

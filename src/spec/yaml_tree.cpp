@@ -4,6 +4,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -280,6 +281,47 @@ std::string describe_found(const YamlNode& node) {
   return "a value";
 }
 
+namespace {
+
+// The ${...} reference that starts at `at` ("${" included), or "" when there is none.
+std::string reference_at(std::string_view source, std::size_t at) {
+  if (source.compare(at, 2, "${") != 0) return "";
+  const std::size_t close = source.find_first_of("}\n", at + 2);
+  if (close == std::string_view::npos || source[close] != '}') return "";
+  return std::string(source.substr(at, close - at + 1));
+}
+
+// What a user most likely did when yaml-cpp loses track of a flow collection: an unquoted ${VAR}
+// (its braces are flow indicators) or an unquoted ': ' in a value. Empty for other errors.
+std::string flow_hint(std::string_view source, const YAML::Mark& mark, const std::string& message) {
+  if (message.find("flow") == std::string::npos || mark.pos < 0) return "";
+  const auto pos = static_cast<std::size_t>(mark.pos);
+  if (pos >= source.size()) return "";
+  const bool sequence = message.find("sequence") != std::string::npos;
+  const bool map = message.find("map") != std::string::npos;
+  const std::string inside = sequence ? "[ ... ]" : map ? "{ ... }" : "{ ... } or [ ... ]";
+  // yaml-cpp stops at the '{' of "${"; a flow spanning lines may stop elsewhere on the line.
+  const std::size_t line_start = source.rfind('\n', pos) == std::string_view::npos ? 0 : source.rfind('\n', pos) + 1;
+  const std::size_t line_end = std::min(source.find('\n', pos), source.size());
+  const std::string_view line = source.substr(line_start, line_end - line_start);
+  std::string reference = pos > 0 ? reference_at(source, pos - 1) : "";
+  if (reference.empty()) {
+    for (std::size_t at = line.find("${"); at != std::string_view::npos && reference.empty(); at = line.find("${", at + 2)) {
+      reference = reference_at(line, at);
+    }
+  }
+  if (!reference.empty()) {
+    return "; a " + reference + " inside " + inside + " must be quoted: \"" + reference +
+           "\" (its braces are YAML flow indicators; block style keeps a number a number)";
+  }
+  // A ': ' after a flow opener on the same line: a value such as `cwd: /srv/a: b`.
+  const bool opened_on_line = line.substr(0, pos - line_start).find_first_of("{[") != std::string_view::npos;
+  if (source[pos] == ':' && opened_on_line) return "; a value that contains ': ' inside " + inside + " must be quoted";
+  return "; check that each " + inside + " is closed, and quote values in it that contain ',', '[', ']', '{', '}' or ': '";
+}
+
+}  // namespace
+
 YamlDocument read_yaml(std::string_view text, const EnvLookup& env) {
   YamlDocument doc;
   if (text.size() > kMaxFileBytes) {
@@ -313,7 +355,7 @@ YamlDocument read_yaml(std::string_view text, const EnvLookup& env) {
   } catch (const YAML::Exception& e) {
     Mark mark = to_mark(e.mark);
     if (mark.line == 0) mark = {1, 1};
-    doc.issues.push_back({mark, "", "invalid YAML: " + e.msg});
+    doc.issues.push_back({mark, "", "invalid YAML: " + e.msg + flow_hint(source, e.mark, e.msg)});
     return doc;
   }
   if (starts.starts.size() > 1) {

@@ -79,5 +79,35 @@ TEST(Interpolate, ReadsTheProcessEnvironment) {
   EXPECT_EQ(interpolate("${CHAOSPLUS_INTERPOLATE_TEST}", process_environment()).errors.size(), 1u);
 }
 
+TEST(VariableAssignment, SplitsAtTheFirstEqualsSign) {
+  auto v = parse_variable_assignment("DSN=postgres://u:p@127.0.0.1/db?a=b");
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_EQ(v->first, "DSN");
+  EXPECT_EQ(v->second, "postgres://u:p@127.0.0.1/db?a=b");
+  auto empty = parse_variable_assignment("EMPTY=");
+  ASSERT_TRUE(empty.ok()) << empty.error();
+  EXPECT_EQ(empty->second, "");
+}
+
+TEST(VariableAssignment, RejectsWhatIsNotKeyEqualsValue) {
+  for (const char* bad : {"PORT", "=8080", "1PORT=8080", "MY-PORT=8080", ""}) {
+    auto v = parse_variable_assignment(bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_NE(v.error().find("expected KEY=VALUE"), std::string::npos) << v.error();
+    EXPECT_NE(v.error().find("'" + std::string(bad) + "'"), std::string::npos) << v.error();
+  }
+}
+
+TEST(VariableOverrides, TakePrecedenceOverTheEnvironmentAndFallBackToIt) {
+  const EnvLookup lookup = with_overrides({{"PORT", "9090"}, {"EMPTY", ""}}, env({{"PORT", "80"}, {"HOST", "::1"}}));
+  EXPECT_EQ(lookup("PORT"), "9090");
+  EXPECT_EQ(lookup("HOST"), "::1");
+  EXPECT_EQ(lookup("EMPTY"), "");
+  EXPECT_EQ(lookup("MISSING"), std::nullopt);
+  auto r = interpolate("${HOST}:${PORT} ${EMPTY:-d}", lookup);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.text, "::1:9090 d");
+}
+
 }  // namespace
 }  // namespace chaosplus::spec

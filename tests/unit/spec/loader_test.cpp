@@ -569,5 +569,34 @@ phases: [{name: a, duration: 1s}]
   EXPECT_EQ(e.targets[0].process->env.at("X"), "18123");
 }
 
+TEST(LoadAttach, ReadsEveryWayToFindAProcess) {
+  const auto result = load_experiment_file(data("valid/attach-pid-sources.yaml"));
+  ASSERT_TRUE(result.ok()) << (result.errors.empty() ? "" : result.errors.front().to_string());
+  const auto& t = result.experiment->targets;
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].attach->pidfile, "/var/lib/postgresql/15/main/postmaster.pid");
+  EXPECT_EQ(t[1].attach->pid_command, (std::vector<std::string>{"pgrep", "-o", "redis-server"}));
+  EXPECT_EQ(t[1].attach->restart_command, (std::vector<std::string>{"redis-server", "--port", "16379"}));
+  EXPECT_EQ(t[2].attach->pid_url, "http://127.0.0.1:8008/patroni");
+  EXPECT_EQ(t[2].attach->pid_field, "pid");
+  EXPECT_EQ(t[3].attach->pid_url, "http://127.0.0.1:8009/pid");
+  EXPECT_EQ(t[3].attach->pid_field, "");
+}
+
+TEST(LoadVariables, GivenValuesWinOverTheEnvironment) {
+  ::setenv("CHAOSPLUS_TEST_VAR_PORT", "1", 1);
+  const std::string yaml = "name: v\ntargets:\n  api: { endpoint: \"127.0.0.1:${CHAOSPLUS_TEST_VAR_PORT}\" }\n"
+                           "phases:\n  - name: a\n    duration: ${CHAOSPLUS_TEST_VAR_LENGTH:-2s}\n";
+  const auto from_env = load_experiment_text(yaml, "v.yaml");
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(from_env.experiment->targets[0].endpoint->port, 1);
+  const auto given = load_experiment_text(yaml, "v.yaml", {{"CHAOSPLUS_TEST_VAR_PORT", "8080"},
+                                                          {"CHAOSPLUS_TEST_VAR_LENGTH", "3s"}});
+  ::unsetenv("CHAOSPLUS_TEST_VAR_PORT");
+  ASSERT_TRUE(given.ok()) << given.errors.front().to_string();
+  EXPECT_EQ(given.experiment->targets[0].endpoint->port, 8080);
+  EXPECT_EQ(given.experiment->phases[0].duration, 3s);
+}
+
 }  // namespace
 }  // namespace chaosplus::spec
