@@ -217,21 +217,21 @@ void Worker::fail(Conn& c, ErrorKind kind, std::int64_t now) {
   if (had_job) finish_job(job, now, nullptr);
 }
 
-void Worker::make_idle(Conn& c, std::int64_t now) {
+void Worker::make_idle(Conn& c) {
   if (!pending_->empty()) {
-    start_request(c, pending_->pop(), now);
+    start_request(c, pending_->pop());
   } else {
     c.state = ConnState::idle;
     idle_.push_back(c.index);
   }
 }
 
-void Worker::submit(const Job& job, std::int64_t now) {
+void Worker::submit(const Job& job) {
   expect(job);
   if (!idle_.empty()) {
     Conn& c = conns_[idle_.back()];
     idle_.pop_back();
-    start_request(c, job, now);
+    start_request(c, job);
     return;
   }
   // No free connection: the job waits, and the generator is (for now) the bottleneck.
@@ -248,7 +248,7 @@ void Worker::submit(const Job& job, std::int64_t now) {
   }
 }
 
-void Worker::start_request(Conn& c, const Job& job, std::int64_t now) {
+void Worker::start_request(Conn& c, const Job& job) {
   c.job = job;
   const std::size_t step = job.step;
   const std::string& fixed = plan_.static_requests[step];
@@ -274,7 +274,10 @@ void Worker::start_request(Conn& c, const Job& job, std::int64_t now) {
   c.parser.expect_no_body(plan_.scenario->steps()[step].method == "HEAD");
   if (job.user != kNoUser) users_[job.user] = UserState::busy;
   c.out_off = 0;
-  c.sent_ns = now;
+  // Read now, not taken from the caller: whatever the loop did since it looked at the clock (a
+  // stall, a stop signal between two steps) is not the request's time, and must not make an answer
+  // that comes right after the send look like a timeout.
+  c.sent_ns = now_ns();
   c.state = ConnState::writing;
   write_some(c);
 }
@@ -389,7 +392,7 @@ void Worker::complete(Conn& c) {
   }
   c.state = ConnState::idle;
   finish_job(job, now, &c);
-  if (c.state == ConnState::idle) make_idle(c, now);
+  if (c.state == ConnState::idle) make_idle(c);
 }
 
 void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
@@ -419,9 +422,9 @@ void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
   // Keep-alive fast path: the same connection sends the next request at once, unless others wait.
   if (conn != nullptr && conn->state == ConnState::idle && pending_->empty()) {
     expect(again);
-    start_request(*conn, again, now);
+    start_request(*conn, again);
   } else {
-    submit(again, now);
+    submit(again);
   }
 }
 
@@ -445,7 +448,7 @@ void Worker::run_timers(std::int64_t now) {
     users_[u] = UserState::queued;
     // Latency counts from when the user meant to send (the timer's time), not from when a
     // connection became free.
-    submit(Job{t.when, u, user_step_[u]}, now);
+    submit(Job{t.when, u, user_step_[u]});
   }
 }
 
@@ -467,7 +470,7 @@ void Worker::issue_arrivals(std::int64_t now) {
       step = static_cast<std::uint32_t>(plan_.scenario->flows()[f].first);
     }
     if (!plan_.open_sessions) {
-      submit(Job{next_arrival_, kNoUser, step}, now);
+      submit(Job{next_arrival_, kNoUser, step});
     } else if (free_sessions_.empty()) {
       ++second_of(next_arrival_).counters.dropped;  // as many sessions in flight as allowed
     } else {
@@ -481,7 +484,7 @@ void Worker::issue_arrivals(std::int64_t now) {
       if (!user_vars_.empty()) plan_.scenario->initial_variables(session, user_vars_[u]);
       user_step_[u] = static_cast<std::uint16_t>(step);
       users_[u] = UserState::queued;
-      submit(Job{next_arrival_, u, step}, now);
+      submit(Job{next_arrival_, u, step});
     }
     const auto next = schedule_->next();
     next_arrival_ = next ? start_ns_ + to_ns(*next) : INT64_MAX;
@@ -618,18 +621,31 @@ void Worker::close_front(double length_s) {
 void Worker::close_seconds(std::int64_t now) {
   while (true) {
     const std::int64_t over_ns = now - (start_ns_ + (first_open_ + 1) * kSecondNs);
-    if (over_ns < 0) return;
+    if (over_ns < 0) break;
     const bool settled = open_seconds_.empty() || open_seconds_.front().unresolved == 0;
     // Past the timeout every request of the second has been answered or failed, but for jobs
     // that waited for a connection all that time: they count in a later second.
-    if (!(settled && over_ns >= kSettleNs) && over_ns < timeout_ns_ + kSettleNs) return;
+    if (!(settled && over_ns >= kSettleNs) && over_ns < timeout_ns_ + kSettleNs) break;
     close_front(1.0);
   }
+  // The next second's counters (a histogram of some 200 KB) are made here, between requests, not
+  // on a request's path when its first outcome comes.
+  second_of(now + kSecondNs);
 }
 
 void Worker::close_all(std::int64_t final_ns) {
   const std::int64_t ran_ns = std::max<std::int64_t>(0, final_ns - start_ns_);
   const std::int64_t seconds = std::max<std::int64_t>(1, (ran_ns + kSecondNs - 1) / kSecondNs);
+  // Seconds past the last one (made ahead, or a connect that failed as the loop stopped) fold into
+  // it: the run has `seconds` ticks, and every count is in one of them.
+  second_of(start_ns_ + (seconds - 1) * kSecondNs);
+  while (first_open_ + static_cast<std::int64_t>(open_seconds_.size()) > seconds) {
+    OpenSecond extra = std::move(open_seconds_.back());
+    open_seconds_.pop_back();
+    SecondCounts& last = open_seconds_.back().counts;
+    last.counters.add(extra.counts.counters);
+    last.latency.merge(extra.counts.latency);
+  }
   while (first_open_ < seconds || !open_seconds_.empty()) {
     const double left = static_cast<double>(ran_ns - first_open_ * kSecondNs) / 1e9;
     close_front(std::clamp(left, 0.0, 1.0));
@@ -711,7 +727,7 @@ void Worker::connected(Conn& c, std::int64_t now) {
   if (!plan_.tls) {
     --connecting_;
     c.state = ConnState::idle;
-    make_idle(c, now);
+    make_idle(c);
     return;
   }
   if (!c.tls) c.tls = std::make_unique<TlsStream>(*plan_.tls);
@@ -735,7 +751,7 @@ void Worker::continue_handshake(Conn& c) {
       if (c.tls->resumed()) ++counts.tls_resumed;
       --connecting_;
       c.state = ConnState::idle;
-      make_idle(c, now_ns());
+      make_idle(c);
       return;
     }
     case TlsStream::Handshake::verify_failed:

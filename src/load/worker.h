@@ -126,11 +126,11 @@ class Worker {
   void on_event(Conn& c, std::uint32_t events);
   bool read_ready(Conn& c);
   void write_some(Conn& c);
-  void start_request(Conn& c, const Job& job, std::int64_t now);
+  void start_request(Conn& c, const Job& job);
   void complete(Conn& c);
   void finish_job(const Job& job, std::int64_t now, Conn* conn);
-  void submit(const Job& job, std::int64_t now);
-  void make_idle(Conn& c, std::int64_t now);
+  void submit(const Job& job);
+  void make_idle(Conn& c);
   void run_timers(std::int64_t now);
   void issue_arrivals(std::int64_t now);
   void set_user_target(std::uint64_t target, std::int64_t now, bool stagger);
