@@ -4,6 +4,7 @@
 // state came back. undo() (faults/undo.h) reverts the same change from the record alone.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/halt_switch.h"
@@ -22,6 +23,16 @@ class Fault {
   virtual std::string record() const = 0;   // JSON for the ledger
   virtual Status inject(HaltSwitch& halt) = 0;
   virtual Status revert(HaltSwitch& halt) = 0;
+
+  // A fault whose revert brings a process back (kill, restart). The runner takes every other fault
+  // off first (a paused supervisor is resumed), then waits for these together (runner/revert_plan.h).
+  virtual bool brings_back() const { return false; }
+  // Whether its process is back by itself (a supervisor restarted it); asked while waiting.
+  virtual bool back() { return true; }
+  // How long to wait for it to come back by itself before revert() starts it.
+  virtual Duration return_grace() const { return Duration::zero(); }
+  // After revert(): how long the target took to pass its ready check, when it has one.
+  virtual std::optional<Duration> ready_took() const { return std::nullopt; }
 
   // Set by the runner before inject(): a fault whose record changes while it acts (the identity of
   // a system tool it starts, written before the tool runs) hands the new record() to it.
