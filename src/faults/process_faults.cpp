@@ -79,10 +79,14 @@ constexpr Duration kComeBackDeadline = 30s;
 constexpr Duration kReturnGrace = 1s;
 
 // Waits until an attached target brought back passes its `ready:` check; nothing to wait for
-// without one.
+// without one. A `process` target's check was waited for by start_again: only the time is taken.
 Status await_ready(TargetHandle& target, std::optional<Duration>& took, std::chrono::steady_clock::time_point since) {
   const auto& attach = target.spec().attach;
   auto id = target.process();
+  if (const auto& process = target.spec().process; process && process->ready) {
+    took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - since);  // start_again waited
+    return ok_status();
+  }
   if (!attach || !attach->ready || !id) return ok_status();
   HaltSwitch never;  // a revert is what a halt asks for: it is not cut short
   if (auto s = targets::wait_ready(*attach->ready, *id, target.log_path(), never); !s) {

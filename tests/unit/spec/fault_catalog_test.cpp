@@ -233,7 +233,8 @@ TEST(TargetHas, TellsWhichFaultsATargetSupports) {
   Target process;
   process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt};
   Target attached;
-  attached.attach = ProcessAttach{42, {}, {}, {}};
+  attached.attach = ProcessAttach{};
+  attached.attach->pid = 42;
   Target restartable = attached;
   restartable.attach->restart_command = {"x"};
   Target proxied;
