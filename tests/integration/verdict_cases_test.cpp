@@ -170,6 +170,43 @@ phases:
       << run->output();
 }
 
+TEST(VerdictCases, AGuardrailAbortWithAFailedRevertSaysBothAndExitsFour) {
+  Case c;
+  auto sleeper = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});
+  const std::string pid = std::to_string(sleeper->pid());
+  // Killed by pid with no restart_command: nothing can bring it back, so its revert fails. (The probe
+  // reads the state: the killed sleep stays a zombie of this test until it is reaped.)
+  auto run = c.start_run(c.write(R"(name: not-restored
+targets:
+  sleeper:
+    attach: { pid: )" + pid + R"( }
+steady_state:
+  probes:
+    - name: sleeper-runs
+      command: { run: [grep, -qE, "^State:.[RS]", /proc/)" + pid + R"(/status] }
+      every: 100ms
+guardrails:
+  - when: { probe: sleeper-runs, success_rate: "< 50%", over: 1s, min_samples: 3 }
+phases:
+  - name: chaos
+    duration: 30s
+    faults:
+      - kill: { target: sleeper, at: 200ms }
+)"));
+  auto code = run->wait(60s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 4) << run->output();
+  const std::string out = run->output();
+  EXPECT_NE(out.find("NOT RESTORED (exit code 4)"), std::string::npos) << out;
+  EXPECT_NE(out.find("guardrail"), std::string::npos) << out;
+  EXPECT_NE(out.find("revert failed: kill sleeper"), std::string::npos) << out;
+  EXPECT_NE(out.find("chaosplus recover"), std::string::npos) << out;
+  auto verdict = c.events("run.verdict");
+  ASSERT_EQ(verdict.size(), 1u);
+  EXPECT_EQ(verdict[0]["verdict"], "not_restored");
+  EXPECT_EQ(verdict[0]["exit_code"], 4);
+}
+
 // A restart loop: runs `sleep 600`, writes its pid to the pidfile, and starts it again when it dies.
 constexpr const char* kSupervisor = R"(#!/bin/bash
 while true; do
