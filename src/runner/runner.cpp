@@ -173,17 +173,6 @@ class Run {
   int faults_revert_failed_ = 0;
 };
 
-// A run checks something when a steady-state probe runs, a load has thresholds, or a guardrail
-// watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
-bool checks_anything(const spec::Experiment& e) {
-  if (!e.steady_state.probes.empty()) return true;
-  if (std::any_of(e.guardrails.begin(), e.guardrails.end(), [](const spec::Guardrail& g) { return !g.load.empty(); })) {
-    return true;
-  }
-  return std::any_of(e.phases.begin(), e.phases.end(),
-                     [](const spec::Phase& p) { return p.load && !p.load->thresholds.empty(); });
-}
-
 void Run::fail(const std::string& message) {
   errors_.push_back(message);
   publish(Event("run.error").with("message", message));

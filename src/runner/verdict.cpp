@@ -1,5 +1,7 @@
 #include "runner/verdict.h"
 
+#include <algorithm>
+
 namespace chaosplus::runner {
 
 std::string to_string(Verdict v) {
@@ -36,6 +38,17 @@ const char* label(Verdict v) {
     case Verdict::unchecked: return "UNCHECKED";
   }
   return "ERROR";
+}
+
+// A run checks something when a steady-state probe runs, a load has thresholds, or a guardrail
+// watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
+bool checks_anything(const spec::Experiment& e) {
+  if (!e.steady_state.probes.empty()) return true;
+  if (std::any_of(e.guardrails.begin(), e.guardrails.end(), [](const spec::Guardrail& g) { return !g.load.empty(); })) {
+    return true;
+  }
+  return std::any_of(e.phases.begin(), e.phases.end(),
+                     [](const spec::Phase& p) { return p.load && !p.load->thresholds.empty(); });
 }
 
 VerdictResult decide(const RunFacts& f) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/experiment.h"
+
 namespace chaosplus::runner {
 
 // held 0, deviated 1, aborted 2 (guardrail or halt), error 3 (invalid input or chaosplus's own
@@ -33,6 +35,10 @@ struct VerdictResult {
   Verdict verdict = Verdict::error;
   std::vector<std::string> reasons;  // most important first
 };
+
+// A run checks something when a steady-state probe runs, a load has thresholds, or a guardrail
+// watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
+bool checks_anything(const spec::Experiment& experiment);
 
 // Precedence: a change left on the system (not_restored) before chaosplus's own error, before a
 // halt, before a deviation; a run that checked nothing is never held. Every cause that applies is

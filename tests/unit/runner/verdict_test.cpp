@@ -71,6 +71,23 @@ TEST(Verdict, DeviationWinsOverUnchecked) {
   EXPECT_EQ(decide(f).verdict, Verdict::deviated);
 }
 
+TEST(Verdict, ProbesLoadThresholdsAndLoadGuardrailsAreChecks) {
+  spec::Experiment e;
+  EXPECT_FALSE(checks_anything(e));
+  e.phases.emplace_back();
+  e.phases.back().load.emplace();
+  EXPECT_FALSE(checks_anything(e)) << "a load without thresholds checks nothing";
+  e.phases.back().load->thresholds.emplace_back();
+  EXPECT_TRUE(checks_anything(e));
+  spec::Experiment guarded;
+  guarded.guardrails.emplace_back();
+  guarded.guardrails.back().load = "shoppers";
+  EXPECT_TRUE(checks_anything(guarded));
+  spec::Experiment probed;
+  probed.steady_state.probes.emplace_back();
+  EXPECT_TRUE(checks_anything(probed));
+}
+
 TEST(Verdict, HaltedRunWithNothingCheckedIsAborted) {
   RunFacts f;
   f.halted = true;
