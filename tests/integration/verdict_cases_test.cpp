@@ -258,6 +258,52 @@ phases:
   ::kill(child, SIGKILL);  // the supervisor's group is killed with it at the end; this one too
 }
 
+// The issue's case: the kill trips a guardrail while the supervisor is paused. Before, the kill's
+// revert ran first, failed, and the run ended ERROR without the guardrail among its reasons.
+TEST(VerdictCases, AGuardrailTrippedByAKillUnderAPausedSupervisorAbortsAndEverythingComesBack) {
+  Case c;
+  const std::string script = c.dir.file("supervisor.sh");
+  const std::string pidfile = c.dir.file("child.pid");
+  testing::write_file(script, kSupervisor);
+  Child supervisor({"bash", script, pidfile});
+  const int first_child = testing::read_pid_file(pidfile);
+  ASSERT_GT(first_child, 0);
+  // The child the pidfile names exists and is not a zombie (paused counts as there).
+  const std::string there = "grep -qE '^State:.[RSTt]' /proc/$(cat " + pidfile + ")/status";
+  auto run = c.start_run(c.write(R"(name: supervised-guardrail
+targets:
+  supervisor:
+    attach: { pid: )" + std::to_string(supervisor.pid()) + R"( }
+  child:
+    attach: { pidfile: ")" + pidfile + R"(" }
+steady_state:
+  probes:
+    - name: child-there
+      command: { run: [bash, -c, ")" + there + R"("] }
+      every: 100ms
+guardrails:
+  - when: { probe: child-there, success_rate: "< 50%", over: 1s, min_samples: 3 }
+phases:
+  - name: chaos
+    duration: 30s
+    faults:
+      - pause: { target: supervisor }
+      - kill: { target: child, at: 300ms }
+)"));
+  auto code = run->wait(90s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2) << run->output();
+  EXPECT_NE(run->output().find("guardrail 'child-there"), std::string::npos) << run->output();
+  EXPECT_NE(run->output().find("the system recovered"), std::string::npos) << run->output();
+  auto reverted = c.events("fault.reverted");
+  ASSERT_EQ(reverted.size(), 2u) << run->output();
+  for (const auto& e : reverted) EXPECT_TRUE(e["ok"].get<bool>()) << e.dump();
+  EXPECT_FALSE(stopped(supervisor.pid()));
+  const int child = testing::read_pid_file(pidfile);
+  EXPECT_NE(child, first_child);
+  EXPECT_FALSE(testing::pid_gone(child));
+}
+
 // `runuser -u nobody -- sleep 600` started by the test: the wrapper and its child.
 struct Wrapped {
   Child wrapper{{"runuser", "-u", "nobody", "--", "sleep", "600"}};
