@@ -78,7 +78,7 @@ VerdictResult decide(const RunFacts& f) {
   } else {
     r.verdict = Verdict::held;
     r.reasons.push_back(f.after_checked ? "the steady state held before, during and after the phases"
-                                        : "the load thresholds held");
+                                        : "the load's thresholds and guardrails held (no steady-state probe was checked)");
   }
   if (!f.slips.empty()) r.reasons.push_back(f.slips);
   if (f.not_restored.empty() && f.errors.empty() && f.halted) {
