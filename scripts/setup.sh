@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev
-  curl procps iproute2 nftables openssl nginx-light
+  curl procps iproute2 nftables openssl nginx-light redis-server util-linux
   nodejs npm
 )
 

@@ -1,9 +1,15 @@
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/signal_watcher.h"
 #include "core/halt_switch.h"
 #include "faults/undo.h"
 #include "runner/ledger.h"
@@ -32,6 +38,29 @@ bool still_running(runner::Ledger& ledger, const std::string& run_id) {
     if (r.run_id == run_id) return true;
   }
   return false;
+}
+
+// SIGTERM with kHaltSignalValue queued (cli/signal_watcher.h), so the run reports who halted it.
+// Through a pidfd checked against the ledger's start time: a reused pid is never signalled.
+Status queue_halt(const targets::ProcessId& id) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, id.pid, 0));
+  if (pidfd < 0) return Error{"process " + std::to_string(id.pid) + " is gone"};
+  auto start = targets::process_start_time(id.pid);
+  if (!start || *start != id.start_time) {
+    ::close(pidfd);
+    return Error{"pid " + std::to_string(id.pid) + " now belongs to another process; not signalling it"};
+  }
+  siginfo_t info{};
+  info.si_signo = SIGTERM;
+  info.si_code = SI_QUEUE;
+  info.si_pid = ::getpid();
+  info.si_uid = ::getuid();
+  info.si_value.sival_int = kHaltSignalValue;
+  const long rc = ::syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, &info, 0);
+  const int err = errno;
+  ::close(pidfd);
+  if (rc != 0) return Error{std::string("cannot signal it: ") + std::strerror(err)};
+  return ok_status();
 }
 
 }  // namespace
@@ -75,8 +104,7 @@ void add_halt_command(CLI::App& app, int& exit_code) {
         continue;
       }
       const auto start = Clock::now();
-      Status s = targets::send_signal(targets::ProcessId{run.pid, run.pid_start_time}, SIGTERM,
-                                      targets::SignalScope::process);
+      Status s = queue_halt(targets::ProcessId{run.pid, run.pid_start_time});
       if (!s) {
         std::cerr << "halt: cannot signal run " << run.run_id << " (pid " << run.pid << "): " << s.error() << "\n";
         exit_code = kExitInvalid;

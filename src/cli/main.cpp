@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "chaosplus: controlled chaos experiments - faults, probes, guardrails and a guaranteed return to the "
       "original state.\nExit codes of run: 0 hypothesis held, 1 deviated, 2 aborted (guardrail or halt), "
-      "3 invalid input or runner error. Exit codes of recover and leftovers: see their --help."};
+      "3 invalid input or runner error, 4 not restored (a revert failed: see chaosplus leftovers and recover), "
+      "6 unchecked (nothing was checked). Exit codes of recover and leftovers: see their --help."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "chaosplus 0.1.0");
   int exit_code = 0;

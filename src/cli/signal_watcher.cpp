@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <string>
 
 #include "core/units.h"
 
@@ -15,6 +16,19 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGHUP);
   return set;
 }
+// Who asked the run to stop: `chaosplus halt` queues kHaltSignalValue; a signal sent by a process
+// (kill, systemd) names its sender; a terminal's Ctrl-C comes from the kernel.
+std::string describe_stop(int sig, const siginfo_t& info) {
+  const std::string from = info.si_pid > 0 ? " (pid " + std::to_string(info.si_pid) + ")" : "";
+  if (info.si_code == SI_QUEUE && info.si_value.sival_int == kHaltSignalValue) {
+    return "halted by `chaosplus halt`" + from;
+  }
+  if (info.si_code == SI_USER || info.si_code == SI_QUEUE) {
+    return "received " + signal_name(sig) + " from pid " + std::to_string(info.si_pid);
+  }
+  return "received " + signal_name(sig);
+}
+
 }  // namespace
 
 void SignalWatcher::block() {
@@ -28,8 +42,9 @@ SignalWatcher::SignalWatcher(HaltSwitch& halt)
         sigset_t set = stop_signals();
         timespec tick{0, 100'000'000};  // wake up to notice the end of the command
         while (!done_.load()) {
-          int sig = sigtimedwait(&set, nullptr, &tick);
-          if (sig > 0) halt.trigger("received " + signal_name(sig));
+          siginfo_t info{};
+          int sig = sigtimedwait(&set, &info, &tick);
+          if (sig > 0) halt.trigger(describe_stop(sig, info));
         }
       }) {}
 

@@ -9,6 +9,10 @@
 
 namespace chaosplus::cli {
 
+// The value `chaosplus halt` queues with its SIGTERM (sigqueue), so the run reports a halt by
+// `chaosplus halt` rather than a plain SIGTERM. Any other signal is reported with its sender's pid.
+inline constexpr int kHaltSignalValue = 0x43484c54;  // "CHLT"
+
 class SignalWatcher {
  public:
   static void block();  // call first thing in main

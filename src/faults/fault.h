@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/halt_switch.h"
@@ -27,6 +28,16 @@ class Fault {
   // What the fault touched while it was on, read by revert() (proxy faults: "connections",
   // "connections_skipped", "requests", "requests_skipped", "bytes"); empty when it cannot tell.
   virtual std::map<std::string, std::int64_t> reach() const { return {}; }
+
+  // A fault whose revert brings a process back (kill, restart). The runner takes every other fault
+  // off first (a paused supervisor is resumed), then waits for these together (runner/revert_plan.h).
+  virtual bool brings_back() const { return false; }
+  // Whether its process is back by itself (a supervisor restarted it); asked while waiting.
+  virtual bool back() { return true; }
+  // How long to wait for it to come back by itself before revert() starts it.
+  virtual Duration return_grace() const { return Duration::zero(); }
+  // After revert(): how long the target took to pass its ready check, when it has one.
+  virtual std::optional<Duration> ready_took() const { return std::nullopt; }
 
   // Set by the runner before inject(): a fault whose record changes while it acts (the identity of
   // a system tool it starts, written before the tool runs) hands the new record() to it.

@@ -1,7 +1,12 @@
 #include "faults/process_faults.h"
 
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -37,14 +42,78 @@ bool wait_for_state(const std::function<bool()>& condition, Duration timeout) {
   return true;
 }
 
+// The parent pid of `pid` from /proc/<pid>/stat (the field after the state), 0 if unknown.
+int parent_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the name may hold spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 1));
+  char state = 0;
+  int ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+// The ancestors of `pid` below init that run now (not stopped), up to a few levels: those a pause
+// can stop by job control. This process (the runner) is never one of them.
+std::vector<targets::ProcessId> running_parents(int pid) {
+  std::vector<targets::ProcessId> out;
+  for (int p = parent_of(pid), depth = 0; p > 1 && p != ::getpid() && depth < 8; p = parent_of(p), ++depth) {
+    const char state = targets::process_state(p);
+    if (state == 'T' || state == 't' || state == 0) continue;
+    if (auto id = targets::identify(p)) out.push_back(*id);
+  }
+  return out;
+}
+
 bool terminates(int signal) {
   return signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == SIGQUIT || signal == SIGABRT ||
          signal == SIGSEGV;
 }
 
+// How long a revert waits for a supervisor to bring an attached target back before it gives up (no
+// restart_command) or runs the restart_command (kReturnGrace): a supervisor restarting the process
+// is what the system does by itself, and starting a second copy beside it would be wrong.
+constexpr Duration kComeBackDeadline = 30s;
+constexpr Duration kReturnGrace = 1s;
+
+// Waits until an attached target brought back passes its `ready:` check; nothing to wait for
+// without one. A `process` target's check was waited for by start_again: only the time is taken.
+Status await_ready(TargetHandle& target, std::optional<Duration>& took, std::chrono::steady_clock::time_point since) {
+  const auto& attach = target.spec().attach;
+  auto id = target.process();
+  if (const auto& process = target.spec().process; process && process->ready) {
+    took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - since);  // start_again waited
+    return ok_status();
+  }
+  if (!attach || !attach->ready || !id) return ok_status();
+  HaltSwitch never;  // a revert is what a halt asks for: it is not cut short
+  if (auto s = targets::wait_ready(*attach->ready, *id, target.log_path(), never); !s) {
+    return Error{"target '" + target.name() + "' is back (pid " + std::to_string(id->pid) +
+                 ") but not ready: " + s.error()};
+  }
+  took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - since);
+  return ok_status();
+}
+
 class KillFault final : public Fault {
  public:
   KillFault(TargetHandle& target, int signal) : target_(target), signal_(signal), victim_(target.process()) {}
+
+  bool brings_back() const override { return terminates(signal_); }
+  bool back() override {
+    auto current = target_.process();
+    if (current && targets::is_alive(*current)) return true;
+    const auto& attach = target_.spec().attach;
+    return attach && back_by_itself(*attach, victim_).has_value();
+  }
+  Duration return_grace() const override {
+    const auto& attach = target_.spec().attach;
+    if (!attach || attach->pid) return Duration::zero();  // we start it, or a pid rule cannot see it return
+    return attach->restart_command.empty() ? kComeBackDeadline : kReturnGrace;
+  }
+  std::optional<Duration> ready_took() const override { return ready_took_; }
 
   std::string kind() const override { return std::string(kinds::process_killed); }
   std::string summary() const override {
@@ -85,34 +154,44 @@ class KillFault final : public Fault {
   }
 
   Status revert(HaltSwitch& halt) override {
+    const auto since = std::chrono::steady_clock::now();
     auto current = target_.process();
     if (current && targets::is_alive(*current)) return ok_status();
     if (const auto& attach = target_.spec().attach) {
       // A supervisor (systemd, Patroni, a restart loop) may have brought it back already.
       if (auto found = back_by_itself(*attach, victim_)) {
         target_.set_process(*found);
-        return ok_status();
+        return await_ready(target_, ready_took_, since);
       }
     }
-    return start_again(target_, halt);
+    if (auto s = start_again(target_, halt); !s) return s;
+    return await_ready(target_, ready_took_, since);
   }
 
  private:
   TargetHandle& target_;
   int signal_;
   std::optional<targets::ProcessId> victim_;
+  std::optional<Duration> ready_took_;
 };
 
 // The pid is taken when the fault is built, just before the runner writes record() to the ledger,
 // so a crash between SIGSTOP and the ledger write cannot leave an unrecorded stopped process.
 class PauseFault final : public Fault {
  public:
-  explicit PauseFault(TargetHandle& target) : target_(target), paused_(target.process()) {}
+  explicit PauseFault(TargetHandle& target) : target_(target), paused_(target.process()) {
+    if (paused_) parents_ = running_parents(paused_->pid);
+  }
   std::string kind() const override { return std::string(kinds::process_paused); }
   std::string summary() const override { return "pause " + target_.name() + " (" + pid_text(paused_) + ")"; }
   std::string record() const override {
     nlohmann::json r{{"target", target_.name()}};
     if (paused_) r["pid"] = paused_->pid, r["start_time"] = paused_->start_time;
+    // Its parents that were not stopped before the pause: a `su`/`runuser` wrapper stops itself
+    // when its child stops (job control), and is resumed with it (faults/undo.cpp, resume).
+    nlohmann::json parents = nlohmann::json::array();
+    for (const auto& p : parents_) parents.push_back({{"pid", p.pid}, {"start_time", p.start_time}});
+    r["parents"] = std::move(parents);
     return r.dump();
   }
   Status inject(HaltSwitch&) override {
@@ -131,11 +210,18 @@ class PauseFault final : public Fault {
  private:
   TargetHandle& target_;
   std::optional<targets::ProcessId> paused_;
+  std::vector<targets::ProcessId> parents_;
 };
 
 class RestartFault final : public Fault {
  public:
   explicit RestartFault(TargetHandle& target) : target_(target) {}
+  bool brings_back() const override { return true; }
+  bool back() override {
+    auto current = target_.process();
+    return current && targets::is_alive(*current);
+  }
+  std::optional<Duration> ready_took() const override { return ready_took_; }
   std::string kind() const override { return std::string(kinds::process_restarted); }
   std::string summary() const override { return "restart " + target_.name(); }
   std::string record() const override { return nlohmann::json{{"target", target_.name()}}.dump(); }
@@ -145,17 +231,23 @@ class RestartFault final : public Fault {
     if (!id) return Error{id.error()};
     if (auto s = targets::stop(*id); !s) return s;
     target_.set_process(std::nullopt);
-    return start_again(target_, halt);
+    const auto since = std::chrono::steady_clock::now();
+    if (auto s = start_again(target_, halt); !s) return s;
+    return await_ready(target_, ready_took_, since);
   }
-  // A restart leaves the target as it was (running); revert only makes sure it runs.
+  // A restart leaves the target as it was (running); revert only makes sure it runs and is ready.
   Status revert(HaltSwitch& halt) override {
+    const auto since = std::chrono::steady_clock::now();
     auto current = target_.process();
-    if (current && targets::is_alive(*current)) return ok_status();
-    return start_again(target_, halt);
+    if (!current || !targets::is_alive(*current)) {
+      if (auto s = start_again(target_, halt); !s) return s;
+    }
+    return await_ready(target_, ready_took_, since);
   }
 
  private:
   TargetHandle& target_;
+  std::optional<Duration> ready_took_;
 };
 
 }  // namespace

@@ -24,17 +24,37 @@ std::optional<targets::ProcessId> process_in(const nlohmann::json& r, const char
   return targets::ProcessId{r.at(pid_key).get<int>(), r.value(start_key, 0ULL)};
 }
 
-Status resume(const nlohmann::json& r) {
-  auto id = process_in(r);
-  if (!id || !targets::is_alive(*id)) return ok_status();  // gone: nothing is left stopped
-  if (auto s = targets::send_signal(*id, SIGCONT); !s) return s;
+bool stopped(int pid) {
+  const char state = targets::process_state(pid);
+  return state == 'T' || state == 't';
+}
+
+Status continue_process(const targets::ProcessId& id, targets::SignalScope scope) {
+  if (auto s = targets::send_signal(id, SIGCONT, scope); !s) return s;
   HaltSwitch never;
   for (int i = 0; i < 100; ++i) {
-    char state = targets::process_state(id->pid);
-    if (state != 'T' && state != 't') return ok_status();
+    if (!stopped(id.pid)) return ok_status();
     never.wait_for(10ms);
   }
-  return Error{"sent SIGCONT to pid " + std::to_string(id->pid) + " but it is still stopped"};
+  return Error{"sent SIGCONT to pid " + std::to_string(id.pid) + " but it is still stopped"};
+}
+
+// The paused process, then its parents that were running before the pause and are stopped now: a
+// `su`/`runuser` wrapper stops itself by job control when its child stops, and nothing else would
+// continue it. A parent stopped before the pause is left as it was.
+Status resume(const nlohmann::json& r) {
+  auto id = process_in(r);
+  if (id && targets::is_alive(*id)) {
+    if (auto s = continue_process(*id, targets::SignalScope::group); !s) return s;
+  }
+  if (const auto parents = r.find("parents"); parents != r.end() && parents->is_array()) {
+    for (const auto& p : *parents) {
+      auto parent = process_in(p);
+      if (!parent || !targets::is_alive(*parent) || !stopped(parent->pid)) continue;
+      if (auto s = continue_process(*parent, targets::SignalScope::process); !s) return s;
+    }
+  }
+  return ok_status();
 }
 
 // The attach rule a kill recorded; none for a target the runner started.

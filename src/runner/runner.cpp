@@ -28,33 +28,15 @@
 #include "runner/output_paths.h"
 #include "runner/phase_load.h"
 #include "runner/provenance.h"
+#include "runner/recheck.h"
 #include "runner/recovery.h"
+#include "runner/revert_plan.h"
 #include "runner/rollback_step.h"
 #include "runner/target_claims.h"
 #include "runner/timeline_slip.h"
 #include "targets/launch.h"
 
 namespace chaosplus::runner {
-
-std::string to_string(Verdict v) {
-  switch (v) {
-    case Verdict::held: return "held";
-    case Verdict::deviated: return "deviated";
-    case Verdict::aborted: return "aborted";
-    case Verdict::error: return "error";
-  }
-  return "error";
-}
-
-int exit_code(Verdict v) {
-  switch (v) {
-    case Verdict::held: return 0;
-    case Verdict::deviated: return 1;
-    case Verdict::aborted: return 2;
-    case Verdict::error: return 3;
-  }
-  return 3;
-}
 
 namespace {
 
@@ -120,6 +102,7 @@ class Run {
   void play_phase(const spec::Phase& phase, std::size_t index);
   bool inject(TimelineFault& f, const std::string& phase);
   void revert(TimelineFault& f);
+  void revert_together(const std::vector<TimelineFault*>& newest_first);  // runner/revert_plan.h
   void revert_all_active();
   void record_rollbacks();
   void run_rollbacks();
@@ -166,7 +149,8 @@ class Run {
   std::string current_phase_;
   HaltSwitch probes_stop_;
   std::vector<std::thread> probe_threads_;
-  std::vector<std::string> errors_;
+  std::vector<std::string> errors_;        // chaosplus's own failures
+  std::vector<std::string> not_restored_;  // reverts, rollbacks, placements that failed
   std::optional<GuardrailTrip> trip_;
   std::mutex trip_mutex_;
   bool halt_noted_ = false;
@@ -176,6 +160,9 @@ class Run {
   std::vector<std::string> threshold_failures_;
   bool before_held_ = true;
   bool after_held_ = true;
+  bool after_checked_ = false;
+  std::optional<Duration> time_to_recover_;  // from the first check after the reverts to one that passed
+  int after_attempts_ = 0;
   int faults_injected_ = 0;
   int faults_reverted_ = 0;
   int faults_revert_failed_ = 0;
@@ -588,15 +575,29 @@ void Run::revert(TimelineFault& f) {
       .with("took_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count())
       .with("ledger_id", f.ledger_id);
   for (const auto& [what, count] : f.fault->reach()) e.with("reach." + what, count);  // what it touched
+  if (const auto ready = f.fault->ready_took()) {
+    e.with("ready_ms", std::chrono::duration<double, std::milli>(*ready).count());
+  }
   if (!s) {
     e.with("error", s.error());
-    errors_.push_back("revert failed: " + f.summary + ": " + s.error());
+    not_restored_.push_back("revert failed: " + f.summary + ": " + s.error());
   }
   publish(std::move(e));
 }
 
+void Run::revert_together(const std::vector<TimelineFault*>& newest_first) {
+  std::vector<PendingRevert> plan;
+  for (TimelineFault* f : newest_first) {
+    if (!f->active) continue;
+    plan.push_back({f->fault->brings_back(), [f] { return f->fault->back(); }, f->fault->return_grace(),
+                    [this, f] { revert(*f); }});
+  }
+  HaltSwitch uninterrupted;  // the halt asked for these reverts: it does not cut the wait short
+  revert_in_order(std::move(plan), [&](Duration d) { uninterrupted.wait_for(d); });
+}
+
 void Run::revert_all_active() {
-  while (!injected_order_.empty()) revert(*injected_order_.back());  // newest first
+  revert_together({injected_order_.rbegin(), injected_order_.rend()});
 }
 
 void Run::play_phase(const spec::Phase& phase, std::size_t index) {
@@ -643,7 +644,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
     // while it waited is not injected at all.
     note_slip(phase.name, (a.is_revert ? "revert of " : "inject of ") + what, due);
     if (a.is_revert) {
-      revert(*a.fault);
+      revert_together({a.fault});
     } else if (Clock::now() >= phase_start + a.fault->end) {
       publish(Event("fault.skipped").with("fault", a.fault->spec->type).with("target", a.fault->spec->target)
                   .with("phase", phase.name).with("reason", "its end had passed before it could be injected"));
@@ -659,7 +660,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   // revert_all_active(), so the halt is on the timeline before the reverts.
   if (!halt_.triggered()) {
     finish_load();
-    for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) revert(**it);
+    revert_together({timeline.rbegin(), timeline.rend()});
   } else if (running_load_) {
     running_load_->stop();  // it winds down while the faults are reverted
   }
@@ -696,7 +697,7 @@ void Run::run_rollbacks() {
     e.with("name", r.name).with("ok", s.ok());
     if (!s) {
       e.with("error", s.error());
-      errors_.push_back("rollback " + r.name + " failed: " + s.error());
+      not_restored_.push_back("rollback " + r.name + " failed: " + s.error());
     }
     publish(std::move(e));
   }
@@ -707,7 +708,7 @@ void Run::stop_placements() {
     Status s = faults::undo(faults::kinds::process_started, it->record);
     (void)ledger_->set_state(it->ledger_id, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
     publish(Event("placement.removed").with("what", it->what).with("ok", s.ok()));
-    if (!s) errors_.push_back("could not stop " + it->what + ": " + s.error());
+    if (!s) not_restored_.push_back("could not stop " + it->what + ": " + s.error());
   }
 }
 
@@ -769,40 +770,40 @@ RunResult Run::execute() {
   const bool operator_stop = halted && !trip_ && errors_.empty();
   std::vector<ToleranceResult> tolerances = monitor_.tolerances();
   if (setup_ok && before_held_ && !operator_stop) {
-    if (auto s = check_steady_state("after"); !s) {
+    after_checked_ = !experiment_.steady_state.probes.empty();
+    HaltSwitch paced;  // only its timed wait; the operator's halt has been handled above
+    Recheck after = recheck([this] { return check_steady_state("after"); }, experiment_.steady_state.after_within,
+                            1s, [&](Duration d) { paced.wait_for(d); });
+    if (!after.last) {
       after_held_ = false;
-      result.reasons.push_back(s.error());
+      result.reasons.push_back(after.last.error());
+    } else if (after_checked_) {
+      time_to_recover_ = after.time_to_recover;
+      after_attempts_ = after.attempts;
     }
   }
   stop_placements();
 
-  bool tolerance_broken = false;
+  RunFacts facts;
+  facts.errors = errors_;
+  facts.not_restored = not_restored_;
+  facts.halted = halted;
+  facts.halt_reason = halt_reason;
+  facts.guardrail_tripped = trip_.has_value();
+  facts.checked = checks_anything(experiment_);
+  facts.before_held = before_held_;
+  facts.after_checked = after_checked_;
+  facts.after_held = after_held_;
+  facts.deviations = std::move(result.reasons);  // the steady state before or after
   for (const ToleranceResult& t : tolerances) {
     publish(Event("tolerance.result").with("probe", t.probe).with("held", t.held).with("message", t.message));
-    if (!t.held && !halted) {
-      tolerance_broken = true;
-      result.reasons.push_back("during the phases " + t.probe + ": " + t.message);
-    }
+    if (!t.held && !halted) facts.deviations.push_back("during the phases " + t.probe + ": " + t.message);
   }
-  if (!errors_.empty()) {
-    result.verdict = Verdict::error;
-    result.reasons.insert(result.reasons.begin(), errors_.begin(), errors_.end());
-  } else if (halted) {
-    result.verdict = Verdict::aborted;
-    result.reasons.insert(result.reasons.begin(), halt_reason);
-  } else if (!before_held_ || !after_held_ || tolerance_broken || !threshold_failures_.empty()) {
-    result.reasons.insert(result.reasons.end(), threshold_failures_.begin(), threshold_failures_.end());
-    result.verdict = Verdict::deviated;
-  } else {
-    result.verdict = Verdict::held;
-    result.reasons.push_back("the steady state held before, during and after the phases");
-  }
-  if (const std::string slipped = slips_.summary(); !slipped.empty()) result.reasons.push_back(slipped);
-  if (trip_ || (halted && errors_.empty())) {
-    result.reasons.push_back(after_held_ && !operator_stop ? "after rollback the steady state held again: the system recovered"
-                             : operator_stop ? "the steady state was not checked after an operator's halt"
-                                             : "after rollback the steady state did NOT hold");
-  }
+  facts.deviations.insert(facts.deviations.end(), threshold_failures_.begin(), threshold_failures_.end());
+  facts.slips = slips_.summary();
+  VerdictResult decided = decide(facts);
+  result.verdict = decided.verdict;
+  result.reasons = std::move(decided.reasons);
 
   Event verdict("run.verdict");
   verdict.with("verdict", to_string(result.verdict))
@@ -811,6 +812,10 @@ RunResult Run::execute() {
       .with("faults_reverted", faults_reverted_)
       .with("faults_revert_failed", faults_revert_failed_)
       .with("revert_ms", std::chrono::duration<double, std::milli>(revert_took).count());
+  if (time_to_recover_) {
+    verdict.with("time_to_recover_ms", std::chrono::duration<double, std::milli>(*time_to_recover_).count())
+        .with("after_attempts", after_attempts_);
+  }
   std::string reasons;
   for (const auto& r : result.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
   verdict.with("reasons", reasons);
@@ -823,16 +828,25 @@ RunResult Run::execute() {
 }
 
 void Run::print_summary(const RunResult& result) {
-  static const char* const labels[] = {"HELD", "DEVIATED", "ABORTED", "ERROR"};
-  out_ << "\n== " << experiment_.name << ": " << labels[static_cast<int>(result.verdict)] << " (exit code "
+  out_ << "\n== " << experiment_.name << ": " << label(result.verdict) << " (exit code "
        << exit_code(result.verdict) << ")\n";
   for (const auto& r : result.reasons) out_ << "   - " << r << "\n";
   out_ << "   faults: " << faults_injected_ << " injected, " << faults_reverted_ << " reverted";
   if (faults_revert_failed_ > 0) out_ << ", " << faults_revert_failed_ << " FAILED to revert";
   out_ << "\n";
+  if (time_to_recover_) {
+    char line[160];
+    std::snprintf(line, sizeof line, "   time to recover: %.0f ms (the steady state passed after the reverts on attempt %d)\n",
+                  std::chrono::duration<double, std::milli>(*time_to_recover_).count(), after_attempts_);
+    out_ << line;
+  }
   for (const spec::Probe& p : experiment_.steady_state.probes) {
     if (!p.every) continue;
     WindowStats s = monitor_.overall(p.name);
+    if (s.count == 0) {
+      out_ << "   probe " << p.name << " during the phases: not run\n";
+      continue;
+    }
     char line[200];
     std::snprintf(line, sizeof line, "   probe %s during the phases: %d/%d ok (%.1f%%), p50 %.1fms, p99 %.1fms\n",
                   p.name.c_str(), s.ok, s.count, s.success_rate * 100, s.p50 * 1000, s.p99 * 1000);

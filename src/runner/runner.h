@@ -8,13 +8,10 @@
 #include <vector>
 
 #include "core/halt_switch.h"
+#include "runner/verdict.h"
 #include "spec/experiment.h"
 
 namespace chaosplus::runner {
-
-enum class Verdict { held, deviated, aborted, error };
-std::string to_string(Verdict verdict);
-int exit_code(Verdict verdict);  // 0 held, 1 deviated, 2 aborted, 3 error (DESIGN.md)
 
 struct RunOptions {
   std::string state_dir;     // ledger.db lives here

@@ -24,10 +24,12 @@ struct Endpoint {
   std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
 };
 
-// How the runner knows a started process is ready: an HTTP GET answering 2xx, or a TCP connect.
+// How the runner knows a process is ready: an HTTP GET answering 2xx, a TCP connect, or a command
+// exiting 0 (e.g. redis-cli ping).
 struct ReadyCheck {
   std::string http_url;             // set for an HTTP check
   std::optional<Endpoint> tcp;      // set for a TCP check
+  std::vector<std::string> command;  // set for a command check (argv, no shell)
   Duration timeout = std::chrono::seconds(10);
 };
 
@@ -48,6 +50,7 @@ struct ProcessAttach {
   std::string pid_url;    // loopback http URL whose body is a pid, or a JSON object holding one
   std::string pid_field;  // with pid_url: the JSON field holding the pid ("" = the body is the number)
   std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
+  std::optional<ReadyCheck> ready;  // optional: when it counts as back after a kill or restart
 };
 
 // The runner places a fault proxy listening on `listen` that forwards to `upstream`;
@@ -112,6 +115,9 @@ struct Probe {
 
 struct SteadyState {
   std::vector<Probe> probes;
+  // `after: {within: 30s}`: the check after the reverts is tried again until every probe passes or
+  // this much time has passed; the time it took is the run's time to recover. Unset: tried once.
+  std::optional<Duration> after_within;
 };
 
 enum class GuardrailMetric { success_rate, latency_p50, latency_p90, latency_p99, error_rate };

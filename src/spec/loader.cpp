@@ -540,14 +540,17 @@ class Builder {
 
   std::optional<ReadyCheck> read_ready(const YamlNode& node, const std::string& target) {
     const std::string what = "ready check of " + target;
-    if (!check_map(node, what, {"http", "tcp", "timeout"}, "a map with http: URL or tcp: host:port"))
+    if (!check_map(node, what, {"http", "tcp", "command", "timeout"},
+                   "a map with http: URL, tcp: host:port or command: [program, args...]"))
       return std::nullopt;
     ReadyCheck ready;
-    auto kind = exactly_one(node, what, {"http", "tcp"});
+    auto kind = exactly_one(node, what, {"http", "tcp", "command"});
     if (kind == "http") {
       if (auto url = read_url(*get(node, "http"), "http")) ready.http_url = *url;
     } else if (kind == "tcp") {
       ready.tcp = read_endpoint(*get(node, "tcp"), "tcp");
+    } else if (kind == "command") {
+      if (auto argv = read_argv(*get(node, "command"), "command")) ready.command = std::move(*argv);
     }
     if (const YamlNode* n = get(node, "timeout")) {
       if (auto d = read_duration(*n, "timeout", true)) ready.timeout = *d;
@@ -557,8 +560,10 @@ class Builder {
 
   std::optional<ProcessAttach> read_attach(const YamlNode& node, const std::string& target) {
     const std::string what = "attach of " + target;
-    if (!check_map(node, what, {"pid", "pidfile", "name", "pid_command", "pid_url", "pid_field", "restart_command"},
-                   "a map with one of pid, pidfile, name, pid_command, pid_url (and optionally restart_command)")) {
+    if (!check_map(node, what,
+                   {"pid", "pidfile", "name", "pid_command", "pid_url", "pid_field", "restart_command", "ready"},
+                   "a map with one of pid, pidfile, name, pid_command, pid_url (and optionally restart_command, "
+                   "ready)")) {
       return std::nullopt;
     }
     ProcessAttach attach;
@@ -592,6 +597,7 @@ class Builder {
     if (const YamlNode* n = get(node, "restart_command")) {
       if (auto argv = read_argv(*n, "restart_command")) attach.restart_command = std::move(*argv);
     }
+    if (const YamlNode* n = get(node, "ready")) attach.ready = read_ready(*n, target);
     return attach;
   }
 
@@ -629,7 +635,15 @@ class Builder {
   // ---- probes ------------------------------------------------------------------------------
 
   void read_steady_state(const YamlNode& node, Experiment& experiment) {
-    if (!check_map(node, "steady_state", {"probes"}, "a map with probes: [...]")) return;
+    if (!check_map(node, "steady_state", {"probes", "after"}, "a map with probes: [...] and optionally after: {within: 30s}"))
+      return;
+    if (const YamlNode* after = get(node, "after")) {
+      if (check_map(*after, "steady_state.after", {"within"}, "a map with within: a duration, e.g. {within: 30s}")) {
+        if (const YamlNode* n = get(*after, "within")) {
+          if (auto d = read_duration(*n, "within", true)) experiment.steady_state.after_within = *d;
+        }
+      }
+    }
     const YamlNode* probes = get(node, "probes");
     if (probes == nullptr) return;
     if (probes->kind != Kind::sequence) {

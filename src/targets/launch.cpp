@@ -19,6 +19,7 @@
 #include "net/http_client.h"
 #include "net/socket.h"
 #include "net/url.h"
+#include "targets/program.h"
 
 extern char** environ;
 
@@ -82,6 +83,17 @@ std::string check_once(const spec::ReadyCheck& check, const std::optional<net::U
   if (check.tcp) {
     auto connected = net::connect_tcp(check.tcp->host, check.tcp->port, timeout);
     if (!connected) return connected.error();
+  }
+  if (!check.command.empty()) {
+    ProgramOptions options;
+    options.timeout = timeout;
+    options.merge_stderr = true;
+    options.kill_leftovers = true;
+    auto run = run_program(check.command, options);
+    if (!run) return run.error();
+    if (run->exit_code != 0) {
+      return "'" + describe_command(check.command) + "' exited with " + std::to_string(run->exit_code);
+    }
   }
   return {};
 }
