@@ -236,7 +236,8 @@ def main():
         server = procs.start("server", [bench, "serve", "--port", "0"])
         server_port = int(read_line(server, r"listening on (\d+)").group(1))
 
-        cp = procs.start("chaosplus proxy", limit + [chaosplus, "proxy", "--api", "127.0.0.1:0",
+        # A loopback API that lives as long as this script: no token needed.
+        cp = procs.start("chaosplus proxy", limit + [chaosplus, "proxy", "--api", "127.0.0.1:0", "--no-token",
                                                      "--workers", str(args.proxy_workers)])
         api_port = int(read_line(cp, r"listening on [0-9.]+:(\d+)").group(1))
         upstream = f"127.0.0.1:{server_port}"
@@ -249,7 +250,8 @@ def main():
         copy = None
         if args.copy_too:
             copy = procs.start("chaosplus proxy (copy)",
-                               limit + [chaosplus, "proxy", "--api", "127.0.0.1:0", "--splice-pipes", "0"])
+                               limit + [chaosplus, "proxy", "--api", "127.0.0.1:0", "--no-token",
+                                        "--splice-pipes", "0"])
             copy_api = int(read_line(copy, r"listening on [0-9.]+:(\d+)").group(1))
             copied = api(copy_api, "POST", "/proxies", {"name": "plain", "listen": "127.0.0.1:0", "upstream": upstream})
             copy_port = int(copied["listen"].rsplit(":", 1)[1])

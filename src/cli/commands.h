@@ -13,6 +13,7 @@ inline constexpr int kExitInvalid = 3;
 void add_run_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_recover_command(CLI::App& app, int& exit_code);
+void add_leftovers_command(CLI::App& app, int& exit_code);
 void add_halt_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
 void add_load_command(CLI::App& app, int& exit_code);

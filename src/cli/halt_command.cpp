@@ -15,12 +15,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Open entries of a run other than the processes it started: the faults still on the system.
+// Open entries of a run that are faults (not rollbacks, not the processes it started): the faults
+// still on the system.
 int open_faults(runner::Ledger& ledger, const std::string& run_id) {
   auto entries = ledger.open_entries(run_id);
   if (!entries) return -1;
   int n = 0;
-  for (const auto& e : *entries) n += e.kind != faults::kinds::process_started ? 1 : 0;
+  for (const auto& e : *entries) n += faults::undo_stage(e.kind) == faults::UndoStage::fault ? 1 : 0;
   return n;
 }
 

@@ -10,13 +10,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "chaosplus: controlled chaos experiments - faults, probes, guardrails and a guaranteed return to the "
       "original state.\nExit codes of run: 0 hypothesis held, 1 deviated, 2 aborted (guardrail or halt), "
-      "3 invalid input or runner error."};
+      "3 invalid input or runner error. Exit codes of recover and leftovers: see their --help."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "chaosplus 0.1.0");
   int exit_code = 0;
   chaosplus::cli::add_run_command(app, exit_code);
   chaosplus::cli::add_validate_command(app, exit_code);
   chaosplus::cli::add_recover_command(app, exit_code);
+  chaosplus::cli::add_leftovers_command(app, exit_code);
   chaosplus::cli::add_halt_command(app, exit_code);
   chaosplus::cli::add_proxy_command(app, exit_code);
   chaosplus::cli::add_load_command(app, exit_code);

@@ -6,18 +6,33 @@
 #include "runner/recovery.h"
 
 namespace chaosplus::cli {
+namespace {
+
+constexpr int kExitNotRestored = 4;      // a change could not be reverted (as run's exit code 4)
+constexpr int kExitLedgerUntrusted = 5;  // nothing could be reverted: the ledger cannot be read or trusted
+
+}  // namespace
 
 void add_recover_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "recover", "Revert every change left by runs that died (kill -9, power loss); also done at the start of run");
+      "recover",
+      "Revert every change left by runs that died (kill -9, power loss); also done at the start of run.\n"
+      "Exit codes: 0 every change reverted, or nothing to do; 3 invalid command line; 4 a change could not be "
+      "reverted (each is listed; recover tries again next time); 5 the ledger cannot be read or trusted "
+      "(damaged, or records lost): nothing was reverted, check by hand with `chaosplus leftovers`.");
   auto state_dir = std::make_shared<std::string>();
   cmd->add_option("--state-dir", *state_dir, "folder of the fault ledger");
   cmd->callback([state_dir, &exit_code] {
     std::string dir = state_dir->empty() ? runner::default_state_dir() : *state_dir;
-    auto ledger = runner::Ledger::open(runner::ledger_path(dir));
+    const std::string path = runner::ledger_path(dir);
+    auto ledger = runner::Ledger::open(path);
     if (!ledger) {
       std::cerr << "recover: " << ledger.error() << "\n";
-      exit_code = kExitInvalid;
+      if (ledger.error().find("chaosplus leftovers") == std::string::npos) {
+        std::cerr << "recover: without a readable ledger nothing can be reverted; `chaosplus leftovers --state-dir "
+                  << dir << "` lists what chaosplus may have left on this system, to check by hand\n";
+      }
+      exit_code = kExitLedgerUntrusted;
       return;
     }
     runner::RecoveryReport r = runner::recover(**ledger, std::cout);
@@ -25,7 +40,7 @@ void add_recover_command(CLI::App& app, int& exit_code) {
               << r.entries_failed << " failed";
     if (r.runs_still_active > 0) std::cout << "; " << r.runs_still_active << " run(s) still active (use chaosplus halt)";
     std::cout << "\n";
-    exit_code = r.entries_failed == 0 ? 0 : kExitInvalid;
+    exit_code = r.entries_failed == 0 ? 0 : kExitNotRestored;
   });
 }
 

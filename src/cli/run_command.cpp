@@ -15,13 +15,17 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Run an experiment: steady state, phases with faults, rollback, verdict");
   struct Options {
     std::string file;
+    std::string runs_dir = "runs";
     std::string journal;
     std::string state_dir;
     bool plain = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("file", o->file, "experiment file (YAML)")->required();
-  cmd->add_option("--journal", o->journal, "write the journal (JSON lines) here instead of outputs.journal");
+  cmd->add_option("--runs-dir", o->runs_dir,
+                  "folder of journals and logs; outputs.journal is a file name pattern below it (default: runs)");
+  cmd->add_option("--journal", o->journal,
+                  "write the journal (JSON lines) to this path instead, anywhere; it must not exist yet");
   cmd->add_option("--state-dir", o->state_dir,
                   "folder of the fault ledger (default: $CHAOSPLUS_STATE_DIR or ~/.local/state/chaosplus)");
   cmd->add_flag("--plain", o->plain, "no live status line, even on a terminal");
@@ -35,6 +39,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     }
     runner::RunOptions options;
     options.state_dir = o->state_dir.empty() ? runner::default_state_dir() : o->state_dir;
+    options.runs_dir = o->runs_dir;
     options.journal_path = o->journal;
     options.live_status = !o->plain && ::isatty(STDOUT_FILENO) != 0;
     HaltSwitch halt;

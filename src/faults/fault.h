@@ -2,6 +2,7 @@
 // A fault is a handle that can put its change on the system and take it off again. The runner
 // writes record() to the ledger before inject(); revert() is idempotent and checks the original
 // state came back. undo() (faults/undo.h) reverts the same change from the record alone.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,16 @@ class Fault {
   virtual std::string record() const = 0;   // JSON for the ledger
   virtual Status inject(HaltSwitch& halt) = 0;
   virtual Status revert(HaltSwitch& halt) = 0;
+
+  // Set by the runner before inject(): a fault whose record changes while it acts (the identity of
+  // a system tool it starts, written before the tool runs) hands the new record() to it.
+  void set_record_sink(std::function<Status(const std::string&)> sink) { sink_ = std::move(sink); }
+
+ protected:
+  Status record_changed() const { return sink_ ? sink_(record()) : ok_status(); }
+
+ private:
+  std::function<Status(const std::string&)> sink_;
 };
 
 // Builds the fault a spec describes, acting on `target`. The spec has been validated, so errors

@@ -100,9 +100,10 @@ class NftFault final : public Fault {
     if (auto r = nft::rules_for(setup_.plan)) {
       for (const auto& rule : *r) rules.push_back(rule.chain + ": " + rule.text);
     }
-    return nlohmann::json{{"target", target_},  {"fault", type_},   {"namespace", setup_.netns},
-                          {"family", nft::kFamily}, {"table", table_}, {"rules", rules}}
-        .dump();
+    nlohmann::json r{{"target", target_},      {"fault", type_},  {"namespace", setup_.netns},
+                     {"family", nft::kFamily}, {"table", table_}, {"rules", rules}};
+    if (tool_) r["tool_pid"] = tool_->pid, r["tool_start_time"] = tool_->start_time;
+    return r.dump();
   }
 
   Status inject(HaltSwitch&) override {
@@ -114,7 +115,11 @@ class NftFault final : public Fault {
     auto expected = nft::rules_for(setup_.plan);
     if (!expected) return Error{expected.error()};
     // One transaction: the table with all its rules, or nothing.
-    if (auto r = run_tool_checked(nft_command(setup_.netns, {"-f", "/dev/stdin"}), *script); !r) return Error{r.error()};
+    if (auto r = run_tool_checked(nft_command(setup_.netns, {"-f", "/dev/stdin"}), *script, std::chrono::seconds(10),
+                                  record_tool());
+        !r) {
+      return Error{r.error()};
+    }
     auto listed = run_tool_checked(nft_command(setup_.netns, {"-j", "list", "table", std::string(nft::kFamily), table_}));
     if (!listed) return Error{"added table " + table_ + " but cannot read it back: " + listed.error()};
     auto count = nft::rule_count(*listed);
@@ -126,14 +131,23 @@ class NftFault final : public Fault {
     return ok_status();
   }
 
-  Status revert(HaltSwitch&) override { return remove_nft_table(setup_.netns, table_); }
+  Status revert(HaltSwitch&) override { return remove_nft_table(setup_.netns, table_, record_tool()); }
 
  private:
+  // The nft that changes the rule set is in the ledger record before it runs (undo stops it first).
+  targets::BeforeExec record_tool() {
+    return [this](const targets::ProcessId& id) {
+      tool_ = id;
+      return record_changed();
+    };
+  }
+
   std::string type_;
   std::string target_;
   NftSetup setup_;
   std::string table_;
   std::string summary_;
+  std::optional<targets::ProcessId> tool_;
 };
 
 }  // namespace
@@ -238,7 +252,7 @@ Result<std::vector<std::string>> list_inet_tables(const std::string& netns) {
   return nft::tables_in(*listed, nft::kFamily);
 }
 
-Status remove_nft_table(const std::string& netns, const std::string& table) {
+Status remove_nft_table(const std::string& netns, const std::string& table, const targets::BeforeExec& before_exec) {
   if (!nft::is_fault_table_name(table)) return Error{"refusing to delete table '" + table + "': not a fault table"};
   if (!netns.empty() && !is_project_namespace(netns)) {
     return Error{"refusing to act in network namespace '" + netns + "': not one chaosplus creates"};
@@ -252,7 +266,8 @@ Status remove_nft_table(const std::string& netns, const std::string& table) {
   auto before = present();
   if (!before) return Error{before.error()};
   if (!*before) return ok_status();
-  auto deleted = run_tool_checked(nft_command(netns, {"delete", "table", std::string(nft::kFamily), table}));
+  auto deleted = run_tool_checked(nft_command(netns, {"delete", "table", std::string(nft::kFamily), table}), {},
+                                  std::chrono::seconds(10), before_exec);
   auto after = present();
   if (!after) return Error{after.error()};
   if (*after) {

@@ -8,6 +8,7 @@
 
 #include "faults/fault.h"
 #include "faults/nft_rules.h"
+#include "targets/gated_child.h"
 
 namespace chaosplus::faults {
 
@@ -26,8 +27,9 @@ Result<std::unique_ptr<Fault>> make_nft_fault(const spec::Fault& fault, TargetHa
 
 // Deletes fault table `inet <table>` in `netns` ("" = our own) if it is still there, then checks it
 // is gone. Ok when the namespace is gone (the table went with it). Refuses names that are not fault
-// tables, whatever the caller passes.
-Status remove_nft_table(const std::string& netns, const std::string& table);
+// tables, whatever the caller passes. `before_exec` sees the deleting nft before it runs.
+Status remove_nft_table(const std::string& netns, const std::string& table,
+                        const targets::BeforeExec& before_exec = {});
 
 // The names of the inet tables in `netns` ("" = our own).
 Result<std::vector<std::string>> list_inet_tables(const std::string& netns);

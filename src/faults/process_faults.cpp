@@ -177,9 +177,9 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
     return Error{"cannot bring target '" + target.name() +
                  "' back: it was not started by chaosplus and has no attach.restart_command"};
   }
-  auto id = targets::spawn(launch, target.log_path());
-  if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
   if (spec.attach) {
+    auto id = targets::spawn(launch, target.log_path());
+    if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
     // Not recorded as started by the run: the target ran before the run and must run after it, so
     // the end of the run does not stop what the restart command brought back.
     // The restart command may daemonise: the target is whatever the attach rule finds next.
@@ -195,9 +195,8 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
     target.set_process(found);
     return ok_status();
   }
-  if (target.on_started) {
-    if (auto s = target.on_started(*id); !s) return s;
-  }
+  auto id = target.start_recorded ? target.start_recorded(launch) : targets::spawn(launch, target.log_path());
+  if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
   target.set_process(*id);
   if (launch.ready) {
     if (auto s = targets::wait_ready(*launch.ready, *id, target.log_path(), halt); !s) {

@@ -34,8 +34,9 @@ class TargetHandle {
   std::string proxy_api;
   std::string proxy_token;  // its bearer token ("" when it needs none)
   std::optional<targets::ProcessId> proxy_server;
-  // Called when a fault's revert starts the target's process again, so the runner records it.
-  std::function<Status(const targets::ProcessId&)> on_started;
+  // Starts the target's own process again (a kill's revert, a restart), recorded in the ledger before
+  // it runs: set by the runner. Without it the process is started unrecorded.
+  std::function<Result<targets::ProcessId>(const spec::ProcessLaunch&)> start_recorded;
 
  private:
   spec::Target spec_;

@@ -86,11 +86,12 @@ class TbfFault final : public Fault {
            plan_.interface + " in netns " + plan_.netns + " for " + target_;
   }
   std::string record() const override {
-    return nlohmann::json{{"target", target_},          {"fault", "bandwidth_limit"},
-                          {"namespace", plan_.netns},   {"interface", plan_.interface},
-                          {"handle", qdisc_handle(plan_.handle)}, {"rate", plan_.rate},
-                          {"burst", plan_.burst},       {"prior", prior_}}
-        .dump();
+    nlohmann::json r{{"target", target_},          {"fault", "bandwidth_limit"},
+                     {"namespace", plan_.netns},   {"interface", plan_.interface},
+                     {"handle", qdisc_handle(plan_.handle)}, {"rate", plan_.rate},
+                     {"burst", plan_.burst},       {"prior", prior_}};
+    if (tool_) r["tool_pid"] = tool_->pid, r["tool_start_time"] = tool_->start_time;
+    return r.dump();
   }
 
   Status inject(HaltSwitch&) override {
@@ -101,7 +102,9 @@ class TbfFault final : public Fault {
                    " " + root->handle + "); chaosplus shapes only interfaces whose qdisc it can restore exactly"};
     }
     // `add` (not `replace`) fails if someone configured a root qdisc in the meantime.
-    if (auto r = run_tool_checked(tbf_add_command(plan_)); !r) return Error{r.error()};
+    if (auto r = run_tool_checked(tbf_add_command(plan_), {}, std::chrono::seconds(10), record_tool()); !r) {
+      return Error{r.error()};
+    }
     auto now = root_qdisc(plan_.netns, plan_.interface);
     if (!now) return Error{now.error()};
     if (now->kind != "tbf" || now->handle != qdisc_handle(plan_.handle)) {
@@ -112,13 +115,22 @@ class TbfFault final : public Fault {
   }
 
   Status revert(HaltSwitch&) override {
-    return remove_tbf(plan_.netns, plan_.interface, qdisc_handle(plan_.handle), prior_);
+    return remove_tbf(plan_.netns, plan_.interface, qdisc_handle(plan_.handle), prior_, record_tool());
   }
 
  private:
+  // The tc that changes the qdisc is in the ledger record before it runs (undo stops it first).
+  targets::BeforeExec record_tool() {
+    return [this](const targets::ProcessId& id) {
+      tool_ = id;
+      return record_changed();
+    };
+  }
+
   std::string target_;
   TbfPlan plan_;
   std::string prior_;
+  std::optional<targets::ProcessId> tool_;
 };
 
 }  // namespace
@@ -209,7 +221,7 @@ Result<std::unique_ptr<Fault>> make_bandwidth_limit(const spec::Fault& fault, Ta
 }
 
 Status remove_tbf(const std::string& netns, const std::string& interface, const std::string& handle,
-                  const std::string& prior) {
+                  const std::string& prior, const targets::BeforeExec& before_exec) {
   if (!is_project_namespace(netns)) {
     return Error{"refusing to act in network namespace '" + netns + "': not one chaosplus creates"};
   }
@@ -222,7 +234,9 @@ Status remove_tbf(const std::string& netns, const std::string& interface, const 
   if (!root) return Error{root.error()};
   const bool ours = root->kind == "tbf" && root->handle == handle;
   if (ours) {
-    if (auto r = run_tool_checked({"tc", "-n", netns, "qdisc", "del", "dev", interface, "root"}); !r) {
+    if (auto r = run_tool_checked({"tc", "-n", netns, "qdisc", "del", "dev", interface, "root"}, {},
+                                  std::chrono::seconds(10), before_exec);
+        !r) {
       return Error{r.error()};
     }
   }

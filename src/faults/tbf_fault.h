@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "faults/fault.h"
+#include "targets/gated_child.h"
 
 namespace chaosplus::faults {
 
@@ -45,8 +46,9 @@ Result<std::unique_ptr<Fault>> make_bandwidth_limit(const spec::Fault& fault, Ta
 
 // Deletes our tbf (handle `handle`) from `interface` in `netns` if it is still the root qdisc, then
 // checks that `tc qdisc show dev <interface>` reads `prior` again. Ok when the namespace or the
-// interface is gone. Leaves any other root qdisc alone and says so.
+// interface is gone. Leaves any other root qdisc alone and says so. `before_exec` sees the deleting
+// tc before it runs.
 Status remove_tbf(const std::string& netns, const std::string& interface, const std::string& handle,
-                  const std::string& prior);
+                  const std::string& prior, const targets::BeforeExec& before_exec = {});
 
 }  // namespace chaosplus::faults

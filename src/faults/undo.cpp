@@ -6,6 +6,8 @@
 #include "core/halt_switch.h"
 #include "faults/nft_faults.h"
 #include "faults/process_faults.h"
+#include "faults/rollback.h"
+#include "faults/system_tool.h"
 #include "faults/tbf_fault.h"
 #include "proxy/api_client.h"
 #include "targets/attach.h"
@@ -78,8 +80,16 @@ Status remove_toxic(const nlohmann::json& r) {
 
 }  // namespace
 
-std::string started_process_record(const std::string& what, const targets::ProcessId& id) {
-  return nlohmann::json{{"what", what}, {"pid", id.pid}, {"start_time", id.start_time}}.dump();
+UndoStage undo_stage(std::string_view kind) {
+  if (kind == kinds::rollback) return UndoStage::rollback;
+  if (kind == kinds::process_started) return UndoStage::started_process;
+  return UndoStage::fault;
+}
+
+std::string started_process_record(const std::string& what, const std::optional<targets::ProcessId>& id) {
+  nlohmann::json r{{"what", what}};
+  if (id) r["pid"] = id->pid, r["start_time"] = id->start_time;
+  return r.dump();
 }
 
 Status undo(std::string_view kind, std::string_view record) {
@@ -88,12 +98,20 @@ Status undo(std::string_view kind, std::string_view record) {
   try {
     if (kind == kinds::process_started) {
       auto id = process_in(r);
-      return id ? targets::stop(*id) : ok_status();  // no pid: it never started
+      return id ? targets::stop_group(*id) : ok_status();  // no pid: it never started
     }
     if (kind == kinds::process_paused) return resume(r);
     if (kind == kinds::process_killed) return bring_back(r);
     if (kind == kinds::process_restarted) return ok_status();  // the restarted process is its own entry
     if (kind == kinds::proxy_toxic) return remove_toxic(r);
+    if (kind == kinds::nft_table || kind == kinds::tbf_qdisc) {
+      // A tool still changing the system (its runner died while it ran) is stopped and waited for
+      // first: what it does must have happened, or never happen, before the state is read.
+      if (auto tool = process_in(r, "tool_pid", "tool_start_time")) {
+        if (auto s = stop_recorded_tool(tool->pid, tool->start_time); !s) return s;
+      }
+    }
+    if (kind == kinds::rollback) return undo_rollback(r.dump());
     if (kind == kinds::nft_table) {
       return remove_nft_table(r.value("namespace", std::string()), r.at("table").get<std::string>());
     }

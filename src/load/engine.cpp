@@ -8,6 +8,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "load/multi_process.h"
@@ -51,24 +52,51 @@ std::uint64_t max_rss_kib() {
   return static_cast<std::uint64_t>(self.ru_maxrss) + static_cast<std::uint64_t>(children.ru_maxrss);
 }
 
-Tick make_tick(const Counters& now_total, const Counters& before, const LatencyHistogram& interval, double at_s,
-               double length_s, std::uint64_t users, std::uint64_t conns) {
-  Tick t;
-  t.at_s = at_s;
-  t.length_s = length_s;
-  t.counters = now_total;
-  t.counters.requests -= before.requests;
-  t.counters.bytes_read -= before.bytes_read;
-  t.counters.dropped -= before.dropped;
-  t.counters.tls_handshakes -= before.tls_handshakes;
-  t.counters.tls_resumed -= before.tls_resumed;
-  for (std::size_t i = 0; i < t.counters.errors.size(); ++i) t.counters.errors[i] -= before.errors[i];
-  for (std::size_t i = 0; i < t.counters.status.size(); ++i) t.counters.status[i] -= before.status[i];
-  set_tick_latency(t, interval);
-  t.active_users = users;
-  t.open_connections = conns;
-  return t;
-}
+// Seconds closed by the workers, merged; a second becomes a tick once every worker has closed it.
+class TickMerger {
+ public:
+  TickMerger(std::size_t workers, const RunHooks& hooks, Report& report)
+      : open_from_(workers, 0), hooks_(hooks), report_(report) {}
+
+  void take(std::size_t worker, WorkerSnapshot& snap) {
+    for (SecondCounts& c : snap.closed) {
+      auto [it, fresh] = seconds_.try_emplace(c.second);
+      SecondCounts& merged = it->second;
+      if (fresh) merged.length_s = 0;
+      merged.second = c.second;
+      merged.length_s = std::max(merged.length_s, c.length_s);
+      merged.counters.add(c.counters);
+      merged.latency.merge(c.latency);
+    }
+    open_from_[worker] = snap.open_from;
+  }
+
+  // Ticks for every second all workers have closed, in order.
+  void emit(std::uint64_t users, std::uint64_t conns) {
+    const std::int64_t closed_below = *std::min_element(open_from_.begin(), open_from_.end());
+    while (!seconds_.empty() && seconds_.begin()->first < closed_below) {
+      const SecondCounts& c = seconds_.begin()->second;
+      Tick t;
+      t.second = c.second;
+      t.length_s = c.length_s;
+      t.at_s = static_cast<double>(c.second) + c.length_s;
+      t.counters = c.counters;
+      set_tick_latency(t, c.latency);
+      t.active_users = users;
+      t.open_connections = conns;
+      if (hooks_.on_tick) hooks_.on_tick(t);
+      if (hooks_.on_tick_latency) hooks_.on_tick_latency(t, c.latency);
+      report_.ticks.push_back(std::move(t));
+      seconds_.erase(seconds_.begin());
+    }
+  }
+
+ private:
+  std::map<std::int64_t, SecondCounts> seconds_;
+  std::vector<std::int64_t> open_from_;
+  const RunHooks& hooks_;
+  Report& report_;
+};
 
 }  // namespace
 
@@ -192,50 +220,37 @@ Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, i
   for (auto& w : workers) loops.emplace_back([&, worker = w.get()] { worker->run(start, end, stop); });
 
   Report report;
-  Counters before;
   HaltSwitch local_halt;
   HaltSwitch& halt = hooks.halt ? *hooks.halt : local_halt;
-  std::int64_t last_tick = start;
   auto all_finished = [&] {
     for (auto& w : workers)
       if (w->finished_ns() == 0) return false;
     return true;
   };
+  TickMerger ticks(workers.size(), hooks, report);
   WorkerSnapshot snap;
-  while (true) {
-    const std::int64_t now = now_ns();
-    const bool finished = all_finished();
-    if (finished || now >= last_tick + 1'000'000'000 || now >= end) {
-      // One line of the timeline: counters since the start, latencies since the last tick.
-      Counters total;
-      LatencyHistogram interval;
-      std::uint64_t users = 0, conns = 0;
-      for (auto& w : workers) {
-        (void)w->snapshot(snap, 200'000'000);
-        total.add(snap.counters);
-        interval.merge(snap.interval);
-        users += snap.active_users;
-        conns += snap.open_connections;
-      }
-      const std::int64_t at = std::min(now_ns(), end);
-      if (at > last_tick || total.requests > before.requests) {
-        Tick tick = make_tick(total, before, interval, static_cast<double>(at - start) / 1e9,
-                              static_cast<double>(at - last_tick) / 1e9, users, conns);
-        if (hooks.on_tick) hooks.on_tick(tick);
-        if (hooks.on_tick_latency) hooks.on_tick_latency(tick, interval);
-        report.ticks.push_back(std::move(tick));
-      }
-      before = total;
-      last_tick = at;
+  std::uint64_t users = 0, conns = 0;
+  auto collect = [&] {
+    users = conns = 0;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      (void)workers[i]->snapshot(snap, 200'000'000);
+      ticks.take(i, snap);
+      users += snap.active_users;
+      conns += snap.open_connections;
     }
-    if (finished || now >= end) break;
-    if (halt.triggered()) break;
-    const std::int64_t next = std::min(last_tick + 1'000'000'000, end);
-    const std::int64_t slice = std::clamp<std::int64_t>(next - now_ns(), 0, 50'000'000);
+  };
+  // Seconds close once their requests are resolved: looking a few times a second keeps the
+  // timeline close behind the load.
+  while (!all_finished() && now_ns() < end && !halt.triggered()) {
+    collect();
+    ticks.emit(users, conns);
+    const std::int64_t slice = std::clamp<std::int64_t>(end - now_ns(), 0, 100'000'000);
     if (halt.wait_for(Duration(slice))) break;
   }
   stop.store(true);
   for (auto& t : loops) t.join();
+  collect();  // the rest, up to the last (partial) second
+  ticks.emit(users, 0);
 
   report.model = plan.model;
   report.url = o.url;

@@ -24,7 +24,7 @@ json counters_to_json(const Counters& c) {
   json status = json::array();
   for (std::size_t i = 0; i < c.status.size(); ++i)
     if (c.status[i] != 0) status.push_back({i, c.status[i]});
-  return {{"requests", c.requests}, {"bytes", c.bytes_read},         {"dropped", c.dropped},
+  return {{"requests", c.requests}, {"bytes", c.bytes_read},         {"dropped", c.dropped}, {"queued", c.queued},
           {"errors", c.errors},     {"status", status},               {"tls_handshakes", c.tls_handshakes},
           {"tls_resumed", c.tls_resumed}};
 }
@@ -34,6 +34,7 @@ Counters counters_from_json(const json& j) {
   c.requests = j.at("requests").get<std::uint64_t>();
   c.bytes_read = j.at("bytes").get<std::uint64_t>();
   c.dropped = j.at("dropped").get<std::uint64_t>();
+  c.queued = j.value("queued", std::uint64_t{0});
   c.tls_handshakes = j.value("tls_handshakes", std::uint64_t{0});
   c.tls_resumed = j.value("tls_resumed", std::uint64_t{0});
   const auto errors = j.at("errors").get<std::vector<std::uint64_t>>();
@@ -122,6 +123,7 @@ bool write_line(int fd, const std::string& line) {
 
 std::string tick_line(const Tick& t, const LatencyHistogram& interval) {
   json j = {{"type", "tick"},
+            {"second", t.second},
             {"at", t.at_s},
             {"length", t.length_s},
             {"counters", counters_to_json(t.counters)},
@@ -137,6 +139,7 @@ Tick merge_tick_lines(const std::vector<std::string>& lines, LatencyHistogram& i
   for (const std::string& line : lines) {
     const json j = json::parse(line, nullptr, false);
     if (j.is_discarded()) continue;
+    t.second = j.value("second", std::int64_t{0});
     t.at_s = std::max(t.at_s, j.at("at").get<double>());
     t.length_s = std::max(t.length_s, j.at("length").get<double>());
     t.counters.add(counters_from_json(j.at("counters")));
@@ -191,8 +194,7 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
   report.connections = plan.options.connections;
   report.target_rate = plan.options.rate_stages.empty() ? plan.options.rate : plan.options.rate_stages.back().target;
   start_scenario_summaries(report, plan);
-  std::map<std::size_t, std::vector<std::string>> pending_ticks;  // tick number -> one line per child
-  std::vector<std::size_t> ticks_seen(children.size(), 0);
+  std::map<std::int64_t, std::vector<std::string>> pending_ticks;  // second -> one line per child
   std::string first_error;
   int results = 0;
   bool stopping = false;
@@ -204,8 +206,9 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
       if (!flush && it->second.size() < children.size()) break;
       LatencyHistogram interval;
       const Tick t = merge_tick_lines(it->second, interval);
-      // A process may end one tick after the others; an empty straggler is not a second of the run.
-      const bool straggler = it->second.size() < children.size() && t.counters.requests == 0;
+      // A process may end a moment after the others; an empty straggler is not a second of the run.
+      const bool straggler = it->second.size() < children.size() && t.counters.requests == 0 &&
+                             t.counters.transport_errors() == 0 && t.counters.dropped == 0;
       if (!straggler) {
         if (hooks.on_tick) hooks.on_tick(t);
         if (hooks.on_tick_latency) hooks.on_tick_latency(t, interval);
@@ -215,12 +218,12 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
     }
   };
 
-  auto handle_line = [&](std::size_t child, const std::string& line) {
+  auto handle_line = [&](const std::string& line) {
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded()) return;
     const std::string type = j.value("type", "");
     if (type == "tick") {
-      pending_ticks[ticks_seen[child]++].push_back(line);
+      pending_ticks[j.value("second", std::int64_t{0})].push_back(line);
     } else if (type == "error") {
       if (first_error.empty()) first_error = j.value("message", "worker process failed");
     } else if (type == "result") {
@@ -278,7 +281,7 @@ Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks) {
       c.buffer.append(buf, static_cast<std::size_t>(got));
       std::size_t nl;
       while ((nl = c.buffer.find('\n')) != std::string::npos) {
-        handle_line(which[k], c.buffer.substr(0, nl));
+        handle_line(c.buffer.substr(0, nl));
         c.buffer.erase(0, nl + 1);
       }
     }

@@ -41,10 +41,36 @@ void Counters::add(const Counters& other) {
   requests += other.requests;
   bytes_read += other.bytes_read;
   dropped += other.dropped;
+  queued += other.queued;
   tls_handshakes += other.tls_handshakes;
   tls_resumed += other.tls_resumed;
   for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += other.errors[i];
   for (std::size_t i = 0; i < status.size(); ++i) status[i] += other.status[i];
+}
+
+double Counters::queued_share() const {
+  const double attempted = static_cast<double>(requests + transport_errors() + dropped);
+  return attempted > 0 ? static_cast<double>(queued) / attempted : 0.0;
+}
+
+std::string generator_bottleneck(const Report& r) {
+  const Counters& c = r.counters;
+  // A few requests wait while the connections open at the start; more than 1% is the generator.
+  const bool waited = c.queued > 0 && c.queued_share() > 0.01;
+  if (!waited && c.dropped == 0) return "";
+  char buf[320];
+  std::string out = "the load generator was the bottleneck: ";
+  if (waited) {
+    std::snprintf(buf, sizeof buf, "%llu requests (%.1f%%) waited for a free connection (raise connections)",
+                  static_cast<unsigned long long>(c.queued), 100 * c.queued_share());
+    out += buf;
+  }
+  if (c.dropped > 0) {
+    std::snprintf(buf, sizeof buf, "%s%llu arrivals dropped (queue full or every session busy: raise connections or "
+                  "max_sessions)", waited ? "; " : "", static_cast<unsigned long long>(c.dropped));
+    out += buf;
+  }
+  return out;
 }
 
 std::string format_micros(double micros) {
@@ -151,6 +177,11 @@ std::string format_summary(const Report& r) {
     add("  Non-2xx or 3xx responses: %llu\n", static_cast<unsigned long long>(bad));
   }
   if (c.dropped > 0) add("  Dropped arrivals (queue full, or every session busy): %llu\n", static_cast<unsigned long long>(c.dropped));
+  if (c.queued > 0) {
+    add("  Waited for a free connection: %llu (%.1f%%)\n", static_cast<unsigned long long>(c.queued),
+        100 * c.queued_share());
+  }
+  if (const std::string why = generator_bottleneck(r); !why.empty()) out += "  WARNING: " + why + "\n";
   if (!r.scenarios.empty()) {
     double weights = 0;
     std::uint64_t all = 0;
@@ -199,6 +230,7 @@ nlohmann::json counters_json(const Counters& c) {
   return {{"requests", c.requests},
           {"bytes_read", c.bytes_read},
           {"dropped", c.dropped},
+          {"queued", c.queued},
           {"status", status},
           {"errors", errors},
           {"error_rate", c.error_rate()},
@@ -210,8 +242,10 @@ nlohmann::json counters_json(const Counters& c) {
 std::string to_json(const Report& r) {
   nlohmann::json ticks = nlohmann::json::array();
   for (const Tick& t : r.ticks) {
-    ticks.push_back({{"at_s", t.at_s},
+    ticks.push_back({{"second", t.second},
+                     {"at_s", t.at_s},
                      {"requests", t.counters.requests},
+                     {"queued", t.counters.queued},
                      {"errors", t.counters.transport_errors()},
                      {"status_4xx_5xx", t.counters.status_at_least(400)},
                      {"p50_us", t.p50_us},
@@ -248,6 +282,7 @@ std::string to_json(const Report& r) {
                       {"tls_error", r.tls_error},
                       {"seed", r.seed},
                       {"scenarios", scenarios},
+                      {"bottleneck", generator_bottleneck(r)},
                       {"ticks", ticks}};
   return j.dump(2);
 }
@@ -268,12 +303,15 @@ Event tick_event(const Tick& t) {
     if (t.counters.status[code] != 0) e.with("status." + std::to_string(code), as_field(t.counters.status[code]));
   }
   return std::move(e)
+      .with("second", FieldValue{t.second})
       .with("at_s", FieldValue{t.at_s})
       .with("requests", as_field(t.counters.requests))
       .with("rps", FieldValue{t.length_s > 0 ? t.counters.requests / t.length_s : 0.0})
       .with("errors", as_field(t.counters.transport_errors()))
       .with("status_4xx_5xx", as_field(t.counters.status_at_least(400)))
       .with("dropped", as_field(t.counters.dropped))
+      .with("queued", as_field(t.counters.queued))
+      .with("error_rate", FieldValue{t.counters.error_rate()})
       .with("p50_ms", FieldValue{static_cast<double>(t.p50_us) / 1000})
       .with("p90_ms", FieldValue{static_cast<double>(t.p90_us) / 1000})
       .with("p99_ms", FieldValue{static_cast<double>(t.p99_us) / 1000})

@@ -22,6 +22,9 @@ struct Counters {
   std::uint64_t requests = 0;  // responses received, whatever their status
   std::uint64_t bytes_read = 0;
   std::uint64_t dropped = 0;   // open-model arrivals that found the queue full
+  // Requests that found no free connection and waited for one: the generator, not the system
+  // under test, was then the bottleneck (their latency counts the wait).
+  std::uint64_t queued = 0;
   std::uint64_t tls_handshakes = 0;  // completed, full or resumed
   std::uint64_t tls_resumed = 0;     // of those, resumed from the connection's last session
   std::array<std::uint64_t, static_cast<std::size_t>(ErrorKind::count_)> errors{};
@@ -33,13 +36,17 @@ struct Counters {
   // Failed = transport errors + responses with status >= 400, over everything attempted.
   double error_rate() const;
   void add(const Counters& other);
+  // The share of attempted requests that waited for a connection.
+  double queued_share() const;
 };
 
-// One second of the run (or less for the last one).
+// One second of the run (or less for the last one): what the requests meant to be sent in it
+// came to, whenever they came back. The ticks of a run add up to its report's counters.
 struct Tick {
-  double at_s = 0;        // end of the interval, seconds since the start
+  std::int64_t second = 0;  // 0 for the first second of the run
+  double at_s = 0;          // end of the interval, seconds since the start
   double length_s = 0;
-  Counters counters;      // within the interval
+  Counters counters;        // of the requests meant for the interval
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
   std::uint64_t active_users = 0;
   std::uint64_t open_connections = 0;
@@ -77,6 +84,9 @@ struct Report {
 
 // Like wrk's: latency table, requests/s, transfer, plus percentiles, status codes and errors.
 std::string format_summary(const Report& report);
+// "" or why the generator itself limited the load (requests waited for a connection, arrivals or
+// sessions were dropped): a reason to put next to a missed threshold.
+std::string generator_bottleneck(const Report& report);
 std::string to_json(const Report& report);
 // "1.23ms", "456us", "2.01s"
 std::string format_micros(double micros);

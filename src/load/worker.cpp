@@ -29,6 +29,10 @@ constexpr std::int64_t kHousekeepingNs = 10'000'000;  // stages, snapshots: ever
 constexpr std::int64_t kTimeoutScanNs = 100'000'000;
 constexpr std::int64_t kMinBackoffNs = 1'000'000;
 constexpr std::int64_t kMaxBackoffNs = 1'000'000'000;
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+// A second closes this long after its end once its jobs are resolved: a job is created a little
+// after its intended time when the loop runs late.
+constexpr std::int64_t kSettleNs = 50'000'000;
 // Connects in progress at once per thread: tens of thousands of SYNs in one burst overflow the
 // server's listen backlog and turn into connect timeouts.
 constexpr std::uint32_t kMaxConnecting = 512;
@@ -199,9 +203,11 @@ void Worker::close_conn(Conn& c) {
 }
 
 void Worker::fail(Conn& c, ErrorKind kind, std::int64_t now) {
-  ++counters_.errors[static_cast<std::size_t>(kind)];
   const bool had_job = c.state == ConnState::writing || c.state == ConnState::reading;
   const Job job = c.job;
+  // A failed request counts in the second it was meant for; a failed connect, when it failed.
+  ++second_of(had_job ? job.intended_ns : now).counters.errors[static_cast<std::size_t>(kind)];
+  if (had_job) settle(job);
   if (c.state == ConnState::idle) std::erase(idle_, c.index);
   close_conn(c);
   // Reconnect after a growing pause, so a refusing server is not hammered in a tight loop.
@@ -221,14 +227,18 @@ void Worker::make_idle(Conn& c, std::int64_t now) {
 }
 
 void Worker::submit(const Job& job, std::int64_t now) {
+  expect(job);
   if (!idle_.empty()) {
     Conn& c = conns_[idle_.back()];
     idle_.pop_back();
     start_request(c, job, now);
     return;
   }
+  // No free connection: the job waits, and the generator is (for now) the bottleneck.
+  ++second_of(job.intended_ns).counters.queued;
   if (!pending_->push(job)) {
-    ++counters_.dropped;
+    ++second_of(job.intended_ns).counters.dropped;
+    settle(job);
     if (job.user == kNoUser) return;
     if (plan_.open_sessions) {
       end_session(job.user);
@@ -291,7 +301,8 @@ bool Worker::read_ready(Conn& c) {
   while (true) {
     const ssize_t n = transport_recv(c, buf, kReadBuffer);
     if (n > 0) {
-      counters_.bytes_read += static_cast<std::uint64_t>(n);
+      const bool busy = c.state == ConnState::reading || c.state == ConnState::writing;
+      second_of(busy ? c.job.intended_ns : now_ns()).counters.bytes_read += static_cast<std::uint64_t>(n);
       std::size_t off = 0;
       const auto size = static_cast<std::size_t>(n);
       while (off < size) {
@@ -345,14 +356,17 @@ bool Worker::read_ready(Conn& c) {
 
 void Worker::complete(Conn& c) {
   const std::int64_t now = now_ns();
-  ++counters_.requests;
   const int status = c.parser.status();
-  ++counters_.status[static_cast<std::size_t>(status)];
   const auto corrected = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - c.job.intended_ns) / 1000);
   const auto actual = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - c.sent_ns) / 1000);
+  SecondCounts& second = second_of(c.job.intended_ns);
+  ++second.counters.requests;
+  ++second.counters.status[static_cast<std::size_t>(status)];
+  second.latency.record(corrected);
+  settle(c.job);
+  ++responses_;
   latency_.record(corrected);
   uncorrected_.record(actual);
-  interval_.record(corrected);
   if (!flow_stats_.empty()) {
     FlowStats& f = flow_stats_[plan_.scenario->flow_of(c.job.step)];
     ++f.requests;
@@ -366,7 +380,7 @@ void Worker::complete(Conn& c) {
   }
   const bool keep = c.parser.keep_alive();
   c.parser.reset();
-  if (share_.max_requests != 0 && counters_.requests >= share_.max_requests) done_ = true;
+  if (share_.max_requests != 0 && responses_ >= share_.max_requests) done_ = true;
   if (!keep) {
     close_conn(c);
     connect(c, now);
@@ -404,6 +418,7 @@ void Worker::finish_job(const Job& job, std::int64_t now, Conn* conn) {
   users_[u] = UserState::queued;
   // Keep-alive fast path: the same connection sends the next request at once, unless others wait.
   if (conn != nullptr && conn->state == ConnState::idle && pending_->empty()) {
+    expect(again);
     start_request(*conn, again, now);
   } else {
     submit(again, now);
@@ -454,7 +469,7 @@ void Worker::issue_arrivals(std::int64_t now) {
     if (!plan_.open_sessions) {
       submit(Job{next_arrival_, kNoUser, step}, now);
     } else if (free_sessions_.empty()) {
-      ++counters_.dropped;  // as many sessions in flight as allowed
+      ++second_of(next_arrival_).counters.dropped;  // as many sessions in flight as allowed
     } else {
       const std::uint32_t u = free_sessions_.back();
       free_sessions_.pop_back();
@@ -540,12 +555,12 @@ void Worker::serve_snapshot() {
   if (wanted == served_.load(std::memory_order_relaxed)) return;
   {
     std::lock_guard lock(mailbox_mutex_);
-    mailbox_.counters = counters_;
-    mailbox_.interval.merge(interval_);
+    for (auto& c : closed_) mailbox_.closed.push_back(std::move(c));
+    mailbox_.open_from = first_open_;
     mailbox_.active_users = active_users_;
     mailbox_.open_connections = open_conns_;
   }
-  interval_.reset();
+  closed_.clear();
   served_.store(wanted, std::memory_order_release);
 }
 
@@ -558,13 +573,67 @@ bool Worker::snapshot(WorkerSnapshot& out, std::int64_t wait_ns) {
   }
   std::lock_guard lock(mailbox_mutex_);
   const bool fresh = served_.load(std::memory_order_acquire) >= ticket || finished_ns() != 0;
-  out.counters = mailbox_.counters;
-  out.interval.reset();
-  out.interval.merge(mailbox_.interval);
-  mailbox_.interval.reset();
+  out.closed = std::move(mailbox_.closed);
+  mailbox_.closed.clear();
+  out.open_from = mailbox_.open_from;
   out.active_users = mailbox_.active_users;
   out.open_connections = mailbox_.open_connections;
   return fresh;
+}
+
+SecondCounts& Worker::second_of(std::int64_t intended_ns) {
+  const std::int64_t second = std::max<std::int64_t>(0, (intended_ns - start_ns_) / kSecondNs);
+  const std::int64_t index = std::max<std::int64_t>(0, second - first_open_);
+  while (open_seconds_.size() <= static_cast<std::size_t>(index)) {
+    OpenSecond fresh;
+    fresh.counts.second = first_open_ + static_cast<std::int64_t>(open_seconds_.size());
+    open_seconds_.push_back(std::move(fresh));
+  }
+  return open_seconds_[static_cast<std::size_t>(index)].counts;
+}
+
+void Worker::expect(const Job& job) {
+  second_of(job.intended_ns);  // makes sure it is open
+  const std::int64_t index = (job.intended_ns - start_ns_) / kSecondNs - first_open_;
+  if (index >= 0) ++open_seconds_[static_cast<std::size_t>(index)].unresolved;
+}
+
+void Worker::settle(const Job& job) {
+  const std::int64_t index = (job.intended_ns - start_ns_) / kSecondNs - first_open_;
+  if (index < 0 || static_cast<std::size_t>(index) >= open_seconds_.size()) return;  // closed already
+  auto& open = open_seconds_[static_cast<std::size_t>(index)];
+  if (open.unresolved > 0) --open.unresolved;
+}
+
+void Worker::close_front(double length_s) {
+  if (open_seconds_.empty()) second_of(start_ns_ + first_open_ * kSecondNs);
+  SecondCounts counts = std::move(open_seconds_.front().counts);
+  open_seconds_.pop_front();
+  counts.length_s = length_s;
+  counters_.add(counts.counters);
+  closed_.push_back(std::move(counts));
+  ++first_open_;
+}
+
+void Worker::close_seconds(std::int64_t now) {
+  while (true) {
+    const std::int64_t over_ns = now - (start_ns_ + (first_open_ + 1) * kSecondNs);
+    if (over_ns < 0) return;
+    const bool settled = open_seconds_.empty() || open_seconds_.front().unresolved == 0;
+    // Past the timeout every request of the second has been answered or failed, but for jobs
+    // that waited for a connection all that time: they count in a later second.
+    if (!(settled && over_ns >= kSettleNs) && over_ns < timeout_ns_ + kSettleNs) return;
+    close_front(1.0);
+  }
+}
+
+void Worker::close_all(std::int64_t final_ns) {
+  const std::int64_t ran_ns = std::max<std::int64_t>(0, final_ns - start_ns_);
+  const std::int64_t seconds = std::max<std::int64_t>(1, (ran_ns + kSecondNs - 1) / kSecondNs);
+  while (first_open_ < seconds || !open_seconds_.empty()) {
+    const double left = static_cast<double>(ran_ns - first_open_ * kSecondNs) / 1e9;
+    close_front(std::clamp(left, 0.0, 1.0));
+  }
 }
 
 void Worker::run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<bool>& stop) {
@@ -587,6 +656,7 @@ void Worker::run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<b
     run_timers(now);
     issue_arrivals(now);
     if (now >= next_housekeeping_) housekeeping(now);
+    close_seconds(now);
     serve_snapshot();
     std::int64_t wake = std::min({end_ns, next_housekeeping_, next_arrival_});
     if (!timers_.empty()) wake = std::min(wake, timers_.front().when);
@@ -610,16 +680,19 @@ void Worker::run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<b
   }
   const std::int64_t finished = now_ns();
   for (auto& c : conns_) close_conn(c);
+  // Requests still in flight are not counted (as in wrk); every second up to the end is closed,
+  // the last one as long as it ran.
+  close_all(std::min(finished, end_ns));
   {
     // The last numbers go to the mailbox before the run is marked finished, so a snapshot that
     // sees the mark also sees them.
     std::lock_guard lock(mailbox_mutex_);
-    mailbox_.counters = counters_;
-    mailbox_.interval.merge(interval_);
-    interval_.reset();
+    for (auto& c : closed_) mailbox_.closed.push_back(std::move(c));
+    mailbox_.open_from = INT64_MAX;
     mailbox_.active_users = active_users_;
     mailbox_.open_connections = 0;
   }
+  closed_.clear();
   finished_ns_.store(finished, std::memory_order_release);
 }
 
@@ -657,8 +730,9 @@ void Worker::continue_handshake(Conn& c) {
     case TlsStream::Handshake::in_progress:
       return;  // epoll reports the socket ready again (both directions are watched)
     case TlsStream::Handshake::done: {
-      ++counters_.tls_handshakes;
-      if (c.tls->resumed()) ++counters_.tls_resumed;
+      Counters& counts = second_of(now_ns()).counters;
+      ++counts.tls_handshakes;
+      if (c.tls->resumed()) ++counts.tls_resumed;
       --connecting_;
       c.state = ConnState::idle;
       make_idle(c, now_ns());

@@ -1,12 +1,13 @@
 #pragma once
 // One share-nothing event loop on one thread (private to the load engine): its own epoll, its
 // own connections, users, arrival schedule, counters and histograms. The engine only talks to it
-// through snapshot() once a second and reads its results after run() returns.
+// through snapshot() a few times a second and reads its results after run() returns.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,9 +54,19 @@ struct WorkerShare {
   std::uint64_t max_requests = 0;  // 0: no cap
 };
 
+// What the requests meant to be sent within one second of the run came to, counted by their
+// intended send time: an outcome lands in the second its cause was in, however late it came back
+// (a timeout 5 s after a fault ended still belongs to the fault's window).
+struct SecondCounts {
+  std::int64_t second = 0;  // 0: the first second of the run
+  double length_s = 1;      // the last second of a run may be shorter
+  Counters counters;
+  LatencyHistogram latency;  // from the intended send time
+};
+
 struct WorkerSnapshot {
-  Counters counters;          // since the start
-  LatencyHistogram interval;  // latencies since the previous snapshot
+  std::vector<SecondCounts> closed;  // seconds closed since the previous snapshot, in order
+  std::int64_t open_from = 0;        // the first second not closed yet; INT64_MAX once run() returned
   std::uint64_t active_users = 0;
   std::uint64_t open_connections = 0;
 };
@@ -71,11 +82,11 @@ class Worker {
   // Runs until `end_ns` (steady clock), `stop`, or the request cap.
   void run(std::int64_t start_ns, std::int64_t end_ns, const std::atomic<bool>& stop);
 
-  // Any thread: asks the loop to publish its counters; waits (bounded) for it. False if the
-  // loop did not answer in time (it then answers next time).
+  // Any thread: asks the loop to hand over the seconds it closed; waits (bounded) for it. False if
+  // the loop did not answer in time (it then answers next time; nothing is lost).
   bool snapshot(WorkerSnapshot& out, std::int64_t wait_ns);
 
-  // After run() returned.
+  // After run() returned: the sum of every second handed over.
   const Counters& counters() const { return counters_; }
   const LatencyHistogram& latency() const { return latency_; }
   const LatencyHistogram& uncorrected() const { return uncorrected_; }
@@ -100,6 +111,10 @@ class Worker {
   };
   class JobQueue;
   enum class UserState : std::uint8_t { stopped, thinking, queued, busy };
+  struct OpenSecond {
+    SecondCounts counts;
+    std::uint64_t unresolved = 0;  // jobs meant for this second not answered, failed or dropped yet
+  };
 
   void connect(Conn& c, std::int64_t now);
   void connected(Conn& c, std::int64_t now);
@@ -124,6 +139,16 @@ class Worker {
   void add_timer(std::int64_t when, std::uint32_t id, std::uint32_t kind);
   std::uint32_t begin_pass(std::uint32_t user);  // first step of the user's next pass
   void end_session(std::uint32_t user);          // open sessions: the slot is free again
+  // The open second an outcome of a job meant for `intended_ns` counts in. An outcome that comes
+  // after its second was closed (it waited longer than the timeout) counts in the oldest open one.
+  SecondCounts& second_of(std::int64_t intended_ns);
+  void expect(const Job& job);  // a job is created: its second stays open until it is resolved
+  void settle(const Job& job);  // answered, failed or dropped
+  // Closes, in order, the seconds that are over and whose jobs are all resolved (or that are
+  // over by more than the timeout); at the end of the run, every second up to `final_ns`.
+  void close_seconds(std::int64_t now);
+  void close_all(std::int64_t final_ns);
+  void close_front(double length_s);
 
   const SharedPlan& plan_;
   WorkerShare share_;
@@ -149,10 +174,13 @@ class Worker {
   std::vector<char> read_buffer_;
   bool done_ = false;
 
-  Counters counters_;
+  Counters counters_;  // of the seconds closed so far
+  std::uint64_t responses_ = 0;  // for the request cap
+  std::deque<OpenSecond> open_seconds_;
+  std::int64_t first_open_ = 0;        // the second open_seconds_.front() is
+  std::vector<SecondCounts> closed_;   // closed, not yet handed to the engine
   LatencyHistogram latency_;
   LatencyHistogram uncorrected_;
-  LatencyHistogram interval_;
   std::uint64_t open_conns_ = 0;
   std::uint32_t connecting_ = 0;     // connects in progress
   std::size_t next_to_open_ = 0;     // connections are opened in order, a bounded number at a time

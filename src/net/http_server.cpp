@@ -1,11 +1,17 @@
 #include "net/http_server.h"
 
-// Design: one accept thread plus one thread per connection, capped at max_connections (beyond
-// the cap a connection gets an immediate 503). Our servers are control planes and demo services
-// that see tens of connections, where a blocking, sequential loop per connection makes keep-alive,
-// pipelining (answers in order) and handler code trivially correct; the load engine, which needs
-// thousands of sockets, has its own event loop. Every wait polls the socket together with an
-// eventfd that stop() signals, so stop() never waits on an idle client.
+// Design: one accept thread plus one thread per connection, capped at max_connections. Our servers
+// are control planes and demo services that see tens of connections, where a blocking, sequential
+// loop per connection makes keep-alive, pipelining (answers in order) and handler code trivially
+// correct; the load engine, which needs thousands of sockets, has its own event loop. Every wait
+// polls the socket together with an eventfd that stop() signals, so stop() never waits on an idle
+// client.
+//
+// The cap must not let clients that send nothing lock everyone else out (a control API is what
+// stops an experiment). So a connection waiting for a request can be evicted: at the cap, the one
+// that has waited longest is shut down to make room (as nginx reuses idle keep-alive connections),
+// and heads must arrive within header_timeout. A 503 is left only for when every connection is busy
+// in the handler.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -34,11 +41,6 @@ using Clock = std::chrono::steady_clock;
 int poll_timeout_ms(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
-}
-
-Response error_response(int status, const std::string& reason) {
-  Response r = Response::text(status, reason_phrase(status) + ": " + reason + "\n");
-  return r;
 }
 
 int status_for(ParseError kind) {
@@ -67,19 +69,33 @@ struct HttpServer::Impl {
   std::mutex stop_mutex;  // serializes start() and stop()
   bool started = false;
 
+  // The fields but `thread` are guarded by connections_mutex. Only the connection's own thread
+  // closes `fd` (in finish()), so an eviction never shuts down a descriptor number that was reused.
   struct Connection {
     std::thread thread;
-    std::atomic<bool> finished{false};
+    Fd fd;
+    bool waiting = true;   // waiting for (the rest of) a request: may be evicted
+    bool evicted = false;  // shut down to make room; its thread is on its way out
+    bool finished = false;
+    Clock::time_point waiting_since = Clock::now();
   };
   std::mutex connections_mutex;
   std::list<Connection> connections;  // std::list: elements never move while their thread runs
-  std::atomic<int> active{0};
+  int live = 0;                       // connections neither finished nor evicted
+  int threads = 0;                    // connection threads not finished (evicted ones included)
+  std::condition_variable thread_done;
 
   void accept_loop();
+  void admit(Fd fd);
+  bool evict_longest_waiting();  // with connections_mutex held
   void reap_finished(bool all);
-  void serve(Fd fd);
+  void serve(Connection& connection);
+  // Marks the connection as busy with a request (false if it was evicted meanwhile) or waiting.
+  bool set_waiting(Connection& connection, bool waiting);
+  void finish(Connection& connection);
   // Polls the connection and the wake eventfd; false when the deadline passes or stop() began.
   bool wait_for_input(int fd, Clock::time_point deadline) const;
+  Response refusal(int status, const std::string& reason) const;
   void reject_busy(Fd fd) const;
   void linger_close(int fd) const;
 };
@@ -92,6 +108,13 @@ HttpServer::HttpServer(Options options, Handler handler) : impl_(std::make_uniqu
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::port() const { return impl_->port; }
+
+int HttpServer::waiting_connections() const {
+  std::lock_guard lock(impl_->connections_mutex);
+  int n = 0;
+  for (const auto& c : impl_->connections) n += !c.finished && !c.evicted && c.waiting ? 1 : 0;
+  return n;
+}
 
 Status HttpServer::start() {
   std::lock_guard lock(impl_->stop_mutex);
@@ -128,7 +151,7 @@ Status HttpServer::start() {
     if (err == EADDRINUSE) return Error{"cannot listen on " + where + ": address already in use"};
     return Error{"cannot listen on " + where + ": " + std::strerror(err)};
   }
-  if (::listen(fd.get(), 128) != 0) return Error{"cannot listen on " + where + ": " + std::strerror(errno)};
+  if (::listen(fd.get(), SOMAXCONN) != 0) return Error{"cannot listen on " + where + ": " + std::strerror(errno)};
   socklen_t bound_length = sizeof storage;
   ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&storage), &bound_length);
   impl_->port = ntohs(storage.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
@@ -164,36 +187,86 @@ void HttpServer::Impl::accept_loop() {
     reap_finished(false);
     if (ready <= 0 || stopping) continue;
     if ((fds[0].revents & POLLIN) == 0) continue;
-    Fd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd.valid()) {
-      // EMFILE and friends: back off briefly instead of spinning on a listener that stays ready.
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        pollfd w{wake.get(), POLLIN, 0};
-        ::poll(&w, 1, 100);
+    // Take the whole backlog at once: a queue of connections a client is stuck behind is exactly
+    // what a flood of idle connections would otherwise build.
+    for (int taken = 0; taken < 256 && !stopping; ++taken) {
+      Fd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!fd.valid()) {
+        // EMFILE and friends: back off briefly instead of spinning on a listener that stays ready.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          pollfd w{wake.get(), POLLIN, 0};
+          ::poll(&w, 1, 100);
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        break;
       }
-      continue;
-    }
-    int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (active.load() >= options.max_connections) {
-      reject_busy(std::move(fd));
-      continue;
-    }
-    std::lock_guard lock(connections_mutex);
-    auto& connection = connections.emplace_back();
-    ++active;
-    try {
-      connection.thread = std::thread([this, &connection, client = std::move(fd)]() mutable {
-        serve(std::move(client));
-        --active;
-        connection.finished = true;
-      });
-    } catch (const std::system_error&) {
-      // Out of threads: the connection was moved into the failed lambda and is closed with it.
-      --active;
-      connections.pop_back();
+      admit(std::move(fd));
     }
   }
+}
+
+void HttpServer::Impl::admit(Fd fd) {
+  int one = 1;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::unique_lock lock(connections_mutex);
+  bool room = live < options.max_connections || evict_longest_waiting();
+  // Evicted connections keep their threads until they notice, which takes moments; twice the cap
+  // bounds the threads, and a burst of new connections waits for those moments here.
+  const int max_threads = 2 * options.max_connections;
+  room = room && thread_done.wait_for(lock, std::chrono::seconds(1), [&] { return threads < max_threads; });
+  if (!room) {
+    lock.unlock();
+    reject_busy(std::move(fd));
+    return;
+  }
+  auto& connection = connections.emplace_back();
+  connection.fd = std::move(fd);
+  ++live;
+  ++threads;
+  try {
+    connection.thread = std::thread([this, &connection] {
+      serve(connection);
+      finish(connection);
+    });
+  } catch (const std::system_error&) {
+    // Out of threads: the client is closed with its entry.
+    --live;
+    --threads;
+    connections.pop_back();
+  }
+}
+
+bool HttpServer::Impl::evict_longest_waiting() {
+  Connection* oldest = nullptr;
+  for (auto& c : connections) {
+    if (c.finished || c.evicted || !c.waiting) continue;
+    if (oldest == nullptr || c.waiting_since < oldest->waiting_since) oldest = &c;
+  }
+  if (oldest == nullptr) return false;
+  oldest->evicted = true;
+  --live;
+  // Wakes its thread's poll; the thread then closes the descriptor itself.
+  ::shutdown(oldest->fd.get(), SHUT_RDWR);
+  return true;
+}
+
+bool HttpServer::Impl::set_waiting(Connection& connection, bool waiting) {
+  std::lock_guard lock(connections_mutex);
+  if (connection.evicted) return false;
+  connection.waiting = waiting;
+  if (waiting) connection.waiting_since = Clock::now();
+  return true;
+}
+
+void HttpServer::Impl::finish(Connection& connection) {
+  {
+    std::lock_guard lock(connections_mutex);
+    connection.fd.reset();
+    if (!connection.evicted) --live;
+    --threads;
+    connection.finished = true;
+  }
+  thread_done.notify_all();
 }
 
 void HttpServer::Impl::reap_finished(bool all) {
@@ -210,8 +283,13 @@ void HttpServer::Impl::reap_finished(bool all) {
     if (c.thread.joinable()) c.thread.join();
 }
 
+Response HttpServer::Impl::refusal(int status, const std::string& reason) const {
+  if (options.error_response) return options.error_response(status, reason);
+  return Response::text(status, reason_phrase(status) + ": " + reason + "\n");
+}
+
 void HttpServer::Impl::reject_busy(Fd fd) const {
-  Response r = error_response(503, "too many connections");
+  Response r = refusal(503, "too many connections, all busy");
   // Best effort and non-blocking: a busy server must not wait on the client it turns away.
   std::string bytes = serialize(r, false);
   [[maybe_unused]] auto sent = ::send(fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -244,15 +322,22 @@ void HttpServer::Impl::linger_close(int fd) const {
   }
 }
 
-void HttpServer::Impl::serve(Fd fd) {
+void HttpServer::Impl::serve(Connection& connection) {
+  const int fd = connection.fd.get();
   RequestParser parser(options.limits);
   std::string buffer;
   std::size_t offset = 0;
   char chunk[16 * 1024];
-  // A request must arrive whole within idle_timeout of its first byte (no slow-drip requests);
-  // between requests the connection may idle for idle_timeout.
-  auto deadline = Clock::now() + options.idle_timeout;
   bool continue_sent = false;
+  // Between requests a connection may wait until `idle_until`; a new connection only as long as
+  // its first head may take. Once a request's first byte is in, its head must be complete by
+  // `head_until` (no slow-drip heads) and all of it by `request_until`.
+  auto now = Clock::now();
+  bool first_request = true;
+  bool in_request = false;
+  auto idle_until = now + std::min(options.header_timeout, options.idle_timeout);
+  auto head_until = idle_until;
+  auto request_until = idle_until;
 
   auto send = [&](const Response& response, bool keep_alive, bool head) {
     std::string bytes;
@@ -268,7 +353,7 @@ void HttpServer::Impl::serve(Fd fd) {
     } else {
       bytes = serialize(response, keep_alive);
     }
-    return send_all(fd.get(), bytes, Clock::now() + options.idle_timeout).ok();
+    return send_all(fd, bytes, Clock::now() + options.idle_timeout).ok();
   };
 
   while (true) {
@@ -278,24 +363,33 @@ void HttpServer::Impl::serve(Fd fd) {
       auto state = parser.feed(std::string_view(buffer).substr(offset), consumed);
       offset += consumed;
       if (state == RequestParser::State::need_more) {
+        if (parser.started() && !in_request) {
+          in_request = true;
+          now = Clock::now();
+          head_until = now + options.header_timeout;
+          if (first_request) head_until = std::min(idle_until, head_until);
+          request_until = std::max(head_until, now + options.idle_timeout);
+        }
         if (parser.headers_complete() && !continue_sent && iequals(parser.request().header("Expect"), "100-continue")) {
           continue_sent = true;
-          if (!send_all(fd.get(), "HTTP/1.1 100 Continue\r\n\r\n", Clock::now() + options.idle_timeout)) return;
+          if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", Clock::now() + options.idle_timeout)) return;
         }
         break;
       }
       if (state == RequestParser::State::error) {
-        if (send(error_response(status_for(parser.error_kind()), parser.error()), false, false)) linger_close(fd.get());
+        if (send(refusal(status_for(parser.error_kind()), parser.error()), false, false)) linger_close(fd);
         return;
       }
+      // Busy from here until the answer is sent: an eviction must not cut a request being handled.
+      if (!set_waiting(connection, false)) return;
       const Request& request = parser.request();
       Response response;
       try {
         response = handler(request);
       } catch (const std::exception& e) {
-        response = error_response(500, std::string("handler failed: ") + e.what());
+        response = refusal(500, std::string("handler failed: ") + e.what());
       } catch (...) {
-        response = error_response(500, "handler failed with an unknown exception");
+        response = refusal(500, "handler failed with an unknown exception");
       }
       bool keep_alive = parser.keep_alive() && !stopping;
       for (const auto& h : response.headers) {
@@ -306,27 +400,32 @@ void HttpServer::Impl::serve(Fd fd) {
       }
       if (!send(response, keep_alive, iequals(request.method, "HEAD"))) return;
       if (!keep_alive) {
-        linger_close(fd.get());
+        linger_close(fd);
         return;
       }
+      if (!set_waiting(connection, true)) return;
       parser.reset();
       continue_sent = false;
-      deadline = Clock::now() + options.idle_timeout;
+      first_request = false;
+      in_request = false;
+      idle_until = Clock::now() + options.idle_timeout;
     }
     buffer.erase(0, offset);
     offset = 0;
 
-    if (!wait_for_input(fd.get(), deadline)) {
+    const auto deadline = !in_request ? idle_until : parser.headers_complete() ? request_until : head_until;
+    if (!wait_for_input(fd, deadline)) {
       // A half-received request gets told why the connection ends; an idle one just closes.
-      if (!stopping && parser.started() && send(error_response(408, "request not received in time"), false, false)) {
-        linger_close(fd.get());
+      if (!stopping && parser.started() && Clock::now() >= deadline) {
+        const char* why =
+            parser.headers_complete() ? "request not received in time" : "request head not received in time";
+        if (send(refusal(408, why), false, false)) linger_close(fd);
       }
       return;
     }
-    ssize_t n = ::recv(fd.get(), chunk, sizeof chunk, 0);
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-    if (n <= 0) return;  // closed by the client, or reset
-    if (!parser.started()) deadline = Clock::now() + options.idle_timeout;
+    if (n <= 0) return;  // closed by the client, reset, or evicted
     buffer.append(chunk, static_cast<std::size_t>(n));
   }
 }

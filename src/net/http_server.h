@@ -1,6 +1,9 @@
 #pragma once
 // A small threaded HTTP/1.1 server for control APIs and the demo: keep-alive, pipelining (answers
-// in order), 400 on malformed requests, 413 on large bodies, a cap on connections, idle timeouts.
+// in order), 400 on malformed requests, 413 on large bodies, a cap on connections, a short deadline
+// for each request's head and idle timeouts. At the cap, a new connection takes the place of the
+// connection that has waited longest for a request; only when every connection is busy in the
+// handler is it turned away with 503. So idle or slow clients cannot lock others out.
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,8 +21,15 @@ class HttpServer {
     std::string host = "127.0.0.1";
     int port = 0;
     int max_connections = 512;
+    // A request's line and headers must arrive within this of the connection's start (of the
+    // first byte of a later request on a kept-alive connection), or the connection is dropped.
+    Duration header_timeout = std::chrono::seconds(2);
+    // A kept-alive connection may wait this long for its next request; a request must arrive
+    // whole within this of its first byte.
     Duration idle_timeout = std::chrono::seconds(30);
     ParserLimits limits = {};
+    // Renders the server's own refusals (400, 408, 413, 431, 503...); plain text when unset.
+    std::function<Response(int status, const std::string& reason)> error_response;
   };
 
   HttpServer(Options options, Handler handler);
@@ -29,6 +39,9 @@ class HttpServer {
 
   Status start();    // binds+listens; clear error if the address is in use; then serves in background threads
   int port() const;  // the bound port (after start)
+  // Connections waiting for a request (idle keep-alive, or a head still arriving): the ones an
+  // eviction at the cap may take.
+  int waiting_connections() const;
   void stop();       // stop accepting, close connections, join threads; idempotent
 
  private:

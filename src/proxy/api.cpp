@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "proxy/json_input.h"
 #include "proxy/toxic_json.h"
 
 namespace chaosplus::proxy {
@@ -13,9 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-net::Response error_response(int status, const std::string& message) {
-  return net::Response::json(status, json{{"error", message}, {"status", status}}.dump());
-}
+// Messages may quote names taken from the URL, which need not be UTF-8: replace what is broken
+// rather than fail the answer.
+std::string to_text(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 int status_of(const Failure& failure) {
   switch (failure.kind) {
@@ -29,9 +30,11 @@ int status_of(const Failure& failure) {
   return 400;
 }
 
+net::Response error_response(int status, const std::string& message) { return ControlApi::error(status, message); }
+
 net::Response failure_response(const Failure& failure) { return error_response(status_of(failure), failure.message); }
 
-net::Response json_response(int status, const json& body) { return net::Response::json(status, body.dump()); }
+net::Response json_response(int status, const json& body) { return net::Response::json(status, to_text(body)); }
 
 net::Response no_content() {
   net::Response response;
@@ -50,18 +53,36 @@ json to_json(const ProxyView& proxy) {
 }
 
 Result<json> parse_body(const std::string& body) {
-  try {
-    return json::parse(body);
-  } catch (const json::parse_error& e) {
-    return Error{std::string("bad request body: invalid JSON (") + e.what() + ")"};
-  }
+  auto parsed = parse_json(body);
+  if (!parsed) return Error{"bad request body: " + parsed.error()};
+  return parsed;
 }
 
 Result<json> parse_object(const std::string& body) {
   auto parsed = parse_body(body);
   if (!parsed) return parsed;
-  if (!parsed->is_object()) return Error{"bad request body: expected a JSON object"};
+  if (!parsed->is_object()) return Error{"bad request body: expected a JSON object, got " + describe(*parsed)};
   return parsed;
+}
+
+// Field and attribute names are echoed in messages; a name this long is no name of ours anyway.
+constexpr std::size_t kMaxKey = 64;
+
+std::string key_text(const std::string& key) {
+  return key.size() <= kMaxKey ? key : key.substr(0, kMaxKey) + "...";
+}
+
+// Refuses fields outside `known`, so a typo ("upsteam") is not silently ignored.
+Status known_fields(const json& object, std::initializer_list<std::string_view> known, const char* what) {
+  for (const auto& [key, value] : object.items()) {
+    bool found = false;
+    for (auto name : known) found = found || key == name;
+    if (found) continue;
+    std::string list;
+    for (auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+    return Error{"unknown field '" + key_text(key) + "' in " + what + " (expected: " + list + ")"};
+  }
+  return ok_status();
 }
 
 // Reads an optional field of the given JSON type; errors say which field and what type.
@@ -73,7 +94,7 @@ Result<std::optional<T>> optional_field(const json& object, const char* key, con
   if constexpr (std::is_same_v<T, std::string>) fits = it->is_string();
   if constexpr (std::is_same_v<T, bool>) fits = it->is_boolean();
   if constexpr (std::is_same_v<T, double>) fits = it->is_number();
-  if (!fits) return Error{std::string("field '") + key + "' must be " + expected + ", got " + it->dump()};
+  if (!fits) return Error{std::string("field '") + key + "' must be " + expected + ", got " + describe(*it)};
   return std::optional<T>(it->get<T>());
 }
 
@@ -81,26 +102,27 @@ Result<Attributes> parse_attributes(const json& object) {
   Attributes out;
   auto it = object.find("attributes");
   if (it == object.end() || it->is_null()) return out;
-  if (!it->is_object()) return Error{"field 'attributes' must be an object, got " + it->dump()};
+  if (!it->is_object()) return Error{"field 'attributes' must be an object, got " + describe(*it)};
   for (const auto& [key, value] : it->items()) {
+    if (key.size() > kMaxKey) return Error{"attribute '" + key_text(key) + "' is not a known attribute name"};
     if (value.is_number_integer() && !value.is_number_unsigned()) {
       out[key] = value.get<std::int64_t>();
     } else if (value.is_number_unsigned()) {
       auto big = value.get<std::uint64_t>();
       if (big > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return Error{"attribute '" + key + "' is out of range: " + value.dump()};
+        return Error{"attribute '" + key + "' is out of range: " + describe(value)};
       }
       out[key] = static_cast<std::int64_t>(big);
     } else if (value.is_number_float()) {
       double number = value.get<double>();
       if (!std::isfinite(number) || number != std::floor(number) || std::fabs(number) > 9.0e15) {
-        return Error{"attribute '" + key + "' must be a whole number, got " + value.dump()};
+        return Error{"attribute '" + key + "' must be a whole number, got " + describe(value)};
       }
       out[key] = static_cast<std::int64_t>(number);
     } else if (value.is_string()) {
       out[key] = value.get<std::string>();  // the HTTP toxics' method, path, body; checked by make_toxic
     } else {
-      return Error{"attribute '" + key + "' must be a number or a string, got " + value.dump()};
+      return Error{"attribute '" + key + "' must be a number or a string, got " + describe(value)};
     }
   }
   return out;
@@ -128,8 +150,20 @@ Result<ToxicDraft> parse_toxic(const json& object) {
   return draft;
 }
 
+// The fields of a proxy in a create, update or populate body. "toxics" is what the API shows and
+// clients send back (Toxiproxy's Go client always does); like Toxiproxy we ignore it there.
+Status check_proxy_fields(const json& object) {
+  if (auto s = known_fields(object, {"name", "listen", "upstream", "enabled", "toxics"}, "a proxy"); !s) return s;
+  if (auto it = object.find("toxics"); it != object.end() && !it->is_null() && !it->is_array()) {
+    return Error{"field 'toxics' must be a list (it is ignored here: add toxics with POST /proxies/{proxy}/toxics), "
+                 "got " + describe(*it)};
+  }
+  return ok_status();
+}
+
 Result<ProxySettings> parse_proxy(const json& object) {
   ProxySettings settings;
+  if (auto s = check_proxy_fields(object); !s) return Error{s.error()};
   auto name = optional_field<std::string>(object, "name", "a string");
   if (!name) return Error{name.error()};
   auto listen = optional_field<std::string>(object, "listen", "a string");
@@ -176,6 +210,32 @@ net::Response method_not_allowed(const std::string& method, const std::string& p
 
 ControlApi::ControlApi(Engine& engine, std::string token) : engine_(engine), token_(std::move(token)) {}
 
+net::Response ControlApi::error(int status, const std::string& message) {
+  // Messages quote what was sent (an address, a path attribute): a request of megabytes must not
+  // come back whole.
+  constexpr std::size_t kMaxMessage = 1024;
+  const std::string shown = message.size() <= kMaxMessage ? message : message.substr(0, kMaxMessage) + "...";
+  return net::Response::json(status, to_text(json{{"error", shown}, {"status", status}}));
+}
+
+std::optional<std::vector<std::string>> ControlApi::touched(const net::Request& request,
+                                                            const net::Response& response) {
+  using Names = std::vector<std::string>;
+  if (request.method == "GET" || request.method == "HEAD" || response.status == 401 || response.status == 403) {
+    return Names{};
+  }
+  auto parts = split_path(request.path());
+  if (parts.size() == 1 && (parts[0] == "populate" || parts[0] == "reset")) return std::nullopt;
+  if (parts.empty() || parts[0] != "proxies") return Names{};  // no such route: nothing changed
+  if (parts.size() >= 2) return Names{parts[1]};
+  if (response.status != 201) return Names{};  // a refused creation made nothing
+  auto created = parse_json(response.body);
+  if (created && created->is_object() && created->contains("name") && (*created)["name"].is_string()) {
+    return Names{(*created)["name"].get<std::string>()};
+  }
+  return std::nullopt;
+}
+
 net::Response ControlApi::handle(const net::Request& request) {
   if (!token_.empty()) {
     std::string_view header = request.header("Authorization");
@@ -215,11 +275,15 @@ net::Response ControlApi::route(const net::Request& request) {
     if (!post) return method_not_allowed(method, path);
     auto body = parse_body(request.body);
     if (!body) return error_response(400, body.error());
-    if (!body->is_array()) return error_response(400, "bad request body: expected a JSON array of proxies");
+    if (!body->is_array()) {
+      return error_response(400, "bad request body: expected a JSON array of proxies, got " + describe(*body));
+    }
     std::vector<ProxySettings> wanted;
     for (std::size_t i = 0; i < body->size(); ++i) {
       const json& item = (*body)[i];
-      if (!item.is_object()) return error_response(400, "proxy #" + std::to_string(i + 1) + " is not an object");
+      if (!item.is_object()) {
+        return error_response(400, "proxy #" + std::to_string(i + 1) + " must be an object, got " + describe(item));
+      }
       auto settings = parse_proxy(item);
       if (!settings) return error_response(400, "proxy #" + std::to_string(i + 1) + ": " + settings.error());
       wanted.push_back(std::move(settings).value());
@@ -281,6 +345,7 @@ net::Response ControlApi::route(const net::Request& request) {
     if (!post && !patch) return method_not_allowed(method, path);
     auto body = parse_object(request.body);
     if (!body) return error_response(400, body.error());
+    if (auto s = check_proxy_fields(*body); !s) return error_response(400, s.error());
     ProxyUpdate update;
     auto listen = optional_field<std::string>(*body, "listen", "a string");
     if (!listen) return error_response(400, listen.error());

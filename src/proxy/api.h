@@ -2,9 +2,12 @@
 // The Toxiproxy-compatible HTTP control API over an Engine, as a request handler for
 // net::HttpServer: same routes, JSON shapes and status codes as Toxiproxy 2.x, plus an optional
 // bearer token. Bad input is answered with 4xx and {"error": "...", "status": N}; it never stops
-// the proxy.
+// the proxy. Bodies nested deeper than kMaxJsonDepth are refused before they are parsed, and unknown
+// fields of a proxy are refused by name.
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "net/http_message.h"
 #include "proxy/engine.h"
@@ -21,6 +24,14 @@ class ControlApi {
 
   // Thread-safe; requests are applied one at a time.
   net::Response handle(const net::Request& request);
+
+  // The API's error shape, {"error": message, "status": status}; also for the HTTP server's own
+  // refusals (malformed or slow requests), so every answer of the API is JSON.
+  static net::Response error(int status, const std::string& message);
+
+  // The proxies `request` (answered with `response`) may have changed: none for reads and refused
+  // requests, the one in the path or the one created, nullopt for "any" (/populate, /reset).
+  static std::optional<std::vector<std::string>> touched(const net::Request& request, const net::Response& response);
 
  private:
   net::Response route(const net::Request& request);

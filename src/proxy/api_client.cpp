@@ -6,6 +6,7 @@
 
 #include "net/http_client.h"
 #include "net/url.h"
+#include "proxy/json_input.h"
 
 namespace chaosplus::proxy {
 
@@ -50,10 +51,11 @@ Result<std::string> ApiClient::send(const std::string& method, const std::string
   if (!response) return Error{"proxy API " + method + " " + path + ": " + response.error()};
   int status = response->status;
   if ((status >= 200 && status < 300) || (missing_ok && status == 404)) return response->body;
-  std::string reason = response->body;
-  auto parsed = json::parse(response->body, nullptr, false);
-  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string()) {
-    reason = parsed["error"].get<std::string>();
+  // Whatever answers at that URL may not be our proxy: its body is bounded in depth and in length.
+  std::string reason = response->body.size() <= 512 ? response->body : response->body.substr(0, 512) + "...";
+  auto parsed = parse_json(response->body);
+  if (parsed && parsed->is_object() && parsed->contains("error") && (*parsed)["error"].is_string()) {
+    reason = (*parsed)["error"].get<std::string>();
   }
   return Error{"proxy API " + method + " " + path + " answered " + std::to_string(status) + ": " + reason};
 }

@@ -18,6 +18,7 @@
 #include "proxy/connection.h"
 #include "proxy/event_loop.h"
 #include "proxy/pipe_pool.h"
+#include "proxy/port_picker.h"
 #include "proxy/random.h"
 
 namespace chaosplus::proxy {
@@ -79,6 +80,7 @@ struct Engine::Impl final : ConnectionHost {
   std::unique_ptr<EventLoop> event_loop;
   std::vector<char> read_buffer;
   std::unique_ptr<PipePool> pipe_pool;
+  PortPicker ports;  // for port-0 listeners; the kernel's own search slows down as ports fill
   std::map<std::string, std::unique_ptr<Proxy>> proxies;
   std::unordered_map<std::uint64_t, Proxy*> proxies_by_id;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
@@ -87,6 +89,8 @@ struct Engine::Impl final : ConnectionHost {
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
   bool retry_accepts = false;  // a connection freed its descriptors while a listener starved
+  // The starved proxies, so a closing connection need not look at every proxy.
+  std::unordered_set<Proxy*> starved_proxies;
   HttpCounters http;
   std::thread thread;
 
@@ -142,20 +146,23 @@ struct Engine::Impl final : ConnectionHost {
     }
   }
 
-  bool any_starved() const {
-    for (const auto& [id, proxy] : proxies_by_id) {
-      if (proxy->starved) return true;
+  bool any_starved() const { return !starved_proxies.empty(); }
+
+  void set_starved(Proxy& proxy, bool value) {
+    proxy.starved = value;
+    if (value) {
+      starved_proxies.insert(&proxy);
+    } else {
+      starved_proxies.erase(&proxy);
     }
-    return false;
   }
 
   void on_turn() {
     graveyard.clear();
     if (retry_accepts) {
       retry_accepts = false;
-      for (auto& [id, proxy] : proxies_by_id) {
-        if (proxy->starved) accept_all(*proxy);
-      }
+      std::vector<Proxy*> waiting(starved_proxies.begin(), starved_proxies.end());  // accepting changes the set
+      for (auto* proxy : waiting) accept_all(*proxy);
     }
     if (deferred.empty()) return;
     std::vector<std::uint64_t> ids;
@@ -175,7 +182,7 @@ struct Engine::Impl final : ConnectionHost {
   // when a connection closes, and, for descriptors freed elsewhere in the process (the API's own
   // sockets), by a retry every kStarvedRetry while the listener stays starved.
   void starve(Proxy& proxy) {
-    proxy.starved = true;
+    set_starved(proxy, true);
     if (proxy.retry_at != TimePoint::max()) return;
     proxy.retry_at = std::chrono::steady_clock::now() + kStarvedRetry;
     event_loop->set_timer(proxy.id, proxy.retry_at);
@@ -190,7 +197,7 @@ struct Engine::Impl final : ConnectionHost {
     // descriptors, so the upstream socket is made before the client is taken off the backlog:
     // a client is accepted only when both exist, never accepted and dropped for want of the second.
     if (proxy.starved && pipe_pool) pipe_pool->release_idle();  // descriptors for clients first
-    proxy.starved = false;
+    set_starved(proxy, false);
     net::Fd spare;  // the upstream socket for the next client
     while (proxy.listener.valid()) {
       if (!spare.valid()) {
@@ -235,7 +242,7 @@ struct Engine::Impl final : ConnectionHost {
 
   Status start_listening(Proxy& proxy) {
     if (proxy.listener.valid()) return ok_status();
-    auto fd = listen_on(proxy.listen_address, options.reuse_port);
+    auto fd = ports.listen(proxy.listen_address, options.reuse_port);
     if (!fd) return Error{fd.error()};
     auto bound = local_address(fd->get());
     if (!bound) return Error{bound.error()};
@@ -253,7 +260,7 @@ struct Engine::Impl final : ConnectionHost {
   void stop_listening(Proxy& proxy) {
     if (proxy.listener.valid()) event_loop->unwatch(proxy.listener.get());
     proxy.listener.reset();
-    proxy.starved = false;
+    set_starved(proxy, false);
     auto ids = proxy.connections;
     for (auto id : ids) {
       if (auto it = connections.find(id); it != connections.end()) it->second->close(false);

@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <cstdio>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <random>
 
 #include "net/http_server.h"
 #include "net/socket.h"
@@ -29,6 +30,17 @@ void raise_descriptor_limit() {
 }
 
 }  // namespace
+
+std::string random_token() {
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(device()));
+    out += part;
+  }
+  return out;
+}
 
 int run_server(const ServerOptions& options, HaltSwitch& halt) {
   raise_descriptor_limit();
@@ -57,19 +69,34 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   net::HttpServer::Options http;
   http.host = options.api_host;
   http.port = options.api_port;
+  http.header_timeout = options.header_timeout;
+  http.error_response = &ControlApi::error;
   std::mutex publishing;
+  bool out_of_step = false;  // a change failed in some worker: the next one sends the whole state
   net::HttpServer server(http, [&](const net::Request& request) {
     auto response = api.handle(request);
-    // Refused requests (401, 403) change nothing; any other change, even a partly failed populate,
-    // reaches the workers.
-    if (workers && request.method != "GET" && response.status != 401 && response.status != 403) {
-      // Every change reaches every worker before the client hears of it.
+    const auto touched = ControlApi::touched(request, response);
+    // Every change, even a partly failed populate, reaches every worker before the client hears
+    // of it. Only the proxies it touched are sent: sending all of them made each change cost as
+    // much as the proxies there are.
+    if (workers && (!touched || !touched->empty())) {
       std::lock_guard lock(publishing);
-      if (auto published = workers->publish((*engine)->proxies()); !published) {
+      StateChange change;
+      if (touched && !out_of_step) {
+        change.only = *touched;
+        for (const auto& name : *touched) {
+          if (auto found = (*engine)->proxy(name); found.ok()) change.proxies.push_back(found.value());
+        }
+      } else {
+        change.proxies = (*engine)->proxies();
+      }
+      auto published = workers->publish(change);
+      out_of_step = !published.ok();
+      if (!published) {
         // The change holds in this process but not everywhere: the client must not take it as done.
         const std::string message = "the change was made, but a worker process did not take it: " + published.error();
         std::cerr << "chaosplus proxy: " << message << "\n";
-        return net::Response::json(500, nlohmann::json{{"error", message}, {"status", 500}}.dump());
+        return ControlApi::error(500, message);
       }
     }
     return response;
@@ -85,6 +112,13 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
                  "reach it can open listeners on this host\n";
   }
   std::cout << "chaosplus proxy API listening on " << net::host_port(options.api_host, server.port()) << std::endl;
+  if (options.show_token) {
+    // Once, where the user who started the proxy looks; never on a request and never in a file.
+    std::cerr << "chaosplus proxy: API token " << options.token
+              << " (every request needs 'Authorization: Bearer <token>'; --token or CHAOSPLUS_PROXY_TOKEN sets it, "
+                 "--no-token turns it off)"
+              << std::endl;
+  }
   while (!halt.wait_for(std::chrono::hours(1))) {
   }
   server.stop();

@@ -1,6 +1,7 @@
 #include "proxy/toxic.h"
 
 #include <cmath>
+#include <cstdio>
 #include <ostream>
 
 namespace chaosplus::proxy {
@@ -207,7 +208,9 @@ Result<Attributes> check_attributes(ToxicType type, const Attributes& attributes
 
 Status check_toxicity(double toxicity) {
   if (!std::isfinite(toxicity) || toxicity < 0.0 || toxicity > 1.0) {
-    return Error{"toxicity must be a number between 0 and 1, got " + std::to_string(toxicity)};
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", toxicity);
+    return Error{std::string("field 'toxicity' must be a number between 0 and 1, got ") + shown};
   }
   return ok_status();
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -78,10 +79,10 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
       const std::string_view line = std::string_view(buffer).substr(0, end);
       const auto space = line.find(' ');
       const std::string seq(line.substr(0, space));
-      auto state = space == std::string_view::npos ? Result<std::vector<ProxyView>>{Error{"no sequence number"}}
-                                                   : decode_state(line.substr(space + 1));
+      auto change = space == std::string_view::npos ? Result<StateChange>{Error{"no sequence number"}}
+                                                    : decode_change(line.substr(space + 1));
       buffer.erase(0, end + 1);
-      Status applied = state ? apply_state(*engine, *state) : Status{Error{state.error()}};
+      Status applied = change ? apply_change(*engine, *change) : Status{Error{change.error()}};
       std::string reply = seq + (applied ? " ok" : " error: " + applied.error());
       for (auto& ch : reply) {
         if (ch == '\n') ch = ' ';
@@ -96,7 +97,9 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
 
 }  // namespace
 
-std::string encode_state(const std::vector<ProxyView>& state) {
+namespace {
+
+json proxies_json(const std::vector<ProxyView>& state) {
   json out = json::array();
   for (const auto& proxy : state) {
     json toxics = json::array();
@@ -107,13 +110,13 @@ std::string encode_state(const std::vector<ProxyView>& state) {
                    {"enabled", proxy.enabled},
                    {"toxics", toxics}});
   }
-  return out.dump();
+  return out;
 }
 
-Result<std::vector<ProxyView>> decode_state(std::string_view text) {
+Result<std::vector<ProxyView>> proxies_from(const json& list) {
   try {
     std::vector<ProxyView> out;
-    for (const auto& p : json::parse(text)) {
+    for (const auto& p : list) {
       ProxyView view{p.at("name").get<std::string>(), p.at("listen").get<std::string>(),
                      p.at("upstream").get<std::string>(), p.at("enabled").get<bool>(), {}};
       for (const auto& t : p.at("toxics")) {
@@ -129,48 +132,99 @@ Result<std::vector<ProxyView>> decode_state(std::string_view text) {
   }
 }
 
+// Makes one proxy of `engine` what `want` says; problems go to `note`.
+void apply_proxy(Engine& engine, const ProxyView& want, const std::function<void(const std::string&)>& note) {
+  auto current = engine.proxy(want.name);
+  if (!current.ok()) {
+    auto made = engine.create_proxy({want.name, want.listen, want.upstream, want.enabled});
+    if (!made.ok()) return note(made.failure().message);
+  } else if (const auto& have = current.value();
+             have.listen != want.listen || have.upstream != want.upstream || have.enabled != want.enabled) {
+    ProxyUpdate update;
+    if (have.listen != want.listen) update.listen = want.listen;
+    if (have.upstream != want.upstream) update.upstream = want.upstream;
+    update.enabled = want.enabled;
+    if (auto updated = engine.update_proxy(want.name, update); !updated.ok()) return note(updated.failure().message);
+  }
+  auto now = engine.proxy(want.name);
+  if (!now.ok()) return;
+  for (const auto& have : now.value().toxics) {
+    bool kept = false;
+    for (const auto& toxic : want.toxics) kept = kept || toxic.name == have.name;
+    if (!kept) (void)engine.remove_toxic(want.name, have.name);
+  }
+  for (const auto& toxic : want.toxics) {
+    auto have = engine.toxic(want.name, toxic.name);
+    if (have.ok() && have.value() == toxic) continue;
+    auto changed = have.ok() ? engine.update_toxic(want.name, toxic) : engine.add_toxic(want.name, toxic);
+    if (!changed.ok()) note("toxic '" + toxic.name + "': " + changed.failure().message);
+  }
+}
+
+}  // namespace
+
+std::string encode_state(const std::vector<ProxyView>& state) { return proxies_json(state).dump(); }
+
+Result<std::vector<ProxyView>> decode_state(std::string_view text) {
+  try {
+    return proxies_from(json::parse(text));
+  } catch (const json::exception& e) {
+    return Error{std::string("bad proxy state: ") + e.what()};
+  }
+}
+
+std::string encode_change(const StateChange& change) {
+  if (!change.only) return encode_state(change.proxies);
+  return json{{"only", *change.only}, {"proxies", proxies_json(change.proxies)}}.dump();
+}
+
+Result<StateChange> decode_change(std::string_view text) {
+  try {
+    json parsed = json::parse(text);
+    if (parsed.is_array()) {
+      auto proxies = proxies_from(parsed);
+      if (!proxies) return Error{proxies.error()};
+      return StateChange{std::move(proxies).value(), std::nullopt};
+    }
+    auto proxies = proxies_from(parsed.at("proxies"));
+    if (!proxies) return Error{proxies.error()};
+    return StateChange{std::move(proxies).value(), parsed.at("only").get<std::vector<std::string>>()};
+  } catch (const json::exception& e) {
+    return Error{std::string("bad proxy state: ") + e.what()};
+  }
+}
+
 Status apply_state(Engine& engine, const std::vector<ProxyView>& state) {
   std::string errors;
-  auto note = [&](const std::string& proxy, const std::string& what) {
-    errors += (errors.empty() ? "" : "; ") + ("proxy '" + proxy + "': " + what);
-  };
   std::map<std::string, const ProxyView*> wanted;
   for (const auto& proxy : state) wanted[proxy.name] = &proxy;
   for (const auto& have : engine.proxies()) {
     if (!wanted.contains(have.name)) (void)engine.delete_proxy(have.name);
   }
   for (const auto& want : state) {
-    auto current = engine.proxy(want.name);
-    if (!current.ok()) {
-      auto made = engine.create_proxy({want.name, want.listen, want.upstream, want.enabled});
-      if (!made.ok()) {
-        note(want.name, made.failure().message);
-        continue;
-      }
-    } else if (const auto& have = current.value();
-               have.listen != want.listen || have.upstream != want.upstream || have.enabled != want.enabled) {
-      ProxyUpdate update;
-      if (have.listen != want.listen) update.listen = want.listen;
-      if (have.upstream != want.upstream) update.upstream = want.upstream;
-      update.enabled = want.enabled;
-      if (auto updated = engine.update_proxy(want.name, update); !updated.ok()) {
-        note(want.name, updated.failure().message);
-        continue;
-      }
+    apply_proxy(engine, want, [&](const std::string& what) {
+      errors += (errors.empty() ? "" : "; ") + ("proxy '" + want.name + "': " + what);
+    });
+  }
+  if (!errors.empty()) return Error{errors};
+  return ok_status();
+}
+
+Status apply_change(Engine& engine, const StateChange& change) {
+  if (!change.only) return apply_state(engine, change.proxies);
+  std::string errors;
+  for (const auto& name : *change.only) {
+    const ProxyView* want = nullptr;
+    for (const auto& proxy : change.proxies) {
+      if (proxy.name == name) want = &proxy;
     }
-    auto now = engine.proxy(want.name);
-    if (!now.ok()) continue;
-    for (const auto& have : now.value().toxics) {
-      bool kept = false;
-      for (const auto& toxic : want.toxics) kept = kept || toxic.name == have.name;
-      if (!kept) (void)engine.remove_toxic(want.name, have.name);
+    if (want == nullptr) {
+      (void)engine.delete_proxy(name);  // gone in the API process (or never made): gone here
+      continue;
     }
-    for (const auto& toxic : want.toxics) {
-      auto have = engine.toxic(want.name, toxic.name);
-      if (have.ok() && have.value() == toxic) continue;
-      auto changed = have.ok() ? engine.update_toxic(want.name, toxic) : engine.add_toxic(want.name, toxic);
-      if (!changed.ok()) note(want.name, "toxic '" + toxic.name + "': " + changed.failure().message);
-    }
+    apply_proxy(engine, *want, [&](const std::string& what) {
+      errors += (errors.empty() ? "" : "; ") + ("proxy '" + name + "': " + what);
+    });
   }
   if (!errors.empty()) return Error{errors};
   return ok_status();
@@ -216,9 +270,11 @@ Workers::~Workers() {
   }
 }
 
-Status Workers::publish(const std::vector<ProxyView>& state) {
+Status Workers::publish(const std::vector<ProxyView>& state) { return publish(StateChange{state, std::nullopt}); }
+
+Status Workers::publish(const StateChange& change) {
   const std::string seq = std::to_string(++sequence_);
-  const std::string line = seq + " " + encode_state(state) + "\n";
+  const std::string line = seq + " " + encode_change(change) + "\n";
   std::string errors;
   auto note = [&](const Worker& worker, const std::string& what) {
     errors += (errors.empty() ? "" : "; ") + ("worker " + std::to_string(worker.pid) + ": " + what);

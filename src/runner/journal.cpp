@@ -1,26 +1,120 @@
 #include "runner/journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
+#include <vector>
+
+#include "runner/output_paths.h"
 
 namespace chaosplus::runner {
+namespace {
 
-Result<Journal> Journal::create(const std::string& path) {
-  std::error_code ec;
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return Error{"cannot create the journal folder " + parent.string() + ": " + ec.message()};
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
-  if (fd < 0) return Error{"cannot write the journal " + path + ": " + std::strerror(errno)};
-  return Journal(fd, path);
+class Folder {
+ public:
+  explicit Folder(int fd) : fd_(fd) {}
+  Folder(Folder&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Folder& operator=(Folder&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  Folder(const Folder&) = delete;
+  ~Folder() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string joined(const std::string& folder, const std::string& name) {
+  return folder.empty() || folder == "." ? name : folder + "/" + name;
 }
 
-Journal::Journal(Journal&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+}  // namespace
+
+// The journal file and its logs folder, made in the open folder `folder` (shown as `folder_path`).
+Result<Journal> Journal::create_in(int folder, const std::string& folder_path, const std::string& file) {
+  const std::string path = joined(folder_path, file);
+  // O_EXCL also refuses a symbolic link, dangling or not, in the journal's place.
+  int fd = ::openat(folder, file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    return Error{"the journal " + path +
+                 " already exists, expected a new file (chaosplus never overwrites one): give another --journal, "
+                 "or put {run} in outputs.journal"};
+  }
+  if (fd < 0) return Error{"cannot create the journal " + path + ": " + std::strerror(errno)};
+  const std::string stem = std::filesystem::path(file).stem().string();
+  const std::string logs = stem + ".logs";
+  if (::mkdirat(folder, logs.c_str(), 0700) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlinkat(folder, file.c_str(), 0);  // ours and empty: the run does not start
+    if (error == EEXIST) {
+      return Error{"the logs folder " + joined(folder_path, logs) +
+                   " already exists, expected a new one for the journal " + path};
+    }
+    return Error{"cannot create the logs folder " + joined(folder_path, logs) + ": " + std::strerror(error)};
+  }
+  return Journal(fd, path, joined(folder_path, logs));
+}
+
+Result<Journal> Journal::create(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string file = p.filename().string();
+  if (file.empty() || file == "." || file == "..") return Error{"the journal path " + path + " names no file"};
+  const std::string parent = p.parent_path().string();
+  if (!parent.empty()) {
+    if (auto s = create_private_directories(parent); !s) return Error{"cannot create the journal folder: " + s.error()};
+  }
+  Folder folder(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (folder.fd() < 0) return Error{"cannot open the journal folder " + parent + ": " + std::strerror(errno)};
+  return create_in(folder.fd(), parent, file);
+}
+
+Result<Journal> Journal::create_under(const std::string& base, const std::string& relative) {
+  std::vector<std::string> parts;
+  for (const auto& part : std::filesystem::path(relative)) parts.push_back(part.string());
+  const auto refuse = [&](const std::string& why) {
+    return Error{"the journal path '" + relative + "' " + why + ", expected a file name below " + base};
+  };
+  if (relative.empty() || parts.empty()) return refuse("is empty");
+  if (std::filesystem::path(relative).is_absolute()) return refuse("is absolute");
+  for (const auto& part : parts) {
+    if (part == "..") return refuse("leads out of the runs folder with '..'");
+  }
+  if (parts.back().empty() || parts.back() == ".") return refuse("names a folder");
+  if (auto s = create_private_directories(base); !s) return Error{"cannot create the runs folder: " + s.error()};
+
+  Folder folder(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (folder.fd() < 0) return Error{"cannot open the runs folder " + base + ": " + std::strerror(errno)};
+  std::string shown = base;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    if (part.empty() || part == ".") continue;
+    shown = joined(shown, part);
+    if (::mkdirat(folder.fd(), part.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Error{"cannot create the folder " + shown + ": " + std::strerror(errno)};
+    }
+    Folder next(::openat(folder.fd(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.fd() < 0) {
+      const bool link = errno == ELOOP || errno == ENOTDIR;
+      return Error{"cannot open the folder " + shown + (link ? ": it is a symbolic link or not a folder, expected a "
+                                                              "folder inside the runs folder"
+                                                            : std::string(": ") + std::strerror(errno))};
+    }
+    folder = std::move(next);
+  }
+  return create_in(folder.fd(), shown, parts.back());
+}
+
+Journal::Journal(Journal&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), logs_dir_(std::move(other.logs_dir_)) {}
 
 Journal::~Journal() {
   if (fd_ >= 0) {
@@ -44,22 +138,6 @@ void Journal::write(const Event& event) {
 
 void Journal::sync() {
   if (fd_ >= 0) ::fsync(fd_);
-}
-
-std::string expand_output_path(const std::string& pattern, const std::string& name,
-                               std::chrono::system_clock::time_point time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  std::string out = pattern;
-  for (auto [key, value] : {std::pair<std::string, std::string>{"{name}", name}, {"{time}", stamp}}) {
-    for (auto pos = out.find(key); pos != std::string::npos; pos = out.find(key, pos + value.size())) {
-      out.replace(pos, key.size(), value);
-    }
-  }
-  return out;
 }
 
 }  // namespace chaosplus::runner

@@ -1,6 +1,8 @@
 #pragma once
 // The run's journal: every event as one JSON object per line, written as it happens (a crash
-// leaves everything up to the crash on disk) and synced when the run ends.
+// leaves everything up to the crash on disk) and synced when the run ends. Creating it also makes
+// the run's logs folder beside it. Both are always new and owner-only: an existing file is never
+// truncated and a symbolic link is never followed, so a journal path cannot be aimed at another file.
 #include <string>
 
 #include "core/event.h"
@@ -10,7 +12,11 @@ namespace chaosplus::runner {
 
 class Journal {
  public:
-  static Result<Journal> create(const std::string& path);  // creates parent folders; truncates
+  // `path` as the user typed it (on the command line): anywhere; missing folders are made 0700.
+  static Result<Journal> create(const std::string& path);
+  // `relative` below the folder `base` (the runs folder): refused when absolute or with a '..'
+  // part, and no folder on the way below `base` may be a symbolic link, so the files stay in `base`.
+  static Result<Journal> create_under(const std::string& base, const std::string& relative);
   Journal(Journal&& other) noexcept;
   Journal& operator=(Journal&&) = delete;
   Journal(const Journal&) = delete;
@@ -19,15 +25,15 @@ class Journal {
   void write(const Event& event);
   void sync();
   const std::string& path() const { return path_; }
+  const std::string& logs_dir() const { return logs_dir_; }  // "<folder>/<journal stem>.logs"
 
  private:
-  Journal(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  static Result<Journal> create_in(int folder, const std::string& folder_path, const std::string& file);
+  Journal(int fd, std::string path, std::string logs_dir)
+      : fd_(fd), path_(std::move(path)), logs_dir_(std::move(logs_dir)) {}
   int fd_ = -1;
   std::string path_;
+  std::string logs_dir_;
 };
-
-// "runs/{name}-{time}.jsonl" -> "runs/quickstart-20261125T214500Z.jsonl"
-std::string expand_output_path(const std::string& pattern, const std::string& name,
-                               std::chrono::system_clock::time_point time);
 
 }  // namespace chaosplus::runner

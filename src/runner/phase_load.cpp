@@ -77,6 +77,12 @@ std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::R
                       : t.metric + " = " + figure(t.metric, measured) + (r.held ? ", within " : ", NOT within ") + t.text;
     results.push_back(std::move(r));
   }
+  // A missed threshold may say more about the generator than about the system: say so beside it.
+  if (const std::string why = load::generator_bottleneck(report); !why.empty()) {
+    for (auto& r : results) {
+      if (!r.held) r.message += " (" + why + ")";
+    }
+  }
   return results;
 }
 
@@ -91,7 +97,10 @@ Event summary_event(const spec::Load& l, const load::Report& report, const std::
       .with("p90_ms", static_cast<double>(h.value_at_percentile(90)) / 1e3)
       .with("p99_ms", static_cast<double>(h.value_at_percentile(99)) / 1e3)
       .with("max_ms", static_cast<double>(h.max()) / 1e3)
-      .with("elapsed_s", report.elapsed_s);
+      .with("elapsed_s", report.elapsed_s)
+      .with("queued", static_cast<std::int64_t>(report.counters.queued))
+      .with("dropped", static_cast<std::int64_t>(report.counters.dropped));
+  if (const std::string why = load::generator_bottleneck(report); !why.empty()) e.with("bottleneck", why);
   std::string thresholds;
   bool held = true;
   for (const auto& r : results) {

@@ -1,5 +1,6 @@
 #include "runner/recovery.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 
@@ -30,11 +31,25 @@ bool undo_entry(Ledger& ledger, const LedgerEntry& e, std::ostream& out) {
   Status s = faults::undo(e.kind, e.record);
   (void)ledger.set_state(e.id, s ? EntryState::reverted : EntryState::revert_failed, s ? "" : s.error());
   if (s) {
-    out << "recover: reverted " << e.kind << " " << e.record << " (run " << e.run_id << ")\n";
+    out << "recover: reverted " << e.kind << " " << redact_record(e.record) << " (run " << e.run_id << ")\n";
   } else {
-    out << "recover: FAILED to revert " << e.kind << " " << e.record << ": " << s.error() << "\n";
+    out << "recover: FAILED to revert " << e.kind << " " << redact_record(e.record) << ": "
+        << redact_secrets(s.error(), e.record) << "\n";
   }
   return s.ok();
+}
+
+// The order a normal run undoes things in: faults newest first, then rollbacks in the order written
+// (the experiment's), then the processes the run started, newest first. `entries` come newest first.
+std::vector<LedgerEntry> in_undo_order(std::vector<LedgerEntry> entries) {
+  std::stable_sort(entries.begin(), entries.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
+    const auto sa = faults::undo_stage(a.kind);
+    const auto sb = faults::undo_stage(b.kind);
+    if (sa != sb) return sa < sb;
+    if (sa == faults::UndoStage::rollback) return a.id < b.id;
+    return a.id > b.id;
+  });
+  return entries;
 }
 
 }  // namespace
@@ -58,7 +73,9 @@ RecoveryReport recover(Ledger& ledger, std::ostream& out) {
       out << "recover: " << entries.error() << "\n";
       ++failed;
     } else {
-      for (const LedgerEntry& e : *entries) (undo_entry(ledger, e, out) ? report.entries_reverted : failed)++;
+      for (const LedgerEntry& e : in_undo_order(std::move(*entries))) {
+        (undo_entry(ledger, e, out) ? report.entries_reverted : failed)++;
+      }
     }
     report.entries_failed += failed;
     ++report.runs_recovered;
@@ -67,7 +84,7 @@ RecoveryReport recover(Ledger& ledger, std::ostream& out) {
   // Reverts that failed in finished runs are tried again.
   auto leftovers = ledger.open_entries();
   if (leftovers) {
-    for (const LedgerEntry& e : *leftovers) {
+    for (const LedgerEntry& e : in_undo_order(std::move(*leftovers))) {
       bool owned_by_live_run = false;
       for (const RunRecord& run : *running) {
         if (run.run_id == e.run_id && runner_alive(run)) owned_by_live_run = true;

@@ -6,6 +6,7 @@
 
 #include "core/result.h"
 #include "runner/ledger.h"
+#include "runner/redaction.h"
 
 namespace chaosplus::runner {
 
@@ -16,6 +17,8 @@ struct RecoveryReport {
   int runs_still_active = 0;  // runs whose runner is alive: left alone (use halt)
 };
 
+// Writes a line per entry to `out`, records shown with their secrets redacted (runner/redaction.h):
+// the text goes to the terminal and into the journal's recovery.done event.
 RecoveryReport recover(Ledger& ledger, std::ostream& out);
 
 // Whether the process that wrote `run` is still running (pid and start time match).

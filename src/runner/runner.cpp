@@ -16,7 +16,7 @@
 
 #include "core/event_bus.h"
 #include "faults/fault.h"
-#include "faults/process_faults.h"
+#include "faults/rollback.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "probes/probe.h"
@@ -25,9 +25,12 @@
 #include "runner/ledger.h"
 #include "runner/live_view.h"
 #include "runner/monitor.h"
+#include "runner/output_paths.h"
 #include "runner/phase_load.h"
 #include "runner/recovery.h"
-#include "targets/attach.h"
+#include "runner/rollback_step.h"
+#include "runner/target_claims.h"
+#include "runner/timeline_slip.h"
 #include "targets/launch.h"
 
 namespace chaosplus::runner {
@@ -123,9 +126,12 @@ class Run {
   bool inject(TimelineFault& f, const std::string& phase);
   void revert(TimelineFault& f);
   void revert_all_active();
+  void record_rollbacks();
   void run_rollbacks();
   void stop_placements();
-  Status record_started(const std::string& what, const targets::ProcessId& id);
+  Result<targets::ProcessId> start_recorded(const std::string& what, const spec::ProcessLaunch& launch,
+                                            const std::string& log);
+  void note_slip(const std::string& phase, const std::string& where, Clock::time_point due);
   void fail(const std::string& message);
   void note_halt();  // puts the halt on the timeline once, as soon as it is noticed
   void publish(Event e) { bus_.publish(std::move(e)); }
@@ -155,6 +161,10 @@ class Run {
     std::string record;
   };
   std::vector<Placement> placements_;
+  // Claims on attached processes and addresses, held for the whole run (released with the Run).
+  std::vector<std::unique_ptr<targets::Claim>> claims_;
+  std::vector<std::int64_t> rollback_entries_;  // ledger entry of each rollback, in experiment order
+  SlipTracker slips_;
   std::vector<TimelineFault*> injected_order_;  // active faults in injection order
   std::vector<std::unique_ptr<TimelineFault>> all_faults_;
   std::mutex phase_mutex_;
@@ -167,6 +177,7 @@ class Run {
   bool halt_noted_ = false;
   std::unique_ptr<PhaseLoad> running_load_;
   const spec::Load* running_load_spec_ = nullptr;
+  Duration load_started_at_{0};  // on the run's timeline
   std::vector<std::string> threshold_failures_;
   bool before_held_ = true;
   bool after_held_ = true;
@@ -196,13 +207,34 @@ faults::TargetHandle* Run::handle(const std::string& name) {
 
 std::string Run::log_path_for(const std::string& what) const { return log_dir_ + "/" + what + ".log"; }
 
-Status Run::record_started(const std::string& what, const targets::ProcessId& id) {
-  std::string record = faults::started_process_record(what, id);
-  auto entry = ledger_->record(run_id_, std::string(faults::kinds::process_started), record);
-  if (!entry) return Error{entry.error()};
-  if (auto s = ledger_->set_state(*entry, EntryState::active); !s) return s;
+// The ledger entry is written before the fork and completed (pid and start time) while the child
+// waits at its gate: nothing the run starts is ever running unrecorded (targets/gated_child.h).
+Result<targets::ProcessId> Run::start_recorded(const std::string& what, const spec::ProcessLaunch& launch,
+                                               const std::string& log) {
+  auto entry = ledger_->record(run_id_, std::string(faults::kinds::process_started),
+                               faults::started_process_record(what, std::nullopt));
+  if (!entry) return Error{"cannot write the ledger, " + what + " not started: " + entry.error()};
+  std::string record;
+  auto id = targets::spawn(launch, log, [&](const targets::ProcessId& child) -> Status {
+    record = faults::started_process_record(what, child);
+    return ledger_->update_record(*entry, record);
+  });
+  if (!id) {
+    (void)ledger_->set_state(*entry, EntryState::reverted, "not started: " + id.error());
+    return Error{id.error()};
+  }
+  (void)ledger_->set_state(*entry, EntryState::active);
   placements_.push_back({*entry, what, record});
-  return ok_status();
+  return id;
+}
+
+void Run::note_slip(const std::string& phase, const std::string& where, Clock::time_point due) {
+  if (auto slip = slips_.check(phase, where, due, Clock::now())) {
+    publish(Event("timeline.slipped")
+                .with("phase", phase)
+                .with("where", where)
+                .with("late_ms", std::chrono::duration<double, std::milli>(slip->late).count()));
+  }
 }
 
 Status Run::open_ledger_and_journal() {
@@ -214,18 +246,18 @@ Status Run::open_ledger_and_journal() {
   std::ostringstream recovery_log;
   RecoveryReport recovered = recover(*ledger_, recovery_log);
 
+  // A path from the command line is the user's choice; one from the file stays in the runs folder.
   const auto now = std::chrono::system_clock::now();
-  std::string journal_path = options_.journal_path.empty()
-                                 ? expand_output_path(experiment_.outputs.journal, experiment_.name, now)
-                                 : options_.journal_path;
-  auto journal = Journal::create(journal_path);
+  run_id_ = make_run_id(now);
+  auto journal = options_.journal_path.empty()
+                     ? Journal::create_under(options_.runs_dir, expand_output_path(experiment_.outputs.journal,
+                                                                                   experiment_.name, now, run_id_))
+                     : Journal::create(options_.journal_path);
   if (!journal) return Error{journal.error()};
   journal_.emplace(std::move(journal).value());
-  std::filesystem::path jp(journal_path);
-  log_dir_ = (jp.parent_path() / (jp.stem().string() + ".logs")).string();
-  std::filesystem::create_directories(log_dir_);
+  const std::string& journal_path = journal_->path();
+  log_dir_ = journal_->logs_dir();
 
-  run_id_ = jp.stem().string() + "-" + std::to_string(::getpid());
   auto self = targets::identify(::getpid());
   RunRecord record{run_id_, ::getpid(), self ? self->start_time : 0, experiment_.name, journal_path, "running"};
   if (auto s = ledger_->begin_run(record); !s) return s;
@@ -265,10 +297,9 @@ Status Run::place_proxies() {
   // The log is appended to across runs with the same journal: only what this proxy writes counts.
   std::error_code size_error;
   const auto log_start = std::filesystem::exists(log) ? std::filesystem::file_size(log, size_error) : 0;
-  auto id = targets::spawn(launch, log);
+  auto id = start_recorded("fault proxy", launch, log);
   if (!id) return Error{"cannot start the fault proxy: " + id.error()};
   proxy_server_ = *id;
-  if (auto s = record_started("fault proxy", *id); !s) return s;
   const std::string marker = "chaosplus proxy API listening on ";
   std::string address;
   for (auto deadline = Clock::now() + 10s; Clock::now() < deadline && address.empty();) {
@@ -306,18 +337,14 @@ Status Run::place_proxies() {
 Status Run::start_targets() {
   for (auto& h : handles_) {
     const spec::Target& t = h->spec();
-    h->on_started = [this, name = t.name](const targets::ProcessId& id) { return record_started("target " + name, id); };
     if (t.attach) {
-      auto id = targets::resolve(*t.attach);
-      if (!id) return Error{"target '" + t.name + "': " + id.error()};
-      h->set_process(*id);
-      publish(Event("target.attached").with("target", t.name).with("pid", static_cast<std::int64_t>(id->pid)));
+      const auto id = h->process();  // resolved and claimed by claim_targets (runner/target_claims.h)
+      publish(Event("target.attached").with("target", t.name).with("pid", static_cast<std::int64_t>(id ? id->pid : 0)));
       continue;
     }
     if (!t.process) continue;
-    auto id = targets::spawn(*t.process, h->log_path());
+    auto id = start_recorded("target " + t.name, *t.process, h->log_path());
     if (!id) return Error{"target '" + t.name + "': " + id.error()};
-    if (auto s = record_started("target " + t.name, *id); !s) return s;
     h->set_process(*id);
     publish(Event("target.started")
                 .with("target", t.name)
@@ -394,7 +421,11 @@ void Run::handle_trip(const GuardrailTrip& trip) {
 
 void Run::on_load_tick(const std::string& name, const load::Tick& tick) {
   Event e = load::tick_event(tick);
-  e.with("load", name);
+  // The second the tick covers, on the run's timeline: outcomes are counted by when their
+  // requests were meant to be sent, so this (not when the tick was written) is the window to
+  // compare with fault.injected and fault.reverted.
+  const double from_ms = std::chrono::duration<double, std::milli>(load_started_at_).count() + 1000.0 * tick.second;
+  e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
   Event stamped = bus_.publish(std::move(e));
   const auto& c = tick.counters;
   LoadSample sample;
@@ -414,7 +445,9 @@ void Run::start_load(const spec::Phase& phase) {
     return;
   }
   const std::string name = phase.load->name;
-  publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url));
+  load_started_at_ =
+      bus_.publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url))
+          .elapsed;
   running_load_spec_ = &*phase.load;
   running_load_ = std::make_unique<PhaseLoad>(*phase.load, std::move(options).value(),
                                               [this, name](const load::Tick& t) { on_load_tick(name, t); });
@@ -508,6 +541,8 @@ bool Run::inject(TimelineFault& f, const std::string& phase) {
     return false;
   }
   f.ledger_id = *entry;
+  // A system tool the fault starts is added to its entry before it runs (undo stops it first).
+  f.fault->set_record_sink([this, id = *entry](const std::string& record) { return ledger_->update_record(id, record); });
   Status s = f.fault->inject(halt_);
   if (!s) {
     publish(Event("fault.failed").with("summary", f.summary).with("phase", phase).with("error", s.error()));
@@ -598,11 +633,22 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
     auto due = phase_start + a.at;
     if (Clock::now() < due && halt_.wait_for(due - Clock::now())) break;
     if (halt_.triggered()) break;
-    if (a.is_revert) revert(*a.fault);
-    else if (!inject(*a.fault, phase.name)) break;
+    const std::string what = a.fault->spec->type + " " + a.fault->spec->target;
+    // A frozen runner acts late: a revert then happens at once, and a fault whose end has passed
+    // while it waited is not injected at all.
+    note_slip(phase.name, (a.is_revert ? "revert of " : "inject of ") + what, due);
+    if (a.is_revert) {
+      revert(*a.fault);
+    } else if (Clock::now() >= phase_start + a.fault->end) {
+      publish(Event("fault.skipped").with("fault", a.fault->spec->type).with("target", a.fault->spec->target)
+                  .with("phase", phase.name).with("reason", "its end had passed before it could be injected"));
+    } else if (!inject(*a.fault, phase.name)) {
+      break;
+    }
   }
   auto end = phase_start + phase.duration;
   if (!halt_.triggered() && Clock::now() < end) halt_.wait_for(end - Clock::now());
+  if (!halt_.triggered()) note_slip(phase.name, "end of phase", end);
   note_halt();
   // Faults of this phase end with it, newest first. After a halt they are left to
   // revert_all_active(), so the halt is on the timeline before the reverts.
@@ -621,22 +667,26 @@ void Run::play_phases() {
   }
 }
 
-void Run::run_rollbacks() {
+// Written when the run starts, after its targets are placed and before any fault: a crash from
+// here on leaves them to recover, which runs them after reverting the faults (faults/rollback.h).
+void Run::record_rollbacks() {
   for (const spec::Rollback& r : experiment_.rollbacks) {
-    Status s = ok_status();
-    if (r.command) {
-      spec::Probe probe;
-      probe.name = r.name;
-      probe.kind = *r.command;
-      probes::Outcome o = probes::run(probe);
-      if (!o.ok) s = Error{o.detail};
-    } else if (faults::TargetHandle* h = handle(r.restart_target)) {
-      auto current = h->process();
-      if (current) (void)targets::stop(*current);
-      h->set_process(std::nullopt);
-      HaltSwitch fresh;  // a rollback runs even when the run was halted
-      s = faults::start_again(*h, fresh);
+    auto entry = ledger_->record(run_id_, std::string(faults::kinds::rollback),
+                                 faults::rollback_record(r, r.command ? nullptr : handle(r.restart_target)));
+    if (!entry) {
+      fail("cannot write the ledger, rollback " + r.name + " not recorded: " + entry.error());
+      rollback_entries_.push_back(0);
+      continue;
     }
+    rollback_entries_.push_back(*entry);
+  }
+}
+
+void Run::run_rollbacks() {
+  for (std::size_t i = 0; i < experiment_.rollbacks.size(); ++i) {
+    const spec::Rollback& r = experiment_.rollbacks[i];
+    const std::int64_t entry = i < rollback_entries_.size() ? rollback_entries_[i] : 0;
+    const Status s = run_rollback(r, r.command ? nullptr : handle(r.restart_target), *ledger_, entry);
     Event e("rollback.done");
     e.with("name", r.name).with("ok", s.ok());
     if (!s) {
@@ -667,13 +717,28 @@ RunResult Run::execute() {
   result.journal_path = journal_->path();
   result.run_id = run_id_;
   for (const spec::Target& t : experiment_.targets) {
-    handles_.push_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name)));
+    faults::TargetHandle* target =
+        handles_.emplace_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name))).get();
+    // A fault's revert or a rollback that starts the target again records it first, like start_targets.
+    target->start_recorded = [this, target](const spec::ProcessLaunch& launch) {
+      return start_recorded("target " + target->name(), launch, target->log_path());
+    };
   }
 
+  // Before anything is placed: a second run on the same process or address refuses here, having
+  // changed nothing, so it runs no rollbacks either.
   bool setup_ok = false;
-  if (auto s = place_proxies(); !s) fail(s.error());
-  else if (auto t = start_targets(); !t) fail(t.error());
-  else setup_ok = true;
+  auto claims = claim_targets(handles_, {run_id_, experiment_.name, static_cast<int>(::getpid())});
+  const bool claimed = claims.ok();
+  if (!claimed) {
+    fail(claims.error());
+  } else {
+    claims_ = std::move(claims).value();
+    if (auto s = place_proxies(); !s) fail(s.error());
+    else if (auto t = start_targets(); !t) fail(t.error());
+    else setup_ok = true;
+    record_rollbacks();  // after the targets are placed, before any fault
+  }
 
   if (setup_ok && !halt_.triggered()) {
     if (auto s = check_steady_state("before"); !s) {
@@ -693,7 +758,7 @@ RunResult Run::execute() {
   const Duration revert_took = Clock::now() - revert_start;
   finish_load();
   stop_continuous_probes();
-  run_rollbacks();
+  if (claimed) run_rollbacks();
 
   // The operator's stop means "put it back and go"; a guardrail abort still checks recovery.
   const bool operator_stop = halted && !trip_ && errors_.empty();
@@ -727,6 +792,7 @@ RunResult Run::execute() {
     result.verdict = Verdict::held;
     result.reasons.push_back("the steady state held before, during and after the phases");
   }
+  if (const std::string slipped = slips_.summary(); !slipped.empty()) result.reasons.push_back(slipped);
   if (trip_ || (halted && errors_.empty())) {
     result.reasons.push_back(after_held_ && !operator_stop ? "after rollback the steady state held again: the system recovered"
                              : operator_stop ? "the steady state was not checked after an operator's halt"

@@ -17,7 +17,8 @@ int exit_code(Verdict verdict);  // 0 held, 1 deviated, 2 aborted, 3 error (DESI
 
 struct RunOptions {
   std::string state_dir;     // ledger.db lives here
-  std::string journal_path;  // overrides outputs.journal when set
+  std::string runs_dir = "runs";  // outputs.journal is a pattern below it
+  std::string journal_path;       // overrides outputs.journal when set; may be anywhere
   bool live_status = false;  // a status line redrawn in place (a terminal); plain lines otherwise
 };
 

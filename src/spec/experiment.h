@@ -195,8 +195,9 @@ struct Rollback {
 };
 
 struct Outputs {
-  // "{name}" and "{time}" are replaced; relative paths are relative to the working directory.
-  std::string journal = "runs/{name}-{time}.jsonl";
+  // A file name pattern below the runs folder (`run --runs-dir`, default "runs"): "{name}", "{time}"
+  // (UTC, to the millisecond) and "{run}" (the run id, unique per run) are replaced.
+  std::string journal = "{name}-{run}.jsonl";
 };
 
 struct Experiment {

@@ -256,6 +256,8 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
       return std::to_string(*bytes);
     }
     case ParamKind::text:
+      // A NUL would cut the value where it reaches a C string (a path, a rule, a log line).
+      if (written.find('\0') != std::string_view::npos) return Error{"found a NUL character (\\0), expected text without NUL"};
       return std::string(written);
     case ParamKind::port: {
       if (written == "any") return std::string(written);

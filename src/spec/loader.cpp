@@ -23,6 +23,7 @@
 #include "spec/kernel_params.h"
 #include "spec/schema.h"
 #include "spec/suggest.h"
+#include "spec/text_rules.h"
 #include "spec/yaml_tree.h"
 
 namespace chaosplus::spec {
@@ -60,7 +61,8 @@ bool is_identifier(std::string_view s) {
 }
 
 bool is_experiment_name(std::string_view s) {
-  if (s.empty() || s.size() > 100) return false;
+  // Starting with a letter or digit, it is never "." or ".." where {name} is a journal folder.
+  if (s.empty() || s.size() > 100 || !std::isalnum(static_cast<unsigned char>(s.front()))) return false;
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
@@ -113,7 +115,8 @@ class Builder {
         } else {
           report(*n,
                  "name: found '" + *text +
-                     "', expected 1-100 lower-case letters, digits, '.', '_' or '-' (e.g. checkout-survives-db-kill)");
+                     "', expected 1-100 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit "
+                     "(e.g. checkout-survives-db-kill)");
         }
       }
     }
@@ -251,7 +254,31 @@ class Builder {
       report(node, std::string(label) + ": found empty text, expected a value");
       return std::nullopt;
     }
+    if (!without_nul(node, label)) return std::nullopt;
     return node.text;
+  }
+
+  // A NUL ends a C string: the program, the kernel or the log would see the value cut there.
+  bool without_nul(const YamlNode& node, std::string_view label) {
+    const std::size_t at = node.text.find('\0');
+    if (at == std::string::npos) return true;
+    report(node, std::string(label) + ": found a NUL character (\\0) at character " + std::to_string(at + 1) +
+                     ", expected text without NUL");
+    return false;
+  }
+
+  // Names shown in output and the journal (phases, rollbacks, guardrails): printable text.
+  std::optional<std::string> read_name(const YamlNode& node) {
+    auto text = read_text(node, "name");
+    if (!text) return std::nullopt;
+    for (std::size_t i = 0; i < text->size(); ++i) {
+      if (is_control((*text)[i])) {
+        report(node, "name: found the control character " + shown_control((*text)[i]) + " at character " +
+                         std::to_string(i + 1) + ", expected printable text");
+        return std::nullopt;
+      }
+    }
+    return text;
   }
 
   // Text, or a number or boolean taken as written (argv items, env values, header values).
@@ -260,6 +287,7 @@ class Builder {
       wrong_type(node, label, "a string");
       return std::nullopt;
     }
+    if (!without_nul(node, label)) return std::nullopt;
     return node.text;
   }
 
@@ -279,6 +307,10 @@ class Builder {
       if (!item.is_scalar()) {
         report(item, std::string(label) + "[" + std::to_string(i) + "]: found " + describe_found(item) +
                          ", expected a list of strings");
+        ok = false;
+        continue;
+      }
+      if (!without_nul(item, std::string(label) + "[" + std::to_string(i) + "]")) {
         ok = false;
         continue;
       }
@@ -799,7 +831,7 @@ class Builder {
       guardrail.mark = item.mark;
       const std::size_t before = issues.size();
       if (const YamlNode* n = get(item, "name")) {
-        if (auto text = read_text(*n, "name")) guardrail.name = *text;
+        if (auto text = read_name(*n)) guardrail.name = *text;
       }
       const YamlNode* when =
           require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
@@ -907,7 +939,7 @@ class Builder {
     }
     std::string what = "phase";
     if (const YamlNode* n = require(node, "name", "phase", "a name such as baseline")) {
-      if (auto text = read_text(*n, "name")) {
+      if (auto text = read_name(*n)) {
         phase.name = *text;
         what = "phase '" + *text + "'";
       }
@@ -1303,7 +1335,7 @@ class Builder {
       Rollback rollback;
       rollback.mark = item.mark;
       if (const YamlNode* n = get(item, "name")) {
-        if (auto text = read_text(*n, "name")) rollback.name = *text;
+        if (auto text = read_name(*n)) rollback.name = *text;
       }
       auto kind = exactly_one(item, what, {"command", "restart"});
       if (kind == "command") {
@@ -1319,6 +1351,11 @@ class Builder {
           }
         }
       }
+      // Output never shows a nameless rollback: it is named after what it does.
+      if (rollback.name.empty() && rollback.command && !rollback.command->argv.empty()) {
+        rollback.name = "run " + rollback.command->argv.front();
+      }
+      if (rollback.name.empty() && !rollback.restart_target.empty()) rollback.name = "restart " + rollback.restart_target;
       if (issues.size() == before) experiment.rollbacks.push_back(std::move(rollback));
     }
   }
@@ -1326,7 +1363,14 @@ class Builder {
   void read_outputs(const YamlNode& node, Experiment& experiment) {
     if (!check_map(node, "outputs", {"journal"}, "a map with journal: path")) return;
     if (const YamlNode* n = get(node, "journal")) {
-      if (auto text = read_text(*n, "journal")) experiment.outputs.journal = *text;
+      if (auto text = read_text(*n, "journal")) {
+        // A file may not aim the journal outside the runs folder (run as root, it could overwrite any file).
+        if (auto problem = journal_pattern_problem(*text)) {
+          report(*n, "journal: " + *problem);
+        } else {
+          experiment.outputs.journal = *text;
+        }
+      }
     }
   }
 
@@ -1466,7 +1510,7 @@ LoadResult load(std::string_view text, const std::string& file_name) {
     return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
   });
   for (auto& issue : issues) {
-    Diagnostic diagnostic{file_name, issue.mark.line, issue.mark.column, std::move(issue.message)};
+    Diagnostic diagnostic{file_name, issue.mark.line, issue.mark.column, printable(issue.message)};
     const bool repeated = !result.errors.empty() && result.errors.back().line == diagnostic.line &&
                           result.errors.back().column == diagnostic.column &&
                           result.errors.back().message == diagnostic.message;

@@ -1,5 +1,6 @@
 #include "spec/yaml_tree.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -7,6 +8,7 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace chaosplus::spec {
@@ -72,19 +74,51 @@ YamlNode::Kind infer_plain_kind(std::string_view s) {
 // Notes where documents start, without building them. yaml-cpp's LoadAll loops forever on some
 // malformed inputs (it keeps "finding" a document at the same place), so documents are counted here
 // with a bound, and a document that starts where the previous one did means the parser is stuck.
+// It also notes the first value nested deeper than kMaxDepth: yaml-cpp gives up on very deep files
+// (thousands of levels) with just "bad file", and this is the place to point at instead.
 class DocumentStarts : public YAML::EventHandler {
  public:
   std::vector<YAML::Mark> starts;
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  std::optional<YAML::Mark> too_deep;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    open_.clear();
+  }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { value_at(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { value_at(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    value_at(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value_at(mark);
+    open_.push_back({false, 0});
+  }
+  void OnSequenceEnd() override { open_.pop_back(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value_at(mark);
+    open_.push_back({true, 0});
+  }
+  void OnMapEnd() override { open_.pop_back(); }
+
+ private:
+  // A value inside n open lists and maps is at depth n, as Reader::convert counts (keys do not count).
+  void value_at(const YAML::Mark& mark) {
+    const bool key = !open_.empty() && open_.back().map && open_.back().children % 2 == 0;
+    if (!open_.empty()) ++open_.back().children;
+    if (!key && open_.size() > static_cast<std::size_t>(kMaxDepth) && !too_deep) too_deep = mark;
+  }
+  struct Open {
+    bool map;
+    std::size_t children;
+  };
+  std::vector<Open> open_;
 };
+
+std::string too_deep_message() {
+  return "values nested more than " + std::to_string(kMaxDepth) + " levels deep, expected a flatter document";
+}
 
 class Reader {
  public:
@@ -104,7 +138,7 @@ class Reader {
       return out;
     }
     if (depth > kMaxDepth) {
-      issue(out, "values nested more than " + std::to_string(kMaxDepth) + " levels deep, expected a flatter document");
+      issue(out, too_deep_message());
       return out;
     }
     switch (node.Type()) {
@@ -272,6 +306,10 @@ YamlDocument read_yaml(std::string_view text, const EnvLookup& env) {
       }
     }
     first = YAML::Load(source);
+  } catch (const YAML::DeepRecursion& e) {
+    const Mark mark = to_mark(starts.too_deep.value_or(e.mark));
+    doc.issues.push_back({mark.line ? mark : Mark{1, 1}, "", too_deep_message()});
+    return doc;
   } catch (const YAML::Exception& e) {
     Mark mark = to_mark(e.mark);
     if (mark.line == 0) mark = {1, 1};

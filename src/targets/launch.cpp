@@ -32,13 +32,6 @@ bool is_executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// What the child reports through the close-on-exec pipe when it cannot exec.
-enum class ChildStage : int { session = 1, redirect, chdir, exec };
-struct ChildFailure {
-  ChildStage stage;
-  int error;
-};
-
 std::vector<std::string> merged_environment(const std::map<std::string, std::string>& added) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -49,38 +42,6 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   }
   for (const auto& [name, value] : added) env.push_back(name + "=" + value);
   return env;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Runs in the forked child: only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(int report_fd, int stdin_fd, int log_fd, const char* cwd, const char* path,
-                             char* const* argv, char* const* envp) {
-  auto fail = [report_fd](ChildStage stage) {
-    const ChildFailure failure{stage, errno};
-    [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
-    ::_exit(127);
-  };
-  if (::setsid() < 0) fail(ChildStage::session);
-  if (::dup2(stdin_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) fail(ChildStage::redirect);
-  if (cwd != nullptr && ::chdir(cwd) != 0) fail(ChildStage::chdir);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Descriptors the runner opened without O_CLOEXEC (listening sockets...) must not leak into targets.
-  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  ::execve(path, argv, envp);
-  fail(ChildStage::exec);
-  ::_exit(127);
 }
 
 std::string exit_description(int status) {
@@ -167,12 +128,12 @@ Result<std::string> find_executable(const std::string& command, const std::strin
                " or PATH"};
 }
 
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path) {
-  return spawn(launch, log_path, default_search_dir());
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const BeforeExec& before_exec) {
+  return spawn(launch, log_path, default_search_dir(), before_exec);
 }
 
 Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
-                        const std::string& search_dir) {
+                        const std::string& search_dir, const BeforeExec& before_exec) {
   if (launch.command.empty()) return Error{"cannot start a process: the command is empty"};
   const std::string& name = launch.command.front();
   auto path = find_executable(name, search_dir, launch.cwd);
@@ -187,46 +148,18 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
   net::Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (devnull.get() < 0) return Error{"cannot start '" + name + "': cannot open /dev/null: " + std::strerror(errno)};
 
-  // Everything the child needs is prepared here: after fork it may not allocate.
-  std::vector<std::string> args = launch.command;
-  std::vector<std::string> env = merged_environment(launch.env);
-  const std::vector<char*> argv = c_strings(args);
-  const std::vector<char*> envp = c_strings(env);
-  const char* cwd = launch.cwd.empty() ? nullptr : launch.cwd.c_str();
-
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return Error{"cannot start '" + name + "': pipe: " + std::strerror(errno)};
-  net::Fd report_read(report[0]);
-  net::Fd report_write(report[1]);
-
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error{"cannot start '" + name + "': fork: " + std::strerror(errno)};
-  if (pid == 0) exec_child(report[1], devnull.get(), log.get(), cwd, path->c_str(), argv.data(), envp.data());
-
-  report_write.reset();
-  ChildFailure failure{};
-  ssize_t n = 0;
-  do {
-    n = ::read(report_read.get(), &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  if (n > 0) {  // the child wrote why it could not exec, then exited
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    const std::string reason = std::strerror(failure.error);
-    switch (failure.stage) {
-      case ChildStage::session: return Error{"cannot start '" + name + "': setsid: " + reason};
-      case ChildStage::redirect: return Error{"cannot start '" + name + "': redirecting its output: " + reason};
-      case ChildStage::chdir:
-        return Error{"cannot start '" + name + "': cannot change to directory " + launch.cwd + ": " + reason};
-      case ChildStage::exec: return Error{"cannot start '" + name + "': exec " + *path + ": " + reason};
-    }
-    return Error{"cannot start '" + name + "': " + reason};
-  }
-  // The child cannot be reaped before we do, so its /proc entry is there even if it already exited.
-  auto start = process_start_time(pid);
-  if (!start) return Error{"cannot start '" + name + "': started as pid " + std::to_string(pid) + " but it vanished"};
-  return ProcessId{pid, *start};
+  ChildPlan plan;
+  plan.path = *path;
+  plan.argv = launch.command;
+  plan.env = merged_environment(launch.env);
+  plan.cwd = launch.cwd;
+  plan.stdin_fd = devnull.get();
+  plan.stdout_fd = log.get();
+  plan.stderr_fd = log.get();
+  plan.new_session = true;
+  auto id = start_gated(plan, before_exec);
+  if (!id) return Error{"cannot start '" + name + "': " + id.error()};
+  return id;
 }
 
 Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path,

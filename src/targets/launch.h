@@ -5,6 +5,7 @@
 #include "core/halt_switch.h"
 #include "core/result.h"
 #include "spec/experiment.h"
+#include "targets/gated_child.h"
 #include "targets/process.h"
 
 namespace chaosplus::targets {
@@ -22,10 +23,13 @@ Result<std::string> find_executable(const std::string& command, const std::strin
 // Starts launch.command in its own session (setsid: a Ctrl-C at the runner's terminal does not
 // reach it), launch.env added to our environment, in launch.cwd, stdin from /dev/null, stdout and
 // stderr appended to `log_path` (its folder is created), signal mask and dispositions reset, no
-// other descriptors inherited. Exec failures (and chdir failures) come back as errors.
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path);
+// other descriptors inherited. It is started through the gate (targets/gated_child.h): `before_exec`
+// gets its identity before it runs (the runner records it there). Exec failures (and chdir
+// failures) come back as errors.
 Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
-                        const std::string& search_dir);
+                        const BeforeExec& before_exec = {});
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
+                        const std::string& search_dir, const BeforeExec& before_exec = {});
 
 // Waits until `check` passes (HTTP GET answers 2xx / TCP connect succeeds), polling about every
 // 50ms. Errors: the process died (with the tail of its log), check.timeout passed (with the last

@@ -223,4 +223,19 @@ Status stop(const ProcessId& id, Duration grace) {
                join_pids(group_members(id.pid))};
 }
 
+Status stop_group(const ProcessId& leader, Duration grace) {
+  if (auto s = stop(leader, grace); !s) return s;
+  // The pid now used by another process (possible only once the leader's group was empty): its
+  // group is not what the leader left. The leader itself may still be a zombie nobody reaped yet.
+  if (leader.pid <= 0) return ok_status();
+  if (const auto stat = read_stat(leader.pid); stat && stat->start_time != leader.start_time) return ok_status();
+  if (group_members(leader.pid).empty()) return ok_status();
+  ::kill(-leader.pid, SIGKILL);
+  if (wait_for_condition([&] { return group_members(leader.pid).empty(); }, std::chrono::seconds(5))) {
+    return ok_status();
+  }
+  return Error{"members of the process group of pid " + std::to_string(leader.pid) +
+               " are still running after SIGKILL: pids " + join_pids(group_members(leader.pid))};
+}
+
 }  // namespace chaosplus::targets

@@ -54,4 +54,10 @@ Status send_signal(const ProcessId& id, int signal, SignalScope scope = SignalSc
 // (reaps them) and for processes we did not start.
 Status stop(const ProcessId& id, Duration grace = std::chrono::seconds(3));
 
+// stop(), and when the process itself is already gone but members of the process group it led are
+// left (a shell killed while its children run), SIGKILLs them and waits until they are gone. Their
+// group id cannot have been reused while they exist, so they are what the process started. For
+// processes chaosplus started through the gate (each leads its own group).
+Status stop_group(const ProcessId& leader, Duration grace = std::chrono::seconds(3));
+
 }  // namespace chaosplus::targets

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "net/socket.h"
+#include "targets/gated_child.h"
 
 extern char** environ;
 
@@ -31,22 +31,6 @@ constexpr auto kDrainAfterExit = std::chrono::milliseconds(200);
 
 // glibc 2.36's <sys/pidfd.h> lacks extern "C" guards, so the system call is made directly.
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
-// Owns the posix_spawn attribute objects for one launch.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attributes);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 // The input as a memory file: the program can read it at its own pace, we never block or get
 // SIGPIPE writing it, and nothing has to be pumped while waiting.
@@ -171,40 +155,30 @@ Result<ProgramRun> run_program(std::span<const std::string> argv, const ProgramO
     err_pipe = std::move(*made);
   }
 
-  SpawnSetup setup;
-  if (input.valid()) {
-    posix_spawn_file_actions_adddup2(&setup.actions, input.get(), 0);
-  } else {
-    posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  net::Fd devnull;
+  if (!input.valid()) {
+    devnull = net::Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devnull.valid()) return Error{"cannot run '" + name + "': cannot open /dev/null: " + std::strerror(errno)};
   }
-  posix_spawn_file_actions_adddup2(&setup.actions, out_pipe->second.get(), 1);
-  posix_spawn_file_actions_adddup2(&setup.actions,
-                                   options.merge_stderr ? out_pipe->second.get() : err_pipe.second.get(), 2);
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&setup.attributes, 0);  // its own group, so what it starts can be killed with it
-  posix_spawnattr_setsigmask(&setup.attributes, &none);
-  posix_spawnattr_setsigdefault(&setup.attributes, &all);
-
-  std::vector<std::string> args(argv.begin(), argv.end());
-  args.front() = path;
-  std::vector<char*> raw;
-  for (auto& a : args) raw.push_back(a.data());
-  raw.push_back(nullptr);
+  ChildPlan plan;
+  plan.path = path;
+  plan.argv.assign(argv.begin(), argv.end());
+  plan.argv.front() = path;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) plan.env.emplace_back(*e);
+  plan.stdin_fd = input.valid() ? input.get() : devnull.get();
+  plan.stdout_fd = out_pipe->second.get();
+  plan.stderr_fd = options.merge_stderr ? out_pipe->second.get() : err_pipe.second.get();
+  plan.new_session = false;  // its own group, so what it starts can be killed with it
+  plan.die_with_parent = true;
 
   const auto start = Clock::now();
-  pid_t pid = 0;
-  // posix_spawn (vfork-like) reports exec failures and does not copy the caller's page tables.
-  if (const int rc = ::posix_spawn(&pid, raw[0], &setup.actions, &setup.attributes, raw.data(), environ); rc != 0) {
-    return Error{"cannot run '" + name + "': " + std::strerror(rc)};
-  }
+  auto started = start_gated(plan, options.before_exec);
+  if (!started) return Error{"cannot run '" + name + "': " + started.error()};
+  const pid_t pid = started->pid;
   out_pipe->second.reset();
   err_pipe.second.reset();
   input.reset();
+  devnull.reset();
   net::Fd pidfd(open_pidfd(pid));
 
   ProgramRun run;

@@ -3,12 +3,14 @@
 // network tools (nft, tc, ip) both use this. An argv is executed directly, never through a shell, so
 // no field of an experiment or ledger record is ever interpreted by one. Every run has a deadline.
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
 #include "core/units.h"
+#include "targets/process.h"
 
 namespace chaosplus::targets {
 
@@ -21,6 +23,9 @@ struct ProgramOptions {
   // When it exits, kill what it left running in its process group. Off for commands that may start
   // a service in the background on purpose (a rollback's `sh -c "server &"`).
   bool kill_leftovers = false;
+  // Gets the program's identity before it runs (targets/gated_child.h): a ledger record of a tool
+  // that changes the system, or of a rollback, is written there. An error: it is not run.
+  std::function<Status(const ProcessId&)> before_exec;
 };
 
 struct ProgramRun {
@@ -32,7 +37,8 @@ struct ProgramRun {
 };
 
 // Runs argv[0] (a path, or a name looked up as `search_sbin` says) in a process group of its own and
-// waits for it; at the deadline it is killed with its whole group. After it exits, a process it
+// waits for it. It is killed (SIGKILL) if the calling thread ends first, so it never outlives a
+// runner that crashed; at the deadline it is killed with its whole group. After it exits, a process it
 // left behind that still holds the output open is waited for 200 ms at most. An error only when the
 // program could not be started.
 Result<ProgramRun> run_program(std::span<const std::string> argv, const ProgramOptions& options = {});

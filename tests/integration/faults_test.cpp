@@ -82,9 +82,9 @@ TEST(KillFault, KillsAndRevertStartsTheTargetAgain) {
   EXPECT_FALSE(targets::is_alive(before));
   EXPECT_FALSE(s.handle.process().has_value());
   int started = 0;
-  s.handle.on_started = [&](const targets::ProcessId&) {
+  s.handle.start_recorded = [&](const spec::ProcessLaunch& launch) {
     ++started;
-    return ok_status();
+    return targets::spawn(launch, s.handle.log_path());
   };
   ASSERT_TRUE((*fault)->revert(halt).ok());
   ASSERT_TRUE(s.handle.process().has_value());
@@ -186,9 +186,9 @@ TEST(KillFault, OfAnAttachedProcessThatCameBackByItselfIsReverted) {
 TEST(KillFault, AnAttachedTargetBroughtBackByItsRestartCommandIsNotRecordedAsStartedByTheRun) {
   Attached a(/*restartable=*/true);
   int recorded = 0;
-  a.handle->on_started = [&](const targets::ProcessId&) {
+  a.handle->start_recorded = [&](const spec::ProcessLaunch& launch) {
     ++recorded;
-    return ok_status();
+    return targets::spawn(launch, a.handle->log_path());
   };
   HaltSwitch halt;
   const targets::ProcessId before = *a.handle->process();

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <list>
 #include <mutex>
@@ -25,7 +26,9 @@
 #include <thread>
 
 #include "core/halt_switch.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/url.h"
 #include "net/socket.h"
 #include "proxy/api.h"
 #include "proxy/api_client.h"
@@ -749,7 +752,7 @@ int api_port_of(testing::Child& proxy) {
 
 TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
   EchoServer echo;
-  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--workers", "1"});
   const int api_port = api_port_of(proxy);
   ASSERT_GT(api_port, 0) << proxy.output();
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
@@ -799,7 +802,7 @@ TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
 
 TEST(ProxyWorkers, AfterAWorkerAnsweredTooLateTheNextChangeWaitsForItsOwnAnswer) {
   EchoServer echo;
-  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--workers", "1"});
   const int api_port = api_port_of(proxy);
   ASSERT_GT(api_port, 0) << proxy.output();
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
@@ -838,7 +841,7 @@ TEST(ProxyWorkers, AfterAWorkerAnsweredTooLateTheNextChangeWaitsForItsOwnAnswer)
 }
 
 TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
-  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--workers", "1"});
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--workers", "1"});
   const int api_port = api_port_of(proxy);
   ASSERT_GT(api_port, 0) << proxy.output();
   std::vector<pid_t> workers = children_of(proxy.pid());
@@ -866,6 +869,160 @@ TEST(ProxyServer, TheTokenCanComeFromTheEnvironmentInsteadOfTheProcessList) {
   EXPECT_EQ(testing::read_file("/proc/" + std::to_string(proxy.pid()) + "/cmdline").find("s3cret"), std::string::npos);
   proxy.signal(SIGTERM);
   EXPECT_EQ(proxy.wait(20s), 0);
+}
+
+// One request to a `chaosplus proxy` API with its bearer token; status 0 if no answer came.
+testing::HttpReply api_call(int port, const std::string& token, const std::string& method, const std::string& target,
+                            const std::string& body = {}, Duration timeout = 20s) {
+  auto url = net::Url::parse("http://127.0.0.1:" + std::to_string(port) + target);
+  if (!url) return {};
+  net::Request request;
+  request.method = method;
+  request.target = url->target;
+  request.body = body;
+  request.set_header("Authorization", "Bearer " + token);
+  auto response = net::fetch(*url, std::move(request), timeout);
+  if (!response) return {0, response.error()};
+  return {response->status, response->body};
+}
+
+TEST(ProxyServer, AMillionLevelsOfNestingAreRefusedAtEveryJsonRouteAndTheProxyServesOn) {
+  EchoServer echo;
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0"},
+                       {{"CHAOSPLUS_PROXY_TOKEN", "deep-t0ken"}});
+  const int port = api_port_of(proxy);
+  ASSERT_GT(port, 0) << proxy.output();
+  auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    return api_call(port, "deep-t0ken", method, target, body);
+  };
+  auto created = api("POST", "/proxies", json{{"name", "p"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_EQ(api("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":1}})").status, 200);
+  // Each route with a field its handler reads first, so the old code's error message would quote
+  // (recursively print) the deep value.
+  struct Route {
+    std::string method, target, field;
+  };
+  const std::vector<Route> routes = {
+      {"POST", "/proxies", "name"},           {"POST", "/proxies/p", "listen"},
+      {"PATCH", "/proxies/p", "listen"},      {"POST", "/populate", "name"},
+      {"POST", "/proxies/p/toxics", "name"},  {"POST", "/proxies/p/toxics/slow", "toxicity"},
+      {"PATCH", "/proxies/p/toxics/slow", "toxicity"}};
+  constexpr std::size_t kDepth = 1'000'000;
+  std::string arrays = std::string(kDepth, '[') + std::string(kDepth, ']');
+  std::string objects;
+  objects.reserve(kDepth * 6);
+  for (std::size_t i = 0; i + 1 < kDepth; ++i) objects += "{\"a\":";
+  objects += "{}" + std::string(kDepth - 1, '}');
+  for (const std::string* deep : {&arrays, &objects}) {
+    for (const auto& route : routes) {
+      std::string body = "{\"" + route.field + "\":" + *deep + ",\"upstream\":\"127.0.0.1:1\"}";
+      if (route.target == "/populate") body = "[" + body + "]";
+      for (const std::string& sent : {body, std::string(kDepth, deep->front())}) {  // whole, and never closed
+        auto reply = api(route.method, route.target, sent);
+        EXPECT_GE(reply.status, 400) << route.method << " " << route.target << ": " << reply.body;
+        EXPECT_LT(reply.status, 500) << route.method << " " << route.target << ": " << reply.body;
+        auto answer = json::parse(reply.body, nullptr, false);
+        ASSERT_TRUE(answer.is_object()) << route.method << " " << route.target << ": " << reply.body.substr(0, 200);
+        EXPECT_NE(answer.value("error", std::string()).find("nested deeper than"), std::string::npos) << reply.body;
+        ASSERT_TRUE(proxy.running()) << "the proxy died on " << route.method << " " << route.target << ":\n"
+                                     << proxy.output();
+      }
+    }
+  }
+  // The server's own refusals are JSON too: a body over the 8 MiB limit is a 413 with a reason,
+  // told as soon as the head announces it.
+  {
+    net::Fd raw = connect_to(port);
+    ASSERT_TRUE(raw.valid());
+    ASSERT_TRUE(send_all(raw.get(), "POST /proxies HTTP/1.1\r\nAuthorization: Bearer deep-t0ken\r\n"
+                                    "Content-Length: 9437184\r\n\r\n[[[["));
+    const std::string answer = read_exactly(raw.get(), 1 << 16);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+    EXPECT_NE(answer.find("application/json"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("{\"error\":"), std::string::npos) << answer;
+  }
+
+  auto listen = json::parse(created.body)["listen"].get<std::string>();
+  net::Fd client = connect_to(std::stoi(listen.substr(listen.rfind(':') + 1)));
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(send_all(client.get(), "still here"));
+  EXPECT_EQ(read_exactly(client.get(), 10), "still here");
+  EXPECT_EQ(api("GET", "/proxies/p/toxics/slow").status, 200);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
+TEST(ProxyServer, TwoThousandIdleConnectionsDoNotKeepAnAuthenticatedClientFromChangingAToxic) {
+  // 2,000 client sockets here, and as many on the proxy's side until it drops them.
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_cur < 2'500 && limit.rlim_max >= 2'500) {
+    limit.rlim_cur = limit.rlim_max;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+  }
+  ASSERT_GE(limit.rlim_cur, 2'500u) << "the descriptor limit is too low for this test";
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0"},
+                       {{"CHAOSPLUS_PROXY_TOKEN", "idle-t0ken"}});
+  const int port = api_port_of(proxy);
+  ASSERT_GT(port, 0) << proxy.output();
+  auto created = api_call(port, "idle-t0ken", "POST", "/proxies",
+                          json{{"name", "p"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_EQ(api_call(port, "idle-t0ken", "POST", "/proxies/p/toxics",
+                     R"({"name":"slow","type":"latency","attributes":{"latency":1}})")
+                .status,
+            200);
+
+  // Connected and silent, more of them than the API's 512 connections: before the fix, every
+  // client got 503 until they timed out 30 s later.
+  std::vector<net::Fd> idle;
+  for (int i = 0; i < 2'000; ++i) {
+    net::Fd fd = connect_to(port);
+    ASSERT_TRUE(fd.valid()) << "connection " << i << ": " << std::strerror(errno);
+    idle.push_back(std::move(fd));
+  }
+  auto changed = api_call(port, "idle-t0ken", "POST", "/proxies/p/toxics/slow", R"({"attributes":{"latency":250}})");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(json::parse(changed.body)["attributes"]["latency"], 250);
+  // Without the token it is still refused, idle crowd or not.
+  EXPECT_EQ(api_call(port, "wrong", "POST", "/proxies/p/toxics/slow", R"({"attributes":{"latency":1}})").status, 401);
+  EXPECT_TRUE(proxy.running());
+  idle.clear();
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+}
+
+TEST(ProxyServer, WithoutATokenOptionItMakesOneAndSaysItOnce) {
+  testing::Child proxy({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0"});
+  const int port = api_port_of(proxy);
+  ASSERT_GT(port, 0) << proxy.output();
+  std::string token;
+  ASSERT_TRUE(wait_until([&] {
+    const std::string out = proxy.output();
+    const auto at = out.find("API token ");
+    if (at == std::string::npos) return false;
+    token = out.substr(at + 10, 32);
+    return true;
+  })) << proxy.output();
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_EQ(testing::http_request("GET", "127.0.0.1", port, "/proxies").status, 401);
+  EXPECT_EQ(api_call(port, token, "GET", "/proxies").status, 200);
+  EXPECT_EQ(api_call(port, token, "GET", "/version").status, 200);
+  // Said once at start, not on each request.
+  const std::string out = proxy.output();
+  EXPECT_EQ(out.find(token, out.find(token) + token.size()), std::string::npos) << out;
+  EXPECT_EQ(testing::read_file("/proc/" + std::to_string(proxy.pid()) + "/cmdline").find(token), std::string::npos);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+
+  testing::Child open({testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token"});
+  const int open_port = api_port_of(open);
+  ASSERT_GT(open_port, 0) << open.output();
+  EXPECT_EQ(testing::http_request("GET", "127.0.0.1", open_port, "/proxies").status, 200);
+  EXPECT_EQ(open.output().find("API token"), std::string::npos) << open.output();
+  open.signal(SIGTERM);
+  EXPECT_EQ(open.wait(20s), 0);
 }
 
 TEST(ProxyServer, ReturnsThreeWhenTheApiAddressIsTaken) {

@@ -19,7 +19,7 @@ const LATENCY_MS = 1500;
 // Starts `chaosplus proxy --api 127.0.0.1:0` and resolves with the API port from its ready line.
 function startProxyServer() {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ["proxy", "--api", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(BIN, ["proxy", "--api", "127.0.0.1:0", "--no-token"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -158,6 +159,126 @@ TEST(LoadEngine, TicksAddUpToTheReport) {
   for (const auto& t : ticks) sum += t.counters.requests;
   EXPECT_EQ(sum, report->counters.requests);
   EXPECT_EQ(tick_event(ticks.back()).type, "load.tick");
+}
+
+// Every outcome is in exactly one tick: the ticks of a run add up to its report.
+void expect_ticks_add_up(const std::vector<Tick>& ticks, const Report& report) {
+  Counters sum;
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    EXPECT_EQ(ticks[i].second, static_cast<std::int64_t>(i)) << "ticks are one per second, in order";
+    sum.add(ticks[i].counters);
+  }
+  EXPECT_EQ(sum.requests, report.counters.requests);
+  EXPECT_EQ(sum.dropped, report.counters.dropped);
+  EXPECT_EQ(sum.queued, report.counters.queued);
+  EXPECT_EQ(sum.bytes_read, report.counters.bytes_read);
+  EXPECT_EQ(sum.errors, report.counters.errors);
+  EXPECT_EQ(sum.status, report.counters.status);
+}
+
+TEST(LoadEngine, ALoadOfNSecondsWritesNTicksThatAddUpToTheReport) {
+  CountingServer server;
+  auto o = bounded(server.url());
+  o.rate = 200;
+  o.connections = 8;
+  o.duration = 3s;
+  std::vector<Tick> ticks;
+  RunHooks hooks;
+  hooks.on_tick = [&](const Tick& t) { ticks.push_back(t); };
+  auto report = run_load(o, hooks);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_EQ(ticks.size(), 3u);
+  expect_ticks_add_up(ticks, *report);
+  EXPECT_GT(ticks.back().counters.requests, 0u) << "the last second is written too";
+  EXPECT_DOUBLE_EQ(ticks.back().at_s, 3.0);
+}
+
+TEST(LoadEngine, AHaltedLoadStillWritesItsLastPartialSecond) {
+  CountingServer server;
+  auto o = bounded(server.url());
+  o.rate = 200;
+  o.connections = 8;
+  o.duration = 30s;
+  HaltSwitch halt;
+  std::vector<Tick> ticks;
+  RunHooks hooks;
+  hooks.halt = &halt;
+  hooks.on_tick = [&](const Tick& t) {
+    ticks.push_back(t);
+    if (t.second == 1) halt.trigger("test");  // halts within the third second
+  };
+  auto report = run_load(o, hooks);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_GE(ticks.size(), 3u);
+  EXPECT_LE(ticks.back().length_s, 1.0);
+  EXPECT_NEAR(ticks.back().at_s, report->elapsed_s, 0.01);
+  expect_ticks_add_up(ticks, *report);
+}
+
+// The journal's main use is "which errors appeared while which fault was on": an outcome counts in
+// the second its request was meant to be sent in, not in the second its slow answer came back.
+TEST(LoadEngine, OutcomesCountInTheSecondTheirRequestWasMeantFor) {
+  std::mutex mutex;
+  std::optional<std::chrono::steady_clock::time_point> first;
+  CountingServer server([&](const net::Request&) {
+    const auto now = std::chrono::steady_clock::now();
+    std::chrono::duration<double> since{};
+    {
+      std::lock_guard lock(mutex);
+      if (!first) first = now;
+      since = now - *first;
+    }
+    // Requests of the middle second (with a margin at both ends) fail, slowly: their 503 comes
+    // back in the next second.
+    if (since > 1050ms && since < 1950ms) {
+      std::this_thread::sleep_for(700ms);  // the slow failure is the behaviour under test
+      return net::Response::text(503, "down");
+    }
+    return net::Response::text(200, "ok");
+  });
+  auto o = bounded(server.url());
+  o.rate = 40;
+  o.connections = 60;  // enough for every slow request: none waits for a connection
+  o.duration = 3s;
+  std::vector<Tick> ticks;
+  RunHooks hooks;
+  hooks.on_tick = [&](const Tick& t) { ticks.push_back(t); };
+  auto report = run_load(o, hooks);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_EQ(ticks.size(), 3u);
+  EXPECT_GT(report->counters.status[503], 20u);
+  EXPECT_EQ(ticks[0].counters.status[503], 0u);
+  EXPECT_EQ(ticks[1].counters.status[503], report->counters.status[503]);
+  EXPECT_EQ(ticks[2].counters.status[503], 0u);
+  expect_ticks_add_up(ticks, *report);
+}
+
+TEST(LoadEngine, SaysWhenTheGeneratorIsTheBottleneck) {
+  CountingServer server([](const net::Request&) {
+    std::this_thread::sleep_for(20ms);  // a slow service: two connections carry at most ~100/s
+    return net::Response::text(200, "ok");
+  });
+  auto o = bounded(server.url());
+  o.rate = 400;
+  o.connections = 2;
+  o.duration = 1s;
+  auto report = run_load(o);
+  ASSERT_TRUE(report.ok()) << report.error();
+  EXPECT_GT(report->counters.queued, report->counters.requests / 2);
+  const std::string why = generator_bottleneck(*report);
+  EXPECT_NE(why.find("waited for a free connection"), std::string::npos) << why;
+  EXPECT_NE(format_summary(*report).find("WARNING: the load generator was the bottleneck"), std::string::npos);
+}
+
+TEST(LoadEngine, EnoughConnectionsAreNotABottleneck) {
+  CountingServer server;
+  auto o = bounded(server.url());
+  o.rate = 100;
+  o.connections = 20;
+  o.duration = 2s;
+  auto report = run_load(o);
+  ASSERT_TRUE(report.ok()) << report.error();
+  EXPECT_EQ(generator_bottleneck(*report), "") << format_summary(*report);
 }
 
 TEST(LoadEngine, AHaltStopsTheRun) {

@@ -316,6 +316,145 @@ TEST_F(ControlApiTest, BrowsersAreRefused) {
   EXPECT_EQ(api_->handle(request).status, 403);
 }
 
+// Every route that reads a JSON body, with a body of `depth` levels of `open`.
+std::vector<std::pair<std::string, std::string>> json_routes() {
+  return {{"POST", "/proxies"},          {"POST", "/proxies/p"},         {"PATCH", "/proxies/p"},
+          {"POST", "/populate"},         {"POST", "/proxies/p/toxics"}, {"POST", "/proxies/p/toxics/slow"},
+          {"PATCH", "/proxies/p/toxics/slow"}};
+}
+
+TEST_F(ControlApiTest, AMillionLevelsOfNestingAreA400AtEveryJsonRoute) {
+  create_proxy("p");
+  ASSERT_EQ(call("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":1}})").status,
+            200);
+  for (char open : {'[', '{'}) {
+    const std::string body(1'000'000, open);
+    for (const auto& [method, target] : json_routes()) {
+      auto response = call(method, target, body);
+      EXPECT_EQ(response.status, 400) << method << " " << target;
+      EXPECT_NE(error_of(response).find("nested deeper than"), std::string::npos) << response.body;
+    }
+  }
+  // A valid body whose field is deep: the finding (80,000 arrays around a name) crashed the old API
+  // when the type error quoted the value.
+  std::string deep_name = std::string(80'000, '[') + std::string(80'000, ']');
+  auto named = call("POST", "/proxies", R"({"name":)" + deep_name + R"(,"upstream":"127.0.0.1:1"})");
+  EXPECT_EQ(named.status, 400);
+  EXPECT_EQ(call("GET", "/proxies/p").status, 200);
+}
+
+TEST_F(ControlApiTest, TypeErrorsDescribeTheValueInsteadOfEchoingIt) {
+  const std::string big(100'000, 'x');
+  auto response = call("POST", "/proxies", R"({"name":["a",")" + big + R"("],"upstream":"127.0.0.1:1"})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("field 'name' must be a string, got an array of 2 items"), std::string::npos)
+      << response.body.substr(0, 300);
+  EXPECT_LT(response.body.size(), 300u);
+}
+
+TEST_F(ControlApiTest, NumbersOutOfRangeAndWrongTypesAre400sThatNameTheField) {
+  create_proxy("p");
+  struct Case {
+    std::string method, target, body, field;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","toxicity":1e309,"attributes":{"latency":1}})", "toxicity"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","toxicity":-0.5,"attributes":{"latency":1}})", "toxicity"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","toxicity":"NaN","attributes":{"latency":1}})", "toxicity"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":1e309}})", "attributes.latency"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":1e300}})", "latency"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":-5}})", "latency"},
+      {"POST", "/proxies/p/toxics", R"({"type":"latency","attributes":{"latency":[1]}})", "latency"},
+      {"POST", "/proxies/p/toxics", R"({"type":7,"attributes":{"latency":1}})", "type"},
+      {"POST", "/proxies", R"({"name":"q","upstream":"127.0.0.1:1","enabled":1e309})", "enabled"},
+      {"POST", "/proxies", R"({"name":"q","upstream":"127.0.0.1:1","enabled":"yes"})", "enabled"},
+      {"POST", "/proxies", R"({"name":"q","upstream":9})", "upstream"},
+      {"POST", "/proxies/p", R"({"enabled":null,"listen":false})", "listen"},
+  };
+  for (const auto& c : cases) {
+    auto response = call(c.method, c.target, c.body);
+    EXPECT_EQ(response.status, 400) << c.body << " -> " << response.body;
+    EXPECT_NE(error_of(response).find("'" + c.field + "'"), std::string::npos) << c.body << " -> " << response.body;
+  }
+  EXPECT_EQ(call("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":1}})").status,
+            200);
+  for (const char* body : {R"({"toxicity":1e309})", R"({"toxicity":2})", R"({"attributes":{"latency":-1}})"}) {
+    auto response = call("POST", "/proxies/p/toxics/slow", body);
+    EXPECT_EQ(response.status, 400) << body << " -> " << response.body;
+    EXPECT_FALSE(error_of(response).empty());
+  }
+  EXPECT_EQ(json::parse(call("GET", "/proxies/p/toxics/slow").body)["toxicity"], 1.0);
+}
+
+TEST_F(ControlApiTest, UnknownFieldsOfAProxyAre400sThatNameTheField) {
+  auto created = call("POST", "/proxies", R"({"name":"x","listen":"127.0.0.1:0","upsteam":"127.0.0.1:1"})");
+  EXPECT_EQ(created.status, 400);
+  EXPECT_NE(error_of(created).find("unknown field 'upsteam'"), std::string::npos) << created.body;
+  EXPECT_NE(error_of(created).find("expected: name, listen, upstream, enabled, toxics"), std::string::npos);
+  EXPECT_EQ(call("GET", "/proxies/x").status, 404);
+
+  auto populated = call("POST", "/populate", R"([{"name":"y","upstream":"127.0.0.1:1","port":5}])");
+  EXPECT_EQ(populated.status, 400);
+  EXPECT_NE(error_of(populated).find("unknown field 'port'"), std::string::npos) << populated.body;
+
+  create_proxy("p");
+  auto updated = call("POST", "/proxies/p", R"({"enabled":false,"disabled":true})");
+  EXPECT_EQ(updated.status, 400);
+  EXPECT_NE(error_of(updated).find("unknown field 'disabled'"), std::string::npos) << updated.body;
+  EXPECT_EQ(json::parse(call("GET", "/proxies/p").body)["enabled"], true);
+
+  // What the API shows, sent back as it is (Toxiproxy's Go client does this), is fine.
+  auto shown = json::parse(call("GET", "/proxies/p").body);
+  shown["enabled"] = false;
+  auto echoed = call("POST", "/proxies/p", shown.dump());
+  EXPECT_EQ(echoed.status, 200) << echoed.body;
+  auto with_null = call("POST", "/proxies", R"({"name":"z","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","toxics":null})");
+  EXPECT_EQ(with_null.status, 201) << with_null.body;
+  auto with_object = call("POST", "/proxies", R"({"name":"w","upstream":"127.0.0.1:1","toxics":{"a":1}})");
+  EXPECT_EQ(with_object.status, 400);
+  EXPECT_NE(error_of(with_object).find("'toxics'"), std::string::npos) << with_object.body;
+}
+
+TEST_F(ControlApiTest, ErrorsQuoteAtMostAKilobyteOfWhatWasSent) {
+  create_proxy("p");
+  const std::string huge(1 << 20, 'x');
+  for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/proxies", R"({"name":"q","upstream":")" + huge + R"(:1"})"},
+           {"/proxies/p/toxics", R"({"type":"http_status","attributes":{"path":"/)" + huge + R"("}})"},
+           {"/proxies/p/toxics", R"({"type":")" + huge + R"("})"}}) {
+    auto response = call("POST", target, body);
+    EXPECT_EQ(response.status, 400) << response.body.substr(0, 200);
+    EXPECT_LT(response.body.size(), 1200u);
+    EXPECT_FALSE(error_of(response).empty());
+  }
+}
+
+TEST_F(ControlApiTest, ANameThatIsNotUtf8IsStillAJsonAnswer) {
+  auto response = call("GET", "/proxies/%FF%FE");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_NE(error_of(response).find("not found"), std::string::npos) << response.body;
+}
+
+TEST_F(ControlApiTest, SaysWhichProxiesARequestMayHaveChanged) {
+  auto touched = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    net::Request request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    return ControlApi::touched(request, api_->handle(request));
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(touched("POST", "/proxies", R"({"name":"a","upstream":"127.0.0.1:1"})"), Names{"a"});
+  EXPECT_EQ(touched("POST", "/proxies", R"({"name":"a","upstream":"127.0.0.1:1"})"), Names{});  // 409
+  EXPECT_EQ(touched("POST", "/proxies", "not json"), Names{});
+  EXPECT_EQ(touched("GET", "/proxies"), Names{});
+  EXPECT_EQ(touched("POST", "/proxies/a/toxics", R"({"type":"latency","attributes":{"latency":1}})"), Names{"a"});
+  EXPECT_EQ(touched("DELETE", "/proxies/%61"), Names{"a"});
+  EXPECT_EQ(touched("POST", "/nothing"), Names{});
+  EXPECT_EQ(touched("POST", "/reset"), std::nullopt);
+  EXPECT_EQ(touched("POST", "/populate", "[]"), std::nullopt);
+}
+
 TEST(ControlApiToken, RequestsWithoutTheBearerTokenAre401) {
   auto engine = Engine::start({});
   ASSERT_TRUE(engine.ok());

@@ -102,5 +102,37 @@ TEST_F(ApplyState, ACopyFollowsCreatesUpdatesAndDeletes) {
   expect_same();
 }
 
+TEST_F(ApplyState, AChangeCarriesOnlyTheProxiesItNames) {
+  ASSERT_TRUE(source_->create_proxy({"a", "127.0.0.1:0", "127.0.0.1:1001", true}).ok());
+  ASSERT_TRUE(source_->create_proxy({"b", "127.0.0.1:0", "127.0.0.1:1002", true}).ok());
+  publish();
+  // Only in the copy: a change that does not name it leaves it alone.
+  ASSERT_TRUE(copy_->create_proxy({"stray", "127.0.0.1:0", "127.0.0.1:1009", true}).ok());
+
+  ASSERT_TRUE(source_->add_toxic("a", toxic("latency", {{"latency", 10}})).ok());
+  ASSERT_TRUE(source_->delete_proxy("b").ok());
+  ASSERT_TRUE(source_->create_proxy({"c", "127.0.0.1:0", "127.0.0.1:1003", false}).ok());
+  StateChange change;
+  change.only = std::vector<std::string>{"a", "b", "c"};
+  for (const char* name : {"a", "c"}) change.proxies.push_back(source_->proxy(name).value());
+  const std::string line = encode_change(change);
+  EXPECT_EQ(line.find("1002"), std::string::npos) << line;  // only the named proxies travel
+  auto decoded = decode_change(line);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  ASSERT_TRUE(decoded->only.has_value());
+  ASSERT_TRUE(apply_change(*copy_, *decoded).ok());
+  EXPECT_TRUE(copy_->proxy("stray").ok());
+  EXPECT_FALSE(copy_->proxy("b").ok());
+  EXPECT_EQ(copy_->proxy("a").value().toxics, source_->proxy("a").value().toxics);
+  EXPECT_FALSE(copy_->proxy("c").value().enabled);
+
+  // The whole state (as after a failed change) puts the copy back in step.
+  auto whole = decode_change(encode_change({source_->proxies(), std::nullopt}));
+  ASSERT_TRUE(whole.ok()) << whole.error();
+  EXPECT_FALSE(whole->only.has_value());
+  ASSERT_TRUE(apply_change(*copy_, *whole).ok());
+  expect_same();
+}
+
 }  // namespace
 }  // namespace chaosplus::proxy

@@ -1,12 +1,17 @@
 #include "runner/journal.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <regex>
 #include <set>
 
+#include "runner/output_paths.h"
+#include "spec/experiment.h"
 #include "support/support.h"
 
 namespace chaosplus::runner {
@@ -27,9 +32,129 @@ TEST(Journal, WritesOneParsableObjectPerLine) {
   EXPECT_EQ(nlohmann::json::parse(lines[1])["summary"], "pause \"x\"\n");
 }
 
-TEST(ExpandOutputPath, ReplacesNameAndTime) {
-  auto t = std::chrono::system_clock::from_time_t(0);
-  EXPECT_EQ(expand_output_path("runs/{name}-{time}.jsonl", "quick", t), "runs/quick-19700101T000000Z.jsonl");
+std::string mode_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "missing";
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", st.st_mode & 07777);
+  return text;
+}
+
+TEST(Journal, IsOwnerOnlyAndSoIsItsLogsFolderAndTheFoldersItCreates) {
+  testing::TempDir dir;
+  auto journal = Journal::create(dir.file("new/deeper/j.jsonl"));
+  ASSERT_TRUE(journal.ok()) << journal.error();
+  EXPECT_EQ(mode_of(dir.file("new/deeper/j.jsonl")), "0600");
+  EXPECT_EQ(journal->logs_dir(), dir.file("new/deeper/j.logs"));
+  EXPECT_EQ(mode_of(dir.file("new/deeper/j.logs")), "0700");
+  EXPECT_EQ(mode_of(dir.file("new/deeper")), "0700");
+  EXPECT_EQ(mode_of(dir.file("new")), "0700");
+}
+
+TEST(Journal, NeverTruncatesAnExistingFile) {
+  testing::TempDir dir;
+  const std::string path = dir.file("j.jsonl");
+  testing::write_file(path, "an earlier run\n");
+  auto journal = Journal::create(path);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_NE(journal.error().find(path), std::string::npos) << journal.error();
+  EXPECT_NE(journal.error().find("already exists"), std::string::npos) << journal.error();
+  EXPECT_EQ(testing::read_file(path), "an earlier run\n");
+}
+
+TEST(Journal, NeverWritesThroughASymbolicLink) {
+  testing::TempDir dir;
+  const std::string victim = dir.file("victim");
+  testing::write_file(victim, "precious\n");
+  ASSERT_EQ(::symlink(victim.c_str(), dir.file("j.jsonl").c_str()), 0);
+  ASSERT_EQ(::symlink(dir.file("nowhere").c_str(), dir.file("dangling.jsonl").c_str()), 0);
+  EXPECT_FALSE(Journal::create(dir.file("j.jsonl")).ok());
+  EXPECT_FALSE(Journal::create(dir.file("dangling.jsonl")).ok());
+  EXPECT_EQ(testing::read_file(victim), "precious\n");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nowhere")));
+}
+
+TEST(Journal, RefusesAnExistingLogsFolderAndLeavesNoJournalBehind) {
+  testing::TempDir dir;
+  std::filesystem::create_directory(dir.file("j.logs"));
+  auto journal = Journal::create(dir.file("j.jsonl"));
+  ASSERT_FALSE(journal.ok());
+  EXPECT_NE(journal.error().find(dir.file("j.logs")), std::string::npos) << journal.error();
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.jsonl")));
+}
+
+TEST(JournalUnder, StaysBelowTheRunsFolder) {
+  testing::TempDir dir;
+  const std::string runs = dir.file("runs");
+  auto journal = Journal::create_under(runs, "team/quick.jsonl");
+  ASSERT_TRUE(journal.ok()) << journal.error();
+  EXPECT_EQ(journal->path(), runs + "/team/quick.jsonl");
+  EXPECT_EQ(journal->logs_dir(), runs + "/team/quick.logs");
+  EXPECT_EQ(mode_of(runs), "0700");
+  EXPECT_EQ(mode_of(runs + "/team"), "0700");
+
+  for (const std::string bad : {"../escape.jsonl", "a/../../escape.jsonl", "/tmp/escape.jsonl", "", "a/", "a/.."}) {
+    auto refused = Journal::create_under(runs, bad);
+    EXPECT_FALSE(refused.ok()) << "'" << bad << "'";
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("escape.jsonl")));
+
+  // A folder below the runs folder that is a symbolic link leads out of it: refused, nothing made.
+  std::filesystem::create_directory(dir.file("elsewhere"));
+  ASSERT_EQ(::symlink(dir.file("elsewhere").c_str(), (runs + "/link").c_str()), 0);
+  auto through_link = Journal::create_under(runs, "link/quick.jsonl");
+  ASSERT_FALSE(through_link.ok());
+  EXPECT_NE(through_link.error().find(runs + "/link"), std::string::npos) << through_link.error();
+  EXPECT_TRUE(std::filesystem::is_empty(dir.file("elsewhere")));
+}
+
+TEST(PrivateDirectories, CreatesMissingFoldersOwnerOnlyAndLeavesExistingOnesAlone) {
+  testing::TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_TRUE(create_private_directories(dir.file("state/chaosplus")).ok());
+  EXPECT_EQ(mode_of(dir.file("state")), "0700");
+  EXPECT_EQ(mode_of(dir.file("state/chaosplus")), "0700");
+  EXPECT_EQ(mode_of(dir.path()), "0755");
+  EXPECT_TRUE(create_private_directories(dir.file("state/chaosplus")).ok()) << "already there is fine";
+  testing::write_file(dir.file("file"), "");
+  auto refused = create_private_directories(dir.file("file/sub"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find(dir.file("file")), std::string::npos) << refused.error();
+}
+
+TEST(ExpandOutputPath, ReplacesNameTimeToTheMillisecondAndRunId) {
+  auto t = std::chrono::system_clock::from_time_t(0) + std::chrono::microseconds(123456);
+  EXPECT_EQ(expand_output_path("runs/{name}-{time}.jsonl", "quick", t, "r1"), "runs/quick-19700101T000000.123Z.jsonl");
+  EXPECT_EQ(expand_output_path("{name}/{run}.jsonl", "quick", t, "r1"), "quick/r1.jsonl");
+}
+
+TEST(RunId, StartsWithTheTimeAndDiffersForRunsStartedTogether) {
+  const auto t = std::chrono::system_clock::from_time_t(0) + std::chrono::milliseconds(7);
+  const std::string a = make_run_id(t);
+  const std::string b = make_run_id(t);
+  EXPECT_TRUE(a.starts_with("19700101T000000.007Z-")) << a;
+  EXPECT_NE(a, b);
+}
+
+// Two runs of one experiment started in the same millisecond: each keeps its own journal and logs.
+TEST(RunOutputPaths, TwoRunsStartedInTheSameMillisecondKeepBothJournals) {
+  testing::TempDir dir;
+  const auto now = std::chrono::system_clock::now();
+  const std::string pattern = spec::Outputs{}.journal;
+  std::vector<Journal> journals;
+  for (int i = 0; i < 2; ++i) {
+    auto journal = Journal::create_under(dir.file("runs"), expand_output_path(pattern, "quick", now, make_run_id(now)));
+    ASSERT_TRUE(journal.ok()) << journal.error();
+    journal->write(Event("run.started").with("n", std::int64_t{i}));
+    journals.push_back(std::move(journal).value());
+  }
+  ASSERT_NE(journals[0].path(), journals[1].path());
+  ASSERT_NE(journals[0].logs_dir(), journals[1].logs_dir());
+  for (int i = 0; i < 2; ++i) {
+    auto lines = testing::read_lines(journals[i].path());
+    ASSERT_EQ(lines.size(), 1u) << journals[i].path();
+    EXPECT_EQ(nlohmann::json::parse(lines[0])["n"], i);
+  }
 }
 
 // docs/journal.md describes every event type the code publishes.

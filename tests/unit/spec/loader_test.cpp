@@ -65,7 +65,7 @@ TEST_F(FullExperiment, KeepsNameDescriptionAndSourcePath) {
   EXPECT_EQ(e.name, "checkout-survives-token-trouble");
   EXPECT_EQ(e.description, "Checkout keeps serving while the token service is slow, flaky and restarted.\n");
   EXPECT_EQ(e.source_path, data("valid/full.yaml"));
-  EXPECT_EQ(e.outputs.journal, "runs/{name}-{time}.jsonl");
+  EXPECT_EQ(e.outputs.journal, "{name}-{run}.jsonl");
 }
 
 TEST_F(FullExperiment, ReadsTargetsInFileOrder) {
@@ -272,6 +272,28 @@ TEST_F(FullExperiment, ReadsBothKindsOfRollback) {
   EXPECT_TRUE(r[0].restart_target.empty());
   EXPECT_FALSE(r[1].command);
   EXPECT_EQ(r[1].restart_target, "tokens");
+  EXPECT_EQ(r[1].name, "restart tokens") << "a rollback without a name is named after what it does";
+}
+
+TEST(LoadExperiment, NamesARollbackWithoutANameAfterWhatItDoes) {
+  auto result = load_experiment_text(std::string(kMinimal) + "rollbacks:\n  - command: { run: [redis-cli, flushall] }\n",
+                                     "r.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors.front().to_string();
+  EXPECT_EQ(result.experiment->rollbacks.at(0).name, "run redis-cli");
+}
+
+TEST(LoadExperiment, ShowsControlCharactersInMessagesEscaped) {
+  // A NUL would cut the message where it is printed; a newline or an escape could forge output.
+  auto result = load_experiment_text("name: \"a\\nb\\ec\"\nphases: [{name: p, duration: 1s}]\n", "n.yaml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_NE(result.errors[0].message.find("found 'a\\nb\\x1bc'"), std::string::npos) << result.errors[0].message;
+  for (char c : result.errors[0].to_string()) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+  auto named = load_experiment_text("name: \"a b\"\ntargets: {\"x\\ty\": {process: {command: [p]}}}\n"
+                                    "phases: [{name: p, duration: 1s}]\n", "t.yaml");
+  ASSERT_FALSE(named.ok());
+  EXPECT_TRUE(std::any_of(named.errors.begin(), named.errors.end(), [](const Diagnostic& d) {
+    return d.message.find("target name 'x\\ty'") != std::string::npos;
+  })) << named.errors.front().to_string();
 }
 
 TEST(LoadExperiment, FillsDefaultsForAMinimalFile) {
@@ -283,7 +305,7 @@ TEST(LoadExperiment, FillsDefaultsForAMinimalFile) {
   EXPECT_TRUE(e.steady_state.probes.empty());
   EXPECT_TRUE(e.guardrails.empty());
   EXPECT_TRUE(e.rollbacks.empty());
-  EXPECT_EQ(e.outputs.journal, "runs/{name}-{time}.jsonl");
+  EXPECT_EQ(e.outputs.journal, "{name}-{run}.jsonl");
   ASSERT_EQ(e.phases.size(), 1u);
   EXPECT_EQ(e.phases[0].duration, 1s);
 }

@@ -159,6 +159,55 @@ TEST(Robustness, AnswersHostileInputs) {
   for (const auto& [what, text] : inputs) expect_answer(text, what);
 }
 
+// yaml-cpp stops at 2,000 levels with "bad file"; the user is told the limit and where it was passed.
+TEST(Robustness, ReportsTheNestingLimitWhereItIsPassedHoweverDeepTheFile) {
+  constexpr int kDeep = 100000;
+  auto repeat = [](const std::string& part, int times) {
+    std::string out;
+    out.reserve(part.size() * static_cast<std::size_t>(times));
+    for (int i = 0; i < times; ++i) out += part;
+    return out;
+  };
+  std::string block_maps;  // 1,000 levels of indented maps (as deep as 1 MiB allows)
+  for (int i = 0; i < 1000; ++i) block_maps += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
+  struct Case {
+    std::string what;
+    std::string text;
+    int line;
+    int column;
+  };
+  // The first value deeper than 64 levels: the root is level 0. In a flow left open yaml-cpp reads
+  // each '[' as a list holding a one-pair map (each could still turn out to be a key), two levels.
+  const std::vector<Case> cases{
+      {"closed flow lists", std::string(kDeep, '[') + std::string(kDeep, ']'), 1, 66},
+      {"closed flow maps", repeat("{a: ", kDeep) + std::string(kDeep, '}'), 1, 261},
+      {"flow lists under a key", "name: x\nphases: " + std::string(kDeep, '[') + std::string(kDeep, ']'), 2, 73},
+      {"block lists on one line", repeat("- ", kDeep) + "x\n", 1, 131},
+      {"block maps", block_maps, 66, 66},
+      {"open flow lists", std::string(kDeep, '['), 1, 34},
+      {"open flow maps", repeat("{a: ", kDeep), 1, 257},
+      {"a million open flow lists", std::string(1000000, '['), 1, 34},
+  };
+  for (const auto& c : cases) {
+    const LoadResult result = load_experiment_text(c.text, "deep.yaml");
+    std::string got;
+    int limits = 0;
+    for (const auto& d : result.errors) {
+      got += "\n  " + d.to_string();
+      EXPECT_EQ(d.message.find("bad file"), std::string::npos) << c.what << ": " << d.to_string();
+      if (d.message.find("nested more than 64 levels deep") == std::string::npos) continue;
+      ++limits;
+      EXPECT_EQ(d.line, c.line) << c.what << ": " << d.to_string();
+      EXPECT_EQ(d.column, c.column) << c.what << ": " << d.to_string();
+    }
+    EXPECT_EQ(limits, 1) << c.what << ":" << got;
+  }
+  // And on a caller's small stack, as a server worker might load a file.
+  const LoadResult small = load_on_small_stack(std::string(kDeep, '['));
+  ASSERT_EQ(small.errors.size(), 1u);
+  EXPECT_NE(small.errors[0].message.find("nested more than 64 levels deep"), std::string::npos);
+}
+
 TEST(Robustness, HandlesLongValuesInPatternCheckedFieldsOnASmallCallerStack) {
   std::string durations;
   for (int i = 0; i < 2000; ++i) durations += "1s";

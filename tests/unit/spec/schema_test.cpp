@@ -80,6 +80,27 @@ TEST(CheckAgainstSchema, ReportsWrongTypesAndPatternsAtTheValue) {
   EXPECT_NE(issues[1].message.find("found text 'soon'"), std::string::npos);
 }
 
+// Editors and other tools see the same output rules as the loader: a journal below the runs folder,
+// names without control characters, argv entries without NUL.
+TEST(CheckAgainstSchema, KeepsTheJournalBelowTheRunsFolderAndTextPrintable) {
+  const std::string phases = "name: x\nphases: [{name: a, duration: 1s}]\n";
+  for (const std::string ok : {"{name}-{run}.jsonl", "team/{name}/{time}.jsonl", "a..b.jsonl"}) {
+    EXPECT_TRUE(check_against_schema(read(phases + "outputs: {journal: \"" + ok + "\"}\n")).empty()) << ok;
+  }
+  for (const std::string bad : {"/etc/shadow", "../x.jsonl", "a/../../x.jsonl", "a/.."}) {
+    const auto issues = check_against_schema(read(phases + "outputs: {journal: \"" + bad + "\"}\n"));
+    ASSERT_EQ(issues.size(), 1u) << bad << "\n" << messages(issues);
+    EXPECT_EQ(issues[0].pointer, "/outputs/journal") << bad;
+  }
+  const auto names = check_against_schema(read("name: x\nphases: [{name: \"a\\tb\", duration: 1s}]\n"));
+  ASSERT_EQ(names.size(), 1u) << messages(names);
+  EXPECT_EQ(names[0].pointer, "/phases/0/name");
+  const auto argv = check_against_schema(
+      read("name: x\ntargets: {t: {process: {command: [p, \"a\\0b\"]}}}\nphases: [{name: a, duration: 1s}]\n"));
+  ASSERT_EQ(argv.size(), 1u) << messages(argv);
+  EXPECT_EQ(argv[0].pointer, "/targets/t/process/command/1");
+}
+
 TEST(CheckAgainstSchema, RejectsAnEmptyPhaseList) {
   const auto issues = check_against_schema(read("name: x\nphases: []\n"));
   ASSERT_EQ(issues.size(), 1u) << messages(issues);

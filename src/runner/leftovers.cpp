@@ -1,0 +1,267 @@
+#include "runner/leftovers.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "faults/netns.h"
+#include "faults/system_tool.h"
+#include "faults/undo.h"
+#include "runner/ledger.h"
+#include "runner/ledger_witness.h"
+#include "runner/redaction.h"
+#include "targets/process.h"
+
+namespace chaosplus::runner {
+namespace {
+
+std::vector<int> all_pids() {
+  std::vector<int> pids;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return pids;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (!name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      pids.push_back(std::stoi(name));
+    }
+  }
+  ::closedir(dir);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+std::vector<std::string> command_line(int pid) {
+  std::vector<std::string> argv;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string arg;
+  for (char c : raw) {
+    if (c == '\0') {
+      argv.push_back(arg);
+      arg.clear();
+    } else {
+      arg += c;
+    }
+  }
+  if (!arg.empty()) argv.push_back(arg);
+  return argv;
+}
+
+// The command line as it may be shown: a secret given as an option's value is redacted.
+std::string shown_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  bool secret_next = false;
+  for (const std::string& arg : argv) {
+    std::string shown = arg;
+    if (secret_next) {
+      shown = std::string(kRedacted);
+      secret_next = false;
+    } else if (arg.starts_with("-")) {
+      const auto eq = arg.find('=');
+      const std::string key = arg.substr(0, eq);
+      if (is_secret_key(key)) {
+        if (eq == std::string::npos) secret_next = true;
+        else shown = key + "=" + std::string(kRedacted);
+      }
+    }
+    out += (out.empty() ? "" : " ") + shown;
+  }
+  return out;
+}
+
+std::string process_text(int pid) {
+  const std::string name = targets::process_name(pid);
+  const std::string cmd = shown_command_line(command_line(pid));
+  return "pid " + std::to_string(pid) + " (" + name + ")" + (cmd.empty() ? "" : ": " + cmd);
+}
+
+bool is_chaosplus(const std::vector<std::string>& argv) {
+  if (argv.empty()) return false;
+  const std::string& a = argv[0];
+  const auto slash = a.rfind('/');
+  return (slash == std::string::npos ? a : a.substr(slash + 1)) == "chaosplus";
+}
+
+// "chaosplus_<pid>_..." names the runner that made the table.
+std::string maker_of(const std::string& table) {
+  const std::string prefix = "chaosplus_";
+  if (!table.starts_with(prefix)) return {};
+  const std::string rest = table.substr(prefix.size());
+  const auto end = rest.find('_');
+  const std::string pid = rest.substr(0, end);
+  if (pid.empty() || !std::all_of(pid.begin(), pid.end(), [](unsigned char c) { return std::isdigit(c); })) return {};
+  const bool alive = targets::process_state(std::stoi(pid)) != 0;
+  return ", made by pid " + pid + (alive ? " (a process with that pid is running)" : " (gone)");
+}
+
+void nft_tables(const std::string& netns, LeftoverReport& report) {
+  const std::string where = netns.empty() ? "host" : "netns " + netns;
+  auto out = faults::run_tool_checked(faults::in_namespace(netns, {"nft", "-j", "list", "tables"}));
+  if (!out) {
+    report.notes.push_back("cannot list the nft tables of the " + where + ": " + out.error());
+    return;
+  }
+  auto j = nlohmann::json::parse(*out, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("nftables") || !j["nftables"].is_array()) {
+    report.notes.push_back("unexpected output of 'nft -j list tables' in the " + where);
+    return;
+  }
+  for (const auto& item : j["nftables"]) {
+    if (!item.is_object() || !item.contains("table")) continue;
+    const auto& t = item["table"];
+    const std::string family = t.value("family", std::string());
+    const std::string name = t.value("name", std::string());
+    if (!name.starts_with("chaosplus")) continue;
+    const std::string prefix = netns.empty() ? "" : "ip netns exec " + netns + " ";
+    report.found.push_back({"nft table", family + " " + name + " (" + where + ")" + maker_of(name),
+                            "remove: " + prefix + "nft delete table " + family + " " + name});
+  }
+}
+
+void tbf_qdiscs(const std::string& netns, LeftoverReport& report) {
+  auto out = faults::run_tool_checked({"tc", "-n", netns, "-j", "qdisc", "show"});
+  if (!out) {
+    report.notes.push_back("cannot list the qdiscs of netns " + netns + ": " + out.error());
+    return;
+  }
+  auto j = nlohmann::json::parse(*out, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    report.notes.push_back("unexpected output of 'tc -j qdisc show' in netns " + netns);
+    return;
+  }
+  for (const auto& q : j) {
+    if (!q.is_object() || q.value("kind", std::string()) != "tbf" || !q.value("root", false)) continue;
+    const std::string dev = q.value("dev", std::string());
+    report.found.push_back({"tbf qdisc",
+                            q.value("handle", std::string()) + " on " + dev + " in netns " + netns +
+                                " (bandwidth_limit adds a root tbf only where the kernel's default was)",
+                            "remove: tc -n " + netns + " qdisc del dev " + dev + " root"});
+  }
+}
+
+struct Recorded {
+  std::string kind;
+  std::string run_id;
+  std::string record;  // redacted
+  std::string state;   // "" when known from the witness only
+};
+
+// Entries by id, from the ledger if it reads, and from its witness (which outlives a lost log).
+std::map<std::int64_t, Recorded> recorded_entries(const std::string& ledger_path, std::vector<RunRecord>& runs,
+                                                  LeftoverReport& report) {
+  std::map<std::int64_t, Recorded> out;
+  std::set<std::string> run_ids;
+  const std::string witness_path = Ledger::witness_path(ledger_path);
+  std::error_code ec;
+  if (!std::filesystem::exists(ledger_path, ec) && !std::filesystem::exists(witness_path, ec)) {
+    report.notes.push_back("there is no ledger at " + ledger_path + ", so no recorded processes to look for");
+    return out;
+  }
+  auto witness = LedgerWitness::read(witness_path);
+  if (witness) {
+    for (const WitnessedEntry& e : witness->entries) out[e.id] = {e.kind, e.run_id, e.record, ""};
+    for (const WitnessedRun& r : witness->runs) {
+      runs.push_back(RunRecord{r.run_id, r.pid, r.pid_start_time, r.experiment, "", ""});
+      run_ids.insert(r.run_id);
+    }
+  } else {
+    report.notes.push_back(witness.error());
+  }
+  auto ledger = Ledger::open_for_inspection(ledger_path);
+  if (!ledger) {
+    report.notes.push_back("cannot read the ledger: " + ledger.error());
+    return out;
+  }
+  auto entries = (*ledger)->entries("");
+  if (entries) {
+    for (const LedgerEntry& e : *entries) out[e.id] = {e.kind, e.run_id, redact_record(e.record), to_string(e.state)};
+  } else {
+    report.notes.push_back("cannot read the ledger's entries (only its witness's are shown): " + entries.error());
+  }
+  auto ledger_runs = (*ledger)->runs();
+  if (ledger_runs) {
+    for (const RunRecord& r : *ledger_runs) {
+      if (run_ids.insert(r.run_id).second) runs.push_back(r);
+    }
+  } else {
+    report.notes.push_back("cannot read the ledger's runs: " + ledger_runs.error());
+  }
+  return out;
+}
+
+}  // namespace
+
+LeftoverReport find_leftovers(const std::string& ledger_path) {
+  LeftoverReport report;
+  std::vector<std::string> namespaces;
+  for (const std::string& ns : faults::list_namespaces()) {
+    if (faults::is_project_namespace(ns)) namespaces.push_back(ns);
+  }
+
+  if (faults::find_tool("nft").empty()) {
+    report.notes.push_back("nft is not installed: there are no nftables tables to look at");
+  } else {
+    nft_tables("", report);
+    for (const std::string& ns : namespaces) nft_tables(ns, report);
+  }
+  if (faults::find_tool("tc").empty()) {
+    if (!namespaces.empty()) report.notes.push_back("tc is not installed: qdiscs not looked at");
+  } else {
+    for (const std::string& ns : namespaces) tbf_qdiscs(ns, report);
+  }
+  for (const std::string& ns : namespaces) {
+    report.found.push_back({"network namespace", ns + " (chaosplus's tests and labs create chaosplus-* namespaces)",
+                            "remove, if nothing of yours uses it: ip netns delete " + ns});
+  }
+
+  std::vector<RunRecord> runs;
+  std::set<int> recorded_pids;
+  for (const auto& [id, e] : recorded_entries(ledger_path, runs, report)) {
+    auto r = nlohmann::json::parse(e.record, nullptr, false);
+    if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
+    const targets::ProcessId pid{r["pid"].get<int>(), r.value("start_time", 0ULL)};
+    if (pid.pid <= 0 || !targets::is_alive(pid)) continue;
+    const bool stopped = targets::process_state(pid.pid) == 'T';
+    const bool started = e.kind == faults::kinds::process_started;
+    // A target a fault paused is normally running again; one chaosplus started normally is gone.
+    if (!started && !stopped) continue;
+    recorded_pids.insert(pid.pid);
+    report.found.push_back(
+        {started ? "started process" : "paused process",
+         process_text(pid.pid) + " - ledger entry " + std::to_string(id) + " (" + e.kind + ", " +
+             (e.state.empty() ? "known from the witness only" : e.state) + ") of run " + e.run_id,
+         started ? "chaosplus started it (same pid and start time): stop it with kill " + std::to_string(pid.pid)
+                 : "a fault paused it: resume it with kill -CONT " + std::to_string(pid.pid)});
+  }
+  for (const RunRecord& run : runs) {
+    if (run.pid <= 0 || !targets::is_alive(targets::ProcessId{run.pid, run.pid_start_time})) continue;
+    recorded_pids.insert(run.pid);
+    report.found.push_back({"runner", "run " + run.run_id + " (" + run.experiment + "), " + process_text(run.pid),
+                            "still running: `chaosplus halt` stops it and reverts its faults"});
+  }
+
+  const int self = ::getpid();
+  for (int pid : all_pids()) {
+    if (pid == self || recorded_pids.contains(pid)) continue;
+    const std::vector<std::string> argv = command_line(pid);
+    if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "proxy") {
+      report.found.push_back({"fault proxy", process_text(pid),
+                              "runs start their own; if no run or user of yours needs this one: kill " +
+                                  std::to_string(pid)});
+    } else if (targets::process_state(pid) == 'T') {
+      report.found.push_back({"stopped process", process_text(pid),
+                              "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});
+    }
+  }
+  return report;
+}
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,28 @@
+#pragma once
+// What chaosplus may have left on this system, found by looking at the system itself rather than
+// by trusting a ledger: for inspection by hand when the ledger cannot be read or trusted
+// (`chaosplus leftovers`). It changes nothing; each finding says how to check or remove it.
+#include <string>
+#include <vector>
+
+namespace chaosplus::runner {
+
+struct Leftover {
+  std::string what;    // "nft table", "tbf qdisc", "network namespace", "recorded process", ...
+  std::string detail;  // which one, and what is known about it
+  std::string how;     // how to check or remove it by hand
+};
+
+struct LeftoverReport {
+  std::vector<Leftover> found;
+  std::vector<std::string> notes;  // what could not be looked at, and why
+};
+
+// Looks for: nft tables named chaosplus* (in the host and in chaosplus-* network namespaces), tbf
+// root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
+// `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
+// stopped (state T) processes, and fault proxies (`chaosplus proxy`). Records and command lines are
+// shown with secrets redacted.
+LeftoverReport find_leftovers(const std::string& ledger_path);
+
+}  // namespace chaosplus::runner

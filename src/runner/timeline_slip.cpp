@@ -1,0 +1,25 @@
+#include "runner/timeline_slip.h"
+
+#include <algorithm>
+
+namespace chaosplus::runner {
+
+std::optional<Slip> SlipTracker::check(const std::string& phase, const std::string& where, Instant due, Instant now) {
+  const auto late = std::chrono::duration_cast<Duration>(now - due);
+  if (late <= margin_) return std::nullopt;
+  slips_.push_back(Slip{phase, where, late});
+  return slips_.back();
+}
+
+std::string SlipTracker::summary() const {
+  if (slips_.empty()) return {};
+  const auto worst = std::max_element(slips_.begin(), slips_.end(),
+                                      [](const Slip& a, const Slip& b) { return a.late < b.late; });
+  return "the timeline slipped " + std::to_string(slips_.size()) + " time(s) by more than " +
+         format_duration(margin_) + ", at most " + format_duration(worst->late) + " late (" + worst->where +
+         " in phase " + worst->phase +
+         "): the runner was late (frozen, starved of CPU, or held up by a slow inject or revert), so faults "
+         "stayed on and phases lasted longer than written";
+}
+
+}  // namespace chaosplus::runner

@@ -1,0 +1,51 @@
+#include "runner/recovery.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "support/support.h"
+#include "targets/process.h"
+
+namespace chaosplus::runner {
+namespace {
+
+// recover's output (printed, and published in the journal as recovery.done) shows records without
+// the fault proxy's bearer token, whether the revert worked, failed, or the record does not read.
+TEST(Recovery, ItsOutputHoldsNoSecrets) {
+  testing::TempDir dir;
+  auto ledger = Ledger::open(dir.file("ledger.db"));
+  ASSERT_TRUE(ledger.ok()) << ledger.error();
+  // A runner that is gone (pid 0 is never alive).
+  ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 0, "exp", "j.jsonl", "running"}).ok());
+  auto self = targets::identify(::getpid());
+  ASSERT_TRUE(self.ok());
+  const std::string secret = "s3cret-token-4711";
+  // Its proxy server is gone: nothing to remove, reverted.
+  ASSERT_TRUE((*ledger)
+                  ->record("run-1", "proxy.toxic",
+                           R"({"api":"http://127.0.0.1:1","proxy":"p","toxic":"t","token":")" + secret +
+                               R"(","server_pid":)" + std::to_string(self->pid) + R"(,"server_start_time":1})")
+                  .ok());
+  // Its proxy server is alive (this process) but its API does not answer: the revert fails.
+  ASSERT_TRUE((*ledger)
+                  ->record("run-1", "proxy.toxic",
+                           R"({"api":"http://127.0.0.1:1","proxy":"p","toxic":"t","token":")" + secret +
+                               R"(","server_pid":)" + std::to_string(self->pid) +
+                               R"(,"server_start_time":)" + std::to_string(self->start_time) + "}")
+                  .ok());
+  // A record that does not read.
+  ASSERT_TRUE((*ledger)->record("run-1", "proxy.toxic", R"({"token":")" + secret + R"(", "api":)").ok());
+  std::ostringstream out;
+  RecoveryReport report = recover(**ledger, out);
+  EXPECT_EQ(report.entries_reverted, 1) << out.str();
+  EXPECT_GE(report.entries_failed, 2) << out.str();
+  EXPECT_EQ(out.str().find(secret), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("<redacted>"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("unreadable record"), std::string::npos) << out.str();
+}
+
+}  // namespace
+}  // namespace chaosplus::runner
