@@ -22,7 +22,8 @@ namespace chaosplus {
 namespace {
 
 std::uint64_t seed_from_environment() {
-  if (const char* s = std::getenv("CHAOSPLUS_CRASH_SEED"); s != nullptr && *s != '\0') return std::strtoull(s, nullptr, 10);
+  const char* s = std::getenv("CHAOSPLUS_CRASH_SEED");
+  if (s != nullptr && *s != '\0') return std::strtoull(s, nullptr, 10);
   return std::random_device{}();
 }
 

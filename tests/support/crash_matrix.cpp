@@ -2,10 +2,10 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -366,14 +366,17 @@ class RunWatch {
         std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.value("type", "") == type; }));
   }
 
-  // Until `done` holds (returns when it was seen), the run ends, or `deadline`. Right after a
-  // tool was executed (the process may still be finishing its exec) it looks without pause.
+  // Until `done` holds (returns when it was seen), the run ends, or `deadline`.
   std::optional<Clock::time_point> until(const std::function<bool()>& done, Child& run, Clock::time_point deadline) {
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, run.pid(), 0));
-    // A tool lives a few milliseconds: on a busy machine we must not be the one waiting for a core.
-    // The run was forked before, so it keeps its own priority.
-    const int nice_before = ::getpriority(PRIO_PROCESS, 0);
-    ::setpriority(PRIO_PROCESS, 0, -10);
+    // A tool lives a few milliseconds: on a busy machine we must not be the one waiting for a core,
+    // so while we wait (blocked, never spinning) we are woken first. The run was forked before and
+    // keeps its own scheduling.
+    const int policy_before = ::sched_getscheduler(0);
+    sched_param param_before{};
+    ::sched_getparam(0, &param_before);
+    const sched_param realtime{1};
+    const bool raised = ::sched_setscheduler(0, SCHED_FIFO, &realtime) == 0;
     std::optional<Clock::time_point> seen;
     auto tool_started = Clock::time_point::min();
     while (Clock::now() < deadline) {
@@ -386,11 +389,12 @@ class RunWatch {
       if (!run.running()) break;
       pollfd fds[2] = {{watch_.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
       const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      const long long pause = Clock::now() - tool_started < 20ms ? 0 : 50;
+      // Right after a tool's exec began, look again every millisecond until it shows its name.
+      const long long pause = Clock::now() - tool_started < 20ms ? 1 : 50;
       ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(std::clamp<long long>(left_ms, 0, pause)));
     }
     if (pidfd >= 0) ::close(pidfd);
-    ::setpriority(PRIO_PROCESS, 0, nice_before);
+    if (raised) ::sched_setscheduler(0, policy_before, &param_before);
     return seen;
   }
 

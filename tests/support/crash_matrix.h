@@ -25,7 +25,8 @@ struct KillPoint {
   // Event points: a journal event type; "rollback.begun" (the first rollback command has written
   // its first line: the run is inside its rollbacks); or "tool <name> <word>": a child of the
   // runner named <name> with <word> among its arguments is running ("tool nft -f": the reject's
-  // table is being added), seen as the tool's binary is executed (inotify) among the runner's children.
+  // table is being added), looked for among the runner's children (/proc/<pid>/task/*/children)
+  // when the tool's binary is executed (inotify).
   std::string event;
   int nth = 1;  // the nth event of that type (the nth such child)
   // Tool points: the tool is stopped (SIGSTOP) as it is seen, before the kill, and continued only
@@ -38,13 +39,13 @@ struct KillPoint {
 
 struct PointOutcome {
   KillPoint point;
-  bool killed = false;       // false: the run had ended before the point came
-  bool reached = true;       // event points: the event came (else the run was killed at the deadline)
-  int attempts = 1;          // runs played for the point (an unseen tool is looked for again)
-  std::string last_event;    // the last journal event written before the kill ("" if none)
-  int faults_injected = 0;   // fault.injected events in the journal
-  int run_exit = -1;          // 128 + 9 when killed
-  std::string run_output;     // the end of the run's output when it ended on its own, not held
+  bool killed = false;      // false: the run had ended before the point came
+  bool reached = true;      // event points: the event came (else the run ended first, or 60 s passed)
+  int attempts = 1;         // runs played for the point (an unseen tool is looked for again)
+  std::string last_event;   // the last journal event written before the kill ("" if none)
+  int faults_injected = 0;  // fault.injected events in the journal
+  int run_exit = -1;        // 128 + 9 when killed
+  std::string run_output;   // the end of the run's output when it ended on its own, not held
   int recover_exit = -1;
   std::string recover_output;
   std::vector<std::string> left;  // what was left behind or untrue, one line each; empty when clean
