@@ -13,15 +13,6 @@ namespace {
 // What a rollback keeps of its command's output (stdout and stderr together), for its error.
 constexpr std::size_t kMaxOutput = 64 * 1024;
 
-std::string excerpt(const std::string& output) {
-  std::string_view text(output);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  if (text.empty()) return {};
-  constexpr std::size_t kMax = 200;
-  std::string shown(text.size() > kMax ? text.substr(text.size() - kMax) : text);
-  std::replace(shown.begin(), shown.end(), '\n', ' ');
-  return " (output: " + std::string(text.size() > kMax ? "..." : "") + shown + ")";
-}
 
 }  // namespace
 
@@ -64,8 +55,8 @@ Status run_rollback_command(const spec::CommandProbe& command, const targets::Be
   options.before_exec = before_exec;
   auto run = targets::run_program(command.argv, options);
   if (!run) return Error{run.error()};
-  if (run->timed_out) return Error{"timed out after " + format_duration(command.timeout) + excerpt(run->out)};
-  if (run->exit_code != 0) return Error{"exit code " + std::to_string(run->exit_code) + excerpt(run->out)};
+  if (run->timed_out) return Error{"timed out after " + format_duration(command.timeout) + targets::output_excerpt(run->out)};
+  if (run->exit_code != 0) return Error{"exit code " + std::to_string(run->exit_code) + targets::output_excerpt(run->out)};
   return ok_status();
 }
 

@@ -12,16 +12,6 @@ namespace {
 // What a probe keeps of a command's output (stdout and stderr together); more is read and dropped.
 constexpr std::size_t kMaxOutput = 1024 * 1024;
 
-// Last line-ish part of the output, for failure details.
-std::string excerpt(const std::string& output) {
-  std::string_view text(output);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  if (text.empty()) return {};
-  constexpr std::size_t kMax = 200;
-  std::string shown(text.size() > kMax ? text.substr(text.size() - kMax) : text);
-  std::replace(shown.begin(), shown.end(), '\n', ' ');
-  return " (output: " + std::string(text.size() > kMax ? "..." : "") + shown + ")";
-}
 
 }  // namespace
 
@@ -40,11 +30,11 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
   outcome.status = run->exit_code;
   outcome.latency = run->duration;
   if (run->timed_out) {
-    outcome.detail = "timed out after " + format_duration(probe.timeout) + excerpt(run->out);
+    outcome.detail = "timed out after " + format_duration(probe.timeout) + targets::output_excerpt(run->out);
     return outcome;
   }
   outcome.detail = judge_command(expect, outcome.status, run->out, outcome.latency);
-  if (!outcome.detail.empty() && outcome.detail.starts_with("exit code")) outcome.detail += excerpt(run->out);
+  if (!outcome.detail.empty() && outcome.detail.starts_with("exit code")) outcome.detail += targets::output_excerpt(run->out);
   outcome.ok = outcome.detail.empty();
   return outcome;
 }

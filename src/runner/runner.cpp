@@ -21,6 +21,7 @@
 #include "faults/undo.h"
 #include "probes/probe.h"
 #include "proxy/api_client.h"
+#include "proxy/server.h"
 #include "runner/journal.h"
 #include "runner/ledger.h"
 #include "runner/live_view.h"
@@ -39,18 +40,6 @@
 namespace chaosplus::runner {
 
 namespace {
-
-// 128 random bits as hex, from the kernel's generator.
-std::string random_token() {
-  std::random_device device;
-  std::string out;
-  for (int i = 0; i < 4; ++i) {
-    char part[9];
-    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(device()));
-    out += part;
-  }
-  return out;
-}
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -282,7 +271,7 @@ Status Run::place_proxies() {
   spec::ProcessLaunch launch;
   launch.command = {self_executable(), "proxy", "--api", "127.0.0.1:0"};
   // Only this run may change its proxy: a fresh token, through the environment (not visible in ps).
-  proxy_token_ = random_token();
+  proxy_token_ = proxy::random_token();
   launch.env["CHAOSPLUS_PROXY_TOKEN"] = proxy_token_;
   const std::string log = log_path_for("fault-proxy");
   // The log is appended to across runs with the same journal: only what this proxy writes counts.

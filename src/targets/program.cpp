@@ -131,6 +131,16 @@ std::string describe_command(std::span<const std::string> argv) {
   return out;
 }
 
+std::string output_excerpt(const std::string& output) {
+  std::string_view text(output);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  if (text.empty()) return {};
+  constexpr std::size_t kMax = 200;
+  std::string shown(text.size() > kMax ? text.substr(text.size() - kMax) : text);
+  std::replace(shown.begin(), shown.end(), '\n', ' ');
+  return " (output: " + std::string(text.size() > kMax ? "..." : "") + shown + ")";
+}
+
 Result<ProgramRun> run_program(std::span<const std::string> argv, const ProgramOptions& options) {
   if (argv.empty()) return Error{"the command is empty"};
   const std::string& name = argv.front();

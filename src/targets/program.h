@@ -43,6 +43,10 @@ struct ProgramRun {
 // program could not be started.
 Result<ProgramRun> run_program(std::span<const std::string> argv, const ProgramOptions& options = {});
 
+// The end of a program's output, for an error message: " (output: ...last 200 characters...)" on
+// one line, or "" when it printed nothing.
+std::string output_excerpt(const std::string& output);
+
 // Where `name` would be run from ("" when it is not found); a name with a '/' is taken as a path.
 std::string find_program(const std::string& name, bool search_sbin);
 
