@@ -33,7 +33,10 @@ TEST(Recheck, GivesUpAtTheDeadline) {
   int calls = 0;
   Recheck r = recheck([&]() -> Status { ++calls; return Error{"refused"}; }, 10ms, 1ms,
                       [](Duration d) { std::this_thread::sleep_for(d); });
-  EXPECT_GE(calls, 2);
+  // How many attempts fit in 10 ms depends on the machine; that it stops, failed, does not.
+  EXPECT_GE(calls, 1);
+  EXPECT_EQ(r.attempts, calls);
+  EXPECT_FALSE(r.time_to_recover.has_value());
   EXPECT_FALSE(r.last.ok());
   EXPECT_EQ(r.last.error(), "refused");
 }
