@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
+#include "runner/provenance.h"
 
 int main(int argc, char** argv) {
   chaosplus::cli::SignalWatcher::block();
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
       "3 invalid input or runner error, 4 not restored (a revert failed: see chaosplus leftovers and recover), "
       "6 unchecked (nothing was checked). Exit codes of recover and leftovers: see their --help."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "chaosplus 0.1.0");
+  app.set_version_flag("--version", "chaosplus " + chaosplus::runner::chaosplus_version());
   int exit_code = 0;
   chaosplus::cli::add_run_command(app, exit_code);
   chaosplus::cli::add_validate_command(app, exit_code);

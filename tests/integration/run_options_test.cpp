@@ -146,6 +146,9 @@ TEST(RunProvenance, RunStartedSaysWhichBuildRanWhichFileWhereAndHow) {
   const nlohmann::json started = nlohmann::json::parse(lines.front());
   ASSERT_EQ(started.value("type", ""), "run.started") << lines.front();
   EXPECT_EQ(started.value("version", ""), "0.1.0") << lines.front();
+  std::string version;
+  EXPECT_EQ(run({"--version"}, version), 0);
+  EXPECT_TRUE(contains(version, "chaosplus " + started.value("version", "?"))) << version;  // one version everywhere
   EXPECT_EQ(started.value("file", ""), std::filesystem::path(dir.file("prov.yaml")).lexically_normal().string()) << lines.front();
   EXPECT_EQ(started.value("file_sha256", ""), sha256_hex(yaml)) << lines.front();
   std::array<char, 256> host{};
