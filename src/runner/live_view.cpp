@@ -109,7 +109,13 @@ void LiveView::on_event(const Event& e) {
       last_load_p99_ms_ = e.number("p99_ms");
     } else if (t == "run.error") {
       text = "error: " + e.text("message");
+    } else if (t == "timeline.slipped") {
+      text = "timeline SLIPPED: " + e.text("where") + " came " + std::to_string(static_cast<long>(e.number("late_ms"))) +
+             " ms late";
+    } else if (t == "fault.skipped") {
+      text = "fault skipped: " + e.text("fault") + " on " + e.text("target") + ": " + e.text("reason");
     }
+    if (t == "load.summary" && !e.text("bottleneck").empty()) text += "; WARNING: " + e.text("bottleneck");
   }
   if (!text.empty()) print_line(e, text);
 }

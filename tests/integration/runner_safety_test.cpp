@@ -542,6 +542,9 @@ TEST(CrashWindows, AFrozenRunnerRevertsAtOnceOnResumptionAndTheVerdictSaysTheTim
   EXPECT_EQ(c.of_type("fault.injected").size(), 1u) << "a fault whose end had passed was injected";
   EXPECT_NE(c.of_type("run.verdict").front().value("reasons", "").find("the timeline slipped"), std::string::npos)
       << c.of_type("run.verdict").front().dump();
+  // The live output says so too, not only the journal.
+  EXPECT_NE(c.run->output().find("timeline SLIPPED: revert of pause sleeper"), std::string::npos) << c.run->output();
+  EXPECT_NE(c.run->output().find("fault skipped: "), std::string::npos) << c.run->output();
   EXPECT_NE(testing::process_state(sleeper.pid()), 'T');
   EXPECT_NE(testing::process_state(other.pid()), 'T');
 }
