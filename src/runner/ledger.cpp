@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "runner/ledger_witness.h"
-
 #include "runner/output_paths.h"
 
 namespace chaosplus::runner {
@@ -156,7 +157,15 @@ Result<std::unique_ptr<Ledger>> Ledger::open_for_inspection(const std::string& p
 }
 
 Status Ledger::initialise() {
-  if (auto s = exec("PRAGMA journal_mode=WAL"); !s) return Error{untrusted("SQLite cannot read it: " + s.error())};
+  // Two runs opening a new ledger at once: one finds it locked while the other switches it to WAL,
+  // and SQLite does not wait there (no busy handler). Busy is not damage: try again, bounded.
+  Status wal = exec("PRAGMA journal_mode=WAL");
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       !wal && (sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wal = exec("PRAGMA journal_mode=WAL");
+  }
+  if (!wal) return Error{untrusted("SQLite cannot read it: " + wal.error())};
   if (auto s = quick_check(); !s) return s;
   for (const char* sql : {
            "PRAGMA synchronous=FULL",

@@ -1,5 +1,8 @@
 #include "runner/ledger.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -301,6 +304,28 @@ TEST(LedgerDamage, LedgersOpenedAndWrittenAtTheSameTimeAreNoDamage) {
   auto ledger = Ledger::open(path);
   ASSERT_TRUE(ledger.ok()) << ledger.error();
   EXPECT_EQ((*ledger)->entries("")->size(), 48u);
+}
+
+// Two runs started together on a new state folder: one process finds the new ledger locked while
+// the other switches it to WAL. That is no damage, and neither run may be refused.
+TEST(LedgerDamage, ProcessesOpeningANewLedgerTogetherAreNoDamage) {
+  int refused = 0;
+  for (int round = 0; round < 20; ++round) {
+    testing::TempDir dir;
+    const std::string path = dir.file("state/ledger.db");
+    std::vector<pid_t> children;
+    for (int c = 0; c < 3; ++c) {
+      const pid_t pid = ::fork();
+      if (pid == 0) ::_exit(Ledger::open(path).ok() ? 0 : 1);
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 0);
 }
 
 // A corrupt page: quick_check refuses it at open, and a read that meets it is an error, not the end.
