@@ -69,6 +69,15 @@ std::vector<pid_t> children_of(pid_t pid) {
   return out;
 }
 
+// A run that pauses `pid` for a minute, started and waited for until its fault is on.
+std::unique_ptr<Child> start_pausing_run(Case& c, const std::string& name, pid_t pid) {
+  auto run = c.start_run(c.write("name: " + name + "\ntargets:\n  sleeper:\n    attach: { pid: " + std::to_string(pid) +
+                                 " }\nphases:\n  - name: chaos\n    duration: 60s\n    faults:\n"
+                                 "      - pause: { target: sleeper }\n"));
+  testing::wait_until([&] { return !c.events("fault.injected").empty(); }, 30s);
+  return run;
+}
+
 TEST(VerdictCases, ARunWithNothingCheckedIsUncheckedNotHeld) {
   Case c;
   Child sleeper({"sleep", "600"});
@@ -124,17 +133,8 @@ phases:
 TEST(VerdictCases, AHaltIsReportedAsAHaltByChaosplusHalt) {
   Case c;
   Child sleeper({"sleep", "600"});
-  auto run = c.start_run(c.write(R"(name: halted
-targets:
-  sleeper:
-    attach: { pid: )" + std::to_string(sleeper.pid()) + R"( }
-phases:
-  - name: chaos
-    duration: 60s
-    faults:
-      - pause: { target: sleeper }
-)"));
-  ASSERT_TRUE(testing::wait_until([&] { return !c.events("fault.injected").empty(); }, 30s)) << run->output();
+  auto run = start_pausing_run(c, "halted", sleeper.pid());
+  ASSERT_FALSE(c.events("fault.injected").empty()) << run->output();
   int halt_code = -1;
   const std::string halt_output = c.chaosplus({"halt"}, &halt_code);
   EXPECT_EQ(halt_code, 0) << halt_output;
@@ -151,17 +151,8 @@ phases:
 TEST(VerdictCases, APlainSigtermNamesItsSender) {
   Case c;
   Child sleeper({"sleep", "600"});
-  auto run = c.start_run(c.write(R"(name: sigterm
-targets:
-  sleeper:
-    attach: { pid: )" + std::to_string(sleeper.pid()) + R"( }
-phases:
-  - name: chaos
-    duration: 60s
-    faults:
-      - pause: { target: sleeper }
-)"));
-  ASSERT_TRUE(testing::wait_until([&] { return !c.events("fault.injected").empty(); }, 30s)) << run->output();
+  auto run = start_pausing_run(c, "sigterm", sleeper.pid());
+  ASSERT_FALSE(c.events("fault.injected").empty()) << run->output();
   ::kill(run->pid(), SIGTERM);
   auto code = run->wait(30s);
   ASSERT_TRUE(code.has_value());
