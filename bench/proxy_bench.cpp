@@ -299,9 +299,7 @@ class Server {
             break;
           }
           case ServerConnection::Mode::upload_done:
-          case ServerConnection::Mode::download:
-            data = {};
-            break;
+          case ServerConnection::Mode::download: data = {}; break;
         }
       }
     }
@@ -475,10 +473,8 @@ int bulk(const Args& args) {
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - moved, buffer.size()));
     ssize_t n = up ? ::send(fd, buffer.data(), want, MSG_NOSIGNAL) : ::recv(fd, buffer.data(), want, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      good = false;
-    else
-      moved += static_cast<std::uint64_t>(n);
+    if (n <= 0) good = false;
+    else moved += static_cast<std::uint64_t>(n);
   }
   char ack = 0;
   if (good && up && moved == bytes) good = recv_all(fd, &ack, 1) && ack == 'K';

@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev clang-format clang-tidy
   libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev
   curl procps iproute2 nftables openssl nginx-light redis-server util-linux

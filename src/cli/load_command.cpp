@@ -89,7 +89,8 @@ void add_load_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-m,--method", o->method, "request method (default GET)");
   cmd->add_option("-H,--header", o->headers, "request header 'Name: value' (repeatable)");
   cmd->add_option("--body", o->body, "request body");
-  cmd->add_option("--rate", o->rate, "open model: constant arrival rate, e.g. 20000/s (latency from the intended send)");
+  cmd->add_option("--rate", o->rate,
+                  "open model: constant arrival rate, e.g. 20000/s (latency from the intended send)");
   cmd->add_option("--stages", o->stages,
                   "ramps: DURATION:TARGET,... rates (30s:1000/s,1m:1000/s) or users (30s:1000,1m:1000)");
   cmd->add_option("--vus", o->vus, "users model: virtual users sharing the connections");

@@ -38,7 +38,8 @@ void add_recover_command(CLI::App& app, int& exit_code) {
     runner::RecoveryReport r = runner::recover(**ledger, std::cout);
     std::cout << "recover: " << r.runs_recovered << " crashed run(s), " << r.entries_reverted << " change(s) reverted, "
               << r.entries_failed << " failed";
-    if (r.runs_still_active > 0) std::cout << "; " << r.runs_still_active << " run(s) still active (use chaosplus halt)";
+    if (r.runs_still_active > 0)
+      std::cout << "; " << r.runs_still_active << " run(s) still active (use chaosplus halt)";
     std::cout << "\n";
     exit_code = r.entries_failed == 0 ? 0 : kExitNotRestored;
   });

@@ -49,9 +49,9 @@ struct Event {
   }
 
   const FieldValue* find(std::string_view key) const;
-  std::string text(std::string_view key) const;          // "" when absent or not a string
+  std::string text(std::string_view key) const;                    // "" when absent or not a string
   double number(std::string_view key, double fallback = 0) const;  // ints and doubles
-  bool flag(std::string_view key) const;                 // false when absent
+  bool flag(std::string_view key) const;                           // false when absent
 };
 
 // One JSON object: {"time":"2026-...Z","elapsed_ms":12.5,"type":"...", fields...}

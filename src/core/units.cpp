@@ -41,8 +41,8 @@ Error expected(std::string_view text, std::string_view what) {
 }  // namespace
 
 Result<Duration> parse_duration(std::string_view text) {
-  static constexpr std::array<std::pair<std::string_view, double>, 7> units{{
-      {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}}};
+  static constexpr std::array<std::pair<std::string_view, double>, 7> units{
+      {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}}};
   const std::string_view what = "a duration (expected a number and a unit: 250us, 500ms, 2s, 1m30s, 1h)";
   std::string_view s = trim(text);
   if (s.empty()) return expected(text, what);
@@ -138,19 +138,19 @@ Result<std::uint64_t> parse_bytes(std::string_view text) {
 
 namespace {
 constexpr std::array<std::pair<std::string_view, int>, 14> kSignals{{{"HUP", SIGHUP},
-                                                                    {"INT", SIGINT},
-                                                                    {"QUIT", SIGQUIT},
-                                                                    {"ABRT", SIGABRT},
-                                                                    {"KILL", SIGKILL},
-                                                                    {"USR1", SIGUSR1},
-                                                                    {"SEGV", SIGSEGV},
-                                                                    {"USR2", SIGUSR2},
-                                                                    {"PIPE", SIGPIPE},
-                                                                    {"ALRM", SIGALRM},
-                                                                    {"TERM", SIGTERM},
-                                                                    {"CONT", SIGCONT},
-                                                                    {"STOP", SIGSTOP},
-                                                                    {"TSTP", SIGTSTP}}};
+                                                                     {"INT", SIGINT},
+                                                                     {"QUIT", SIGQUIT},
+                                                                     {"ABRT", SIGABRT},
+                                                                     {"KILL", SIGKILL},
+                                                                     {"USR1", SIGUSR1},
+                                                                     {"SEGV", SIGSEGV},
+                                                                     {"USR2", SIGUSR2},
+                                                                     {"PIPE", SIGPIPE},
+                                                                     {"ALRM", SIGALRM},
+                                                                     {"TERM", SIGTERM},
+                                                                     {"CONT", SIGCONT},
+                                                                     {"STOP", SIGSTOP},
+                                                                     {"TSTP", SIGTSTP}}};
 }
 
 Result<int> parse_signal(std::string_view text) {
@@ -204,8 +204,8 @@ Result<Comparison> parse_comparison(std::string_view text, QuantityKind kind) {
     const char* example = kind == QuantityKind::duration     ? "< 300ms"
                           : kind == QuantityKind::percentage ? ">= 99%"
                                                              : "< 100";
-    return Error{"'" + std::string(text) + "' is not a comparison (expected an operator <, <=, >, >=, == and a value, e.g. \"" +
-                 example + "\")"};
+    return Error{"'" + std::string(text) +
+                 "' is not a comparison (expected an operator <, <=, >, >=, == and a value, e.g. \"" + example + "\")"};
   }
   s = trim(s);
   switch (kind) {

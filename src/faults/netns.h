@@ -12,9 +12,9 @@
 namespace chaosplus::faults {
 
 // The naming rules are the experiment loader's (spec/kernel_params.h).
-using spec::kProjectNamespacePrefix;
 using spec::is_project_namespace;  // "chaosplus-" followed by 1..48 of [A-Za-z0-9_.-]
 using spec::is_valid_interface_name;
+using spec::kProjectNamespacePrefix;
 
 // Named namespaces as `ip netns` keeps them (/run/netns).
 bool namespace_exists(std::string_view name);

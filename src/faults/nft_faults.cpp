@@ -120,7 +120,8 @@ class NftFault final : public Fault {
         !r) {
       return Error{r.error()};
     }
-    auto listed = run_tool_checked(nft_command(setup_.netns, {"-j", "list", "table", std::string(nft::kFamily), table_}));
+    auto listed =
+        run_tool_checked(nft_command(setup_.netns, {"-j", "list", "table", std::string(nft::kFamily), table_}));
     if (!listed) return Error{"added table " + table_ + " but cannot read it back: " + listed.error()};
     auto count = nft::rule_count(*listed);
     if (!count) return Error{count.error()};
@@ -198,16 +199,18 @@ Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target)
   if (setup.netns.empty()) {
     // On the host, only loopback traffic of one port: never a real interface, never a whole address.
     if (plan.flow.port == 0) {
-      return Error{where(fault) + "in chaosplus's own network namespace the fault must name a port; address-wide "
-                                  "faults are allowed only inside a namespace chaosplus creates"};
+      return Error{where(fault) +
+                   "in chaosplus's own network namespace the fault must name a port; address-wide "
+                   "faults are allowed only inside a namespace chaosplus creates"};
     }
     if (plan.flow.addresses.empty()) {
       return Error{where(fault) + "needs a target with an endpoint, or an address parameter"};
     }
     for (const auto& a : plan.flow.addresses) {
       if (!nft::is_loopback(a)) {
-        return Error{where(fault) + "address " + a + " is not a loopback address; outside a namespace chaosplus "
-                                    "creates, kernel faults act only on loopback"};
+        return Error{where(fault) + "address " + a +
+                     " is not a loopback address; outside a namespace chaosplus "
+                     "creates, kernel faults act only on loopback"};
       }
     }
     if (!plan.flow.peer.empty() && !nft::is_loopback(plan.flow.peer)) {

@@ -18,7 +18,7 @@ namespace chaosplus::faults {
 struct NftSetup {
   std::string netns;  // empty = chaosplus's own network namespace
   nft::Plan plan;
-  std::string what;   // "127.0.0.1:8080", for summaries
+  std::string what;  // "127.0.0.1:8080", for summaries
 };
 Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target);
 

@@ -81,7 +81,8 @@ Result<std::vector<Rule>> rules_for(const Plan& plan) {
     }
   }
   if (rules.empty()) {
-    return Error{"the endpoint's addresses and the peer " + f.peer + " are of different IP versions: nothing could match"};
+    return Error{"the endpoint's addresses and the peer " + f.peer +
+                 " are of different IP versions: nothing could match"};
   }
   return rules;
 }

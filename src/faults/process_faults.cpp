@@ -195,7 +195,8 @@ class PauseFault final : public Fault {
     return r.dump();
   }
   Status inject(HaltSwitch&) override {
-    if (!paused_ || !targets::is_alive(*paused_)) return Error{"target '" + target_.name() + "' has no running process"};
+    if (!paused_ || !targets::is_alive(*paused_))
+      return Error{"target '" + target_.name() + "' has no running process"};
     if (auto s = targets::send_signal(*paused_, SIGSTOP); !s) return s;
     if (!wait_for_state([&] { return targets::process_state(paused_->pid) == 'T'; }, 2s)) {
       return Error{"sent SIGSTOP to " + target_.name() + " but it did not stop within 2s"};

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -40,9 +40,9 @@ std::string param(const spec::Fault& fault, const std::string& key, const std::s
 std::string size_text(const std::string& normalized) {
   auto bytes = parse_bytes(normalized);
   if (!bytes) return normalized;
-  static constexpr std::pair<const char*, std::uint64_t> kUnits[] = {
-      {"GiB", 1ULL << 30}, {"GB", 1'000'000'000ULL}, {"MiB", 1ULL << 20}, {"MB", 1'000'000ULL},
-      {"KiB", 1ULL << 10}, {"KB", 1'000ULL}};
+  static constexpr std::pair<const char*, std::uint64_t> kUnits[] = {{"GiB", 1ULL << 30}, {"GB", 1'000'000'000ULL},
+                                                                     {"MiB", 1ULL << 20}, {"MB", 1'000'000ULL},
+                                                                     {"KiB", 1ULL << 10}, {"KB", 1'000ULL}};
   for (const auto& [unit, size] : kUnits) {
     if (*bytes >= size && *bytes % size == 0) return std::to_string(*bytes / size) + unit;
   }
@@ -60,12 +60,9 @@ std::string param_text(const spec::Fault& fault, const std::string& key, const s
       std::snprintf(buf, sizeof buf, "%.6g%%", std::stod(value) * 100.0);
       return buf;
     }
-    case spec::ParamKind::byte_size:
-      return size_text(value);
-    case spec::ParamKind::byte_rate:
-      return size_text(value) + "/s";
-    default:
-      return value;  // durations are kept in their exact written form ("250ms", "1500ms")
+    case spec::ParamKind::byte_size: return size_text(value);
+    case spec::ParamKind::byte_rate: return size_text(value) + "/s";
+    default: return value;  // durations are kept in their exact written form ("250ms", "1500ms")
   }
 }
 
@@ -154,8 +151,8 @@ class ToxicFault final : public Fault {
   std::string kind() const override { return std::string(kinds::proxy_toxic); }
   std::string summary() const override { return summary_; }
   std::string record() const override {
-    nlohmann::json r{{"target", target_.name()}, {"api", target_.proxy_api}, {"proxy", target_.name()},
-                     {"toxic", toxic_}};
+    nlohmann::json r{
+        {"target", target_.name()}, {"api", target_.proxy_api}, {"proxy", target_.name()}, {"toxic", toxic_}};
     // recover needs it to take the toxic off after a crash; the ledger is readable by its owner only.
     if (!target_.proxy_token.empty()) r["token"] = target_.proxy_token;
     if (target_.proxy_server) {

@@ -13,7 +13,6 @@ namespace {
 // What a rollback keeps of its command's output (stdout and stderr together), for its error.
 constexpr std::size_t kMaxOutput = 64 * 1024;
 
-
 }  // namespace
 
 std::string rollback_record(const spec::Rollback& rollback, const TargetHandle* target) {
@@ -55,8 +54,10 @@ Status run_rollback_command(const spec::CommandProbe& command, const targets::Be
   options.before_exec = before_exec;
   auto run = targets::run_program(command.argv, options);
   if (!run) return Error{run.error()};
-  if (run->timed_out) return Error{"timed out after " + format_duration(command.timeout) + targets::output_excerpt(run->out)};
-  if (run->exit_code != 0) return Error{"exit code " + std::to_string(run->exit_code) + targets::output_excerpt(run->out)};
+  if (run->timed_out)
+    return Error{"timed out after " + format_duration(command.timeout) + targets::output_excerpt(run->out)};
+  if (run->exit_code != 0)
+    return Error{"exit code " + std::to_string(run->exit_code) + targets::output_excerpt(run->out)};
   return ok_status();
 }
 

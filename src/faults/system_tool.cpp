@@ -26,7 +26,8 @@ Result<ToolOutput> run_tool(const std::vector<std::string>& argv, std::string_vi
   options.before_exec = before_exec;
   auto run = targets::run_program(argv, options);
   if (!run) return Error{run.error()};
-  if (run->timed_out) return Error{"'" + describe_command(argv) + "' did not finish within " + format_duration(timeout)};
+  if (run->timed_out)
+    return Error{"'" + describe_command(argv) + "' did not finish within " + format_duration(timeout)};
   return ToolOutput{run->exit_code, std::move(run->out), std::move(run->err)};
 }
 

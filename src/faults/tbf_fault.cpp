@@ -86,10 +86,14 @@ class TbfFault final : public Fault {
            plan_.interface + " in netns " + plan_.netns + " for " + target_;
   }
   std::string record() const override {
-    nlohmann::json r{{"target", target_},          {"fault", "bandwidth_limit"},
-                     {"namespace", plan_.netns},   {"interface", plan_.interface},
-                     {"handle", qdisc_handle(plan_.handle)}, {"rate", plan_.rate},
-                     {"burst", plan_.burst},       {"prior", prior_}};
+    nlohmann::json r{{"target", target_},
+                     {"fault", "bandwidth_limit"},
+                     {"namespace", plan_.netns},
+                     {"interface", plan_.interface},
+                     {"handle", qdisc_handle(plan_.handle)},
+                     {"rate", plan_.rate},
+                     {"burst", plan_.burst},
+                     {"prior", prior_}};
     if (tool_) r["tool_pid"] = tool_->pid, r["tool_start_time"] = tool_->start_time;
     return r.dump();
   }
@@ -98,8 +102,9 @@ class TbfFault final : public Fault {
     auto root = root_qdisc(plan_.netns, plan_.interface);
     if (!root) return Error{root.error()};
     if (!root->is_default()) {
-      return Error{plan_.interface + " in netns " + plan_.netns + " already has a configured root qdisc (" + root->kind +
-                   " " + root->handle + "); chaosplus shapes only interfaces whose qdisc it can restore exactly"};
+      return Error{plan_.interface + " in netns " + plan_.netns + " already has a configured root qdisc (" +
+                   root->kind + " " + root->handle +
+                   "); chaosplus shapes only interfaces whose qdisc it can restore exactly"};
     }
     // `add` (not `replace`) fails if someone configured a root qdisc in the meantime.
     if (auto r = run_tool_checked(tbf_add_command(plan_), {}, std::chrono::seconds(10), record_tool()); !r) {
@@ -179,8 +184,22 @@ Result<TbfPlan> tbf_plan(const spec::Fault& fault, int mtu, unsigned handle) {
 }
 
 std::vector<std::string> tbf_add_command(const TbfPlan& plan) {
-  return {"tc",   "-n",   plan.netns, "qdisc", "add", "dev", plan.interface, "root", "handle", qdisc_handle(plan.handle),
-          "tbf",  "rate", std::to_string(plan.rate * 8) + "bit", "burst", std::to_string(plan.burst), "latency",
+  return {"tc",
+          "-n",
+          plan.netns,
+          "qdisc",
+          "add",
+          "dev",
+          plan.interface,
+          "root",
+          "handle",
+          qdisc_handle(plan.handle),
+          "tbf",
+          "rate",
+          std::to_string(plan.rate * 8) + "bit",
+          "burst",
+          std::to_string(plan.burst),
+          "latency",
           kQueueLatency};
 }
 
@@ -252,7 +271,8 @@ Status remove_tbf(const std::string& netns, const std::string& interface, const 
     return Error{"the root qdisc of " + interface + " in netns " + netns + " is " + root->kind + " " + root->handle +
                  ", not the tbf " + handle + " chaosplus added, and not what was there before; left alone"};
   }
-  return Error{"qdiscs of " + interface + " in netns " + netns + " read '" + *now + "' after revert, not '" + prior + "'"};
+  return Error{"qdiscs of " + interface + " in netns " + netns + " read '" + *now + "' after revert, not '" + prior +
+               "'"};
 }
 
 }  // namespace chaosplus::faults

@@ -84,7 +84,8 @@ Status bring_back(const nlohmann::json& r) {
   if (has_rule && back_by_itself(*attach, id)) return ok_status();  // a supervisor restarted it
   const std::string target = r.value("target", std::string("?"));
   if (attach->restart_command.empty()) {
-    return Error{"target '" + target + "' was killed and is not running; it has no attach.restart_command, so "
+    return Error{"target '" + target +
+                 "' was killed and is not running; it has no attach.restart_command, so "
                  "start it by hand (chaosplus recover checks again)"};
   }
   spec::ProcessLaunch launch;

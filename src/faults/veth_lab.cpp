@@ -59,7 +59,8 @@ Status VethLab::remove() {
   std::string errors;
   for (const Side* side : {&a_, &b_}) {
     if (!namespace_exists(side->netns)) continue;
-    if (auto r = run_tool_checked({"ip", "netns", "delete", side->netns}); !r) errors += (errors.empty() ? "" : "; ") + r.error();
+    if (auto r = run_tool_checked({"ip", "netns", "delete", side->netns}); !r)
+      errors += (errors.empty() ? "" : "; ") + r.error();
     if (namespace_exists(side->netns)) {
       errors += (errors.empty() ? "" : "; ") + std::string("network namespace '") + side->netns + "' is still there";
     }

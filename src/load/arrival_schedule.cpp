@@ -4,8 +4,7 @@
 
 namespace chaosplus::load {
 
-ArrivalSchedule::ArrivalSchedule(double rate, std::vector<Stage> stages, double share, double phase)
-    : phase_(phase) {
+ArrivalSchedule::ArrivalSchedule(double rate, std::vector<Stage> stages, double share, double phase) : phase_(phase) {
   double t = 0, level = rate * share, count = 0;
   for (const Stage& s : stages) {
     const double length = std::chrono::duration<double>(s.over).count();

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -191,8 +191,7 @@ Result<SharedPlan> make_plan(const LoadOptions& options) {
   return plan;
 }
 
-Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, int process_index,
-                                int process_count) {
+Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, int process_index, int process_count) {
   const auto& o = plan.options;
   const int threads = o.threads;
   const int total_workers = threads * process_count;
@@ -205,8 +204,9 @@ Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, i
     share.connections = static_cast<int>(static_cast<std::int64_t>(o.connections) * (w + 1) / total_workers -
                                          static_cast<std::int64_t>(o.connections) * w / total_workers);
     if (o.max_requests > 0) {
-      share.max_requests = o.max_requests * static_cast<std::uint64_t>(w + 1) / static_cast<std::uint64_t>(total_workers) -
-                           o.max_requests * static_cast<std::uint64_t>(w) / static_cast<std::uint64_t>(total_workers);
+      share.max_requests =
+          o.max_requests * static_cast<std::uint64_t>(w + 1) / static_cast<std::uint64_t>(total_workers) -
+          o.max_requests * static_cast<std::uint64_t>(w) / static_cast<std::uint64_t>(total_workers);
       share.max_requests = std::max<std::uint64_t>(share.max_requests, 1);
     }
     auto worker = std::make_unique<Worker>(plan, share);

@@ -12,7 +12,7 @@
 namespace chaosplus::load {
 
 struct RunHooks {
-  HaltSwitch* halt = nullptr;               // stops the run early (the report covers what ran)
+  HaltSwitch* halt = nullptr;                // stops the run early (the report covers what ran)
   std::function<void(const Tick&)> on_tick;  // once per second, on the calling thread
   // The same, with the latencies of that second (worker processes send them to the parent, which
   // merges them before taking percentiles).

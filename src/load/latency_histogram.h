@@ -22,7 +22,7 @@ class LatencyHistogram {
 
   std::uint64_t count() const { return total_; }
   std::uint64_t min() const { return total_ == 0 ? 0 : min_; }  // exact
-  std::uint64_t max() const { return max_; }                     // exact (after clamping to highest)
+  std::uint64_t max() const { return max_; }                    // exact (after clamping to highest)
   double mean() const;
   // The value below which `percentile` (0..100) of the recorded values lie, as HdrHistogram
   // reports it: the highest value equivalent to the value at that rank; 0 when empty.

@@ -66,9 +66,11 @@ std::optional<std::string> source_port_warning(std::uint64_t connections, std::s
   const std::uint64_t wanted = (connections + third - 1) / third;
   return std::to_string(per_address) + " connections per source address pass half of its " +
          std::to_string(range.size()) + " ephemeral ports (ip_local_port_range " + std::to_string(range.low) + "-" +
-         std::to_string(range.high) + "): the kernel's port search makes each connect() slow and stalls the "
-         "load generator; use --source-addresses with at least " + std::to_string(wanted) +
-         " addresses (e.g. 127.0.0.2-127.0.0." + std::to_string(1 + std::min<std::uint64_t>(wanted, 254)) + ")";
+         std::to_string(range.high) +
+         "): the kernel's port search makes each connect() slow and stalls the "
+         "load generator; use --source-addresses with at least " +
+         std::to_string(wanted) + " addresses (e.g. 127.0.0.2-127.0.0." +
+         std::to_string(1 + std::min<std::uint64_t>(wanted, 254)) + ")";
 }
 
 Status check_loopback_host(std::string_view host) {

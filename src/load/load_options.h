@@ -48,11 +48,11 @@ struct LoadOptions {
   std::uint64_t max_requests = 0;                // and at most this many responses (0: no cap)
   Duration timeout = std::chrono::seconds(10);   // per request and per connect
 
-  double rate = 0;                  // open model: requests per second (level before the stages)
-  std::vector<Stage> rate_stages;   // open model with ramps
-  std::uint64_t vus = 0;            // users model
-  std::vector<Stage> vu_stages;     // users model with ramps
-  Duration think{};                 // users model: pause after each response
+  double rate = 0;                           // open model: requests per second (level before the stages)
+  std::vector<Stage> rate_stages;            // open model with ramps
+  std::uint64_t vus = 0;                     // users model
+  std::vector<Stage> vu_stages;              // users model with ramps
+  Duration think{};                          // users model: pause after each response
   std::shared_ptr<const Scenario> scenario;  // users model: the steps of a session
   std::optional<std::uint64_t> seed;         // draws of a scenario mix; unset: the scenario's own
 

@@ -24,8 +24,13 @@ json counters_to_json(const Counters& c) {
   json status = json::array();
   for (std::size_t i = 0; i < c.status.size(); ++i)
     if (c.status[i] != 0) status.push_back({i, c.status[i]});
-  return {{"requests", c.requests}, {"bytes", c.bytes_read},         {"dropped", c.dropped}, {"queued", c.queued},
-          {"errors", c.errors},     {"status", status},               {"tls_handshakes", c.tls_handshakes},
+  return {{"requests", c.requests},
+          {"bytes", c.bytes_read},
+          {"dropped", c.dropped},
+          {"queued", c.queued},
+          {"errors", c.errors},
+          {"status", status},
+          {"tls_handshakes", c.tls_handshakes},
           {"tls_resumed", c.tls_resumed}};
 }
 

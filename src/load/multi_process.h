@@ -13,8 +13,7 @@ namespace chaosplus::load {
 
 Result<SharedPlan> make_plan(const LoadOptions& options);
 // Runs this process's part (`process_index` of `process_count`) on options.threads threads.
-Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, int process_index,
-                                int process_count);
+Result<Report> run_plan_threads(const SharedPlan& plan, const RunHooks& hooks, int process_index, int process_count);
 Result<Report> run_in_processes(const SharedPlan& plan, const RunHooks& hooks);
 
 // report.scenarios for a mix, named and weighed, with zero counts.

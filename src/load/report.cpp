@@ -66,8 +66,10 @@ std::string generator_bottleneck(const Report& r) {
     out += buf;
   }
   if (c.dropped > 0) {
-    std::snprintf(buf, sizeof buf, "%s%llu arrivals dropped (queue full or every session busy: raise connections or "
-                  "max_sessions)", waited ? "; " : "", static_cast<unsigned long long>(c.dropped));
+    std::snprintf(buf, sizeof buf,
+                  "%s%llu arrivals dropped (queue full or every session busy: raise connections or "
+                  "max_sessions)",
+                  waited ? "; " : "", static_cast<unsigned long long>(c.dropped));
     out += buf;
   }
   return out;
@@ -176,7 +178,8 @@ std::string format_summary(const Report& r) {
   if (const auto bad = c.status_at_least(400); bad > 0) {
     add("  Non-2xx or 3xx responses: %llu\n", static_cast<unsigned long long>(bad));
   }
-  if (c.dropped > 0) add("  Dropped arrivals (queue full, or every session busy): %llu\n", static_cast<unsigned long long>(c.dropped));
+  if (c.dropped > 0)
+    add("  Dropped arrivals (queue full, or every session busy): %llu\n", static_cast<unsigned long long>(c.dropped));
   if (c.queued > 0) {
     add("  Waited for a free connection: %llu (%.1f%%)\n", static_cast<unsigned long long>(c.queued),
         100 * c.queued_share());

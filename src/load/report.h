@@ -21,7 +21,7 @@ const char* error_kind_name(ErrorKind kind);
 struct Counters {
   std::uint64_t requests = 0;  // responses received, whatever their status
   std::uint64_t bytes_read = 0;
-  std::uint64_t dropped = 0;   // open-model arrivals that found the queue full
+  std::uint64_t dropped = 0;  // open-model arrivals that found the queue full
   // Requests that found no free connection and waited for one: the generator, not the system
   // under test, was then the bottleneck (their latency counts the wait).
   std::uint64_t queued = 0;
@@ -46,7 +46,7 @@ struct Tick {
   std::int64_t second = 0;  // 0 for the first second of the run
   double at_s = 0;          // end of the interval, seconds since the start
   double length_s = 0;
-  Counters counters;        // of the requests meant for the interval
+  Counters counters;  // of the requests meant for the interval
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
   std::uint64_t active_users = 0;
   std::uint64_t open_connections = 0;
@@ -66,16 +66,16 @@ struct Report {
   Model model = Model::connections;
   std::string url;
   int threads = 0, processes = 0, connections = 0;
-  double target_rate = 0;      // open model: the requested rate (the level after the stages)
-  std::uint64_t users = 0;     // users model: the most users active at once
+  double target_rate = 0;   // open model: the requested rate (the level after the stages)
+  std::uint64_t users = 0;  // users model: the most users active at once
   double elapsed_s = 0;
   Counters counters;
   LatencyHistogram latency;              // from the intended send time (corrected)
   LatencyHistogram uncorrected_latency;  // from the actual send time
   std::vector<Tick> ticks;
   std::uint64_t peak_connections = 0;
-  std::uint64_t max_rss_kib = 0;  // of the load generator (all its processes)
-  std::string tls_error;          // the first TLS failure's reason, when there was one
+  std::uint64_t max_rss_kib = 0;           // of the load generator (all its processes)
+  std::string tls_error;                   // the first TLS failure's reason, when there was one
   std::vector<ScenarioSummary> scenarios;  // a scenario mix: one per scenario, in file order
   std::uint64_t seed = 0;                  // the mix's seed
 

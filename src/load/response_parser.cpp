@@ -471,8 +471,7 @@ ResponseParser::Status ResponseParser::feed(const char* data, std::size_t size, 
         if (c != '\n') return fail("CR not followed by LF");
         state_ = State::done;
         goto complete;
-      default:
-        return fail("internal parser state");
+      default: return fail("internal parser state");
     }
   }
   consumed = static_cast<std::size_t>(p - data);

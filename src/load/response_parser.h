@@ -54,12 +54,12 @@ class ResponseParser {
     status_space,
     status_code,
     reason,
-    line_lf,           // after a CR in the status or a header line
+    line_lf,  // after a CR in the status or a header line
     header_line_start,
     header_name,
     header_value_space,
     header_value,
-    head_end_lf,       // after the CR of the empty line
+    head_end_lf,  // after the CR of the empty line
     body_fixed,
     body_until_close,
     chunk_size,
@@ -88,8 +88,8 @@ class ResponseParser {
   Known header_ = Known::none;
   std::uint8_t name_candidates_ = 0;  // bit per known header name still matching
   std::uint8_t version_pos_ = 0;
-  std::uint8_t token_pos_ = 0;        // position in the current list token
-  std::uint8_t token_match_ = 0;      // bit per known token still matching
+  std::uint8_t token_pos_ = 0;    // position in the current list token
+  std::uint8_t token_match_ = 0;  // bit per known token still matching
   std::uint16_t name_len_ = 0;
   bool head_request_ = false;
   bool http10_ = false;

@@ -92,7 +92,8 @@ Status Scenario::parse_steps(const YAML::Node& steps, Duration default_think, co
         if (!v.IsMap()) return Error{"headers (" + where(v) + "): expected a mapping"};
         for (const auto& h : v) step.headers.emplace_back(h.first.as<std::string>(), h.second.as<std::string>());
       } else if (key == "extract") {
-        if (!v.IsMap()) return Error{"extract (" + where(v) + "): expected a mapping of variable: {json|header|regex: ...}"};
+        if (!v.IsMap())
+          return Error{"extract (" + where(v) + "): expected a mapping of variable: {json|header|regex: ...}"};
         for (const auto& e : v) {
           Extraction x;
           x.variable = e.first.as<std::string>();
@@ -122,7 +123,8 @@ Status Scenario::parse_steps(const YAML::Node& steps, Duration default_think, co
                      "' (name, method, path, headers, body, think, extract)"};
       }
     }
-    if (step.target.empty() || step.target[0] != '/') return Error{"step (" + where(node) + "): path must start with /"};
+    if (step.target.empty() || step.target[0] != '/')
+      return Error{"step (" + where(node) + "): path must start with /"};
     s.steps_.push_back(std::move(step));
   }
   return ok_status();
@@ -211,7 +213,8 @@ Result<std::shared_ptr<const Scenario>> Scenario::parse(std::string_view yaml, c
         if (!node["name"]) return Error{"scenario (" + where(node) + "): a name is required"};
         flow.name = node["name"].as<std::string>();
         for (const auto& other : s->flows_)
-          if (other.name == flow.name) return Error{"scenario '" + flow.name + "' (" + where(node) + "): the name is used twice"};
+          if (other.name == flow.name)
+            return Error{"scenario '" + flow.name + "' (" + where(node) + "): the name is used twice"};
         if (node["weight"]) {
           flow.weight = node["weight"].as<double>();
           if (!(flow.weight > 0) || flow.weight > 1e9)
@@ -244,7 +247,8 @@ Status Scenario::finish() {
   cumulative_.clear();
   total_weight_ = 0;
   for (std::size_t f = 0; f < flows_.size(); ++f) {
-    for (std::size_t i = 0; i < flows_[f].count; ++i) flow_of_step_[flows_[f].first + i] = static_cast<std::uint32_t>(f);
+    for (std::size_t i = 0; i < flows_[f].count; ++i)
+      flow_of_step_[flows_[f].first + i] = static_cast<std::uint32_t>(f);
     total_weight_ += flows_[f].weight;
     cumulative_.push_back(total_weight_);
   }
@@ -256,17 +260,18 @@ Status Scenario::finish() {
   }
   std::string missing;
   auto check = [&](std::string_view text) {
-    split_template(text, [](std::string_view) {}, [&](std::string_view name) {
-      if (variable_index(name) == variables_.size() && missing.empty()) missing = std::string(name);
-    });
+    split_template(
+        text, [](std::string_view) {},
+        [&](std::string_view name) {
+          if (variable_index(name) == variables_.size() && missing.empty()) missing = std::string(name);
+        });
   };
   for (const auto& step : steps_) {
     check(step.target);
     check(step.body);
     for (const auto& h : step.headers) check(h.second);
   }
-  if (!missing.empty())
-    return Error{"${" + missing + "} is used but neither a data column nor extracted by any step"};
+  if (!missing.empty()) return Error{"${" + missing + "} is used but neither a data column nor extracted by any step"};
   return ok_status();
 }
 
@@ -316,10 +321,12 @@ void Scenario::build_request(std::size_t step, const std::vector<std::string>& v
                              std::string& out) const {
   const auto& s = steps_[step];
   auto expand = [&](std::string_view text) {
-    split_template(text, [&](std::string_view lit) { out.append(lit); }, [&](std::string_view name) {
-      const auto i = variable_index(name);
-      if (i < vars.size()) out.append(vars[i]);
-    });
+    split_template(
+        text, [&](std::string_view lit) { out.append(lit); },
+        [&](std::string_view name) {
+          const auto i = variable_index(name);
+          if (i < vars.size()) out.append(vars[i]);
+        });
   };
   out.clear();
   out.append(s.method).append(" ");

@@ -30,9 +30,9 @@ struct Extraction {
 struct ScenarioStep {
   std::string name;
   std::string method = "GET";
-  std::string target = "/";  // path and query, may contain ${var}
+  std::string target = "/";                                  // path and query, may contain ${var}
   std::vector<std::pair<std::string, std::string>> headers;  // values may contain ${var}
-  std::string body;                                           // may contain ${var}
+  std::string body;                                          // may contain ${var}
   Duration think{};
   std::vector<Extraction> extract;
 };

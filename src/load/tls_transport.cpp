@@ -44,8 +44,7 @@ int bio_read(BIO* bio, char* buffer, int size) {
 const BIO_METHOD* nosignal_socket_method() {
   static BIO_METHOD* method = [] {
     // Starts as a copy of the socket BIO (fd handling, ctrl), then swaps the two I/O calls.
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
-                                 "chaosplus socket");
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "chaosplus socket");
     const BIO_METHOD* base = BIO_s_socket();
     BIO_meth_set_write(m, bio_write);
     BIO_meth_set_read(m, bio_read);
@@ -70,8 +69,8 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::create(const TlsSettings& 
   SSL_CTX_set_options(c->ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Partial writes let a full socket buffer return what was sent, as send(2) does; released
   // buffers keep an idle TLS connection at a few hundred bytes instead of ~34 KB.
-  SSL_CTX_set_mode(c->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(c->ctx_,
+                   SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
   // Sessions are kept by each connection (TlsStream), not in the context's cache.
   SSL_CTX_set_session_cache_mode(c->ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   c->verify_ = settings.verify;
@@ -155,7 +154,7 @@ TlsStream::Handshake TlsStream::handshake() {
     return Handshake::verify_failed;
   }
   error_ = e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ? "handshake: connection closed by the server"
-                                                            : "handshake: " + openssl_error();
+                                                           : "handshake: " + openssl_error();
   return Handshake::failed;
 }
 
@@ -173,9 +172,7 @@ ssize_t TlsStream::result(int n, bool reading) {
   const int e = SSL_get_error(ssl_, n);
   switch (e) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      errno = EAGAIN;
-      return -1;
+    case SSL_ERROR_WANT_WRITE: errno = EAGAIN; return -1;
     case SSL_ERROR_ZERO_RETURN:  // close_notify: a clean end of the stream
       return 0;
     case SSL_ERROR_SYSCALL:

@@ -8,10 +8,10 @@
 // read() and write() speak the socket calls' language (bytes, 0 at a clean close, -1 with errno
 // EAGAIN while OpenSSL waits for the socket, EPROTO on a TLS failure), so the worker's loop is the
 // same for both transports. OpenSSL's headers stay in the .cpp.
+#include <sys/types.h>
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "core/result.h"

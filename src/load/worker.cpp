@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -126,7 +126,8 @@ Status Worker::init() {
     // Users are split evenly; this worker owns [user_base_, user_base_ + n).
     const std::uint64_t total = plan_.total_users;
     user_base_ = total * static_cast<std::uint64_t>(share_.index) / static_cast<std::uint64_t>(share_.count);
-    const std::uint64_t end = total * static_cast<std::uint64_t>(share_.index + 1) / static_cast<std::uint64_t>(share_.count);
+    const std::uint64_t end =
+        total * static_cast<std::uint64_t>(share_.index + 1) / static_cast<std::uint64_t>(share_.count);
     const std::uint64_t n = end - user_base_;
     if (n >= kNoUser) return Error{"too many users for one thread"};
     users_.assign(n, UserState::stopped);
@@ -161,8 +162,8 @@ void Worker::connect(Conn& c, std::int64_t now) {
   if (!plan_.sources.empty()) {
     // Choose the port at connect() time per 4-tuple, so each source address gets its own ~28k ports.
     ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    const auto& src = plan_.sources[(c.index * static_cast<std::size_t>(share_.count) + share_.index) %
-                                    plan_.sources.size()];
+    const auto& src =
+        plan_.sources[(c.index * static_cast<std::size_t>(share_.count) + share_.index) % plan_.sources.size()];
     const socklen_t len = src.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&src), len) != 0) {
       ::close(fd);
@@ -479,8 +480,8 @@ void Worker::issue_arrivals(std::int64_t now) {
       ++active_users_;
       peak_users_ = std::max(peak_users_, active_users_);
       // A data row per session: sessions are numbered across workers like the mix's draws.
-      const std::uint64_t session = sessions_started_++ * static_cast<std::uint64_t>(share_.count) +
-                                    static_cast<std::uint64_t>(share_.index);
+      const std::uint64_t session =
+          sessions_started_++ * static_cast<std::uint64_t>(share_.count) + static_cast<std::uint64_t>(share_.index);
       if (!user_vars_.empty()) plan_.scenario->initial_variables(session, user_vars_[u]);
       user_step_[u] = static_cast<std::uint16_t>(step);
       users_[u] = UserState::queued;
@@ -545,9 +546,8 @@ void Worker::housekeeping(std::int64_t now) {
             (c.state == ConnState::writing || c.state == ConnState::reading)) {
           fail(c, ErrorKind::timeout, now);
         }
-      }
-      else if ((c.state == ConnState::connecting || c.state == ConnState::handshaking) &&
-               now - c.since_ns > timeout_ns_)
+      } else if ((c.state == ConnState::connecting || c.state == ConnState::handshaking) &&
+                 now - c.since_ns > timeout_ns_)
         fail(c, ErrorKind::timeout, now);
     }
   }

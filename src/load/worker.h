@@ -35,7 +35,7 @@ struct SharedPlan {
   std::vector<std::string> static_requests;  // per step; empty when the step is built per request
   std::uint64_t total_users = 0;             // users model: slots across all workers
   bool open_sessions = false;  // open model whose arrivals run multi-step scenarios (user slots as sessions)
-  std::uint64_t seed = 1;                    // draws of a scenario mix
+  std::uint64_t seed = 1;      // draws of a scenario mix
 };
 
 // What one scenario of a mix did (kept only for mixes).
@@ -159,10 +159,10 @@ class Worker {
   std::vector<Timer> timers_;  // a min-heap
   std::vector<UserState> users_;
   std::vector<std::uint16_t> user_step_;
-  std::vector<std::uint32_t> user_pass_;  // mixes only: passes each user has started
+  std::vector<std::uint32_t> user_pass_;             // mixes only: passes each user has started
   std::vector<std::vector<std::string>> user_vars_;  // only when the scenario has variables
-  std::uint64_t user_base_ = 0;     // global index of this worker's first user
-  std::uint64_t user_target_ = 0;   // users that should be active
+  std::uint64_t user_base_ = 0;                      // global index of this worker's first user
+  std::uint64_t user_target_ = 0;                    // users that should be active
   std::uint64_t active_users_ = 0;
   std::uint64_t peak_users_ = 0;
   std::unique_ptr<class ArrivalSchedule> schedule_;
@@ -174,20 +174,20 @@ class Worker {
   std::vector<char> read_buffer_;
   bool done_ = false;
 
-  Counters counters_;  // of the seconds closed so far
+  Counters counters_;            // of the seconds closed so far
   std::uint64_t responses_ = 0;  // for the request cap
   std::deque<OpenSecond> open_seconds_;
-  std::int64_t first_open_ = 0;        // the second open_seconds_.front() is
-  std::vector<SecondCounts> closed_;   // closed, not yet handed to the engine
+  std::int64_t first_open_ = 0;       // the second open_seconds_.front() is
+  std::vector<SecondCounts> closed_;  // closed, not yet handed to the engine
   LatencyHistogram latency_;
   LatencyHistogram uncorrected_;
   std::uint64_t open_conns_ = 0;
-  std::uint32_t connecting_ = 0;     // connects in progress
-  std::size_t next_to_open_ = 0;     // connections are opened in order, a bounded number at a time
+  std::uint32_t connecting_ = 0;  // connects in progress
+  std::size_t next_to_open_ = 0;  // connections are opened in order, a bounded number at a time
   std::uint64_t peak_open_ = 0;
-  std::string tls_error_;  // the first TLS failure, for the report
-  std::vector<FlowStats> flow_stats_;  // mixes only
-  std::uint64_t arrivals_ = 0;         // open-model arrivals issued (the mix's draw number)
+  std::string tls_error_;                     // the first TLS failure, for the report
+  std::vector<FlowStats> flow_stats_;         // mixes only
+  std::uint64_t arrivals_ = 0;                // open-model arrivals issued (the mix's draw number)
   std::vector<std::uint32_t> free_sessions_;  // open sessions: user slots not in use
   std::uint64_t sessions_started_ = 0;
 

@@ -197,74 +197,40 @@ Response Response::text(int status, std::string body) {
 
 std::string reason_phrase(int status) {
   switch (status) {
-    case 100:
-      return "Continue";
-    case 101:
-      return "Switching Protocols";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 206:
-      return "Partial Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      break;
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: break;
   }
   if (status >= 100 && status < 200) return "Informational";
   if (status >= 200 && status < 300) return "Success";
@@ -327,9 +293,7 @@ class MessageParser {
         case Phase::headers:
         case Phase::chunk_size:
         case Phase::chunk_end:
-        case Phase::trailers:
-          consumed += take_line(rest);
-          break;
+        case Phase::trailers: consumed += take_line(rest); break;
         case Phase::body_length:
         case Phase::chunk_data: {
           std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
@@ -354,35 +318,26 @@ class MessageParser {
           consumed += rest.size();
           break;
         case Phase::done:
-        case Phase::error:
-          break;
+        case Phase::error: break;
       }
     }
   }
 
   Result finish() {
     switch (phase_) {
-      case Phase::done:
-        return Result::done;
-      case Phase::error:
-        return Result::error;
-      case Phase::body_until_close:
-        phase_ = Phase::done;
-        return Result::done;
+      case Phase::done: return Result::done;
+      case Phase::error: return Result::error;
+      case Phase::body_until_close: phase_ = Phase::done; return Result::done;
       case Phase::start_line:
         fail(ParseError::malformed, line_.empty() ? "connection closed before a message was received"
                                                   : "connection closed in the middle of the start line");
         break;
-      case Phase::headers:
-        fail(ParseError::malformed, "connection closed in the middle of the headers");
-        break;
+      case Phase::headers: fail(ParseError::malformed, "connection closed in the middle of the headers"); break;
       case Phase::body_length:
         fail(ParseError::malformed, "connection closed after " + std::to_string(body().size()) + " of " +
                                         std::to_string(body().size() + remaining_) + " body bytes");
         break;
-      default:
-        fail(ParseError::malformed, "connection closed in the middle of a chunked body");
-        break;
+      default: fail(ParseError::malformed, "connection closed in the middle of a chunked body"); break;
     }
     return Result::error;
   }
@@ -435,13 +390,10 @@ class MessageParser {
 
   std::size_t line_limit() const {
     switch (phase_) {
-      case Phase::start_line:
-        return limits_.max_start_line;
+      case Phase::start_line: return limits_.max_start_line;
       case Phase::headers:
-      case Phase::trailers:
-        return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
-      default:
-        return 1024;  // chunk-size lines with extensions, and the CRLF after chunk data
+      case Phase::trailers: return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
+      default: return 1024;  // chunk-size lines with extensions, and the CRLF after chunk data
     }
   }
 
@@ -500,9 +452,7 @@ class MessageParser {
           parse_header_line(line, true);
         }
         return;
-      case Phase::chunk_size:
-        parse_chunk_size(line);
-        return;
+      case Phase::chunk_size: parse_chunk_size(line); return;
       case Phase::chunk_end:
         if (!line.empty()) {
           fail(ParseError::malformed, "chunk data longer than its declared size");
@@ -517,8 +467,7 @@ class MessageParser {
           parse_header_line(line, false);
         }
         return;
-      default:
-        return;
+      default: return;
     }
   }
 
@@ -738,12 +687,9 @@ namespace {
 template <typename State>
 State to_state(detail::MessageParser::Result r) {
   switch (r) {
-    case detail::MessageParser::Result::done:
-      return State::done;
-    case detail::MessageParser::Result::error:
-      return State::error;
-    default:
-      return State::need_more;
+    case detail::MessageParser::Result::done: return State::done;
+    case detail::MessageParser::Result::error: return State::error;
+    default: return State::need_more;
   }
 }
 }  // namespace

@@ -22,8 +22,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <list>
@@ -45,14 +45,10 @@ int poll_timeout_ms(Clock::time_point deadline) {
 
 int status_for(ParseError kind) {
   switch (kind) {
-    case ParseError::body_too_large:
-      return 413;
-    case ParseError::headers_too_large:
-      return 431;
-    case ParseError::start_line_too_long:
-      return 414;
-    default:
-      return 400;
+    case ParseError::body_too_large: return 413;
+    case ParseError::headers_too_large: return 431;
+    case ParseError::start_line_too_long: return 414;
+    default: return 400;
   }
 }
 

@@ -42,7 +42,7 @@ class HttpServer {
   // Connections waiting for a request (idle keep-alive, or a head still arriving): the ones an
   // eviction at the cap may take.
   int waiting_connections() const;
-  void stop();       // stop accepting, close connections, join threads; idempotent
+  void stop();  // stop accepting, close connections, join threads; idempotent
 
  private:
   struct Impl;

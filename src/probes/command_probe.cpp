@@ -12,7 +12,6 @@ namespace {
 // What a probe keeps of a command's output (stdout and stderr together); more is read and dropped.
 constexpr std::size_t kMaxOutput = 1024 * 1024;
 
-
 }  // namespace
 
 Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& expect) {
@@ -34,7 +33,8 @@ Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& ex
     return outcome;
   }
   outcome.detail = judge_command(expect, outcome.status, run->out, outcome.latency);
-  if (!outcome.detail.empty() && outcome.detail.starts_with("exit code")) outcome.detail += targets::output_excerpt(run->out);
+  if (!outcome.detail.empty() && outcome.detail.starts_with("exit code"))
+    outcome.detail += targets::output_excerpt(run->out);
   outcome.ok = outcome.detail.empty();
   return outcome;
 }

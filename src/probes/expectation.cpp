@@ -95,8 +95,7 @@ std::string judge_http(const spec::Expectation& expect, int status, std::string_
   return judge_latency_if_set(expect, latency);
 }
 
-std::string judge_command(const spec::Expectation& expect, int exit_code, std::string_view output,
-                          Duration latency) {
+std::string judge_command(const spec::Expectation& expect, int exit_code, std::string_view output, Duration latency) {
   const int wanted = expect.exit_code.value_or(0);
   if (exit_code != wanted) {
     return "exit code " + std::to_string(exit_code) + ", expected " + std::to_string(wanted);

@@ -14,8 +14,7 @@ namespace chaosplus::probes {
 std::string judge_http(const spec::Expectation& expect, int status, std::string_view body, Duration latency);
 
 // exit_code (0 if unset), output_contains, output_regex, latency.
-std::string judge_command(const spec::Expectation& expect, int exit_code, std::string_view output,
-                          Duration latency);
+std::string judge_command(const spec::Expectation& expect, int exit_code, std::string_view output, Duration latency);
 
 // Only latency applies to a TCP connect.
 std::string judge_tcp(const spec::Expectation& expect, Duration latency);

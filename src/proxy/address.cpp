@@ -129,8 +129,7 @@ Result<net::Fd> stream_socket(const SocketAddress& address) {
 }
 
 Status begin_connect(int fd, const SocketAddress& address) {
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
-      errno != EINPROGRESS) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 && errno != EINPROGRESS) {
     return Error{"connect to " + address.to_string() + ": " + std::strerror(errno)};
   }
   return ok_status();

@@ -20,12 +20,9 @@ std::string to_text(const json& value) { return value.dump(-1, ' ', false, json:
 
 int status_of(const Failure& failure) {
   switch (failure.kind) {
-    case Failure::Kind::not_found:
-      return 404;
-    case Failure::Kind::conflict:
-      return 409;
-    case Failure::Kind::invalid:
-      break;
+    case Failure::Kind::not_found: return 404;
+    case Failure::Kind::conflict: return 409;
+    case Failure::Kind::invalid: break;
   }
   return 400;
 }
@@ -68,9 +65,7 @@ Result<json> parse_object(const std::string& body) {
 // Field and attribute names are echoed in messages; a name this long is no name of ours anyway.
 constexpr std::size_t kMaxKey = 64;
 
-std::string key_text(const std::string& key) {
-  return key.size() <= kMaxKey ? key : key.substr(0, kMaxKey) + "...";
-}
+std::string key_text(const std::string& key) { return key.size() <= kMaxKey ? key : key.substr(0, kMaxKey) + "..."; }
 
 // Refuses fields outside `known`, so a typo ("upsteam") is not silently ignored.
 Status known_fields(const json& object, std::initializer_list<std::string_view> known, const char* what) {
@@ -155,8 +150,10 @@ Result<ToxicDraft> parse_toxic(const json& object) {
 Status check_proxy_fields(const json& object) {
   if (auto s = known_fields(object, {"name", "listen", "upstream", "enabled", "toxics"}, "a proxy"); !s) return s;
   if (auto it = object.find("toxics"); it != object.end() && !it->is_null() && !it->is_array()) {
-    return Error{"field 'toxics' must be a list (it is ignored here: add toxics with POST /proxies/{proxy}/toxics), "
-                 "got " + describe(*it)};
+    return Error{
+        "field 'toxics' must be a list (it is ignored here: add toxics with POST /proxies/{proxy}/toxics), "
+        "got " +
+        describe(*it)};
   }
   return ok_status();
 }

@@ -99,7 +99,8 @@ void Connection::deliver_end(Link& link, std::size_t index, StreamEnd how, TimeP
 
 void Connection::write_out(Link& link, std::string_view bytes) {
   if (closed_ || bytes.empty()) return;
-  bool direct = link.out.empty() && (!link.pipe || link.pipe->held == 0) && link.writable && !(connecting_ && &link == &up_);
+  bool direct =
+      link.out.empty() && (!link.pipe || link.pipe->held == 0) && link.writable && !(connecting_ && &link == &up_);
   while (direct && !bytes.empty()) {
     ssize_t n = ::send(link.to, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -284,8 +285,8 @@ bool Connection::splice_source(Link& link, TimePoint now) {
 
 void Connection::drain_pipe(Link& link) {
   while (link.pipe && link.pipe->held > 0 && link.writable && !closed_) {
-    ssize_t n = ::splice(link.pipe->read.get(), nullptr, link.to, nullptr, link.pipe->held,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    ssize_t n =
+        ::splice(link.pipe->read.get(), nullptr, link.to, nullptr, link.pipe->held, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       link.pipe->held -= static_cast<std::size_t>(n);
       host_.pipes()->count_moved(static_cast<std::size_t>(n));

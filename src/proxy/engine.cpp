@@ -225,8 +225,8 @@ struct Engine::Impl final : ConnectionHost {
       if (!begin_connect(upstream.get(), proxy.upstream_address)) continue;
       auto now = std::chrono::steady_clock::now();
       auto id = next_id++;
-      auto connection = std::make_unique<Connection>(*this, id, proxy.id, std::move(client),
-                                                     std::move(upstream), now + options.connect_timeout);
+      auto connection = std::make_unique<Connection>(*this, id, proxy.id, std::move(client), std::move(upstream),
+                                                     now + options.connect_timeout);
       for (const auto& toxic : proxy.toxics) {
         if (is_http(toxic.spec.type)) {
           connection->attach_http_toxic(toxic.id, toxic.spec, random.next(), toxic.counters);
@@ -282,9 +282,8 @@ struct Engine::Impl final : ConnectionHost {
     auto now = std::chrono::steady_clock::now();
     proxy.toxics.push_back(entry);
     if (is_http(entry.spec.type)) {
-      each_connection(proxy, [&](Connection& c) {
-        c.add_http_toxic(entry.id, entry.spec, random.next(), entry.counters, now);
-      });
+      each_connection(
+          proxy, [&](Connection& c) { c.add_http_toxic(entry.id, entry.spec, random.next(), entry.counters, now); });
       return;
     }
     each_connection(proxy, [&](Connection& c) { c.add_stage(entry.spec.stream, stage_for(entry, now), now); });

@@ -27,10 +27,8 @@ bool is_token_char(char c) {
     case '_':
     case '`':
     case '|':
-    case '~':
-      return true;
-    default:
-      return false;
+    case '~': return true;
+    default: return false;
   }
 }
 
@@ -305,13 +303,9 @@ HttpFramer::Progress HttpFramer::feed_body(std::string_view bytes) {
       if (done) next_message();
       return {take, false, done, false};
     }
-    case BodyKind::until_close:
-      body_bytes_ += bytes.size();
-      return {bytes.size(), false, false, false};
-    case BodyKind::chunked:
-      return feed_chunked(bytes);
-    case BodyKind::none:
-      break;
+    case BodyKind::until_close: body_bytes_ += bytes.size(); return {bytes.size(), false, false, false};
+    case BodyKind::chunked: return feed_chunked(bytes);
+    case BodyKind::none: break;
   }
   next_message();  // unreachable: a message without body ends with its head
   return {0, false, true, false};

@@ -95,8 +95,7 @@ void HttpSession::decide(TimePoint now, Outputs& out) {
       case ToxicType::http_abort:
         if (!abort) abort = &rule;
         break;
-      default:
-        break;
+      default: break;
     }
   }
   if (exchange.delay_rule != 0) {

@@ -8,7 +8,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxQuoted = 64;      // characters of a string value shown in a message
+constexpr std::size_t kMaxQuoted = 64;       // characters of a string value shown in a message
 constexpr std::size_t kMaxParserText = 240;  // of nlohmann's own message, which quotes the input
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
@@ -36,11 +36,8 @@ class FieldTracker {
         if (level > 0 && level <= keys_.size() && parsed.is_string()) keys_[level - 1] = parsed.get<std::string>();
         break;
       case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        keys_.resize(level);
-        break;
-      case json::parse_event_t::value:
-        break;
+      case json::parse_event_t::array_end: keys_.resize(level); break;
+      case json::parse_event_t::value: break;
     }
     return true;  // keep everything: the tracker only watches
   }
@@ -121,23 +118,16 @@ Result<json> parse_json(std::string_view text, std::size_t max_depth) {
 
 std::string describe(const json& value) {
   switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return value.get<bool>() ? "true" : "false";
-    case json::value_t::string:
-      return short_string(value.get_ref<const std::string&>());
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
+    case json::value_t::string: return short_string(value.get_ref<const std::string&>());
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-      return value.dump();
-    case json::value_t::array:
-      return "an array of " + std::to_string(value.size()) + " items";
-    case json::value_t::object:
-      return "an object with " + std::to_string(value.size()) + " fields";
+    case json::value_t::number_float: return value.dump();
+    case json::value_t::array: return "an array of " + std::to_string(value.size()) + " items";
+    case json::value_t::object: return "an object with " + std::to_string(value.size()) + " fields";
     case json::value_t::binary:
-    case json::value_t::discarded:
-      break;
+    case json::value_t::discarded: break;
   }
   return "a value of another kind";
 }

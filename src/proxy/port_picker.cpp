@@ -3,8 +3,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -140,12 +140,9 @@ Result<net::Fd> PortPicker::listen(const SocketAddress& address, bool reuse_port
     net::Fd fd;
     std::string why;
     switch (try_listen(candidate, reuse_port, fd, why)) {
-      case Attempt::listening:
-        return fd;
-      case Attempt::taken:
-        continue;
-      case Attempt::failed:
-        return Error{"cannot listen on " + address.to_string() + ": " + why};
+      case Attempt::listening: return fd;
+      case Attempt::taken: continue;
+      case Attempt::failed: return Error{"cannot listen on " + address.to_string() + ": " + why};
     }
   }
   // Every port of the range is taken as far as we can tell: the kernel has the last word.

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <cstdio>
+#include <iostream>
 #include <mutex>
 #include <random>
 
@@ -71,7 +71,7 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   http.port = options.api_port;
   http.header_timeout = options.header_timeout;
   http.error_response = &ControlApi::error;
-  std::mutex publishing;      // one exchange at a time on the workers' channels
+  std::mutex publishing;     // one exchange at a time on the workers' channels
   bool out_of_step = false;  // a change failed in some worker: the next one sends the whole state
   if (workers) {
     // A toxic's counts cover every process serving its proxy, not just this one.

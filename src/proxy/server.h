@@ -12,8 +12,8 @@ namespace chaosplus::proxy {
 
 struct ServerOptions {
   std::string api_host = "127.0.0.1";
-  int api_port = 8474;  // Toxiproxy's default; 0 picks a free port
-  std::string token;    // non-empty: every API request needs "Authorization: Bearer <token>"
+  int api_port = 8474;      // Toxiproxy's default; 0 picks a free port
+  std::string token;        // non-empty: every API request needs "Authorization: Bearer <token>"
   bool show_token = false;  // print the token once on stderr at start (it was generated for the user)
   // An API request's head must arrive within this of the connection's start (see HttpServer).
   Duration header_timeout = std::chrono::seconds(2);

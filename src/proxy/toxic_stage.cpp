@@ -248,24 +248,16 @@ std::unique_ptr<ToxicStage> make_acting_stage(std::uint64_t toxic_id, const Toxi
                                               std::uint64_t seed, TimePoint now) {
   if (!(roll < spec.toxicity)) return std::make_unique<PassStage>(toxic_id, roll);
   switch (spec.type) {
-    case ToxicType::latency:
-      return std::make_unique<LatencyStage>(toxic_id, roll, spec, seed);
-    case ToxicType::bandwidth:
-      return std::make_unique<BandwidthStage>(toxic_id, roll, spec, now);
-    case ToxicType::timeout:
-      return std::make_unique<TimeoutStage>(toxic_id, roll, spec, now);
-    case ToxicType::reset_peer:
-      return std::make_unique<ResetPeerStage>(toxic_id, roll, spec, now);
-    case ToxicType::slow_close:
-      return std::make_unique<SlowCloseStage>(toxic_id, roll, spec);
-    case ToxicType::limit_data:
-      return std::make_unique<LimitDataStage>(toxic_id, roll, spec);
-    case ToxicType::slicer:
-      return std::make_unique<SlicerStage>(toxic_id, roll, spec, seed);
+    case ToxicType::latency: return std::make_unique<LatencyStage>(toxic_id, roll, spec, seed);
+    case ToxicType::bandwidth: return std::make_unique<BandwidthStage>(toxic_id, roll, spec, now);
+    case ToxicType::timeout: return std::make_unique<TimeoutStage>(toxic_id, roll, spec, now);
+    case ToxicType::reset_peer: return std::make_unique<ResetPeerStage>(toxic_id, roll, spec, now);
+    case ToxicType::slow_close: return std::make_unique<SlowCloseStage>(toxic_id, roll, spec);
+    case ToxicType::limit_data: return std::make_unique<LimitDataStage>(toxic_id, roll, spec);
+    case ToxicType::slicer: return std::make_unique<SlicerStage>(toxic_id, roll, spec, seed);
     case ToxicType::http_status:
     case ToxicType::http_delay:
-    case ToxicType::http_abort:
-      break;  // HTTP toxics act in the connection's HTTP session, not as a stage
+    case ToxicType::http_abort: break;  // HTTP toxics act in the connection's HTTP session, not as a stage
   }
   return std::make_unique<PassStage>(toxic_id, roll);
 }
@@ -316,6 +308,5 @@ std::unique_ptr<ToxicStage> make_stage(std::uint64_t toxic_id, const ToxicSpec& 
   stage->count_into(std::move(counters));
   return stage;
 }
-
 
 }  // namespace chaosplus::proxy

@@ -100,8 +100,8 @@ std::string answer_query(Engine& engine, std::string_view query) {
       if (body.starts_with(kStats)) {
         reply = seq + " " + answer_query(*engine, body);
       } else {
-        auto change = space == std::string_view::npos ? Result<StateChange>{Error{"no sequence number"}}
-                                                      : decode_change(body);
+        auto change =
+            space == std::string_view::npos ? Result<StateChange>{Error{"no sequence number"}} : decode_change(body);
         Status applied = change ? apply_change(*engine, *change) : Status{Error{change.error()}};
         reply = seq + (applied ? " ok" : " error: " + applied.error());
       }
@@ -139,8 +139,11 @@ Result<std::vector<ProxyView>> proxies_from(const json& list) {
   try {
     std::vector<ProxyView> out;
     for (const auto& p : list) {
-      ProxyView view{p.at("name").get<std::string>(), p.at("listen").get<std::string>(),
-                     p.at("upstream").get<std::string>(), p.at("enabled").get<bool>(), {}};
+      ProxyView view{p.at("name").get<std::string>(),
+                     p.at("listen").get<std::string>(),
+                     p.at("upstream").get<std::string>(),
+                     p.at("enabled").get<bool>(),
+                     {}};
       for (const auto& t : p.at("toxics")) {
         auto toxic = toxic_from(t);
         if (!toxic) return Error{"toxic of proxy '" + view.name + "': " + toxic.error()};

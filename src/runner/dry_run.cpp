@@ -62,8 +62,8 @@ bool describe_target(faults::TargetHandle& handle, std::ostream& out) {
   } else if (t.process) {
     out << " would start " << targets::describe_command(t.process->command);
     // Looked up as the start would; a missing program is the first thing a run would fail on.
-    if (auto found = targets::find_executable(t.process->command.front(), targets::default_search_dir(),
-                                              t.process->cwd);
+    if (auto found =
+            targets::find_executable(t.process->command.front(), targets::default_search_dir(), t.process->cwd);
         !found) {
       out << " - " << found.error();
       ok = false;
@@ -78,8 +78,8 @@ bool describe_target(faults::TargetHandle& handle, std::ostream& out) {
   out << "\n";
   if (t.proxy) {
     const bool free = free_to_listen(t.proxy->listen);
-    out << "    proxy listens on " << t.proxy->listen.to_string() << " (" << (free ? "free" : "in use: a run fails here")
-        << "), forwards to " << t.proxy->upstream.to_string() << "\n";
+    out << "    proxy listens on " << t.proxy->listen.to_string() << " ("
+        << (free ? "free" : "in use: a run fails here") << "), forwards to " << t.proxy->upstream.to_string() << "\n";
     ok = ok && free;
   }
   return ok;
@@ -99,8 +99,7 @@ std::string touches(const spec::Fault& fault, const faults::TargetHandle& handle
       return "connections through the proxy on " + (t.proxy ? t.proxy->listen.to_string() : std::string("?"));
     case spec::Capability::endpoint:
       return "packets to " + (t.endpoint ? t.endpoint->to_string() : std::string("the fault's address and port"));
-    case spec::Capability::any:
-      return "the network namespace it names";
+    case spec::Capability::any: return "the network namespace it names";
   }
   return "target " + t.name;
 }

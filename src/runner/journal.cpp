@@ -104,9 +104,10 @@ Result<Journal> Journal::create_under(const std::string& base, const std::string
     Folder next(::openat(folder.fd(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (next.fd() < 0) {
       const bool link = errno == ELOOP || errno == ENOTDIR;
-      return Error{"cannot open the folder " + shown + (link ? ": it is a symbolic link or not a folder, expected a "
-                                                              "folder inside the runs folder"
-                                                            : std::string(": ") + std::strerror(errno))};
+      return Error{"cannot open the folder " + shown +
+                   (link ? ": it is a symbolic link or not a folder, expected a "
+                           "folder inside the runs folder"
+                         : std::string(": ") + std::strerror(errno))};
     }
     folder = std::move(next);
   }

@@ -78,8 +78,12 @@ std::string folder_of(const std::string& path) {
 }
 
 RunRecord run_from(const Statement& st) {
-  return RunRecord{st.text(0), static_cast<int>(st.integer(1)), static_cast<unsigned long long>(st.integer(2)),
-                   st.text(3), st.text(4), st.text(5)};
+  return RunRecord{st.text(0),
+                   static_cast<int>(st.integer(1)),
+                   static_cast<unsigned long long>(st.integer(2)),
+                   st.text(3),
+                   st.text(4),
+                   st.text(5)};
 }
 
 constexpr const char* kRunColumns = "SELECT run_id, pid, pid_start_time, experiment, journal, status FROM runs";
@@ -105,10 +109,11 @@ std::string Ledger::witness_path(const std::string& path) { return path + ".witn
 std::string Ledger::untrusted(const std::string& what) const {
   return "the ledger " + path_ + " cannot be trusted: " + what + (what.ends_with('\n') ? "" : ".\n") +
          "Faults and processes it recorded may still be on this system, and nothing is undone from "
-         "records that cannot be read. Check by hand: `chaosplus leftovers --state-dir " + folder_of(path_) +
+         "records that cannot be read. Check by hand: `chaosplus leftovers --state-dir " +
+         folder_of(path_) +
          "` lists the nft tables, qdiscs, network namespaces and processes chaosplus may have left; remove "
-         "what is still there, then move " + path_ + " (with its -wal and -shm files) and " + witness_path(path_) +
-         " out of the way to start a new ledger";
+         "what is still there, then move " +
+         path_ + " (with its -wal and -shm files) and " + witness_path(path_) + " out of the way to start a new ledger";
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path) {
@@ -123,8 +128,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path) {
     ::close(fd);
   }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -315,8 +320,8 @@ Status Ledger::exec(const std::string& sql) {
 
 Status Ledger::begin_run(const RunRecord& run) {
   std::lock_guard lock(mutex_);
-  Statement st(db_,
-               "INSERT INTO runs (run_id, pid, pid_start_time, experiment, journal, status) VALUES (?,?,?,?,?,'running')");
+  Statement st(
+      db_, "INSERT INTO runs (run_id, pid, pid_start_time, experiment, journal, status) VALUES (?,?,?,?,?,'running')");
   if (!st.valid()) return Error{"ledger: " + st.error()};
   st.bind(1, run.run_id);
   st.bind(2, std::int64_t{run.pid});

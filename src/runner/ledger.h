@@ -29,7 +29,7 @@ struct LedgerEntry {
   std::string kind;    // "process.paused", "proxy.toxic", ... (see faults/undo.h)
   std::string record;  // JSON: enough to undo the change from this alone
   EntryState state = EntryState::pending;
-  std::string error;   // why the last revert failed
+  std::string error;  // why the last revert failed
 };
 
 struct RunRecord {

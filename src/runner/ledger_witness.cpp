@@ -91,10 +91,8 @@ Status LedgerWitness::append(const std::string& line) {
 }
 
 Status LedgerWitness::run(const WitnessedRun& run) {
-  return append(nlohmann::json{{"run", run.run_id},
-                               {"pid", run.pid},
-                               {"start_time", run.pid_start_time},
-                               {"experiment", run.experiment}}
+  return append(nlohmann::json{
+      {"run", run.run_id}, {"pid", run.pid}, {"start_time", run.pid_start_time}, {"experiment", run.experiment}}
                     .dump());
 }
 
@@ -144,8 +142,8 @@ Result<WitnessContents> LedgerWitness::read(const std::string& path) {
     if (j.is_discarded() || !j.is_object()) return Error{where + ": not a witness line: the witness is damaged"};
     try {
       if (j.contains("run") && !j.contains("entry")) {
-        out.runs.push_back(WitnessedRun{j.at("run").get<std::string>(), j.value("pid", 0),
-                                        j.value("start_time", 0ULL), j.value("experiment", std::string())});
+        out.runs.push_back(WitnessedRun{j.at("run").get<std::string>(), j.value("pid", 0), j.value("start_time", 0ULL),
+                                        j.value("experiment", std::string())});
       } else if (j.contains("entry")) {
         WitnessedEntry e{j.at("entry").get<std::int64_t>(), j.at("run").get<std::string>(),
                          j.at("kind").get<std::string>(), j.at("revision").get<std::int64_t>(),

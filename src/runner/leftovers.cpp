@@ -253,9 +253,9 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
     if (pid == self || recorded_pids.contains(pid)) continue;
     const std::vector<std::string> argv = command_line(pid);
     if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "proxy") {
-      report.found.push_back({"fault proxy", process_text(pid),
-                              "runs start their own; if no run or user of yours needs this one: kill " +
-                                  std::to_string(pid)});
+      report.found.push_back(
+          {"fault proxy", process_text(pid),
+           "runs start their own; if no run or user of yours needs this one: kill " + std::to_string(pid)});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});

@@ -98,7 +98,8 @@ void LiveView::on_event(const Event& e) {
       text = "load " + e.text("load") + " started against " + e.text("url");
     } else if (t == "load.summary") {
       char buf[256];
-      std::snprintf(buf, sizeof buf, "load %s: %.0f requests, %.0f req/s, error rate %.2f%%, p50 %.1fms, p99 %.1fms, max %.1fms",
+      std::snprintf(buf, sizeof buf,
+                    "load %s: %.0f requests, %.0f req/s, error rate %.2f%%, p50 %.1fms, p99 %.1fms, max %.1fms",
                     e.text("load").c_str(), e.number("requests"), e.number("rps"), e.number("error_rate") * 100,
                     e.number("p50_ms"), e.number("p99_ms"), e.number("max_ms"));
       text = buf;
@@ -110,8 +111,8 @@ void LiveView::on_event(const Event& e) {
     } else if (t == "run.error") {
       text = "error: " + e.text("message");
     } else if (t == "timeline.slipped") {
-      text = "timeline SLIPPED: " + e.text("where") + " came " + std::to_string(static_cast<long>(e.number("late_ms"))) +
-             " ms late";
+      text = "timeline SLIPPED: " + e.text("where") + " came " +
+             std::to_string(static_cast<long>(e.number("late_ms"))) + " ms late";
     } else if (t == "fault.skipped") {
       text = "fault skipped: " + e.text("fault") + " on " + e.text("target") + ": " + e.text("reason");
     }

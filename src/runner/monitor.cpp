@@ -114,9 +114,9 @@ std::optional<GuardrailTrip> Monitor::observe_load(const std::string& load, cons
     if (!g.condition.holds(value)) continue;
     return GuardrailTrip{g.name.empty() ? describe(g) : g.name, load,
                          "load " + load + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
-                             op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) + " over the last " +
-                             format_duration(g.over) + " (" + std::to_string(errors) + " failed of " +
-                             std::to_string(requests) + " requests)",
+                             op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
+                             " over the last " + format_duration(g.over) + " (" + std::to_string(errors) +
+                             " failed of " + std::to_string(requests) + " requests)",
                          value};
   }
   return std::nullopt;

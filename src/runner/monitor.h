@@ -17,7 +17,7 @@ namespace chaosplus::runner {
 struct GuardrailTrip {
   std::string guardrail;  // its name
   std::string probe;
-  std::string message;    // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
+  std::string message;  // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
   double measured = 0;
 };
 

@@ -73,8 +73,9 @@ std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::R
     r.threshold = t.text;
     r.measured = measured;
     r.held = !empty && t.condition.holds(measured);
-    r.message = empty ? t.metric + ": no response was received, expected " + t.text
-                      : t.metric + " = " + figure(t.metric, measured) + (r.held ? ", within " : ", NOT within ") + t.text;
+    r.message = empty
+                    ? t.metric + ": no response was received, expected " + t.text
+                    : t.metric + " = " + figure(t.metric, measured) + (r.held ? ", within " : ", NOT within ") + t.text;
     results.push_back(std::move(r));
   }
   // A missed threshold may say more about the generator than about the system: say so beside it.

@@ -18,8 +18,8 @@ namespace chaosplus::runner {
 struct ThresholdResult {
   std::string threshold;  // as written: "p99 < 250ms"
   bool held = true;
-  double measured = 0;    // seconds, fraction, or requests per second
-  std::string message;    // "p99 = 212ms, expected < 250ms"
+  double measured = 0;  // seconds, fraction, or requests per second
+  std::string message;  // "p99 = 212ms, expected < 250ms"
 };
 
 // The engine's options for a load block that lasts `duration`.

@@ -9,7 +9,7 @@
 namespace chaosplus::runner {
 
 struct Sample {
-  Duration at{0};       // elapsed since the run started
+  Duration at{0};  // elapsed since the run started
   bool ok = false;
   double latency_s = 0;
 };
@@ -17,7 +17,7 @@ struct Sample {
 struct WindowStats {
   int count = 0;
   int ok = 0;
-  double success_rate = 1.0;  // ok / count; 1.0 when empty
+  double success_rate = 1.0;         // ok / count; 1.0 when empty
   double p50 = 0, p90 = 0, p99 = 0;  // latency, seconds
 };
 

@@ -11,7 +11,7 @@
 namespace chaosplus::runner {
 
 struct Recheck {
-  Status last = ok_status();  // the last attempt's outcome
+  Status last = ok_status();                // the last attempt's outcome
   std::optional<Duration> time_to_recover;  // from the first attempt to the one that passed
   int attempts = 0;
 };

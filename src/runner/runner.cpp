@@ -302,8 +302,8 @@ Status Run::place_proxies() {
     h->proxy_server = proxy_server_;
     if (!t.proxy) continue;
     if (auto s = client.create_proxy(t.name, t.proxy->listen.to_string(), t.proxy->upstream.to_string()); !s) {
-      return Error{"cannot place the fault proxy for target '" + t.name + "' on " + t.proxy->listen.to_string() +
-                   ": " + s.error()};
+      return Error{"cannot place the fault proxy for target '" + t.name + "' on " + t.proxy->listen.to_string() + ": " +
+                   s.error()};
     }
     publish(Event("proxy.placed")
                 .with("target", t.name)
@@ -521,7 +521,8 @@ bool Run::inject(TimelineFault& f, const std::string& phase) {
   }
   f.ledger_id = *entry;
   // A system tool the fault starts is added to its entry before it runs (undo stops it first).
-  f.fault->set_record_sink([this, id = *entry](const std::string& record) { return ledger_->update_record(id, record); });
+  f.fault->set_record_sink(
+      [this, id = *entry](const std::string& record) { return ledger_->update_record(id, record); });
   Status s = f.fault->inject(halt_);
   if (!s) {
     publish(Event("fault.failed").with("summary", f.summary).with("phase", phase).with("error", s.error()));
@@ -584,9 +585,7 @@ void Run::revert_together(const std::vector<TimelineFault*>& newest_first) {
   revert_in_order(std::move(plan), [&](Duration d) { uninterrupted.wait_for(d); });
 }
 
-void Run::revert_all_active() {
-  revert_together({injected_order_.rbegin(), injected_order_.rend()});
-}
+void Run::revert_all_active() { revert_together({injected_order_.rbegin(), injected_order_.rend()}); }
 
 void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   {
@@ -634,8 +633,11 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
     if (a.is_revert) {
       revert_together({a.fault});
     } else if (Clock::now() >= phase_start + a.fault->end) {
-      publish(Event("fault.skipped").with("fault", a.fault->spec->type).with("target", a.fault->spec->target)
-                  .with("phase", phase.name).with("reason", "its end had passed before it could be injected"));
+      publish(Event("fault.skipped")
+                  .with("fault", a.fault->spec->type)
+                  .with("target", a.fault->spec->target)
+                  .with("phase", phase.name)
+                  .with("reason", "its end had passed before it could be injected"));
     } else if (!inject(*a.fault, phase.name)) {
       break;
     }
@@ -760,8 +762,8 @@ RunResult Run::execute() {
   if (setup_ok && before_held_ && !operator_stop) {
     after_checked_ = !experiment_.steady_state.probes.empty();
     HaltSwitch paced;  // only its timed wait; the operator's halt has been handled above
-    Recheck after = recheck([this] { return check_steady_state("after"); }, experiment_.steady_state.after_within,
-                            1s, [&](Duration d) { paced.wait_for(d); });
+    Recheck after = recheck([this] { return check_steady_state("after"); }, experiment_.steady_state.after_within, 1s,
+                            [&](Duration d) { paced.wait_for(d); });
     if (!after.last) {
       after_held_ = false;
       result.reasons.push_back(after.last.error());
@@ -816,15 +818,16 @@ RunResult Run::execute() {
 }
 
 void Run::print_summary(const RunResult& result) {
-  out_ << "\n== " << experiment_.name << ": " << label(result.verdict) << " (exit code "
-       << exit_code(result.verdict) << ")\n";
+  out_ << "\n== " << experiment_.name << ": " << label(result.verdict) << " (exit code " << exit_code(result.verdict)
+       << ")\n";
   for (const auto& r : result.reasons) out_ << "   - " << r << "\n";
   out_ << "   faults: " << faults_injected_ << " injected, " << faults_reverted_ << " reverted";
   if (faults_revert_failed_ > 0) out_ << ", " << faults_revert_failed_ << " FAILED to revert";
   out_ << "\n";
   if (time_to_recover_) {
     char line[160];
-    std::snprintf(line, sizeof line, "   time to recover: %.0f ms (the steady state passed after the reverts on attempt %d)\n",
+    std::snprintf(line, sizeof line,
+                  "   time to recover: %.0f ms (the steady state passed after the reverts on attempt %d)\n",
                   std::chrono::duration<double, std::milli>(*time_to_recover_).count(), after_attempts_);
     out_ << line;
   }

@@ -77,13 +77,14 @@ VerdictResult decide(const RunFacts& f) {
         "whether the system held");
   } else {
     r.verdict = Verdict::held;
-    r.reasons.push_back(f.after_checked ? "the steady state held before, during and after the phases"
-                                        : "the load's thresholds and guardrails held (no steady-state probe was checked)");
+    r.reasons.push_back(f.after_checked
+                            ? "the steady state held before, during and after the phases"
+                            : "the load's thresholds and guardrails held (no steady-state probe was checked)");
   }
   if (!f.slips.empty()) r.reasons.push_back(f.slips);
   if (f.not_restored.empty() && f.errors.empty() && f.halted) {
     const bool operator_stop = !f.guardrail_tripped;
-    r.reasons.push_back(operator_stop    ? "the steady state was not checked after an operator's halt"
+    r.reasons.push_back(operator_stop      ? "the steady state was not checked after an operator's halt"
                         : !f.after_checked ? "the steady state could not be checked after the rollback"
                         : f.after_held     ? "after rollback the steady state held again: the system recovered"
                                            : "after rollback the steady state did NOT hold");

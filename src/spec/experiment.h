@@ -27,15 +27,15 @@ struct Endpoint {
 // How the runner knows a process is ready: an HTTP GET answering 2xx, a TCP connect, or a command
 // exiting 0 (e.g. redis-cli ping).
 struct ReadyCheck {
-  std::string http_url;             // set for an HTTP check
-  std::optional<Endpoint> tcp;      // set for a TCP check
+  std::string http_url;              // set for an HTTP check
+  std::optional<Endpoint> tcp;       // set for a TCP check
   std::vector<std::string> command;  // set for a command check (argv, no shell)
   Duration timeout = std::chrono::seconds(10);
 };
 
 // A process the runner starts, owns, and stops at the end.
 struct ProcessLaunch {
-  std::vector<std::string> command;  // argv; a bare name is looked up next to chaosplus, then in PATH
+  std::vector<std::string> command;        // argv; a bare name is looked up next to chaosplus, then in PATH
   std::map<std::string, std::string> env;  // added to the runner's environment
   std::string cwd;                         // empty = the runner's working directory
   std::optional<ReadyCheck> ready;
@@ -45,12 +45,12 @@ struct ProcessLaunch {
 struct ProcessAttach {
   std::optional<int> pid;
   std::string pidfile;
-  std::string name;  // exact process name (comm), must match exactly one process
+  std::string name;                      // exact process name (comm), must match exactly one process
   std::vector<std::string> pid_command;  // argv whose output is one pid (run without a shell)
-  std::string pid_url;    // loopback http URL whose body is a pid, or a JSON object holding one
-  std::string pid_field;  // with pid_url: the JSON field holding the pid ("" = the body is the number)
+  std::string pid_url;                   // loopback http URL whose body is a pid, or a JSON object holding one
+  std::string pid_field;                 // with pid_url: the JSON field holding the pid ("" = the body is the number)
   std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
-  std::optional<ReadyCheck> ready;  // optional: when it counts as back after a kill or restart
+  std::optional<ReadyCheck> ready;           // optional: when it counts as back after a kill or restart
 };
 
 // The runner places a fault proxy listening on `listen` that forwards to `upstream`;
@@ -89,11 +89,11 @@ struct CommandProbe {
 
 // What a probe's outcome must satisfy to count as a success. Unset members are not checked.
 struct Expectation {
-  std::vector<int> status;                  // HTTP: one of these (default: any 2xx)
+  std::vector<int> status;  // HTTP: one of these (default: any 2xx)
   std::optional<std::string> body_contains;
-  std::optional<std::string> body_regex;    // ECMAScript syntax, searched anywhere in the body
-  std::optional<Comparison> latency;        // seconds, e.g. "< 300ms"
-  std::optional<int> exit_code;             // command: default 0
+  std::optional<std::string> body_regex;  // ECMAScript syntax, searched anywhere in the body
+  std::optional<Comparison> latency;      // seconds, e.g. "< 300ms"
+  std::optional<int> exit_code;           // command: default 0
   std::optional<std::string> output_contains;
   std::optional<std::string> output_regex;
 };
@@ -101,7 +101,7 @@ struct Expectation {
 // How many of a continuous probe's results may fail during the phases before the hypothesis deviates.
 struct Tolerance {
   Comparison success_rate{CompareOp::greater_equal, 1.0};  // fraction
-  std::optional<Duration> window;  // sliding window; unset = over all results of the phases
+  std::optional<Duration> window;                          // sliding window; unset = over all results of the phases
 };
 
 struct Probe {
@@ -125,7 +125,7 @@ enum class GuardrailMetric { success_rate, latency_p50, latency_p90, latency_p99
 // Abort the run when the metric of a probe (or of a phase's load), computed over the last `over`,
 // meets `when`.
 struct Guardrail {
-  std::string name;  // defaults to "<probe> <metric> <condition> over <window>"
+  std::string name;   // defaults to "<probe> <metric> <condition> over <window>"
   std::string probe;  // one of probe and load is set
   std::string load;   // name of a phase's load block: error_rate and latency_p* of its per-second ticks
   GuardrailMetric metric = GuardrailMetric::success_rate;
@@ -140,7 +140,7 @@ struct Guardrail {
 struct Fault {
   std::string type;    // a fault type of the catalog (spec/fault_catalog.h): "kill", "latency", "reject", ...
   std::string target;  // name of a Target
-  Duration at{0};                // offset from the start of its phase
+  Duration at{0};      // offset from the start of its phase
   std::optional<Duration> length;  // "for:"; unset = until the end of the phase
   std::map<std::string, std::string> params;
   Mark mark;
@@ -148,9 +148,9 @@ struct Fault {
 
 // A pass/fail condition on a load's final figures: "p99 < 250ms", "error_rate < 1%", "rps > 100".
 struct LoadThreshold {
-  std::string metric;    // p50, p90, p99, p99.9, max (seconds), error_rate (fraction), rps
+  std::string metric;  // p50, p90, p99, p99.9, max (seconds), error_rate (fraction), rps
   Comparison condition;
-  std::string text;      // as written
+  std::string text;  // as written
   Mark mark;
 };
 
@@ -180,9 +180,9 @@ struct Load {
   Duration think{0};
   std::string scenario;  // scenario file (relative to the working directory): users, or open-model sessions
   std::optional<std::uint64_t> max_sessions;  // open model with multi-step scenarios: sessions at once
-  std::optional<std::uint64_t> seed;  // draws of a scenario mix (else the scenario file's seed)
-  bool tls_verify = true;  // https://: check the server's certificate ("tls: {verify: false}")
-  std::string tls_ca_file;  // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
+  std::optional<std::uint64_t> seed;          // draws of a scenario mix (else the scenario file's seed)
+  bool tls_verify = true;                     // https://: check the server's certificate ("tls: {verify: false}")
+  std::string tls_ca_file;                    // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
   std::vector<LoadThreshold> thresholds;
   Mark mark;
 };
@@ -199,7 +199,7 @@ struct Phase {
 struct Rollback {
   std::string name;
   std::optional<CommandProbe> command;  // run a command; it should exit 0
-  std::string restart_target;          // or restart a target the runner started
+  std::string restart_target;           // or restart a target the runner started
   Mark mark;
 };
 
@@ -212,7 +212,7 @@ struct Outputs {
 struct Experiment {
   std::string name;
   std::string description;
-  std::string source_path;  // the file it was loaded from
+  std::string source_path;      // the file it was loaded from
   std::vector<Target> targets;  // in file order
   SteadyState steady_state;
   std::vector<Guardrail> guardrails;

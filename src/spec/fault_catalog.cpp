@@ -257,7 +257,8 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
     }
     case ParamKind::text:
       // A NUL would cut the value where it reaches a C string (a path, a rule, a log line).
-      if (written.find('\0') != std::string_view::npos) return Error{"found a NUL character (\\0), expected text without NUL"};
+      if (written.find('\0') != std::string_view::npos)
+        return Error{"found a NUL character (\\0), expected text without NUL"};
       return std::string(written);
     case ParamKind::port: {
       if (written == "any") return std::string(written);
@@ -300,16 +301,12 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
 
 bool target_has(const Target& target, Capability capability) {
   switch (capability) {
-    case Capability::signal_process:
-      return target.process.has_value() || target.attach.has_value();
+    case Capability::signal_process: return target.process.has_value() || target.attach.has_value();
     case Capability::restart_process:
       return target.process.has_value() || (target.attach.has_value() && !target.attach->restart_command.empty());
-    case Capability::proxy:
-      return target.proxy.has_value();
-    case Capability::endpoint:
-      return target.endpoint.has_value();
-    case Capability::any:
-      return true;
+    case Capability::proxy: return target.proxy.has_value();
+    case Capability::endpoint: return target.endpoint.has_value();
+    case Capability::any: return true;
   }
   return false;
 }
@@ -321,16 +318,11 @@ bool is_kernel_fault(std::string_view type) {
 
 std::string_view describe(Capability capability) {
   switch (capability) {
-    case Capability::signal_process:
-      return "a 'process' or 'attach'";
-    case Capability::restart_process:
-      return "a 'process', or an 'attach' with 'restart_command'";
-    case Capability::proxy:
-      return "a 'proxy'";
-    case Capability::endpoint:
-      return "an 'endpoint' (or the fault's own 'address' and 'port')";
-    case Capability::any:
-      return "a name";
+    case Capability::signal_process: return "a 'process' or 'attach'";
+    case Capability::restart_process: return "a 'process', or an 'attach' with 'restart_command'";
+    case Capability::proxy: return "a 'proxy'";
+    case Capability::endpoint: return "an 'endpoint' (or the fault's own 'address' and 'port')";
+    case Capability::any: return "a name";
   }
   return "";
 }

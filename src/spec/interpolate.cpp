@@ -20,7 +20,8 @@ EnvLookup process_environment() {
 }
 
 EnvLookup with_overrides(std::map<std::string, std::string> values, EnvLookup fallback) {
-  return [values = std::move(values), fallback = std::move(fallback)](std::string_view name) -> std::optional<std::string> {
+  return [values = std::move(values),
+          fallback = std::move(fallback)](std::string_view name) -> std::optional<std::string> {
     if (auto it = values.find(std::string(name)); it != values.end()) return it->second;
     return fallback ? fallback(name) : std::nullopt;
   };
@@ -76,8 +77,8 @@ Interpolation interpolate(std::string_view input, const EnvLookup& lookup) {
     } else if (!value) {
       out.errors.push_back({start, "environment variable '" + std::string(name) +
                                        "' is not set, expected it to be defined (in the environment or with --var " +
-                                       std::string(name) + "=..., or give a default: ${" +
-                                       std::string(name) + ":-value})"});
+                                       std::string(name) + "=..., or give a default: ${" + std::string(name) +
+                                       ":-value})"});
       continue;
     }
     out.text += *value;

@@ -308,11 +308,10 @@ class Builder {
         // `[sh, -c, echo a: b]`: the unquoted ': ' made the argument a one-entry map.
         const bool colon_trap = item.kind == Kind::map && item.entries.size() == 1 &&
                                 (item.entries[0].value.is_scalar() || item.entries[0].value.kind == Kind::null);
-        const std::string hint =
-            colon_trap ? " (an unquoted ': ' made '" + item.entries[0].key + ": " + item.entries[0].value.text +
-                             "' a map: quote the argument, \"" + item.entries[0].key + ": " +
-                             item.entries[0].value.text + "\")"
-                       : "";
+        const std::string hint = colon_trap ? " (an unquoted ': ' made '" + item.entries[0].key + ": " +
+                                                  item.entries[0].value.text + "' a map: quote the argument, \"" +
+                                                  item.entries[0].key + ": " + item.entries[0].value.text + "\")"
+                                            : "";
         report(item, std::string(label) + "[" + std::to_string(i) + "]: found " + describe_found(item) +
                          ", expected a list of strings" + hint);
         ok = false;
@@ -635,7 +634,8 @@ class Builder {
   // ---- probes ------------------------------------------------------------------------------
 
   void read_steady_state(const YamlNode& node, Experiment& experiment) {
-    if (!check_map(node, "steady_state", {"probes", "after"}, "a map with probes: [...] and optionally after: {within: 30s}"))
+    if (!check_map(node, "steady_state", {"probes", "after"},
+                   "a map with probes: [...] and optionally after: {within: 30s}"))
       return;
     if (const YamlNode* after = get(node, "after")) {
       if (check_map(*after, "steady_state.after", {"within"}, "a map with within: a duration, e.g. {within: 30s}")) {
@@ -868,10 +868,11 @@ class Builder {
       }
       const YamlNode* when =
           require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
-      if (when == nullptr || !check_map(*when, "when of " + what,
-                                        {"probe", "load", "success_rate", "error_rate", "latency_p50", "latency_p90",
-                                         "latency_p99", "over", "for", "min_samples"},
-                                        "a map with probe (or load), one metric, and optionally over and min_samples")) {
+      if (when == nullptr ||
+          !check_map(*when, "when of " + what,
+                     {"probe", "load", "success_rate", "error_rate", "latency_p50", "latency_p90", "latency_p99",
+                      "over", "for", "min_samples"},
+                     "a map with probe (or load), one metric, and optionally over and min_samples")) {
         continue;
       }
       const YamlNode* probe = get(*when, "probe");
@@ -1001,8 +1002,8 @@ class Builder {
   std::optional<Load> read_load(const YamlNode& node, const std::string& phase, const std::string& default_name) {
     const std::string what = "load of " + phase;
     if (!check_map(node, what,
-                   {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate",
-                    "stages", "vus", "think", "scenario", "max_sessions", "seed", "tls", "thresholds"},
+                   {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate", "stages",
+                    "vus", "think", "scenario", "max_sessions", "seed", "tls", "thresholds"},
                    "a load: a map with url and a model (connections, rate or stages, vus)")) {
       return std::nullopt;
     }
@@ -1053,7 +1054,9 @@ class Builder {
       if (auto text = read_text(*n, "rate")) {
         auto rate = parse_rate(*text);
         if (rate && *rate > 0) load.rate = *rate;
-        else report(*n, "rate: " + (rate ? "'" + *text + "' is zero, expected a positive rate such as 200/s" : rate.error()));
+        else
+          report(*n,
+                 "rate: " + (rate ? "'" + *text + "' is zero, expected a positive rate such as 200/s" : rate.error()));
       }
     }
     if (const YamlNode* n = get(node, "vus")) {
@@ -1080,12 +1083,14 @@ class Builder {
     const bool open = load.rate > 0 || !load.rate_stages.empty();
     const bool users = load.vus > 0 || !load.vu_stages.empty();
     if (open && users) {
-      report(node, what + " mixes an arrival rate (rate, or stages with /s) with users (vus, stages without /s), "
-                          "expected one model");
+      report(node, what +
+                       " mixes an arrival rate (rate, or stages with /s) with users (vus, stages without /s), "
+                       "expected one model");
     }
     if (max_sessions && !open) {
-      report(*max_sessions, "max_sessions: found without an arrival rate, expected it only with rate (or stages "
-                            "with /s) and a scenario, where each arrival runs the scenario once");
+      report(*max_sessions,
+             "max_sessions: found without an arrival rate, expected it only with rate (or stages "
+             "with /s) and a scenario, where each arrival runs the scenario once");
     }
     if (issues.size() != before) return std::nullopt;
     return load;
@@ -1164,8 +1169,8 @@ class Builder {
       wrong_type(node, "thresholds", "a list such as [\"p99 < 250ms\", \"error_rate < 1%\"]");
       return;
     }
-    static constexpr std::array<std::string_view, 8> kMetrics{"p50", "p90", "p99", "p99.9", "max",
-                                                              "error_rate", "rps", "avg"};
+    static constexpr std::array<std::string_view, 8> kMetrics{"p50", "p90",        "p99", "p99.9",
+                                                              "max", "error_rate", "rps", "avg"};
     for (const auto& item : node.items) {
       auto text = read_text(item, "threshold");
       if (!text) continue;
@@ -1319,9 +1324,9 @@ class Builder {
                                               "kernel faults act only on loopback");
       }
       if (!peer.empty() && !is_loopback(peer)) {
-        report(*get(settings, "peer"), "peer: found '" + peer +
-                                           "', expected a loopback address or network (127.0.0.0/8 or ::1): " +
-                                           outside + "kernel faults act only on loopback");
+        report(*get(settings, "peer"),
+               "peer: found '" + peer + "', expected a loopback address or network (127.0.0.0/8 or ::1): " + outside +
+                   "kernel faults act only on loopback");
       }
     }
     if (!address.empty() && !peer.empty() && is_ipv6(address) != is_ipv6(peer)) {
@@ -1340,8 +1345,10 @@ class Builder {
     const std::string average = fault.params.at("average_size"), variation = fault.params.at("size_variation");
     if (std::stoull(variation) < std::stoull(average)) return;
     const YamlNode* at = get(settings, "size_variation");
-    report(at != nullptr ? *at : settings, "size_variation: found " + variation + " bytes, expected less than "
-                                           "average_size (" + average + " bytes), so no piece is empty");
+    report(at != nullptr ? *at : settings, "size_variation: found " + variation +
+                                               " bytes, expected less than "
+                                               "average_size (" +
+                                               average + " bytes), so no piece is empty");
   }
 
   static std::vector<std::string_view> fault_type_names() {
@@ -1388,7 +1395,8 @@ class Builder {
       if (rollback.name.empty() && rollback.command && !rollback.command->argv.empty()) {
         rollback.name = "run " + rollback.command->argv.front();
       }
-      if (rollback.name.empty() && !rollback.restart_target.empty()) rollback.name = "restart " + rollback.restart_target;
+      if (rollback.name.empty() && !rollback.restart_target.empty())
+        rollback.name = "restart " + rollback.restart_target;
       if (issues.size() == before) experiment.rollbacks.push_back(std::move(rollback));
     }
   }

@@ -37,8 +37,7 @@ using Variables = std::map<std::string, std::string>;
 // Reads, interpolates and validates the file at `path`; a missing or unreadable file is one error.
 LoadResult load_experiment_file(const std::string& path, const Variables& variables = {});
 // The same from memory; `file_name` is used in diagnostics and as Experiment::source_path.
-LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name,
-                                const Variables& variables = {});
+LoadResult load_experiment_text(std::string_view yaml, const std::string& file_name, const Variables& variables = {});
 
 // "127.0.0.1:8080", "[::1]:80", "localhost:80" -> host and port (1-65535). Does not check loopback.
 Result<Endpoint> parse_endpoint(std::string_view text);

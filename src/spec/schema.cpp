@@ -14,16 +14,11 @@ namespace {
 
 nlohmann::json to_json(const YamlNode& node) {
   switch (node.kind) {
-    case YamlNode::Kind::null:
-      return nullptr;
-    case YamlNode::Kind::string:
-      return node.text;
-    case YamlNode::Kind::boolean:
-      return node.text == "true" || node.text == "True" || node.text == "TRUE";
-    case YamlNode::Kind::integer:
-      return std::strtoll(node.text.c_str(), nullptr, 10);
-    case YamlNode::Kind::number:
-      return std::strtod(node.text.c_str(), nullptr);
+    case YamlNode::Kind::null: return nullptr;
+    case YamlNode::Kind::string: return node.text;
+    case YamlNode::Kind::boolean: return node.text == "true" || node.text == "True" || node.text == "TRUE";
+    case YamlNode::Kind::integer: return std::strtoll(node.text.c_str(), nullptr, 10);
+    case YamlNode::Kind::number: return std::strtod(node.text.c_str(), nullptr);
     case YamlNode::Kind::sequence: {
       nlohmann::json array = nlohmann::json::array();
       for (const auto& item : node.items) array.push_back(to_json(item));

@@ -24,10 +24,8 @@ std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (is_control(c))
-      out += shown_control(c);
-    else
-      out += c;
+    if (is_control(c)) out += shown_control(c);
+    else out += c;
   }
   return out;
 }
@@ -38,7 +36,8 @@ std::optional<std::string> journal_pattern_problem(std::string_view pattern) {
       "expected a file name pattern below the runs folder (run --runs-dir), such as {name}-{run}.jsonl";
   if (pattern.empty()) return "found empty text, " + expected;
   if (pattern.front() == '/') {
-    return "found the absolute path '" + written + "', " + expected + "; a path anywhere can be given with run --journal";
+    return "found the absolute path '" + written + "', " + expected +
+           "; a path anywhere can be given with run --journal";
   }
   for (std::size_t start = 0; start <= pattern.size();) {
     std::size_t end = pattern.find('/', start);

@@ -144,12 +144,8 @@ class Reader {
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out.kind = YamlNode::Kind::null;
-        break;
-      case YAML::NodeType::Scalar:
-        read_scalar(node, out);
-        break;
+      case YAML::NodeType::Null: out.kind = YamlNode::Kind::null; break;
+      case YAML::NodeType::Scalar: read_scalar(node, out); break;
       case YAML::NodeType::Sequence: {
         out.kind = YamlNode::Kind::sequence;
         std::size_t index = 0;
@@ -249,29 +245,21 @@ const YamlEntry* YamlNode::find(std::string_view key) const {
 std::string pointer_segment(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
   }
   return out;
 }
 
 std::string describe_found(const YamlNode& node) {
   switch (node.kind) {
-    case YamlNode::Kind::null:
-      return "nothing";
-    case YamlNode::Kind::sequence:
-      return "a list";
-    case YamlNode::Kind::map:
-      return "a map";
-    case YamlNode::Kind::boolean:
-      return "the boolean " + node.text;
+    case YamlNode::Kind::null: return "nothing";
+    case YamlNode::Kind::sequence: return "a list";
+    case YamlNode::Kind::map: return "a map";
+    case YamlNode::Kind::boolean: return "the boolean " + node.text;
     case YamlNode::Kind::integer:
-    case YamlNode::Kind::number:
-      return "the number " + node.text;
+    case YamlNode::Kind::number: return "the number " + node.text;
     case YamlNode::Kind::string: {
       constexpr std::size_t kShown = 40;
       if (node.text.size() <= kShown) return "text '" + node.text + "'";
@@ -306,7 +294,8 @@ std::string flow_hint(std::string_view source, const YAML::Mark& mark, const std
   const std::string_view line = source.substr(line_start, line_end - line_start);
   std::string reference = pos > 0 ? reference_at(source, pos - 1) : "";
   if (reference.empty()) {
-    for (std::size_t at = line.find("${"); at != std::string_view::npos && reference.empty(); at = line.find("${", at + 2)) {
+    for (std::size_t at = line.find("${"); at != std::string_view::npos && reference.empty();
+         at = line.find("${", at + 2)) {
       reference = reference_at(line, at);
     }
   }
@@ -317,7 +306,8 @@ std::string flow_hint(std::string_view source, const YAML::Mark& mark, const std
   // A ': ' after a flow opener on the same line: a value such as `cwd: /srv/a: b`.
   const bool opened_on_line = line.substr(0, pos - line_start).find_first_of("{[") != std::string_view::npos;
   if (source[pos] == ':' && opened_on_line) return "; a value that contains ': ' inside " + inside + " must be quoted";
-  return "; check that each " + inside + " is closed, and quote values in it that contain ',', '[', ']', '{', '}' or ': '";
+  return "; check that each " + inside +
+         " is closed, and quote values in it that contain ',', '[', ']', '{', '}' or ': '";
 }
 
 }  // namespace

@@ -49,8 +49,8 @@ std::string describe_holder(const std::string& text) {
 bool is_safe_key(std::string_view key) {
   if (key.empty() || key.size() > 200) return false;
   for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '.' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
     if (!ok) return false;
   }
   return key.front() != '.';
@@ -87,7 +87,8 @@ std::string address_claim_key(std::string_view host, int port) {
 }
 
 Result<std::unique_ptr<Claim>> claim(std::string_view key, std::string_view what, const ClaimHolder& me) {
-  if (!is_safe_key(key)) return Error{"cannot claim " + std::string(what) + ": bad claim name '" + std::string(key) + "'"};
+  if (!is_safe_key(key))
+    return Error{"cannot claim " + std::string(what) + ": bad claim name '" + std::string(key) + "'"};
   const std::string dir = claims_dir();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -107,8 +107,7 @@ std::string default_search_dir() {
   return ec ? std::string() : self.parent_path().string();
 }
 
-Result<std::string> find_executable(const std::string& command, const std::string& search_dir,
-                                    const std::string& cwd) {
+Result<std::string> find_executable(const std::string& command, const std::string& search_dir, const std::string& cwd) {
   if (command.empty()) return Error{"cannot start a process: the command is empty"};
   if (command.find('/') != std::string::npos) {
     std::string path = command;
@@ -144,8 +143,8 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
   return spawn(launch, log_path, default_search_dir(), before_exec);
 }
 
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
-                        const std::string& search_dir, const BeforeExec& before_exec) {
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const std::string& search_dir,
+                        const BeforeExec& before_exec) {
   if (launch.command.empty()) return Error{"cannot start a process: the command is empty"};
   const std::string& name = launch.command.front();
   auto path = find_executable(name, search_dir, launch.cwd);
@@ -174,8 +173,7 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
   return id;
 }
 
-Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path,
-                  HaltSwitch& halt) {
+Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path, HaltSwitch& halt) {
   using Clock = std::chrono::steady_clock;
   const std::string who = describe(id);
   std::optional<net::Url> url;
@@ -191,8 +189,8 @@ Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std:
     if (const auto how = ended(id)) return Error{with_log(who + " " + *how + " before it was ready", log_path)};
     const auto remaining = std::chrono::duration_cast<Duration>(deadline - Clock::now());
     if (remaining <= Duration::zero()) {
-      return Error{with_log(who + " was not ready after " + format_duration(check.timeout) + ": " + last_error,
-                            log_path)};
+      return Error{
+          with_log(who + " was not ready after " + format_duration(check.timeout) + ": " + last_error, log_path)};
     }
     last_error = check_once(check, url, std::min<Duration>(remaining, std::chrono::seconds(1)));
     if (last_error.empty()) return ok_status();

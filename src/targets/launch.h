@@ -28,14 +28,13 @@ Result<std::string> find_executable(const std::string& command, const std::strin
 // failures) come back as errors.
 Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
                         const BeforeExec& before_exec = {});
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path,
-                        const std::string& search_dir, const BeforeExec& before_exec = {});
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const std::string& search_dir,
+                        const BeforeExec& before_exec = {});
 
 // Waits until `check` passes (HTTP GET answers 2xx / TCP connect succeeds), polling about every
 // 50ms. Errors: the process died (with the tail of its log), check.timeout passed (with the last
 // attempt's error and the log tail), or `halt` was triggered.
-Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path,
-                  HaltSwitch& halt);
+Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path, HaltSwitch& halt);
 
 // The last `max_lines` lines (at most `max_bytes`) of a log file, for error messages; "" if unreadable.
 std::string log_tail(const std::string& log_path, int max_lines = 20, std::size_t max_bytes = 4096);

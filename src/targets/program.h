@@ -17,7 +17,7 @@ namespace chaosplus::targets {
 struct ProgramOptions {
   std::string_view input;  // given on stdin; stdin is empty when there is none
   Duration timeout = std::chrono::seconds(10);
-  bool merge_stderr = false;  // stderr goes into `out` too, interleaved as written (probes judge both)
+  bool merge_stderr = false;             // stderr goes into `out` too, interleaved as written (probes judge both)
   std::size_t max_output = 1024 * 1024;  // per stream; more is read and dropped, so the writer never blocks
   bool search_sbin = false;              // look in /usr/sbin, /sbin, /usr/bin, /bin before PATH
   // When it exits, kill what it left running in its process group. Off for commands that may start
@@ -31,8 +31,8 @@ struct ProgramOptions {
 struct ProgramRun {
   int exit_code = 0;  // 128 + signal when killed by one
   std::string out;
-  std::string err;     // empty with merge_stderr
-  Duration duration{};  // from the start to its exit (or to the timeout)
+  std::string err;         // empty with merge_stderr
+  Duration duration{};     // from the start to its exit (or to the timeout)
   bool timed_out = false;  // it was killed at the deadline, with its process group
 };
 

@@ -100,8 +100,10 @@ TEST_P(DamagedLedger, RecoverRefusesAndLeftoversListsTheRealLeftovers) {
   testing::Listener spare;
   testing::write_file(dir_.file("e.yaml"), R"(name: damaged-ledger
 targets:
-  sleeper: { attach: { pid: )" + std::to_string(sleeper_->pid()) + R"( } }
-  spare: { endpoint: "127.0.0.1:)" + std::to_string(spare.port()) + R"(" }
+  sleeper: { attach: { pid: )" + std::to_string(sleeper_->pid()) +
+                                               R"( } }
+  spare: { endpoint: "127.0.0.1:)" + std::to_string(spare.port()) +
+                                               R"(" }
 phases:
   - name: chaos
     duration: 60s
@@ -120,9 +122,7 @@ phases:
   ASSERT_TRUE(std::filesystem::exists(ledger_ + "-wal"));
 
   switch (GetParam()) {
-    case Damage::wal_deleted:
-      std::filesystem::remove(ledger_ + "-wal");
-      break;
+    case Damage::wal_deleted: std::filesystem::remove(ledger_ + "-wal"); break;
     case Damage::wal_cut_in_half:
       std::filesystem::resize_file(ledger_ + "-wal", std::filesystem::file_size(ledger_ + "-wal") / 2);
       break;
@@ -148,9 +148,8 @@ phases:
   }
   // Nor does the next run go ahead as if nothing were on.
   testing::write_file(dir_.file("quiet.yaml"), "name: quiet\nphases:\n  - name: p\n    duration: 100ms\n");
-  std::string out = chaosplus({"run", dir_.file("quiet.yaml"), "--plain", "--state-dir", state_, "--journal",
-                               dir_.file("quiet.jsonl")},
-                              &code);
+  std::string out = chaosplus(
+      {"run", dir_.file("quiet.yaml"), "--plain", "--state-dir", state_, "--journal", dir_.file("quiet.jsonl")}, &code);
   EXPECT_EQ(code, 3) << out;
   EXPECT_NE(out.find("cannot be trusted"), std::string::npos) << out;
   EXPECT_EQ(testing::process_state(sleeper_->pid()), 'T') << "nothing was touched";

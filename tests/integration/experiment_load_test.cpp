@@ -18,14 +18,15 @@ struct Shop {
   int shop = testing::free_port();
 
   std::string write(const std::string& guardrails, const std::string& phase) {
-    const std::string yaml = "name: shop-load\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
-                             std::to_string(tokens) + "\"]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(tokens) +
-                             "/health\" }\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) +
-                             "\", upstream: \"127.0.0.1:" + std::to_string(tokens) +
-                             "\" }\n  shop:\n    process:\n      command: [demo-shop-api, --port, \"" + std::to_string(shop) +
-                             "\", --tokens, \"127.0.0.1:" + std::to_string(proxy) +
-                             "\", --tokens-timeout, 300ms]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(shop) +
-                             "/health\" }\n" + guardrails + "phases:\n" + phase;
+    const std::string yaml =
+        "name: shop-load\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
+        std::to_string(tokens) + "\"]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(tokens) +
+        "/health\" }\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) +
+        "\", upstream: \"127.0.0.1:" + std::to_string(tokens) +
+        "\" }\n  shop:\n    process:\n      command: [demo-shop-api, --port, \"" + std::to_string(shop) +
+        "\", --tokens, \"127.0.0.1:" + std::to_string(proxy) +
+        "\", --tokens-timeout, 300ms]\n      ready: { http: \"http://127.0.0.1:" + std::to_string(shop) +
+        "/health\" }\n" + guardrails + "phases:\n" + phase;
     const std::string path = dir.file("experiment.yaml");
     testing::write_file(path, yaml);
     return path;
@@ -33,8 +34,10 @@ struct Shop {
 
   std::string load_block(const std::string& name, const std::string& extra) const {
     return "    load:\n      name: " + name + "\n      url: http://127.0.0.1:" + std::to_string(shop) +
-           "/checkout\n      method: POST\n      headers: { Authorization: \"Bearer demo-alice\" }\n      body: '{\"sku\":\"a1\"}'\n"
-           "      connections: 4\n      rate: 100/s\n" + extra;
+           "/checkout\n      method: POST\n      headers: { Authorization: \"Bearer demo-alice\" }\n      body: "
+           "'{\"sku\":\"a1\"}'\n"
+           "      connections: 4\n      rate: 100/s\n" +
+           extra;
   }
 
   int run(const std::string& experiment, std::string* output = nullptr) {
@@ -59,9 +62,11 @@ TEST(ExperimentLoad, AMissedThresholdMakesTheHypothesisDeviate) {
   Shop s;
   // Every checkout waits for the token service behind a 150ms latency: p99 cannot be under 100ms.
   std::string out;
-  int code = s.run(s.write("", "  - name: slow\n    duration: 2s\n    faults:\n      - latency: { target: tokens, latency: 150ms }\n" +
-                                   s.load_block("shoppers", "      thresholds: [\"p99 < 100ms\", \"error_rate < 5%\"]\n")),
-                   &out);
+  int code = s.run(
+      s.write("",
+              "  - name: slow\n    duration: 2s\n    faults:\n      - latency: { target: tokens, latency: 150ms }\n" +
+                  s.load_block("shoppers", "      thresholds: [\"p99 < 100ms\", \"error_rate < 5%\"]\n")),
+      &out);
   EXPECT_EQ(code, 1) << out;
   auto summary = s.events("load.summary");
   ASSERT_EQ(summary.size(), 1u) << out;
@@ -89,10 +94,11 @@ TEST(ExperimentLoad, ThresholdsThatHoldLetTheHypothesisHold) {
 TEST(ExperimentLoad, AGuardrailOnTheLoadErrorRateAbortsAndReverts) {
   Shop s;
   std::string out;
-  int code = s.run(s.write("guardrails:\n  - when: { load: shoppers, error_rate: \"> 50%\", over: 2s, min_samples: 1 }\n",
-                           "  - name: cut\n    duration: 30s\n    faults:\n      - blackhole: { target: tokens, at: 500ms }\n" +
-                               s.load_block("shoppers", "")),
-                   &out);
+  int code = s.run(
+      s.write("guardrails:\n  - when: { load: shoppers, error_rate: \"> 50%\", over: 2s, min_samples: 1 }\n",
+              "  - name: cut\n    duration: 30s\n    faults:\n      - blackhole: { target: tokens, at: 500ms }\n" +
+                  s.load_block("shoppers", "")),
+      &out);
   EXPECT_EQ(code, 2) << out;
   ASSERT_EQ(s.events("guardrail.tripped").size(), 1u) << out;
   EXPECT_EQ(s.events("fault.reverted").size(), 1u);
@@ -107,10 +113,11 @@ TEST(ExperimentLoad, ErrorsAFaultCausesAppearOnlyInItsWindow) {
   std::string out;
   const std::string load = "    load:\n      name: health\n      url: http://127.0.0.1:" + std::to_string(s.proxy) +
                            "/health\n      connections: 100\n      rate: 20/s\n      timeout: 5s\n";
-  int code = s.run(s.write("", "  - name: slow-errors\n    duration: 7s\n    faults:\n"
-                               "      - http_error: { target: tokens, at: 2s, for: 2s, status: 503 }\n"
-                               "      - http_delay: { target: tokens, at: 2s, for: 2s, delay: 2500ms }\n" +
-                                   load),
+  int code = s.run(s.write("",
+                           "  - name: slow-errors\n    duration: 7s\n    faults:\n"
+                           "      - http_error: { target: tokens, at: 2s, for: 2s, status: 503 }\n"
+                           "      - http_delay: { target: tokens, at: 2s, for: 2s, delay: 2500ms }\n" +
+                               load),
                    &out);
   ASSERT_NE(code, 3) << out;
   const auto injected = s.events("fault.injected");

@@ -109,7 +109,8 @@ TEST(KillFault, WithAnotherSignalLeavesAProcessThatIgnoresIt) {
   HaltSwitch halt;
   auto fault = make_fault(f, handle);
   ASSERT_TRUE(fault.ok());
-  ASSERT_TRUE(testing::wait_until([&] { return testing::read_file(handle.log_path()).find("ready") != std::string::npos; }));
+  ASSERT_TRUE(
+      testing::wait_until([&] { return testing::read_file(handle.log_path()).find("ready") != std::string::npos; }));
   ASSERT_TRUE((*fault)->inject(halt).ok());
   EXPECT_TRUE(targets::is_alive(*id));
   (void)targets::stop(*id);

@@ -38,7 +38,6 @@ TEST(HttpFaultsInExperiments, AnHttpDelayHoldsMatchingRequests) {
   for (const auto& r : during) EXPECT_GE(r["latency_ms"].get<double>(), 200) << r.dump();
 }
 
-
 // Issue 9: nothing said how many requests a fault touched. Under a keep-alive load, an http_error on
 // half the requests reports in fault.reverted exactly the 503s the load counted, and the load's few
 // connections; the printed revert line says it too.

@@ -80,12 +80,13 @@ TEST_F(KernelFaultsInExperiments, ABandwidthLimitLeftByAKilledRunIsTakenOffByRec
   };
   const std::string before = qdiscs();
   testing::TempDir dir;
-  testing::write_file(dir.file("e.yaml"), "name: lab-bandwidth\ntargets:\n  lab: { endpoint: \"127.0.0.1:9\" }\n"
-                                          "phases:\n  - name: slow\n    duration: 60s\n    faults:\n"
-                                          "      - bandwidth_limit: { target: lab, namespace: " +
-                                              b.netns + ", interface: " + b.interface + ", rate: 1MB/s }\n");
-  testing::Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir",
-                      dir.file("state"), "--journal", dir.file("journal.jsonl")});
+  testing::write_file(dir.file("e.yaml"),
+                      "name: lab-bandwidth\ntargets:\n  lab: { endpoint: \"127.0.0.1:9\" }\n"
+                      "phases:\n  - name: slow\n    duration: 60s\n    faults:\n"
+                      "      - bandwidth_limit: { target: lab, namespace: " +
+                          b.netns + ", interface: " + b.interface + ", rate: 1MB/s }\n");
+  testing::Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
+                      "--journal", dir.file("journal.jsonl")});
   ASSERT_TRUE(testing::wait_until([&] { return qdiscs().find("qdisc tbf") != std::string::npos; }, 30s))
       << run.output();
   run.signal(SIGKILL);

@@ -651,8 +651,9 @@ TEST_F(KernelFaults, UndoOfAFaultWhoseNamespaceIsGoneSucceeds) {
   spec::Target bare;
   bare.name = "service";
   Subject s(bare);
-  auto fault = build(fault_of("blackhole_port", {{"namespace", net.b().netns}, {"address", net.b().address}, {"port", "80"}}),
-                     *s.handle);
+  auto fault =
+      build(fault_of("blackhole_port", {{"namespace", net.b().netns}, {"address", net.b().address}, {"port", "80"}}),
+            *s.handle);
   ASSERT_TRUE(fault);
   ASSERT_TRUE(fault->inject().ok());
   ASSERT_TRUE(lab_->remove().ok());
@@ -664,9 +665,10 @@ TEST_F(KernelFaults, AFaultInANamespaceThatDoesNotExistFailsToInjectAndLeavesNot
   bare.name = "service";
   Subject s(bare);
   const std::string before = ruleset();
-  auto fault = build(fault_of("partition", {{"namespace", "chaosplus-missing-" + pid_text() + "-x"},
-                                            {"address", "10.251.0.2"}, {"port", "80"}}),
-                     *s.handle);
+  auto fault = build(
+      fault_of("partition",
+               {{"namespace", "chaosplus-missing-" + pid_text() + "-x"}, {"address", "10.251.0.2"}, {"port", "80"}}),
+      *s.handle);
   ASSERT_TRUE(fault);
   auto s2 = fault->inject();
   ASSERT_FALSE(s2.ok());
@@ -736,9 +738,9 @@ TEST_F(KernelFaults, AFreshRecoverProcessRemovesAnAbandonedBandwidthLimit) {
   bare.name = "service";
   Subject s(bare);
   const std::string b_before = qdiscs(net.b().netns);
-  auto fault = build(fault_of("bandwidth_limit", {{"namespace", net.b().netns}, {"interface", net.b().interface},
-                                                  {"rate", "64KB/s"}}),
-                     *s.handle);
+  auto fault = build(
+      fault_of("bandwidth_limit", {{"namespace", net.b().netns}, {"interface", net.b().interface}, {"rate", "64KB/s"}}),
+      *s.handle);
   ASSERT_TRUE(fault);
   ASSERT_TRUE(fault->inject().ok());
   fault->abandon();
@@ -757,8 +759,8 @@ TEST_F(KernelFaults, BandwidthLimitRefusesAnInterfaceWithAConfiguredQdiscAndLeav
   spec::Target bare;
   bare.name = "service";
   Subject s(bare);
-  auto fault = build(fault_of("bandwidth_limit", {{"namespace", net.b().netns}, {"interface", net.b().interface},
-                                                  {"rate", "1000000"}}),
+  auto fault = build(fault_of("bandwidth_limit",
+                              {{"namespace", net.b().netns}, {"interface", net.b().interface}, {"rate", "1000000"}}),
                      *s.handle);
   ASSERT_TRUE(fault);
   auto injected = fault->inject();

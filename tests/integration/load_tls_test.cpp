@@ -27,17 +27,18 @@ struct TlsServer {
     const auto made = openssl.wait(30s);
     if (made != 0) ADD_FAILURE() << "openssl req failed: " << openssl.output();
     const std::string d = dir.path();
-    testing::write_file(dir.file("nginx.conf"),
-                        "worker_processes 1;\nmaster_process off;\ndaemon off;\npid " + d + "/nginx.pid;\nerror_log " + d +
-                            "/error.log warn;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n"
-                            "  keepalive_requests " + std::to_string(keepalive_requests) +
-                            ";\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
-                            "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
-                            "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" +
-                            std::to_string(port) + " ssl;\n    ssl_certificate " + d + "/cert.pem;\n    ssl_certificate_key " +
-                            d + "/key.pem;\n    location / { default_type text/plain; return 200 \"hello\\n\"; }\n"
-                            "    location /missing { return 404; }\n  }\n  server {\n    listen 127.0.0.1:" +
-                            std::to_string(plain_port) + ";\n    location / { return 200 \"plain\\n\"; }\n  }\n}\n");
+    testing::write_file(
+        dir.file("nginx.conf"),
+        "worker_processes 1;\nmaster_process off;\ndaemon off;\npid " + d + "/nginx.pid;\nerror_log " + d +
+            "/error.log warn;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n"
+            "  keepalive_requests " +
+            std::to_string(keepalive_requests) + ";\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+            "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d + "/uwsgi;\n  scgi_temp_path " +
+            d + "/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl;\n    ssl_certificate " + d +
+            "/cert.pem;\n    ssl_certificate_key " + d +
+            "/key.pem;\n    location / { default_type text/plain; return 200 \"hello\\n\"; }\n"
+            "    location /missing { return 404; }\n  }\n  server {\n    listen 127.0.0.1:" +
+            std::to_string(plain_port) + ";\n    location / { return 200 \"plain\\n\"; }\n  }\n}\n");
     nginx = std::make_unique<testing::Child>(
         std::vector<std::string>{"nginx", "-p", d, "-c", dir.file("nginx.conf"), "-e", dir.file("error.log")});
     // Plain HTTP to the TLS port gets nginx's 400: the server is up.
@@ -117,8 +118,8 @@ TEST(LoadTls, AnUntrustedCertificateIsAVerificationErrorWithItsReason) {
 
 TEST(LoadTls, TlsToAPlainHttpServerIsAHandshakeError) {
   TlsServer server;
-  auto r = run_load(server.dir, {"https://127.0.0.1:" + std::to_string(server.plain_port) + "/", "-k", "-c", "1",
-                                 "-d", "1s"});
+  auto r = run_load(server.dir,
+                    {"https://127.0.0.1:" + std::to_string(server.plain_port) + "/", "-k", "-c", "1", "-d", "1s"});
   ASSERT_EQ(r.code, 0) << r.output;
   const auto& c = r.report["counters"];
   EXPECT_EQ(c["requests"].get<std::uint64_t>(), 0u) << r.output;
@@ -160,9 +161,10 @@ TEST(LoadTls, AMissingCaFileIsRefusedBeforeSending) {
 TEST(LoadTls, AnExperimentLoadBlockSpeaksHttps) {
   TlsServer server;
   const std::string experiment = server.dir.file("experiment.yaml");
-  testing::write_file(experiment, "name: tls-load\nphases:\n  - name: blast\n    duration: 2s\n    load:\n      url: " +
-                                      server.url() + "\n      connections: 2\n      rate: 200/s\n      tls: { ca_file: \"" +
-                                      server.ca() + "\" }\n      thresholds: [\"error_rate < 1%\", \"rps > 50\"]\n");
+  testing::write_file(
+      experiment, "name: tls-load\nphases:\n  - name: blast\n    duration: 2s\n    load:\n      url: " + server.url() +
+                      "\n      connections: 2\n      rate: 200/s\n      tls: { ca_file: \"" + server.ca() +
+                      "\" }\n      thresholds: [\"error_rate < 1%\", \"rps > 50\"]\n");
   testing::Child c({testing::bin("chaosplus"), "run", experiment, "--plain", "--state-dir", server.dir.file("state"),
                     "--journal", server.dir.file("journal.jsonl")});
   const auto code = c.wait(60s);

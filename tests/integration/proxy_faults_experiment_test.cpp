@@ -39,7 +39,6 @@ TEST(ProxyFaultsInExperiments, AFaultOnNoShareOfConnectionsLeavesThemAlone) {
   EXPECT_EQ(s.run("limit_data: { target: tokens, bytes: 12, share: 0% }", &out), 0) << out;
 }
 
-
 // Issue 9: `reset share: 10%` draws per connection, so with keep-alive it hit 1 request in 7,500 and
 // nothing said so. fault.reverted now reports the connections it drew for, hit and passed by.
 TEST(ProxyFaultsInExperiments, AResetReportsTheConnectionsItDrewForAndHit) {
@@ -61,8 +60,8 @@ TEST(ProxyFaultsInExperiments, AResetReportsTheConnectionsItDrewForAndHit) {
   // connection that draws again. So every hit is an error the load or the probe saw.
   EXPECT_GE(hit, 1) << reverted.dump();
   EXPECT_GE(skipped, 1) << reverted.dump();
-  EXPECT_EQ(hit, errors + probe_failures) << reverted.dump() << " load errors " << errors << ", probe failures "
-                                          << probe_failures;
+  EXPECT_EQ(hit, errors + probe_failures)
+      << reverted.dump() << " load errors " << errors << ", probe failures " << probe_failures;
   EXPECT_NE(out.find("share 50%"), std::string::npos) << out;
 }
 

@@ -28,8 +28,8 @@
 #include "core/halt_switch.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
-#include "net/url.h"
 #include "net/socket.h"
+#include "net/url.h"
 #include "proxy/api.h"
 #include "proxy/api_client.h"
 #include "proxy/engine.h"
@@ -295,9 +295,7 @@ TEST_F(ProxyTest, SwitchingBetweenSplicedAndToxicPathsMidStreamLosesAndReordersN
   ASSERT_TRUE(client.valid());
   const std::string payload = random_bytes(24 * 1024 * 1024, 7);
   std::atomic<bool> sent{false};
-  std::thread writer([&] {
-    sent = send_all(client.get(), payload);
-  });
+  std::thread writer([&] { sent = send_all(client.get(), payload); });
   std::string back;
   std::atomic<std::size_t> got{0};
   std::thread reader([&] {
@@ -723,7 +721,8 @@ TEST(ProxyServer, ServesTheApiUntilHaltedThenReturnsZero) {
 // The pids of `pid`'s children.
 std::vector<pid_t> children_of(pid_t pid) {
   std::vector<pid_t> out;
-  std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  std::istringstream in(
+      testing::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
   for (pid_t child = 0; in >> child;) out.push_back(child);
   return out;
 }
@@ -758,7 +757,8 @@ TEST(ProxyWorkers, AWorkerServesConnectionsOnTheSamePortAndTakesEveryToxic) {
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return testing::http_request(method, "127.0.0.1", api_port, target, body);
   };
-  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  auto created =
+      api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   auto listen = json::parse(created.body)["listen"].get<std::string>();
   int port = std::stoi(listen.substr(listen.rfind(':') + 1));
@@ -808,7 +808,8 @@ TEST(ProxyWorkers, AfterAWorkerAnsweredTooLateTheNextChangeWaitsForItsOwnAnswer)
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
   };
-  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  auto created =
+      api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   auto listen = json::parse(created.body)["listen"].get<std::string>();
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
@@ -850,7 +851,8 @@ TEST(ProxyWorkers, AToxicsStatsAreSummedOverEveryProcess) {
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
   };
-  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  auto created =
+      api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   auto listen = json::parse(created.body)["listen"].get<std::string>();
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
@@ -882,14 +884,16 @@ TEST(ProxyServer, AByteToxicCountsTheRequestsOnTheConnectionsItHit) {
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return testing::http_request(method, "127.0.0.1", api_port, target, body, 20s);
   };
-  auto created = api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  auto created =
+      api("POST", "/proxies", json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   auto listen = json::parse(created.body)["listen"].get<std::string>();
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
-  ASSERT_EQ(api("POST", "/proxies/e/toxics",
-                json{{"name", "slow"}, {"type", "latency"}, {"stream", "upstream"}, {"attributes", {{"latency", 1}}}}.dump())
-                .status,
-            200);
+  ASSERT_EQ(
+      api("POST", "/proxies/e/toxics",
+          json{{"name", "slow"}, {"type", "latency"}, {"stream", "upstream"}, {"attributes", {{"latency", 1}}}}.dump())
+          .status,
+      200);
   const std::string request = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
   net::Fd client = connect_to(port);
   ASSERT_TRUE(send_all(client.get(), request + request + request));  // three on one connection
@@ -910,8 +914,9 @@ TEST(ProxyWorkers, AChangeAWorkerCannotTakeIsAnErrorForTheClient) {
   ASSERT_EQ(workers.size(), 1u);
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
   ASSERT_TRUE(wait_until([&] { return testing::pid_gone(workers[0]); }));
-  auto created = testing::http_request("POST", "127.0.0.1", api_port, "/proxies",
-                                       json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
+  auto created =
+      testing::http_request("POST", "127.0.0.1", api_port, "/proxies",
+                            json{{"name", "e"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
   EXPECT_EQ(created.status, 500) << created.body;
   EXPECT_NE(created.body.find("worker process did not take it"), std::string::npos) << created.body;
   proxy.signal(SIGTERM);
@@ -957,19 +962,23 @@ TEST(ProxyServer, AMillionLevelsOfNestingAreRefusedAtEveryJsonRouteAndTheProxySe
   auto api = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
     return api_call(port, "deep-t0ken", method, target, body);
   };
-  auto created = api("POST", "/proxies", json{{"name", "p"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
+  auto created =
+      api("POST", "/proxies", json{{"name", "p"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
-  ASSERT_EQ(api("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":1}})").status, 200);
+  ASSERT_EQ(api("POST", "/proxies/p/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":1}})").status,
+            200);
   // Each route with a field its handler reads first, so the old code's error message would quote
   // (recursively print) the deep value.
   struct Route {
     std::string method, target, field;
   };
-  const std::vector<Route> routes = {
-      {"POST", "/proxies", "name"},           {"POST", "/proxies/p", "listen"},
-      {"PATCH", "/proxies/p", "listen"},      {"POST", "/populate", "name"},
-      {"POST", "/proxies/p/toxics", "name"},  {"POST", "/proxies/p/toxics/slow", "toxicity"},
-      {"PATCH", "/proxies/p/toxics/slow", "toxicity"}};
+  const std::vector<Route> routes = {{"POST", "/proxies", "name"},
+                                     {"POST", "/proxies/p", "listen"},
+                                     {"PATCH", "/proxies/p", "listen"},
+                                     {"POST", "/populate", "name"},
+                                     {"POST", "/proxies/p/toxics", "name"},
+                                     {"POST", "/proxies/p/toxics/slow", "toxicity"},
+                                     {"PATCH", "/proxies/p/toxics/slow", "toxicity"}};
   constexpr std::size_t kDepth = 1'000'000;
   std::string arrays = std::string(kDepth, '[') + std::string(kDepth, ']');
   std::string objects;
@@ -997,8 +1006,9 @@ TEST(ProxyServer, AMillionLevelsOfNestingAreRefusedAtEveryJsonRouteAndTheProxySe
   {
     net::Fd raw = connect_to(port);
     ASSERT_TRUE(raw.valid());
-    ASSERT_TRUE(send_all(raw.get(), "POST /proxies HTTP/1.1\r\nAuthorization: Bearer deep-t0ken\r\n"
-                                    "Content-Length: 9437184\r\n\r\n[[[["));
+    ASSERT_TRUE(send_all(raw.get(),
+                         "POST /proxies HTTP/1.1\r\nAuthorization: Bearer deep-t0ken\r\n"
+                         "Content-Length: 9437184\r\n\r\n[[[["));
     const std::string answer = read_exactly(raw.get(), 1 << 16);
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
     EXPECT_NE(answer.find("application/json"), std::string::npos) << answer;

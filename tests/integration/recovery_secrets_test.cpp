@@ -41,13 +41,16 @@ TEST(RecoverySecrets, TheProxyTokenOfAKilledRunIsNeitherPrintedNorPublished) {
 targets:
   tokens:
     process:
-      command: [demo-token-service, --port, ")" + std::to_string(service) + R"("]
-      ready: { http: "http://127.0.0.1:)" + std::to_string(service) + R"(/health", timeout: 10s }
-    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy) + R"(", upstream: "127.0.0.1:)" +
-           std::to_string(service) + R"(" }
+      command: [demo-token-service, --port, ")" +
+           std::to_string(service) + R"("]
+      ready: { http: "http://127.0.0.1:)" +
+           std::to_string(service) + R"(/health", timeout: 10s }
+    proxy: { listen: "127.0.0.1:)" +
+           std::to_string(proxy) + R"(", upstream: "127.0.0.1:)" + std::to_string(service) + R"(" }
 phases:
   - name: slow
-    duration: )" + duration + R"(
+    duration: )" +
+           duration + R"(
     faults:
       - latency: { target: tokens, latency: 20ms }
 )";

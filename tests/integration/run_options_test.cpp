@@ -51,19 +51,24 @@ TEST(RunDryRun, ResolvesAndPrintsTheTimelineButTouchesNothing) {
   ASSERT_TRUE(testing::wait_until([&] { return testing::process_state(victim.pid()) != 0; }));
   const std::string marker = dir.file("started-marker");
   const std::string file = dir.file("pause.yaml");
-  testing::write_file(file, "name: dry\n"
-                            "targets:\n"
-                            "  victim: { attach: { pid: " + std::to_string(victim.pid()) + " } }\n"
-                            "  starter: { process: { command: [sh, -c, \"touch " + marker + "; sleep 600\"] } }\n"
-                            "phases:\n"
-                            "  - name: calm\n    duration: 2s\n"
-                            "  - name: frozen\n    duration: 3s\n"
-                            "    faults:\n      - pause: { target: victim, at: 500ms, for: 1s }\n"
-                            "      - kill: { target: starter }\n");
+  testing::write_file(file,
+                      "name: dry\n"
+                      "targets:\n"
+                      "  victim: { attach: { pid: " +
+                          std::to_string(victim.pid()) +
+                          " } }\n"
+                          "  starter: { process: { command: [sh, -c, \"touch " +
+                          marker +
+                          "; sleep 600\"] } }\n"
+                          "phases:\n"
+                          "  - name: calm\n    duration: 2s\n"
+                          "  - name: frozen\n    duration: 3s\n"
+                          "    faults:\n      - pause: { target: victim, at: 500ms, for: 1s }\n"
+                          "      - kill: { target: starter }\n");
   std::string output;
-  const int code = run({"run", "--dry-run", file, "--plain", "--state-dir", dir.file("state"), "--runs-dir",
-                        dir.file("runs")},
-                       output, {}, dir.path());
+  const int code =
+      run({"run", "--dry-run", file, "--plain", "--state-dir", dir.file("state"), "--runs-dir", dir.file("runs")},
+          output, {}, dir.path());
   EXPECT_EQ(code, 0) << output;
   EXPECT_TRUE(contains(output, "victim: attached to pid " + std::to_string(victim.pid()) + " (sleep)")) << output;
   EXPECT_TRUE(contains(output, "starter: would start sh -c")) << output;
@@ -82,11 +87,14 @@ TEST(RunDryRun, ResolvesAndPrintsTheTimelineButTouchesNothing) {
 TEST(RunDryRun, SaysWhatARunCouldNotFindAndFails) {
   TempDir dir;
   const std::string file = dir.file("gone.yaml");
-  testing::write_file(file, "name: gone\n"
-                            "targets:\n"
-                            "  ghost: { attach: { pidfile: " + dir.file("ghost.pid") + " } }\n"
-                            "  typo: { process: { command: [chaosplus-no-such-program] } }\n"
-                            "phases:\n  - name: a\n    duration: 1s\n    faults: [pause: { target: ghost }]\n");
+  testing::write_file(file,
+                      "name: gone\n"
+                      "targets:\n"
+                      "  ghost: { attach: { pidfile: " +
+                          dir.file("ghost.pid") +
+                          " } }\n"
+                          "  typo: { process: { command: [chaosplus-no-such-program] } }\n"
+                          "phases:\n  - name: a\n    duration: 1s\n    faults: [pause: { target: ghost }]\n");
   std::string output;
   EXPECT_EQ(run({"run", "--dry-run", file, "--state-dir", dir.file("state"), "--runs-dir", dir.file("runs")}, output),
             3)
@@ -100,8 +108,9 @@ TEST(RunDryRun, SaysWhatARunCouldNotFindAndFails) {
 TEST(RunVariables, VarValuesTakePrecedenceOverTheEnvironment) {
   TempDir dir;
   const std::string file = dir.file("vars.yaml");
-  testing::write_file(file, "name: vars\ntargets:\n  api: { endpoint: \"127.0.0.1:${CP_TEST_PORT}\" }\n"
-                            "phases:\n  - name: a\n    duration: ${CP_TEST_LENGTH}\n");
+  testing::write_file(file,
+                      "name: vars\ntargets:\n  api: { endpoint: \"127.0.0.1:${CP_TEST_PORT}\" }\n"
+                      "phases:\n  - name: a\n    duration: ${CP_TEST_LENGTH}\n");
   std::string output;
   // From the environment alone: a port that is no port.
   EXPECT_EQ(run({"validate", file}, output, {{"CP_TEST_PORT", "http"}, {"CP_TEST_LENGTH", "1s"}}), 3) << output;
@@ -138,8 +147,7 @@ TEST(RunProvenance, RunStartedSaysWhichBuildRanWhichFileWhereAndHow) {
   std::string output;
   // A relative file name, from the folder it is in: the journal keeps the absolute path.
   run({"run", "prov.yaml", "--plain", "--state-dir", dir.file("state"), "--journal", journal, "--var",
-       "CP_TEST_LENGTH=100ms", "--var", "API_TOKEN=hunter2", "--var=DB_PASSWORD=swordfish", "--var",
-       "SSH_KEY=k3y"},
+       "CP_TEST_LENGTH=100ms", "--var", "API_TOKEN=hunter2", "--var=DB_PASSWORD=swordfish", "--var", "SSH_KEY=k3y"},
       output, {}, dir.path());
   const auto lines = testing::read_lines(journal);
   ASSERT_FALSE(lines.empty()) << output;
@@ -149,7 +157,8 @@ TEST(RunProvenance, RunStartedSaysWhichBuildRanWhichFileWhereAndHow) {
   std::string version;
   EXPECT_EQ(run({"--version"}, version), 0);
   EXPECT_TRUE(contains(version, "chaosplus " + started.value("version", "?"))) << version;  // one version everywhere
-  EXPECT_EQ(started.value("file", ""), std::filesystem::path(dir.file("prov.yaml")).lexically_normal().string()) << lines.front();
+  EXPECT_EQ(started.value("file", ""), std::filesystem::path(dir.file("prov.yaml")).lexically_normal().string())
+      << lines.front();
   EXPECT_EQ(started.value("file_sha256", ""), sha256_hex(yaml)) << lines.front();
   std::array<char, 256> host{};
   ASSERT_EQ(::gethostname(host.data(), host.size() - 1), 0);

@@ -25,8 +25,10 @@ int mode_of(const std::string& path) {
 
 std::string experiment(const TempDir& dir, const std::string& outputs = "") {
   const std::string path = dir.file("twins.yaml");
-  testing::write_file(path, "name: twins\ntargets:\n  sleeper: { process: { command: [sleep, \"30\"] } }\n"
-                            "phases:\n  - name: short\n    duration: 200ms\n" + outputs);
+  testing::write_file(path,
+                      "name: twins\ntargets:\n  sleeper: { process: { command: [sleep, \"30\"] } }\n"
+                      "phases:\n  - name: short\n    duration: 200ms\n" +
+                          outputs);
   return path;
 }
 

@@ -36,8 +36,8 @@ struct Scenario {
   std::string state_dir = dir.file("state");
   std::string journal = dir.file("journal.jsonl");
   std::unique_ptr<Child> sleeper;  // the attached process the experiment pauses
-  testing::Listener spare;          // the port the kernel fault rejects
-  std::vector<pid_t> runs;          // pids of the runs started
+  testing::Listener spare;         // the port the kernel fault rejects
+  std::vector<pid_t> runs;         // pids of the runs started
 
   explicit Scenario(bool with_kernel_fault) : kernel(with_kernel_fault) {
     if (kernel) {
@@ -57,26 +57,33 @@ struct Scenario {
     std::string yaml = R"(name: safety
 targets:
   spare:
-    endpoint: "127.0.0.1:)" + std::to_string(spare.port()) + R"("
+    endpoint: "127.0.0.1:)" +
+                       std::to_string(spare.port()) + R"("
   sleeper:
-    attach: { pid: )" + std::to_string(sleeper->pid()) + R"( }
+    attach: { pid: )" + std::to_string(sleeper->pid()) +
+                       R"( }
   tokens:
     process:
-      command: [demo-token-service, --port, ")" + std::to_string(tokens_port) + R"("]
-      ready: { http: "http://127.0.0.1:)" + std::to_string(tokens_port) + R"(/health", timeout: 10s }
-    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy_port) + R"(", upstream: "127.0.0.1:)" +
-                       std::to_string(tokens_port) + R"(" }
+      command: [demo-token-service, --port, ")" +
+                       std::to_string(tokens_port) + R"("]
+      ready: { http: "http://127.0.0.1:)" +
+                       std::to_string(tokens_port) + R"(/health", timeout: 10s }
+    proxy: { listen: "127.0.0.1:)" +
+                       std::to_string(proxy_port) + R"(", upstream: "127.0.0.1:)" + std::to_string(tokens_port) + R"(" }
 steady_state:
   probes:
     - name: tokens-health
-      http: { url: "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(/health", timeout: 1s }
-      expect: )" + expect + R"(
+      http: { url: "http://127.0.0.1:)" +
+                       std::to_string(proxy_port) + R"(/health", timeout: 1s }
+      expect: )" + expect +
+                       R"(
       every: 100ms
       tolerance: { success_rate: ">= 90%" }
 )" + guardrails + R"(
 phases:
   - name: chaos
-    duration: )" + phase + R"(
+    duration: )" + phase +
+                       R"(
     faults:
       - pause: { target: sleeper }
       - latency: { target: tokens, latency: 20ms }
@@ -181,9 +188,9 @@ TEST_P(RunnerSafety, ADeviatingRunRevertsEverythingAndExitsOne) {
 
 TEST_P(RunnerSafety, AGuardrailAbortsRevertsAndExitsTwo) {
   Scenario s(GetParam());
-  auto run = s.start_run(s.write_experiment(
-      "30s", "      - blackhole: { target: tokens, at: 300ms }\n",
-      "guardrails:\n  - when: { probe: tokens-health, success_rate: \"< 50%\", over: 1s }\n"));
+  auto run = s.start_run(
+      s.write_experiment("30s", "      - blackhole: { target: tokens, at: 300ms }\n",
+                         "guardrails:\n  - when: { probe: tokens-health, success_rate: \"< 50%\", over: 1s }\n"));
   auto code = run->wait(60s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 2) << run->output();
@@ -294,10 +301,10 @@ struct CrashRun {
   void start(const std::string& yaml, const std::map<std::string, std::string>& env = {},
              const std::string& journal_path = {}) {
     testing::write_file(dir.file("e.yaml"), yaml);
-    run = std::make_unique<Child>(std::vector<std::string>{testing::bin("chaosplus"), "run", dir.file("e.yaml"),
-                                                           "--plain", "--state-dir", state_dir, "--journal",
-                                                           journal_path.empty() ? journal : journal_path},
-                                  env);
+    run = std::make_unique<Child>(
+        std::vector<std::string>{testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir",
+                                 state_dir, "--journal", journal_path.empty() ? journal : journal_path},
+        env);
   }
 
   std::vector<nlohmann::json> events(const std::string& path = {}) const {
@@ -427,9 +434,11 @@ TEST(CrashWindows, RollbacksCutShortByKillNineAreFinishedByRecover) {
   c.start("name: rollbacks\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
           " } }\nphases:\n  - name: p\n    duration: 200ms\n    faults:\n      - pause: { target: sleeper }\n"
           "rollbacks:\n"
-          "  - name: slow\n    command: { run: [sh, -c, \"if [ -e " + once + " ]; then exit 0; fi; touch " + once +
-          "; sleep 600 & echo $! > " + orphan + "; wait\"], timeout: 120s }\n"
-          "  - name: second\n    command: { run: [sh, -c, \"echo ran >> " + second + "\"] }\n");
+          "  - name: slow\n    command: { run: [sh, -c, \"if [ -e " +
+          once + " ]; then exit 0; fi; touch " + once + "; sleep 600 & echo $! > " + orphan +
+          "; wait\"], timeout: 120s }\n"
+          "  - name: second\n    command: { run: [sh, -c, \"echo ran >> " +
+          second + "\"] }\n");
   const int child = testing::read_pid_file(orphan);
   ASSERT_GT(child, 0) << c.run->output();
   c.kill_runner();
@@ -442,7 +451,8 @@ TEST(CrashWindows, RollbacksCutShortByKillNineAreFinishedByRecover) {
       << "what the cut-short rollback started is still running: " << out;
   EXPECT_EQ(testing::read_file(second), "ran\n") << "the remaining rollback did not run exactly once";
   EXPECT_NE(testing::process_state(sleeper.pid()), 'T');
-  for (const auto& e : c.ledger_entries()) EXPECT_EQ(e.state, runner::EntryState::reverted) << e.kind << " " << e.record;
+  for (const auto& e : c.ledger_entries())
+    EXPECT_EQ(e.state, runner::EntryState::reverted) << e.kind << " " << e.record;
 }
 
 // Recover undoes a crashed run as the run would have: faults first, then rollbacks in the
@@ -457,9 +467,12 @@ TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesse
           " } }\n  helper:\n    process: { command: [sh, -c, \"echo $$ > " + pidfile +
           "; exec sleep 600\"] }\nphases:\n  - name: p\n    duration: 60s\n    faults:\n"
           "      - pause: { target: sleeper }\nrollbacks:\n"
-          "  - name: look\n    command: { run: [sh, -c, \"cut -d' ' -f3 /proc/" + std::to_string(sleeper.pid()) +
-          "/stat > " + seen + "; kill -0 $(cat " + pidfile + ") && echo helper-alive >> " + seen + "\"] }\n"
-          "  - name: next\n    command: { run: [sh, -c, \"echo next >> " + seen + "\"] }\n");
+          "  - name: look\n    command: { run: [sh, -c, \"cut -d' ' -f3 /proc/" +
+          std::to_string(sleeper.pid()) + "/stat > " + seen + "; kill -0 $(cat " + pidfile +
+          ") && echo helper-alive >> " + seen +
+          "\"] }\n"
+          "  - name: next\n    command: { run: [sh, -c, \"echo next >> " +
+          seen + "\"] }\n");
   ASSERT_TRUE(testing::wait_until([&] { return !c.of_type("fault.injected").empty(); }, 30s)) << c.run->output();
   const int helper = testing::read_pid_file(pidfile);
   c.kill_runner();
@@ -470,7 +483,8 @@ TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesse
   const std::string state = testing::read_file(seen);
   EXPECT_NE(state.substr(0, 1), "T") << "the rollback ran before the pause was reverted: " << state;
   EXPECT_NE(state.find("helper-alive"), std::string::npos) << "the started process was stopped before the rollback";
-  EXPECT_TRUE(state.ends_with("helper-alive\nnext\n")) << "the rollbacks did not run in the experiment's order: " << state;
+  EXPECT_TRUE(state.ends_with("helper-alive\nnext\n"))
+      << "the rollbacks did not run in the experiment's order: " << state;
   EXPECT_TRUE(testing::wait_until([&] { return testing::pid_gone(helper); }, 10s));
 }
 
@@ -478,9 +492,10 @@ TEST(CrashWindows, RecoverRevertsFaultsThenRunsRollbacksThenStopsStartedProcesse
 // start, naming the run that holds the process, and the first keeps it paused throughout.
 TEST(CrashWindows, ASecondRunOnAPausedProcessRefusesAtStartAndTheFirstHolds) {
   Child sleeper({"sleep", "600"});
-  const std::string yaml_a = "name: first\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
-                             " } }\nsteady_state:\n  probes:\n    - name: ok\n      command: { run: [\"true\"] }\n"
-                             "phases:\n  - name: p\n    duration: 3s\n    faults:\n      - pause: { target: sleeper }\n";
+  const std::string yaml_a =
+      "name: first\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
+      " } }\nsteady_state:\n  probes:\n    - name: ok\n      command: { run: [\"true\"] }\n"
+      "phases:\n  - name: p\n    duration: 3s\n    faults:\n      - pause: { target: sleeper }\n";
   CrashRun a;
   a.start(yaml_a);
   ASSERT_TRUE(testing::wait_until([&] { return !a.of_type("fault.injected").empty(); }, 30s)) << a.run->output();

@@ -83,9 +83,7 @@ class TargetsProbes : public ::testing::Test {
     for (const auto& id : started_) (void)targets::stop(id, std::chrono::seconds(1));
   }
 
-  std::string url(const std::string& target) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + target;
-  }
+  std::string url(const std::string& target) const { return "http://127.0.0.1:" + std::to_string(port_) + target; }
 
   // Starts the target and waits until it is ready.
   targets::ProcessId start_ready() {

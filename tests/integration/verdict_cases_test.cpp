@@ -84,7 +84,8 @@ TEST(VerdictCases, ARunWithNothingCheckedIsUncheckedNotHeld) {
   auto run = c.start_run(c.write(R"(name: nothing-checked
 targets:
   sleeper:
-    attach: { pid: )" + std::to_string(sleeper.pid()) + R"( }
+    attach: { pid: )" + std::to_string(sleeper.pid()) +
+                                 R"( }
 phases:
   - name: chaos
     duration: 300ms
@@ -111,11 +112,13 @@ TEST(VerdictCases, AProbeThatNeverRanPrintsNotRun) {
   auto run = c.start_run(c.write(R"(name: not-run
 targets:
   sleeper:
-    attach: { pid: )" + std::to_string(sleeper.pid()) + R"( }
+    attach: { pid: )" + std::to_string(sleeper.pid()) +
+                                 R"( }
 steady_state:
   probes:
     - name: up
-      tcp: { address: "127.0.0.1:)" + std::to_string(port) + R"(", timeout: 500ms }
+      tcp: { address: "127.0.0.1:)" +
+                                 std::to_string(port) + R"(", timeout: 500ms }
       every: 100ms
 phases:
   - name: chaos
@@ -174,7 +177,8 @@ targets:
 steady_state:
   probes:
     - name: sleeper-runs
-      command: { run: [grep, -qE, "^State:.[RS]", /proc/)" + pid + R"(/status] }
+      command: { run: [grep, -qE, "^State:.[RS]", /proc/)" +
+                                 pid + R"(/status] }
       every: 100ms
 guardrails:
   - when: { probe: sleeper-runs, success_rate: "< 50%", over: 1s, min_samples: 3 }
@@ -218,13 +222,16 @@ TEST(VerdictCases, AKilledChildComesBackOnceItsPausedSupervisorIsResumed) {
   auto run = c.start_run(c.write(R"(name: supervised
 targets:
   supervisor:
-    attach: { pid: )" + std::to_string(supervisor.pid()) + R"( }
+    attach: { pid: )" + std::to_string(supervisor.pid()) +
+                                 R"( }
   child:
-    attach: { pidfile: ")" + pidfile + R"(" }
+    attach: { pidfile: ")" + pidfile +
+                                 R"(" }
 steady_state:
   probes:
     - name: child-runs
-      command: { run: [bash, -c, ")" + "kill -0 $(cat " + pidfile + ")" + R"("] }
+      command: { run: [bash, -c, ")" +
+                                 "kill -0 $(cat " + pidfile + ")" + R"("] }
 phases:
   - name: chaos
     duration: 1500ms
@@ -264,13 +271,16 @@ TEST(VerdictCases, AGuardrailTrippedByAKillUnderAPausedSupervisorAbortsAndEveryt
   auto run = c.start_run(c.write(R"(name: supervised-guardrail
 targets:
   supervisor:
-    attach: { pid: )" + std::to_string(supervisor.pid()) + R"( }
+    attach: { pid: )" + std::to_string(supervisor.pid()) +
+                                 R"( }
   child:
-    attach: { pidfile: ")" + pidfile + R"(" }
+    attach: { pidfile: ")" + pidfile +
+                                 R"(" }
 steady_state:
   probes:
     - name: child-there
-      command: { run: [bash, -c, ")" + there + R"("] }
+      command: { run: [bash, -c, ")" +
+                                 there + R"("] }
       every: 100ms
 guardrails:
   - when: { probe: child-there, success_rate: "< 50%", over: 1s, min_samples: 3 }
@@ -312,14 +322,17 @@ std::string pause_experiment(pid_t pid, const std::string& duration) {
   return R"(name: wrapped
 targets:
   sleeper:
-    attach: { pid: )" + std::to_string(pid) + R"( }
+    attach: { pid: )" +
+         std::to_string(pid) + R"( }
 steady_state:
   probes:
     - name: sleeper-runs
-      command: { run: [kill, "-0", ")" + std::to_string(pid) + R"("] }
+      command: { run: [kill, "-0", ")" +
+         std::to_string(pid) + R"("] }
 phases:
   - name: chaos
-    duration: )" + duration + R"(
+    duration: )" +
+         duration + R"(
     faults:
       - pause: { target: sleeper }
 )";
@@ -345,8 +358,7 @@ TEST(VerdictCases, RecoverAfterKillNineResumesTheRunuserWrapperToo) {
   Wrapped w;
   ASSERT_GT(w.child, 0) << w.wrapper.output();
   auto run = c.start_run(c.write(pause_experiment(w.child, "60s")));
-  ASSERT_TRUE(testing::wait_until([&] { return stopped(w.wrapper.pid()) && stopped(w.child); }, 30s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return stopped(w.wrapper.pid()) && stopped(w.child); }, 30s)) << run->output();
   run->signal(SIGKILL);
   ASSERT_TRUE(run->wait(10s).has_value());
   int code = -1;
@@ -354,7 +366,8 @@ TEST(VerdictCases, RecoverAfterKillNineResumesTheRunuserWrapperToo) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(testing::wait_until([&] { return !stopped(w.wrapper.pid()) && !stopped(w.child); }, 5s))
       << "wrapper state " << testing::process_state(w.wrapper.pid()) << ", child state "
-      << testing::process_state(w.child) << "\n" << out;
+      << testing::process_state(w.child) << "\n"
+      << out;
 }
 
 // Debian's redis-server on a free loopback port with its own settings (never the system service),
@@ -364,8 +377,9 @@ struct Redis {
   int port = testing::free_port();
   std::string pidfile = dir.file("redis.pid");
   std::vector<std::string> command() const {
-    return {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "yes", "--pidfile", pidfile, "--dir", dir.path(), "--logfile", dir.file("redis.log")};
+    return {"redis-server", "--port",    std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no",        "--daemonize",        "yes",    "--pidfile", pidfile,  "--dir",
+            dir.path(),     "--logfile", dir.file("redis.log")};
   }
   Redis() {
     Child start(command());
@@ -399,13 +413,17 @@ TEST(VerdictCases, RedisKilledInTheLastPhaseIsReadyBeforeTheAfterCheck) {
 targets:
   redis:
     attach:
-      pidfile: ")" + redis.pidfile + R"("
-      restart_command: )" + yaml_list(redis.command()) + R"(
-      ready: { command: [redis-cli, -p, ")" + port + R"(", ping], timeout: 10s }
+      pidfile: ")" + redis.pidfile +
+                                 R"("
+      restart_command: )" + yaml_list(redis.command()) +
+                                 R"(
+      ready: { command: [redis-cli, -p, ")" +
+                                 port + R"(", ping], timeout: 10s }
 steady_state:
   probes:
     - name: redis-ping
-      command: { run: [redis-cli, -p, ")" + port + R"(", ping], timeout: 3s }
+      command: { run: [redis-cli, -p, ")" +
+                                 port + R"(", ping], timeout: 3s }
       expect: { output_contains: PONG }
   after: { within: 10s }
 phases:

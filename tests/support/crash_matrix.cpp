@@ -275,9 +275,9 @@ struct PointRun {
     const std::string tokens = "127.0.0.1:" + std::to_string(tokens_port);
     const std::string proxy = "127.0.0.1:" + std::to_string(proxy_port);
     return "name: crash-matrix\ntargets:\n  sleeper:\n    attach: { pid: " + std::to_string(sleeper->pid()) +
-           " }\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
-           std::to_string(tokens_port) + "\"]\n      ready: { http: \"http://" + tokens +
-           "/health\", timeout: 10s }\n    proxy: { listen: \"" + proxy + "\", upstream: \"" + tokens +
+           " }\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" + std::to_string(tokens_port) +
+           "\"]\n      ready: { http: \"http://" + tokens + "/health\", timeout: 10s }\n    proxy: { listen: \"" +
+           proxy + "\", upstream: \"" + tokens +
            "\" }\n  spare:\n    endpoint: \"127.0.0.1:" + std::to_string(spare_port) +
            "\"\nsteady_state:\n  probes:\n    - name: tokens-health\n      http: { url: \"http://" + proxy +
            "/health\", timeout: 1s }\n      expect: { status: [200] }\n      every: 100ms\n"
@@ -286,9 +286,11 @@ struct PointRun {
            "      - pause: { target: sleeper }\n"
            "      - latency: { target: tokens, latency: 20ms }\n"
            "      - reject: { target: spare }\n"
-           "      - bandwidth_limit: { target: spare, namespace: " + netns + ", interface: " + interface +
+           "      - bandwidth_limit: { target: spare, namespace: " +
+           netns + ", interface: " + interface +
            ", rate: 1MB/s }\n"
-           "rollbacks:\n" + rollback(1, "sleep 0.3; ") + rollback(2, "");
+           "rollbacks:\n" +
+           rollback(1, "sleep 0.3; ") + rollback(2, "");
   }
 };
 
@@ -342,9 +344,8 @@ void check_ledger(const std::string& state_dir, const std::string& run_id, const
     if (r.is_discarded() || !r.contains("pid") || !r.contains("start_time")) continue;
     const targets::ProcessId id{r["pid"].get<int>(), r["start_time"].get<unsigned long long>()};
     if (id.pid > 0 && targets::is_alive(id)) {
-      left.push_back("process left (recorded in the ledger as '" + r.value("what", std::string()) +
-                     "', entry " + runner::to_string(e.state) + "): pid " + std::to_string(id.pid) + " " +
-                     command_line(id.pid));
+      left.push_back("process left (recorded in the ledger as '" + r.value("what", std::string()) + "', entry " +
+                     runner::to_string(e.state) + "): pid " + std::to_string(id.pid) + " " + command_line(id.pid));
     }
   }
 }
@@ -355,7 +356,9 @@ void check_ledger(const std::string& state_dir, const std::string& run_id, const
 class RunWatch {
  public:
   RunWatch(const PointRun& p, Clock::time_point started)
-      : p_(p), started_(started), watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc")}),
+      : p_(p),
+        started_(started),
+        watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc")}),
         tail_(p.journal) {}
 
   std::vector<nlohmann::json> events;
@@ -421,8 +424,7 @@ class RunWatch {
     if (tasks == nullptr) return seen;
     while (const dirent* task = ::readdir(tasks)) {
       if (task->d_name[0] == '.') continue;
-      std::istringstream children(
-          read_file("/proc/" + std::to_string(runner) + "/task/" + task->d_name + "/children"));
+      std::istringstream children(read_file("/proc/" + std::to_string(runner) + "/task/" + task->d_name + "/children"));
       for (pid_t child = 0; children >> child;) {
         if (std::find(seen.begin(), seen.end(), child) != seen.end()) continue;
         auto info = read_proc(child);
@@ -491,9 +493,7 @@ pid_t kill_at(const KillPoint& point, Child& run, RunWatch& watch, Clock::time_p
     }
   } else {
     seen = watch.until(
-        [&] {
-          return point.event == kRollbackBegun ? watch.rollback_begun() : watch.count(point.event) >= point.nth;
-        },
+        [&] { return point.event == kRollbackBegun ? watch.rollback_begun() : watch.count(point.event) >= point.nth; },
         run, Clock::now() + 60s);
   }
   outcome.reached = seen.has_value();
@@ -596,8 +596,8 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
   write_file(p.dir.file("e.yaml"), p.experiment(lab.netns, lab.interface));
 
   const auto started = Clock::now();
-  Child run({bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal",
-             p.journal});
+  Child run(
+      {bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal", p.journal});
   RunWatch watch(p, started);
   pid_t frozen = 0;  // a tool held stopped until recover has ended
   if (kill) {

@@ -14,8 +14,8 @@ namespace chaosplus::testing {
 struct ProcInfo {
   pid_t pid = 0;
   pid_t ppid = 0;
-  char state = 0;     // as in /proc/<pid>/stat: 'R', 'S', 'T', 'Z', ...
-  std::string comm;   // the kernel's name of the process
+  char state = 0;    // as in /proc/<pid>/stat: 'R', 'S', 'T', 'Z', ...
+  std::string comm;  // the kernel's name of the process
 };
 
 std::optional<ProcInfo> read_proc(pid_t pid);

@@ -190,8 +190,8 @@ HttpReply http_request(const std::string& method, const std::string& host, int p
     ::close(fd);
     return reply;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host +
+                    "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::size_t sent = 0;
   while (sent < req.size()) {
     ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);

@@ -16,8 +16,7 @@ namespace chaosplus::testing {
 int free_port();
 
 // Polls `condition` until it holds or `timeout` passes; returns whether it held.
-bool wait_until(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // Absolute path of a built program (chaosplus, demo-shop-api, ...).
 std::string bin(const std::string& name);

@@ -7,14 +7,15 @@ using namespace std::chrono_literals;
 int TokenServiceExperiment::run(const std::string& fault, std::string* output, const std::string& phase,
                                 const std::string& load) {
   const std::string at = "127.0.0.1:" + std::to_string(port);
-  const std::string yaml = "name: token-faults\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
-                           std::to_string(port) + "\"]\n      ready: { http: \"http://" + at + "/health\" }\n" +
-                           "    endpoint: \"" + at + "\"\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) +
-                           "\", upstream: \"" + at + "\" }\nsteady_state:\n  probes:\n    - name: health\n" +
-                           "      http: { url: \"http://127.0.0.1:" + std::to_string(proxy) + "/health\", timeout: 2s }\n" +
-                           "      expect: { status: 200 }\n      every: 100ms\n      tolerance: { success_rate: \">= 90%\" }\n" +
-                           "phases:\n  - name: broken\n    duration: " + phase + "\n" + (load.empty() ? "" : "    load:\n" + load) +
-                           "    faults:\n      - " + fault + "\n";
+  const std::string yaml =
+      "name: token-faults\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
+      std::to_string(port) + "\"]\n      ready: { http: \"http://" + at + "/health\" }\n" + "    endpoint: \"" + at +
+      "\"\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) + "\", upstream: \"" + at +
+      "\" }\nsteady_state:\n  probes:\n    - name: health\n" +
+      "      http: { url: \"http://127.0.0.1:" + std::to_string(proxy) + "/health\", timeout: 2s }\n" +
+      "      expect: { status: 200 }\n      every: 100ms\n      tolerance: { success_rate: \">= 90%\" }\n" +
+      "phases:\n  - name: broken\n    duration: " + phase + "\n" + (load.empty() ? "" : "    load:\n" + load) +
+      "    faults:\n      - " + fault + "\n";
   write_file(dir.file("e.yaml"), yaml);
   Child c({bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"), "--journal",
            dir.file("journal.jsonl")});

@@ -11,7 +11,10 @@ namespace {
 
 TEST(Event, SerializesToOneJsonObjectWithEscapes) {
   Event e("probe.result");
-  e.with("probe", std::string("checkout \"ok\"\n")).with("ok", true).with("latency_ms", 12.5).with("status", std::int64_t{200});
+  e.with("probe", std::string("checkout \"ok\"\n"))
+      .with("ok", true)
+      .with("latency_ms", 12.5)
+      .with("status", std::int64_t{200});
   std::string line = to_json_line(e);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto parsed = nlohmann::json::parse(line);

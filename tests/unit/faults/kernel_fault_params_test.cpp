@@ -117,8 +117,9 @@ TEST(NftSetup, BadParametersAreRefusedWithTheirName) {
 }
 
 TEST(NftSetup, EmptyParametersAsTheLoaderStoresUnwrittenOnesMeanNotGiven) {
-  auto s = nft_setup(fault("partition", {{"address", ""}, {"port", ""}, {"peer", ""}, {"namespace", ""}, {"protocol", "tcp"}}),
-                     endpoint_target("127.0.0.1", 8080));
+  auto s = nft_setup(
+      fault("partition", {{"address", ""}, {"port", ""}, {"peer", ""}, {"namespace", ""}, {"protocol", "tcp"}}),
+      endpoint_target("127.0.0.1", 8080));
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(s->what, "127.0.0.1:8080");
   EXPECT_EQ(s->plan.flow.peer, "");
@@ -163,7 +164,8 @@ TEST(NamespaceCommands, NameTheCommandByItsFullPathSinceIpNetnsExecSearchesOnlyP
 spec::Fault limit(std::map<std::string, std::string> params) { return fault("bandwidth_limit", std::move(params)); }
 
 TEST(TbfPlan, TakesRateInBytesPerSecondAndDefaultsTheBurst) {
-  auto p = tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000000"}}), 1500, 0x1a2b);
+  auto p =
+      tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000000"}}), 1500, 0x1a2b);
   ASSERT_TRUE(p.ok()) << p.error();
   EXPECT_EQ(p->rate, 1000000u);
   EXPECT_EQ(p->burst, 20000u);  // 20 ms of rate, more than two frames
@@ -173,8 +175,9 @@ TEST(TbfPlan, TakesRateInBytesPerSecondAndDefaultsTheBurst) {
 }
 
 TEST(TbfPlan, AnEmptyBurstAsTheLoaderStoresItMeansTheDefault) {
-  auto p = tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000000"}, {"burst", ""}}),
-                    1500, 0x100);
+  auto p =
+      tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000000"}, {"burst", ""}}),
+               1500, 0x100);
   ASSERT_TRUE(p.ok()) << p.error();
   EXPECT_EQ(p->burst, 20000u);
 }
@@ -187,8 +190,9 @@ TEST(TbfPlan, BurstIsAtLeastTwoFramesAtLowRates) {
 }
 
 TEST(TbfPlan, ABurstSmallerThanAFrameIsRefused) {
-  auto p = tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000"}, {"burst", "1KB"}}),
-                    1500, 0x100);
+  auto p =
+      tbf_plan(limit({{"namespace", "chaosplus-lab-b"}, {"interface", "cpb0"}, {"rate", "1000"}, {"burst", "1KB"}}),
+               1500, 0x100);
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().find("smaller than one frame"), std::string::npos) << p.error();
 }
@@ -201,8 +205,8 @@ TEST(TbfPlan, TheHostsOwnInterfacesAreNeverShaped) {
 }
 
 TEST(TbfPlan, RefusesBadInterfaceNamesAndRates) {
-  EXPECT_FALSE(tbf_plan(limit({{"namespace", "chaosplus-x"}, {"interface", "eth0 root"}, {"rate", "1000"}}), 1500, 0x100)
-                   .ok());
+  EXPECT_FALSE(
+      tbf_plan(limit({{"namespace", "chaosplus-x"}, {"interface", "eth0 root"}, {"rate", "1000"}}), 1500, 0x100).ok());
   EXPECT_FALSE(tbf_plan(limit({{"namespace", "chaosplus-x"}, {"interface", "cpb0"}, {"rate", "0"}}), 1500, 0x100).ok());
   EXPECT_FALSE(tbf_plan(limit({{"namespace", "chaosplus-x"}, {"interface", "cpb0"}}), 1500, 0x100).ok());
 }

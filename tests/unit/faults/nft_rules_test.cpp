@@ -48,8 +48,8 @@ TEST(NftRules, PeerIsTheSourceInboundAndTheDestinationOutbound) {
 TEST(NftRules, RejectAnswersTcpWithAReset) {
   Plan p = loopback_port(9000);
   p.action = Action::reject;
-  EXPECT_EQ(texts(p), std::vector<std::string>{
-                          "input: ip daddr 127.0.0.1 meta l4proto tcp th dport 9000 reject with tcp reset"});
+  EXPECT_EQ(texts(p),
+            std::vector<std::string>{"input: ip daddr 127.0.0.1 meta l4proto tcp th dport 9000 reject with tcp reset"});
 }
 
 TEST(NftRules, RejectOfAllProtocolsResetsTcpAndAnswersUdpWithPortUnreachable) {
@@ -66,9 +66,10 @@ TEST(NftRules, PacketLossMatchesItsShareWithARandomNumber) {
   Plan p = loopback_port(7000);
   p.outbound = true;
   p.per_10000 = 2550;
-  EXPECT_EQ(texts(p), (std::vector<std::string>{
-                          "input: ip daddr 127.0.0.1 meta l4proto tcp th dport 7000 numgen random mod 10000 < 2550 drop",
-                          "output: ip saddr 127.0.0.1 meta l4proto tcp th sport 7000 numgen random mod 10000 < 2550 drop"}));
+  EXPECT_EQ(texts(p),
+            (std::vector<std::string>{
+                "input: ip daddr 127.0.0.1 meta l4proto tcp th dport 7000 numgen random mod 10000 < 2550 drop",
+                "output: ip saddr 127.0.0.1 meta l4proto tcp th sport 7000 numgen random mod 10000 < 2550 drop"}));
 }
 
 TEST(NftRules, AllProtocolsWithAPortCoverTcpAndUdp) {
@@ -88,7 +89,8 @@ TEST(NftRules, AddressesOfTheOtherFamilyThanThePeerAreSkipped) {
   Plan p = loopback_port(8080);
   p.flow.addresses = {"127.0.0.1", "::1"};
   p.flow.peer = "::1";
-  EXPECT_EQ(texts(p), std::vector<std::string>{"input: ip6 saddr ::1 ip6 daddr ::1 meta l4proto tcp th dport 8080 drop"});
+  EXPECT_EQ(texts(p),
+            std::vector<std::string>{"input: ip6 saddr ::1 ip6 daddr ::1 meta l4proto tcp th dport 8080 drop"});
 }
 
 TEST(NftRules, APlanThatWouldMatchEveryPacketIsRefused) {
@@ -181,10 +183,9 @@ TEST(NftAddresses, LoopbackIs127Slash8AndColonColon1) {
 }
 
 TEST(NftListings, TablesOfAFamilyAreReadFromNftJson) {
-  const std::string json =
-      R"({"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},)"
-      R"( {"table": {"family": "inet", "name": "chaosplus_1_1_00000001", "handle": 3}},)"
-      R"( {"table": {"family": "ip", "name": "nat", "handle": 4}}]})";
+  const std::string json = R"({"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},)"
+                           R"( {"table": {"family": "inet", "name": "chaosplus_1_1_00000001", "handle": 3}},)"
+                           R"( {"table": {"family": "ip", "name": "nat", "handle": 4}}]})";
   auto names = tables_in(json, "inet");
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, std::vector<std::string>{"chaosplus_1_1_00000001"});
@@ -192,9 +193,8 @@ TEST(NftListings, TablesOfAFamilyAreReadFromNftJson) {
 }
 
 TEST(NftListings, RulesOfATableAreCounted) {
-  const std::string json =
-      R"({"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "t"}},)"
-      R"( {"chain": {"name": "input"}}, {"rule": {"handle": 2}}, {"rule": {"handle": 3}}]})";
+  const std::string json = R"({"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "t"}},)"
+                           R"( {"chain": {"name": "input"}}, {"rule": {"handle": 2}}, {"rule": {"handle": 3}}]})";
   EXPECT_EQ(*rule_count(json), 2);
 }
 

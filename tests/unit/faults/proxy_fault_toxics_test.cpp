@@ -36,10 +36,10 @@ proxy::ToxicSpec toxic_of(const std::string& fault_yaml) {
 }
 
 TEST(ProxyFaultToxics, EveryProxyFaultWithOnlyItsRequiredSettingsIsAToxicTheProxyAccepts) {
-  const std::map<std::string, std::string> required{
-      {"latency", "latency: 100ms"}, {"bandwidth", "rate: 64KB/s"},   {"timeout", "after: 5s"},
-      {"slow_close", "delay: 1s"},   {"slicer", "average_size: 64"}, {"limit_data", "bytes: 1KiB"},
-      {"http_delay", "delay: 1s"}};
+  const std::map<std::string, std::string> required{{"latency", "latency: 100ms"},  {"bandwidth", "rate: 64KB/s"},
+                                                    {"timeout", "after: 5s"},       {"slow_close", "delay: 1s"},
+                                                    {"slicer", "average_size: 64"}, {"limit_data", "bytes: 1KiB"},
+                                                    {"http_delay", "delay: 1s"}};
   int proxy_faults = 0;
   for (const auto& type : spec::fault_catalog()) {
     if (type.needs != spec::Capability::proxy) continue;
@@ -97,7 +97,8 @@ TEST(ProxyFaultToxics, SizesAndRatesArriveInTheProxysUnits) {
 }
 
 TEST(ProxyFaultToxics, HttpFaultsActOnRequestsWithAShareOfMatchingRequests) {
-  const proxy::ToxicSpec error = toxic_of("http_error: { target: api, status: 503, share: 10%, method: POST, path: /orders }");
+  const proxy::ToxicSpec error =
+      toxic_of("http_error: { target: api, status: 503, share: 10%, method: POST, path: /orders }");
   EXPECT_EQ(error.type, proxy::ToxicType::http_status);
   EXPECT_EQ(error.stream, proxy::Stream::upstream);
   EXPECT_DOUBLE_EQ(error.toxicity, 0.1);
@@ -106,12 +107,12 @@ TEST(ProxyFaultToxics, HttpFaultsActOnRequestsWithAShareOfMatchingRequests) {
   EXPECT_EQ(error.text("path"), "/orders");
 }
 
-
 // Issue 9: a summary said "share 1" for 100% and listed empty parameters ("method , path ,").
 TEST(ProxyFaultSummary, ShowsAShareAsAPercentage) {
   EXPECT_EQ(proxy_fault_summary(load_fault("reset: { target: api, share: 100% }"), "api"),
             "reset on api (after 0ms, direction downstream, share 100%)");
-  const std::string tenth = proxy_fault_summary(load_fault("latency: { target: api, latency: 250ms, share: 12.5% }"), "api");
+  const std::string tenth =
+      proxy_fault_summary(load_fault("latency: { target: api, latency: 250ms, share: 12.5% }"), "api");
   EXPECT_NE(tenth.find("share 12.5%"), std::string::npos) << tenth;
   EXPECT_NE(tenth.find("latency 250ms"), std::string::npos) << tenth;
 }

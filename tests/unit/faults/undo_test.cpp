@@ -42,8 +42,12 @@ TEST(Undo, FaultsThenRollbacksThenStartedProcesses) {
 TEST(Undo, AToolStillRunningIsStoppedBeforeTheChangeIsJudged) {
   const targets::ProcessId tool = start("exec sleep 60");
   ASSERT_TRUE(targets::is_alive(tool));
-  const nlohmann::json record{{"namespace", "chaosplus-undo-test-gone"}, {"interface", "cpa0"}, {"handle", "100:"},
-                              {"prior", ""}, {"tool_pid", tool.pid}, {"tool_start_time", tool.start_time}};
+  const nlohmann::json record{{"namespace", "chaosplus-undo-test-gone"},
+                              {"interface", "cpa0"},
+                              {"handle", "100:"},
+                              {"prior", ""},
+                              {"tool_pid", tool.pid},
+                              {"tool_start_time", tool.start_time}};
   Status s = undo(kinds::tbf_qdisc, record.dump());
   EXPECT_TRUE(s.ok()) << s.error();
   EXPECT_FALSE(targets::is_alive(tool)) << "the tool of the change is still running";

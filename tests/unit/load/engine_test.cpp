@@ -41,7 +41,9 @@ struct CountingServer {
     auto s = server.start();
     EXPECT_TRUE(s.ok()) << s.error();
   }
-  std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+  std::string url(const std::string& path = "/") const {
+    return "http://127.0.0.1:" + std::to_string(server.port()) + path;
+  }
 };
 
 LoadOptions bounded(const std::string& url) {
@@ -413,7 +415,8 @@ TEST(LoadEngine, UsersOfAMixRunEachScenarioAndTheReportCountsThem) {
 // Two one-step scenarios, /one and /two, of equal weight.
 std::shared_ptr<const Scenario> one_two_mix() {
   auto scenario = Scenario::parse(
-      "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: /two}]}\n");
+      "scenarios:\n  - {name: one, weight: 1, steps: [{path: /one}]}\n  - {name: two, weight: 1, steps: [{path: "
+      "/two}]}\n");
   EXPECT_TRUE(scenario.ok()) << scenario.error();
   return scenario.ok() ? *scenario : nullptr;
 }
@@ -442,8 +445,7 @@ TEST(LoadEngine, OpenModelArrivalsRunAMultiStepScenarioOnceEach) {
     if (r.target.starts_with("/b")) ++second;
     return net::Response::text(200, r.target == "/a" ? R"({"id":"7"})" : "ok");
   });
-  auto scenario = Scenario::parse(
-      "steps:\n  - {path: /a, extract: {id: {json: /id}}}\n  - {path: '/b?id=${id}'}\n");
+  auto scenario = Scenario::parse("steps:\n  - {path: /a, extract: {id: {json: /id}}}\n  - {path: '/b?id=${id}'}\n");
   ASSERT_TRUE(scenario.ok()) << scenario.error();
   auto o = bounded(server.url());
   o.scenario = *scenario;

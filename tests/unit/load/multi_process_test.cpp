@@ -18,7 +18,7 @@ Tick tick_of(std::uint64_t requests, std::uint64_t users) {
 
 TEST(WorkerProcessTicks, PercentilesComeFromTheMergedLatenciesNotFromTheWorstProcess) {
   LatencyHistogram fast, slow;
-  for (int i = 0; i < 900; ++i) fast.record(1'000);  // 1 ms
+  for (int i = 0; i < 900; ++i) fast.record(1'000);    // 1 ms
   for (int i = 0; i < 100; ++i) slow.record(200'000);  // 200 ms
   LatencyHistogram merged;
   const Tick t = merge_tick_lines({tick_line(tick_of(900, 5), fast), tick_line(tick_of(100, 7), slow)}, merged);

@@ -102,12 +102,14 @@ TEST(ResponseParser, ConnectionCloseEndsKeepAlive) {
 
 TEST(ResponseParser, ConnectionTokensAreMatchedWholeInAList) {
   ResponseParser p;
-  ASSERT_EQ(feed_in_pieces(p, "HTTP/1.1 200 OK\r\nConnection: closed, upgrade\r\nContent-Length: 0\r\n\r\n", 100).status,
-            Status::done);
+  ASSERT_EQ(
+      feed_in_pieces(p, "HTTP/1.1 200 OK\r\nConnection: closed, upgrade\r\nContent-Length: 0\r\n\r\n", 100).status,
+      Status::done);
   EXPECT_TRUE(p.keep_alive());
   ResponseParser q;
-  ASSERT_EQ(feed_in_pieces(q, "HTTP/1.1 200 OK\r\nConnection: upgrade , close\r\nContent-Length: 0\r\n\r\n", 100).status,
-            Status::done);
+  ASSERT_EQ(
+      feed_in_pieces(q, "HTTP/1.1 200 OK\r\nConnection: upgrade , close\r\nContent-Length: 0\r\n\r\n", 100).status,
+      Status::done);
   EXPECT_FALSE(q.keep_alive());
 }
 
@@ -200,8 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
     BadResponses, ResponseParserRejects,
     ::testing::Values(BadCase{"NotHttp", "SSH-2.0-OpenSSH\r\n"}, BadCase{"Http2Version", "HTTP/2.0 200 OK\r\n"},
                       BadCase{"TwoDigitStatus", "HTTP/1.1 20 OK\r\n"}, BadCase{"StatusTooHigh", "HTTP/1.1 600 X\r\n"},
-                      BadCase{"LettersInStatus", "HTTP/1.1 2x0 OK\r\n"},
-                      BadCase{"CrWithoutLf", "HTTP/1.1 200 OK\rX"},
+                      BadCase{"LettersInStatus", "HTTP/1.1 2x0 OK\r\n"}, BadCase{"CrWithoutLf", "HTTP/1.1 200 OK\rX"},
                       BadCase{"SpaceInHeaderName", "HTTP/1.1 200 OK\r\nBad Name: x\r\n"},
                       BadCase{"EmptyHeaderName", "HTTP/1.1 200 OK\r\n: x\r\n"},
                       BadCase{"LengthNotANumber", "HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n"},

@@ -106,25 +106,24 @@ TEST_P(ScenarioRejects, WithAReason) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadFiles, ScenarioRejects,
-    ::testing::Values(BadScenario{"NoSteps", "think: 1s\n", "steps"},
-                      BadScenario{"UnknownKey", "steps:\n  - path: /\n    pth: /x\n", "unknown key 'pth'"},
-                      BadScenario{"UndefinedVariable", "steps:\n  - path: /${nope}\n", "${nope}"},
-                      BadScenario{"BadThink", "steps:\n  - path: /\n    think: soon\n", "think"},
-                      BadScenario{"PathWithoutSlash", "steps:\n  - path: x\n", "path must start with /"},
-                      BadScenario{"RegexWithoutGroup", "steps:\n  - path: /\n    extract: {a: {regex: 'x'}}\n", "group"},
-                      BadScenario{"UnknownSource", "steps:\n  - path: /\n    extract: {a: {xpath: '/x'}}\n", "xpath"},
-                      BadScenario{"NotYaml", "steps: [\n", "invalid YAML"},
-                      BadScenario{"StepsAndAMix", "steps: [{path: /}]\nscenarios: [{name: a, steps: [{path: /}]}]\n",
-                                  "expected one of them"},
-                      BadScenario{"MixWithoutName", "scenarios: [{weight: 1, steps: [{path: /}]}]\n", "name is required"},
-                      BadScenario{"MixNameTwice",
-                                  "scenarios: [{name: a, steps: [{path: /}]}, {name: a, steps: [{path: /b}]}]\n",
-                                  "used twice"},
-                      BadScenario{"MixZeroWeight", "scenarios: [{name: a, weight: 0, steps: [{path: /}]}]\n",
-                                  "positive number"},
-                      BadScenario{"MixWithoutSteps", "scenarios: [{name: a, weight: 2}]\n", "non-empty list"},
-                      BadScenario{"MixUnknownKey", "scenarios: [{name: a, wieght: 2, steps: [{path: /}]}]\n",
-                                  "unknown key 'wieght'"}),
+    ::testing::Values(
+        BadScenario{"NoSteps", "think: 1s\n", "steps"},
+        BadScenario{"UnknownKey", "steps:\n  - path: /\n    pth: /x\n", "unknown key 'pth'"},
+        BadScenario{"UndefinedVariable", "steps:\n  - path: /${nope}\n", "${nope}"},
+        BadScenario{"BadThink", "steps:\n  - path: /\n    think: soon\n", "think"},
+        BadScenario{"PathWithoutSlash", "steps:\n  - path: x\n", "path must start with /"},
+        BadScenario{"RegexWithoutGroup", "steps:\n  - path: /\n    extract: {a: {regex: 'x'}}\n", "group"},
+        BadScenario{"UnknownSource", "steps:\n  - path: /\n    extract: {a: {xpath: '/x'}}\n", "xpath"},
+        BadScenario{"NotYaml", "steps: [\n", "invalid YAML"},
+        BadScenario{"StepsAndAMix", "steps: [{path: /}]\nscenarios: [{name: a, steps: [{path: /}]}]\n",
+                    "expected one of them"},
+        BadScenario{"MixWithoutName", "scenarios: [{weight: 1, steps: [{path: /}]}]\n", "name is required"},
+        BadScenario{"MixNameTwice", "scenarios: [{name: a, steps: [{path: /}]}, {name: a, steps: [{path: /b}]}]\n",
+                    "used twice"},
+        BadScenario{"MixZeroWeight", "scenarios: [{name: a, weight: 0, steps: [{path: /}]}]\n", "positive number"},
+        BadScenario{"MixWithoutSteps", "scenarios: [{name: a, weight: 2}]\n", "non-empty list"},
+        BadScenario{"MixUnknownKey", "scenarios: [{name: a, wieght: 2, steps: [{path: /}]}]\n",
+                    "unknown key 'wieght'"}),
     [](const auto& test) { return std::string(test.param.name); });
 
 TEST(ScenarioMix, ParsesScenariosWithWeightsThinkTimesAndSharedVariables) {
@@ -193,7 +192,8 @@ TEST(ScenarioMix, DrawsFollowTheWeightsOnAFixedSeed) {
   std::vector<double> counts(weights.size(), 0);
   const int users = 2000, passes = 100;
   for (int u = 0; u < users; ++u)
-    for (int p = 0; p < passes; ++p) ++counts[s->pick_flow(12345, static_cast<std::uint64_t>(u), static_cast<std::uint64_t>(p))];
+    for (int p = 0; p < passes; ++p)
+      ++counts[s->pick_flow(12345, static_cast<std::uint64_t>(u), static_cast<std::uint64_t>(p))];
   const double total = users * passes;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     EXPECT_NEAR(counts[i] / total, weights[i] / 10.0, 0.01) << "scenario " << i;

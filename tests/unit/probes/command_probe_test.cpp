@@ -12,9 +12,9 @@
 namespace chaosplus::probes {
 namespace {
 
-using chaosplus::testing::TempDir;
 using chaosplus::testing::pid_gone;
 using chaosplus::testing::read_pid_file;
+using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -25,7 +25,6 @@ spec::CommandProbe sh(const std::string& script, Duration timeout = std::chrono:
   probe.timeout = timeout;
   return probe;
 }
-
 
 TEST(CommandProbe, ExitCodeZeroPasses) {
   const Outcome outcome = run_command(sh("exit 0"), {});

@@ -140,7 +140,9 @@ TEST(RegexSearch, ALargeBodyDoesNotExhaustTheStack) {
 
 TEST(RegexSearch, ALargeBodyWithoutAMatchIsSearchedToTheEnd) {
   std::string body;
-  while (body.size() < 1024 * 1024) body += R"({"id": 12, "name": "widget", "status": "down"},)" "\n";
+  while (body.size() < 1024 * 1024)
+    body += R"({"id": 12, "name": "widget", "status": "down"},)"
+            "\n";
   auto missing = regex_search(R"re("status":\s*"up")re", body);
   ASSERT_TRUE(missing.ok()) << missing.error();
   EXPECT_FALSE(*missing);

@@ -23,7 +23,7 @@ class TestServer {
           if (request.path() == "/down") return net::Response::text(503, "maintenance");
           if (request.path() == "/echo") {
             return net::Response::text(200, request.method + " " + request.target + " x-probe=" +
-                                                 std::string(request.header("X-Probe")) + " body=" + request.body);
+                                                std::string(request.header("X-Probe")) + " body=" + request.body);
           }
           return net::Response::text(404, "not found");
         }) {

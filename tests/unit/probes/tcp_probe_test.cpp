@@ -15,7 +15,6 @@ using chaosplus::testing::Listener;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-
 spec::TcpProbe tcp(int port) {
   spec::TcpProbe probe;
   probe.address = {"127.0.0.1", port};

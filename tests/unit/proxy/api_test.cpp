@@ -97,8 +97,8 @@ TEST_F(ControlApiTest, ANonLoopbackListenAddressIsRefused) {
 
 TEST_F(ControlApiTest, ANonLoopbackUpstreamIsRefusedSoTheApiCannotReachBeyondTheHost) {
   for (const char* upstream : {"10.0.0.5:5432", "192.168.1.1:80", "[2001:db8::1]:443"}) {
-    auto response = call("POST", "/proxies",
-                         std::string(R"({"name":"x","listen":"127.0.0.1:0","upstream":")") + upstream + "\"}");
+    auto response =
+        call("POST", "/proxies", std::string(R"({"name":"x","listen":"127.0.0.1:0","upstream":")") + upstream + "\"}");
     EXPECT_EQ(response.status, 400) << upstream;
     EXPECT_NE(error_of(response).find("not a loopback address"), std::string::npos) << error_of(response);
   }
@@ -318,8 +318,12 @@ TEST_F(ControlApiTest, BrowsersAreRefused) {
 
 // Every route that reads a JSON body, with a body of `depth` levels of `open`.
 std::vector<std::pair<std::string, std::string>> json_routes() {
-  return {{"POST", "/proxies"},          {"POST", "/proxies/p"},         {"PATCH", "/proxies/p"},
-          {"POST", "/populate"},         {"POST", "/proxies/p/toxics"}, {"POST", "/proxies/p/toxics/slow"},
+  return {{"POST", "/proxies"},
+          {"POST", "/proxies/p"},
+          {"PATCH", "/proxies/p"},
+          {"POST", "/populate"},
+          {"POST", "/proxies/p/toxics"},
+          {"POST", "/proxies/p/toxics/slow"},
           {"PATCH", "/proxies/p/toxics/slow"}};
 }
 
@@ -408,7 +412,8 @@ TEST_F(ControlApiTest, UnknownFieldsOfAProxyAre400sThatNameTheField) {
   shown["enabled"] = false;
   auto echoed = call("POST", "/proxies/p", shown.dump());
   EXPECT_EQ(echoed.status, 200) << echoed.body;
-  auto with_null = call("POST", "/proxies", R"({"name":"z","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","toxics":null})");
+  auto with_null =
+      call("POST", "/proxies", R"({"name":"z","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","toxics":null})");
   EXPECT_EQ(with_null.status, 201) << with_null.body;
   auto with_object = call("POST", "/proxies", R"({"name":"w","upstream":"127.0.0.1:1","toxics":{"a":1}})");
   EXPECT_EQ(with_object.status, 400);
@@ -468,7 +473,6 @@ TEST(ControlApiToken, RequestsWithoutTheBearerTokenAre401) {
   request.headers.back().value = "Bearer s3cret";
   EXPECT_EQ(api.handle(request).status, 200);
 }
-
 
 // ---- what a toxic touched: GET /proxies/{proxy}/toxics/{toxic}/stats ----
 

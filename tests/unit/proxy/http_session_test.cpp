@@ -383,7 +383,6 @@ TEST_F(HttpSessionTest, HeldBytesAreCountedForTheConnectionsCap) {
   EXPECT_EQ(session_.held_client_bytes(), get("/").size() + std::string("GET /partial").size());
 }
 
-
 // ---- what an HTTP toxic touched ----
 
 TEST_F(HttpSessionTest, AnsweredRequestsAreCountedForTheirToxicWithTheConnectionOnce) {

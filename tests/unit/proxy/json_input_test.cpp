@@ -29,9 +29,7 @@ TEST(JsonNesting, CountsArraysAndObjectsButNotBracketsInStrings) {
   EXPECT_EQ(json_nesting(R"(["\"[[[", ["x\\"], "]]]"])", 10), 2u);  // escaped quotes do not end strings
 }
 
-TEST(JsonNesting, StopsCountingPastTheLimit) {
-  EXPECT_EQ(json_nesting(std::string(1'000'000, '['), 32), 33u);
-}
+TEST(JsonNesting, StopsCountingPastTheLimit) { EXPECT_EQ(json_nesting(std::string(1'000'000, '['), 32), 33u); }
 
 TEST(ParseJson, AcceptsNestingUpToTheLimit) {
   auto parsed = parse_json(nested(kMaxJsonDepth, '[', ']'));

@@ -246,7 +246,6 @@ TEST(ToxicStage, ReconfiguredLatencyAppliesToNewBytesAndKeepsHeldOnes) {
   EXPECT_EQ(out.joined(), "oldnew");
 }
 
-
 // ---- what a toxic touched (issue 9: a fault's reach was invisible) ----
 
 TEST(ToxicReach, EachConnectionsDrawCountsAsHitOrSkipped) {

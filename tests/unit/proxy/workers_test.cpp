@@ -72,8 +72,9 @@ TEST_F(ApplyState, TheWireFormatKeepsEveryField) {
 
 TEST_F(ApplyState, BadStateIsRefusedWithAReason) {
   EXPECT_FALSE(decode_state("not json").ok());
-  auto bad = decode_state(R"([{"name":"a","listen":"127.0.0.1:1","upstream":"127.0.0.1:2","enabled":true,)"
-                          R"("toxics":[{"name":"t","type":"nope","stream":"upstream","toxicity":1,"attributes":{}}]}])");
+  auto bad =
+      decode_state(R"([{"name":"a","listen":"127.0.0.1:1","upstream":"127.0.0.1:2","enabled":true,)"
+                   R"("toxics":[{"name":"t","type":"nope","stream":"upstream","toxicity":1,"attributes":{}}]}])");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("nope"), std::string::npos) << bad.error();
 }

@@ -337,8 +337,10 @@ TEST(LedgerDamage, ACorruptPageIsRefusedAndNeverReadAsTheEnd) {
     ASSERT_TRUE(ledger.ok());
     ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 7, "exp", "j.jsonl", "running"}).ok());
     for (int i = 0; i < 300; ++i) {
-      ASSERT_TRUE((*ledger)->record("run-1", "process.paused", R"({"pid":)" + std::to_string(i) + R"(,"pad":")" +
-                                                                   std::string(200, 'x') + R"("})").ok());
+      ASSERT_TRUE((*ledger)
+                      ->record("run-1", "process.paused",
+                               R"({"pid":)" + std::to_string(i) + R"(,"pad":")" + std::string(200, 'x') + R"("})")
+                      .ok());
     }
   }
   const auto size = std::filesystem::file_size(path);

@@ -37,8 +37,8 @@ TEST(Leftovers, AProcessARunStartedIsListedByItsRecordedIdentity) {
     ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 0, "exp", "j.jsonl", "running"}).ok());
     ASSERT_TRUE((*ledger)
                     ->record("run-1", "process.started",
-                             R"({"what":"target","pid":)" + std::to_string(id->pid) +
-                                 R"(,"start_time":)" + std::to_string(id->start_time) + "}")
+                             R"({"what":"target","pid":)" + std::to_string(id->pid) + R"(,"start_time":)" +
+                                 std::to_string(id->start_time) + "}")
                     .ok());
     ASSERT_TRUE((*ledger)
                     ->record("run-1", "process.started",

@@ -24,9 +24,10 @@ TEST(Provenance, HashesTheFileBytesWithSha256) {
 
 // Matching is by substring, so MONKEY is hidden too: hiding a harmless value costs less than a leak.
 TEST(Provenance, RedactsTheValuesOfSecretLookingVariablesOnly) {
-  const std::vector<std::string> argv{"chaosplus", "run",    "x.yaml",       "--var", "PORT=8080", "--var",
-                                      "API_TOKEN=t0k", "--var=Db_Password=pw", "--var", "ssh_key=k", "--var",
-                                      "CLIENT_SECRET=s", "--var", "MONKEY=banana", "PLAIN=notavar"};
+  const std::vector<std::string> argv{"chaosplus", "run",           "x.yaml",        "--var",
+                                      "PORT=8080", "--var",         "API_TOKEN=t0k", "--var=Db_Password=pw",
+                                      "--var",     "ssh_key=k",     "--var",         "CLIENT_SECRET=s",
+                                      "--var",     "MONKEY=banana", "PLAIN=notavar"};
   EXPECT_EQ(redacted_command_line(argv),
             "chaosplus run x.yaml --var PORT=8080 --var API_TOKEN=<redacted> --var=Db_Password=<redacted> "
             "--var ssh_key=<redacted> --var CLIENT_SECRET=<redacted> --var MONKEY=<redacted> PLAIN=notavar");

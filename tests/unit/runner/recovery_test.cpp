@@ -33,8 +33,8 @@ TEST(Recovery, ItsOutputHoldsNoSecrets) {
   ASSERT_TRUE((*ledger)
                   ->record("run-1", "proxy.toxic",
                            R"({"api":"http://127.0.0.1:1","proxy":"p","toxic":"t","token":")" + secret +
-                               R"(","server_pid":)" + std::to_string(self->pid) +
-                               R"(,"server_start_time":)" + std::to_string(self->start_time) + "}")
+                               R"(","server_pid":)" + std::to_string(self->pid) + R"(,"server_start_time":)" +
+                               std::to_string(self->start_time) + "}")
                   .ok());
   // A record that does not read.
   ASSERT_TRUE((*ledger)->record("run-1", "proxy.toxic", R"({"token":")" + secret + R"(", "api":)").ok());

@@ -236,9 +236,8 @@ TEST_F(FullExperiment, ReadsPhasesAndNormalizesFaultParameters) {
   EXPECT_EQ(f[0].target, "tokens");
   EXPECT_EQ(f[0].at, 0s);
   EXPECT_FALSE(f[0].length);
-  EXPECT_EQ(f[0].params,
-            (std::map<std::string, std::string>{
-                {"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}, {"share", "1"}}));
+  EXPECT_EQ(f[0].params, (std::map<std::string, std::string>{
+                             {"latency", "250ms"}, {"jitter", "50ms"}, {"direction", "upstream"}, {"share", "1"}}));
   EXPECT_EQ(f[1].type, "reset");
   EXPECT_EQ(f[1].at, 30s);
   EXPECT_EQ(f[1].length, 10s);
@@ -276,8 +275,8 @@ TEST_F(FullExperiment, ReadsBothKindsOfRollback) {
 }
 
 TEST(LoadExperiment, NamesARollbackWithoutANameAfterWhatItDoes) {
-  auto result = load_experiment_text(std::string(kMinimal) + "rollbacks:\n  - command: { run: [redis-cli, flushall] }\n",
-                                     "r.yaml");
+  auto result = load_experiment_text(
+      std::string(kMinimal) + "rollbacks:\n  - command: { run: [redis-cli, flushall] }\n", "r.yaml");
   ASSERT_TRUE(result.ok()) << result.errors.front().to_string();
   EXPECT_EQ(result.experiment->rollbacks.at(0).name, "run redis-cli");
 }
@@ -288,8 +287,10 @@ TEST(LoadExperiment, ShowsControlCharactersInMessagesEscaped) {
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_NE(result.errors[0].message.find("found 'a\\nb\\x1bc'"), std::string::npos) << result.errors[0].message;
   for (char c : result.errors[0].to_string()) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
-  auto named = load_experiment_text("name: \"a b\"\ntargets: {\"x\\ty\": {process: {command: [p]}}}\n"
-                                    "phases: [{name: p, duration: 1s}]\n", "t.yaml");
+  auto named = load_experiment_text(
+      "name: \"a b\"\ntargets: {\"x\\ty\": {process: {command: [p]}}}\n"
+      "phases: [{name: p, duration: 1s}]\n",
+      "t.yaml");
   ASSERT_FALSE(named.ok());
   EXPECT_TRUE(std::any_of(named.errors.begin(), named.errors.end(), [](const Diagnostic& d) {
     return d.message.find("target name 'x\\ty'") != std::string::npos;
@@ -368,7 +369,8 @@ phases:
 // load without errors), and every fault type has one.
 TEST(FaultDocs, EveryExampleIsInAValidExampleFileAndEveryTypeHasOne) {
   const std::string docs = read_file(source_path("docs/faults.md"));
-  const std::string examples = read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml"));
+  const std::string examples =
+      read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml"));
   std::set<std::string> shown;
   std::istringstream lines(docs);
   for (std::string line; std::getline(lines, line);) {
@@ -585,13 +587,14 @@ TEST(LoadAttach, ReadsEveryWayToFindAProcess) {
 
 TEST(LoadVariables, GivenValuesWinOverTheEnvironment) {
   ::setenv("CHAOSPLUS_TEST_VAR_PORT", "1", 1);
-  const std::string yaml = "name: v\ntargets:\n  api: { endpoint: \"127.0.0.1:${CHAOSPLUS_TEST_VAR_PORT}\" }\n"
-                           "phases:\n  - name: a\n    duration: ${CHAOSPLUS_TEST_VAR_LENGTH:-2s}\n";
+  const std::string yaml =
+      "name: v\ntargets:\n  api: { endpoint: \"127.0.0.1:${CHAOSPLUS_TEST_VAR_PORT}\" }\n"
+      "phases:\n  - name: a\n    duration: ${CHAOSPLUS_TEST_VAR_LENGTH:-2s}\n";
   const auto from_env = load_experiment_text(yaml, "v.yaml");
   ASSERT_TRUE(from_env.ok());
   EXPECT_EQ(from_env.experiment->targets[0].endpoint->port, 1);
-  const auto given = load_experiment_text(yaml, "v.yaml", {{"CHAOSPLUS_TEST_VAR_PORT", "8080"},
-                                                          {"CHAOSPLUS_TEST_VAR_LENGTH", "3s"}});
+  const auto given =
+      load_experiment_text(yaml, "v.yaml", {{"CHAOSPLUS_TEST_VAR_PORT", "8080"}, {"CHAOSPLUS_TEST_VAR_LENGTH", "3s"}});
   ::unsetenv("CHAOSPLUS_TEST_VAR_PORT");
   ASSERT_TRUE(given.ok()) << given.errors.front().to_string();
   EXPECT_EQ(given.experiment->targets[0].endpoint->port, 8080);

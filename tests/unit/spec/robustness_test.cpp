@@ -71,15 +71,9 @@ TEST(Robustness, AnswersRandomByteMutations) {
       const std::size_t pos = rng() % mutated.size();
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0:
-          mutated[pos] = c;
-          break;
-        case 1:
-          mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(pos), c);
-          break;
-        default:
-          mutated.erase(pos, 1);
-          break;
+        case 0: mutated[pos] = c; break;
+        case 1: mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(pos), c); break;
+        default: mutated.erase(pos, 1); break;
       }
     }
     expect_answer(mutated, "seed " + std::to_string(seed) + " round " + std::to_string(round));

@@ -255,7 +255,9 @@ struct PidServer {
     auto s = server.start();
     EXPECT_TRUE(s.ok()) << s.error();
   }
-  std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+  std::string url(const std::string& path = "/") const {
+    return "http://127.0.0.1:" + std::to_string(server.port()) + path;
+  }
 };
 
 spec::ProcessAttach by_url(const std::string& url, const std::string& field = "") {

@@ -21,11 +21,11 @@
 namespace chaosplus::targets {
 namespace {
 
+using chaosplus::testing::Listener;
 using chaosplus::testing::read_file;
 using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 using chaosplus::testing::write_file;
-using chaosplus::testing::Listener;
 using test::command;
 using test::KillOnExit;
 using test::sh;
@@ -42,7 +42,6 @@ std::string run_to_end(const spec::ProcessLaunch& launch, const TempDir& dir, co
   EXPECT_TRUE(wait_until([&] { return !is_alive(*id); }));
   return read_file(log);
 }
-
 
 TEST(Spawn, TheProcessRunsInItsOwnSession) {
   TempDir dir;

@@ -16,12 +16,12 @@
 namespace chaosplus::targets {
 namespace {
 
+using chaosplus::testing::pid_gone;
+using chaosplus::testing::read_pid_file;
 using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 using test::command;
 using test::KillOnExit;
-using chaosplus::testing::pid_gone;
-using chaosplus::testing::read_pid_file;
 using test::sh;
 
 ProcessId spawn_ok(const spec::ProcessLaunch& launch, const TempDir& dir) {
@@ -215,10 +215,9 @@ TEST(ProcessStop, StopEndsTheWholeProcessGroup) {
 TEST(ProcessStop, StopEndsGroupMembersThatOutliveTheLeader) {
   TempDir dir;
   // The leader exits on SIGTERM; its child ignores SIGTERM and must be killed too.
-  const ProcessId id = spawn_ok(
-      sh("(trap '' TERM; echo ready > " + dir.file("ready") + "; while :; do sleep 1; done) & echo $! > " +
-         dir.file("child.pid") + "; wait"),
-      dir);
+  const ProcessId id = spawn_ok(sh("(trap '' TERM; echo ready > " + dir.file("ready") +
+                                   "; while :; do sleep 1; done) & echo $! > " + dir.file("child.pid") + "; wait"),
+                                dir);
   KillOnExit guard(id);
   const int child = read_pid_file(dir.file("child.pid"));
   ASSERT_TRUE(wait_until([&] { return !chaosplus::testing::read_file(dir.file("ready")).empty(); }));

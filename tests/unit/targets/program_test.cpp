@@ -12,13 +12,12 @@
 namespace chaosplus::targets {
 namespace {
 
-using chaosplus::testing::TempDir;
 using chaosplus::testing::pid_gone;
 using chaosplus::testing::read_pid_file;
+using chaosplus::testing::TempDir;
 using chaosplus::testing::wait_until;
 
 std::vector<std::string> sh(const std::string& script) { return {"sh", "-c", script}; }
-
 
 TEST(RunProgram, StdoutAndStderrAreKeptApart) {
   auto run = run_program(sh("echo out; echo err >&2; exit 5"));
