@@ -19,6 +19,7 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
     std::string header_timeout = "2s";
     std::size_t splice_pipes = 32;
     std::size_t workers = 0;
+    std::string address_to;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--api", o->api, "address of the control API (default 127.0.0.1:8474; port 0 picks a free one)");
@@ -41,6 +42,9 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
                   "extra processes that serve connections on the same ports (SO_REUSEPORT), each with its own "
                   "descriptor limit: a proxied connection takes 2 descriptors (default 0)")
       ->check(CLI::Range(0, 64));
+  cmd->add_option("--address-to", o->address_to,
+                  "once the API is bound, write its address (HOST:PORT and a newline) to this path, a FIFO the "
+                  "caller reads (how `chaosplus run` learns the address of the proxy it starts)");
   cmd->callback([o, &exit_code] {
     auto endpoint = spec::parse_endpoint(o->api);
     if (!endpoint && o->api.ends_with(":0")) {
@@ -70,6 +74,7 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
     }
     options.splice_pipes = o->splice_pipes;
     options.workers = o->workers;
+    options.address_to = o->address_to;
     HaltSwitch halt;
     SignalWatcher watcher(halt);
     exit_code = proxy::run_server(options, halt);

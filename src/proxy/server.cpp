@@ -1,14 +1,19 @@
 #include "proxy/server.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 #include <random>
 
+#include "core/result.h"
 #include "net/http_server.h"
 #include "net/socket.h"
 #include "proxy/api.h"
@@ -18,6 +23,20 @@
 namespace chaosplus::proxy {
 
 namespace {
+
+// Non-blocking: a FIFO nobody reads is an error (ENXIO), not a proxy that hangs before it serves.
+Status tell_address(const std::string& path, const std::string& address) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Error{"cannot tell the API address on " + path + ": " + std::strerror(errno)};
+  const std::string line = address + "\n";
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  const int error = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) {
+    return Error{"cannot tell the API address on " + path + ": " + (n < 0 ? std::strerror(error) : "short write")};
+  }
+  return ok_status();
+}
 
 // Every proxied connection takes two descriptors; the usual soft limit of 1024 would cap the
 // proxy near 500 connections, so take what the hard limit allows.
@@ -118,7 +137,15 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
     std::cerr << "chaosplus proxy: warning: the API listens beyond loopback without a token; anyone who can "
                  "reach it can open listeners on this host\n";
   }
-  std::cout << "chaosplus proxy API listening on " << net::host_port(options.api_host, server.port()) << std::endl;
+  const std::string address = net::host_port(options.api_host, server.port());
+  if (!options.address_to.empty()) {
+    if (auto told = tell_address(options.address_to, address); !told) {
+      std::cerr << "chaosplus proxy: " << told.error() << "\n";
+      server.stop();
+      return 3;
+    }
+  }
+  std::cout << "chaosplus proxy API listening on " << address << std::endl;
   if (options.show_token) {
     // Once, where the user who started the proxy looks; never on a request and never in a file.
     std::cerr << "chaosplus proxy: API token " << options.token

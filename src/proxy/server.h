@@ -19,12 +19,16 @@ struct ServerOptions {
   Duration header_timeout = std::chrono::seconds(2);
   std::size_t splice_pipes = 32;  // Engine::Options::splice_pipes: 0 copies every byte
   std::size_t workers = 0;        // extra data-plane processes sharing the listeners (see workers.h)
+  // Non-empty: once the API is bound, "<host>:<port>\n" is written to this path (a FIFO its caller
+  // reads; the runner makes one) and the path is closed. That is how a parent learns the address,
+  // never from the log.
+  std::string address_to = {};
 };
 
-// Prints exactly one line, "chaosplus proxy API listening on <host>:<port>", to stdout (flushed)
-// once the API is bound, so a parent process can read the port (and with show_token, the token on
-// stderr). Returns 0 after a halt, 3 if the
-// API address cannot be bound or the proxy cannot start (the reason goes to stderr).
+// Once the API is bound, tells its address on `address_to` (when set) and, for people, prints
+// "chaosplus proxy API listening on <host>:<port>" on stdout (and with show_token, the token on
+// stderr). Returns 0 after a halt, 3 if the API address cannot be bound, the address cannot be
+// told, or the proxy cannot start (the reason goes to stderr).
 int run_server(const ServerOptions& options, HaltSwitch& halt);
 
 // 128 random bits as hex, from the kernel's generator: a token for the API.

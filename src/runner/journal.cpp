@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "runner/output_paths.h"
@@ -139,6 +142,45 @@ void Journal::write(const Event& event) {
 
 void Journal::sync() {
   if (fd_ >= 0) ::fsync(fd_);
+}
+
+Result<Event> parse_journal_line(std::string_view line) {
+  const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return Error{"not a JSON object"};
+  const auto type = json.find("type");
+  if (type == json.end() || !type->is_string()) return Error{"no \"type\" string"};
+  Event e(type->get<std::string>());
+  if (const auto elapsed = json.find("elapsed_ms"); elapsed != json.end() && elapsed->is_number()) {
+    e.elapsed = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(elapsed->get<double>()));
+  }
+  for (const auto& [key, value] : json.items()) {
+    if (key == "type" || key == "time" || key == "elapsed_ms") continue;
+    if (value.is_boolean()) e.with(key, value.get<bool>());
+    else if (value.is_number_integer()) e.with(key, value.get<std::int64_t>());
+    else if (value.is_number()) e.with(key, value.get<double>());
+    else if (value.is_string()) e.with(key, value.get<std::string>());
+    // null (a number that was not finite) and anything else carry nothing to compute with
+  }
+  return e;
+}
+
+Result<std::vector<Event>> read_journal(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read the journal " + path + ": " + std::strerror(errno)};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  std::vector<Event> events;
+  std::size_t start = 0;
+  for (int number = 1;; ++number) {
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) break;  // a last line without its newline may be cut short
+    auto event = parse_journal_line(std::string_view(text).substr(start, end - start));
+    if (!event) return Error{path + ":" + std::to_string(number) + ": not a journal event: " + event.error()};
+    events.push_back(std::move(event).value());
+    start = end + 1;
+  }
+  return events;
 }
 
 }  // namespace chaosplus::runner

@@ -4,6 +4,8 @@
 // the run's logs folder beside it. Both are always new and owner-only: an existing file is never
 // truncated and a symbolic link is never followed, so a journal path cannot be aimed at another file.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/event.h"
 #include "core/result.h"
@@ -35,5 +37,12 @@ class Journal {
   std::string path_;
   std::string logs_dir_;
 };
+
+// One journal line back into an event: its type, elapsed time and fields (numbers written as
+// integers come back as integers). Errors say what the line lacks.
+Result<Event> parse_journal_line(std::string_view line);
+// Every event of a journal file, in order. Errors name the file and line. A last line without its
+// newline (a run killed while writing it) is left out, as it may be cut short.
+Result<std::vector<Event>> read_journal(const std::string& path);
 
 }  // namespace chaosplus::runner

@@ -32,9 +32,8 @@ std::string reach_text(const Event& e) {
 
 }  // namespace
 
-LiveView::LiveView(std::ostream& out, bool status_line, Duration total, const Monitor& monitor,
-                   std::chrono::steady_clock::time_point run_start)
-    : out_(out), status_line_(status_line), total_(total), monitor_(monitor), start_(run_start) {
+LiveView::LiveView(std::ostream& out, bool status_line, Duration total, std::chrono::steady_clock::time_point run_start)
+    : out_(out), status_line_(status_line), total_(total), start_(run_start) {
   if (status_line_) redraw_ = std::thread([this] { redraw_loop(); });
 }
 
@@ -75,6 +74,7 @@ void LiveView::on_event(const Event& e) {
       if (stage != "during") {
         text = "steady state " + stage + ": " + probe + (ok ? " ok" : " FAILED: " + e.text("detail"));
       } else {
+        if (status_line_) recent_[probe].add(Sample{e.elapsed, ok, e.number("latency_ms") / 1000.0});
         auto [it, inserted] = probe_ok_.try_emplace(probe, true);
         if (it->second != ok) {
           text = "probe " + probe + (ok ? " is passing again" : " started failing: " + e.text("detail"));
@@ -137,7 +137,8 @@ std::string LiveView::status_text() const {
                 duration<double>(elapsed).count(), duration<double>(total_).count());
   std::string s = head;
   for (const auto& [probe, ok] : probe_ok_) {
-    WindowStats w = monitor_.recent(probe, elapsed, seconds(10));
+    const auto window = recent_.find(probe);
+    WindowStats w = window == recent_.end() ? WindowStats{} : window->second.stats(elapsed, seconds(10));
     char part[128];
     std::snprintf(part, sizeof part, " | %s %.0f%% p99 %.0fms", probe.c_str(), w.success_rate * 100, w.p99 * 1000);
     s += part;

@@ -61,6 +61,26 @@ std::string describe(const spec::Guardrail& g) {
 
 Monitor::Monitor(const spec::Experiment& experiment) : experiment_(experiment) {}
 
+std::optional<GuardrailTrip> Monitor::on_event(const Event& e) {
+  if (e.type == "probe.result") {
+    if (e.text("stage") != "during") return std::nullopt;  // before and after are the steady state's
+    return observe(e.text("probe"), Sample{e.elapsed, e.flag("ok"), e.number("latency_ms") / 1000.0});
+  }
+  if (e.type == "load.tick") {
+    // Everything attempted, and what failed of it: transport errors, dropped arrivals, status >= 400.
+    const auto count = [&](const char* key) { return static_cast<std::uint64_t>(e.number(key)); };
+    LoadSample sample;
+    sample.at = e.elapsed;
+    sample.requests = count("requests") + count("errors") + count("dropped");
+    sample.errors = count("errors") + count("status_4xx_5xx") + count("dropped");
+    sample.p50_s = e.number("p50_ms") / 1000.0;
+    sample.p90_s = e.number("p90_ms") / 1000.0;
+    sample.p99_s = e.number("p99_ms") / 1000.0;
+    return observe_load(e.text("load"), sample);
+  }
+  return std::nullopt;
+}
+
 std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sample& sample) {
   std::lock_guard lock(mutex_);
   ProbeWindow& window = windows_[probe];
@@ -82,7 +102,7 @@ std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sa
     double value = measure(g.metric, s);
     if (g.condition.holds(value)) {
       std::string name = g.name.empty() ? describe(g) : g.name;
-      return GuardrailTrip{name, probe,
+      return GuardrailTrip{name, probe, "",
                            probe + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
                                op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
                                " over the last " + format_duration(g.over) + " (" + counts(s) + ")",
@@ -112,7 +132,7 @@ std::optional<GuardrailTrip> Monitor::observe_load(const std::string& load, cons
     s.success_rate = 1.0 - static_cast<double>(errors) / static_cast<double>(requests);
     const double value = measure(g.metric, s);
     if (!g.condition.holds(value)) continue;
-    return GuardrailTrip{g.name.empty() ? describe(g) : g.name, load,
+    return GuardrailTrip{g.name.empty() ? describe(g) : g.name, "", load,
                          "load " + load + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
                              op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
                              " over the last " + format_duration(g.over) + " (" + std::to_string(errors) +

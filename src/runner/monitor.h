@@ -1,6 +1,7 @@
 #pragma once
-// Judges continuous probe results as they arrive: trips guardrails (abort now) and tracks each
-// probe's tolerance (deviation at the end). Pure logic over the timeline; no clock, no I/O.
+// Judges the stream as it goes by: continuous probe results (`probe.result` during the phases) and
+// load ticks (`load.tick`) trip guardrails (abort now), and each probe's tolerance is tracked
+// (deviation at the end). It subscribes to the run's events; pure logic over them, no clock, no I/O.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/event.h"
 #include "runner/probe_window.h"
 #include "spec/experiment.h"
 
@@ -16,8 +18,9 @@ namespace chaosplus::runner {
 
 struct GuardrailTrip {
   std::string guardrail;  // its name
-  std::string probe;
-  std::string message;  // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
+  std::string probe;      // the probe it watches, or
+  std::string load;       // the load
+  std::string message;    // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
   double measured = 0;
 };
 
@@ -41,6 +44,9 @@ std::string describe(const spec::Guardrail& guardrail);
 class Monitor {
  public:
   explicit Monitor(const spec::Experiment& experiment);
+
+  // Reads one event of the stream (a subscriber of the bus); returns the first guardrail it trips.
+  std::optional<GuardrailTrip> on_event(const Event& event);
 
   // Records a continuous probe result; returns the first guardrail this result trips, if any.
   std::optional<GuardrailTrip> observe(const std::string& probe, const Sample& sample);

@@ -11,11 +11,11 @@ std::optional<Slip> SlipTracker::check(const std::string& phase, const std::stri
   return slips_.back();
 }
 
-std::string SlipTracker::summary() const {
-  if (slips_.empty()) return {};
+std::string slip_summary(const std::vector<Slip>& slips, Duration margin) {
+  if (slips.empty()) return {};
   const auto worst =
-      std::max_element(slips_.begin(), slips_.end(), [](const Slip& a, const Slip& b) { return a.late < b.late; });
-  return "the timeline slipped " + std::to_string(slips_.size()) + " time(s) by more than " + format_duration(margin_) +
+      std::max_element(slips.begin(), slips.end(), [](const Slip& a, const Slip& b) { return a.late < b.late; });
+  return "the timeline slipped " + std::to_string(slips.size()) + " time(s) by more than " + format_duration(margin) +
          ", at most " + format_duration(worst->late) + " late (" + worst->where + " in phase " + worst->phase +
          "): the runner was late (frozen, starved of CPU, or held up by a slow inject or revert), so faults "
          "stayed on and phases lasted longer than written";

@@ -21,6 +21,11 @@ struct Slip {
   Duration late{};    // past its due time
 };
 
+// For the verdict: "the timeline slipped 2 time(s) by more than 250ms, at most 29.8s late (revert of
+// pause sleeper in phase chaos): the runner was late (...), so faults stayed on ..."; "" without
+// slips.
+std::string slip_summary(const std::vector<Slip>& slips, Duration margin);
+
 class SlipTracker {
  public:
   using Instant = std::chrono::steady_clock::time_point;
@@ -30,10 +35,7 @@ class SlipTracker {
   std::optional<Slip> check(const std::string& phase, const std::string& where, Instant due, Instant now);
 
   const std::vector<Slip>& slips() const { return slips_; }
-  // For the verdict: "the timeline slipped 2 time(s) by more than 250ms, at most 29.8s late (revert of
-  // pause sleeper in phase chaos): the runner was late (...), so faults stayed on ..."; "" without
-  // slips.
-  std::string summary() const;
+  std::string summary() const { return slip_summary(slips_, margin_); }
 
  private:
   Duration margin_;

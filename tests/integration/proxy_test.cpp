@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1063,6 +1064,35 @@ TEST(ProxyServer, TwoThousandIdleConnectionsDoNotKeepAnAuthenticatedClientFromCh
   idle.clear();
   proxy.signal(SIGTERM);
   EXPECT_EQ(proxy.wait(20s), 0);
+}
+
+// The address a parent learns comes through the FIFO it gives, not from the log (this is how
+// `chaosplus run` finds the proxy it starts); with nobody reading, the proxy says so and stops.
+TEST(ProxyServer, TellsItsApiAddressOnTheFifoItIsGiven) {
+  testing::TempDir dir;
+  const std::string fifo = dir.file("address");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0) << std::strerror(errno);
+  testing::Child proxy(
+      {testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--address-to", fifo});
+  std::string got;
+  ASSERT_TRUE(wait_until([&] {
+    char buf[128];
+    for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+    return got.find('\n') != std::string::npos;
+  })) << proxy.output();
+  ::close(reader);
+  ASSERT_TRUE(got.starts_with("127.0.0.1:")) << got;
+  const int port = std::stoi(got.substr(10));
+  EXPECT_EQ(testing::http_request("GET", "127.0.0.1", port, "/version").status, 200);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait(20s), 0);
+
+  testing::Child unread(
+      {testing::bin("chaosplus"), "proxy", "--api", "127.0.0.1:0", "--no-token", "--address-to", fifo});
+  EXPECT_EQ(unread.wait(20s), 3);
+  EXPECT_NE(unread.output().find("cannot tell the API address on " + fifo), std::string::npos) << unread.output();
 }
 
 TEST(ProxyServer, WithoutATokenOptionItMakesOneAndSaysItOnce) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -75,6 +76,8 @@ TempDir::~TempDir() {
 
 Child::Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
              const std::string& cwd) {
+  cwd_ = cwd;
+  is_run_ = argv.size() >= 2 && std::filesystem::path(argv[0]).filename() == "chaosplus" && argv[1] == "run";
   char tmpl[] = "/tmp/chaosplus-child-XXXXXX";
   int out = ::mkstemp(tmpl);
   if (out < 0) throw std::runtime_error("mkstemp");
@@ -117,6 +120,8 @@ bool Child::running() {
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exited_normally_ = WIFEXITED(status);
+    if (is_run_ && exited_normally_) check_journal();
     return false;
   }
   return r == 0;
@@ -132,6 +137,34 @@ void Child::signal(int sig) {
 }
 
 std::string Child::output() const { return read_file(output_path_); }
+
+std::string printed_summary(const std::string& output) {
+  std::size_t start = output.rfind("\n== ");
+  if (start == std::string::npos) return {};
+  ++start;
+  const std::size_t logs = output.find("\n   logs:", start);
+  if (logs == std::string::npos) return {};
+  const std::size_t end = output.find('\n', logs + 1);
+  return output.substr(start, end == std::string::npos ? std::string::npos : end + 1 - start);
+}
+
+void Child::check_journal() {
+  const std::string printed = printed_summary(output());
+  const std::string marker = "\n   journal: ";
+  const std::size_t at = printed.find(marker);
+  if (at == std::string::npos) return;  // it ended before it had a journal (invalid input, a dry run)
+  const std::size_t from = at + marker.size();
+  const std::string journal = printed.substr(from, printed.find('\n', from) - from);
+  Child report({bin("chaosplus"), "report", journal}, {}, cwd_);
+  const auto code = report.wait(std::chrono::seconds(30));
+  const std::string recomputed = printed_summary(report.output());
+  if (code != exit_code_ || recomputed != printed) {
+    ADD_FAILURE() << "`chaosplus report " << journal << "` does not give what the run printed.\nthe run (exit code "
+                  << *exit_code_ << "):\n"
+                  << printed << "the report (exit code " << (code ? std::to_string(*code) : "none") << "):\n"
+                  << report.output();
+  }
+}
 
 Listener::Listener() {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -38,6 +38,23 @@ TEST(EventBus, DeliversToEverySubscriberInOrderAndStampsTime) {
   EXPECT_GE(stamped.elapsed.count(), 0);
 }
 
+// A guardrail publishes its trip from inside the delivery of the probe result that tripped it: every
+// subscriber still sees the result first, then the trip, and nothing deadlocks.
+TEST(EventBus, ASubscriberMayPublishAndEveryoneSeesTheSameOrder) {
+  EventBus bus;
+  std::vector<std::string> first, last;
+  bus.subscribe([&](const Event& e) { first.push_back(e.type); });
+  bus.subscribe([&](const Event& e) {
+    if (e.type == "probe.result") bus.publish(Event("guardrail.tripped"));
+  });
+  bus.subscribe([&](const Event& e) { last.push_back(e.type); });
+  bus.publish(Event("probe.result"));
+  bus.publish(Event("run.halted"));
+  const std::vector<std::string> want{"probe.result", "guardrail.tripped", "run.halted"};
+  EXPECT_EQ(first, want);
+  EXPECT_EQ(last, want);
+}
+
 TEST(HaltSwitch, FirstReasonWinsAndWaitsReturnAtOnce) {
   HaltSwitch halt;
   EXPECT_FALSE(halt.wait_for(std::chrono::milliseconds(1)));

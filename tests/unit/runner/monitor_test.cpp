@@ -110,8 +110,28 @@ TEST(ProbeWindow, PercentilesAreNearestRank) {
   EXPECT_EQ(last10.count, 10);
 }
 
-TEST(MonitorLoad, ErrorRateGuardrailTripsOverTheWindow) {
-  spec::Experiment e;
+// The monitor reads the stream itself: probe results during the phases and load ticks, as events.
+TEST(MonitorStream, ProbeResultsDuringThePhasesTripAGuardrailAndTheSteadyStateChecksDoNot) {
+  const spec::Experiment experiment = experiment_with(std::nullopt, {success_below(0.5, 10s)});
+  Monitor m(experiment);  // it keeps a reference
+  auto result = [](Duration at, const char* stage, bool ok) {
+    Event e("probe.result");
+    e.with("probe", "checkout").with("stage", stage).with("ok", ok).with("latency_ms", 12.0);
+    e.elapsed = at;
+    return e;
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(m.on_event(result(i * 100ms, "before", false)));
+  EXPECT_EQ(m.overall("checkout").count, 0);
+  EXPECT_FALSE(m.on_event(result(1s, "during", true)));
+  EXPECT_FALSE(m.on_event(result(1100ms, "during", false)));
+  auto trip = m.on_event(result(1200ms, "during", false));  // 1 of 3 ok
+  ASSERT_TRUE(trip);
+  EXPECT_EQ(trip->probe, "checkout");
+  EXPECT_TRUE(trip->load.empty());
+  EXPECT_DOUBLE_EQ(m.overall("checkout").p50, 0.012);
+}
+
+TEST(MonitorStream, LoadTicksTripALoadGuardrailThatNamesTheLoad) {
   spec::Guardrail g;
   g.name = "errors";
   g.load = "shoppers";
@@ -119,16 +139,27 @@ TEST(MonitorLoad, ErrorRateGuardrailTripsOverTheWindow) {
   g.condition = Comparison{CompareOp::greater, 0.2};
   g.over = 3s;
   g.min_samples = 2;
-  e.guardrails.push_back(g);
-  Monitor m(e);
-  EXPECT_FALSE(m.observe_load("shoppers", {1s, 100, 0}));
-  EXPECT_FALSE(m.observe_load("shoppers", {2s, 100, 10}));  // 10/200 = 5%
-  EXPECT_FALSE(m.observe_load("other", {3s, 100, 100}));    // another load
-  EXPECT_FALSE(m.observe_load("shoppers", {3s, 100, 40}));  // 50/300 = 16.7%
-  auto trip = m.observe_load("shoppers", {4s, 100, 60});    // window 2s..4s: 110/300 = 36.7%
+  const spec::Experiment experiment = experiment_with(std::nullopt, {g});
+  Monitor m(experiment);
+  auto tick = [](Duration at, std::int64_t answered, std::int64_t transport_errors, std::int64_t status_errors,
+                 std::int64_t dropped) {
+    Event e("load.tick");
+    e.with("load", "shoppers")
+        .with("requests", answered)
+        .with("errors", transport_errors)
+        .with("status_4xx_5xx", status_errors)
+        .with("dropped", dropped)
+        .with("p99_ms", 40.0);
+    e.elapsed = at;
+    return e;
+  };
+  EXPECT_FALSE(m.on_event(tick(1s, 100, 0, 0, 0)));
+  // 100 answered (30 of them 5xx), 10 transport errors, 10 dropped: 50 of 120 attempted failed.
+  auto trip = m.on_event(tick(2s, 100, 10, 30, 10));
   ASSERT_TRUE(trip);
-  EXPECT_EQ(trip->guardrail, "errors");
-  EXPECT_NE(trip->message.find("110 failed of 300"), std::string::npos) << trip->message;
+  EXPECT_EQ(trip->load, "shoppers");
+  EXPECT_TRUE(trip->probe.empty());
+  EXPECT_NE(trip->message.find("50 failed of 220"), std::string::npos) << trip->message;
 }
 
 }  // namespace

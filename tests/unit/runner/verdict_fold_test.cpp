@@ -1,0 +1,141 @@
+#include "runner/verdict_fold.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "runner/journal.h"
+
+namespace chaosplus::runner {
+namespace {
+
+using namespace std::chrono_literals;
+
+Event started(bool checks = true) {
+  return Event("run.started")
+      .with("experiment", "shop")
+      .with("journal", "/runs/shop.jsonl")
+      .with("logs", "/runs/shop.logs")
+      .with("checks", checks);
+}
+
+// Each event goes through its journal line and back, as `chaosplus report` reads it.
+VerdictFold fold_of(const std::vector<Event>& events, bool through_journal) {
+  VerdictFold fold;
+  for (const Event& e : events) {
+    if (!through_journal) {
+      fold.add(e);
+      continue;
+    }
+    auto back = parse_journal_line(to_json_line(e));
+    EXPECT_TRUE(back.ok()) << back.error();
+    if (back) fold.add(*back);
+  }
+  return fold;
+}
+
+std::string printed(const RunSummary& s) {
+  std::ostringstream out;
+  print_summary(out, s);
+  return out.str();
+}
+
+TEST(VerdictFold, AHeldRunFromItsEvents) {
+  std::vector<Event> events{
+      started(),
+      Event("probe.result").with("probe", "checkout").with("stage", "before").with("ok", true),
+      Event("steady_state.result").with("stage", "before").with("held", true).with("message", ""),
+      Event("fault.injected").with("summary", "latency 200ms on api"),
+      Event("probe.result").with("probe", "checkout").with("stage", "during").with("ok", true).with("latency_ms", 12.5),
+      Event("probe.result")
+          .with("probe", "checkout")
+          .with("stage", "during")
+          .with("ok", false)
+          .with("latency_ms", 3.25),
+      Event("fault.reverted").with("summary", "latency 200ms on api").with("ok", true),
+      Event("steady_state.result")
+          .with("stage", "after")
+          .with("held", true)
+          .with("attempts", 2)
+          .with("time_to_recover_ms", 1004.5),
+      Event("tolerance.result").with("probe", "checkout").with("held", true).with("message", "ok"),
+  };
+  const RunSummary s = fold_of(events, false).summary();
+  EXPECT_EQ(s.decided.verdict, Verdict::held);
+  EXPECT_EQ(s.faults_injected, 1);
+  EXPECT_EQ(s.faults_reverted, 1);
+  ASSERT_EQ(s.probes.size(), 1u);
+  EXPECT_EQ(s.probes[0].overall.count, 2);
+  EXPECT_EQ(s.probes[0].overall.ok, 1);
+  const std::string text = printed(s);
+  EXPECT_NE(text.find("== shop: HELD (exit code 0)"), std::string::npos) << text;
+  EXPECT_NE(text.find("time to recover: 1004 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("probe checkout during the phases: 1/2 ok (50.0%), p50 3.2ms, p99 12.5ms"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("logs:    /runs/shop.logs/"), std::string::npos) << text;
+  EXPECT_EQ(printed(fold_of(events, true).summary()), text) << "a journal read back gives the same summary";
+}
+
+TEST(VerdictFold, EveryFactOfTheVerdictIsAnEvent) {
+  // A failed revert outranks the guardrail's abort; a halted run's tolerances are not held against
+  // it; a load threshold that failed is a deviation; slips are named.
+  std::vector<Event> events{
+      started(),
+      Event("guardrail.tripped").with("guardrail", "errors").with("load", "shoppers"),
+      Event("run.halted").with("reason", "guardrail 'errors' tripped: too many"),
+      Event("fault.reverted").with("summary", "kill db").with("ok", false).with("error", "it did not come back"),
+      Event("rollback.done").with("name", "restart db").with("ok", false).with("error", "exit 1"),
+      Event("placement.removed").with("what", "target db").with("ok", false).with("error", "still running"),
+      Event("threshold.result")
+          .with("activity", "load")
+          .with("name", "shoppers")
+          .with("held", false)
+          .with("message", "p99 = 912ms, expected < 250ms"),
+      Event("timeline.slipped").with("phase", "chaos").with("where", "revert of kill db").with("late_ms", 1500.0),
+      Event("tolerance.result").with("probe", "checkout").with("held", false).with("message", "50%"),
+  };
+  const RunFacts f = fold_of(events, true).facts();
+  EXPECT_TRUE(f.halted);
+  EXPECT_TRUE(f.guardrail_tripped);
+  EXPECT_EQ(f.halt_reason, "guardrail 'errors' tripped: too many");
+  EXPECT_EQ(f.not_restored, (std::vector<std::string>{"revert failed: kill db: it did not come back",
+                                                      "rollback restart db failed: exit 1",
+                                                      "could not stop target db: still running"}));
+  EXPECT_EQ(f.deviations, (std::vector<std::string>{"load shoppers: p99 = 912ms, expected < 250ms"}));
+  EXPECT_NE(f.slips.find("at most 1.5s late (revert of kill db in phase chaos)"), std::string::npos) << f.slips;
+  EXPECT_EQ(decide(f).verdict, Verdict::not_restored);
+}
+
+TEST(VerdictFold, AnErrorHaltsTheRunAndARunThatChecksNothingIsNeverHeld) {
+  RunFacts f = fold_of({started(), Event("run.error").with("message", "cannot place the proxy")}, true).facts();
+  EXPECT_TRUE(f.halted);
+  EXPECT_EQ(f.halt_reason, "error: cannot place the proxy");
+  EXPECT_EQ(decide(f).verdict, Verdict::error);
+
+  EXPECT_EQ(fold_of({started(false)}, true).summary().decided.verdict, Verdict::unchecked);
+  EXPECT_EQ(fold_of({started(true)}, true).summary().decided.verdict, Verdict::held);
+  const Event before_failed =
+      Event("steady_state.result").with("stage", "before").with("held", false).with("message", "it was down");
+  const RunSummary s = fold_of({started(), before_failed}, true).summary();
+  EXPECT_EQ(s.decided.verdict, Verdict::deviated);
+  EXPECT_EQ(s.decided.reasons.front(), "it was down");
+}
+
+TEST(JournalLines, ReadBackAsTheEventsThatWroteThem) {
+  Event e("load.tick");
+  e.with("load", "shoppers").with("requests", std::int64_t{120}).with("ok", true).with("p99_ms", 12.25);
+  e.elapsed = 1500ms;
+  auto back = parse_journal_line(to_json_line(e));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->type, "load.tick");
+  EXPECT_EQ(back->elapsed, Duration(1500ms));
+  EXPECT_EQ(back->text("load"), "shoppers");
+  EXPECT_TRUE(std::holds_alternative<std::int64_t>(*back->find("requests")));
+  EXPECT_TRUE(back->flag("ok"));
+  EXPECT_DOUBLE_EQ(back->number("p99_ms"), 12.25);
+  EXPECT_FALSE(parse_journal_line("{\"elapsed_ms\": 3}").ok());
+  EXPECT_FALSE(parse_journal_line("not json").ok());
+}
+
+}  // namespace
+}  // namespace chaosplus::runner
