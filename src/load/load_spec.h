@@ -54,7 +54,6 @@ class LoadSpec : public ActivityConfig {
   bool tls_verify = true;                     // https://: check the server's certificate ("tls: {verify: false}")
   std::string tls_ca_file;                    // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
   std::vector<LoadThreshold> thresholds;
-  Mark mark;
 
   std::unique_ptr<Activity> make(const ActivityContext& context) const override;  // load/load_activity.cpp
   bool judges() const override { return !thresholds.empty(); }

@@ -11,7 +11,7 @@ PhaseActivities::~PhaseActivities() {
 }
 
 void PhaseActivities::start(const spec::Phase& phase) {
-  for (const spec::ActivitySpec& a : activities_of(phase)) {
+  for (const spec::ActivitySpec& a : phase.activities) {
     ActivityContext context{a.kind, a.name, phase.name, phase.duration};
     std::unique_ptr<Activity> activity = a.config->make(context);
     if (Status s = activity->start(bus_, halt_); !s) {
@@ -38,15 +38,6 @@ void PhaseActivities::finish() {
     }
     for (const Judgment& j : *judgments) bus_.publish(threshold_result_event(r.context, j));
   }
-}
-
-std::vector<spec::ActivitySpec> activities_of(const spec::Phase& phase) {
-  std::vector<spec::ActivitySpec> all = phase.activities;
-  if (phase.load) {
-    all.push_back(
-        {spec::Load::kKind, phase.load->name, std::make_shared<const spec::Load>(*phase.load), phase.load->mark});
-  }
-  return all;
 }
 
 }  // namespace chaosplus::runner

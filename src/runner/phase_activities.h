@@ -42,7 +42,4 @@ class PhaseActivities {
   std::vector<Running> running_;  // of the current phase, in the phase's order
 };
 
-// The activities of a phase: its `activities` and, as the load kind, its `load` block.
-std::vector<spec::ActivitySpec> activities_of(const spec::Phase& phase);
-
 }  // namespace chaosplus::runner

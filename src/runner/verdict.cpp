@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "runner/phase_activities.h"
-
 namespace chaosplus::runner {
 
 std::string to_string(Verdict v) {
@@ -50,7 +48,7 @@ bool checks_anything(const spec::Experiment& e) {
     return true;
   }
   for (const spec::Phase& p : e.phases) {
-    for (const spec::ActivitySpec& a : activities_of(p)) {
+    for (const spec::ActivitySpec& a : p.activities) {
       if (a.config->judges()) return true;
     }
   }

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "spec/builder.h"
+
 namespace chaosplus::spec {
 namespace {
 
@@ -143,8 +145,13 @@ constexpr std::string_view kLoadSchema = R"json({
   }
 })json";
 
+std::optional<ActivitySpec> read_load(reading::Builder& builder, const YamlNode& block, const std::string& what,
+                                      const std::string& phase) {
+  return builder.read_load_activity(block, what, phase);
+}
+
 constexpr std::array kKinds{
-    ActivityKind{"load", kLoadSchema},
+    ActivityKind{Load::kKind, kLoadSchema, read_load},
 };
 
 }  // namespace

@@ -172,7 +172,6 @@ struct Phase {
   Duration duration{0};
   std::vector<Fault> faults;
   std::vector<ActivitySpec> activities;  // started with the phase, stopped and judged at its end
-  std::optional<Load> load;
   Mark mark;
 };
 

@@ -170,21 +170,6 @@ TEST(PhaseActivities, OneThatCannotFinishIsAFailureWithoutJudgments) {
   EXPECT_TRUE(seen.of("threshold.result").empty());
 }
 
-TEST(PhaseActivities, ALoadBlockIsAnActivityOfTheLoadKind) {
-  spec::Phase phase;
-  phase.name = "rush";
-  phase.load.emplace();
-  phase.load->name = "shoppers";
-  phase.activities.push_back(tally("count", {}));
-  const auto all = activities_of(phase);
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].kind, "tally");
-  EXPECT_EQ(all[1].kind, "load");
-  EXPECT_EQ(all[1].name, "shoppers");
-  ASSERT_NE(all[1].as<spec::Load>(), nullptr);
-  EXPECT_EQ(all[0].as<spec::Load>(), nullptr);
-}
-
 // The whole runner, with an experiment whose only check is the new kind's threshold.
 struct TallyRun {
   testing::TempDir dir;
