@@ -15,6 +15,7 @@
 #include <regex>
 #include <span>
 
+#include "core/loopback.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"

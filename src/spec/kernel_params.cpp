@@ -6,8 +6,6 @@
 #include <array>
 #include <charconv>
 
-#include "core/loopback.h"
-
 namespace chaosplus::spec {
 namespace {
 
@@ -67,7 +65,5 @@ Result<std::string> canonical_network(std::string_view text) {
 }
 
 bool is_ipv6(std::string_view canonical) { return canonical.find(':') != std::string_view::npos; }
-
-bool is_loopback(std::string_view canonical) { return is_loopback_address(canonical); }
 
 }  // namespace chaosplus::spec
