@@ -50,7 +50,9 @@ TEST(ExperimentSchema, EveryRegisteredFaultTypeAndParameterIsInIt) {
     for (const auto& param : type.params) {
       const auto& p = faults[name]["properties"][std::string(param.name)];
       EXPECT_EQ(p["description"], std::string(param.help)) << name << "." << param.name;
-      if (!param.default_value.empty()) EXPECT_EQ(p["default"], std::string(param.default_value)) << param.name;
+      if (!param.default_value.empty()) {
+        EXPECT_EQ(p["default"], std::string(param.default_value)) << param.name;
+      }
     }
   }
   const auto base = nlohmann::json::parse(experiment_schema_base_text());
