@@ -13,12 +13,14 @@ FaultFamily nft_fault_family();        // faults/nft_faults.cpp
 FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
+  // clang-format off
   static const std::vector<FaultFamily> families{
       process_fault_family(),
       proxy_fault_family(),
       nft_fault_family(),
       bandwidth_limit_family(),
   };
+  // clang-format on
   return families;
 }
 
