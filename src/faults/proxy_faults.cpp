@@ -19,25 +19,11 @@
 namespace chaosplus::faults {
 namespace {
 
-std::int64_t milliseconds(const std::string& duration_text) {
-  auto d = parse_duration(duration_text);
-  return d ? std::llround(std::chrono::duration<double, std::milli>(*d).count()) : 0;
-}
+std::int64_t milliseconds(Duration d) { return std::llround(std::chrono::duration<double, std::milli>(d).count()); }
 
-std::int64_t microseconds(const std::string& duration_text) {
-  auto d = parse_duration(duration_text);
-  return d ? std::llround(std::chrono::duration<double, std::micro>(*d).count()) : 0;
-}
+std::int64_t microseconds(Duration d) { return std::llround(std::chrono::duration<double, std::micro>(d).count()); }
 
-std::int64_t whole(const std::string& text) {
-  auto bytes = parse_bytes(text);  // plain integers, as the loader normalizes sizes and rates
-  return bytes ? static_cast<std::int64_t>(*bytes) : 0;
-}
-
-std::string param(const spec::Fault& fault, const std::string& key, const std::string& fallback) {
-  auto it = fault.params.find(key);
-  return it == fault.params.end() ? fallback : it->second;
-}
+std::int64_t whole(std::uint64_t n) { return static_cast<std::int64_t>(n); }
 
 // A size in the largest unit that shows it exactly ("16KiB", "64KB", "1500B"); parse_bytes reads it back.
 std::string size_text(const std::string& normalized) {
@@ -90,56 +76,55 @@ namespace {
 struct ToxicShape {
   std::string_view fault;
   bool http;
-  void (*fill)(const spec::Fault& fault, proxy::ToxicDraft& d);
+  void (*fill)(const spec::FaultParams& params, proxy::ToxicDraft& d);
 };
 
 // clang-format off
 constexpr std::array<ToxicShape, 11> kShapes{{
-    {"latency", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes = {{"latency", milliseconds(param(f, "latency", "0ms"))},
-                       {"jitter", milliseconds(param(f, "jitter", "0ms"))}};
+    {"latency", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"latency", milliseconds(p.duration("latency"))}, {"jitter", milliseconds(p.duration("jitter"))}};
      }},
-    {"reset", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
+    {"reset", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
        d.type = "reset_peer";
-       d.attributes = {{"timeout", milliseconds(param(f, "after", "0ms"))}};
+       d.attributes = {{"timeout", milliseconds(p.duration("after"))}};
      }},
-    {"blackhole", false, [](const spec::Fault&, proxy::ToxicDraft& d) {
+    {"blackhole", false, [](const spec::FaultParams&, proxy::ToxicDraft& d) {
        // Nothing passes towards the server while it is on (held, not lost: TCP over a cut link).
        d.type = "timeout";
        d.stream = "upstream";
        d.attributes = {{"timeout", std::int64_t{0}}};
      }},
-    {"timeout", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes = {{"timeout", std::max<std::int64_t>(1, milliseconds(param(f, "after", "1ms")))}};
+    {"timeout", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"timeout", std::max<std::int64_t>(1, milliseconds(p.duration("after")))}};
      }},
-    {"bandwidth", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
+    {"bandwidth", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
        // Bytes per second -> the toxic's KB/s (1 KB = 1000 bytes), at least 1.
-       d.attributes = {{"rate", std::max<std::int64_t>(1, whole(param(f, "rate", "1000")) / 1000)}};
+       d.attributes = {{"rate", std::max<std::int64_t>(1, whole(p.bytes("rate")) / 1000)}};
      }},
-    {"slow_close", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes = {{"delay", milliseconds(param(f, "delay", "0ms"))}};
+    {"slow_close", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"delay", milliseconds(p.duration("delay"))}};
      }},
-    {"slicer", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes = {{"average_size", whole(param(f, "average_size", "1"))},
-                       {"size_variation", whole(param(f, "size_variation", "0"))},
-                       {"delay", microseconds(param(f, "delay", "0ms"))}};
+    {"slicer", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"average_size", whole(p.bytes("average_size"))},
+                       {"size_variation", whole(p.bytes("size_variation"))},
+                       {"delay", microseconds(p.duration("delay"))}};
      }},
-    {"limit_data", false, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes = {{"bytes", whole(param(f, "bytes", "0"))}};
+    {"limit_data", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"bytes", whole(p.bytes("bytes"))}};
      }},
-    {"http_error", true, [](const spec::Fault& f, proxy::ToxicDraft& d) {
+    {"http_error", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
        d.type = "http_status";
-       d.attributes["status"] = whole(param(f, "status", "503"));
-       d.attributes["body"] = param(f, "body", "");
-       d.attributes["content_type"] = param(f, "content_type", "text/plain; charset=utf-8");
+       d.attributes["status"] = std::int64_t{p.number("status")};
+       d.attributes["body"] = p.text("body");
+       d.attributes["content_type"] = p.text("content_type");
      }},
-    {"http_delay", true, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes["delay"] = milliseconds(param(f, "delay", "0ms"));
-       d.attributes["jitter"] = milliseconds(param(f, "jitter", "0ms"));
+    {"http_delay", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes["delay"] = milliseconds(p.duration("delay"));
+       d.attributes["jitter"] = milliseconds(p.duration("jitter"));
      }},
-    {"http_abort", true, [](const spec::Fault& f, proxy::ToxicDraft& d) {
-       d.attributes["bytes"] = whole(param(f, "bytes", "0"));
-       d.attributes["mode"] = param(f, "mode", "close");
+    {"http_abort", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes["bytes"] = whole(p.bytes("bytes"));
+       d.attributes["mode"] = p.text("mode");
      }},
 }};
 // clang-format on
@@ -156,17 +141,21 @@ const ToxicShape* shape_of(std::string_view type) {
 // The proxy checks the draft (make_toxic) when the fault is injected.
 Result<proxy::ToxicDraft> toxic_for(const spec::Fault& fault) {
   const ToxicShape* shape = shape_of(fault.type);
-  if (shape == nullptr) return Error{"'" + fault.type + "' is not a proxy fault"};
+  const spec::FaultType* type = spec::find_fault_type(fault.type);
+  if (shape == nullptr || type == nullptr) return Error{"'" + fault.type + "' is not a proxy fault"};
+  auto params = spec::FaultParams::read(*type, fault);
+  if (!params) return Error{params.error()};
   proxy::ToxicDraft d;
   d.type = fault.type;
   if (shape->http) {
     d.stream = "upstream";
-    d.attributes = {{"method", param(fault, "method", "")}, {"path", param(fault, "path", "")}};
+    d.attributes = {{"method", params->text("method")}, {"path", params->text("path")}};
   } else {
-    d.stream = param(fault, "direction", "downstream");  // the share is drawn once per connection
+    // The share is drawn once per connection; blackhole has no direction (it holds requests).
+    d.stream = params->given("direction") ? params->text("direction") : "downstream";
   }
-  d.toxicity = std::stod(param(fault, "share", "1"));
-  shape->fill(fault, d);
+  d.toxicity = params->share("share");
+  shape->fill(*params, d);
   return d;
 }
 
@@ -324,10 +313,12 @@ constexpr std::array<spec::FaultParam, 5> kHttpAbortParams{{
 
 // The proxy refuses a slicer whose pieces could be empty or negative; say so at load time.
 std::vector<spec::ParamProblem> check_slicer(const spec::Fault& fault) {
-  const std::string average = param(fault, "average_size", "1"), variation = param(fault, "size_variation", "0");
-  if (whole(variation) < whole(average)) return {};
-  return {{"size_variation", "found " + variation + " bytes, expected less than average_size (" + average +
-                                 " bytes), so no piece is empty"}};
+  auto params = spec::FaultParams::read(*spec::find_fault_type("slicer"), fault);
+  if (!params) return {{"", params.error()}};
+  const std::uint64_t average = params->bytes("average_size"), variation = params->bytes("size_variation");
+  if (variation < average) return {};
+  return {{"size_variation", "found " + std::to_string(variation) + " bytes, expected less than average_size (" +
+                                 std::to_string(average) + " bytes), so no piece is empty"}};
 }
 
 const std::array<spec::FaultType, 11>& types() {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <string>
 
 #include "spec/kernel_params.h"
 
@@ -221,6 +223,93 @@ std::string kind_text(const FaultParam& param) {
 }
 
 }  // namespace
+
+Result<FaultParams> FaultParams::read(const FaultType& type, const Fault& fault) {
+  FaultParams out;
+  out.type_ = std::string(type.name);
+  for (const auto& param : type.params) {
+    Value v;
+    v.kind = param.kind;
+    // The loader stores every parameter normalized (the top of fault_catalog.h), defaults included;
+    // one missing (a fault built by hand) takes its default, normalized here.
+    std::string normal;
+    if (auto it = fault.params.find(std::string(param.name)); it != fault.params.end()) {
+      normal = it->second;
+    } else if (!param.default_value.empty()) {
+      auto d = normalize_fault_param(param, param.default_value);
+      if (!d) return Error{"fault '" + out.type_ + "': default of " + std::string(param.name) + ": " + d.error()};
+      normal = *d;
+    }
+    if (!normal.empty()) {
+      v.given = true;
+      v.text = normal;
+      bool ok = true;
+      try {
+        switch (param.kind) {
+          case ParamKind::duration: {
+            auto d = parse_duration(normal);
+            ok = d.ok();
+            if (ok) v.duration = *d;
+            break;
+          }
+          case ParamKind::signal: {
+            auto sig = parse_signal(normal);
+            ok = sig.ok();
+            if (ok) v.number = *sig;
+            break;
+          }
+          case ParamKind::share: v.share = std::stod(normal); break;
+          case ParamKind::byte_size:
+          case ParamKind::byte_rate: v.bytes = std::stoull(normal); break;
+          case ParamKind::status: v.number = std::stoi(normal); break;
+          case ParamKind::port: v.number = normal == "any" ? 0 : std::stoi(normal); break;
+          default: break;
+        }
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) {
+        return Error{"fault '" + out.type_ + "': " + std::string(param.name) + " '" + normal +
+                     "' is not in the loader's normalized form"};
+      }
+    }
+    out.values_.emplace_back(std::string(param.name), std::move(v));
+  }
+  return out;
+}
+
+const FaultParams::Value& FaultParams::at(std::string_view name, std::initializer_list<ParamKind> kinds) const {
+  for (const auto& [key, value] : values_) {
+    if (key != name) continue;
+    for (auto kind : kinds) {
+      if (value.kind == kind) return value;
+    }
+    break;
+  }
+  std::fprintf(stderr, "chaosplus: fault type '%s' has no parameter '%.*s' of the kind asked for\n", type_.c_str(),
+               static_cast<int>(name.size()), name.data());
+  std::abort();
+}
+
+bool FaultParams::given(std::string_view name) const {
+  for (const auto& [key, value] : values_) {
+    if (key == name) return value.given;
+  }
+  return false;
+}
+Duration FaultParams::duration(std::string_view name) const { return at(name, {ParamKind::duration}).duration; }
+double FaultParams::share(std::string_view name) const { return at(name, {ParamKind::share}).share; }
+std::uint64_t FaultParams::bytes(std::string_view name) const {
+  return at(name, {ParamKind::byte_size, ParamKind::byte_rate}).bytes;
+}
+int FaultParams::number(std::string_view name) const {
+  return at(name, {ParamKind::status, ParamKind::signal, ParamKind::port}).number;
+}
+const std::string& FaultParams::text(std::string_view name) const {
+  return at(name, {ParamKind::text, ParamKind::choice, ParamKind::ip_address, ParamKind::ip_network,
+                   ParamKind::namespace_name, ParamKind::interface_name})
+      .text;
+}
 
 std::string fault_param_table(const FaultType& type) {
   if (type.params.empty()) return "";

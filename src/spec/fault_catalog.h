@@ -23,9 +23,11 @@
 // the fault works out the value itself (e.g. from the target's endpoint).
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -88,6 +90,36 @@ struct FaultType {
   bool kernel = false;       // changes the kernel's network state (nftables, tc): run as root
   FaultCheck check = {};     // optional
   bool open_params = false;  // takes parameters beyond `params`, as text, for `check` to judge
+};
+
+// A fault's parameters as typed values, read once from the loaded fault by the kinds its type
+// declares, so a fault family does not parse strings itself. Asking for a parameter the type does
+// not declare, or as another kind, is a programming error: it aborts with a message.
+class FaultParams {
+ public:
+  // Fails only for a fault that did not come from the loader (a value that does not parse).
+  static Result<FaultParams> read(const FaultType& type, const Fault& fault);
+
+  bool given(std::string_view name) const;               // false for an optional parameter left out without default
+  Duration duration(std::string_view name) const;        // duration
+  double share(std::string_view name) const;             // share: a fraction, 0.1 for "10%"
+  std::uint64_t bytes(std::string_view name) const;      // byte_size, byte_rate (per second)
+  int number(std::string_view name) const;               // status, signal, port (0 for "any")
+  const std::string& text(std::string_view name) const;  // text, choice, addresses, names
+
+ private:
+  struct Value {
+    ParamKind kind = ParamKind::text;
+    bool given = false;
+    Duration duration{0};
+    double share = 0;
+    std::uint64_t bytes = 0;
+    int number = 0;
+    std::string text;
+  };
+  const Value& at(std::string_view name, std::initializer_list<ParamKind> kinds) const;
+  std::string type_;
+  std::vector<std::pair<std::string, Value>> values_;
 };
 
 // Adds fault types to the catalog; called at start-up, before anything reads the catalog

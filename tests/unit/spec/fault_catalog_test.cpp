@@ -124,6 +124,33 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
   }
 }
 
+// The parameters as typed values, from the loader's normalized strings, defaults filled in.
+TEST(FaultParams, ReadsEachParameterOnceAsItsKind) {
+  Fault fault;
+  fault.type = "latency";
+  fault.params = {{"latency", "250ms"}, {"share", "0.3"}};
+  auto params = FaultParams::read(*find_fault_type("latency"), fault);
+  ASSERT_TRUE(params.ok()) << params.error();
+  EXPECT_EQ(params->duration("latency"), 250ms);
+  EXPECT_EQ(params->duration("jitter"), 0ms) << "the default";
+  EXPECT_DOUBLE_EQ(params->share("share"), 0.3);
+  EXPECT_EQ(params->text("direction"), "downstream");
+  EXPECT_TRUE(params->given("latency"));
+  EXPECT_FALSE(params->given("signal")) << "not a parameter of latency";
+
+  Fault error;
+  error.type = "http_error";
+  auto http = FaultParams::read(*find_fault_type("http_error"), error);
+  ASSERT_TRUE(http.ok()) << http.error();
+  EXPECT_EQ(http->number("status"), 503);
+  EXPECT_FALSE(http->given("method")) << "empty default: not given";
+
+  Fault bad;
+  bad.type = "latency";
+  bad.params = {{"latency", "soon"}};
+  EXPECT_FALSE(FaultParams::read(*find_fault_type("latency"), bad).ok());
+}
+
 TEST(NormalizeFaultParam, ReadsPortsOrAny) {
   const FaultParam& port = *find_fault_param(*find_fault_type("reject"), "port");
   EXPECT_EQ(*normalize_fault_param(port, "8080"), "8080");
