@@ -18,7 +18,9 @@ void add_schema_command(CLI::App& app, int& exit_code) {
   cmd->callback([markdown, &exit_code] {
     if (*markdown) {
       for (const auto& type : spec::fault_catalog()) {
-        std::cout << "`" << type.name << "`: " << type.help << "\n\n" << spec::fault_param_table(type) << "\n";
+        const std::string table = spec::fault_param_table(type);
+        std::cout << "`" << type.name << "`: " << type.help << "\n\n"
+                  << (table.empty() ? "no parameters\n" : table) << "\n";
       }
     } else {
       std::cout << spec::experiment_schema_text();
