@@ -11,6 +11,7 @@ FaultFamily process_fault_family();    // faults/process_faults.cpp
 FaultFamily proxy_fault_family();      // faults/proxy_faults.cpp
 FaultFamily nft_fault_family();        // faults/nft_faults.cpp
 FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
+FaultFamily limit_fault_family();      // faults/limit_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -19,6 +20,7 @@ std::span<const FaultFamily> fault_families() {
       proxy_fault_family(),
       nft_fault_family(),
       bandwidth_limit_family(),
+      limit_fault_family(),
   };
   // clang-format on
   return families;

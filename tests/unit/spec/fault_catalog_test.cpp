@@ -16,10 +16,11 @@ using namespace std::chrono_literals;
 TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
   std::vector<std::string> names;
   for (const auto& type : fault_catalog()) names.emplace_back(type.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "timeout",
-                                             "bandwidth", "slow_close", "slicer", "limit_data", "http_error",
-                                             "http_delay", "http_abort", "partition", "blackhole_port", "reject",
-                                             "packet_loss", "bandwidth_limit"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"kill",           "pause",      "restart",     "latency",         "reset",
+                                      "blackhole",      "timeout",    "bandwidth",   "slow_close",      "slicer",
+                                      "limit_data",     "http_error", "http_delay",  "http_abort",      "partition",
+                                      "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
