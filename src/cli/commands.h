@@ -19,5 +19,6 @@ void add_halt_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
 void add_load_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
+void add_schema_command(CLI::App& app, int& exit_code);
 
 }  // namespace chaosplus::cli

@@ -4,10 +4,12 @@
 
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
+#include "faults/registry.h"
 #include "runner/provenance.h"
 
 int main(int argc, char** argv) {
   chaosplus::cli::SignalWatcher::block();
+  chaosplus::faults::register_builtin_faults();
   CLI::App app{
       "chaosplus: controlled chaos experiments - faults, probes, guardrails and a guaranteed return to the "
       "original state.\nExit codes of run: 0 hypothesis held, 1 deviated, 2 aborted (guardrail or halt), "
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_proxy_command(app, exit_code);
   chaosplus::cli::add_load_command(app, exit_code);
   chaosplus::cli::add_report_command(app, exit_code);
+  chaosplus::cli::add_schema_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <random>
 
 #include "faults/netns.h"
+#include "faults/registry.h"
 #include "faults/system_tool.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -278,5 +280,61 @@ Status remove_nft_table(const std::string& netns, const std::string& table, cons
   }
   return ok_status();
 }
+
+// ---- the family -------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kProtocols{"tcp", "udp", "all"};
+// clang-format off
+constexpr spec::FaultParam kPort{"port", spec::ParamKind::port, "", false, {},
+                                 "a port 1-65535, or any (only with namespace): the endpoint's port; default the target's"};
+constexpr spec::FaultParam kAddress{"address", spec::ParamKind::ip_address, "", false, {},
+                                    "an IP address such as 127.0.0.1: the endpoint's address; default the target's"};
+constexpr spec::FaultParam kProtocol{"protocol", spec::ParamKind::choice, "tcp", false, kProtocols,
+                                     "tcp, udp or all: which packets the fault acts on"};
+constexpr spec::FaultParam kNamespace{"namespace", spec::ParamKind::namespace_name, "", false, {},
+                                      "a network namespace chaosplus creates (chaosplus-lab); default chaosplus's own"};
+constexpr std::array<spec::FaultParam, 4> kPacketParams{{kPort, kAddress, kProtocol, kNamespace}};
+constexpr std::array<spec::FaultParam, 5> kPartitionParams{{
+    kPort, kAddress, kProtocol, kNamespace,
+    {"peer", spec::ParamKind::ip_network, "", false, {},
+     "an IP address or network such as 10.0.0.0/24: the other side; default anyone"},
+}};
+constexpr std::array<spec::FaultParam, 5> kPacketLossParams{{
+    {"share", spec::ParamKind::share, "", true, {}, "a percentage such as 20%: the share of packets dropped each way"},
+    kPort, kAddress, kProtocol, kNamespace,
+}};
+// clang-format on
+
+const std::array<spec::FaultType, 4>& types() {
+  using spec::Capability;
+  static const std::array<spec::FaultType, 4> kTypes{{
+      {"partition", Capability::endpoint, kPartitionParams, "drop the endpoint's packets both ways (nftables)", true},
+      {"blackhole_port", Capability::endpoint, kPacketParams, "drop packets sent to the endpoint (nftables)", true},
+      {"reject", Capability::endpoint, kPacketParams, "refuse packets sent to the endpoint with a TCP reset (nftables)",
+       true},
+      {"packet_loss", Capability::endpoint, kPacketLossParams,
+       "drop a share of the endpoint's packets both ways (nftables)", true},
+  }};
+  return kTypes;
+}
+
+constexpr std::array<std::string_view, 1> kKinds{kinds::nft_table};
+
+Status undo_nft_table(std::string_view, std::string_view record) {
+  nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
+  // An nft still changing the rule set (its runner died while it ran) is stopped and waited for
+  // first: what it does must have happened, or never happen, before the state is read.
+  if (r.contains("tool_pid")) {
+    if (auto s = stop_recorded_tool(r.at("tool_pid").get<int>(), r.value("tool_start_time", 0ULL)); !s) return s;
+  }
+  return remove_nft_table(r.value("namespace", std::string()), r.at("table").get<std::string>());
+}
+
+}  // namespace
+
+FaultFamily nft_fault_family() { return {"nftables", types(), kKinds, make_nft_fault, undo_nft_table}; }
 
 }  // namespace chaosplus::faults

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <csignal>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "faults/registry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "targets/attach.h"
@@ -302,20 +304,125 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
   return ok_status();
 }
 
-std::unique_ptr<Fault> make_kill(const spec::Fault& fault, TargetHandle& target) {
-  int signal = SIGKILL;
-  if (auto it = fault.params.find("signal"); it != fault.params.end()) {
-    if (auto s = parse_signal(it->second)) signal = *s;
+// ---- the family -------------------------------------------------------------------------------
+
+namespace {
+
+// clang-format off
+constexpr std::array<spec::FaultParam, 1> kKillParams{{
+    {"signal", spec::ParamKind::signal, "SIGKILL", false, {},
+     "a signal such as SIGKILL, SIGTERM or 9: what is sent to the process"},
+}};
+// clang-format on
+
+const std::array<spec::FaultType, 3>& types() {
+  static const std::array<spec::FaultType, 3> kTypes{{
+      {"kill", spec::Capability::signal_process, kKillParams,
+       "send a signal (SIGKILL by default) to the target process"},
+      {"pause", spec::Capability::signal_process, {}, "stop the process (SIGSTOP) and continue it (SIGCONT) on revert"},
+      {"restart", spec::Capability::restart_process, {}, "stop the process and start it again"},
+  }};
+  return kTypes;
+}
+
+constexpr std::array<std::string_view, 3> kKinds{kinds::process_killed, kinds::process_paused,
+                                                 kinds::process_restarted};
+
+Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& target) {
+  if (fault.type == "kill") {
+    int signal = SIGKILL;
+    if (auto it = fault.params.find("signal"); it != fault.params.end()) {
+      if (auto s = parse_signal(it->second)) signal = *s;
+    }
+    return std::unique_ptr<Fault>(std::make_unique<KillFault>(target, signal));
   }
-  return std::make_unique<KillFault>(target, signal);
+  if (fault.type == "pause") return std::unique_ptr<Fault>(std::make_unique<PauseFault>(target));
+  if (fault.type == "restart") return std::unique_ptr<Fault>(std::make_unique<RestartFault>(target));
+  return Error{"'" + fault.type + "' is not a process fault"};
 }
 
-std::unique_ptr<Fault> make_pause(const spec::Fault&, TargetHandle& target) {
-  return std::make_unique<PauseFault>(target);
+std::optional<targets::ProcessId> process_in(const nlohmann::json& r) {
+  if (!r.contains("pid")) return std::nullopt;
+  return targets::ProcessId{r.at("pid").get<int>(), r.value("start_time", 0ULL)};
 }
 
-std::unique_ptr<Fault> make_restart(const spec::Fault&, TargetHandle& target) {
-  return std::make_unique<RestartFault>(target);
+bool stopped(int pid) {
+  const char state = targets::process_state(pid);
+  return state == 'T' || state == 't';
 }
+
+Status continue_process(const targets::ProcessId& id, targets::SignalScope scope) {
+  if (auto s = targets::send_signal(id, SIGCONT, scope); !s) return s;
+  if (wait_for_state([&] { return !stopped(id.pid); }, 1s)) return ok_status();
+  return Error{"sent SIGCONT to pid " + std::to_string(id.pid) + " but it is still stopped"};
+}
+
+// The paused process, then its parents that were running before the pause and are stopped now: a
+// `su`/`runuser` wrapper stops itself by job control when its child stops, and nothing else would
+// continue it. A parent stopped before the pause is left as it was.
+Status resume(const nlohmann::json& r) {
+  auto id = process_in(r);
+  if (id && targets::is_alive(*id)) {
+    if (auto s = continue_process(*id, targets::SignalScope::group); !s) return s;
+  }
+  if (const auto parents = r.find("parents"); parents != r.end() && parents->is_array()) {
+    for (const auto& p : *parents) {
+      auto parent = process_in(p);
+      if (!parent || !targets::is_alive(*parent) || !stopped(parent->pid)) continue;
+      if (auto s = continue_process(*parent, targets::SignalScope::process); !s) return s;
+    }
+  }
+  return ok_status();
+}
+
+// The attach rule a kill recorded; none for a target the runner started.
+std::optional<spec::ProcessAttach> attach_in(const nlohmann::json& r) {
+  if (!r.contains("restart_command")) return std::nullopt;
+  spec::ProcessAttach attach;
+  attach.restart_command = r.at("restart_command").get<std::vector<std::string>>();
+  if (const auto rule = r.find("attach"); rule != r.end()) {
+    if (rule->contains("pid")) attach.pid = rule->at("pid").get<int>();
+    attach.pidfile = rule->value("pidfile", std::string());
+    attach.name = rule->value("name", std::string());
+    attach.pid_command = rule->value("pid_command", std::vector<std::string>());
+    attach.pid_url = rule->value("pid_url", std::string());
+    attach.pid_field = rule->value("pid_field", std::string());
+  }
+  return attach;
+}
+
+Status bring_back(const nlohmann::json& r) {
+  auto id = process_in(r);
+  if (id && targets::is_alive(*id)) return ok_status();
+  // A target the runner started is stopped by its own process.started entry; nothing to bring back.
+  auto attach = attach_in(r);
+  if (!attach) return ok_status();
+  const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty() ||
+                        !attach->pid_command.empty() || !attach->pid_url.empty();
+  if (has_rule && back_by_itself(*attach, id)) return ok_status();  // a supervisor restarted it
+  const std::string target = r.value("target", std::string("?"));
+  if (attach->restart_command.empty()) {
+    return Error{"target '" + target +
+                 "' was killed and is not running; it has no attach.restart_command, so "
+                 "start it by hand (chaosplus recover checks again)"};
+  }
+  spec::ProcessLaunch launch;
+  launch.command = attach->restart_command;
+  auto started = targets::spawn(launch, "/dev/null");
+  if (!started) return Error{"restart command of " + target + ": " + started.error()};
+  return ok_status();
+}
+
+Status undo_process_fault(std::string_view kind, std::string_view record) {
+  nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
+  if (kind == kinds::process_paused) return resume(r);
+  if (kind == kinds::process_killed) return bring_back(r);
+  return ok_status();  // process.restarted: the restarted process is its own entry
+}
+
+}  // namespace
+
+FaultFamily process_fault_family() { return {"process", types(), kKinds, make, undo_process_fault}; }
 
 }  // namespace chaosplus::faults

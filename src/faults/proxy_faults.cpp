@@ -1,40 +1,29 @@
 #include "faults/proxy_faults.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "faults/registry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
 #include "proxy/api_client.h"
 #include "proxy/toxic.h"
 #include "spec/fault_catalog.h"
+#include "targets/process.h"
 
 namespace chaosplus::faults {
 namespace {
 
-std::int64_t milliseconds(const std::string& duration_text) {
-  auto d = parse_duration(duration_text);
-  return d ? std::llround(std::chrono::duration<double, std::milli>(*d).count()) : 0;
-}
+std::int64_t milliseconds(Duration d) { return std::llround(std::chrono::duration<double, std::milli>(d).count()); }
 
-std::int64_t microseconds(const std::string& duration_text) {
-  auto d = parse_duration(duration_text);
-  return d ? std::llround(std::chrono::duration<double, std::micro>(*d).count()) : 0;
-}
+std::int64_t microseconds(Duration d) { return std::llround(std::chrono::duration<double, std::micro>(d).count()); }
 
-std::int64_t whole(const std::string& text) {
-  auto bytes = parse_bytes(text);  // plain integers, as the loader normalizes sizes and rates
-  return bytes ? static_cast<std::int64_t>(*bytes) : 0;
-}
-
-std::string param(const spec::Fault& fault, const std::string& key, const std::string& fallback) {
-  auto it = fault.params.find(key);
-  return it == fault.params.end() ? fallback : it->second;
-}
+std::int64_t whole(std::uint64_t n) { return static_cast<std::int64_t>(n); }
 
 // A size in the largest unit that shows it exactly ("16KiB", "64KB", "1500B"); parse_bytes reads it back.
 std::string size_text(const std::string& normalized) {
@@ -79,57 +68,94 @@ std::string proxy_fault_summary(const spec::Fault& fault, std::string_view targe
   return out;
 }
 
+namespace {
+
+// How each proxy fault type becomes a toxic: the toxic's type, and its attributes from the fault's
+// (normalized) parameters. The byte-level faults act on connections (direction, share per
+// connection); the HTTP faults on matching requests, upstream.
+struct ToxicShape {
+  std::string_view fault;
+  bool http;
+  void (*fill)(const spec::FaultParams& params, proxy::ToxicDraft& d);
+};
+
+// clang-format off
+constexpr std::array<ToxicShape, 11> kShapes{{
+    {"latency", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"latency", milliseconds(p.duration("latency"))}, {"jitter", milliseconds(p.duration("jitter"))}};
+     }},
+    {"reset", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.type = "reset_peer";
+       d.attributes = {{"timeout", milliseconds(p.duration("after"))}};
+     }},
+    {"blackhole", false, [](const spec::FaultParams&, proxy::ToxicDraft& d) {
+       // Nothing passes towards the server while it is on (held, not lost: TCP over a cut link).
+       d.type = "timeout";
+       d.stream = "upstream";
+       d.attributes = {{"timeout", std::int64_t{0}}};
+     }},
+    {"timeout", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"timeout", std::max<std::int64_t>(1, milliseconds(p.duration("after")))}};
+     }},
+    {"bandwidth", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       // Bytes per second -> the toxic's KB/s (1 KB = 1000 bytes), at least 1.
+       d.attributes = {{"rate", std::max<std::int64_t>(1, whole(p.bytes("rate")) / 1000)}};
+     }},
+    {"slow_close", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"delay", milliseconds(p.duration("delay"))}};
+     }},
+    {"slicer", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"average_size", whole(p.bytes("average_size"))},
+                       {"size_variation", whole(p.bytes("size_variation"))},
+                       {"delay", microseconds(p.duration("delay"))}};
+     }},
+    {"limit_data", false, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes = {{"bytes", whole(p.bytes("bytes"))}};
+     }},
+    {"http_error", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.type = "http_status";
+       d.attributes["status"] = std::int64_t{p.number("status")};
+       d.attributes["body"] = p.text("body");
+       d.attributes["content_type"] = p.text("content_type");
+     }},
+    {"http_delay", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes["delay"] = milliseconds(p.duration("delay"));
+       d.attributes["jitter"] = milliseconds(p.duration("jitter"));
+     }},
+    {"http_abort", true, [](const spec::FaultParams& p, proxy::ToxicDraft& d) {
+       d.attributes["bytes"] = whole(p.bytes("bytes"));
+       d.attributes["mode"] = p.text("mode");
+     }},
+}};
+// clang-format on
+
+const ToxicShape* shape_of(std::string_view type) {
+  for (const auto& shape : kShapes) {
+    if (shape.fault == type) return &shape;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 // The proxy checks the draft (make_toxic) when the fault is injected.
-proxy::ToxicDraft toxic_for(const spec::Fault& fault) {
+Result<proxy::ToxicDraft> toxic_for(const spec::Fault& fault) {
+  const ToxicShape* shape = shape_of(fault.type);
+  const spec::FaultType* type = spec::find_fault_type(fault.type);
+  if (shape == nullptr || type == nullptr) return Error{"'" + fault.type + "' is not a proxy fault"};
+  auto params = spec::FaultParams::read(*type, fault);
+  if (!params) return Error{params.error()};
   proxy::ToxicDraft d;
   d.type = fault.type;
-  if (!fault.type.starts_with("http_")) {
-    // Byte-level faults: the share is the toxic's toxicity, drawn once per connection.
-    d.stream = param(fault, "direction", "downstream");
-    d.toxicity = std::stod(param(fault, "share", "1"));
-  }
-  if (fault.type == "latency") {
-    d.attributes = {{"latency", milliseconds(param(fault, "latency", "0ms"))},
-                    {"jitter", milliseconds(param(fault, "jitter", "0ms"))}};
-  } else if (fault.type == "reset") {
-    d.type = "reset_peer";
-    d.attributes = {{"timeout", milliseconds(param(fault, "after", "0ms"))}};
-  } else if (fault.type == "blackhole") {
-    // Nothing passes towards the server while it is on (held, not lost: TCP over a cut link).
-    d.type = "timeout";
+  if (shape->http) {
     d.stream = "upstream";
-    d.attributes = {{"timeout", std::int64_t{0}}};
-  } else if (fault.type == "timeout") {
-    d.attributes = {{"timeout", std::max<std::int64_t>(1, milliseconds(param(fault, "after", "1ms")))}};
-  } else if (fault.type == "bandwidth") {
-    // Bytes per second -> the toxic's KB/s (1 KB = 1000 bytes), at least 1.
-    d.attributes = {{"rate", std::max<std::int64_t>(1, whole(param(fault, "rate", "1000")) / 1000)}};
-  } else if (fault.type == "slow_close") {
-    d.attributes = {{"delay", milliseconds(param(fault, "delay", "0ms"))}};
-  } else if (fault.type == "slicer") {
-    d.attributes = {{"average_size", whole(param(fault, "average_size", "1"))},
-                    {"size_variation", whole(param(fault, "size_variation", "0"))},
-                    {"delay", microseconds(param(fault, "delay", "0ms"))}};
-  } else if (fault.type == "limit_data") {
-    d.attributes = {{"bytes", whole(param(fault, "bytes", "0"))}};
+    d.attributes = {{"method", params->text("method")}, {"path", params->text("path")}};
   } else {
-    // The HTTP faults act on requests, per matching request (share), upstream.
-    d.stream = "upstream";
-    d.toxicity = std::stod(param(fault, "share", "1"));
-    d.attributes = {{"method", param(fault, "method", "")}, {"path", param(fault, "path", "")}};
-    if (fault.type == "http_error") {
-      d.type = "http_status";
-      d.attributes["status"] = whole(param(fault, "status", "503"));
-      d.attributes["body"] = param(fault, "body", "");
-      d.attributes["content_type"] = param(fault, "content_type", "text/plain; charset=utf-8");
-    } else if (fault.type == "http_delay") {
-      d.attributes["delay"] = milliseconds(param(fault, "delay", "0ms"));
-      d.attributes["jitter"] = milliseconds(param(fault, "jitter", "0ms"));
-    } else {
-      d.attributes["bytes"] = whole(param(fault, "bytes", "0"));
-      d.attributes["mode"] = param(fault, "mode", "close");
-    }
+    // The share is drawn once per connection; blackhole has no direction (it holds requests).
+    d.stream = params->given("direction") ? params->text("direction") : "downstream";
   }
+  d.toxicity = params->share("share");
+  shape->fill(*params, d);
   return d;
 }
 
@@ -142,8 +168,8 @@ std::string unique_toxic_name(const std::string& type) {
 
 class ToxicFault final : public Fault {
  public:
-  ToxicFault(const spec::Fault& fault, TargetHandle& target)
-      : target_(target), draft_(toxic_for(fault)), toxic_(unique_toxic_name(fault.type)) {
+  ToxicFault(const spec::Fault& fault, TargetHandle& target, proxy::ToxicDraft draft)
+      : target_(target), draft_(std::move(draft)), toxic_(unique_toxic_name(fault.type)) {
     draft_.name = toxic_;
     summary_ = proxy_fault_summary(fault, target.name());
   }
@@ -204,8 +230,142 @@ class ToxicFault final : public Fault {
 
 }  // namespace
 
-std::unique_ptr<Fault> make_proxy_fault(const spec::Fault& fault, TargetHandle& target) {
-  return std::make_unique<ToxicFault>(fault, target);
+// ---- the family -------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::array<std::string_view, 2> kDirections{"downstream", "upstream"};
+
+// clang-format off
+// The byte-level proxy faults act on whole connections: the share is drawn once per connection.
+constexpr spec::FaultParam kConnectionShare{"share", spec::ParamKind::share, "100%", false, {},
+                                            "a percentage such as 30%: the share of connections the fault acts on"};
+constexpr spec::FaultParam kDownstream{"direction", spec::ParamKind::choice, "downstream", false, kDirections,
+                                       "downstream (responses to the client) or upstream (requests to the target)"};
+constexpr spec::FaultParam kUpstream{"direction", spec::ParamKind::choice, "upstream", false, kDirections,
+                                     "upstream (requests to the target) or downstream (responses to the client)"};
+constexpr std::array<spec::FaultParam, 4> kLatencyParams{{
+    {"latency", spec::ParamKind::duration, "", true, {},
+     "a duration such as 200ms: the delay added to the traffic"},
+    {"jitter", spec::ParamKind::duration, "0ms", false, {},
+     "a duration such as 50ms: random variation, uniform in [-jitter, +jitter]"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 3> kResetParams{{
+    {"after", spec::ParamKind::duration, "0ms", false, {},
+     "a duration such as 1s: how long a connection lives before it is reset"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 1> kBlackholeParams{{kConnectionShare}};
+constexpr std::array<spec::FaultParam, 3> kTimeoutParams{{
+    {"after", spec::ParamKind::duration, "", true, {},
+     "a duration such as 5s: no data passes, and the connection is closed after this long"},
+    kUpstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 3> kBandwidthParams{{
+    {"rate", spec::ParamKind::byte_rate, "", true, {},
+     "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 3> kSlowCloseParams{{
+    {"delay", spec::ParamKind::duration, "", true, {},
+     "a duration such as 2s: how long the close of a connection is held back"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 5> kSlicerParams{{
+    {"average_size", spec::ParamKind::byte_size, "", true, {},
+     "a size such as 64 or 1KiB: the average size of the pieces the data is cut into"},
+    {"size_variation", spec::ParamKind::byte_size, "0", false, {},
+     "a size smaller than average_size: pieces vary by up to this much either way"},
+    {"delay", spec::ParamKind::duration, "0ms", false, {},
+     "a duration such as 10ms (microseconds count): the pause between pieces"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<spec::FaultParam, 3> kLimitDataParams{{
+    {"bytes", spec::ParamKind::byte_size, "", true, {},
+     "a size such as 1KiB: how many bytes pass before the connection is closed"},
+    kDownstream, kConnectionShare,
+}};
+constexpr std::array<std::string_view, 2> kAbortModes{"close", "reset"};
+constexpr spec::FaultParam kShare{"share", spec::ParamKind::share, "100%", false, {},
+                                  "a percentage such as 10%: the share of matching requests the fault acts on"};
+constexpr spec::FaultParam kMethod{"method", spec::ParamKind::text, "", false, {},
+                                   "an HTTP method or a comma-separated list (POST, GET,HEAD); empty = any"};
+constexpr spec::FaultParam kPath{"path", spec::ParamKind::text, "", false, {},
+                                 "a request path, exact or with * wildcards (/orders, /orders/*); empty = any"};
+constexpr std::array<spec::FaultParam, 6> kHttpErrorParams{{
+    {"status", spec::ParamKind::status, "503", false, {}, "the HTTP status code answered, 200-599"},
+    kShare, kMethod, kPath,
+    {"body", spec::ParamKind::text, "", false, {}, "the body of the answer"},
+    {"content_type", spec::ParamKind::text, "text/plain; charset=utf-8", false, {}, "the Content-Type of the answer"},
+}};
+constexpr std::array<spec::FaultParam, 5> kHttpDelayParams{{
+    {"delay", spec::ParamKind::duration, "", true, {}, "a duration such as 300ms: how long matching requests are held"},
+    {"jitter", spec::ParamKind::duration, "0ms", false, {}, "a duration: random extra delay, uniform in [-jitter, jitter]"},
+    kShare, kMethod, kPath,
+}};
+constexpr std::array<spec::FaultParam, 5> kHttpAbortParams{{
+    {"bytes", spec::ParamKind::byte_size, "0", false, {}, "a size such as 1KiB: how much of the response body passes"},
+    {"mode", spec::ParamKind::choice, "close", false, kAbortModes, "close (FIN) or reset (RST) the connection"},
+    kShare, kMethod, kPath,
+}};
+// clang-format on
+
+// The proxy refuses a slicer whose pieces could be empty or negative; say so at load time.
+std::vector<spec::ParamProblem> check_slicer(const spec::Fault& fault) {
+  auto params = spec::FaultParams::read(*spec::find_fault_type("slicer"), fault);
+  if (!params) return {{"", params.error()}};
+  const std::uint64_t average = params->bytes("average_size"), variation = params->bytes("size_variation");
+  if (variation < average) return {};
+  return {{"size_variation", "found " + std::to_string(variation) + " bytes, expected less than average_size (" +
+                                 std::to_string(average) + " bytes), so no piece is empty"}};
 }
+
+const std::array<spec::FaultType, 11>& types() {
+  using spec::Capability;
+  static const std::array<spec::FaultType, 11> kTypes{{
+      {"latency", Capability::proxy, kLatencyParams, "delay traffic through the target's proxy"},
+      {"reset", Capability::proxy, kResetParams, "reset connections through the target's proxy (TCP RST)"},
+      {"blackhole", Capability::proxy, kBlackholeParams, "accept connections through the proxy but pass no data"},
+      {"timeout", Capability::proxy, kTimeoutParams, "pass no data, then close the connection after a while"},
+      {"bandwidth", Capability::proxy, kBandwidthParams, "limit throughput through the target's proxy"},
+      {"slow_close", Capability::proxy, kSlowCloseParams, "hold back the close of connections through the proxy"},
+      {"slicer", Capability::proxy, kSlicerParams, "cut the data into small pieces, with pauses between them", false,
+       check_slicer},
+      {"limit_data", Capability::proxy, kLimitDataParams, "close connections after a number of bytes"},
+      {"http_error", Capability::proxy, kHttpErrorParams,
+       "answer a share of matching HTTP requests with a status and body, without the target"},
+      {"http_delay", Capability::proxy, kHttpDelayParams, "hold matching HTTP requests before they reach the target"},
+      {"http_abort", Capability::proxy, kHttpAbortParams, "cut responses to matching HTTP requests mid-body"},
+  }};
+  return kTypes;
+}
+
+constexpr std::array<std::string_view, 1> kKinds{kinds::proxy_toxic};
+
+Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& target) {
+  auto draft = toxic_for(fault);
+  if (!draft) return Error{draft.error()};
+  return std::unique_ptr<Fault>(std::make_unique<ToxicFault>(fault, target, std::move(*draft)));
+}
+
+std::optional<targets::ProcessId> server_in(const nlohmann::json& r) {
+  if (!r.contains("server_pid")) return std::nullopt;
+  return targets::ProcessId{r.at("server_pid").get<int>(), r.value("server_start_time", 0ULL)};
+}
+
+Status remove_toxic(std::string_view, std::string_view record) {
+  nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
+  if (auto server = server_in(r); server && !targets::is_alive(*server)) {
+    return ok_status();  // the proxy server is gone, and its toxics with it
+  }
+  proxy::ApiClient client(r.at("api").get<std::string>(), r.value("token", std::string()));
+  return client.remove_toxic(r.at("proxy").get<std::string>(), r.at("toxic").get<std::string>());
+}
+
+}  // namespace
+
+FaultFamily proxy_fault_family() { return {"proxy", types(), kKinds, make, remove_toxic}; }
 
 }  // namespace chaosplus::faults

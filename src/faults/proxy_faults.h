@@ -10,12 +10,12 @@
 
 namespace chaosplus::faults {
 
-// The fault types whose catalog entry needs a proxy: latency, reset, blackhole, timeout, bandwidth,
-// slow_close, slicer, limit_data and the HTTP faults.
-std::unique_ptr<Fault> make_proxy_fault(const spec::Fault& fault, TargetHandle& target);
+// The family (faults/registry.h) holds latency, reset, blackhole, timeout, bandwidth, slow_close,
+// slicer, limit_data and the HTTP faults.
 
-// The toxic a loaded (normalized) fault becomes, in the proxy's (Toxiproxy's) vocabulary.
-proxy::ToxicDraft toxic_for(const spec::Fault& fault);
+// The toxic a loaded (normalized) fault becomes, in the proxy's (Toxiproxy's) vocabulary; an error
+// for a fault type that is not a proxy fault.
+Result<proxy::ToxicDraft> toxic_for(const spec::Fault& fault);
 
 // "reset on api (after 0ms, direction downstream, share 10%)": the parameters in the units a person
 // writes (a share as a percentage, sizes as 16KiB), those left empty (not given) left out.

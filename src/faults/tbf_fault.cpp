@@ -1,11 +1,13 @@
 #include "faults/tbf_fault.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "faults/netns.h"
+#include "faults/registry.h"
 #include "faults/system_tool.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -274,5 +276,45 @@ Status remove_tbf(const std::string& netns, const std::string& interface, const 
   return Error{"qdiscs of " + interface + " in netns " + netns + " read '" + *now + "' after revert, not '" + prior +
                "'"};
 }
+
+// ---- the family -------------------------------------------------------------------------------
+
+namespace {
+
+// clang-format off
+constexpr std::array<spec::FaultParam, 4> kParams{{
+    {"namespace", spec::ParamKind::namespace_name, "", true, {},
+     "a network namespace chaosplus creates, such as chaosplus-lab: the host's interfaces are never shaped"},
+    {"interface", spec::ParamKind::interface_name, "", true, {}, "the name of an interface in the namespace, such as veth0"},
+    {"rate", spec::ParamKind::byte_rate, "", true, {}, "a rate such as 1MB/s: bytes per second allowed out"},
+    {"burst", spec::ParamKind::byte_size, "", false, {},
+     "a size such as 32KB: the token bucket; default 20ms of rate, at least two frames"},
+}};
+// clang-format on
+
+const std::array<spec::FaultType, 1>& types() {
+  static const std::array<spec::FaultType, 1> kTypes{{
+      {"bandwidth_limit", spec::Capability::any, kParams,
+       "limit traffic leaving an interface of a chaosplus namespace (tbf qdisc)", true},
+  }};
+  return kTypes;
+}
+
+constexpr std::array<std::string_view, 1> kKinds{kinds::tbf_qdisc};
+
+Status undo_tbf(std::string_view, std::string_view record) {
+  nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
+  // A tc still changing the qdisc (its runner died while it ran) is stopped and waited for first.
+  if (r.contains("tool_pid")) {
+    if (auto s = stop_recorded_tool(r.at("tool_pid").get<int>(), r.value("tool_start_time", 0ULL)); !s) return s;
+  }
+  return remove_tbf(r.at("namespace").get<std::string>(), r.at("interface").get<std::string>(),
+                    r.at("handle").get<std::string>(), r.value("prior", std::string()));
+}
+
+}  // namespace
+
+FaultFamily bandwidth_limit_family() { return {"tbf", types(), kKinds, make_bandwidth_limit, undo_tbf}; }
 
 }  // namespace chaosplus::faults

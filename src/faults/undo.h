@@ -1,6 +1,7 @@
 #pragma once
 // Undoing a ledger entry by a process that did not make it (recover after a crash, halt of a dead
-// run). Every kind of entry the runner writes is undone here, from its JSON record alone.
+// run). Every kind of entry the runner writes is undone here, from its JSON record alone: a fault's
+// entry by the family that wrote it (faults/registry.h), started processes and rollbacks here.
 #include <optional>
 #include <string>
 #include <string_view>

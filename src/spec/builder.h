@@ -246,9 +246,6 @@ class Builder {
   // a target endpoint unless the fault names its own address and port (inside a namespace, a port).
   void check_packet_fault(const YamlNode& settings, const Fault& fault, TargetUse* use);
 
-  // The proxy refuses a slicer whose pieces could be empty or negative; say so at load time.
-  void check_slicer(const YamlNode& settings, const Fault& fault);
-
   static std::vector<std::string_view> fault_type_names();
 
   void read_rollbacks(const YamlNode& node, Experiment& experiment);

@@ -5,145 +5,14 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
 
 #include "spec/kernel_params.h"
 
 namespace chaosplus::spec {
 namespace {
-
-constexpr std::array<std::string_view, 2> kDirections{"downstream", "upstream"};
-
-// clang-format off
-constexpr std::array<FaultParam, 1> kKillParams{{
-    {"signal", ParamKind::signal, "SIGKILL", false, {},
-     "a signal such as SIGKILL, SIGTERM or 9: what is sent to the process"},
-}};
-// The byte-level proxy faults act on whole connections: the share is drawn once per connection.
-constexpr FaultParam kConnectionShare{"share", ParamKind::share, "100%", false, {},
-                                      "a percentage such as 30%: the share of connections the fault acts on"};
-constexpr FaultParam kDownstream{"direction", ParamKind::choice, "downstream", false, kDirections,
-                                 "downstream (responses to the client) or upstream (requests to the target)"};
-constexpr FaultParam kUpstream{"direction", ParamKind::choice, "upstream", false, kDirections,
-                               "upstream (requests to the target) or downstream (responses to the client)"};
-constexpr std::array<FaultParam, 4> kLatencyParams{{
-    {"latency", ParamKind::duration, "", true, {},
-     "a duration such as 200ms: the delay added to the traffic"},
-    {"jitter", ParamKind::duration, "0ms", false, {},
-     "a duration such as 50ms: random variation, uniform in [-jitter, +jitter]"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 3> kResetParams{{
-    {"after", ParamKind::duration, "0ms", false, {},
-     "a duration such as 1s: how long a connection lives before it is reset"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 1> kBlackholeParams{{kConnectionShare}};
-constexpr std::array<FaultParam, 3> kTimeoutParams{{
-    {"after", ParamKind::duration, "", true, {},
-     "a duration such as 5s: no data passes, and the connection is closed after this long"},
-    kUpstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 3> kBandwidthParams{{
-    {"rate", ParamKind::byte_rate, "", true, {},
-     "a rate such as 64KB/s or 1MiB/s: bytes per second allowed through"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 3> kSlowCloseParams{{
-    {"delay", ParamKind::duration, "", true, {},
-     "a duration such as 2s: how long the close of a connection is held back"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 5> kSlicerParams{{
-    {"average_size", ParamKind::byte_size, "", true, {},
-     "a size such as 64 or 1KiB: the average size of the pieces the data is cut into"},
-    {"size_variation", ParamKind::byte_size, "0", false, {},
-     "a size smaller than average_size: pieces vary by up to this much either way"},
-    {"delay", ParamKind::duration, "0ms", false, {},
-     "a duration such as 10ms (microseconds count): the pause between pieces"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<FaultParam, 3> kLimitDataParams{{
-    {"bytes", ParamKind::byte_size, "", true, {},
-     "a size such as 1KiB: how many bytes pass before the connection is closed"},
-    kDownstream, kConnectionShare,
-}};
-constexpr std::array<std::string_view, 2> kAbortModes{"close", "reset"};
-constexpr FaultParam kShare{"share", ParamKind::share, "100%", false, {},
-                            "a percentage such as 10%: the share of matching requests the fault acts on"};
-constexpr FaultParam kMethod{"method", ParamKind::text, "", false, {},
-                             "an HTTP method or a comma-separated list (POST, GET,HEAD); empty = any"};
-constexpr FaultParam kPath{"path", ParamKind::text, "", false, {},
-                           "a request path, exact or with * wildcards (/orders, /orders/*); empty = any"};
-constexpr std::array<FaultParam, 6> kHttpErrorParams{{
-    {"status", ParamKind::status, "503", false, {}, "the HTTP status code answered, 200-599"},
-    kShare, kMethod, kPath,
-    {"body", ParamKind::text, "", false, {}, "the body of the answer"},
-    {"content_type", ParamKind::text, "text/plain; charset=utf-8", false, {}, "the Content-Type of the answer"},
-}};
-constexpr std::array<FaultParam, 5> kHttpDelayParams{{
-    {"delay", ParamKind::duration, "", true, {}, "a duration such as 300ms: how long matching requests are held"},
-    {"jitter", ParamKind::duration, "0ms", false, {}, "a duration: random extra delay, uniform in [-jitter, jitter]"},
-    kShare, kMethod, kPath,
-}};
-constexpr std::array<FaultParam, 5> kHttpAbortParams{{
-    {"bytes", ParamKind::byte_size, "0", false, {}, "a size such as 1KiB: how much of the response body passes"},
-    {"mode", ParamKind::choice, "close", false, kAbortModes, "close (FIN) or reset (RST) the connection"},
-    kShare, kMethod, kPath,
-}};
-// The kernel faults (faults/nft_faults.cpp nft_setup, faults/tbf_fault.cpp tbf_plan read these).
-constexpr std::array<std::string_view, 3> kProtocols{"tcp", "udp", "all"};
-constexpr FaultParam kPort{"port", ParamKind::port, "", false, {},
-                           "a port 1-65535, or any (only with namespace): the endpoint's port; default the target's"};
-constexpr FaultParam kAddress{"address", ParamKind::ip_address, "", false, {},
-                              "an IP address such as 127.0.0.1: the endpoint's address; default the target's"};
-constexpr FaultParam kProtocol{"protocol", ParamKind::choice, "tcp", false, kProtocols,
-                               "tcp, udp or all: which packets the fault acts on"};
-constexpr FaultParam kNamespace{"namespace", ParamKind::namespace_name, "", false, {},
-                                "a network namespace chaosplus creates (chaosplus-lab); default chaosplus's own"};
-constexpr std::array<FaultParam, 4> kPacketParams{{kPort, kAddress, kProtocol, kNamespace}};
-constexpr std::array<FaultParam, 5> kPartitionParams{{
-    kPort, kAddress, kProtocol, kNamespace,
-    {"peer", ParamKind::ip_network, "", false, {},
-     "an IP address or network such as 10.0.0.0/24: the other side; default anyone"},
-}};
-constexpr std::array<FaultParam, 5> kPacketLossParams{{
-    {"share", ParamKind::share, "", true, {}, "a percentage such as 20%: the share of packets dropped each way"},
-    kPort, kAddress, kProtocol, kNamespace,
-}};
-constexpr std::array<FaultParam, 4> kBandwidthLimitParams{{
-    {"namespace", ParamKind::namespace_name, "", true, {},
-     "a network namespace chaosplus creates, such as chaosplus-lab: the host's interfaces are never shaped"},
-    {"interface", ParamKind::interface_name, "", true, {}, "the name of an interface in the namespace, such as veth0"},
-    {"rate", ParamKind::byte_rate, "", true, {}, "a rate such as 1MB/s: bytes per second allowed out"},
-    {"burst", ParamKind::byte_size, "", false, {},
-     "a size such as 32KB: the token bucket; default 20ms of rate, at least two frames"},
-}};
-// clang-format on
-
-constexpr std::array<FaultType, 19> kCatalog{{
-    {"kill", Capability::signal_process, kKillParams, "send a signal (SIGKILL by default) to the target process"},
-    {"pause", Capability::signal_process, {}, "stop the process (SIGSTOP) and continue it (SIGCONT) on revert"},
-    {"restart", Capability::restart_process, {}, "stop the process and start it again"},
-    {"latency", Capability::proxy, kLatencyParams, "delay traffic through the target's proxy"},
-    {"reset", Capability::proxy, kResetParams, "reset connections through the target's proxy (TCP RST)"},
-    {"blackhole", Capability::proxy, kBlackholeParams, "accept connections through the proxy but pass no data"},
-    {"timeout", Capability::proxy, kTimeoutParams, "pass no data, then close the connection after a while"},
-    {"bandwidth", Capability::proxy, kBandwidthParams, "limit throughput through the target's proxy"},
-    {"slow_close", Capability::proxy, kSlowCloseParams, "hold back the close of connections through the proxy"},
-    {"slicer", Capability::proxy, kSlicerParams, "cut the data into small pieces, with pauses between them"},
-    {"limit_data", Capability::proxy, kLimitDataParams, "close connections after a number of bytes"},
-    {"http_error", Capability::proxy, kHttpErrorParams,
-     "answer a share of matching HTTP requests with a status and body, without the target"},
-    {"http_delay", Capability::proxy, kHttpDelayParams, "hold matching HTTP requests before they reach the target"},
-    {"http_abort", Capability::proxy, kHttpAbortParams, "cut responses to matching HTTP requests mid-body"},
-    {"partition", Capability::endpoint, kPartitionParams, "drop the endpoint's packets both ways (nftables)"},
-    {"blackhole_port", Capability::endpoint, kPacketParams, "drop packets sent to the endpoint (nftables)"},
-    {"reject", Capability::endpoint, kPacketParams, "refuse packets sent to the endpoint with a TCP reset (nftables)"},
-    {"packet_loss", Capability::endpoint, kPacketLossParams,
-     "drop a share of the endpoint's packets both ways (nftables)"},
-    {"bandwidth_limit", Capability::any, kBandwidthLimitParams,
-     "limit traffic leaving an interface of a chaosplus namespace (tbf qdisc)"},
-}};
 
 constexpr std::array<std::string_view, 3> kCommonKeys{"target", "at", "for"};
 
@@ -162,12 +31,38 @@ std::string join(std::span<const std::string_view> items) {
   return out;
 }
 
+std::vector<FaultType>& registered() {
+  static std::vector<FaultType> types;
+  return types;
+}
+
 }  // namespace
 
-std::span<const FaultType> fault_catalog() { return kCatalog; }
+void register_fault_types(std::span<const FaultType> types) {
+  for (const auto& type : types) {
+    for (const auto& known : registered()) {
+      if (known.name == type.name) {
+        std::fprintf(stderr, "chaosplus: fault type '%.*s' is registered twice\n", static_cast<int>(type.name.size()),
+                     type.name.data());
+        std::abort();
+      }
+    }
+    registered().push_back(type);
+  }
+}
+
+std::span<const FaultType> fault_catalog() {
+  if (registered().empty()) {
+    std::fprintf(stderr,
+                 "chaosplus: no fault types are registered; the program must call "
+                 "faults::register_builtin_faults() (faults/registry.h) at start-up\n");
+    std::abort();
+  }
+  return registered();
+}
 
 const FaultType* find_fault_type(std::string_view name) {
-  for (const auto& type : kCatalog) {
+  for (const auto& type : fault_catalog()) {
     if (type.name == name) return &type;
   }
   return nullptr;
@@ -299,6 +194,136 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
   return Error{"unknown parameter kind"};
 }
 
+namespace {
+
+std::string kind_text(const FaultParam& param) {
+  switch (param.kind) {
+    case ParamKind::duration: return "duration";
+    case ParamKind::signal: return "signal name or number";
+    case ParamKind::choice: {
+      std::string out;
+      for (std::size_t i = 0; i < param.choices.size(); ++i) {
+        if (i > 0) out += i + 1 == param.choices.size() ? " or " : ", ";
+        out += "`" + std::string(param.choices[i]) + "`";
+      }
+      return out;
+    }
+    case ParamKind::byte_rate: return "byte rate";
+    case ParamKind::status: return "HTTP status, 200-599";
+    case ParamKind::share: return "percentage";
+    case ParamKind::byte_size: return "size";
+    case ParamKind::text: return "text";
+    case ParamKind::port: return "port or `any`";
+    case ParamKind::ip_address: return "IP address";
+    case ParamKind::ip_network: return "IP address or network";
+    case ParamKind::namespace_name: return "namespace name";
+    case ParamKind::interface_name: return "interface name";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<FaultParams> FaultParams::read(const FaultType& type, const Fault& fault) {
+  FaultParams out;
+  out.type_ = std::string(type.name);
+  for (const auto& param : type.params) {
+    Value v;
+    v.kind = param.kind;
+    // The loader stores every parameter normalized (the top of fault_catalog.h), defaults included;
+    // one missing (a fault built by hand) takes its default, normalized here.
+    std::string normal;
+    if (auto it = fault.params.find(std::string(param.name)); it != fault.params.end()) {
+      normal = it->second;
+    } else if (!param.default_value.empty()) {
+      auto d = normalize_fault_param(param, param.default_value);
+      if (!d) return Error{"fault '" + out.type_ + "': default of " + std::string(param.name) + ": " + d.error()};
+      normal = *d;
+    }
+    if (!normal.empty()) {
+      v.given = true;
+      v.text = normal;
+      bool ok = true;
+      try {
+        switch (param.kind) {
+          case ParamKind::duration: {
+            auto d = parse_duration(normal);
+            ok = d.ok();
+            if (ok) v.duration = *d;
+            break;
+          }
+          case ParamKind::signal: {
+            auto sig = parse_signal(normal);
+            ok = sig.ok();
+            if (ok) v.number = *sig;
+            break;
+          }
+          case ParamKind::share: v.share = std::stod(normal); break;
+          case ParamKind::byte_size:
+          case ParamKind::byte_rate: v.bytes = std::stoull(normal); break;
+          case ParamKind::status: v.number = std::stoi(normal); break;
+          case ParamKind::port: v.number = normal == "any" ? 0 : std::stoi(normal); break;
+          default: break;
+        }
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) {
+        return Error{"fault '" + out.type_ + "': " + std::string(param.name) + " '" + normal +
+                     "' is not in the loader's normalized form"};
+      }
+    }
+    out.values_.emplace_back(std::string(param.name), std::move(v));
+  }
+  return out;
+}
+
+const FaultParams::Value& FaultParams::at(std::string_view name, std::initializer_list<ParamKind> kinds) const {
+  for (const auto& [key, value] : values_) {
+    if (key != name) continue;
+    for (auto kind : kinds) {
+      if (value.kind == kind) return value;
+    }
+    break;
+  }
+  std::fprintf(stderr, "chaosplus: fault type '%s' has no parameter '%.*s' of the kind asked for\n", type_.c_str(),
+               static_cast<int>(name.size()), name.data());
+  std::abort();
+}
+
+bool FaultParams::given(std::string_view name) const {
+  for (const auto& [key, value] : values_) {
+    if (key == name) return value.given;
+  }
+  return false;
+}
+Duration FaultParams::duration(std::string_view name) const { return at(name, {ParamKind::duration}).duration; }
+double FaultParams::share(std::string_view name) const { return at(name, {ParamKind::share}).share; }
+std::uint64_t FaultParams::bytes(std::string_view name) const {
+  return at(name, {ParamKind::byte_size, ParamKind::byte_rate}).bytes;
+}
+int FaultParams::number(std::string_view name) const {
+  return at(name, {ParamKind::status, ParamKind::signal, ParamKind::port}).number;
+}
+const std::string& FaultParams::text(std::string_view name) const {
+  return at(name, {ParamKind::text, ParamKind::choice, ParamKind::ip_address, ParamKind::ip_network,
+                   ParamKind::namespace_name, ParamKind::interface_name})
+      .text;
+}
+
+std::string fault_param_table(const FaultType& type) {
+  if (type.params.empty()) return "";
+  std::string out = "| parameter | kind | default | what |\n| --- | --- | --- | --- |\n";
+  for (const auto& param : type.params) {
+    const std::string fallback = param.required                ? "required"
+                                 : param.default_value.empty() ? "not given"
+                                                               : "`" + std::string(param.default_value) + "`";
+    out += "| `" + std::string(param.name) + "` | " + kind_text(param) + " | " + fallback + " | " +
+           std::string(param.help) + " |\n";
+  }
+  return out;
+}
+
 bool target_has(const Target& target, Capability capability) {
   switch (capability) {
     case Capability::signal_process: return target.process.has_value() || target.attach.has_value();
@@ -312,8 +337,8 @@ bool target_has(const Target& target, Capability capability) {
 }
 
 bool is_kernel_fault(std::string_view type) {
-  return type == "partition" || type == "blackhole_port" || type == "reject" || type == "packet_loss" ||
-         type == "bandwidth_limit";
+  const FaultType* entry = find_fault_type(type);
+  return entry != nullptr && entry->kernel;
 }
 
 std::string_view describe(Capability capability) {

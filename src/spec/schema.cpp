@@ -9,6 +9,8 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "spec/fault_catalog.h"
+
 namespace chaosplus::spec {
 namespace {
 
@@ -31,6 +33,69 @@ nlohmann::json to_json(const YamlNode& node) {
     }
   }
   return nullptr;
+}
+
+// The schema of one parameter value, by kind: the written forms the loader's normalize_fault_param
+// reads (the loader checks the value itself; the schema gives editors the shape and the help).
+nlohmann::ordered_json value_schema(const FaultParam& param) {
+  auto ref = [](const char* name) { return nlohmann::ordered_json{{"$ref", std::string("#/definitions/") + name}}; };
+  switch (param.kind) {
+    case ParamKind::duration: return ref("duration");
+    case ParamKind::signal: return ref("signal");
+    case ParamKind::choice: {
+      nlohmann::ordered_json choices = nlohmann::ordered_json::array();
+      for (auto choice : param.choices) choices.push_back(std::string(choice));
+      return {{"enum", choices}};
+    }
+    case ParamKind::byte_rate: return ref("byteRate");
+    case ParamKind::status:
+    case ParamKind::byte_size: return {{"type", {"integer", "string"}}};
+    case ParamKind::share: return {{"type", "string"}, {"pattern", "^\\s*[0-9]+(\\.[0-9]+)?\\s*%\\s*$"}};
+    case ParamKind::text: return ref("scalarText");
+    case ParamKind::port: return ref("port");
+    case ParamKind::ip_address: return ref("ipAddress");
+    case ParamKind::ip_network: return ref("ipNetwork");
+    case ParamKind::namespace_name: return ref("namespaceName");
+    case ParamKind::interface_name: return ref("interfaceName");
+  }
+  return nlohmann::ordered_json::object();
+}
+
+nlohmann::ordered_json fault_type_schema(const FaultType& type) {
+  nlohmann::ordered_json properties = nlohmann::ordered_json::object();
+  properties["target"] = {{"$ref", "#/definitions/identifier"}, {"description", "the name of the target it acts on"}};
+  properties["at"] = {{"$ref", "#/definitions/duration"},
+                      {"description", "when it starts, from the start of its phase"}};
+  properties["for"] = {{"$ref", "#/definitions/duration"},
+                       {"description", "how long it stays on; default until the end of its phase"}};
+  nlohmann::ordered_json required = nlohmann::ordered_json::array({"target"});
+  for (const auto& param : type.params) {
+    nlohmann::ordered_json value = value_schema(param);
+    value["description"] = std::string(param.help);
+    if (!param.default_value.empty()) value["default"] = std::string(param.default_value);
+    properties[std::string(param.name)] = std::move(value);
+    if (param.required) required.push_back(std::string(param.name));
+  }
+  nlohmann::ordered_json out{{"description", std::string(type.help)}, {"type", "object"}};
+  // A family whose parameters an extension describes at load time checks them itself (FaultType::check).
+  out["additionalProperties"] =
+      type.open_params ? nlohmann::ordered_json{{"$ref", "#/definitions/scalarText"}} : nlohmann::ordered_json(false);
+  out["required"] = std::move(required);
+  out["properties"] = std::move(properties);
+  return out;
+}
+
+nlohmann::ordered_json fault_schema() {
+  nlohmann::ordered_json types = nlohmann::ordered_json::object();
+  for (const auto& type : fault_catalog()) types[std::string(type.name)] = fault_type_schema(type);
+  return {{"description",
+           "One fault, written as a one-key map: the fault type, with its settings under it. Generated from the "
+           "fault registry (faults/registry.h) by chaosplus schema."},
+          {"type", "object"},
+          {"minProperties", 1},
+          {"maxProperties", 1},
+          {"additionalProperties", false},
+          {"properties", std::move(types)}};
 }
 
 const valijson::Schema& compiled_schema() {
@@ -123,6 +188,15 @@ bool is_under(const std::string& pointer, const std::string& ancestor) {
 }
 
 }  // namespace
+
+std::string_view experiment_schema_text() {
+  static const std::string text = [] {
+    auto document = nlohmann::ordered_json::parse(experiment_schema_base_text());
+    document["definitions"]["fault"] = fault_schema();
+    return document.dump(2) + "\n";
+  }();
+  return text;
+}
 
 std::vector<SchemaIssue> check_against_schema(const YamlNode& root) {
   const nlohmann::json document = to_json(root);

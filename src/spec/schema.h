@@ -1,6 +1,9 @@
 #pragma once
-// The experiment JSON Schema (schema/experiment.schema.json, embedded at build time) and a check of a
-// document against it with valijson. Each problem is mapped back to the line and column of the
+// The experiment JSON Schema and a check of a document against it with valijson. The schema is the
+// hand-kept base (src/spec/schema.base.json, embedded at build time: targets, probes, load, ...)
+// with the fault definitions generated from the fault catalog (spec/fault_catalog.h), so every
+// registered fault type and parameter is in it; schema/experiment.schema.json is the checked-in
+// output of `chaosplus schema`, and a test keeps them equal. Each problem is mapped back to the line and column of the
 // offending value (or key, for unknown keys) through the document's JSON pointers.
 #include <string>
 #include <string_view>
@@ -11,7 +14,10 @@
 
 namespace chaosplus::spec {
 
-// The schema text, byte for byte as in schema/experiment.schema.json.
+// The hand-kept base: the whole schema but definitions.fault.
+std::string_view experiment_schema_base_text();
+// The whole schema, generated on first use (after the fault types are registered), deterministic:
+// byte for byte what schema/experiment.schema.json holds.
 std::string_view experiment_schema_text();
 
 struct SchemaIssue {

@@ -30,7 +30,10 @@ phases:
 }
 
 proxy::ToxicSpec toxic_of(const std::string& fault_yaml) {
-  auto toxic = proxy::make_toxic(toxic_for(load_fault(fault_yaml)));
+  auto draft = toxic_for(load_fault(fault_yaml));
+  EXPECT_TRUE(draft.ok()) << fault_yaml << ": " << draft.error();
+  if (!draft) return {};
+  auto toxic = proxy::make_toxic(*draft);
   EXPECT_TRUE(toxic.ok()) << fault_yaml << ": " << toxic.error();
   return toxic.ok() ? *toxic : proxy::ToxicSpec{};
 }
@@ -49,6 +52,17 @@ TEST(ProxyFaultToxics, EveryProxyFaultWithOnlyItsRequiredSettingsIsAToxicTheProx
     toxic_of(name + ": { target: api" + (it == required.end() ? "" : ", " + it->second) + " }");
   }
   EXPECT_EQ(proxy_faults, 11);
+}
+
+// A fault type the proxy family does not know is an error, not an HTTP toxic (the last branch of the
+// old if-chain took every unknown type for http_abort).
+TEST(ProxyFaultToxics, AFaultTypeThatIsNotAProxyFaultIsRefused) {
+  spec::Fault kill;
+  kill.type = "kill";
+  kill.target = "api";
+  auto draft = toxic_for(kill);
+  ASSERT_FALSE(draft.ok());
+  EXPECT_NE(draft.error().find("'kill' is not a proxy fault"), std::string::npos) << draft.error();
 }
 
 TEST(ProxyFaultToxics, ByteFaultsTakeADirectionAndAShareOfConnections) {

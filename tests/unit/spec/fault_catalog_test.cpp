@@ -16,10 +16,11 @@ using namespace std::chrono_literals;
 TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
   std::vector<std::string> names;
   for (const auto& type : fault_catalog()) names.emplace_back(type.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"kill", "pause", "restart", "latency", "reset", "blackhole", "timeout",
-                                             "bandwidth", "slow_close", "slicer", "limit_data", "http_error",
-                                             "http_delay", "http_abort", "partition", "blackhole_port", "reject",
-                                             "packet_loss", "bandwidth_limit"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"kill",           "pause",      "restart",     "latency",         "reset",
+                                      "blackhole",      "timeout",    "bandwidth",   "slow_close",      "slicer",
+                                      "limit_data",     "http_error", "http_delay",  "http_abort",      "partition",
+                                      "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -122,6 +123,33 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }
+}
+
+// The parameters as typed values, from the loader's normalized strings, defaults filled in.
+TEST(FaultParams, ReadsEachParameterOnceAsItsKind) {
+  Fault fault;
+  fault.type = "latency";
+  fault.params = {{"latency", "250ms"}, {"share", "0.3"}};
+  auto params = FaultParams::read(*find_fault_type("latency"), fault);
+  ASSERT_TRUE(params.ok()) << params.error();
+  EXPECT_EQ(params->duration("latency"), 250ms);
+  EXPECT_EQ(params->duration("jitter"), 0ms) << "the default";
+  EXPECT_DOUBLE_EQ(params->share("share"), 0.3);
+  EXPECT_EQ(params->text("direction"), "downstream");
+  EXPECT_TRUE(params->given("latency"));
+  EXPECT_FALSE(params->given("signal")) << "not a parameter of latency";
+
+  Fault error;
+  error.type = "http_error";
+  auto http = FaultParams::read(*find_fault_type("http_error"), error);
+  ASSERT_TRUE(http.ok()) << http.error();
+  EXPECT_EQ(http->number("status"), 503);
+  EXPECT_FALSE(http->given("method")) << "empty default: not given";
+
+  Fault bad;
+  bad.type = "latency";
+  bad.params = {{"latency", "soon"}};
+  EXPECT_FALSE(FaultParams::read(*find_fault_type("latency"), bad).ok());
 }
 
 TEST(NormalizeFaultParam, ReadsPortsOrAny) {

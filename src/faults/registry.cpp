@@ -1,0 +1,54 @@
+#include "faults/registry.h"
+
+#include <mutex>
+#include <vector>
+
+namespace chaosplus::faults {
+
+// Each family's own source file defines its function; this list is the only place that names them.
+// Adding a fault family: its file (see docs/extending.md), then one declaration and one list entry.
+FaultFamily process_fault_family();    // faults/process_faults.cpp
+FaultFamily proxy_fault_family();      // faults/proxy_faults.cpp
+FaultFamily nft_fault_family();        // faults/nft_faults.cpp
+FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
+FaultFamily limit_fault_family();      // faults/limit_fault.cpp
+
+std::span<const FaultFamily> fault_families() {
+  // clang-format off
+  static const std::vector<FaultFamily> families{
+      process_fault_family(),
+      proxy_fault_family(),
+      nft_fault_family(),
+      bandwidth_limit_family(),
+      limit_fault_family(),
+  };
+  // clang-format on
+  return families;
+}
+
+const FaultFamily* family_of_type(std::string_view fault_type) {
+  for (const auto& family : fault_families()) {
+    for (const auto& type : family.types) {
+      if (type.name == fault_type) return &family;
+    }
+  }
+  return nullptr;
+}
+
+const FaultFamily* family_of_kind(std::string_view ledger_kind) {
+  for (const auto& family : fault_families()) {
+    for (auto kind : family.ledger_kinds) {
+      if (kind == ledger_kind) return &family;
+    }
+  }
+  return nullptr;
+}
+
+void register_builtin_faults() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const auto& family : fault_families()) spec::register_fault_types(family.types);
+  });
+}
+
+}  // namespace chaosplus::faults
