@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "proxy/address.h"
 #include "proxy/connection.h"
@@ -220,7 +221,7 @@ struct Engine::Impl final : ConnectionHost {
       net::Fd client(fd);
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      net::Fd upstream = std::move(spare);
+      net::Fd upstream = std::exchange(spare, net::Fd{});  // spare is made anew on the next turn
       // A failed connect closes the client: that tells it the upstream is unreachable.
       if (!begin_connect(upstream.get(), proxy.upstream_address)) continue;
       auto now = std::chrono::steady_clock::now();
