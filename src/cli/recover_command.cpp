@@ -28,7 +28,8 @@ void add_recover_command(CLI::App& app, int& exit_code) {
     auto ledger = runner::Ledger::open(path);
     if (!ledger) {
       std::cerr << "recover: " << ledger.error() << "\n";
-      if (ledger.error().find("chaosplus leftovers") == std::string::npos) {
+      // An untrusted ledger's message already says what to check by hand; one that cannot be opened does not.
+      if (ledger.code() != ErrorCode::untrusted) {
         std::cerr << "recover: without a readable ledger nothing can be reverted; `chaosplus leftovers --state-dir "
                   << dir << "` lists what chaosplus may have left on this system, to check by hand\n";
       }

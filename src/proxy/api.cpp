@@ -18,18 +18,19 @@ using nlohmann::json;
 // rather than fail the answer.
 std::string to_text(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-int status_of(const Failure& failure) {
-  switch (failure.kind) {
-    case Failure::Kind::not_found: return 404;
-    case Failure::Kind::conflict: return 409;
-    case Failure::Kind::invalid: break;
+// The caller's mistakes are 4xx; the rest (the system failed, a bug) is a 500.
+int status_of(const Error& failure) {
+  switch (failure.code) {
+    case ErrorCode::invalid_argument: return 400;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::already_exists: return 409;
+    default: return 500;
   }
-  return 400;
 }
 
 net::Response error_response(int status, const std::string& message) { return ControlApi::error(status, message); }
 
-net::Response failure_response(const Failure& failure) { return error_response(status_of(failure), failure.message); }
+net::Response failure_response(const Error& failure) { return error_response(status_of(failure), failure.message); }
 
 net::Response json_response(int status, const json& body) { return net::Response::json(status, to_text(body)); }
 

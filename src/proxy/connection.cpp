@@ -148,17 +148,17 @@ void Connection::flush(Link& link) {
 
 void Connection::pump(Link& link, TimePoint now) {
   TimePoint wake = TimePoint::max();
-  Verdict verdict = Verdict::carry_on;
+  ConnectionFate fate = ConnectionFate::carry_on;
   for (std::size_t i = 0; i < link.stages.size() && !closed_; ++i) {
     Forward next(*this, link, i + 1);
     Step step = link.stages[i]->advance(now, next);
     wake = std::min(wake, step.wake);
-    verdict = std::max(verdict, step.verdict);
+    fate = std::max(fate, step.fate);
   }
   link.wake = wake;
   if (closed_) return;
-  if (verdict != Verdict::carry_on) {
-    close(verdict == Verdict::reset);
+  if (fate != ConnectionFate::carry_on) {
+    close(fate == ConnectionFate::reset);
     return;
   }
   flush(link);

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "proxy/address.h"
 #include "proxy/connection.h"
@@ -25,9 +26,9 @@ namespace chaosplus::proxy {
 
 namespace {
 
-Failure invalid(std::string message) { return {Failure::Kind::invalid, std::move(message)}; }
-Failure not_found(std::string message) { return {Failure::Kind::not_found, std::move(message)}; }
-Failure conflict(std::string message) { return {Failure::Kind::conflict, std::move(message)}; }
+Error invalid(std::string message) { return {std::move(message), ErrorCode::invalid_argument}; }
+Error not_found(std::string message) { return {std::move(message), ErrorCode::not_found}; }
+Error conflict(std::string message) { return {std::move(message), ErrorCode::already_exists}; }
 
 // How often a listener that ran out of descriptors tries again when no connection closes.
 constexpr auto kStarvedRetry = std::chrono::milliseconds(100);
@@ -220,7 +221,7 @@ struct Engine::Impl final : ConnectionHost {
       net::Fd client(fd);
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      net::Fd upstream = std::move(spare);
+      net::Fd upstream = std::exchange(spare, net::Fd{});  // spare is made anew on the next turn
       // A failed connect closes the client: that tells it the upstream is unreachable.
       if (!begin_connect(upstream.get(), proxy.upstream_address)) continue;
       auto now = std::chrono::steady_clock::now();
@@ -311,8 +312,8 @@ struct Engine::Impl final : ConnectionHost {
     return out;
   }
 
-  Outcome<Endpoints> resolve_endpoints(const std::optional<std::string>& listen,
-                                       const std::optional<std::string>& upstream) const {
+  Result<Endpoints> resolve_endpoints(const std::optional<std::string>& listen,
+                                      const std::optional<std::string>& upstream) const {
     Endpoints out;
     if (listen) {
       auto parsed = parse_host_port(*listen);
@@ -377,13 +378,13 @@ Engine::~Engine() {
 
 std::uint64_t Engine::seed() const { return impl_->seed; }
 
-Outcome<ProxyView> Engine::create_proxy(const ProxySettings& settings) {
+Result<ProxyView> Engine::create_proxy(const ProxySettings& settings) {
   if (auto s = check_name("proxy name", settings.name); !s) return invalid(s.error());
   if (settings.listen.empty()) return invalid("missing listen address (e.g. 127.0.0.1:0)");
   if (settings.upstream.empty()) return invalid("missing upstream address (host:port)");
   auto endpoints = impl_->resolve_endpoints(settings.listen, settings.upstream);
   if (!endpoints.ok()) return endpoints.failure();
-  return impl_->call([&]() -> Outcome<ProxyView> {
+  return impl_->call([&]() -> Result<ProxyView> {
     if (impl_->find(settings.name)) return conflict("proxy '" + settings.name + "' already exists");
     auto proxy = std::make_unique<Impl::Proxy>();
     proxy->id = impl_->next_id++;
@@ -402,10 +403,10 @@ Outcome<ProxyView> Engine::create_proxy(const ProxySettings& settings) {
   });
 }
 
-Outcome<ProxyView> Engine::update_proxy(const std::string& name, const ProxyUpdate& update) {
+Result<ProxyView> Engine::update_proxy(const std::string& name, const ProxyUpdate& update) {
   auto endpoints = impl_->resolve_endpoints(update.listen, update.upstream);
   if (!endpoints.ok()) return endpoints.failure();
-  return impl_->call([&]() -> Outcome<ProxyView> {
+  return impl_->call([&]() -> Result<ProxyView> {
     auto* proxy = impl_->find(name);
     if (!proxy) return not_found("proxy '" + name + "' not found");
     const auto& resolved = endpoints.value();
@@ -430,8 +431,8 @@ Outcome<ProxyView> Engine::update_proxy(const std::string& name, const ProxyUpda
   });
 }
 
-Outcome<Ok> Engine::delete_proxy(const std::string& name) {
-  return impl_->call([&]() -> Outcome<Ok> {
+Result<Ok> Engine::delete_proxy(const std::string& name) {
+  return impl_->call([&]() -> Result<Ok> {
     auto* proxy = impl_->find(name);
     if (!proxy) return not_found("proxy '" + name + "' not found");
     impl_->stop_listening(*proxy);
@@ -441,8 +442,8 @@ Outcome<Ok> Engine::delete_proxy(const std::string& name) {
   });
 }
 
-Outcome<ProxyView> Engine::proxy(const std::string& name) {
-  return impl_->call([&]() -> Outcome<ProxyView> {
+Result<ProxyView> Engine::proxy(const std::string& name) {
+  return impl_->call([&]() -> Result<ProxyView> {
     auto* proxy = impl_->find(name);
     if (!proxy) return not_found("proxy '" + name + "' not found");
     return Impl::view(*proxy);
@@ -457,8 +458,8 @@ std::vector<ProxyView> Engine::proxies() {
   });
 }
 
-Outcome<ToxicSpec> Engine::add_toxic(const std::string& proxy_name, const ToxicSpec& toxic) {
-  return impl_->call([&]() -> Outcome<ToxicSpec> {
+Result<ToxicSpec> Engine::add_toxic(const std::string& proxy_name, const ToxicSpec& toxic) {
+  return impl_->call([&]() -> Result<ToxicSpec> {
     auto* proxy = impl_->find(proxy_name);
     if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
     for (const auto& t : proxy->toxics) {
@@ -471,8 +472,8 @@ Outcome<ToxicSpec> Engine::add_toxic(const std::string& proxy_name, const ToxicS
   });
 }
 
-Outcome<ToxicCounters> Engine::toxic_stats(const std::string& proxy_name, const std::string& toxic) {
-  return impl_->call([&]() -> Outcome<ToxicCounters> {
+Result<ToxicCounters> Engine::toxic_stats(const std::string& proxy_name, const std::string& toxic) {
+  return impl_->call([&]() -> Result<ToxicCounters> {
     auto* proxy = impl_->find(proxy_name);
     if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
     for (const auto& t : proxy->toxics) {
@@ -482,8 +483,8 @@ Outcome<ToxicCounters> Engine::toxic_stats(const std::string& proxy_name, const 
   });
 }
 
-Outcome<ToxicSpec> Engine::update_toxic(const std::string& proxy_name, const ToxicSpec& toxic) {
-  return impl_->call([&]() -> Outcome<ToxicSpec> {
+Result<ToxicSpec> Engine::update_toxic(const std::string& proxy_name, const ToxicSpec& toxic) {
+  return impl_->call([&]() -> Result<ToxicSpec> {
     auto* proxy = impl_->find(proxy_name);
     if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
     for (std::size_t i = 0; i < proxy->toxics.size(); ++i) {
@@ -511,8 +512,8 @@ Outcome<ToxicSpec> Engine::update_toxic(const std::string& proxy_name, const Tox
   });
 }
 
-Outcome<Ok> Engine::remove_toxic(const std::string& proxy_name, const std::string& toxic) {
-  return impl_->call([&]() -> Outcome<Ok> {
+Result<Ok> Engine::remove_toxic(const std::string& proxy_name, const std::string& toxic) {
+  return impl_->call([&]() -> Result<Ok> {
     auto* proxy = impl_->find(proxy_name);
     if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
     for (std::size_t i = 0; i < proxy->toxics.size(); ++i) {
@@ -525,8 +526,8 @@ Outcome<Ok> Engine::remove_toxic(const std::string& proxy_name, const std::strin
   });
 }
 
-Outcome<ToxicSpec> Engine::toxic(const std::string& proxy_name, const std::string& toxic) {
-  return impl_->call([&]() -> Outcome<ToxicSpec> {
+Result<ToxicSpec> Engine::toxic(const std::string& proxy_name, const std::string& toxic) {
+  return impl_->call([&]() -> Result<ToxicSpec> {
     auto* proxy = impl_->find(proxy_name);
     if (!proxy) return not_found("proxy '" + proxy_name + "' not found");
     for (const auto& t : proxy->toxics) {
@@ -536,8 +537,8 @@ Outcome<ToxicSpec> Engine::toxic(const std::string& proxy_name, const std::strin
   });
 }
 
-Outcome<Ok> Engine::reset() {
-  return impl_->call([&]() -> Outcome<Ok> {
+Result<Ok> Engine::reset() {
+  return impl_->call([&]() -> Result<Ok> {
     std::string errors;
     for (auto& [name, proxy] : impl_->proxies) {
       while (!proxy->toxics.empty()) impl_->remove_toxic(*proxy, 0);
@@ -547,7 +548,8 @@ Outcome<Ok> Engine::reset() {
         errors += (errors.empty() ? "" : "; ") + ("proxy '" + name + "': " + s.error());
       }
     }
-    if (!errors.empty()) return invalid("could not re-enable every proxy: " + errors);
+    // Not the caller's mistake: an address the proxies held was taken meanwhile (a 5xx, not a 4xx).
+    if (!errors.empty()) return Error{"could not re-enable every proxy: " + errors, ErrorCode::io_error};
     return Ok{};
   });
 }

@@ -6,8 +6,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
-#include <variant>
 #include <vector>
 
 #include "core/result.h"
@@ -40,26 +38,6 @@ struct ProxyView {
   std::vector<ToxicSpec> toxics;
 };
 
-// Why an engine call failed; the control API maps the kind to a status code.
-struct Failure {
-  enum class Kind { invalid, not_found, conflict };
-  Kind kind = Kind::invalid;
-  std::string message;
-};
-
-template <typename T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : state_(std::move(value)) {}            // NOLINT: implicit, like Result
-  Outcome(Failure failure) : state_(std::move(failure)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(state_); }
-  const T& value() const { return std::get<T>(state_); }
-  const Failure& failure() const { return std::get<Failure>(state_); }
-
- private:
-  std::variant<T, Failure> state_;
-};
-
 struct EngineStats {
   std::uint64_t accepted = 0;  // connections accepted since start
   std::size_t open = 0;        // connections open now
@@ -90,23 +68,23 @@ class Engine {
 
   std::uint64_t seed() const;
 
-  Outcome<ProxyView> create_proxy(const ProxySettings& settings);
-  Outcome<ProxyView> update_proxy(const std::string& name, const ProxyUpdate& update);
-  Outcome<Ok> delete_proxy(const std::string& name);
-  Outcome<ProxyView> proxy(const std::string& name);
+  Result<ProxyView> create_proxy(const ProxySettings& settings);
+  Result<ProxyView> update_proxy(const std::string& name, const ProxyUpdate& update);
+  Result<Ok> delete_proxy(const std::string& name);
+  Result<ProxyView> proxy(const std::string& name);
   std::vector<ProxyView> proxies();  // ordered by name
 
   // Toxics act on live connections too; no byte is lost or reordered when they come or go.
-  Outcome<ToxicSpec> add_toxic(const std::string& proxy, const ToxicSpec& toxic);
+  Result<ToxicSpec> add_toxic(const std::string& proxy, const ToxicSpec& toxic);
   // Replaces the toxic of the same name (new toxicity/attributes apply to live connections).
-  Outcome<ToxicSpec> update_toxic(const std::string& proxy, const ToxicSpec& toxic);
-  Outcome<Ok> remove_toxic(const std::string& proxy, const std::string& toxic);
-  Outcome<ToxicSpec> toxic(const std::string& proxy, const std::string& toxic);
+  Result<ToxicSpec> update_toxic(const std::string& proxy, const ToxicSpec& toxic);
+  Result<Ok> remove_toxic(const std::string& proxy, const std::string& toxic);
+  Result<ToxicSpec> toxic(const std::string& proxy, const std::string& toxic);
   // What the toxic touched in this engine since it was added (see toxic_counters.h).
-  Outcome<ToxicCounters> toxic_stats(const std::string& proxy, const std::string& toxic);
+  Result<ToxicCounters> toxic_stats(const std::string& proxy, const std::string& toxic);
 
   // Enables every proxy and removes every toxic.
-  Outcome<Ok> reset();
+  Result<Ok> reset();
   EngineStats stats();
 
  private:

@@ -338,7 +338,7 @@ Step HttpSession::advance(TimePoint now, Outputs& out) {
   if (server_end_ != StreamEnd::none && !server_end_passed_ && server_held_.empty() && !dead_) {
     finish_server(now, out);
   }
-  return {next_wake(), Verdict::carry_on};
+  return {next_wake(), ConnectionFate::carry_on};
 }
 
 TimePoint HttpSession::next_wake() const {

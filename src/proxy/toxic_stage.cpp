@@ -58,7 +58,7 @@ class LatencyStage final : public ToxicStage {
       pass_end(now, out);
       return {};
     }
-    return {chunks_.front().release, Verdict::carry_on};
+    return {chunks_.front().release, ConnectionFate::carry_on};
   }
 
   void reconfigure(const ToxicSpec& spec, TimePoint) override {
@@ -87,7 +87,7 @@ class BandwidthStage final : public ToxicStage {
   Step advance(TimePoint now, StageOutput& out) override {
     while (!held_.empty()) {
       std::size_t piece = std::min(held_.size(), bucket_.burst());
-      if (bucket_.available(now) < piece) return {bucket_.ready_at(piece, now), Verdict::carry_on};
+      if (bucket_.available(now) < piece) return {bucket_.ready_at(piece, now), ConnectionFate::carry_on};
       bucket_.take(piece);
       out.write(held_.front(piece), now);
       held_.consume(piece);
@@ -115,8 +115,8 @@ class TimeoutStage final : public ToxicStage {
 
   Step advance(TimePoint now, StageOutput&) override {
     if (deadline_ == TimePoint::max()) return {};
-    if (now >= deadline_) return {TimePoint::max(), Verdict::close};
-    return {deadline_, Verdict::carry_on};
+    if (now >= deadline_) return {TimePoint::max(), ConnectionFate::close};
+    return {deadline_, ConnectionFate::carry_on};
   }
 
   void reconfigure(const ToxicSpec& spec, TimePoint now) override {
@@ -136,9 +136,9 @@ class ResetPeerStage final : public ToxicStage {
   }
 
   Step advance(TimePoint now, StageOutput& out) override {
-    if (now >= deadline_) return {TimePoint::max(), Verdict::reset};
+    if (now >= deadline_) return {TimePoint::max(), ConnectionFate::reset};
     pass_all(now, out);
-    return {deadline_, Verdict::carry_on};
+    return {deadline_, ConnectionFate::carry_on};
   }
 
   void reconfigure(const ToxicSpec& spec, TimePoint now) override {
@@ -166,7 +166,7 @@ class SlowCloseStage final : public ToxicStage {
       held_.clear();
     }
     if (end_ == StreamEnd::none || ended_) return {};
-    if (now < end_at_) return {end_at_, Verdict::carry_on};
+    if (now < end_at_) return {end_at_, ConnectionFate::carry_on};
     pass_end(now, out);
     return {};
   }
@@ -218,8 +218,8 @@ class SlicerStage final : public ToxicStage {
   Step advance(TimePoint now, StageOutput& out) override {
     // A cap per step keeps tiny slices of a big chunk from starving every other connection.
     for (int slices = 0; !held_.empty(); ++slices) {
-      if (now < next_at_) return {next_at_, Verdict::carry_on};
-      if (slices == kSlicesPerStep) return {now, Verdict::carry_on};
+      if (now < next_at_) return {next_at_, ConnectionFate::carry_on};
+      if (slices == kSlicesPerStep) return {now, ConnectionFate::carry_on};
       std::size_t size = std::min(held_.size(), slice_size(average_, variation_, random_));
       out.write(held_.front(size), now);
       held_.consume(size);

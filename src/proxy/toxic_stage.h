@@ -23,11 +23,11 @@ using TimePoint = std::chrono::steady_clock::time_point;
 enum class StreamEnd : std::uint8_t { none, fin, close, reset };
 
 // What the connection must do after a stage step.
-enum class Verdict : std::uint8_t { carry_on, close, reset };
+enum class ConnectionFate : std::uint8_t { carry_on, close, reset };
 
 struct Step {
   TimePoint wake = TimePoint::max();  // call advance() again at this instant (max: only on new input)
-  Verdict verdict = Verdict::carry_on;
+  ConnectionFate fate = ConnectionFate::carry_on;
 };
 
 // Where a stage hands its bytes on: the next stage, or the socket.

@@ -106,14 +106,16 @@ Ledger::~Ledger() { sqlite3_close(db_); }
 
 std::string Ledger::witness_path(const std::string& path) { return path + ".witness"; }
 
-std::string Ledger::untrusted(const std::string& what) const {
-  return "the ledger " + path_ + " cannot be trusted: " + what + (what.ends_with('\n') ? "" : ".\n") +
-         "Faults and processes it recorded may still be on this system, and nothing is undone from "
-         "records that cannot be read. Check by hand: `chaosplus leftovers --state-dir " +
-         folder_of(path_) +
-         "` lists the nft tables, qdiscs, network namespaces and processes chaosplus may have left; remove "
-         "what is still there, then move " +
-         path_ + " (with its -wal and -shm files) and " + witness_path(path_) + " out of the way to start a new ledger";
+Error Ledger::untrusted(const std::string& what) const {
+  return {"the ledger " + path_ + " cannot be trusted: " + what + (what.ends_with('\n') ? "" : ".\n") +
+              "Faults and processes it recorded may still be on this system, and nothing is undone from "
+              "records that cannot be read. Check by hand: `chaosplus leftovers --state-dir " +
+              folder_of(path_) +
+              "` lists the nft tables, qdiscs, network namespaces and processes chaosplus may have left; remove "
+              "what is still there, then move " +
+              path_ + " (with its -wal and -shm files) and " + witness_path(path_) +
+              " out of the way to start a new ledger",
+          ErrorCode::untrusted};
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path) {
@@ -133,20 +135,20 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path) {
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
-    return Error{"cannot open the ledger " + path + ": " + message};
+    return Error{"cannot open the ledger " + path + ": " + message, ErrorCode::io_error};
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Ledger> ledger(new Ledger(db, path));  // private constructor
   if (auto s = ledger->initialise(); !s) {
     // Refused: what is left of its write-ahead log stays as found, for inspection.
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-    return Error{s.error()};
+    return s.failure();
   }
   return ledger;
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open_for_inspection(const std::string& path) {
-  if (!std::filesystem::exists(path)) return Error{"there is no ledger at " + path};
+  if (!std::filesystem::exists(path)) return Error{"there is no ledger at " + path, ErrorCode::not_found};
   sqlite3* db = nullptr;
   // Read-write (a WAL database needs its -shm), but nothing is written, and no checkpoint on close:
   // what is left of a damaged write-ahead log stays as it was found.
@@ -154,7 +156,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open_for_inspection(const std::string& p
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
-    return Error{"cannot open the ledger " + path + ": " + message};
+    return Error{"cannot open the ledger " + path + ": " + message, ErrorCode::io_error};
   }
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_busy_timeout(db, 5000);
@@ -170,7 +172,7 @@ Status Ledger::initialise() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     wal = exec("PRAGMA journal_mode=WAL");
   }
-  if (!wal) return Error{untrusted("SQLite cannot read it: " + wal.error())};
+  if (!wal) return untrusted("SQLite cannot read it: " + wal.error());
   if (auto s = quick_check(); !s) return s;
   for (const char* sql : {
            "PRAGMA synchronous=FULL",
@@ -208,10 +210,10 @@ Status Ledger::quick_check() {
     if (line == "ok") return;
     if (++count <= 3) problems += (problems.empty() ? "" : "; ") + line;
   });
-  if (!s) return Error{untrusted("SQLite's quick_check cannot read it through (" + s.error() + ")")};
+  if (!s) return untrusted("SQLite's quick_check cannot read it through (" + s.error() + ")");
   if (count > 0) {
-    return Error{untrusted("SQLite's quick_check finds it damaged (" + problems +
-                           (count > 3 ? "; and " + std::to_string(count - 3) + " more" : "") + ")")};
+    return untrusted("SQLite's quick_check finds it damaged (" + problems +
+                     (count > 3 ? "; and " + std::to_string(count - 3) + " more" : "") + ")");
   }
   return ok_status();
 }
@@ -225,13 +227,13 @@ Status Ledger::check_witness() {
   WitnessContents expected;
   if (witnessed) {
     auto contents = LedgerWitness::read(wpath);
-    if (!contents) return Error{untrusted(contents.error())};
+    if (!contents) return untrusted(contents.error());
     expected = std::move(contents).value();
   }
 
   std::set<std::string> runs;
   Statement run_rows(db_, "SELECT run_id FROM runs");
-  if (auto s = run_rows.each_row([&] { runs.insert(run_rows.text(0)); }); !s) return Error{untrusted(s.error())};
+  if (auto s = run_rows.each_row([&] { runs.insert(run_rows.text(0)); }); !s) return untrusted(s.error());
   struct Row {
     std::string run_id;
     std::int64_t revision;
@@ -242,16 +244,16 @@ Status Ledger::check_witness() {
         entries[entry_rows.integer(0)] = Row{entry_rows.text(1), entry_rows.integer(2)};
       });
       !s) {
-    return Error{untrusted(s.error())};
+    return untrusted(s.error());
   }
   bool started_witness = false;
   Statement meta(db_, "SELECT value FROM meta WHERE key='witness'");
-  if (auto s = meta.each_row([&] { started_witness = true; }); !s) return Error{untrusted(s.error())};
+  if (auto s = meta.each_row([&] { started_witness = true; }); !s) return untrusted(s.error());
 
   if (!witnessed && started_witness && (!runs.empty() || !entries.empty())) {
     // Another process may have created the ledger, its witness and a first run since we looked.
     if (std::filesystem::exists(std::filesystem::symlink_status(wpath, ec))) return check_witness();
-    return Error{untrusted("its witness " + wpath + " is gone, so whether it lost records cannot be told")};
+    return untrusted("its witness " + wpath + " is gone, so whether it lost records cannot be told");
   }
 
   std::vector<std::string> lost;
@@ -273,9 +275,9 @@ Status Ledger::check_witness() {
     std::string list;
     for (std::size_t i = 0; i < lost.size() && i < 10; ++i) list += "\n  - " + lost[i];
     if (lost.size() > 10) list += "\n  - and " + std::to_string(lost.size() - 10) + " more";
-    return Error{untrusted("it lacks " + std::to_string(lost.size()) + " record(s) that its witness " + wpath +
-                           " says were written (its write-ahead log " + path_ +
-                           "-wal was lost, cut or overwritten, or the file was truncated):" + list + "\n")};
+    return untrusted("it lacks " + std::to_string(lost.size()) + " record(s) that its witness " + wpath +
+                     " says were written (its write-ahead log " + path_ +
+                     "-wal was lost, cut or overwritten, or the file was truncated):" + list + "\n");
   }
 
   auto witness = LedgerWitness::open(wpath);

@@ -46,10 +46,11 @@ class Ledger {
   // Opens (creating folders and tables) the ledger at `path`: SQLite, WAL, synchronous=FULL. An
   // error, saying what cannot be trusted and what to check by hand, when SQLite's quick_check finds
   // damage or the ledger holds less than its witness says was written (a write-ahead log deleted,
-  // cut or overwritten, a database file truncated).
+  // cut or overwritten, a database file truncated). Codes: untrusted (that refusal), io_error (cannot
+  // open or create it).
   static Result<std::unique_ptr<Ledger>> open(const std::string& path);
   // Opens an existing ledger without its checks and without changing it: to read what is left of
-  // one that open() refuses. Writes fail.
+  // one that open() refuses. Writes fail. not_found when there is no ledger at `path`.
   static Result<std::unique_ptr<Ledger>> open_for_inspection(const std::string& path);
   // The witness beside the ledger at `path`.
   static std::string witness_path(const std::string& path);
@@ -79,7 +80,7 @@ class Ledger {
   Status quick_check();
   Status check_witness();
   Status adopt(LedgerWitness& witness);
-  std::string untrusted(const std::string& what) const;
+  Error untrusted(const std::string& what) const;
   sqlite3* db_;
   std::string path_;
   std::unique_ptr<LedgerWitness> witness_;  // none when opened for inspection

@@ -216,7 +216,12 @@ class Reader {
       if (plain && raw.find('\n') == std::string::npos && mark.line > 0) mark.column += static_cast<int>(error.offset);
       doc_.issues.push_back({mark, out.pointer, error.message});
     }
-    out.text = result.errors.empty() ? std::move(result.text) : raw;
+    // Not a ?: with `raw`: its result would be a copy, and the interpolated text would be copied too.
+    if (result.errors.empty()) {
+      out.text = std::move(result.text);
+    } else {
+      out.text = raw;
+    }
     if (out.text.size() > kMaxScalarLength) {
       doc_.oversized_scalar = true;
       issue(out, "found a value of " + std::to_string(out.text.size()) +

@@ -17,6 +17,7 @@
 
 #include "support/crash_matrix.h"
 #include "support/kernel.h"
+#include "support/support.h"
 
 namespace chaosplus {
 namespace {
@@ -28,6 +29,7 @@ std::uint64_t seed_from_environment() {
 }
 
 void play_matrix(int count) {
+  if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
   const std::string missing = testing::missing_for_kernel_faults();
   ASSERT_TRUE(missing.empty()) << "the crash matrix needs root and the nft, tc and ip tools; missing:" << missing;
   testing::CrashMatrix matrix;

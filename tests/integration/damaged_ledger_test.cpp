@@ -43,6 +43,7 @@ std::string damage_name(const ::testing::TestParamInfo<Damage>& info) {
 class DamagedLedger : public ::testing::TestWithParam<Damage> {
  protected:
   void SetUp() override {
+    if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
     const std::string missing = testing::missing_for_kernel_faults();
     ASSERT_TRUE(missing.empty()) << "needs root and the nft, tc and ip tools; missing:" << missing;
     turn_ = std::make_unique<testing::KernelTurn>();
@@ -166,6 +167,7 @@ phases:
 // Kernel leftovers inside the namespaces chaosplus creates are found too: an nft table, a tbf root
 // qdisc, and the namespaces themselves.
 TEST(LeftoversInNamespaces, TablesAndQdiscsInProjectNamespacesAreListed) {
+  if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
   const std::string missing = testing::missing_for_kernel_faults();
   ASSERT_TRUE(missing.empty()) << "needs root and the nft, tc and ip tools; missing:" << missing;
   testing::KernelTurn turn;

@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 class KernelFaultsInExperiments : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
     const std::string missing = testing::missing_for_kernel_faults();
     ASSERT_TRUE(missing.empty()) << "kernel fault tests need root and the nft, tc and ip tools (scripts/setup.sh "
                                     "installs nftables and iproute2); missing:"

@@ -339,6 +339,7 @@ void recover_in_fresh_process(Fault& fault) {
 class KernelFaults : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
     const std::string missing = testing::missing_for_kernel_faults();
     if (!missing.empty()) {
       FAIL() << "kernel fault tests need root and the nft, tc and ip tools (Debian packages nftables, iproute2; "

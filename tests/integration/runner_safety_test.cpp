@@ -156,6 +156,7 @@ class RunnerSafety : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (!GetParam()) return;
+    if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
     const std::string missing = testing::missing_for_kernel_faults();
     ASSERT_TRUE(missing.empty()) << "the kernel variant needs root and the nft, tc and ip tools (scripts/setup.sh "
                                     "installs nftables and iproute2); missing:"
@@ -365,6 +366,7 @@ struct CrashRun {
 // Finding 1: the runner dies while its nft is still starting; before, recover found no table yet,
 // marked the entry reverted, and the orphaned nft then added the table.
 TEST(CrashWindows, AnNftStillStartingWhenTheRunnerDiesLeavesNoTableBehindRecover) {
+  if (auto why = testing::needs_root("nftables, tc, network namespaces"); !why.empty()) GTEST_SKIP() << why;
   const std::string missing = testing::missing_for_kernel_faults();
   ASSERT_TRUE(missing.empty()) << "needs root and nft; missing:" << missing;
   testing::KernelTurn turn;

@@ -32,6 +32,10 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+std::string needs_root(const std::string& what) {
+  return ::geteuid() == 0 ? "" : "needs root (" + what + "), skipped when not run as root";
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {

@@ -12,6 +12,11 @@
 
 namespace chaosplus::testing {
 
+// "" when the process runs as root, else why a test that needs it skips: "needs root (nftables)".
+// Such a test starts with: if (auto why = needs_root("nftables"); !why.empty()) GTEST_SKIP() << why;
+// so `ctest -L unit` passes on a developer's machine without root.
+std::string needs_root(const std::string& what);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 

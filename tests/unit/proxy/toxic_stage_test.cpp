@@ -166,9 +166,9 @@ TEST(TimeoutStage, HoldsBytesAndClosesWhenTheTimeoutPasses) {
   stage->accept("held", t0);
   Step early = stage->advance(t0 + milliseconds(99), out);
   EXPECT_TRUE(out.writes.empty());
-  EXPECT_EQ(early.verdict, Verdict::carry_on);
+  EXPECT_EQ(early.fate, ConnectionFate::carry_on);
   Step late = stage->advance(t0 + milliseconds(100), out);
-  EXPECT_EQ(late.verdict, Verdict::close);
+  EXPECT_EQ(late.fate, ConnectionFate::close);
   EXPECT_TRUE(out.writes.empty());
 }
 
@@ -177,7 +177,7 @@ TEST(TimeoutStage, ZeroHoldsForeverAndGivesBytesUpWhenRemoved) {
   Collector out;
   stage->accept("held", t0);
   Step step = stage->advance(t0 + std::chrono::hours(24), out);
-  EXPECT_EQ(step.verdict, Verdict::carry_on);
+  EXPECT_EQ(step.fate, ConnectionFate::carry_on);
   EXPECT_EQ(step.wake, TimePoint::max());
   EXPECT_TRUE(out.writes.empty());
   stage->flush(t0, out);
@@ -188,15 +188,15 @@ TEST(ResetPeerStage, PassesBytesThenResetsAtTheTimeout) {
   auto stage = make_stage(1, spec("reset_peer", {{"timeout", 50}}), 0.0, 1, t0);
   Collector out;
   stage->accept("before", t0);
-  EXPECT_EQ(stage->advance(t0 + milliseconds(10), out).verdict, Verdict::carry_on);
+  EXPECT_EQ(stage->advance(t0 + milliseconds(10), out).fate, ConnectionFate::carry_on);
   EXPECT_EQ(out.joined(), "before");
-  EXPECT_EQ(stage->advance(t0 + milliseconds(50), out).verdict, Verdict::reset);
+  EXPECT_EQ(stage->advance(t0 + milliseconds(50), out).fate, ConnectionFate::reset);
 }
 
 TEST(ResetPeerStage, ZeroResetsAtOnce) {
   auto stage = make_stage(1, spec("reset_peer", {}), 0.0, 1, t0);
   Collector out;
-  EXPECT_EQ(stage->advance(t0, out).verdict, Verdict::reset);
+  EXPECT_EQ(stage->advance(t0, out).fate, ConnectionFate::reset);
 }
 
 TEST(LimitDataStage, PassesExactlyTheLimitThenClosesTheConnection) {
