@@ -1,5 +1,6 @@
 #include "faults/fault.h"
 
+#include "faults/extension_fault.h"
 #include "faults/nft_faults.h"
 #include "faults/process_faults.h"
 #include "faults/proxy_faults.h"
@@ -20,6 +21,9 @@ Result<std::unique_ptr<Fault>> make_fault(const spec::Fault& fault, TargetHandle
     return make_nft_fault(fault, target);
   }
   if (type == "bandwidth_limit") return make_bandwidth_limit(fault, target);
+  // Extension faults (docs/extensions.md); for the registry: type "extension", ledger kind
+  // "extension.fault", undo revert_extension_fault.
+  if (type == "extension") return make_extension_fault(fault, target);
   return Error{"unknown fault type '" + type + "'"};
 }
 

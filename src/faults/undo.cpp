@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/halt_switch.h"
+#include "faults/extension_fault.h"
 #include "faults/nft_faults.h"
 #include "faults/process_faults.h"
 #include "faults/rollback.h"
@@ -121,6 +122,8 @@ Status undo(std::string_view kind, std::string_view record) {
   nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
   if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};
   try {
+    // Extension faults (docs/extensions.md): the extension's own revert, from the record alone.
+    if (kind == kExtensionFaultKind) return revert_extension_fault(record);
     if (kind == kinds::process_started) {
       auto id = process_in(r);
       return id ? targets::stop_group(*id) : ok_status();  // no pid: it never started
