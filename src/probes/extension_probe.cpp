@@ -7,8 +7,8 @@
 namespace chaosplus::probes {
 
 // One session per probe run: an extension holds no state between runs (docs/extensions.md).
-Outcome run_extension(const spec::ExtensionProbe& probe, const spec::Expectation& expect) {
-  Outcome outcome;
+ProbeResult run_extension(const spec::ExtensionProbe& probe, const spec::Expectation& expect) {
+  ProbeResult outcome;
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json body{
       {"probe", probe.call.operation},

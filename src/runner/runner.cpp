@@ -339,7 +339,7 @@ Status Run::start_targets() {
   return ok_status();
 }
 
-Event probe_event(const spec::Probe& probe, const probes::Outcome& o, const std::string& stage,
+Event probe_event(const spec::Probe& probe, const probes::ProbeResult& o, const std::string& stage,
                   const std::string& phase) {
   Event e("probe.result");
   e.with("probe", probe.name)
@@ -355,7 +355,7 @@ Event probe_event(const spec::Probe& probe, const probes::Outcome& o, const std:
 Status Run::check_steady_state(const std::string& stage) {
   std::vector<std::string> failures;
   for (const spec::Probe& p : experiment_.steady_state.probes) {
-    probes::Outcome o = probes::run(p);
+    probes::ProbeResult o = probes::run(p);
     publish(probe_event(p, o, stage, ""));
     if (!o.ok) failures.push_back(p.name + ": " + o.detail);
   }
@@ -370,7 +370,7 @@ Duration probe_timeout(const spec::Probe& p) {
 }
 
 void Run::observe_probe(const spec::Probe& p) {
-  probes::Outcome o = probes::run(p);
+  probes::ProbeResult o = probes::run(p);
   if (probes_stop_.triggered()) return;
   std::string phase;
   {
