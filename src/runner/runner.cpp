@@ -719,6 +719,7 @@ RunResult Run::execute() {
     target->start_recorded = [this, target](const spec::ProcessLaunch& launch) {
       return start_recorded("target " + target->name(), launch, target->log_path());
     };
+    target->publish = [this](Event e) { publish(std::move(e)); };  // an extension's events
   }
 
   // Before anything is placed: a second run on the same process or address refuses here, having

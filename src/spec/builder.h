@@ -250,6 +250,18 @@ class Builder {
 
   void check_references(const Experiment& experiment);
 
+  // Extensions (docs/extensions.md), builder_extensions.cpp: the `extensions:` block, and the use of
+  // one by a fault (`- extension: {target, extension, fault, params}`) or a probe
+  // (`extension: {extension, probe, params, timeout}`). Parameters are checked against the
+  // extension's describe reply later, by extension::resolve.
+  void read_extensions(const YamlNode& node, Experiment& experiment);
+  std::optional<ExtensionCall> read_extension_call(const YamlNode& node, const std::string& what,
+                                                   std::string_view operation_key);
+  std::optional<Fault> read_extension_fault(const YamlEntry& entry, const std::string& phase,
+                                            std::optional<Duration> phase_length);
+  std::optional<ExtensionProbe> read_extension_probe(const YamlNode& node, const std::string& probe);
+  std::vector<ExtensionCommand> declared_extensions_;
+
   static std::string describe_target(const Target& target);
 
   std::vector<std::string> declared_targets_;  // every name written, valid or not

@@ -42,6 +42,8 @@ std::optional<Fault> Builder::read_fault(const YamlNode& node, const std::string
     return std::nullopt;
   }
   const YamlEntry& entry = node.entries.front();
+  // Extension faults (docs/extensions.md) take their parameters from the extension, not the catalog.
+  if (entry.key == "extension") return read_extension_fault(entry, phase, phase_length);
   const FaultType* type = find_fault_type(entry.key);
   if (type == nullptr) {
     std::string message = "unknown fault type '" + entry.key + "' in " + phase;
@@ -174,6 +176,7 @@ void Builder::check_slicer(const YamlNode& settings, const Fault& fault) {
 std::vector<std::string_view> Builder::fault_type_names() {
   std::vector<std::string_view> names;
   for (const auto& type : fault_catalog()) names.push_back(type.name);
+  names.push_back("extension");
   return names;
 }
 

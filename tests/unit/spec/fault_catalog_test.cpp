@@ -73,6 +73,8 @@ TEST(FaultCatalog, MatchesTheSchema) {
   const auto& faults = schema["definitions"]["fault"]["properties"];
   std::set<std::string> schema_types;
   for (const auto& [name, _] : faults.items()) schema_types.insert(name);
+  // Extension faults take their parameters from the extension (docs/extensions.md), not the catalog.
+  schema_types.erase("extension");
   std::set<std::string> catalog_types;
   for (const auto& type : fault_catalog()) catalog_types.emplace(type.name);
   EXPECT_EQ(schema_types, catalog_types);
