@@ -37,13 +37,13 @@ struct ExtensionRun {
 
   ExtensionRun() { testing::write_file(data, kData); }
 
-  std::unique_ptr<Child> run(const std::string& phase) const {
+  std::unique_ptr<Child> run(const std::string& phase, std::map<std::string, std::string> env = {}) const {
+    env.insert({{"DATA_FILE", data}, {"EXTENSION_LOG", log}, {"PHASE", phase}, {"DATA_SHA256", kDataSha256}});
     return std::make_unique<Child>(
         std::vector<std::string>{bin("chaosplus"), "run",
                                  testing::source_path("experiments/extension-corrupt-file.yaml"), "--plain",
                                  "--state-dir", state, "--journal", journal},
-        std::map<std::string, std::string>{
-            {"DATA_FILE", data}, {"EXTENSION_LOG", log}, {"PHASE", phase}, {"DATA_SHA256", kDataSha256}});
+        env);
   }
 
   std::string chaosplus(const std::vector<std::string>& args, int* code) const {
@@ -108,6 +108,35 @@ TEST(Extensions, RecoverAfterKillNineHasTheExtensionWriteTheOriginalBytesBack) {
   // A second recover has nothing left to do.
   out = r.chaosplus({"recover", "--state-dir", r.state}, &code);
   EXPECT_NE(out.find("0 crashed run(s), 0 change(s) reverted"), std::string::npos) << out;
+}
+
+// The runner killed while the extension it started for inject waits at its gate (recorded in the
+// ledger, not yet running; the test hook holds it there 3 s): the extension dies with the runner and
+// never acts, and recover's revert, sent with no record, finds nothing to undo.
+TEST(Extensions, RecoverAfterKillNineBeforeTheExtensionRanChangesNothing) {
+  ExtensionRun r;
+  auto run = r.run("60s", {{"CHAOSPLUS_TEST_STALL_AFTER", "chaosplus-ext-corrupt-file-spawn"}});
+  const std::string hook = "chaosplus test hook: chaosplus-ext-corrupt-file pid ";
+  // Released three times: describe (validation), the probe before the phases, then the inject.
+  const auto released = [&] {
+    const std::string out = run->output();
+    int n = 0;
+    for (auto at = out.find(hook); at != std::string::npos; at = out.find(hook, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return released() >= 3; }, 30s)) << run->output();
+  run->signal(SIGKILL);
+  ASSERT_TRUE(run->wait(10s).has_value());
+  EXPECT_TRUE(of_type(r.journal, "fault.injected").empty());
+
+  int code = -1;
+  std::string out = r.chaosplus({"recover", "--state-dir", r.state}, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("1 crashed run(s)"), std::string::npos) << out;
+  EXPECT_EQ(testing::read_file(r.data), kData);
+  const std::string log = testing::read_file(r.log);
+  EXPECT_EQ(log.find("inverted"), std::string::npos) << log;
+  EXPECT_NE(log.find("revert: no record"), std::string::npos) << log;
 }
 
 TEST(Extensions, ValidateSaysWhereAnExtensionParameterIsWrong) {
