@@ -26,7 +26,7 @@
 #include "runner/live_view.h"
 #include "runner/monitor.h"
 #include "runner/output_paths.h"
-#include "runner/phase_load.h"
+#include "runner/phase_activities.h"
 #include "runner/provenance.h"
 #include "runner/recheck.h"
 #include "runner/recovery.h"
@@ -64,7 +64,12 @@ struct TimelineFault {
 class Run {
  public:
   Run(const spec::Experiment& experiment, const RunOptions& options, HaltSwitch& halt, std::ostream& out)
-      : experiment_(experiment), options_(options), halt_(halt), out_(out), monitor_(experiment) {}
+      : experiment_(experiment),
+        options_(options),
+        halt_(halt),
+        out_(out),
+        monitor_(experiment),
+        activities_(bus_, halt_, [this](const std::string& message) { fail(message); }) {}
 
   RunResult execute();
 
@@ -81,10 +86,10 @@ class Run {
   };
   void start_continuous_probes();
   void observe_probe(const spec::Probe& probe);
-  void handle_trip(const GuardrailTrip& trip);
-  void on_load_tick(const std::string& name, const load::Tick& tick);
-  void start_load(const spec::Phase& phase);
-  void finish_load();  // stops the phase's load if it still runs, judges its thresholds
+  // `now`: publish guardrail.tripped at once; not from inside a subscriber (note_halt publishes it).
+  void handle_trip(const GuardrailTrip& trip, bool now = true);
+  void publish_pending_trip();
+  void observe_load_tick(const Event& tick);
   void stop_continuous_probes();
   void play_phases();
   void play_phase(const spec::Phase& phase, std::size_t index);
@@ -111,6 +116,7 @@ class Run {
   std::ostream& out_;
   EventBus bus_;
   Monitor monitor_;
+  PhaseActivities activities_;  // of the phase being played
   std::unique_ptr<Ledger> ledger_;
   std::optional<Journal> journal_;
   std::unique_ptr<LiveView> live_;
@@ -140,12 +146,10 @@ class Run {
   std::vector<std::string> errors_;        // chaosplus's own failures
   std::vector<std::string> not_restored_;  // reverts, rollbacks, placements that failed
   std::optional<GuardrailTrip> trip_;
+  bool trip_published_ = false;
   std::mutex trip_mutex_;
   bool halt_noted_ = false;
-  std::unique_ptr<PhaseLoad> running_load_;
-  const spec::Load* running_load_spec_ = nullptr;
-  Duration load_started_at_{0};  // on the run's timeline
-  std::vector<std::string> threshold_failures_;
+  std::vector<std::string> threshold_failures_;  // from threshold.result events
   bool before_held_ = true;
   bool after_held_ = true;
   bool after_checked_ = false;
@@ -163,6 +167,7 @@ void Run::fail(const std::string& message) {
 }
 
 void Run::note_halt() {
+  publish_pending_trip();
   if (halt_noted_ || !halt_.triggered()) return;
   halt_noted_ = true;
   if (errors_.empty()) publish(Event("run.halted").with("reason", halt_.reason()));
@@ -237,6 +242,14 @@ Status Run::open_ledger_and_journal() {
   for (const auto& p : experiment_.phases) total += p.duration;
   live_ = std::make_unique<LiveView>(out_, options_.live_status, total, monitor_, bus_.start());
   bus_.subscribe([this](const Event& e) { live_->on_event(e); });
+  // Judgments and load metrics come from the stream, whichever activity published them.
+  bus_.subscribe([this](const Event& e) {
+    if (e.type == "threshold.result" && !e.flag("held")) {
+      threshold_failures_.push_back(e.text("activity") + " " + e.text("name") + ": " + e.text("message"));
+    } else if (e.type == "load.tick") {
+      observe_load_tick(e);
+    }
+  });
 
   // Provenance: which build ran which file (by content), where, as whom, and how it was called.
   std::error_code ec;
@@ -382,71 +395,42 @@ void Run::observe_probe(const spec::Probe& p) {
   if (trip) handle_trip(*trip);
 }
 
-void Run::handle_trip(const GuardrailTrip& trip) {
-  bool first = false;
+void Run::handle_trip(const GuardrailTrip& trip, bool now) {
   {
     std::lock_guard lock(trip_mutex_);
-    if (!trip_) trip_ = trip, first = true;
+    if (!trip_) trip_ = trip;
   }
-  if (first) {
-    publish(Event("guardrail.tripped")
-                .with("guardrail", trip.guardrail)
-                .with("probe", trip.probe)
-                .with("message", trip.message)
-                .with("measured", trip.measured));
-  }
+  if (now) publish_pending_trip();
   halt_.trigger("guardrail '" + trip.guardrail + "' tripped: " + trip.message);
 }
 
-void Run::on_load_tick(const std::string& name, const load::Tick& tick) {
-  Event e = load::tick_event(tick);
-  // The second the tick covers, on the run's timeline: outcomes are counted by when their
-  // requests were meant to be sent, so this (not when the tick was written) is the window to
-  // compare with fault.injected and fault.reverted.
-  const double from_ms = std::chrono::duration<double, std::milli>(load_started_at_).count() + 1000.0 * tick.second;
-  e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
-  Event stamped = bus_.publish(std::move(e));
-  const auto& c = tick.counters;
+void Run::publish_pending_trip() {
+  std::optional<GuardrailTrip> trip;
+  {
+    std::lock_guard lock(trip_mutex_);
+    if (!trip_ || trip_published_) return;
+    trip_published_ = true;
+    trip = trip_;
+  }
+  publish(Event("guardrail.tripped")
+              .with("guardrail", trip->guardrail)
+              .with("probe", trip->probe)
+              .with("message", trip->message)
+              .with("measured", trip->measured));
+}
+
+// A guardrail on a load reads its load.tick events, whichever activity published them. This runs
+// inside the bus's delivery, so a trip is published once the halt is noticed (note_halt).
+void Run::observe_load_tick(const Event& tick) {
+  const auto count = [&](std::string_view key) { return static_cast<std::uint64_t>(tick.number(key)); };
   LoadSample sample;
-  sample.at = stamped.elapsed;
-  sample.requests = c.requests + c.transport_errors() + c.dropped;
-  sample.errors = c.transport_errors() + c.status_at_least(400) + c.dropped;
-  sample.p50_s = static_cast<double>(tick.p50_us) / 1e6;
-  sample.p90_s = static_cast<double>(tick.p90_us) / 1e6;
-  sample.p99_s = static_cast<double>(tick.p99_us) / 1e6;
-  if (auto trip = monitor_.observe_load(name, sample)) handle_trip(*trip);
-}
-
-void Run::start_load(const spec::Phase& phase) {
-  auto options = to_load_options(*phase.load, phase.duration);
-  if (!options) {
-    fail(options.error());
-    return;
-  }
-  const std::string name = phase.load->name;
-  load_started_at_ =
-      bus_.publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url))
-          .elapsed;
-  running_load_spec_ = &*phase.load;
-  running_load_ = std::make_unique<PhaseLoad>(*phase.load, std::move(options).value(),
-                                              [this, name](const load::Tick& t) { on_load_tick(name, t); });
-}
-
-void Run::finish_load() {
-  if (!running_load_) return;
-  running_load_->stop();
-  auto report = running_load_->finish();
-  const spec::Load& spec = *running_load_spec_;
-  running_load_.reset();
-  if (!report) {
-    fail("load " + spec.name + " could not run: " + report.error());
-    return;
-  }
-  auto results = judge_thresholds(spec, *report);
-  publish(summary_event(spec, *report, results));
-  for (const auto& r : results) {
-    if (!r.held) threshold_failures_.push_back("load " + spec.name + ": " + r.message);
-  }
+  sample.at = tick.elapsed;
+  sample.requests = count("requests") + count("errors") + count("dropped");
+  sample.errors = count("errors") + count("status_4xx_5xx") + count("dropped");
+  sample.p50_s = tick.number("p50_ms") / 1e3;
+  sample.p90_s = tick.number("p90_ms") / 1e3;
+  sample.p99_s = tick.number("p99_ms") / 1e3;
+  if (auto trip = monitor_.observe_load(tick.text("load"), sample)) handle_trip(*trip, false);
 }
 
 // Each continuous probe fires on its own schedule, whether or not earlier attempts have come back:
@@ -606,7 +590,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
     all_faults_.push_back(std::move(tf));
   }
   const auto phase_start = Clock::now();
-  if (phase.load) start_load(phase);
+  activities_.start(phase);
   // Actions in time order; at equal times reverts go first, so a fault ending as another starts
   // does not overlap it.
   struct Action {
@@ -649,10 +633,10 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   // Faults of this phase end with it, newest first. After a halt they are left to
   // revert_all_active(), so the halt is on the timeline before the reverts.
   if (!halt_.triggered()) {
-    finish_load();
+    activities_.finish();
     revert_together({timeline.rbegin(), timeline.rend()});
-  } else if (running_load_) {
-    running_load_->stop();  // it winds down while the faults are reverted
+  } else {
+    activities_.stop();  // they wind down while the faults are reverted
   }
   publish(Event("phase.ended").with("phase", phase.name).with("halted", halt_.triggered()));
 }
@@ -753,7 +737,8 @@ RunResult Run::execute() {
   const auto revert_start = Clock::now();
   revert_all_active();
   const Duration revert_took = Clock::now() - revert_start;
-  finish_load();
+  activities_.finish();
+  publish_pending_trip();  // a guardrail its last ticks tripped
   stop_continuous_probes();
   if (claimed) run_rollbacks();
 

@@ -22,7 +22,7 @@ Result<std::string> canonical_ip(std::string_view text);
 Result<std::string> canonical_network(std::string_view text);
 // Of a canonical address or network.
 bool is_ipv6(std::string_view canonical);
-// 127.0.0.0/8 or ::1 (for a network: wholly inside them), of a canonical address or network.
+// The loader's name for core/loopback.h is_loopback_address (goes when the loader calls that).
 bool is_loopback(std::string_view canonical);
 
 }  // namespace chaosplus::spec
