@@ -72,7 +72,11 @@ Result<std::vector<Operation>> parse_operations(const json& reply, const char* k
     auto name = text_field(o, "name", true, std::string("an entry of \"") + key + "\"");
     if (!name) return Error{name.error()};
     op.name = *name;
-    const std::string where = std::string(key == std::string_view("faults") ? "fault" : "probe") + " '" + op.name + "'";
+    const std::string_view list_name(key);
+    const std::string where = std::string(list_name == "faults"   ? "fault"
+                                          : list_name == "probes" ? "probe"
+                                                                  : "activity") +
+                              " '" + op.name + "'";
     auto description = text_field(o, "description", false, where);
     if (!description) return Error{description.error()};
     op.description = *description;
@@ -194,6 +198,9 @@ Result<Description> parse_description(const json& reply) {
   auto probes = parse_operations(reply, "probes");
   if (!probes) return Error{"describe reply: " + probes.error()};
   d.probes = std::move(*probes);
+  auto activities = parse_operations(reply, "activities");
+  if (!activities) return Error{"describe reply: " + activities.error()};
+  d.activities = std::move(*activities);
   return d;
 }
 

@@ -27,7 +27,7 @@ struct Param {
   std::string description;
 };
 
-// A fault or probe an extension offers.
+// A fault, probe or activity an extension offers.
 struct Operation {
   std::string name;
   std::string description;
@@ -41,6 +41,7 @@ struct Description {
   int protocol = kProtocolVersion;
   std::vector<Operation> faults;
   std::vector<Operation> probes;
+  std::vector<Operation> activities;
   const Operation* find_fault(std::string_view name) const;
   const Operation* find_probe(std::string_view name) const;
 };

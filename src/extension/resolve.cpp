@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "extension/activity.h"
 #include "extension/session.h"
 
 namespace chaosplus::extension {
@@ -28,11 +29,17 @@ class Resolver {
       described_.emplace(command.name, std::move(*d));
     }
     for (spec::Probe& probe : experiment_.steady_state.probes) {
-      if (auto* p = std::get_if<spec::ExtensionProbe>(&probe.kind)) check(p->call, /*fault=*/false);
+      if (auto* p = std::get_if<spec::ExtensionProbe>(&probe.kind)) check(p->call, Offer::probe);
     }
     for (spec::Phase& phase : experiment_.phases) {
       for (spec::Fault& fault : phase.faults) {
-        if (fault.extension) check(*fault.extension, /*fault=*/true);
+        if (fault.extension) check(*fault.extension, Offer::fault);
+      }
+      for (spec::ActivitySpec& activity : phase.activities) {
+        const auto* use = activity.as<spec::ExtensionActivityUse>();
+        if (use == nullptr) continue;
+        spec::ExtensionCall call = use->call;
+        if (check(call, Offer::activity)) activity.config = std::make_shared<const ExtensionActivityConfig>(call);
       }
     }
     return std::move(problems_);
@@ -43,7 +50,10 @@ class Resolver {
     problems_.push_back({experiment_.source_path, at.line, at.column, std::move(message)});
   }
 
-  void check(spec::ExtensionCall& call, bool fault) {
+  enum class Offer { fault, probe, activity };
+
+  // True when the call is valid (its params_json is then set).
+  bool check(spec::ExtensionCall& call, Offer offer) {
     const auto it = described_.find(call.extension);
     if (it == described_.end()) {
       // Unknown names are the loader's error; an extension that could not describe itself has one.
@@ -51,14 +61,21 @@ class Resolver {
                                                        [&](const auto& e) { return e.name == call.extension; })) {
         problem(call.mark, "unknown extension '" + call.extension + "', expected one declared under extensions:");
       }
-      return;
+      return false;
     }
     const Description& d = it->second;
-    const Operation* op = fault ? d.find_fault(call.operation) : d.find_probe(call.operation);
+    const std::vector<Operation>& offered = offer == Offer::fault   ? d.faults
+                                            : offer == Offer::probe ? d.probes
+                                                                    : d.activities;
+    const char* kind = offer == Offer::fault ? "fault" : offer == Offer::probe ? "probe" : "activity";
+    const Operation* op = nullptr;
+    for (const Operation& o : offered) {
+      if (o.name == call.operation) op = &o;
+    }
     if (op == nullptr) {
-      problem(call.mark, "extension '" + call.extension + "' offers no " + (fault ? "fault" : "probe") + " '" +
-                             call.operation + "' (it offers: " + names_of(fault ? d.faults : d.probes) + ")");
-      return;
+      problem(call.mark, "extension '" + call.extension + "' offers no " + kind + " '" + call.operation +
+                             "' (it offers: " + names_of(offered) + ")");
+      return false;
     }
     TypedParams typed = type_params(*op, call.params);
     for (const ParamProblem& p : typed.problems) {
@@ -66,7 +83,9 @@ class Resolver {
       problem(mark == call.param_marks.end() ? call.mark : mark->second,
               "extension '" + call.extension + "': " + p.message);
     }
-    if (typed.problems.empty()) call.params_json = std::move(typed.json);
+    if (!typed.problems.empty()) return false;
+    call.params_json = std::move(typed.json);
+    return true;
   }
 
   spec::Experiment& experiment_;

@@ -143,8 +143,38 @@ constexpr std::string_view kLoadSchema = R"json({
   }
 })json";
 
+// The `extension` block of a phase: an activity an external extension runs (docs/extensions.md);
+// its parameters are the extension's own (definitions/extensionParams).
+constexpr std::string_view kExtensionSchema = R"json({
+  "extension": {
+    "description": "an activity an extension runs during the phase (docs/extensions.md)",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "extension",
+      "activity"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "#/definitions/identifier"
+      },
+      "extension": {
+        "$ref": "#/definitions/identifier"
+      },
+      "activity": {
+        "type": "string",
+        "minLength": 1
+      },
+      "params": {
+        "$ref": "#/definitions/extensionParams"
+      }
+    }
+  }
+})json";
+
 constexpr std::array kKinds{
     ActivityKind{"load", kLoadSchema},
+    ActivityKind{"extension", kExtensionSchema},
 };
 
 }  // namespace

@@ -260,6 +260,8 @@ class Builder {
   std::optional<Fault> read_extension_fault(const YamlEntry& entry, const std::string& phase,
                                             std::optional<Duration> phase_length);
   std::optional<ExtensionProbe> read_extension_probe(const YamlNode& node, const std::string& probe);
+  // A phase's `extension: {extension, activity, params, name}`: an activity of kind "extension".
+  void read_extension_activity(const YamlNode& node, const std::string& phase_what, Phase& phase);
   std::vector<ExtensionCommand> declared_extensions_;
 
   static std::string describe_target(const Target& target);

@@ -154,4 +154,21 @@ std::optional<ExtensionProbe> Builder::read_extension_probe(const YamlNode& node
   return out;
 }
 
+void Builder::read_extension_activity(const YamlNode& node, const std::string& phase_what, Phase& phase) {
+  const std::string what = "extension of " + phase_what;
+  if (!check_map(node, what, {"name", "extension", "activity", "params"},
+                 "a map with extension, activity and optionally params, name")) {
+    return;
+  }
+  std::string name = phase.name;  // like a load, it takes its phase's name unless it has one
+  if (const YamlNode* n = get(node, "name")) {
+    if (auto text = read_text(*n, "name")) name = *text;
+  }
+  auto call = read_extension_call(node, what, "activity");
+  if (!call) return;
+  const Mark mark = node.mark;
+  phase.activities.push_back(
+      {"extension", std::move(name), std::make_shared<const ExtensionActivityUse>(std::move(*call)), mark});
+}
+
 }  // namespace chaosplus::spec::reading

@@ -52,7 +52,7 @@ void Builder::read_phases(const YamlNode& node, Experiment& experiment) {
 Phase Builder::read_phase(const YamlNode& node) {
   Phase phase;
   phase.mark = node.mark;
-  if (!check_map(node, named(node, "phase"), {"name", "duration", "faults", "load"},
+  if (!check_map(node, named(node, "phase"), {"name", "duration", "faults", "load", "extension"},
                  "a phase: a map with name, duration, faults and load")) {
     return phase;
   }
@@ -78,6 +78,7 @@ Phase Builder::read_phase(const YamlNode& node) {
     }
   }
   if (const YamlNode* n = get(node, "load")) phase.load = read_load(*n, what, phase.name);
+  if (const YamlNode* n = get(node, "extension")) read_extension_activity(*n, what, phase);
   return phase;
 }
 

@@ -199,6 +199,16 @@ struct ActivitySpec {
   }
 };
 
+// The `extension` block of a phase as written: extension::resolve checks it against the
+// extension's describe reply and replaces it with the runnable config (extension/activity.h).
+class ExtensionActivityUse final : public ActivityConfig {
+ public:
+  explicit ExtensionActivityUse(ExtensionCall written) : call(std::move(written)) {}
+  std::unique_ptr<Activity> make(const ActivityContext& context) const override;  // fails to start
+  bool judges() const override { return true; }
+  ExtensionCall call;
+};
+
 struct Phase {
   std::string name;
   Duration duration{0};

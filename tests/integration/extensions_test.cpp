@@ -139,6 +139,30 @@ TEST(Extensions, RecoverAfterKillNineBeforeTheExtensionRanChangesNothing) {
   EXPECT_NE(log.find("revert: no record"), std::string::npos) << log;
 }
 
+// A phase activity an extension runs: started with the phase, stopped at its end (SIGTERM), its
+// judgment a threshold.result event the verdict reads.
+TEST(Extensions, AnExtensionsActivityRunsDuringItsPhaseAndItsJudgmentDecidesTheVerdict) {
+  testing::TempDir dir;
+  const std::string path = dir.file("activity.yaml");
+  testing::write_file(path, "name: activity\nextensions:\n  writer:\n    command: [" +
+                                testing::source_path("tests/data/extensions/misbehave.sh") +
+                                "]\n    env: { MISBEHAVE: activity }\nphases:\n  - name: p\n    duration: 1s\n"
+                                "    extension: { extension: writer, activity: writes, params: { rate: 5 } }\n");
+  const std::string journal = dir.file("journal.jsonl");
+  Child run({bin("chaosplus"), "run", path, "--plain", "--state-dir", dir.file("state"), "--journal", journal});
+  const auto code = run.wait(60s);
+  ASSERT_TRUE(code.has_value()) << run.output();
+  EXPECT_EQ(*code, 0) << run.output();
+  const auto events = of_type(journal, "extension.event");
+  ASSERT_EQ(events.size(), 1u) << run.output();
+  EXPECT_EQ(events[0]["activity"], "p");
+  const auto judged = of_type(journal, "threshold.result");
+  ASSERT_EQ(judged.size(), 1u) << run.output();
+  EXPECT_EQ(judged[0]["activity"], "extension");
+  EXPECT_EQ(judged[0]["metric"], "writes.errors");
+  EXPECT_EQ(judged[0]["held"], true);
+}
+
 TEST(Extensions, ValidateSaysWhereAnExtensionParameterIsWrong) {
   testing::TempDir dir;
   const std::string path = dir.file("bad.yaml");

@@ -7,8 +7,17 @@
 #   events    two events, then an ok reply
 #   checkpoint a checkpoint, then a reply quoting the client's answer
 #   refuse    {"ok": false, "error": ...}
+#   activity  an event, then runs until SIGTERM and answers with one judgment
 while read -r line; do
   id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
+  # In activity mode it describes itself, so an experiment can use it.
+  if [ "$MISBEHAVE" = activity ]; then
+    case "$line" in
+      *'"request":"describe"'*)
+        echo "{\"id\": $id, \"ok\": true, \"name\": \"misbehave\", \"protocol\": 1, \"activities\": [{\"name\": \"writes\", \"params\": [{\"name\": \"rate\", \"kind\": \"integer\", \"default\": 1}]}]}"
+        continue ;;
+    esac
+  fi
   case "$MISBEHAVE" in
     garbage) echo "this is not json" ;;
     silent) sleep 30 ;;
@@ -22,6 +31,10 @@ while read -r line; do
       echo "{\"checkpoint\": {\"saved\": \"before\"}}"
       read -r answer
       echo "{\"id\": $id, \"ok\": true, \"answer\": $answer}" ;;
+    activity)
+      trap 'echo "{\"id\": $id, \"ok\": true, \"judgments\": [{\"metric\": \"writes.errors\", \"threshold\": \"errors < 1\", \"held\": true, \"measured\": 0, \"message\": \"no write failed\"}]}"; exit 0' TERM
+      echo "{\"event\": \"activity.running\", \"line\": \"$(printf '%s' "$line" | sed 's/.*"activity":"\([a-z]*\)".*/\1/')\"}"
+      while :; do sleep 0.05; done ;;
     refuse) echo "{\"id\": $id, \"ok\": false, \"error\": \"no, thank you\"}" ;;
     *) echo "{\"id\": $id, \"ok\": false, \"error\": \"unknown mode\"}" ;;
   esac
