@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
 #include "cli/variables.h"
+#include "extension/resolve.h"
 #include "runner/dry_run.h"
 #include "runner/recovery.h"
 #include "runner/runner.h"
@@ -57,6 +58,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
       return;
     }
     spec::LoadResult loaded = spec::load_experiment_file(o->file, *variables);
+    // Extensions are asked what they offer only once the file itself is valid.
+    if (loaded.ok()) loaded.errors = extension::resolve(*loaded.experiment);
     if (!loaded.ok()) {
       for (const auto& d : loaded.errors) std::cerr << d.to_string() << "\n";
       std::cerr << o->file << ": " << loaded.errors.size() << " error(s); nothing was run\n";

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/variables.h"
+#include "extension/resolve.h"
 #include "spec/loader.h"
 
 namespace chaosplus::cli {
@@ -22,6 +23,8 @@ void add_validate_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
     for (const auto& file : *files) {
       spec::LoadResult loaded = spec::load_experiment_file(file, *variables);
+      // Extensions are asked what they offer only once the file itself is valid.
+      if (loaded.ok()) loaded.errors = extension::resolve(*loaded.experiment);
       if (loaded.ok()) {
         std::cout << file << ": ok (" << loaded.experiment->phases.size() << " phase(s), "
                   << loaded.experiment->targets.size() << " target(s))\n";

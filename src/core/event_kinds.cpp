@@ -22,6 +22,7 @@ constexpr std::array kKinds{
     EventKind{"fault.reverted", "a fault is off, or its revert failed"},
     EventKind{"fault.skipped", "a fault's end had passed before it could be injected"},
     EventKind{"timeline.slipped", "the runner acted later than the margin after a due time"},
+    EventKind{"extension.event", "an extension wrote an event line while it acted (docs/extensions.md)"},
     EventKind{"load.started", "a phase's load began"},
     EventKind{"load.tick", "one second of a load, once its requests are resolved"},
     EventKind{"load.summary", "a load ended: its figures"},

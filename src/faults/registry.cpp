@@ -12,6 +12,7 @@ FaultFamily proxy_fault_family();      // faults/proxy_faults.cpp
 FaultFamily nft_fault_family();        // faults/nft_faults.cpp
 FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
 FaultFamily limit_fault_family();      // faults/limit_fault.cpp
+FaultFamily extension_fault_family();  // faults/extension_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -21,6 +22,7 @@ std::span<const FaultFamily> fault_families() {
       nft_fault_family(),
       bandwidth_limit_family(),
       limit_fault_family(),
+      extension_fault_family(),
   };
   // clang-format on
   return families;

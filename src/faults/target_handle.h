@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/event.h"
 #include "spec/experiment.h"
 #include "targets/process.h"
 
@@ -37,6 +38,9 @@ class TargetHandle {
   // Starts the target's own process again (a kill's revert, a restart), recorded in the ledger before
   // it runs: set by the runner. Without it the process is started unrecorded.
   std::function<Result<targets::ProcessId>(const spec::ProcessLaunch&)> start_recorded;
+  // Publishes on the run's event stream what a fault learns while it acts (an extension's events);
+  // set by the runner, may be empty.
+  std::function<void(Event)> publish;
 
  private:
   spec::Target spec_;

@@ -13,7 +13,8 @@ ProbeResult run(const spec::Probe& probe) {
           using Kind = std::decay_t<decltype(kind)>;
           if constexpr (std::is_same_v<Kind, spec::HttpProbe>) return run_http(kind, probe.expect);
           else if constexpr (std::is_same_v<Kind, spec::TcpProbe>) return run_tcp(kind, probe.expect);
-          else return run_command(kind, probe.expect);
+          else if constexpr (std::is_same_v<Kind, spec::CommandProbe>) return run_command(kind, probe.expect);
+          else return run_extension(kind, probe.expect);
         },
         probe.kind);
   } catch (const std::exception& e) {  // e.g. bad_alloc: a probe failure, never the runner's crash

@@ -1,5 +1,5 @@
 #pragma once
-// Runs one steady-state probe (http, tcp, command) once and judges it against its expectation.
+// Runs one steady-state probe (http, tcp, command, extension) once and judges it against its expectation.
 #include <string>
 
 #include "core/units.h"
@@ -27,5 +27,8 @@ ProbeResult run_tcp(const spec::TcpProbe& probe, const spec::Expectation& expect
 // stderr captured together (first 1 MiB); at the timeout the whole group is killed. Processes the
 // command leaves running in the background after it exits are not killed.
 ProbeResult run_command(const spec::CommandProbe& probe, const spec::Expectation& expect);
+// extension: the extension's `probe` request (docs/extensions.md) in a session of its own; it passes
+// when the reply says ok (and the latency expectation holds).
+ProbeResult run_extension(const spec::ExtensionProbe& probe, const spec::Expectation& expect);
 
 }  // namespace chaosplus::probes

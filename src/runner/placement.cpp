@@ -86,6 +86,7 @@ Placement::Placement(const spec::Experiment& experiment, Ledger& ledger, std::st
     target->start_recorded = [this, target](const spec::ProcessLaunch& launch) {
       return start_recorded("target " + target->name(), launch, target->log_path());
     };
+    target->publish = [this](Event e) { bus_.publish(std::move(e)); };  // an extension's events
   }
 }
 

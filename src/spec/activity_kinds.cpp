@@ -145,13 +145,48 @@ constexpr std::string_view kLoadSchema = R"json({
   }
 })json";
 
+// The `extension` block of a phase: an activity an external extension runs (docs/extensions.md);
+// its parameters are the extension's own (definitions/extensionParams).
+constexpr std::string_view kExtensionSchema = R"json({
+  "extension": {
+    "description": "an activity an extension runs during the phase (docs/extensions.md)",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "extension",
+      "activity"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "#/definitions/identifier"
+      },
+      "extension": {
+        "$ref": "#/definitions/identifier"
+      },
+      "activity": {
+        "type": "string",
+        "minLength": 1
+      },
+      "params": {
+        "$ref": "#/definitions/extensionParams"
+      }
+    }
+  }
+})json";
+
 std::optional<ActivitySpec> read_load(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                       const std::string& phase) {
   return builder.read_load_activity(block, what, phase);
 }
 
+std::optional<ActivitySpec> read_extension(reading::Builder& builder, const YamlNode& block, const std::string& what,
+                                           const std::string& phase) {
+  return builder.read_extension_activity(block, what, phase);
+}
+
 constexpr std::array kKinds{
     ActivityKind{Load::kKind, kLoadSchema, read_load},
+    ActivityKind{"extension", kExtensionSchema, read_extension},
 };
 
 }  // namespace

@@ -34,7 +34,8 @@ Experiment Builder::build(const YamlNode& root) {
     return experiment;
   }
   if (!check_map(root, "the experiment",
-                 {"name", "description", "targets", "steady_state", "guardrails", "phases", "rollbacks", "outputs"},
+                 {"name", "description", "targets", "extensions", "steady_state", "guardrails", "phases", "rollbacks",
+                  "outputs"},
                  "an experiment: a map with at least 'name' and 'phases'")) {
     return experiment;
   }
@@ -53,6 +54,7 @@ Experiment Builder::build(const YamlNode& root) {
     if (auto text = read_text(*n, "description", true)) experiment.description = *text;
   }
   if (const YamlNode* n = get(root, "targets")) read_targets(*n, experiment);
+  if (const YamlNode* n = get(root, "extensions")) read_extensions(*n, experiment);
   if (const YamlNode* n = get(root, "steady_state")) read_steady_state(*n, experiment);
   if (const YamlNode* n = get(root, "guardrails")) read_guardrails(*n, experiment);
   if (const YamlNode* n = require(root, "phases", "the experiment", "a list of phases")) read_phases(*n, experiment);

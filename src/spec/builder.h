@@ -100,6 +100,9 @@ class Builder {
   // phase's name, which a load without a name of its own takes.
   std::optional<ActivitySpec> read_load_activity(const YamlNode& node, const std::string& phase,
                                                  const std::string& default_name);
+  // A phase's `extension: {extension, activity, params, name}`: an activity of kind "extension".
+  std::optional<ActivitySpec> read_extension_activity(const YamlNode& node, const std::string& phase_what,
+                                                      const std::string& phase);
 
  private:
   // Checks waiting until every target and probe is known.
@@ -253,6 +256,18 @@ class Builder {
   void read_outputs(const YamlNode& node, Experiment& experiment);
 
   void check_references(const Experiment& experiment);
+
+  // Extensions (docs/extensions.md), builder_extensions.cpp: the `extensions:` block, and the use of
+  // one by a fault (`- extension: {target, extension, fault, params}`) or a probe
+  // (`extension: {extension, probe, params, timeout}`). Parameters are checked against the
+  // extension's describe reply later, by extension::resolve.
+  void read_extensions(const YamlNode& node, Experiment& experiment);
+  std::optional<ExtensionCall> read_extension_call(const YamlNode& node, const std::string& what,
+                                                   std::string_view operation_key);
+  std::optional<Fault> read_extension_fault(const YamlEntry& entry, const std::string& phase,
+                                            std::optional<Duration> phase_length);
+  std::optional<ExtensionProbe> read_extension_probe(const YamlNode& node, const std::string& probe);
+  std::vector<ExtensionCommand> declared_extensions_;
 
   static std::string describe_target(const Target& target);
 

@@ -43,6 +43,8 @@ std::optional<Fault> Builder::read_fault(const YamlNode& node, const std::string
     return std::nullopt;
   }
   const YamlEntry& entry = node.entries.front();
+  // Extension faults (docs/extensions.md) take their parameters from the extension, not the catalog.
+  if (entry.key == "extension") return read_extension_fault(entry, phase, phase_length);
   const FaultType* type = find_fault_type(entry.key);
   if (type == nullptr) {
     std::string message = "unknown fault type '" + entry.key + "' in " + phase;

@@ -63,8 +63,9 @@ void Builder::read_steady_state(const YamlNode& node, Experiment& experiment) {
 Probe Builder::read_probe(const YamlNode& node) {
   Probe probe;
   probe.mark = node.mark;
-  if (!check_map(node, named(node, "probe"), {"name", "http", "tcp", "command", "expect", "every", "tolerance"},
-                 "a probe: a map with name and one of http, tcp, command")) {
+  if (!check_map(node, named(node, "probe"),
+                 {"name", "http", "tcp", "command", "extension", "expect", "every", "tolerance"},
+                 "a probe: a map with name and one of http, tcp, command, extension")) {
     return probe;
   }
   std::string what = "probe";
@@ -80,7 +81,7 @@ Probe Builder::read_probe(const YamlNode& node) {
     }
   }
   // Each kind present is read (and its problems reported) even when more than one is present.
-  auto kind = exactly_one(node, what, {"http", "tcp", "command"});
+  auto kind = exactly_one(node, what, {"http", "tcp", "command", "extension"});
   if (const YamlNode* n = get(node, "http")) {
     if (auto http = read_http_probe(*n, what)) probe.kind = std::move(*http);
   }
@@ -89,6 +90,9 @@ Probe Builder::read_probe(const YamlNode& node) {
   }
   if (const YamlNode* n = get(node, "command")) {
     if (auto command = read_command(*n, "command of " + what)) probe.kind = std::move(*command);
+  }
+  if (const YamlNode* n = get(node, "extension")) {
+    if (auto extension = read_extension_probe(*n, what)) probe.kind = std::move(*extension);
   }
   if (const YamlNode* n = get(node, "expect"); n && kind) probe.expect = read_expect(*n, what, *kind);
   if (const YamlNode* n = get(node, "every")) probe.every = read_duration(*n, "every", true);
@@ -177,13 +181,17 @@ Expectation Builder::read_expect(const YamlNode& node, const std::string& probe,
                                                                 "latency"};
   static constexpr std::array<std::string_view, 7> all_keys{"status",    "body_contains",   "body_regex",  "latency",
                                                             "exit_code", "output_contains", "output_regex"};
-  const std::span<const std::string_view> allowed = kind == "http"  ? std::span<const std::string_view>(http_keys)
-                                                    : kind == "tcp" ? std::span<const std::string_view>(tcp_keys)
-                                                                    : std::span<const std::string_view>(command_keys);
+  const std::span<const std::string_view> allowed = kind == "http" ? std::span<const std::string_view>(http_keys)
+                                                    : kind == "tcp" || kind == "extension"
+                                                        ? std::span<const std::string_view>(tcp_keys)
+                                                        : std::span<const std::string_view>(command_keys);
   for (const auto& entry : node.entries) {
     if (std::find(allowed.begin(), allowed.end(), entry.key) != allowed.end()) continue;
     if (std::find(all_keys.begin(), all_keys.end(), entry.key) != all_keys.end()) {
-      const char* article_kind = kind == "http" ? "an HTTP" : kind == "tcp" ? "a TCP" : "a command";
+      const char* article_kind = kind == "http"        ? "an HTTP"
+                                 : kind == "tcp"       ? "a TCP"
+                                 : kind == "extension" ? "an extension"
+                                                       : "a command";
       report_key(entry, "'" + entry.key + "' does not apply to " + article_kind + " probe, expected one of " +
                             comma_list(allowed));
     } else {

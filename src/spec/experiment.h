@@ -70,6 +70,31 @@ struct Target {
   Mark mark;
 };
 
+// An external extension (docs/extensions.md): an executable speaking JSON lines on stdin/stdout,
+// declared once under `extensions:` and named by faults and probes.
+struct ExtensionCommand {
+  std::string name;
+  std::vector<std::string> argv;                // no shell; a bare argv[0] is looked up next to chaosplus, then in PATH
+  std::map<std::string, std::string> env;       // added to the runner's environment
+  std::string cwd;                              // empty = the runner's working directory
+  std::string log;                              // its stderr is appended here; empty = kept only for messages
+  Duration timeout = std::chrono::seconds(30);  // per inject or revert request
+  Mark mark;
+};
+
+// One use of an extension's fault or probe. `params` are as written; extension::resolve
+// (extension/resolve.h) checks them against the extension's `describe` and fills `params_json`
+// with the typed values sent to it.
+struct ExtensionCall {
+  std::string extension;  // name under `extensions:`
+  std::string operation;  // the fault's or probe's name the extension offers
+  std::map<std::string, std::string> params;
+  std::map<std::string, Mark> param_marks;
+  std::string params_json;   // set by extension::resolve
+  ExtensionCommand command;  // a copy of the declaration, so a fault can be reverted from its record alone
+  Mark mark;
+};
+
 struct HttpProbe {
   std::string method = "GET";
   std::string url;
@@ -85,6 +110,12 @@ struct TcpProbe {
 
 struct CommandProbe {
   std::vector<std::string> argv;
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// A probe an extension offers: ok/value/message from its `probe` reply.
+struct ExtensionProbe {
+  ExtensionCall call;
   Duration timeout = std::chrono::seconds(10);
 };
 
@@ -107,7 +138,7 @@ struct Tolerance {
 
 struct Probe {
   std::string name;
-  std::variant<HttpProbe, TcpProbe, CommandProbe> kind;
+  std::variant<HttpProbe, TcpProbe, CommandProbe, ExtensionProbe> kind;
   Expectation expect;
   std::optional<Duration> every;  // set = also runs continuously during the phases
   std::optional<Tolerance> tolerance;
@@ -144,6 +175,7 @@ struct Fault {
   Duration at{0};      // offset from the start of its phase
   std::optional<Duration> length;  // "for:"; unset = until the end of the phase
   std::map<std::string, std::string> params;
+  std::optional<ExtensionCall> extension;  // set for type "extension"
   Mark mark;
 };
 
@@ -165,6 +197,16 @@ struct ActivitySpec {
   const Config* as() const {
     return dynamic_cast<const Config*>(config.get());
   }
+};
+
+// The `extension` block of a phase as written: extension::resolve checks it against the
+// extension's describe reply and replaces it with the runnable config (extension/activity.h).
+class ExtensionActivityUse final : public ActivityConfig {
+ public:
+  explicit ExtensionActivityUse(ExtensionCall written) : call(std::move(written)) {}
+  std::unique_ptr<Activity> make(const ActivityContext& context) const override;  // fails to start
+  bool judges() const override { return true; }
+  ExtensionCall call;
 };
 
 struct Phase {
@@ -194,6 +236,7 @@ struct Experiment {
   std::string description;
   std::string source_path;      // the file it was loaded from
   std::vector<Target> targets;  // in file order
+  std::vector<ExtensionCommand> extensions;
   SteadyState steady_state;
   std::vector<Guardrail> guardrails;
   std::vector<Phase> phases;

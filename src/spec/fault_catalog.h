@@ -90,6 +90,9 @@ struct FaultType {
   bool kernel = false;       // changes the kernel's network state (nftables, tc): run as root
   FaultCheck check = {};     // optional
   bool open_params = false;  // takes parameters beyond `params`, as text, for `check` to judge
+  // The JSON Schema of its settings when they are not a list of scalar parameters (an extension's
+  // fault: extension, fault, params); empty = generated from `params`.
+  std::string_view schema = {};
 };
 
 // A fault's parameters as typed values, read once from the loaded fault by the kinds its type

@@ -62,6 +62,7 @@ nlohmann::ordered_json value_schema(const FaultParam& param) {
 }
 
 nlohmann::ordered_json fault_type_schema(const FaultType& type) {
+  if (!type.schema.empty()) return nlohmann::ordered_json::parse(type.schema);
   nlohmann::ordered_json properties = nlohmann::ordered_json::object();
   properties["target"] = {{"$ref", "#/definitions/identifier"}, {"description", "the name of the target it acts on"}};
   properties["at"] = {{"$ref", "#/definitions/duration"},

@@ -64,8 +64,8 @@ TEST(ExperimentSchema, IsDraft7JsonThatDescribesTheTopLevelKeys) {
   EXPECT_EQ(schema["$schema"], "http://json-schema.org/draft-07/schema#");
   std::set<std::string> keys;
   for (const auto& [key, _] : schema["properties"].items()) keys.insert(key);
-  EXPECT_EQ(keys, (std::set<std::string>{"name", "description", "targets", "steady_state", "guardrails", "phases",
-                                         "rollbacks", "outputs"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"name", "description", "targets", "extensions", "steady_state", "guardrails",
+                                         "phases", "rollbacks", "outputs"}));
   EXPECT_EQ(schema["required"], nlohmann::json::array({"name", "phases"}));
 }
 
