@@ -14,8 +14,8 @@ constexpr std::size_t kMaxOutput = 1024 * 1024;
 
 }  // namespace
 
-Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& expect) {
-  Outcome outcome;
+ProbeResult run_command(const spec::CommandProbe& probe, const spec::Expectation& expect) {
+  ProbeResult outcome;
   targets::ProgramOptions options;
   options.timeout = probe.timeout;
   options.merge_stderr = true;

@@ -7,9 +7,9 @@
 
 namespace chaosplus::probes {
 
-Outcome run_http(const spec::HttpProbe& probe, const spec::Expectation& expect) {
+ProbeResult run_http(const spec::HttpProbe& probe, const spec::Expectation& expect) {
   using Clock = std::chrono::steady_clock;
-  Outcome outcome;
+  ProbeResult outcome;
   const auto start = Clock::now();
   auto url = net::Url::parse(probe.url);
   if (!url) {

@@ -6,7 +6,7 @@
 
 namespace chaosplus::probes {
 
-Outcome run(const spec::Probe& probe) {
+ProbeResult run(const spec::Probe& probe) {
   try {
     return std::visit(
         [&](const auto& kind) {
@@ -17,7 +17,7 @@ Outcome run(const spec::Probe& probe) {
         },
         probe.kind);
   } catch (const std::exception& e) {  // e.g. bad_alloc: a probe failure, never the runner's crash
-    Outcome outcome;
+    ProbeResult outcome;
     outcome.detail = "probe " + probe.name + " failed: " + e.what();
     return outcome;
   }

@@ -7,7 +7,7 @@
 
 namespace chaosplus::probes {
 
-struct Outcome {
+struct ProbeResult {
   bool ok = false;
   Duration latency{0};  // steady_clock around the whole probe
   int status = 0;       // HTTP status, command exit code (128+signal if killed), 0 for tcp
@@ -16,16 +16,16 @@ struct Outcome {
 
 // Runs `probe` once, bounded by its timeout; never throws. Thread-safe: probes run on several
 // threads at once.
-Outcome run(const spec::Probe& probe);
+ProbeResult run(const spec::Probe& probe);
 
 // The three kinds, also usable on their own (a rollback runs a command and expects exit code 0).
 // http: a fresh connection per run; status/body/latency expectations.
-Outcome run_http(const spec::HttpProbe& probe, const spec::Expectation& expect);
+ProbeResult run_http(const spec::HttpProbe& probe, const spec::Expectation& expect);
 // tcp: a connect within the timeout; only a latency expectation applies.
-Outcome run_tcp(const spec::TcpProbe& probe, const spec::Expectation& expect);
+ProbeResult run_tcp(const spec::TcpProbe& probe, const spec::Expectation& expect);
 // command: argv without a shell (PATH lookup), in its own process group, stdin /dev/null, stdout and
 // stderr captured together (first 1 MiB); at the timeout the whole group is killed. Processes the
 // command leaves running in the background after it exits are not killed.
-Outcome run_command(const spec::CommandProbe& probe, const spec::Expectation& expect);
+ProbeResult run_command(const spec::CommandProbe& probe, const spec::Expectation& expect);
 
 }  // namespace chaosplus::probes

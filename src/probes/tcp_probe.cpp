@@ -6,9 +6,9 @@
 
 namespace chaosplus::probes {
 
-Outcome run_tcp(const spec::TcpProbe& probe, const spec::Expectation& expect) {
+ProbeResult run_tcp(const spec::TcpProbe& probe, const spec::Expectation& expect) {
   using Clock = std::chrono::steady_clock;
-  Outcome outcome;
+  ProbeResult outcome;
   const auto start = Clock::now();
   auto connected = net::connect_tcp(probe.address.host, probe.address.port, probe.timeout);
   outcome.latency = Clock::now() - start;

@@ -27,7 +27,7 @@ struct Due {
 
 }  // namespace
 
-Event probe_event(const spec::Probe& probe, const probes::Outcome& o, const std::string& stage,
+Event probe_event(const spec::Probe& probe, const probes::ProbeResult& o, const std::string& stage,
                   const std::string& phase) {
   Event e("probe.result");
   e.with("probe", probe.name)
@@ -57,7 +57,7 @@ ProbeSchedule::ProbeSchedule(const std::vector<spec::Probe>& probes, HaltSwitch&
             if (schedule->stopping) return;
             --schedule->due;
           }
-          probes::Outcome o = probes::run(p);
+          probes::ProbeResult o = probes::run(p);
           if (!stop_.triggered()) on_result_(p, o);
         }
       });

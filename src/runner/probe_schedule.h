@@ -15,13 +15,13 @@
 namespace chaosplus::runner {
 
 // The probe.result event of one probe run; `phase` empty outside the phases.
-Event probe_event(const spec::Probe& probe, const probes::Outcome& outcome, const std::string& stage,
+Event probe_event(const spec::Probe& probe, const probes::ProbeResult& outcome, const std::string& stage,
                   const std::string& phase);
 
 class ProbeSchedule {
  public:
   // Called on a worker thread with each result that came back before stop().
-  using OnResult = std::function<void(const spec::Probe&, const probes::Outcome&)>;
+  using OnResult = std::function<void(const spec::Probe&, const probes::ProbeResult&)>;
 
   // Starts every continuous probe of `probes`; the schedule also ends when `halt` is triggered.
   ProbeSchedule(const std::vector<spec::Probe>& probes, HaltSwitch& halt, OnResult on_result);

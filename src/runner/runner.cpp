@@ -42,7 +42,7 @@ class Run {
  private:
   Status open_ledger_and_journal();
   Status check_steady_state(const std::string& stage);
-  void observe_probe(const spec::Probe& probe, const probes::Outcome& outcome);
+  void observe_probe(const spec::Probe& probe, const probes::ProbeResult& outcome);
   void handle_trip(const GuardrailTrip& trip);
   void on_load_tick(const std::string& name, const load::Tick& tick);
   void start_load(const spec::Phase& phase);
@@ -157,7 +157,7 @@ Status Run::open_ledger_and_journal() {
 Status Run::check_steady_state(const std::string& stage) {
   std::vector<std::string> failures;
   for (const spec::Probe& p : experiment_.steady_state.probes) {
-    probes::Outcome o = probes::run(p);
+    probes::ProbeResult o = probes::run(p);
     publish(probe_event(p, o, stage, ""));
     if (!o.ok) failures.push_back(p.name + ": " + o.detail);
   }
@@ -167,7 +167,7 @@ Status Run::check_steady_state(const std::string& stage) {
   return Error{message};
 }
 
-void Run::observe_probe(const spec::Probe& p, const probes::Outcome& o) {
+void Run::observe_probe(const spec::Probe& p, const probes::ProbeResult& o) {
   std::string phase;
   {
     std::lock_guard lock(phase_mutex_);
@@ -315,7 +315,7 @@ RunResult Run::execute() {
     if (before_held) {
       probes_ = std::make_unique<ProbeSchedule>(
           experiment_.steady_state.probes, halt_,
-          [this](const spec::Probe& p, const probes::Outcome& o) { observe_probe(p, o); });
+          [this](const spec::Probe& p, const probes::ProbeResult& o) { observe_probe(p, o); });
       play_phases();
     }
   }

@@ -121,18 +121,18 @@ TEST_F(TargetsProbes, AStartedTargetBecomesReadyAndPassesEveryKindOfProbe) {
   const auto id = start_ready();
   ASSERT_TRUE(targets::is_alive(id));
 
-  const probes::Outcome http = probes::run(health_probe());
+  const probes::ProbeResult http = probes::run(health_probe());
   EXPECT_TRUE(http.ok) << http.detail;
   EXPECT_EQ(http.status, 200);
 
   spec::Probe tcp;
   tcp.kind = spec::TcpProbe{{"127.0.0.1", port_}, std::chrono::seconds(2)};
-  const probes::Outcome connected = probes::run(tcp);
+  const probes::ProbeResult connected = probes::run(tcp);
   EXPECT_TRUE(connected.ok) << connected.detail;
 
   spec::Probe command;
   command.kind = spec::CommandProbe{{"kill", "-0", std::to_string(id.pid)}, std::chrono::seconds(5)};
-  const probes::Outcome exists = probes::run(command);
+  const probes::ProbeResult exists = probes::run(command);
   EXPECT_TRUE(exists.ok) << exists.detail;
 }
 
@@ -141,7 +141,7 @@ TEST_F(TargetsProbes, APausedTargetTimesProbesOutUntilItIsResumed) {
   ASSERT_TRUE(targets::send_signal(id, SIGSTOP).ok());
   ASSERT_TRUE(wait_until([&] { return targets::process_state(id.pid) == 'T'; }));
 
-  const probes::Outcome paused = probes::run(health_probe(std::chrono::milliseconds(300)));
+  const probes::ProbeResult paused = probes::run(health_probe(std::chrono::milliseconds(300)));
   EXPECT_FALSE(paused.ok);
   EXPECT_NE(paused.detail.find("timed out after 300ms"), std::string::npos) << paused.detail;
 
@@ -154,7 +154,7 @@ TEST_F(TargetsProbes, AStoppedTargetIsGoneAndRefusesProbes) {
   auto stopped = targets::stop(id);
   ASSERT_TRUE(stopped.ok()) << stopped.error();
   EXPECT_FALSE(targets::is_alive(id));
-  const probes::Outcome refused = probes::run(health_probe());
+  const probes::ProbeResult refused = probes::run(health_probe());
   EXPECT_FALSE(refused.ok);
   EXPECT_NE(refused.detail.find("refused"), std::string::npos) << refused.detail;
 }

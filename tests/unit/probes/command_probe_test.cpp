@@ -27,7 +27,7 @@ spec::CommandProbe sh(const std::string& script, Duration timeout = std::chrono:
 }
 
 TEST(CommandProbe, ExitCodeZeroPasses) {
-  const Outcome outcome = run_command(sh("exit 0"), {});
+  const ProbeResult outcome = run_command(sh("exit 0"), {});
   EXPECT_TRUE(outcome.ok) << outcome.detail;
   EXPECT_EQ(outcome.status, 0);
   EXPECT_EQ(outcome.detail, "");
@@ -35,7 +35,7 @@ TEST(CommandProbe, ExitCodeZeroPasses) {
 }
 
 TEST(CommandProbe, ANonZeroExitCodeFailsAndIsReported) {
-  const Outcome outcome = run_command(sh("echo 'disk full' >&2; exit 3"), {});
+  const ProbeResult outcome = run_command(sh("echo 'disk full' >&2; exit 3"), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 3);
   EXPECT_EQ(outcome.detail, "exit code 3, expected 0 (output: disk full)");
@@ -44,21 +44,21 @@ TEST(CommandProbe, ANonZeroExitCodeFailsAndIsReported) {
 TEST(CommandProbe, AnExpectedExitCodePasses) {
   spec::Expectation expect;
   expect.exit_code = 3;
-  const Outcome outcome = run_command(sh("exit 3"), expect);
+  const ProbeResult outcome = run_command(sh("exit 3"), expect);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }
 
 TEST(CommandProbe, StdoutAndStderrAreMatchedTogether) {
   spec::Expectation expect;
   expect.output_regex = "hello\nworld";
-  const Outcome outcome = run_command(sh("echo hello; echo world >&2"), expect);
+  const ProbeResult outcome = run_command(sh("echo hello; echo world >&2"), expect);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }
 
 TEST(CommandProbe, OutputThatDoesNotMatchFails) {
   spec::Expectation expect;
   expect.output_contains = "PONG";
-  const Outcome outcome = run_command(sh("echo ERR"), expect);
+  const ProbeResult outcome = run_command(sh("echo ERR"), expect);
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 0);
   EXPECT_EQ(outcome.detail, "output does not contain 'PONG'");
@@ -69,12 +69,12 @@ TEST(CommandProbe, ArgumentsArePassedWithoutAShell) {
   probe.argv = {"echo", "$HOME", "a;b"};
   spec::Expectation expect;
   expect.output_contains = "$HOME a;b";
-  const Outcome outcome = run_command(probe, expect);
+  const ProbeResult outcome = run_command(probe, expect);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }
 
 TEST(CommandProbe, AKillingSignalGivesOneHundredTwentyEightPlusTheSignal) {
-  const Outcome outcome = run_command(sh("kill -KILL $$"), {});
+  const ProbeResult outcome = run_command(sh("kill -KILL $$"), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 128 + SIGKILL);
   EXPECT_EQ(outcome.detail, "exit code 137, expected 0");
@@ -83,7 +83,7 @@ TEST(CommandProbe, AKillingSignalGivesOneHundredTwentyEightPlusTheSignal) {
 TEST(CommandProbe, ATimeoutKillsTheWholeProcessGroup) {
   TempDir dir;
   const std::string pidfile = dir.file("grandchild.pid");
-  const Outcome outcome =
+  const ProbeResult outcome =
       run_command(sh("sleep 30 & echo $! > " + pidfile + "; wait", std::chrono::milliseconds(300)), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.detail, "timed out after 300ms");
@@ -96,14 +96,14 @@ TEST(CommandProbe, ATimeoutKillsTheWholeProcessGroup) {
 TEST(CommandProbe, AMissingProgramFailsWithTheReason) {
   spec::CommandProbe probe;
   probe.argv = {"chaosplus-no-such-program"};
-  const Outcome outcome = run_command(probe, {});
+  const ProbeResult outcome = run_command(probe, {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 127);
   EXPECT_EQ(outcome.detail, "cannot run 'chaosplus-no-such-program': not found (looked in PATH)");
 }
 
 TEST(CommandProbe, AnEmptyCommandFails) {
-  const Outcome outcome = run_command({}, {});
+  const ProbeResult outcome = run_command({}, {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_TRUE(contains(outcome.detail, "empty")) << outcome.detail;
 }
@@ -111,7 +111,7 @@ TEST(CommandProbe, AnEmptyCommandFails) {
 TEST(CommandProbe, StdinIsDevNullSoReadersDoNotHang) {
   spec::Expectation expect;
   expect.output_contains = "/dev/null";
-  const Outcome outcome = run_command(sh("cat; readlink /proc/$$/fd/0"), expect);
+  const ProbeResult outcome = run_command(sh("cat; readlink /proc/$$/fd/0"), expect);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }
 
@@ -119,11 +119,11 @@ TEST(CommandProbe, OutputBeyondTheCapIsDrainedAndTheCommandCompletes) {
   // 3 MiB through the pipe: the probe must keep reading past its 1 MiB cap or the writer blocks.
   spec::Expectation expect;
   expect.output_contains = "tail-marker";
-  const Outcome capped = run_command(sh("head -c 3145728 /dev/zero; echo tail-marker"), expect);
+  const ProbeResult capped = run_command(sh("head -c 3145728 /dev/zero; echo tail-marker"), expect);
   EXPECT_FALSE(capped.ok);
   EXPECT_EQ(capped.detail, "output does not contain 'tail-marker'");
   EXPECT_EQ(capped.status, 0);
-  const Outcome small = run_command(sh("head -c 1000 /dev/zero; echo tail-marker"), expect);
+  const ProbeResult small = run_command(sh("head -c 1000 /dev/zero; echo tail-marker"), expect);
   EXPECT_TRUE(small.ok) << small.detail;
 }
 
@@ -132,7 +132,7 @@ TEST(CommandProbe, ABackgroundProcessHoldingTheOutputDoesNotStallTheProbe) {
   const std::string pidfile = dir.file("background.pid");
   spec::Expectation expect;
   expect.output_contains = "started";
-  const Outcome outcome = run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo started"), expect);
+  const ProbeResult outcome = run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo started"), expect);
   const int background = read_pid_file(pidfile);
   if (background > 0) ::kill(background, SIGKILL);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
@@ -148,7 +148,7 @@ TEST(CommandProbe, ConcurrentProbesKeepTheirOwnResults) {
         spec::Expectation expect;
         expect.output_contains = "probe-" + std::to_string(t) + "\n";
         expect.exit_code = t;
-        const Outcome outcome =
+        const ProbeResult outcome =
             run_command(sh("echo probe-" + std::to_string(t) + "; exit " + std::to_string(t)), expect);
         if (!outcome.ok || outcome.status != t) {
           failures[t] = outcome.detail + " status " + std::to_string(outcome.status);
@@ -164,7 +164,7 @@ TEST(CommandProbe, RunDispatchesACommandProbe) {
   spec::Probe probe;
   probe.name = "check";
   probe.kind = sh("exit 4");
-  const Outcome outcome = run(probe);
+  const ProbeResult outcome = run(probe);
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 4);
 }

@@ -45,7 +45,7 @@ spec::HttpProbe get(const std::string& url) {
 
 TEST(HttpProbe, ATwoHundredAnswerPasses) {
   TestServer server;
-  const Outcome outcome = run_http(get(server.url("/health")), {});
+  const ProbeResult outcome = run_http(get(server.url("/health")), {});
   EXPECT_TRUE(outcome.ok) << outcome.detail;
   EXPECT_EQ(outcome.status, 200);
   EXPECT_GT(outcome.latency.count(), 0);
@@ -59,13 +59,13 @@ TEST(HttpProbe, MethodHeadersAndBodyAreSent) {
   probe.body = "payload";
   spec::Expectation expect;
   expect.body_contains = "POST /echo?q=1 x-probe=steady body=payload";
-  const Outcome outcome = run_http(probe, expect);
+  const ProbeResult outcome = run_http(probe, expect);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
 }
 
 TEST(HttpProbe, AnErrorStatusFailsWithTheStatus) {
   TestServer server;
-  const Outcome outcome = run_http(get(server.url("/down")), {});
+  const ProbeResult outcome = run_http(get(server.url("/down")), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 503);
   EXPECT_EQ(outcome.detail, "status 503 not 2xx");
@@ -78,14 +78,14 @@ TEST(HttpProbe, BodyExpectationsAreChecked) {
   EXPECT_TRUE(run_http(get(server.url("/health")), expect).ok);
   expect.body_regex.reset();
   expect.body_contains = "healthy";
-  const Outcome outcome = run_http(get(server.url("/health")), expect);
+  const ProbeResult outcome = run_http(get(server.url("/health")), expect);
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.detail, "body does not contain 'healthy'");
 }
 
 TEST(HttpProbe, ARefusedConnectionFailsSayingSo) {
   const int port = chaosplus::testing::free_port();
-  const Outcome outcome = run_http(get("http://127.0.0.1:" + std::to_string(port) + "/"), {});
+  const ProbeResult outcome = run_http(get("http://127.0.0.1:" + std::to_string(port) + "/"), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.status, 0);
   EXPECT_TRUE(contains(outcome.detail, "refused")) << outcome.detail;
@@ -103,14 +103,14 @@ TEST(HttpProbe, AServerThatNeverAnswersTimesOut) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   spec::HttpProbe probe = get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
   probe.timeout = std::chrono::milliseconds(200);
-  const Outcome outcome = run_http(probe, {});
+  const ProbeResult outcome = run_http(probe, {});
   ::close(fd);
   EXPECT_FALSE(outcome.ok);
   EXPECT_TRUE(contains(outcome.detail, "timed out after 200ms")) << outcome.detail;
 }
 
 TEST(HttpProbe, AnInvalidUrlFails) {
-  const Outcome outcome = run_http(get("ftp://127.0.0.1/"), {});
+  const ProbeResult outcome = run_http(get("ftp://127.0.0.1/"), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_FALSE(outcome.detail.empty());
 }
@@ -120,7 +120,7 @@ TEST(HttpProbe, RunDispatchesAnHttpProbe) {
   spec::Probe probe;
   probe.kind = get(server.url("/down"));
   probe.expect.status = {503};
-  const Outcome outcome = run(probe);
+  const ProbeResult outcome = run(probe);
   EXPECT_TRUE(outcome.ok) << outcome.detail;
   EXPECT_EQ(outcome.status, 503);
 }

@@ -23,7 +23,7 @@ spec::TcpProbe tcp(int port) {
 
 TEST(TcpProbe, ConnectingToAListenerPasses) {
   Listener listener;
-  const Outcome outcome = run_tcp(tcp(listener.port()), {});
+  const ProbeResult outcome = run_tcp(tcp(listener.port()), {});
   EXPECT_TRUE(outcome.ok) << outcome.detail;
   EXPECT_EQ(outcome.status, 0);
   EXPECT_GT(outcome.latency.count(), 0);
@@ -31,7 +31,7 @@ TEST(TcpProbe, ConnectingToAListenerPasses) {
 
 TEST(TcpProbe, AClosedPortFailsSayingItWasRefused) {
   const int port = chaosplus::testing::free_port();
-  const Outcome outcome = run_tcp(tcp(port), {});
+  const ProbeResult outcome = run_tcp(tcp(port), {});
   EXPECT_FALSE(outcome.ok);
   EXPECT_TRUE(contains(outcome.detail, "127.0.0.1:" + std::to_string(port))) << outcome.detail;
   EXPECT_TRUE(contains(outcome.detail, "refused")) << outcome.detail;
@@ -41,7 +41,7 @@ TEST(TcpProbe, TheLatencyExpectationIsApplied) {
   Listener listener;
   spec::Expectation expect;
   expect.latency = Comparison{CompareOp::less, 0.0};  // nothing is faster than zero
-  const Outcome outcome = run_tcp(tcp(listener.port()), expect);
+  const ProbeResult outcome = run_tcp(tcp(listener.port()), expect);
   EXPECT_FALSE(outcome.ok);
   EXPECT_TRUE(outcome.detail.starts_with("latency ")) << outcome.detail;
 }

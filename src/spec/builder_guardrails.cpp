@@ -1,0 +1,113 @@
+#include "spec/builder.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <span>
+
+#include "spec/address.h"
+#include "spec/fault_catalog.h"
+#include "spec/interpolate.h"
+#include "spec/kernel_params.h"
+#include "spec/schema.h"
+#include "spec/suggest.h"
+#include "spec/text_rules.h"
+#include "spec/yaml_tree.h"
+
+namespace chaosplus::spec::reading {
+
+void Builder::read_guardrails(const YamlNode& node, Experiment& experiment) {
+  if (node.kind != Kind::sequence) {
+    wrong_type(node, "guardrails", "a list of guardrails");
+    return;
+  }
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    const YamlNode& item = node.items[i];
+    const std::string what = "guardrail #" + std::to_string(i + 1);
+    if (!check_map(item, what, {"name", "when"}, "a guardrail: a map with when: {probe, metric, over}")) continue;
+    Guardrail guardrail;
+    guardrail.mark = item.mark;
+    const std::size_t before = issues.size();
+    if (const YamlNode* n = get(item, "name")) {
+      if (auto text = read_name(*n)) guardrail.name = *text;
+    }
+    const YamlNode* when =
+        require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
+    if (when == nullptr || !check_map(*when, "when of " + what,
+                                      {"probe", "load", "success_rate", "error_rate", "latency_p50", "latency_p90",
+                                       "latency_p99", "over", "for", "min_samples"},
+                                      "a map with probe (or load), one metric, and optionally over and min_samples")) {
+      continue;
+    }
+    const YamlNode* probe = get(*when, "probe");
+    const YamlNode* load = get(*when, "load");
+    if (probe == nullptr && load == nullptr) {
+      probe = require(*when, "probe", "when of " + what, "the name of a continuous probe (or load: a load's name)");
+    } else if (probe != nullptr && load != nullptr) {
+      report(*load, "when of " + what + " has both 'probe' and 'load', expected one of them");
+    }
+    if (probe) {
+      if (auto text = read_text(*probe, "probe")) guardrail.probe = *text;
+    } else if (load) {
+      if (auto text = read_text(*load, "load")) guardrail.load = *text;
+    }
+    std::string condition_text;
+    if (auto metric = exactly_one(*when, "when of " + what,
+                                  {"success_rate", "error_rate", "latency_p50", "latency_p90", "latency_p99"})) {
+      const YamlNode& n = *get(*when, *metric);
+      const bool rate = *metric == "success_rate" || *metric == "error_rate";
+      if (load && *metric == "success_rate") {
+        report(n, "success_rate applies to probes, expected error_rate or latency_p50/p90/p99 for a load");
+      } else if (probe && *metric == "error_rate") {
+        report(n, "error_rate applies to loads, expected success_rate or latency_p50/p90/p99 for a probe");
+      }
+      guardrail.metric = *metric == "success_rate"  ? GuardrailMetric::success_rate
+                         : *metric == "error_rate"  ? GuardrailMetric::error_rate
+                         : *metric == "latency_p50" ? GuardrailMetric::latency_p50
+                         : *metric == "latency_p90" ? GuardrailMetric::latency_p90
+                                                    : GuardrailMetric::latency_p99;
+      if (auto c = read_comparison(n, *metric, rate ? QuantityKind::percentage : QuantityKind::duration)) {
+        guardrail.condition = *c;
+        condition_text = std::string(*metric) + " " + n.text;
+      }
+    }
+    const YamlNode* over = get(*when, "over");
+    if (const YamlEntry* alias = when->find("for")) {
+      if (over) {
+        report_key(*alias, "when of " + what + " has both 'over' and 'for' (the same window), expected one of them");
+      } else {
+        over = &alias->value;
+      }
+    }
+    if (over) {
+      if (auto d = read_duration(*over, over == get(*when, "for") ? "for" : "over", true)) guardrail.over = *d;
+    }
+    const YamlNode* min_samples = get(*when, "min_samples");
+    if (min_samples) {
+      if (auto v = read_integer(*min_samples, "min_samples", 1, 1000000)) guardrail.min_samples = static_cast<int>(*v);
+    }
+    if (issues.size() != before) continue;
+    const std::string label = guardrail.name.empty() ? what : "guardrail '" + guardrail.name + "'";
+    if (guardrail.name.empty()) {
+      guardrail.name =
+          (load ? guardrail.load : guardrail.probe) + " " + condition_text + " over " + format_duration(guardrail.over);
+    }
+    if (load) {
+      load_uses_.push_back({load, label});
+    } else {
+      guardrail_uses_.push_back({probe, over, min_samples, experiment.guardrails.size(), label});
+    }
+    experiment.guardrails.push_back(std::move(guardrail));
+  }
+}
+
+}  // namespace chaosplus::spec::reading
