@@ -187,7 +187,7 @@ void Run::handle_trip(const GuardrailTrip& trip) {
     e.with("guardrail", trip.guardrail);
     if (!trip.load.empty()) e.with("load", trip.load);
     else e.with("probe", trip.probe);
-    publish(std::move(e).with("message", trip.message).with("measured", trip.measured));
+    publish(std::move(e).with("metric", trip.metric).with("message", trip.message).with("measured", trip.measured));
   }
   halt_.trigger("guardrail '" + trip.guardrail + "' tripped: " + trip.message);
 }
