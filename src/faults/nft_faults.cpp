@@ -207,13 +207,13 @@ Result<NftSetup> nft_setup(const spec::Fault& fault, const spec::Target& target)
       return Error{where(fault) + "needs a target with an endpoint, or an address parameter"};
     }
     for (const auto& a : plan.flow.addresses) {
-      if (!nft::is_loopback(a)) {
+      if (!nft::is_loopback_address(a)) {
         return Error{where(fault) + "address " + a +
                      " is not a loopback address; outside a namespace chaosplus "
                      "creates, kernel faults act only on loopback"};
       }
     }
-    if (!plan.flow.peer.empty() && !nft::is_loopback(plan.flow.peer)) {
+    if (!plan.flow.peer.empty() && !nft::is_loopback_address(plan.flow.peer)) {
       return Error{where(fault) + "peer " + plan.flow.peer + " is not a loopback address"};
     }
   }

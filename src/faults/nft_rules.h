@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/loopback.h"
 #include "core/result.h"
 #include "spec/kernel_params.h"
 
@@ -58,10 +59,10 @@ std::string fault_table_name(int pid, unsigned serial, std::uint32_t nonce);
 bool is_fault_table_name(std::string_view name);
 
 // IP addresses and networks as the experiment loader reads them (spec/kernel_params.h).
+using chaosplus::is_loopback_address;  // core/loopback.h: the one loopback rule
 using spec::canonical_ip;
 using spec::canonical_network;
 using spec::is_ipv6;
-using spec::is_loopback;
 
 // The names of the tables of `family` in the output of `nft -j list tables`.
 Result<std::vector<std::string>> tables_in(std::string_view list_tables_json, std::string_view family);

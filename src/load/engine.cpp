@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "core/loopback.h"
 #include "load/multi_process.h"
 #include "load/scenario.h"
 #include "load/worker.h"
@@ -27,7 +28,7 @@ std::int64_t now_ns() {
 
 Status resolve(const std::string& host, int port, sockaddr_storage& out, socklen_t& len) {
   std::memset(&out, 0, sizeof out);
-  const std::string h = host == "localhost" ? "127.0.0.1" : host;
+  const std::string h = is_localhost_name(host) ? "127.0.0.1" : host;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
   if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;

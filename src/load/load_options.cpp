@@ -1,11 +1,10 @@
 #include "load/load_options.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 
+#include "core/loopback.h"
 #include "net/url.h"
 
 namespace chaosplus::load {
@@ -74,16 +73,9 @@ std::optional<std::string> source_port_warning(std::uint64_t connections, std::s
 }
 
 Status check_loopback_host(std::string_view host) {
-  if (host == "localhost") return ok_status();
-  std::string h(host);
-  in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-    if ((ntohl(v4.s_addr) >> 24) == 127) return ok_status();
-    return Error{"refusing to send load to " + h + ": only loopback targets (127.0.0.0/8, ::1) are allowed"};
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return ok_status();
+  if (is_loopback_host(host)) return ok_status();
+  const std::string h(host);
+  if (is_ip_literal(host)) {
     return Error{"refusing to send load to " + h + ": only loopback targets (127.0.0.0/8, ::1) are allowed"};
   }
   return Error{"refusing to send load to '" + h +

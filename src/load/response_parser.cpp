@@ -39,13 +39,6 @@ bool equals_lower(std::string_view text, std::string_view lowered) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
 
 void ResponseParser::reset_head() {
@@ -136,9 +129,12 @@ void ResponseParser::head_complete(bool& finished) {
     state_ = State::done;
     finished = true;
   } else if (has_transfer_encoding_ && chunked_) {
-    state_ = State::chunk_size;
-    remaining_ = 0;
-    name_len_ = 0;  // counts the digits of the chunk size
+    state_ = State::chunked;
+    if (chunked_body_) {
+      chunked_body_->reset();
+    } else {
+      chunked_body_ = std::make_unique<net::ChunkedDecoder>();
+    }
   } else if (has_transfer_encoding_ || !has_length_) {
     state_ = State::body_until_close;
     keep_alive_ = false;
@@ -163,20 +159,30 @@ ResponseParser::Status ResponseParser::feed(const char* data, std::size_t size, 
     // of the previous round and stalls (half of this function's time, measured).
     const State st = state_;
     // Bodies are skipped (or copied) in bulk; everything else goes byte by byte.
-    if (st == State::body_fixed || st == State::chunk_data) {
+    if (st == State::body_fixed) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, static_cast<std::uint64_t>(end - p)));
       if (capture_) capture_->body.append(p, n);
       p += n;
       remaining_ -= n;
       body_bytes_ += n;
       if (remaining_ == 0) {
-        if (state_ == State::body_fixed) {
-          state_ = State::done;
-          break;
-        }
-        state_ = State::chunk_data_cr;
+        state_ = State::done;
+        break;
       }
       continue;
+    }
+    if (st == State::chunked) {
+      std::size_t used = 0;
+      const auto status = chunked_body_->feed(std::string_view(p, static_cast<std::size_t>(end - p)), used,
+                                              capture_ ? &capture_->body : nullptr);
+      p += used;
+      body_bytes_ = chunked_body_->body_bytes();
+      if (status == net::ChunkedDecoder::Status::error) return fail(chunked_body_->error());
+      if (status == net::ChunkedDecoder::Status::done) {
+        state_ = State::done;
+        goto complete;
+      }
+      break;
     }
     if (st == State::body_until_close) {
       const auto n = static_cast<std::size_t>(end - p);
@@ -422,55 +428,6 @@ ResponseParser::Status ResponseParser::feed(const char* data, std::size_t size, 
         if (finished) goto complete;
         break;
       }
-      case State::chunk_size: {
-        if (c == '\r' || c == '\n' || c == ';' || c == ' ' || c == '\t') {
-          if (name_len_ == 0) return fail("missing chunk size");
-          state_ = c == '\r' ? State::chunk_size_lf : c == '\n' ? State::chunk_data : State::chunk_ext;
-          if (c == '\n') goto chunk_size_done;
-          break;
-        }
-        const int h = hex_value(c);
-        if (h < 0) return fail("invalid chunk size");
-        if (remaining_ > (std::uint64_t{1} << 50)) return fail("chunk too large");
-        remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(h);
-        ++name_len_;
-        break;
-      }
-      case State::chunk_ext:
-        if (c == '\r') state_ = State::chunk_size_lf;
-        if (c == '\n') goto chunk_size_done;
-        break;
-      case State::chunk_size_lf:
-        if (c != '\n') return fail("CR not followed by LF");
-      chunk_size_done:
-        state_ = remaining_ == 0 ? State::trailer_line_start : State::chunk_data;
-        break;
-      case State::chunk_data_cr:
-        if (c == '\r') {
-          state_ = State::chunk_data_lf;
-          break;
-        }
-        if (c != '\n') return fail("chunk data longer than its size");
-        [[fallthrough]];
-      case State::chunk_data_lf:
-        if (c != '\n') return fail("CR not followed by LF");
-        state_ = State::chunk_size;
-        remaining_ = 0;
-        name_len_ = 0;
-        break;
-      case State::trailer_line_start:
-        if (c == '\r') state_ = State::trailer_end_lf;
-        else if (c == '\n') state_ = State::done;
-        else state_ = State::trailer_line;
-        if (state_ == State::done) goto complete;
-        break;
-      case State::trailer_line:
-        if (c == '\n') state_ = State::trailer_line_start;
-        break;
-      case State::trailer_end_lf:
-        if (c != '\n') return fail("CR not followed by LF");
-        state_ = State::done;
-        goto complete;
       default: return fail("internal parser state");
     }
   }

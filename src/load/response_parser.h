@@ -2,12 +2,15 @@
 // An incremental HTTP/1.1 response parser for the load engine's hot path: it keeps no bytes and
 // allocates nothing (unless asked to capture a response), takes input split anywhere, and reads
 // only what the engine needs: status, keep-alive, and where the message ends (Content-Length,
-// chunked, or connection close). The general parser in net/http_message.h builds every header
-// as a string; this one is the fast path for millions of small responses.
+// chunked through net/chunked_decoder.h, or connection close). The general parser in net/http_message.h builds every
+// header as a string; this one is the fast path for millions of small responses.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "net/chunked_decoder.h"
 
 namespace chaosplus::load {
 
@@ -62,15 +65,7 @@ class ResponseParser {
     head_end_lf,  // after the CR of the empty line
     body_fixed,
     body_until_close,
-    chunk_size,
-    chunk_ext,
-    chunk_size_lf,
-    chunk_data,
-    chunk_data_cr,
-    chunk_data_lf,
-    trailer_line_start,
-    trailer_line,
-    trailer_end_lf,
+    chunked,  // the shared decoder has the body
     done,
     error,
   };
@@ -107,6 +102,9 @@ class ResponseParser {
   std::uint64_t body_bytes_ = 0;
   const char* error_ = nullptr;
   ResponseCapture* capture_ = nullptr;
+  // Made at the first chunked response and kept for the connection's next ones: the engine holds
+  // a parser per connection (a million of them), and most servers send Content-Length.
+  std::unique_ptr<net::ChunkedDecoder> chunked_body_;
 };
 
 }  // namespace chaosplus::load

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/http_parser.h"
 #include "net/socket.h"
 
 namespace chaosplus::net {

@@ -30,6 +30,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/loopback.h"
 #include "net/socket.h"
 
 namespace chaosplus::net {
@@ -121,7 +122,7 @@ Status HttpServer::start() {
 
   sockaddr_storage storage{};
   socklen_t length = 0;
-  std::string host = o.host == "localhost" ? "127.0.0.1" : o.host;
+  std::string host = is_localhost_name(o.host) ? "127.0.0.1" : o.host;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
   if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {

@@ -10,7 +10,7 @@
 
 #include "core/result.h"
 #include "core/units.h"
-#include "net/http_message.h"
+#include "net/http_parser.h"
 
 namespace chaosplus::net {
 

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/loopback.h"
+
 namespace chaosplus::net {
 
 namespace {
@@ -51,7 +53,7 @@ Result<std::vector<Address>> resolve(const std::string& host, int port) {
     out.push_back(a);
     return true;
   };
-  if (host == "localhost") {
+  if (is_localhost_name(host)) {
     add_literal("127.0.0.1");
     add_literal("::1");
     return out;

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/loopback.h"
+
 namespace chaosplus::proxy {
 
 Result<HostPort> parse_host_port(std::string_view text) {
@@ -40,19 +42,7 @@ Result<HostPort> parse_host_port(std::string_view text) {
   return out;
 }
 
-bool SocketAddress::is_loopback() const {
-  if (storage.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
-    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (storage.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
-    // ::ffff:127.x.y.z
-    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
-}
+bool SocketAddress::is_loopback() const { return is_loopback_address(storage); }
 
 std::string SocketAddress::to_string() const {
   char text[INET6_ADDRSTRLEN] = {};

@@ -7,7 +7,6 @@ namespace chaosplus::proxy {
 namespace {
 
 constexpr std::size_t kMaxStartLine = 8 * 1024;
-constexpr std::size_t kMaxChunkLine = 4 * 1024;
 constexpr std::size_t kMaxMethod = 64;
 
 bool is_token_char(char c) {
@@ -67,13 +66,6 @@ int minor_version(std::string_view version) {
   if (version.size() != 8 || version.substr(0, 7) != "HTTP/1.") return -1;
   char minor = version[7];
   return (minor == '0' || minor == '1') ? minor - '0' : -1;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Whether an unfinished first line can still become a request line (or a status line): lets a
@@ -162,11 +154,8 @@ HttpFramer::Progress HttpFramer::feed_head(std::string_view bytes) {
       } else {
         state_ = State::body;
         remaining_ = head_.length;
-        chunk_ = Chunk::size_line;
-        chunk_line_ = 0;
-        chunk_size_ = 0;
-        chunk_digits_ = 0;
-        chunk_in_extension_ = false;
+        // Trailers are bounded like a head.
+        chunked_body_.reset({.max_trailers = static_cast<std::uint32_t>(std::min<std::size_t>(max_head_, UINT32_MAX))});
       }
       return progress;
     } else if (!header_line(line)) {
@@ -312,65 +301,13 @@ HttpFramer::Progress HttpFramer::feed_body(std::string_view bytes) {
 }
 
 HttpFramer::Progress HttpFramer::feed_chunked(std::string_view bytes) {
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    if (chunk_ == Chunk::data) {
-      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size() - i));
-      remaining_ -= take;
-      i += take;
-      if (remaining_ == 0) chunk_ = Chunk::data_end;
-      continue;
-    }
-    char c = bytes[i++];
-    if (chunk_ == Chunk::data_end) {
-      if (c == '\r') continue;
-      if (c != '\n') return fail("a chunk does not end with CRLF");
-      chunk_ = Chunk::size_line;
-      chunk_line_ = 0;
-      chunk_size_ = 0;
-      chunk_digits_ = 0;
-      chunk_in_extension_ = false;
-      continue;
-    }
-    if (++chunk_line_ > kMaxChunkLine && chunk_ == Chunk::size_line) return fail("a chunk-size line is too long");
-    if (chunk_ == Chunk::size_line) {
-      if (c == '\n') {
-        if (chunk_digits_ == 0) return fail("a chunk without a size");
-        if (chunk_size_ == 0) {
-          chunk_ = Chunk::trailer;
-          chunk_line_ = 0;
-          chunk_line_empty_ = true;
-        } else {
-          chunk_ = Chunk::data;
-          remaining_ = chunk_size_;
-        }
-      } else if (chunk_in_extension_ || c == '\r') {
-        // extensions and the CR before LF are skipped
-      } else if (c == ';' || c == ' ' || c == '\t') {
-        if (chunk_digits_ == 0) return fail("a chunk without a size");
-        chunk_in_extension_ = true;
-      } else {
-        int digit = hex_value(c);
-        if (digit < 0 || ++chunk_digits_ > 15) return fail("an invalid chunk size");
-        chunk_size_ = chunk_size_ * 16 + static_cast<std::uint64_t>(digit);
-      }
-      continue;
-    }
-    // Trailer lines, up to an empty line; bounded like a head.
-    if (chunk_line_ > max_head_) return fail("the chunked trailers are too large");
-    if (c == '\n') {
-      if (chunk_line_empty_) {
-        body_bytes_ += i;
-        next_message();
-        return {i, false, true, false};
-      }
-      chunk_line_empty_ = true;
-    } else if (c != '\r') {
-      chunk_line_empty_ = false;
-    }
-  }
-  body_bytes_ += bytes.size();
-  return {bytes.size(), false, false, false};
+  std::size_t used = 0;
+  const auto status = chunked_body_.feed(bytes, used);
+  body_bytes_ += used;
+  if (status == net::ChunkedDecoder::Status::error) return fail(std::string("chunked body: ") + chunked_body_.error());
+  if (status == net::ChunkedDecoder::Status::need_more) return {used, false, false, false};
+  next_message();
+  return {used, false, true, false};
 }
 
 bool HttpFramer::finish() {

@@ -1,13 +1,15 @@
 #pragma once
 // Where HTTP/1.x messages begin and end in a proxied byte stream. Unlike net::RequestParser it
-// keeps no body: it reads a head (bounded), then only counts body bytes (Content-Length or
-// chunked) as they pass, so framing a stream costs at most one head of memory. Whatever it
-// cannot frame with certainty (not HTTP/1.x, conflicting lengths, an oversized head) makes it
-// give up for good: the stream is "opaque" from then on.
+// keeps no body: it reads a head (bounded), then only counts body bytes (Content-Length, or
+// chunked through net/chunked_decoder.h) as they pass, so framing a stream costs at most one head of memory. Whatever
+// it cannot frame with certainty (not HTTP/1.x, conflicting lengths, an oversized head) makes it give up for good: the
+// stream is "opaque" from then on.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "net/chunked_decoder.h"
 
 namespace chaosplus::proxy {
 
@@ -70,7 +72,6 @@ class HttpFramer {
 
  private:
   enum class State : std::uint8_t { idle, head, body, opaque };
-  enum class Chunk : std::uint8_t { size_line, data, data_end, trailer };
 
   Progress fail(std::string why);
   Progress feed_head(std::string_view bytes);
@@ -94,14 +95,9 @@ class HttpFramer {
   bool connection_close_ = false;
   bool connection_keep_alive_ = false;
   std::string request_method_;   // response role
-  std::uint64_t remaining_ = 0;  // body bytes (length) or chunk data bytes left
+  std::uint64_t remaining_ = 0;  // body bytes (length)
   std::uint64_t body_bytes_ = 0;
-  Chunk chunk_ = Chunk::size_line;
-  std::size_t chunk_line_ = 0;  // bytes of the current chunk-size or trailer line
-  std::uint64_t chunk_size_ = 0;
-  int chunk_digits_ = 0;
-  bool chunk_in_extension_ = false;
-  bool chunk_line_empty_ = true;  // trailer: the line so far has no byte but CR
+  net::ChunkedDecoder chunked_body_;
   std::string why_;
 };
 

@@ -17,7 +17,7 @@
 #include "runner/live_view.h"
 #include "runner/monitor.h"
 #include "runner/output_paths.h"
-#include "runner/phase_load.h"
+#include "runner/phase_activities.h"
 #include "runner/placement.h"
 #include "runner/probe_schedule.h"
 #include "runner/provenance.h"
@@ -35,7 +35,12 @@ using Clock = std::chrono::steady_clock;
 class Run {
  public:
   Run(const spec::Experiment& experiment, const RunOptions& options, HaltSwitch& halt, std::ostream& out)
-      : experiment_(experiment), options_(options), halt_(halt), out_(out), monitor_(experiment) {}
+      : experiment_(experiment),
+        options_(options),
+        halt_(halt),
+        out_(out),
+        monitor_(experiment),
+        activities_(bus_, halt_, [this](const std::string& message) { fail(message); }) {}
 
   RunResult execute();
 
@@ -44,9 +49,6 @@ class Run {
   Status check_steady_state(const std::string& stage);
   void observe_probe(const spec::Probe& probe, const probes::ProbeResult& outcome);
   void handle_trip(const GuardrailTrip& trip);
-  void on_load_tick(const std::string& name, const load::Tick& tick);
-  void start_load(const spec::Phase& phase);
-  void finish_load();  // stops the phase's load if it still runs, judges its thresholds
   void play_phases();
   void play_phase(const spec::Phase& phase, std::size_t index);
   void fail(const std::string& message);
@@ -60,7 +62,8 @@ class Run {
   std::ostream& out_;
   EventBus bus_;
   Monitor monitor_;
-  VerdictFold fold_;  // the verdict and the summary, from the events alone
+  PhaseActivities activities_;  // of the phase being played
+  VerdictFold fold_;            // the verdict and the summary, from the events alone
   std::unique_ptr<Ledger> ledger_;
   std::optional<Journal> journal_;
   std::unique_ptr<LiveView> live_;
@@ -75,10 +78,6 @@ class Run {
   std::optional<GuardrailTrip> trip_;
   std::mutex trip_mutex_;
   bool halt_noted_ = false;
-  std::unique_ptr<PhaseLoad> running_load_;
-  const spec::Load* running_load_spec_ = nullptr;
-  Duration load_started_at_{0};  // on the run's timeline
-  std::vector<std::string> threshold_failures_;
 };
 
 void Run::fail(const std::string& message) {
@@ -192,56 +191,6 @@ void Run::handle_trip(const GuardrailTrip& trip) {
   halt_.trigger("guardrail '" + trip.guardrail + "' tripped: " + trip.message);
 }
 
-void Run::on_load_tick(const std::string& name, const load::Tick& tick) {
-  Event e = load::tick_event(tick);
-  // The second the tick covers, on the run's timeline: outcomes are counted by when their
-  // requests were meant to be sent, so this (not when the tick was written) is the window to
-  // compare with fault.injected and fault.reverted.
-  const double from_ms = std::chrono::duration<double, std::milli>(load_started_at_).count() + 1000.0 * tick.second;
-  e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
-  publish(std::move(e));  // the monitor judges it (guardrails) as it goes by
-}
-
-void Run::start_load(const spec::Phase& phase) {
-  auto options = to_load_options(*phase.load, phase.duration);
-  if (!options) {
-    fail(options.error());
-    return;
-  }
-  const std::string name = phase.load->name;
-  load_started_at_ =
-      bus_.publish(Event("load.started").with("load", name).with("phase", phase.name).with("url", phase.load->url))
-          .elapsed;
-  running_load_spec_ = &*phase.load;
-  running_load_ = std::make_unique<PhaseLoad>(*phase.load, std::move(options).value(),
-                                              [this, name](const load::Tick& t) { on_load_tick(name, t); });
-}
-
-void Run::finish_load() {
-  if (!running_load_) return;
-  running_load_->stop();
-  auto report = running_load_->finish();
-  const spec::Load& spec = *running_load_spec_;
-  running_load_.reset();
-  if (!report) {
-    fail("load " + spec.name + " could not run: " + report.error());
-    return;
-  }
-  auto results = judge_thresholds(spec, *report);
-  publish(summary_event(spec, *report, results));
-  for (const auto& r : results) {
-    if (!r.held) threshold_failures_.push_back("load " + spec.name + ": " + r.message);
-    // The verdict reads the judgment from the stream (docs/journal.md, threshold.result).
-    publish(Event("threshold.result")
-                .with("activity", "load")
-                .with("name", spec.name)
-                .with("threshold", r.threshold)
-                .with("held", r.held)
-                .with("measured", r.measured)
-                .with("message", r.message));
-  }
-}
-
 void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   {
     std::lock_guard lock(phase_mutex_);
@@ -252,7 +201,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
               .with("index", static_cast<std::int64_t>(index))
               .with("duration", format_duration(phase.duration)));
   const auto phase_start = Clock::now();
-  if (phase.load) start_load(phase);
+  activities_.start(phase);
   faults_->play(phase, phase_start);
   auto end = phase_start + phase.duration;
   if (!halt_.triggered() && Clock::now() < end) halt_.wait_for(end - Clock::now());
@@ -261,10 +210,10 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
   // Faults of this phase end with it, newest first. After a halt they are left to
   // revert_all_active(), so the halt is on the timeline before the reverts.
   if (!halt_.triggered()) {
-    finish_load();
+    activities_.finish();
     faults_->revert_phase();
-  } else if (running_load_) {
-    running_load_->stop();  // it winds down while the faults are reverted
+  } else {
+    activities_.stop();  // they wind down while the faults are reverted
   }
   publish(Event("phase.ended").with("phase", phase.name).with("halted", halt_.triggered()));
 }
@@ -325,7 +274,7 @@ RunResult Run::execute() {
   const auto revert_start = Clock::now();
   faults_->revert_all_active();
   const Duration revert_took = Clock::now() - revert_start;
-  finish_load();
+  activities_.finish();
   if (probes_) probes_->stop();
   if (claimed) placement_->run_rollbacks();
 

@@ -40,15 +40,19 @@ const char* label(Verdict v) {
   return "ERROR";
 }
 
-// A run checks something when a steady-state probe runs, a load has thresholds, or a guardrail
-// watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
+// A run checks something when a steady-state probe runs, an activity has thresholds, or a
+// guardrail watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
 bool checks_anything(const spec::Experiment& e) {
   if (!e.steady_state.probes.empty()) return true;
   if (std::any_of(e.guardrails.begin(), e.guardrails.end(), [](const spec::Guardrail& g) { return !g.load.empty(); })) {
     return true;
   }
-  return std::any_of(e.phases.begin(), e.phases.end(),
-                     [](const spec::Phase& p) { return p.load && !p.load->thresholds.empty(); });
+  for (const spec::Phase& p : e.phases) {
+    for (const spec::ActivitySpec& a : p.activities) {
+      if (a.config->judges()) return true;
+    }
+  }
+  return false;
 }
 
 VerdictResult decide(const RunFacts& f) {

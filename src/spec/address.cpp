@@ -102,24 +102,6 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   return split_host_port(text, text, 0);
 }
 
-bool is_loopback_host(std::string_view host) {
-  std::string h(host);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  std::string lower;
-  for (char c : h) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    if (std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0) return true;
-    // ::ffff:127.x.y.z is IPv4 loopback written as IPv6.
-    static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return std::memcmp(v6.s6_addr, mapped, sizeof mapped) == 0 && v6.s6_addr[12] == 127;
-  }
-  return false;
-}
-
 Result<HttpUrl> parse_http_url(std::string_view url) {
   const std::string what = "'" + std::string(url) + "' is not an http URL (expected e.g. http://127.0.0.1:8080/health)";
   HttpUrl out;

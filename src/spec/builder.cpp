@@ -15,6 +15,7 @@
 #include <regex>
 #include <span>
 
+#include "core/loopback.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"
@@ -74,11 +75,16 @@ void Builder::wrong_type(const YamlNode& at, std::string_view label, std::string
 }
 
 bool Builder::check_map(const YamlNode& node, std::string_view what, Keys allowed, std::string_view expected) {
+  const std::vector<std::string_view> names(allowed);
+  return check_map(node, what, std::span<const std::string_view>(names), expected);
+}
+
+bool Builder::check_map(const YamlNode& node, std::string_view what, std::span<const std::string_view> names,
+                        std::string_view expected) {
   if (node.kind != Kind::map) {
     report(node, std::string(what) + ": found " + describe_found(node) + ", expected " + std::string(expected));
     return false;
   }
-  const std::vector<std::string_view> names(allowed);
   for (const auto& entry : node.entries) {
     if (std::find(names.begin(), names.end(), entry.key) == names.end()) unknown_key(entry, what, names);
   }

@@ -96,6 +96,11 @@ class Builder {
 
   Experiment build(const YamlNode& root);
 
+  // The load kind's reader (spec/activity_kinds.cpp): a phase's `load` block; `default_name` is the
+  // phase's name, which a load without a name of its own takes.
+  std::optional<ActivitySpec> read_load_activity(const YamlNode& node, const std::string& phase,
+                                                 const std::string& default_name);
+
  private:
   // Checks waiting until every target and probe is known.
   struct TargetUse {
@@ -119,6 +124,8 @@ class Builder {
 
   // Reports a non-map and unknown keys (with the closest allowed key); true when `node` is a map.
   bool check_map(const YamlNode& node, std::string_view what, Keys allowed, std::string_view expected);
+  bool check_map(const YamlNode& node, std::string_view what, std::span<const std::string_view> allowed,
+                 std::string_view expected);
 
   void unknown_key(const YamlEntry& entry, std::string_view what, std::span<const std::string_view> allowed);
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 
+#include "core/loopback.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"
@@ -139,12 +140,12 @@ void Builder::check_packet_fault(const YamlNode& settings, const Fault& fault, T
       report(*get(settings, "port"), "port: found 'any', expected a port number 1-65535: " + outside +
                                          "a kernel fault acts on one loopback port");
     }
-    if (!address.empty() && !is_loopback(address)) {
+    if (!address.empty() && !is_loopback_address(address)) {
       report(*get(settings, "address"), "address: found '" + address +
                                             "', expected a loopback address (127.0.0.0/8 or ::1): " + outside +
                                             "kernel faults act only on loopback");
     }
-    if (!peer.empty() && !is_loopback(peer)) {
+    if (!peer.empty() && !is_loopback_address(peer)) {
       report(*get(settings, "peer"), "peer: found '" + peer +
                                          "', expected a loopback address or network (127.0.0.0/8 or ::1): " + outside +
                                          "kernel faults act only on loopback");

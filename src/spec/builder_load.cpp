@@ -25,6 +25,15 @@
 
 namespace chaosplus::spec::reading {
 
+std::optional<ActivitySpec> Builder::read_load_activity(const YamlNode& node, const std::string& phase,
+                                                        const std::string& default_name) {
+  auto load = read_load(node, phase, default_name);
+  if (!load) return std::nullopt;
+  ActivitySpec activity{Load::kKind, load->name, nullptr, node.mark};
+  activity.config = std::make_shared<const Load>(std::move(*load));
+  return activity;
+}
+
 std::optional<Load> Builder::read_load(const YamlNode& node, const std::string& phase,
                                        const std::string& default_name) {
   const std::string what = "load of " + phase;
@@ -36,7 +45,6 @@ std::optional<Load> Builder::read_load(const YamlNode& node, const std::string& 
   }
   const std::size_t before = issues.size();
   Load load;
-  load.mark = node.mark;
   load.name = default_name;
   const YamlNode* name = get(node, "name");
   if (name) {

@@ -1,5 +1,7 @@
 #include "spec/builder.h"
 
+#include "spec/activity_kinds.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -52,8 +54,14 @@ void Builder::read_phases(const YamlNode& node, Experiment& experiment) {
 Phase Builder::read_phase(const YamlNode& node) {
   Phase phase;
   phase.mark = node.mark;
-  if (!check_map(node, named(node, "phase"), {"name", "duration", "faults", "load"},
-                 "a phase: a map with name, duration, faults and load")) {
+  // A phase's own keys, and one per kind of activity (spec/activity_kinds.h).
+  std::vector<std::string_view> keys{"name", "duration", "faults"};
+  std::string kinds;
+  for (const ActivityKind& kind : activity_kinds()) {
+    keys.push_back(kind.name);
+    kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
+  }
+  if (!check_map(node, named(node, "phase"), keys, "a phase: a map with name, duration, faults and " + kinds)) {
     return phase;
   }
   std::string what = "phase";
@@ -77,7 +85,11 @@ Phase Builder::read_phase(const YamlNode& node) {
       }
     }
   }
-  if (const YamlNode* n = get(node, "load")) phase.load = read_load(*n, what, phase.name);
+  for (const ActivityKind& kind : activity_kinds()) {
+    if (const YamlNode* n = get(node, kind.name)) {
+      if (auto activity = kind.read(*this, *n, what, phase.name)) phase.activities.push_back(std::move(*activity));
+    }
+  }
   return phase;
 }
 

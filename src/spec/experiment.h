@@ -4,19 +4,20 @@
 // line/column it came from so later errors can still point into the user's file.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "core/activity.h"
+#include "core/mark.h"
 #include "core/units.h"
+#include "load/load_spec.h"
 
 namespace chaosplus::spec {
 
-struct Mark {
-  int line = 0;    // 1-based; 0 = unknown
-  int column = 0;  // 1-based
-};
+using chaosplus::Mark;
 
 struct Endpoint {
   std::string host;  // "127.0.0.1", "::1", "localhost"
@@ -146,52 +147,31 @@ struct Fault {
   Mark mark;
 };
 
-// A pass/fail condition on a load's final figures: "p99 < 250ms", "error_rate < 1%", "rps > 100".
-struct LoadThreshold {
-  std::string metric;  // p50, p90, p99, p99.9, max (seconds), error_rate (fraction), rps
-  Comparison condition;
-  std::string text;  // as written
-  Mark mark;
-};
+// The load kind of activity (`load:` in a phase) is the load engine's own model (load/load_spec.h).
+using LoadThreshold = chaosplus::load::LoadThreshold;
+using LoadStage = chaosplus::load::LoadStage;
+using Load = chaosplus::load::LoadSpec;
 
-// Moves linearly to `target` within `over` (a hold keeps the previous level).
-struct LoadStage {
-  Duration over{0};
-  double target = 0;  // requests per second (open model) or users
-};
-
-// Traffic a phase sends while its faults are on (the load engine, src/load). One of three models:
-// connections (each sends its next request when the last one is answered), open (`rate` or rate
-// stages: arrivals on a schedule, latency from the intended send time), users (`vus` or user
-// stages looping over a scenario with think time).
-struct Load {
-  std::string name;  // defaults to the phase name
-  std::string url;
-  std::string method = "GET";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  int connections = 10;
-  int threads = 1;
-  Duration timeout = std::chrono::seconds(10);
-  double rate = 0;                     // open model
-  std::vector<LoadStage> rate_stages;  // open model with ramps
-  std::uint64_t vus = 0;               // users model
-  std::vector<LoadStage> vu_stages;
-  Duration think{0};
-  std::string scenario;  // scenario file (relative to the working directory): users, or open-model sessions
-  std::optional<std::uint64_t> max_sessions;  // open model with multi-step scenarios: sessions at once
-  std::optional<std::uint64_t> seed;          // draws of a scenario mix (else the scenario file's seed)
-  bool tls_verify = true;                     // https://: check the server's certificate ("tls: {verify: false}")
-  std::string tls_ca_file;                    // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
-  std::vector<LoadThreshold> thresholds;
+// Something that runs during a phase: load today; fuzz, security scans, database workloads next
+// (core/activity.h). The model holds it by kind; its settings are the kind's own, parsed once.
+struct ActivitySpec {
+  std::string kind;  // a kind of spec/activity_kinds.h: "load"
+  std::string name;  // unique among the experiment's activities
+  std::shared_ptr<const ActivityConfig> config;
   Mark mark;
+
+  // The kind's settings, or nullptr when it is another kind.
+  template <typename Config>
+  const Config* as() const {
+    return dynamic_cast<const Config*>(config.get());
+  }
 };
 
 struct Phase {
   std::string name;
   Duration duration{0};
   std::vector<Fault> faults;
-  std::optional<Load> load;
+  std::vector<ActivitySpec> activities;  // started with the phase, stopped and judged at its end
   Mark mark;
 };
 

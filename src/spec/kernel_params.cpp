@@ -66,16 +66,4 @@ Result<std::string> canonical_network(std::string_view text) {
 
 bool is_ipv6(std::string_view canonical) { return canonical.find(':') != std::string_view::npos; }
 
-bool is_loopback(std::string_view canonical) {
-  if (is_ipv6(canonical)) return canonical == "::1";
-  const auto slash = canonical.find('/');
-  if (slash != std::string_view::npos) {
-    int len = 0;
-    std::string_view len_text = canonical.substr(slash + 1);
-    std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
-    if (len < 8) return false;
-  }
-  return canonical.starts_with("127.");
-}
-
 }  // namespace chaosplus::spec

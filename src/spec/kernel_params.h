@@ -22,7 +22,6 @@ Result<std::string> canonical_ip(std::string_view text);
 Result<std::string> canonical_network(std::string_view text);
 // Of a canonical address or network.
 bool is_ipv6(std::string_view canonical);
-// 127.0.0.0/8 or ::1 (for a network: wholly inside them), of a canonical address or network.
-bool is_loopback(std::string_view canonical);
+// Whether an address or network is loopback: core/loopback.h is_loopback_address.
 
 }  // namespace chaosplus::spec

@@ -42,7 +42,4 @@ LoadResult load_experiment_text(std::string_view yaml, const std::string& file_n
 // "127.0.0.1:8080", "[::1]:80", "localhost:80" -> host and port (1-65535). Does not check loopback.
 Result<Endpoint> parse_endpoint(std::string_view text);
 
-// True for 127.0.0.0/8, ::1 and "localhost": the only hosts this version lets an experiment touch.
-bool is_loopback_host(std::string_view host);
-
 }  // namespace chaosplus::spec

@@ -78,6 +78,16 @@ TEST(ExperimentLoad, AMissedThresholdMakesTheHypothesisDeviate) {
   // 4 connections cannot carry 100 checkouts/s at 150 ms each: the reason is given beside the miss.
   EXPECT_NE(out.find("the load generator was the bottleneck"), std::string::npos) << out;
   EXPECT_GT(summary[0].value("queued", 0.0), 0) << summary[0].dump();
+  // Each threshold is judged on its own, as an event naming the stream metric; the verdict reads these.
+  const auto judged = s.events("threshold.result");
+  ASSERT_EQ(judged.size(), 2u) << out;
+  EXPECT_EQ(judged[0]["activity"], "load");
+  EXPECT_EQ(judged[0]["name"], "shoppers");
+  EXPECT_EQ(judged[0]["metric"], "load.shoppers.p99");
+  EXPECT_EQ(judged[0]["threshold"], "p99 < 100ms");
+  EXPECT_FALSE(judged[0]["held"].get<bool>());
+  EXPECT_GE(judged[0]["measured"].get<double>(), 0.150);
+  EXPECT_EQ(judged[1]["metric"], "load.shoppers.error_rate");
 }
 
 TEST(ExperimentLoad, ThresholdsThatHoldLetTheHypothesisHold) {
@@ -89,6 +99,11 @@ TEST(ExperimentLoad, ThresholdsThatHoldLetTheHypothesisHold) {
   EXPECT_EQ(code, 0) << out;
   ASSERT_EQ(s.events("load.summary").size(), 1u);
   EXPECT_TRUE(s.events("load.summary")[0]["thresholds_held"].get<bool>());
+  const auto judged = s.events("threshold.result");
+  ASSERT_EQ(judged.size(), 2u) << out;
+  EXPECT_TRUE(judged[0]["held"].get<bool>());
+  EXPECT_TRUE(judged[1]["held"].get<bool>());
+  EXPECT_EQ(judged[1]["metric"], "load.shoppers.rps");
 }
 
 TEST(ExperimentLoad, AGuardrailOnTheLoadErrorRateAbortsAndReverts) {

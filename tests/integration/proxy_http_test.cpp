@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "net/http_message.h"
+#include "net/http_parser.h"
 #include "net/http_server.h"
 #include "net/socket.h"
 #include "proxy/api.h"

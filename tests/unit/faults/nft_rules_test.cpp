@@ -173,13 +173,13 @@ TEST(NftAddresses, NetworksClearTheirHostBits) {
 }
 
 TEST(NftAddresses, LoopbackIs127Slash8AndColonColon1) {
-  EXPECT_TRUE(is_loopback("127.0.0.1"));
-  EXPECT_TRUE(is_loopback("127.1.2.3"));
-  EXPECT_TRUE(is_loopback("127.0.0.0/8"));
-  EXPECT_FALSE(is_loopback("0.0.0.0/0"));
-  EXPECT_TRUE(is_loopback("::1"));
-  EXPECT_FALSE(is_loopback("10.251.0.1"));
-  EXPECT_FALSE(is_loopback("::"));
+  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_address("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_address("127.0.0.0/8"));
+  EXPECT_FALSE(is_loopback_address("0.0.0.0/0"));
+  EXPECT_TRUE(is_loopback_address("::1"));
+  EXPECT_FALSE(is_loopback_address("10.251.0.1"));
+  EXPECT_FALSE(is_loopback_address("::"));
 }
 
 TEST(NftListings, TablesOfAFamilyAreReadFromNftJson) {

@@ -7,6 +7,40 @@
 namespace chaosplus::load {
 namespace {
 
+TEST(CheckLoopbackHost, AcceptsWhatTheOneLoopbackRuleAccepts) {
+  for (const char* host : {"127.0.0.1", "127.255.255.255", "::1", "::ffff:127.0.0.1", "localhost", "LocalHost"}) {
+    EXPECT_TRUE(check_loopback_host(host).ok()) << host;
+  }
+}
+
+TEST(CheckLoopbackHost, SaysWhyAHostIsRefused) {
+  const auto address = check_loopback_host("10.0.0.1");
+  ASSERT_FALSE(address.ok());
+  EXPECT_EQ(address.error(), "refusing to send load to 10.0.0.1: only loopback targets (127.0.0.0/8, ::1) are allowed");
+  const auto name = check_loopback_host("localhost.evil.com");
+  ASSERT_FALSE(name.ok());
+  EXPECT_EQ(name.error(),
+            "refusing to send load to 'localhost.evil.com': only loopback IP literals (127.0.0.0/8, ::1) or localhost "
+            "are allowed");
+  for (const char* host : {"", "0.0.0.0", "::", "128.0.0.1", "::ffff:10.0.0.1"}) {
+    EXPECT_FALSE(check_loopback_host(host).ok()) << host;
+  }
+}
+
+TEST(LoadOptions, RefusesAUrlOffLoopbackAndTakesAMappedLoopbackOne) {
+  LoadOptions o;
+  o.url = "http://192.0.2.1:8080/";
+  const auto off = o.validate();
+  ASSERT_FALSE(off.ok());
+  EXPECT_NE(off.error().find("only loopback targets"), std::string::npos) << off.error();
+  o.url = "http://[::ffff:127.0.0.1]:8080/";
+  EXPECT_TRUE(o.validate().ok()) << o.validate().error();
+  o.source_addresses = {"10.0.0.1"};
+  const auto source = o.validate();
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.error().rfind("source address: ", 0), 0u) << source.error();
+}
+
 TEST(SourcePortWarning, NoneWhileEachAddressUsesAtMostHalfItsPorts) {
   const PortRange range{32768, 60999};  // 28,232 ports
   EXPECT_FALSE(source_port_warning(14'116, 0, range));

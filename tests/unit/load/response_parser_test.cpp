@@ -200,20 +200,22 @@ TEST_P(ResponseParserRejects, MalformedInput) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadResponses, ResponseParserRejects,
-    ::testing::Values(BadCase{"NotHttp", "SSH-2.0-OpenSSH\r\n"}, BadCase{"Http2Version", "HTTP/2.0 200 OK\r\n"},
-                      BadCase{"TwoDigitStatus", "HTTP/1.1 20 OK\r\n"}, BadCase{"StatusTooHigh", "HTTP/1.1 600 X\r\n"},
-                      BadCase{"LettersInStatus", "HTTP/1.1 2x0 OK\r\n"}, BadCase{"CrWithoutLf", "HTTP/1.1 200 OK\rX"},
-                      BadCase{"SpaceInHeaderName", "HTTP/1.1 200 OK\r\nBad Name: x\r\n"},
-                      BadCase{"EmptyHeaderName", "HTTP/1.1 200 OK\r\n: x\r\n"},
-                      BadCase{"LengthNotANumber", "HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n"},
-                      BadCase{"LengthTwoNumbers", "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n"},
-                      BadCase{"ConflictingLengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"},
-                      BadCase{"HugeLength", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n"},
-                      BadCase{"BadChunkSize", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
-                      BadCase{"MissingChunkSize", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n"},
-                      BadCase{"ChunkLongerThanSize",
-                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n"},
-                      BadCase{"FoldWithoutHeader", "HTTP/1.1 200 OK\r\n folded\r\n"}),
+    ::testing::Values(
+        BadCase{"NotHttp", "SSH-2.0-OpenSSH\r\n"}, BadCase{"Http2Version", "HTTP/2.0 200 OK\r\n"},
+        BadCase{"TwoDigitStatus", "HTTP/1.1 20 OK\r\n"}, BadCase{"StatusTooHigh", "HTTP/1.1 600 X\r\n"},
+        BadCase{"LettersInStatus", "HTTP/1.1 2x0 OK\r\n"}, BadCase{"CrWithoutLf", "HTTP/1.1 200 OK\rX"},
+        BadCase{"SpaceInHeaderName", "HTTP/1.1 200 OK\r\nBad Name: x\r\n"},
+        BadCase{"EmptyHeaderName", "HTTP/1.1 200 OK\r\n: x\r\n"},
+        BadCase{"LengthNotANumber", "HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n"},
+        BadCase{"LengthTwoNumbers", "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n"},
+        BadCase{"ConflictingLengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"},
+        BadCase{"HugeLength", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n"},
+        BadCase{"BadChunkSize", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+        BadCase{"MissingChunkSize", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n"},
+        BadCase{"ChunkLongerThanSize", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n"},
+        BadCase{"FoldWithoutHeader", "HTTP/1.1 200 OK\r\n folded\r\n"},
+        BadCase{"BadTrailerName", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: 1\r\n\r\n"},
+        BadCase{"ChunkSizePast64Bits", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n"}),
     [](const auto& test) { return std::string(test.param.name); });
 
 TEST(ResponseParser, RejectsAHeadLargerThanTheLimit) {

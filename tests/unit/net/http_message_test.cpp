@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "net/http_parser.h"
+
 namespace chaosplus::net {
 namespace {
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/http_client.h"
+#include "net/http_parser.h"
 #include "net/socket.h"
 #include "support/support.h"
 

@@ -236,6 +236,19 @@ TEST(HttpFramer, AnInvalidChunkSizeIsOpaque) {
   EXPECT_TRUE(frame_requests("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 4096).opaque);
 }
 
+TEST(HttpFramer, AMalformedChunkedTrailerIsOpaque) {
+  EXPECT_TRUE(
+      frame_requests("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: 1\r\n\r\n", 4096).opaque);
+}
+
+TEST(HttpFramer, ChunkedTrailersLargerThanAHeadAreOpaque) {
+  const std::string trailer = "X-Pad: " + std::string(2000, 'p') + "\r\n";
+  HttpFramer framer(Role::request, 1024);
+  Framed framed = frame(framer, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailer + "\r\n", 4096);
+  EXPECT_TRUE(framed.opaque);
+  EXPECT_NE(framer.why_opaque().find("trailers"), std::string::npos) << framer.why_opaque();
+}
+
 TEST(HttpFramer, AHeadLargerThanTheLimitIsOpaque) {
   HttpFramer framer(Role::request, 1024);
   std::string request = "GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n";

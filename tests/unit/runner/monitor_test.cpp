@@ -165,4 +165,25 @@ TEST(MonitorStream, LoadTicksTripALoadGuardrailThatNamesTheLoad) {
 }
 
 }  // namespace
+TEST(MonitorLoad, ErrorRateGuardrailTripsOverTheWindow) {
+  spec::Experiment e;
+  spec::Guardrail g;
+  g.name = "errors";
+  g.load = "shoppers";
+  g.metric = spec::GuardrailMetric::error_rate;
+  g.condition = Comparison{CompareOp::greater, 0.2};
+  g.over = 3s;
+  g.min_samples = 2;
+  e.guardrails.push_back(g);
+  Monitor m(e);
+  EXPECT_FALSE(m.observe_load("shoppers", {1s, 100, 0}));
+  EXPECT_FALSE(m.observe_load("shoppers", {2s, 100, 10}));  // 10/200 = 5%
+  EXPECT_FALSE(m.observe_load("other", {3s, 100, 100}));    // another load
+  EXPECT_FALSE(m.observe_load("shoppers", {3s, 100, 40}));  // 50/300 = 16.7%
+  auto trip = m.observe_load("shoppers", {4s, 100, 60});    // window 2s..4s: 110/300 = 36.7%
+  ASSERT_TRUE(trip);
+  EXPECT_EQ(trip->guardrail, "errors");
+  EXPECT_NE(trip->message.find("110 failed of 300"), std::string::npos) << trip->message;
+}
+
 }  // namespace chaosplus::runner

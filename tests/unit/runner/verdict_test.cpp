@@ -75,9 +75,10 @@ TEST(Verdict, ProbesLoadThresholdsAndLoadGuardrailsAreChecks) {
   spec::Experiment e;
   EXPECT_FALSE(checks_anything(e));
   e.phases.emplace_back();
-  e.phases.back().load.emplace();
+  auto load = std::make_shared<spec::Load>();
+  e.phases.back().activities.push_back({"load", "shoppers", load, {}});
   EXPECT_FALSE(checks_anything(e)) << "a load without thresholds checks nothing";
-  e.phases.back().load->thresholds.emplace_back();
+  load->thresholds.emplace_back();
   EXPECT_TRUE(checks_anything(e));
   spec::Experiment guarded;
   guarded.guardrails.emplace_back();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/loopback.h"
 #include "spec/loader.h"
 
 namespace chaosplus::spec {

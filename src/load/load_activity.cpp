@@ -1,15 +1,17 @@
-#include "runner/phase_load.h"
+#include "load/load_activity.h"
 
 #include <cstdio>
 
+#include "core/event_bus.h"
+#include "load/engine.h"
 #include "load/scenario.h"
 
-namespace chaosplus::runner {
+namespace chaosplus::load {
 namespace {
 
-std::vector<load::Stage> to_stages(const std::vector<spec::LoadStage>& stages) {
-  std::vector<load::Stage> out;
-  for (const auto& s : stages) out.push_back(load::Stage{s.over, s.target});
+std::vector<Stage> to_stages(const std::vector<LoadStage>& stages) {
+  std::vector<Stage> out;
+  for (const auto& s : stages) out.push_back(Stage{s.over, s.target});
   return out;
 }
 
@@ -23,8 +25,12 @@ std::string figure(const std::string& metric, double v) {
 
 }  // namespace
 
-Result<load::LoadOptions> to_load_options(const spec::Load& l, Duration duration) {
-  load::LoadOptions o;
+std::unique_ptr<Activity> LoadSpec::make(const ActivityContext& context) const {
+  return std::make_unique<LoadActivity>(*this, context);
+}
+
+Result<LoadOptions> to_load_options(const LoadSpec& l, Duration duration) {
+  LoadOptions o;
   o.url = l.url;
   o.method = l.method;
   o.headers = l.headers;
@@ -43,7 +49,7 @@ Result<load::LoadOptions> to_load_options(const spec::Load& l, Duration duration
   o.tls.verify = l.tls_verify;
   o.tls.ca_file = l.tls_ca_file;
   if (!l.scenario.empty()) {
-    auto scenario = load::Scenario::load_file(l.scenario);
+    auto scenario = Scenario::load_file(l.scenario);
     if (!scenario) return Error{"load " + l.name + ": " + scenario.error()};
     o.scenario = *scenario;
     // A scenario without a rate is the users model: one user per connection unless vus says otherwise.
@@ -54,10 +60,10 @@ Result<load::LoadOptions> to_load_options(const spec::Load& l, Duration duration
   return o;
 }
 
-std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::Report& report) {
-  std::vector<ThresholdResult> results;
+std::vector<Judgment> judge_thresholds(const LoadSpec& l, const Report& report) {
+  std::vector<Judgment> results;
   const auto& h = report.latency;
-  for (const spec::LoadThreshold& t : l.thresholds) {
+  for (const LoadThreshold& t : l.thresholds) {
     double measured = 0;
     if (t.metric == "error_rate") measured = report.counters.error_rate();
     else if (t.metric == "rps") measured = report.requests_per_second();
@@ -69,7 +75,8 @@ std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::R
     }
     // With no response at all, latency thresholds have nothing to stand on: they fail.
     const bool empty = h.count() == 0 && t.metric != "error_rate" && t.metric != "rps";
-    ThresholdResult r;
+    Judgment r;
+    r.metric = "load." + l.name + "." + t.metric;
     r.threshold = t.text;
     r.measured = measured;
     r.held = !empty && t.condition.holds(measured);
@@ -79,7 +86,7 @@ std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::R
     results.push_back(std::move(r));
   }
   // A missed threshold may say more about the generator than about the system: say so beside it.
-  if (const std::string why = load::generator_bottleneck(report); !why.empty()) {
+  if (const std::string why = generator_bottleneck(report); !why.empty()) {
     for (auto& r : results) {
       if (!r.held) r.message += " (" + why + ")";
     }
@@ -87,7 +94,7 @@ std::vector<ThresholdResult> judge_thresholds(const spec::Load& l, const load::R
   return results;
 }
 
-Event summary_event(const spec::Load& l, const load::Report& report, const std::vector<ThresholdResult>& results) {
+Event summary_event(const LoadSpec& l, const Report& report, const std::vector<Judgment>& results) {
   const auto& h = report.latency;
   Event e("load.summary");
   e.with("load", l.name)
@@ -101,7 +108,7 @@ Event summary_event(const spec::Load& l, const load::Report& report, const std::
       .with("elapsed_s", report.elapsed_s)
       .with("queued", static_cast<std::int64_t>(report.counters.queued))
       .with("dropped", static_cast<std::int64_t>(report.counters.dropped));
-  if (const std::string why = load::generator_bottleneck(report); !why.empty()) e.with("bottleneck", why);
+  if (const std::string why = generator_bottleneck(report); !why.empty()) e.with("bottleneck", why);
   std::string thresholds;
   bool held = true;
   for (const auto& r : results) {
@@ -125,23 +132,43 @@ Event summary_event(const spec::Load& l, const load::Report& report, const std::
   return e;
 }
 
-PhaseLoad::PhaseLoad(const spec::Load&, load::LoadOptions options, TickHandler on_tick)
-    : thread_([this, options = std::move(options), on_tick = std::move(on_tick)] {
-        load::RunHooks hooks;
-        hooks.halt = &stop_;
-        hooks.on_tick = on_tick;
-        result_.emplace(load::run_load(options, hooks));
-      }) {}
+LoadActivity::LoadActivity(const LoadSpec& spec, ActivityContext context) : spec_(spec), context_(std::move(context)) {}
 
-PhaseLoad::~PhaseLoad() {
+LoadActivity::~LoadActivity() {
   stop();
   if (thread_.joinable()) thread_.join();
 }
 
-Result<load::Report> PhaseLoad::finish() {
-  if (thread_.joinable()) thread_.join();
-  if (!result_) return Error{"the load did not run"};
-  return std::move(*result_);
+Status LoadActivity::start(EventBus& bus, HaltSwitch&) {
+  auto options = to_load_options(spec_, context_.duration);
+  if (!options) return Error{options.error()};
+  bus_ = &bus;
+  const Duration started_at =
+      bus.publish(Event("load.started").with("load", spec_.name).with("phase", context_.phase).with("url", spec_.url))
+          .elapsed;
+  RunHooks hooks;
+  hooks.halt = &stop_;
+  hooks.on_tick = [&bus, name = spec_.name, started_at](const Tick& tick) {
+    Event e = tick_event(tick);
+    // The second the tick covers, on the run's timeline: outcomes are counted by when their
+    // requests were meant to be sent, so this (not when the tick was written) is the window to
+    // compare with fault.injected and fault.reverted.
+    const double from_ms = std::chrono::duration<double, std::milli>(started_at).count() + 1000.0 * tick.second;
+    e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
+    bus.publish(std::move(e));
+  };
+  thread_ =
+      std::thread([this, options = std::move(options).value(), hooks] { result_.emplace(run_load(options, hooks)); });
+  return ok_status();
 }
 
-}  // namespace chaosplus::runner
+Result<std::vector<Judgment>> LoadActivity::finish() {
+  if (thread_.joinable()) thread_.join();
+  if (!result_) return Error{"load " + spec_.name + " did not run"};
+  if (!*result_) return Error{"load " + spec_.name + " could not run: " + result_->error()};
+  auto judgments = judge_thresholds(spec_, result_->value());
+  bus_->publish(summary_event(spec_, result_->value(), judgments));
+  return judgments;
+}
+
+}  // namespace chaosplus::load

@@ -1,22 +1,20 @@
-#include "runner/phase_load.h"
+#include "load/load_activity.h"
 
 #include <gtest/gtest.h>
 
 #include "support/support.h"
 
-#include "runner/monitor.h"
-
-namespace chaosplus::runner {
+namespace chaosplus::load {
 namespace {
 
 using namespace std::chrono_literals;
 
-spec::LoadThreshold threshold(const std::string& metric, CompareOp op, double value, const std::string& text) {
-  return spec::LoadThreshold{metric, Comparison{op, value}, text, {}};
+LoadThreshold threshold(const std::string& metric, CompareOp op, double value, const std::string& text) {
+  return LoadThreshold{metric, Comparison{op, value}, text, {}};
 }
 
-load::Report report_with_latencies_us(std::initializer_list<std::uint64_t> values, std::uint64_t errors = 0) {
-  load::Report r;
+Report report_with_latencies_us(std::initializer_list<std::uint64_t> values, std::uint64_t errors = 0) {
+  Report r;
   for (auto v : values) r.latency.record(v);
   r.counters.requests = values.size();
   r.counters.status[200] = values.size() - errors;
@@ -26,15 +24,18 @@ load::Report report_with_latencies_us(std::initializer_list<std::uint64_t> value
 }
 
 TEST(JudgeThresholds, LatencyPercentilesComeFromTheCorrectedHistogram) {
-  spec::Load l;
+  LoadSpec l;
   l.thresholds = {threshold("p99", CompareOp::less, 0.250, "p99 < 250ms"),
                   threshold("p50", CompareOp::less, 0.010, "p50 < 10ms")};
   std::vector<std::uint64_t> values(100, 5'000);
   values.back() = 400'000;  // one slow response in a hundred: p99 is still fast, max is not
-  load::Report r;
+  Report r;
   for (auto v : values) r.latency.record(v);
+  l.name = "checkout";
   auto results = judge_thresholds(l, r);
   ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].metric, "load.checkout.p99");  // named as on the stream
+  EXPECT_EQ(results[0].threshold, "p99 < 250ms");
   EXPECT_TRUE(results[0].held) << results[0].message;
   EXPECT_TRUE(results[1].held) << results[1].message;
   l.thresholds = {threshold("max", CompareOp::less, 0.250, "max < 250ms")};
@@ -44,7 +45,7 @@ TEST(JudgeThresholds, LatencyPercentilesComeFromTheCorrectedHistogram) {
 }
 
 TEST(JudgeThresholds, ErrorRateAndThroughput) {
-  spec::Load l;
+  LoadSpec l;
   l.thresholds = {threshold("error_rate", CompareOp::less, 0.01, "error_rate < 1%"),
                   threshold("rps", CompareOp::greater, 1, "rps > 1")};
   auto results = judge_thresholds(l, report_with_latencies_us({1000, 1000, 1000, 1000}, 1));
@@ -54,16 +55,16 @@ TEST(JudgeThresholds, ErrorRateAndThroughput) {
 }
 
 TEST(JudgeThresholds, LatencyThresholdsFailWhenNothingWasAnswered) {
-  spec::Load l;
+  LoadSpec l;
   l.thresholds = {threshold("p99", CompareOp::less, 0.250, "p99 < 250ms")};
-  load::Report nothing;
+  Report nothing;
   auto results = judge_thresholds(l, nothing);
   EXPECT_FALSE(results[0].held);
   EXPECT_NE(results[0].message.find("no response"), std::string::npos) << results[0].message;
 }
 
 TEST(ToLoadOptions, CarriesTheModelAndLastsThePhase) {
-  spec::Load l;
+  LoadSpec l;
   l.name = "shoppers";
   l.url = "http://127.0.0.1:8080/";
   l.rate_stages = {{10s, 100}, {5s, 100}};
@@ -75,7 +76,7 @@ TEST(ToLoadOptions, CarriesTheModelAndLastsThePhase) {
 }
 
 TEST(ToLoadOptions, CarriesTlsAndTheMixSeed) {
-  spec::Load l;
+  LoadSpec l;
   l.name = "secure";
   l.url = "https://localhost:8443/";
   l.tls_verify = false;
@@ -91,7 +92,7 @@ TEST(ToLoadOptions, CarriesTlsAndTheMixSeed) {
 TEST(ToLoadOptions, AScenarioWithARateRunsSessionsAndWithoutOneUsers) {
   chaosplus::testing::TempDir dir;
   chaosplus::testing::write_file(dir.file("s.yaml"), "steps:\n  - {path: /a}\n  - {path: /b}\n");
-  spec::Load l;
+  LoadSpec l;
   l.name = "sessions";
   l.url = "http://127.0.0.1:8080/";
   l.scenario = dir.file("s.yaml");
@@ -112,7 +113,7 @@ TEST(ToLoadOptions, AScenarioWithARateRunsSessionsAndWithoutOneUsers) {
 }
 
 TEST(ToLoadOptions, AMissingScenarioFileIsAnError) {
-  spec::Load l;
+  LoadSpec l;
   l.name = "users";
   l.url = "http://127.0.0.1:8080/";
   l.scenario = "/nonexistent/scenario.yaml";
@@ -121,26 +122,5 @@ TEST(ToLoadOptions, AMissingScenarioFileIsAnError) {
   EXPECT_NE(o.error().find("users"), std::string::npos) << o.error();
 }
 
-TEST(MonitorLoad, ErrorRateGuardrailTripsOverTheWindow) {
-  spec::Experiment e;
-  spec::Guardrail g;
-  g.name = "errors";
-  g.load = "shoppers";
-  g.metric = spec::GuardrailMetric::error_rate;
-  g.condition = Comparison{CompareOp::greater, 0.2};
-  g.over = 3s;
-  g.min_samples = 2;
-  e.guardrails.push_back(g);
-  Monitor m(e);
-  EXPECT_FALSE(m.observe_load("shoppers", {1s, 100, 0}));
-  EXPECT_FALSE(m.observe_load("shoppers", {2s, 100, 10}));  // 10/200 = 5%
-  EXPECT_FALSE(m.observe_load("other", {3s, 100, 100}));    // another load
-  EXPECT_FALSE(m.observe_load("shoppers", {3s, 100, 40}));  // 50/300 = 16.7%
-  auto trip = m.observe_load("shoppers", {4s, 100, 60});    // window 2s..4s: 110/300 = 36.7%
-  ASSERT_TRUE(trip);
-  EXPECT_EQ(trip->guardrail, "errors");
-  EXPECT_NE(trip->message.find("110 failed of 300"), std::string::npos) << trip->message;
-}
-
 }  // namespace
-}  // namespace chaosplus::runner
+}  // namespace chaosplus::load

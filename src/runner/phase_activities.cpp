@@ -1,0 +1,43 @@
+#include "runner/phase_activities.h"
+
+namespace chaosplus::runner {
+
+PhaseActivities::PhaseActivities(EventBus& bus, HaltSwitch& halt, Fail fail)
+    : bus_(bus), halt_(halt), fail_(std::move(fail)) {}
+
+PhaseActivities::~PhaseActivities() {
+  stop();
+  running_.clear();  // each activity waits for its own threads
+}
+
+void PhaseActivities::start(const spec::Phase& phase) {
+  for (const spec::ActivitySpec& a : phase.activities) {
+    ActivityContext context{a.kind, a.name, phase.name, phase.duration};
+    std::unique_ptr<Activity> activity = a.config->make(context);
+    if (Status s = activity->start(bus_, halt_); !s) {
+      fail_(s.error());
+      continue;
+    }
+    running_.push_back({std::move(context), std::move(activity)});
+  }
+}
+
+void PhaseActivities::stop() {
+  for (auto& r : running_) r.activity->stop();
+}
+
+void PhaseActivities::finish() {
+  stop();
+  std::vector<Running> ending = std::move(running_);
+  running_.clear();
+  for (auto& r : ending) {
+    auto judgments = r.activity->finish();
+    if (!judgments) {
+      fail_(judgments.error());
+      continue;
+    }
+    for (const Judgment& j : *judgments) bus_.publish(threshold_result_event(r.context, j));
+  }
+}
+
+}  // namespace chaosplus::runner
