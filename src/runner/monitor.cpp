@@ -59,6 +59,18 @@ std::string describe(const spec::Guardrail& g) {
          value_text(g.metric, g.condition.value) + " over " + format_duration(g.over);
 }
 
+std::string stream_metric(const spec::Guardrail& g) {
+  const char* metric = "success_rate";
+  switch (g.metric) {
+    case spec::GuardrailMetric::success_rate: metric = "success_rate"; break;
+    case spec::GuardrailMetric::latency_p50: metric = "latency_p50"; break;
+    case spec::GuardrailMetric::latency_p90: metric = "latency_p90"; break;
+    case spec::GuardrailMetric::latency_p99: metric = "latency_p99"; break;
+    case spec::GuardrailMetric::error_rate: metric = "error_rate"; break;
+  }
+  return (g.load.empty() ? "probe." + g.probe : "load." + g.load) + "." + metric;
+}
+
 Monitor::Monitor(const spec::Experiment& experiment) : experiment_(experiment) {}
 
 std::optional<GuardrailTrip> Monitor::on_event(const Event& e) {
@@ -102,7 +114,10 @@ std::optional<GuardrailTrip> Monitor::observe(const std::string& probe, const Sa
     double value = measure(g.metric, s);
     if (g.condition.holds(value)) {
       std::string name = g.name.empty() ? describe(g) : g.name;
-      return GuardrailTrip{name, probe, "",
+      return GuardrailTrip{name,
+                           probe,
+                           "",
+                           stream_metric(g),
                            probe + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
                                op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
                                " over the last " + format_duration(g.over) + " (" + counts(s) + ")",
@@ -132,7 +147,10 @@ std::optional<GuardrailTrip> Monitor::observe_load(const std::string& load, cons
     s.success_rate = 1.0 - static_cast<double>(errors) / static_cast<double>(requests);
     const double value = measure(g.metric, s);
     if (!g.condition.holds(value)) continue;
-    return GuardrailTrip{g.name.empty() ? describe(g) : g.name, "", load,
+    return GuardrailTrip{g.name.empty() ? describe(g) : g.name,
+                         "",
+                         load,
+                         stream_metric(g),
                          "load " + load + " " + metric_name(g.metric) + " " + value_text(g.metric, value) + " " +
                              op_text(g.condition.op) + " " + value_text(g.metric, g.condition.value) +
                              " over the last " + format_duration(g.over) + " (" + std::to_string(errors) +

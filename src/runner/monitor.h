@@ -20,6 +20,7 @@ struct GuardrailTrip {
   std::string guardrail;  // its name
   std::string probe;      // the probe it watches, or
   std::string load;       // the load
+  std::string metric;     // the stream metric it judges: "probe.checkout-ok.success_rate", "load.shop.error_rate"
   std::string message;    // "checkout-ok success rate 33% < 50% over the last 3s (2/6 ok)"
   double measured = 0;
 };
@@ -40,6 +41,9 @@ struct ToleranceResult {
 };
 
 std::string describe(const spec::Guardrail& guardrail);
+// The stream metric a guardrail judges: "probe.<probe>.<metric>" or "load.<load>.<metric>", the metric
+// one of success_rate, error_rate, latency_p50, latency_p90, latency_p99.
+std::string stream_metric(const spec::Guardrail& guardrail);
 
 class Monitor {
  public:

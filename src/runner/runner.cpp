@@ -63,7 +63,7 @@ class Run {
   EventBus bus_;
   Monitor monitor_;
   PhaseActivities activities_;  // of the phase being played
-  VerdictFold fold_;  // the verdict and the summary, from the events alone
+  VerdictFold fold_;            // the verdict and the summary, from the events alone
   std::unique_ptr<Ledger> ledger_;
   std::optional<Journal> journal_;
   std::unique_ptr<LiveView> live_;
@@ -186,7 +186,7 @@ void Run::handle_trip(const GuardrailTrip& trip) {
     e.with("guardrail", trip.guardrail);
     if (!trip.load.empty()) e.with("load", trip.load);
     else e.with("probe", trip.probe);
-    publish(std::move(e).with("message", trip.message).with("measured", trip.measured));
+    publish(std::move(e).with("metric", trip.metric).with("message", trip.message).with("measured", trip.measured));
   }
   halt_.trigger("guardrail '" + trip.guardrail + "' tripped: " + trip.message);
 }

@@ -279,6 +279,7 @@ class Builder {
   struct LoadUse {
     const YamlNode* node;
     std::string label;
+    std::string name;  // the load it names
   };
   std::vector<LoadUse> load_uses_;
   std::vector<std::string> declared_loads_;  // load names (a load defaults to its phase's name)

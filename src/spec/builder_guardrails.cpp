@@ -43,26 +43,73 @@ void Builder::read_guardrails(const YamlNode& node, Experiment& experiment) {
     const YamlNode* when =
         require(item, "when", what, "a condition such as when: {probe: api-ok, success_rate: \"< 80%\"}");
     if (when == nullptr || !check_map(*when, "when of " + what,
-                                      {"probe", "load", "success_rate", "error_rate", "latency_p50", "latency_p90",
-                                       "latency_p99", "over", "for", "min_samples"},
-                                      "a map with probe (or load), one metric, and optionally over and min_samples")) {
+                                      {"probe", "load", "metric", "is", "success_rate", "error_rate", "latency_p50",
+                                       "latency_p90", "latency_p99", "over", "for", "min_samples"},
+                                      "a map with probe (or load) and one metric, or a stream metric and is, and "
+                                      "optionally over and min_samples")) {
       continue;
     }
     const YamlNode* probe = get(*when, "probe");
     const YamlNode* load = get(*when, "load");
-    if (probe == nullptr && load == nullptr) {
+    std::string condition_text;
+    if (const YamlNode* metric = get(*when, "metric")) {
+      // The stream's name of the metric: probe.<probe>.<metric> or load.<load>.<metric>, the same
+      // guardrail as the probe:/load: form.
+      if (probe != nullptr || load != nullptr) {
+        report(*metric,
+               "when of " + what + " has both 'metric' and '" + (probe ? "probe" : "load") + "', expected one of them");
+        continue;
+      }
+      const auto read = read_text(*metric, "metric");
+      if (!read) continue;
+      const std::string& text = *read;
+      const auto first = text.find('.');
+      const auto last = text.rfind('.');
+      const std::string source = first == std::string::npos ? text : text.substr(0, first);
+      const std::string name = first < last ? text.substr(first + 1, last - first - 1) : std::string();
+      const std::string m = last == std::string::npos ? std::string() : text.substr(last + 1);
+      const bool of_probe = source == "probe" && (m == "success_rate" || m.starts_with("latency_p"));
+      const bool of_load = source == "load" && (m == "error_rate" || m.starts_with("latency_p"));
+      const bool latency = m == "latency_p50" || m == "latency_p90" || m == "latency_p99";
+      if (name.empty() || (!of_probe && !of_load) || (m.starts_with("latency_p") && !latency)) {
+        report(*metric, "metric '" + text +
+                            "': expected a stream metric, probe.<probe>.success_rate or .latency_p50/p90/p99, or "
+                            "load.<load>.error_rate or .latency_p50/p90/p99");
+        continue;
+      }
+      (of_probe ? guardrail.probe : guardrail.load) = name;
+      (of_probe ? probe : load) = metric;
+      guardrail.metric = m == "success_rate"  ? GuardrailMetric::success_rate
+                         : m == "error_rate"  ? GuardrailMetric::error_rate
+                         : m == "latency_p50" ? GuardrailMetric::latency_p50
+                         : m == "latency_p90" ? GuardrailMetric::latency_p90
+                                              : GuardrailMetric::latency_p99;
+      const YamlNode* is = require(*when, "is", "when of " + what, "the condition, such as is: \"< 80%\"");
+      if (is == nullptr) continue;
+      if (auto c = read_comparison(*is, "is", latency ? QuantityKind::duration : QuantityKind::percentage)) {
+        guardrail.condition = *c;
+        condition_text = m + " " + is->text;
+      }
+    } else if (const YamlNode* is = get(*when, "is")) {
+      report(*is, "'is' goes with 'metric' (when: {metric: probe.api-ok.success_rate, is: \"< 80%\"}); with " +
+                      std::string(probe ? "probe" : "load") + ", name the metric as the key: success_rate: \"< 80%\"");
+      continue;
+    } else if (probe == nullptr && load == nullptr) {
       probe = require(*when, "probe", "when of " + what, "the name of a continuous probe (or load: a load's name)");
     } else if (probe != nullptr && load != nullptr) {
       report(*load, "when of " + what + " has both 'probe' and 'load', expected one of them");
     }
-    if (probe) {
+    if (get(*when, "metric") != nullptr) {
+      // read above
+    } else if (probe) {
       if (auto text = read_text(*probe, "probe")) guardrail.probe = *text;
     } else if (load) {
       if (auto text = read_text(*load, "load")) guardrail.load = *text;
     }
-    std::string condition_text;
-    if (auto metric = exactly_one(*when, "when of " + what,
-                                  {"success_rate", "error_rate", "latency_p50", "latency_p90", "latency_p99"})) {
+    if (get(*when, "metric") != nullptr) {
+      // its condition was read above
+    } else if (auto metric = exactly_one(*when, "when of " + what,
+                                         {"success_rate", "error_rate", "latency_p50", "latency_p90", "latency_p99"})) {
       const YamlNode& n = *get(*when, *metric);
       const bool rate = *metric == "success_rate" || *metric == "error_rate";
       if (load && *metric == "success_rate") {
@@ -102,7 +149,7 @@ void Builder::read_guardrails(const YamlNode& node, Experiment& experiment) {
           (load ? guardrail.load : guardrail.probe) + " " + condition_text + " over " + format_duration(guardrail.over);
     }
     if (load) {
-      load_uses_.push_back({load, label});
+      load_uses_.push_back({load, label, guardrail.load});
     } else {
       guardrail_uses_.push_back({probe, over, min_samples, experiment.guardrails.size(), label});
     }

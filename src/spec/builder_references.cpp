@@ -54,7 +54,7 @@ void Builder::check_references(const Experiment& experiment) {
     }
   }
   for (const auto& use : load_uses_) {
-    const std::string& name = use.node->text;
+    const std::string& name = use.name;
     if (std::find(declared_loads_.begin(), declared_loads_.end(), name) != declared_loads_.end()) continue;
     std::string message = use.label + " watches load '" + name + "', which is not defined";
     if (auto guess = closest_match(name, declared_loads_)) message += "; did you mean '" + *guess + "'?";

@@ -128,6 +128,7 @@ TEST(MonitorStream, ProbeResultsDuringThePhasesTripAGuardrailAndTheSteadyStateCh
   ASSERT_TRUE(trip);
   EXPECT_EQ(trip->probe, "checkout");
   EXPECT_TRUE(trip->load.empty());
+  EXPECT_EQ(trip->metric, "probe.checkout.success_rate");
   EXPECT_DOUBLE_EQ(m.overall("checkout").p50, 0.012);
 }
 
@@ -159,6 +160,7 @@ TEST(MonitorStream, LoadTicksTripALoadGuardrailThatNamesTheLoad) {
   ASSERT_TRUE(trip);
   EXPECT_EQ(trip->load, "shoppers");
   EXPECT_TRUE(trip->probe.empty());
+  EXPECT_EQ(trip->metric, "load.shoppers.error_rate");
   EXPECT_NE(trip->message.find("50 failed of 220"), std::string::npos) << trip->message;
 }
 

@@ -601,5 +601,43 @@ TEST(LoadVariables, GivenValuesWinOverTheEnvironment) {
   EXPECT_EQ(given.experiment->phases[0].duration, 3s);
 }
 
+// A guardrail may name the stream metric it judges; it is then the same guardrail as the probe:/load:
+// form, and the stream name comes back from either.
+TEST(Guardrails, AStreamMetricNameLoadsAsTheProbeOrLoadForm) {
+  constexpr std::string_view kBoth = R"(name: metrics
+steady_state:
+  probes:
+    - name: checkout
+      http: { url: "http://127.0.0.1:9/health" }
+      every: 1s
+guardrails:
+  - when: { metric: probe.checkout.success_rate, is: "< 80%", over: 10s }
+  - when: { probe: checkout, success_rate: "< 80%", over: 10s }
+  - when: { metric: load.shoppers.latency_p99, is: "> 200ms" }
+phases:
+  - name: only
+    duration: 5s
+    load: { name: shoppers, url: "http://127.0.0.1:9/", connections: 1 }
+)";
+  const LoadResult result = load_experiment_text(kBoth, "metrics.yaml");
+  const Experiment& e = loaded(result);
+  ASSERT_EQ(e.guardrails.size(), 3u);
+  EXPECT_EQ(e.guardrails[0].probe, "checkout");
+  EXPECT_EQ(e.guardrails[0].metric, GuardrailMetric::success_rate);
+  EXPECT_EQ(e.guardrails[0].condition.op, e.guardrails[1].condition.op);
+  EXPECT_DOUBLE_EQ(e.guardrails[0].condition.value, e.guardrails[1].condition.value);
+  EXPECT_EQ(e.guardrails[0].name, e.guardrails[1].name);
+  EXPECT_EQ(e.guardrails[2].load, "shoppers");
+  EXPECT_EQ(e.guardrails[2].metric, GuardrailMetric::latency_p99);
+  EXPECT_DOUBLE_EQ(e.guardrails[2].condition.value, 0.2);
+
+  const std::string bad = std::string(kBoth).replace(std::string(kBoth).find("load.shoppers.latency_p99"), 25,
+                                                     "load.shoppers.success_rate");
+  EXPECT_TRUE(has_error(load_experiment_text(bad, "bad.yaml"), "expected a stream metric"));
+  const std::string unknown =
+      std::string(kBoth).replace(std::string(kBoth).find("load.shoppers.latency_p99"), 25, "load.buyers.latency_p99");
+  EXPECT_TRUE(has_error(load_experiment_text(unknown, "unknown.yaml"), "watches load 'buyers'"));
+}
+
 }  // namespace
 }  // namespace chaosplus::spec
