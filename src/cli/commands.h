@@ -1,6 +1,6 @@
 #pragma once
 // The subcommands of the chaosplus binary, one file each. Each registers its options on the app
-// and, when chosen, runs and stores its exit code in `exit_code`. Exit codes follow DESIGN.md:
+// and, when chosen, runs and stores its exit code in `exit_code`. Exit codes follow docs/architecture.md:
 // 0 held, 1 deviated, 2 aborted (guardrail or halt), 3 invalid input or runner error, 4 not
 // restored (runner/verdict.h), 6 unchecked.
 namespace CLI {

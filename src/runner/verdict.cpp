@@ -41,7 +41,7 @@ const char* label(Verdict v) {
 }
 
 // A run checks something when a steady-state probe runs, an activity has thresholds, or a
-// guardrail watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
+// guardrail watches a load; otherwise its verdict cannot be "held" (docs/architecture.md).
 bool checks_anything(const spec::Experiment& e) {
   if (!e.steady_state.probes.empty()) return true;
   if (std::any_of(e.guardrails.begin(), e.guardrails.end(), [](const spec::Guardrail& g) { return !g.load.empty(); })) {

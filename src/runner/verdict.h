@@ -1,5 +1,5 @@
 #pragma once
-// The verdict of a run, from what happened (DESIGN.md, "Exit codes"). A pure function of its
+// The verdict of a run, from what happened (docs/architecture.md, "Exit codes"). A pure function of its
 // inputs, so each case (a halt with a failed revert, a run that checked nothing) is tested alone.
 #include <string>
 #include <vector>
@@ -37,7 +37,7 @@ struct VerdictResult {
 };
 
 // A run checks something when a steady-state probe runs, a load has thresholds, or a guardrail
-// watches a load; otherwise its verdict cannot be "held" (DESIGN.md).
+// watches a load; otherwise its verdict cannot be "held" (docs/architecture.md).
 bool checks_anything(const spec::Experiment& experiment);
 
 // Precedence: a change left on the system (not_restored) before chaosplus's own error, before a
