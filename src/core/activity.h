@@ -19,7 +19,7 @@ class HaltSwitch;
 
 // One threshold judged on an activity's final figures: becomes a `threshold.result` event.
 struct Judgment {
-  std::string metric;     // the stream metric it judges: "load.checkout.p99"
+  std::string metric;     // the stream metric it judges: "load.checkout.latency_p99"
   std::string threshold;  // as written: "p99 < 250ms"
   bool held = true;
   double measured = 0;  // seconds, fraction, or count/rate, as the metric says

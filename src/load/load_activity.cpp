@@ -76,7 +76,9 @@ std::vector<Judgment> judge_thresholds(const LoadSpec& l, const Report& report) 
     // With no response at all, latency thresholds have nothing to stand on: they fail.
     const bool empty = h.count() == 0 && t.metric != "error_rate" && t.metric != "rps";
     Judgment r;
-    r.metric = "load." + l.name + "." + t.metric;
+    // Named as guardrails name them: latencies are latency_<figure> (load.checkout.latency_p99).
+    const bool rate = t.metric == "error_rate" || t.metric == "rps";
+    r.metric = "load." + l.name + "." + (rate ? t.metric : "latency_" + t.metric);
     r.threshold = t.text;
     r.measured = measured;
     r.held = !empty && t.condition.holds(measured);

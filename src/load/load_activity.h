@@ -19,7 +19,7 @@ namespace chaosplus::load {
 // The engine's options for a load that lasts `duration`.
 Result<LoadOptions> to_load_options(const LoadSpec& load, Duration duration);
 // Judges each threshold on the final report (latencies from the corrected histogram); metrics are
-// named on the stream: "load.<name>.p99".
+// named on the stream: "load.<name>.latency_p99".
 std::vector<Judgment> judge_thresholds(const LoadSpec& load, const Report& report);
 // The load.summary event: figures and thresholds.
 Event summary_event(const LoadSpec& load, const Report& report, const std::vector<Judgment>& results);

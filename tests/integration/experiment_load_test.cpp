@@ -83,7 +83,7 @@ TEST(ExperimentLoad, AMissedThresholdMakesTheHypothesisDeviate) {
   ASSERT_EQ(judged.size(), 2u) << out;
   EXPECT_EQ(judged[0]["activity"], "load");
   EXPECT_EQ(judged[0]["name"], "shoppers");
-  EXPECT_EQ(judged[0]["metric"], "load.shoppers.p99");
+  EXPECT_EQ(judged[0]["metric"], "load.shoppers.latency_p99");
   EXPECT_EQ(judged[0]["threshold"], "p99 < 100ms");
   EXPECT_FALSE(judged[0]["held"].get<bool>());
   EXPECT_GE(judged[0]["measured"].get<double>(), 0.150);

@@ -34,7 +34,7 @@ TEST(JudgeThresholds, LatencyPercentilesComeFromTheCorrectedHistogram) {
   l.name = "checkout";
   auto results = judge_thresholds(l, r);
   ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0].metric, "load.checkout.p99");  // named as on the stream
+  EXPECT_EQ(results[0].metric, "load.checkout.latency_p99");  // named as on the stream
   EXPECT_EQ(results[0].threshold, "p99 < 250ms");
   EXPECT_TRUE(results[0].held) << results[0].message;
   EXPECT_TRUE(results[1].held) << results[1].message;
