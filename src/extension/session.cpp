@@ -202,8 +202,13 @@ Result<json> Session::request(const std::string& kind, const json& body, Duratio
   message["protocol"] = kProtocolVersion;
   message["id"] = id;
   message["request"] = kind;
-  if (auto s = send_line(message.dump() + "\n", deadline); !s)
-    return fail("cannot be sent the " + kind + " request: " + s.error());
+  if (auto s = send_line(message.dump() + "\n", deadline); !s) {
+    // An extension that already ended refuses the write (EPIPE): whether it ended before or after
+    // the write began is a race, so both are told as what they are, an exit before the answer.
+    const auto code = finish(std::chrono::seconds(2));
+    return fail("exited before answering the " + kind + " request (it stopped reading its stdin: " + s.error() +
+                (code ? "; exit code " + std::to_string(*code) : "") + ")");
+  }
   int line_number = 0;
   while (true) {
     std::string line;
