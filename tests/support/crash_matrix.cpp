@@ -393,7 +393,9 @@ class RunWatch {
       pollfd fds[2] = {{watch_.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
       const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       // Right after a tool's exec began, look again every millisecond until it shows its name.
-      const long long pause = Clock::now() - tool_started < 20ms ? 1 : 50;
+      // (tool_started + 20ms, not now - tool_started: "no tool yet" is time_point::min(), and
+      // subtracting it overflows, which UBSan reported.)
+      const long long pause = Clock::now() < tool_started + 20ms ? 1 : 50;
       ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(std::clamp<long long>(left_ms, 0, pause)));
     }
     if (pidfd >= 0) ::close(pidfd);
