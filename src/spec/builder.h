@@ -249,6 +249,10 @@ class Builder {
   // a target endpoint unless the fault names its own address and port (inside a namespace, a port).
   void check_packet_fault(const YamlNode& settings, const Fault& fault, TargetUse* use);
 
+  // A fault's `at` within its phase, and `at` + `for` no later than its end; one place for every
+  // kind of fault (the catalog's and an extension's).
+  void check_fits_phase(const Fault& fault, const YamlNode* at, const YamlNode* length, const std::string& phase,
+                        Duration phase_length);
   static std::vector<std::string_view> fault_type_names();
 
   void read_rollbacks(const YamlNode& node, Experiment& experiment);

@@ -123,17 +123,7 @@ std::optional<Fault> Builder::read_extension_fault(const YamlEntry& entry, const
   const YamlNode* length = get(settings, "for");
   if (length) fault.length = read_duration(*length, "for", true);
   fault.extension = read_extension_call(settings, what, "fault");
-  if (phase_length && issues.size() == before) {
-    const std::string ends = phase + " lasts " + format_duration(*phase_length);
-    if (at && fault.at >= *phase_length) {
-      report(*at, "at: found " + format_duration(fault.at) + ", but " + ends +
-                      ", expected an offset less than the phase duration");
-    } else if (length && fault.length && fault.at + *fault.length > *phase_length) {
-      report(*length, "for: found " + format_duration(*fault.length) + " starting at " + format_duration(fault.at) +
-                          ", ending at " + format_duration(fault.at + *fault.length) + ", but " + ends +
-                          ", expected at + for to fit in the phase");
-    }
-  }
+  if (phase_length && issues.size() == before) check_fits_phase(fault, at, length, phase, *phase_length);
   if (issues.size() != before || !fault.extension) return std::nullopt;
   return fault;
 }

@@ -127,17 +127,7 @@ std::optional<Fault> Builder::read_fault(const YamlNode& node, const std::string
              (problem.param.empty() ? what : problem.param) + ": " + problem.message);
     }
   }
-  if (phase_length && issues.size() == before) {
-    const std::string ends = phase + " lasts " + format_duration(*phase_length);
-    if (at && fault.at >= *phase_length) {
-      report(*at, "at: found " + format_duration(fault.at) + ", but " + ends +
-                      ", expected an offset less than the phase duration");
-    } else if (length && fault.length && fault.at + *fault.length > *phase_length) {
-      report(*length, "for: found " + format_duration(*fault.length) + " starting at " + format_duration(fault.at) +
-                          ", ending at " + format_duration(fault.at + *fault.length) + ", but " + ends +
-                          ", expected at + for to fit in the phase");
-    }
-  }
+  if (phase_length && issues.size() == before) check_fits_phase(fault, at, length, phase, *phase_length);
   if (issues.size() != before) return std::nullopt;
   return fault;
 }
@@ -174,6 +164,19 @@ void Builder::check_packet_fault(const YamlNode& settings, const Fault& fault, T
   // The fault names its own endpoint; inside a namespace a port alone will do (any address there).
   if (!port.empty() && (!address.empty() || !netns.empty())) use->needs = Capability::any;
   if (address.empty() && !peer.empty()) use->peer = {get(settings, "peer"), peer};
+}
+
+void Builder::check_fits_phase(const Fault& fault, const YamlNode* at, const YamlNode* length, const std::string& phase,
+                               Duration phase_length) {
+  const std::string ends = phase + " lasts " + format_duration(phase_length);
+  if (at && fault.at >= phase_length) {
+    report(*at, "at: found " + format_duration(fault.at) + ", but " + ends +
+                    ", expected an offset less than the phase duration");
+  } else if (length && fault.length && fault.at + *fault.length > phase_length) {
+    report(*length, "for: found " + format_duration(*fault.length) + " starting at " + format_duration(fault.at) +
+                        ", ending at " + format_duration(fault.at + *fault.length) + ", but " + ends +
+                        ", expected at + for to fit in the phase");
+  }
 }
 
 std::vector<std::string_view> Builder::fault_type_names() {

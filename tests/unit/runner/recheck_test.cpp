@@ -40,6 +40,7 @@ TEST(Recheck, GivesUpAtTheDeadline) {
         ++calls;
         return Error{"refused"};
       },
+      // The pause between attempts is the behaviour under test: the deadline is real time.
       10ms, 1ms, [](Duration d) { std::this_thread::sleep_for(d); });
   // How many attempts fit in 10 ms depends on the machine; that it stops, failed, does not.
   EXPECT_GE(calls, 1);
