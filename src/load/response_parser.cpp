@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "net/http_token.h"
+
 namespace chaosplus::load {
 
 namespace {
@@ -17,17 +19,7 @@ constexpr std::uint8_t kTokenEnded = 0x80;  // a space inside a token: anything 
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
-// RFC 9110 token characters, as a table: header names are checked byte by byte.
-constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-bool is_token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
+using net::is_token_char;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

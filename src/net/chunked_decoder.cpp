@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "net/http_token.h"
+
 namespace chaosplus::net {
 
 namespace {
@@ -16,16 +18,6 @@ constexpr std::array<std::int8_t, 256> kHex = [] {
     t[static_cast<std::size_t>('a' + c)] = static_cast<std::int8_t>(10 + c);
     t[static_cast<std::size_t>('A' + c)] = static_cast<std::int8_t>(10 + c);
   }
-  return t;
-}();
-
-// RFC 9110 token characters (trailer field names).
-constexpr std::array<bool, 256> kToken = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }();
 
@@ -193,7 +185,7 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, std::size_t& co
           return Status::done;
         } else if (c == ' ' || c == '\t') {
           return fail(Reason::folded_trailer);
-        } else if (kToken[static_cast<unsigned char>(c)]) {
+        } else if (is_token_char(c)) {
           state_ = State::trailer_name;
         } else {
           return fail(Reason::invalid_trailer_name);
@@ -202,7 +194,7 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, std::size_t& co
       case State::trailer_name:
         if (c == ':') {
           state_ = State::trailer_value;
-        } else if (!kToken[static_cast<unsigned char>(c)]) {
+        } else if (!is_token_char(c)) {
           return fail(Reason::invalid_trailer_name);
         }
         break;

@@ -6,16 +6,11 @@
 
 #include "net/chunked_decoder.h"
 #include "net/http_fields.h"
+#include "net/http_token.h"
 
 namespace chaosplus::net {
 
 namespace {
-
-// RFC 9110 token characters (method names, header names).
-bool is_token_char(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char); }
 

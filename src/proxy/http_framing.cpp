@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/http_token.h"
+
 namespace chaosplus::proxy {
 
 namespace {
@@ -9,27 +11,7 @@ namespace {
 constexpr std::size_t kMaxStartLine = 8 * 1024;
 constexpr std::size_t kMaxMethod = 64;
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~': return true;
-    default: return false;
-  }
-}
+using net::is_token_char;
 
 bool is_token(std::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), is_token_char); }
 
