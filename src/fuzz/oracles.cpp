@@ -278,7 +278,10 @@ std::vector<Verdict> Oracles::judge(const OracleInput& in) {
   if (status >= 500 && status <= 599) {
     // Under a fault, 503 and 504 are the system degrading as it should; a 500 still is a bug.
     const bool degraded = in.fault_active && (status == 503 || status == 504);
-    if (!degraded) {
+    // 501 (a transfer coding it does not implement) and 505 (an HTTP version it does not speak) are
+    // what RFC 9112 asks of a server given such framing: correct answers to raw mutations.
+    const bool protocol_refusal = in.raw && (status == 501 || status == 505);
+    if (!degraded && !protocol_refusal) {
       const std::string message = normalize_message(response.body);
       out.push_back(verdict("server_error", Severity::high, std::to_string(status) + " " + message,
                             what + " answers " + std::to_string(status) + (message.empty() ? "" : ": " + message),
