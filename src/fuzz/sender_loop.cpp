@@ -138,7 +138,7 @@ void EventLoopSender::dispatch() {
   while (!queue_.empty()) {
     const Request& r = queue_.front();
     Conn* c = nullptr;
-    const bool needs_new = r.own || r.fresh;
+    const bool needs_new = r.own || r.retried;
     if (!needs_new && !idle_.empty()) {
       c = &conns_[idle_.back()];  // the most recently used: the least likely closed by the server
       idle_.pop_back();
@@ -311,11 +311,12 @@ void EventLoopSender::read_ready(Conn& c, bool to_the_end) {
         }
         return;
       }
+      const char* why = "connection closed by the server without a response";
       if (c.reused && !c.request.retried) {
-        retry(c);
+        retry(c, Outcome::closed, why);
         return;
       }
-      finish(c, Outcome::closed, "connection closed by the server without a response");
+      finish(c, Outcome::closed, why);
       return;
     }
     const int err = errno;
@@ -339,17 +340,19 @@ void EventLoopSender::broken(Conn& c, int err) {
   // On a kept-alive connection, before any byte of an answer: the server had closed it while it
   // was idle and our request crossed its close. That is no finding; the request goes again, once,
   // on a new connection.
+  std::string why = "connection to " + options_.base.authority() + ": " + errno_text(err);
   if (!c.got_bytes && c.reused && !c.request.retried && (err == ECONNRESET || err == EPIPE)) {
-    retry(c);
+    retry(c, Outcome::reset, std::move(why));
     return;
   }
-  finish(c, Outcome::reset, "connection to " + options_.base.authority() + ": " + errno_text(err));
+  finish(c, Outcome::reset, std::move(why));
 }
 
-void EventLoopSender::retry(Conn& c) {
+void EventLoopSender::retry(Conn& c, Outcome outcome, std::string error) {
   Request r = std::move(c.request);
   r.retried = true;
-  r.fresh = true;
+  r.first_outcome = outcome;
+  r.first_error = std::move(error);
   c.busy = false;
   close_conn(c);
   queue_.push_front(std::move(r));
@@ -387,6 +390,13 @@ void EventLoopSender::complete(Conn& c, bool leftover) {
 
 void EventLoopSender::finish(Conn& c, Outcome outcome, std::string error) {
   const std::int64_t now = steady_now_ns();
+  if (c.request.retried && (outcome == Outcome::refused || outcome == Outcome::connect_failed)) {
+    // The server is gone since the first try: its connection did not go stale, the server died
+    // with our request on it (a crash the request may have caused). The first failure is the
+    // finding; the refusal only says the target is down now.
+    error = c.request.first_error + " (on a kept-alive connection; sent again on a new one: " + error + ")";
+    outcome = c.request.first_outcome;
+  }
   Finished f;
   f.done = std::move(c.request.done);
   f.reply.outcome = outcome;

@@ -41,10 +41,13 @@ class EventLoopSender final : public Sender {
   struct Request {
     std::string bytes;
     Done done;
-    bool own = false;      // on a connection of its own, closed after the answer
-    bool head = false;     // a HEAD: the response has no body
-    bool fresh = false;    // needs a new connection (a retry after a stale keep-alive connection)
-    bool retried = false;  // was already retried once
+    bool own = false;   // on a connection of its own, closed after the answer
+    bool head = false;  // a HEAD: the response has no body
+    // Sent again, on a new connection, after a kept-alive connection failed it before any byte of
+    // an answer; what that first failure was.
+    bool retried = false;
+    Outcome first_outcome = Outcome::closed;
+    std::string first_error;
   };
   enum class State : std::uint8_t { closed, connecting, handshaking, writing, reading, idle };
   struct Conn {
@@ -99,7 +102,7 @@ class EventLoopSender final : public Sender {
   void complete(Conn& c, bool leftover);
   void finish(Conn& c, Outcome outcome, std::string error);
   void broken(Conn& c, int err);
-  void retry(Conn& c);
+  void retry(Conn& c, Outcome outcome, std::string error);
   void close_conn(Conn& c);
   void scan_timeouts(std::int64_t now);
   void run_finished();

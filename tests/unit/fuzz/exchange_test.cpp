@@ -354,6 +354,32 @@ TEST(Sender, ReportsACloseWhenTheRetryOnAFreshConnectionFailsToo) {
   EXPECT_EQ(server.connections(), 2) << "retried exactly once";
 }
 
+TEST(Sender, ACrashOnAKeptAliveConnectionIsReportedNotTurnedIntoARefusal) {
+  // The second request kills the server: its connection is reset and the port refuses from then
+  // on. The retry meant for stale connections must not hide that behind "refused".
+  RawServer* self = nullptr;
+  RawServer server([&](RawConn& c) {
+    if (auto request = c.read_request()) c.write(ok_response(RawConn::target_of(*request)));
+    if (c.read_request()) {
+      self->stop_listening();
+      c.reset();
+    }
+  });
+  self = &server;
+  auto sender = open_sender(options_for(server.url(), 1));
+  std::vector<Reply> replies;
+  sender->send(get("/a"), [&](Reply&& r) {
+    replies.push_back(std::move(r));
+    sender->send(get("/crash"), [&](Reply&& again) { replies.push_back(std::move(again)); });
+  });
+  drain(*sender);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].outcome, Outcome::response);
+  EXPECT_TRUE(replies[1].outcome == Outcome::reset || replies[1].outcome == Outcome::closed)
+      << outcome_name(replies[1].outcome) << ": " << replies[1].error;
+  EXPECT_NE(replies[1].error.find("refused"), std::string::npos) << "says what the retry met: " << replies[1].error;
+}
+
 TEST(Sender, AThousandRequestsOverEightConnectionsAreAnsweredInOrderPerConnection) {
   RawServer server(echo_keep_alive);
   auto sender = open_sender(options_for(server.url(), 8));

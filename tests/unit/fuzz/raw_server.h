@@ -127,13 +127,19 @@ class RawServer {
   RawServer(const RawServer&) = delete;
   RawServer& operator=(const RawServer&) = delete;
 
+  // New connections are refused from now on (what a crashed server's port does).
+  void stop_listening() {
+    listening_ = false;
+    std::lock_guard lock(mutex_);
+    ::shutdown(listen_fd_, SHUT_RDWR);
+  }
   int port() const { return port_; }
   int connections() const { return accepted_.load(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   void accept_loop() {
-    while (!stop_) {
+    while (!stop_ && listening_) {
       pollfd p{listen_fd_, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -160,6 +166,7 @@ class RawServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> listening_{true};
   std::atomic<int> accepted_{0};
   std::mutex mutex_;
   std::vector<int> fds_;
