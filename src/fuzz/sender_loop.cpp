@@ -497,13 +497,15 @@ void EventLoopSender::run_finished() {
 
 std::size_t EventLoopSender::pump(std::int64_t deadline_ns, std::size_t in_flight_below) {
   epoll_event events[kMaxEvents];
+  bool polled = false;  // a deadline that has already passed still gets one look at the sockets
   while (true) {
     dispatch();
     run_finished();
     if (in_flight_below != 0 && outstanding_ < in_flight_below) break;
     const std::int64_t now = steady_now_ns();
     if (now >= next_timeout_ns_) scan_timeouts(now);
-    if (now >= deadline_ns) {
+    const bool late = now >= deadline_ns;
+    if (late && polled) {
       run_finished();  // what the scan answered; a callback's new requests wait for the next pump
       break;
     }
@@ -513,8 +515,9 @@ std::size_t EventLoopSender::pump(std::int64_t deadline_ns, std::size_t in_fligh
     dispatch();
     if (!finished_.empty()) continue;
     const std::int64_t wake = std::min(deadline_ns, next_timeout_ns_);
-    const std::int64_t wait_ms = std::min<std::int64_t>((wake - now + 999'999) / 1'000'000, 60'000);
+    const std::int64_t wait_ms = late ? 0 : std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 60'000);
     const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(wait_ms));
+    polled = true;
     for (int i = 0; i < n; ++i) {
       const epoll_event& e = events[i];
       Conn& c = conns_[static_cast<std::uint32_t>(e.data.u64)];

@@ -450,6 +450,20 @@ TEST(Sender, PumpReturnsAtItsDeadlineWithRequestsStillInFlight) {
   sender->cancel_all();
 }
 
+TEST(Sender, APumpWhoseDeadlineHasPassedStillMovesWhatIsReady) {
+  RawServer server(echo_keep_alive);
+  auto sender = open_sender(options_for(server.url(), 1));
+  bool answered = false;
+  sender->send(get("/poll"), [&](Reply&& r) {
+    EXPECT_EQ(r.response.body, "/poll");
+    answered = true;
+  });
+  EXPECT_TRUE(chaosplus::testing::wait_until([&] {
+    sender->pump(0);
+    return answered;
+  }));
+}
+
 TEST(Sender, CancelAllAnswersEveryQueuedAndInFlightRequest) {
   std::atomic<int> received{0};
   RawServer server([&](RawConn& c) {
