@@ -166,6 +166,9 @@ void add_fuzz_command(CLI::App& app, int& exit_code) {
                      std::string(fuzz::severity_name(f.severity)).c_str(), f.oracle.c_str(), f.title.c_str());
       };
     }
+    hooks.on_notice = [tty](const std::string& text) {
+      std::fprintf(stderr, "%sfuzz: %s\n", tty ? "\r" : "", text.c_str());
+    };
     const std::string started_at = utc_now();
     auto summary = fuzz::run_fuzz(options, hooks);
     if (tty && !o->quiet) std::fprintf(stderr, "\n");

@@ -67,6 +67,8 @@ struct FuzzHooks {
   ChaosContext* context = nullptr;                 // phase, active faults and target processes; null outside a run
   std::function<void(const Finding&)> on_finding;  // each new finding, when first seen
   std::function<void(const FuzzProgress&)> on_progress;  // about once a second
+  // What the engine is doing that a person watching should know (the target died, it is back).
+  std::function<void(const std::string&)> on_notice;
   // Each request as it is sent, in stream order (index from 0): what the determinism test compares.
   std::function<void(std::uint64_t index, std::string_view bytes)> on_request;
 };

@@ -109,6 +109,7 @@ class Engine {
   bool target_answers();
   void watch_memory(std::int64_t now_ns);
   std::optional<std::int64_t> current_pid() const;
+  void notice(const std::string& text) const;
   void recheck_pending(bool at_end);
   void minimize_findings();
   Reply replay(const std::string& bytes, const std::vector<std::string>& setup, bool head);

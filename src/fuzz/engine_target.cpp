@@ -27,6 +27,10 @@ bool failed_mid_request(const Reply& reply) {
 
 }  // namespace
 
+void Engine::notice(const std::string& text) const {
+  if (hooks_.on_notice) hooks_.on_notice(text);
+}
+
 std::optional<std::int64_t> Engine::current_pid() const {
   if (hooks_.context != nullptr && !options_.target.empty()) {
     const auto pids = hooks_.context->target_pids();
@@ -83,8 +87,7 @@ void Engine::handle_death() {
         suspects.push_back(s);
     }
   }
-  std::fprintf(stderr, "fuzz: the target stopped answering at %.1fs; waiting for it to come back\n",
-               static_cast<double>(elapsed_ms()) / 1000.0);
+  notice("the target stopped answering at " + std::to_string(elapsed_ms() / 1000) + "s; waiting for it to come back");
   const auto stamp = [&](Finding f, const Slot* slot, std::string evidence) {
     f.engine = "fuzz";
     f.oracle = "target_died";
@@ -107,8 +110,8 @@ void Engine::handle_death() {
     return;
   }
   ++summary_.restarts;
-  std::fprintf(stderr, "fuzz: the target is back; replaying the %zu requests in flight one at a time\n",
-               suspects.size());
+  notice("the target is back; replaying the " + std::to_string(suspects.size()) +
+         " requests that failed when it died, one at a time");
   for (const Slot& s : suspects) {
     if (stop_->triggered()) return;
     const Reply reply = exchange_once(sender_options_, s.bytes, s.request.method == "HEAD");

@@ -297,8 +297,8 @@ std::vector<Verdict> Oracles::judge(const OracleInput& in) {
           {"body_contains", leak->marker}));
     }
   }
-  if (in.raw || in.operation == nullptr || status >= 500) return out;
-  if (checker_ && !reply.body_truncated) {
+  if (in.raw || status >= 500) return out;
+  if (checker_ && in.operation != nullptr && !reply.body_truncated) {
     if (auto mismatch = checker_->check(*in.operation, status, response.header("Content-Type"), response.body)) {
       const std::string& m = *mismatch;
       if (m.starts_with("status ")) {

@@ -3,6 +3,10 @@
 // still readable after its delete, a hang. With every flag off the server validates its input
 // strictly and documents every status it answers: the proof of no false positives.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -91,6 +95,10 @@ struct Bugs {
   bool sql_leak = false;          // a quote in q answers 400 with MySQL's error text
   bool use_after_delete = false;  // a deleted item is still readable
   bool hang = false;              // q == "" never answers in time
+  bool crash = false;             // qty == 13 kills the process
+  // Answers that depend on the request alone, not on what other connections did before it: an id
+  // made from the item, odd ids exist, a delete changes nothing. Two runs then see the same answers.
+  bool stateless = false;
 };
 
 std::size_t code_points(const std::string& s) {
@@ -102,8 +110,9 @@ std::size_t code_points(const std::string& s) {
 // A small item store that validates everything it is sent, with the planted bugs.
 class ItemServer {
  public:
-  explicit ItemServer(Bugs bugs) : bugs_(bugs) {
+  explicit ItemServer(Bugs bugs, int port = 0) : bugs_(bugs) {
     net::HttpServer::Options options;
+    options.port = port;
     options.limits.max_body = 4 << 20;
     options.limits.max_headers = 20000;
     options.limits.max_header_bytes = 4 << 20;
@@ -139,6 +148,15 @@ class ItemServer {
       if (!r.body.empty()) return bad("no body here");
       auto id = parse_id(path.substr(7));
       if (!id) return bad("id: expected a positive integer");
+      if (bugs_.stateless) {
+        if (*id % 2 == 0) return bad("no such item", 404);
+        if (r.method == "DELETE") {
+          net::Response ok;
+          ok.status = 204;
+          return ok;
+        }
+        return net::Response::json(200, Json{{"id", *id}, {"name", "n" + std::to_string(*id)}, {"qty", 1}}.dump());
+      }
       std::lock_guard lock(mutex_);
       auto it = items_.find(*id);
       const bool gone = it == items_.end() || (it->second.deleted && !(bugs_.use_after_delete && r.method == "GET"));
@@ -169,8 +187,10 @@ class ItemServer {
     if (code_points(name) < 1 || code_points(name) > 20) return bad("name: 1 to 20 characters");
     if (qty < 1 || qty > 100) return bad("qty: 1 to 100");
     if (bugs_.boundary_500 && qty == 100) return bad("overflow in stock counter", 500);
+    if (bugs_.crash && qty == 13) std::_Exit(70);
     std::lock_guard lock(mutex_);
-    const long long id = ++last_id_;
+    const long long id =
+        bugs_.stateless ? static_cast<long long>(std::hash<std::string>{}(r.body) % 1000) + 1 : ++last_id_;
     Json item{{"id", id}, {"name", name}, {"qty", qty}};
     items_[id] = {item, false};
     auto response = net::Response::json(201, item.dump());
@@ -199,6 +219,8 @@ class ItemServer {
     if (bugs_.hang && q.empty()) std::this_thread::sleep_for(3s);
     Json out = Json::array();
     std::lock_guard lock(mutex_);
+    if (bugs_.stateless)
+      return net::Response::json(200, Json::array({Json{{"id", 1}, {"name", q}, {"qty", 1}}}).dump());
     for (const auto& [id, item] : items_) {
       if (!item.deleted && item.json["name"].get<std::string>().find(q) != std::string::npos) out.push_back(item.json);
       if (out.size() >= 10) break;
@@ -276,13 +298,18 @@ TEST_F(FuzzTest, FindsEachPlantedBug) {
     EXPECT_FALSE(finding.curl.empty()) << finding.title;
     EXPECT_LE(finding.raw_request.size(), finding.original_bytes) << finding.title;
     EXPECT_EQ(finding.without_faults, true) << finding.title;  // no fault was ever active
-    if (finding.oracle == "use_after_delete") EXPECT_FALSE(finding.setup_requests.empty());
+    if (finding.oracle == "use_after_delete") {
+      EXPECT_FALSE(finding.setup_requests.empty());
+    }
   }
 }
 
 TEST_F(FuzzTest, TheSameSeedSendsTheSameStream) {
+  const int port = t::free_port();  // the Host header names it: the same in every run
   const auto record = [&](std::uint64_t seed) {
-    ItemServer server(Bugs{});  // a fresh store each time: the same ids for the same requests
+    Bugs bugs;
+    bugs.stateless = true;
+    ItemServer server(bugs, port);
     std::vector<std::string> sent;
     fuzz::FuzzHooks hooks;
     hooks.on_request = [&](std::uint64_t index, std::string_view bytes) {
@@ -302,6 +329,59 @@ TEST_F(FuzzTest, TheSameSeedSendsTheSameStream) {
   ASSERT_EQ(second.size(), first.size());
   for (std::size_t i = 0; i < first.size(); ++i) ASSERT_EQ(first[i], second[i]) << "request " << i << " differs";
   EXPECT_NE(record(12), first);
+}
+
+// A supervisor process that restarts the crashing server on the same port, as systemd would.
+class Supervised {
+ public:
+  Supervised(Bugs bugs, int port) {
+    pid_ = ::fork();
+    if (pid_ != 0) return;
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (;;) {
+      const pid_t server = ::fork();
+      if (server == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ItemServer items(bugs, port);
+        for (;;) ::pause();
+      }
+      int status = 0;
+      ::waitpid(server, &status, 0);
+      ::usleep(200'000);  // a restart takes a moment
+    }
+  }
+  ~Supervised() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST_F(FuzzTest, ACrashIsBlamedOnItsRequestAndTheSearchGoesOnAfterTheRestart) {
+  const int port = t::free_port();
+  Supervised server(Bugs{true, false, false, false, true}, port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(t::wait_until([&] {
+    fuzz::SenderOptions probe;
+    probe.base = *net::Url::parse(url);
+    return fuzz::exchange_once(probe, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n").outcome == fuzz::Outcome::response;
+  }));
+  auto o = options(url, 6000);
+  o.restart_wait = 20s;
+  auto summary = fuzz::run_fuzz(o);
+  ASSERT_TRUE(summary) << summary.error();
+  EXPECT_EQ(summary->ended, "request cap");  // the crash did not end the search
+  EXPECT_GE(summary->restarts, 1u);
+  const auto& f = summary->findings;
+  const auto died = std::find_if(f.begin(), f.end(), [](const fuzz::Finding& x) { return x.oracle == "target_died"; });
+  ASSERT_NE(died, f.end()) << describe(f);
+  EXPECT_EQ(died->operation, "createItem");
+  EXPECT_EQ(died->severity, fuzz::Severity::critical) << died->evidence;
+  EXPECT_NE(died->raw_request.find("13"), std::string::npos) << died->raw_request;
+  // The boundary 500 is still found, by requests sent after the restarts.
+  EXPECT_TRUE(found(f, "server_error", "createItem")) << describe(f);
 }
 
 TEST_F(FuzzTest, TheCommandWritesFindingsAndExitsByTheGate) {
