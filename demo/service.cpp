@@ -3,12 +3,25 @@
 #include <signal.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "net/socket.h"
 
 namespace chaosplus::demo {
+
+namespace {
+std::mutex stop_mutex;
+std::condition_variable stop_signalled;
+bool stopping = false;
+}  // namespace
+
+void wait_or_stop(Duration duration) {
+  std::unique_lock lock(stop_mutex);
+  stop_signalled.wait_for(lock, duration, [] { return stopping; });
+}
 
 Result<Flags> parse_flags(int argc, char** argv, const std::set<std::string>& known) {
   Flags flags;
@@ -25,7 +38,8 @@ Result<Flags> parse_flags(int argc, char** argv, const std::set<std::string>& kn
       value = argv[++i];
     }
     if (!known.contains(name)) return Error{"unknown option --" + name};
-    flags[name] = value;
+    auto [it, fresh] = flags.try_emplace(name, value);
+    if (!fresh) it->second += "," + value;
   }
   return flags;
 }
@@ -63,13 +77,20 @@ int serve_until_signalled(const std::string& program, net::HttpServer::Options o
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);  // fails only for an invalid set, which this is not
+  {
+    std::lock_guard lock(stop_mutex);
+    stopping = true;
+  }
+  stop_signalled.notify_all();
   server.stop();
   std::cerr << program << ": stopped by signal " << signal_number << std::endl;
   return 0;
 }
 
 net::Response json_error(int status, const std::string& message) {
-  return net::Response::json(status, nlohmann::json{{"error", message}}.dump());
+  // Replacing invalid UTF-8 (a message may quote what a peer sent) rather than throwing.
+  return net::Response::json(
+      status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace chaosplus::demo
