@@ -21,19 +21,25 @@ Caller TokenCheck::authenticate(const net::Request& request) const {
   validate.target = "/validate";
   validate.headers.push_back({"Authorization", std::string(authorization)});
   auto answer = net::fetch(tokens_, std::move(validate), timeout_);
-  if (!answer) return unavailable(answer.error());
+  if (!answer) {
+    const bool slow = answer.error().rfind("timed out", 0) == 0;
+    return unavailable(slow ? "timed out after " + format_duration(timeout_) : "no answer", answer.error());
+  }
   if (answer->status == 401) return {std::nullopt, json_error(401, "invalid token")};
-  if (answer->status != 200) return unavailable("it answered " + std::to_string(answer->status));
+  if (answer->status != 200) {
+    return unavailable("it answered " + std::to_string(answer->status), "status " + std::to_string(answer->status));
+  }
   auto verdict = nlohmann::json::parse(answer->body, nullptr, false);
   if (verdict.is_discarded() || !verdict.is_object() || verdict.value("valid", false) != true ||
       !verdict.contains("user") || !verdict["user"].is_string()) {
-    return unavailable("unexpected answer " + answer->body.substr(0, 200));
+    return unavailable("unexpected answer", "unexpected answer " + answer->body.substr(0, 200));
   }
   return {verdict["user"].get<std::string>(), {}};
 }
 
-Caller TokenCheck::unavailable(const std::string& why) const {
-  std::cerr << "demo-shop-api: token check failed: token service unavailable: " + why + "\n" << std::flush;
+Caller TokenCheck::unavailable(const std::string& why, const std::string& detail) const {
+  // The details (addresses, what the token service said) go to the log, not to the caller.
+  std::cerr << "demo-shop-api: token check failed: token service unavailable: " + detail + "\n" << std::flush;
   // The bug: "keep the shop selling when the token service is down".
   if (bugs_.trigger(Bug::fail_open)) return {std::string("anonymous"), {}};
   net::Response refusal = json_error(503, "token service unavailable: " + why);

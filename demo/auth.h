@@ -23,7 +23,8 @@ class TokenCheck {
   Caller authenticate(const net::Request& request) const;
 
  private:
-  Caller unavailable(const std::string& why) const;
+  // 503 "token service unavailable: <why>"; `detail` is logged.
+  Caller unavailable(const std::string& why, const std::string& detail) const;
 
   net::Url tokens_;
   Duration timeout_;
