@@ -20,7 +20,7 @@ Result<Bugs> Bugs::parse(const std::vector<std::string>& values) {
       const std::size_t comma = std::min(value.find(',', start), value.size());
       const std::string name = value.substr(start, comma - start);
       start = comma + 1;
-      if (name.empty()) continue;
+      if (name.empty() || name == "none") continue;  // "none": an explicit empty set (e.g. from a variable)
       if (name == "all") {
         bugs.set_.set();
         continue;
@@ -35,7 +35,7 @@ Result<Bugs> Bugs::parse(const std::vector<std::string>& values) {
       if (!known) {
         std::string list;
         for (const auto& n : names()) list += (list.empty() ? "" : ", ") + n;
-        return Error{"unknown bug '" + name + "' (known: " + list + ", or all)", ErrorCode::invalid_argument};
+        return Error{"unknown bug '" + name + "' (known: " + list + ", or all, or none)", ErrorCode::invalid_argument};
       }
     }
   }

@@ -33,8 +33,8 @@ enum class Bug {
 
 class Bugs {
  public:
-  // Names from --bug values: each a comma list of names or "all". Unknown names are an error that
-  // lists the known ones.
+  // Names from --bug values: each a comma list of names, "all" or "none". Unknown names are an
+  // error that lists the known ones.
   static Result<Bugs> parse(const std::vector<std::string>& values);
   static const std::vector<std::string>& names();  // in enum order
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <iostream>
@@ -16,7 +17,10 @@ namespace {
 std::mutex stop_mutex;
 std::condition_variable stop_signalled;
 bool stopping = false;
+std::atomic<std::uint64_t> requests{0};
 }  // namespace
+
+std::uint64_t requests_handled() { return requests.load(); }
 
 void wait_or_stop(Duration duration) {
   std::unique_lock lock(stop_mutex);
@@ -68,7 +72,10 @@ int serve_until_signalled(const std::string& program, net::HttpServer::Options o
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send already uses MSG_NOSIGNAL
 
   const std::string host = options.host;
-  net::HttpServer server(std::move(options), std::move(handler));
+  net::HttpServer server(std::move(options), [handler = std::move(handler)](const net::Request& request) {
+    requests.fetch_add(1, std::memory_order_relaxed);
+    return handler(request);
+  });
   if (auto started = server.start(); !started) {
     std::cerr << program << ": " << started.error() << std::endl;
     return 1;
@@ -83,7 +90,8 @@ int serve_until_signalled(const std::string& program, net::HttpServer::Options o
   }
   stop_signalled.notify_all();
   server.stop();
-  std::cerr << program << ": stopped by signal " << signal_number << std::endl;
+  std::cerr << program << ": stopped by signal " << signal_number << " after " << requests_handled() << " requests"
+            << std::endl;
   return 0;
 }
 

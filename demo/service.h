@@ -1,6 +1,7 @@
 #pragma once
 // What both demo services share: "--flag value" parsing with usage errors, and a main loop that
 // serves until SIGTERM or SIGINT, then stops the server and exits 0.
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -27,6 +28,10 @@ int usage_error(const std::string& program, const std::string& message, const st
 // prints "listening on HOST:PORT" (flushed), waits for a signal, stops. Returns the exit code.
 int serve_until_signalled(const std::string& program, net::HttpServer::Options options,
                           net::HttpServer::Handler handler);
+
+// Requests the server of serve_until_signalled has passed to its handler so far (benchmarks read the
+// "stopped by signal N after M requests" line it prints at exit).
+std::uint64_t requests_handled();
 
 // Sleeps for `duration`, or less when serve_until_signalled is stopping: a handler that waits on
 // purpose never holds up the exit.

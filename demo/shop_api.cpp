@@ -31,7 +31,7 @@ const std::string kUsage =
     "usage: demo-shop-api --port P --tokens HOST:PORT [--tokens-timeout 1s] [--host 127.0.0.1]\n"
     "                     [--files DIR] [--bug NAME[,NAME...]]...\n"
     "  --files  folder GET /files serves (default $TMPDIR/demo-shop-files, written at start)\n"
-    "  --bug    turn on a seeded bug (repeatable; \"all\" for every one): " +
+    "  --bug    turn on a seeded bug (repeatable; \"all\" for every one, \"none\" for none): " +
     [] {
       std::string list;
       for (const auto& name : chaosplus::demo::Bugs::names()) list += (list.empty() ? "" : ", ") + name;

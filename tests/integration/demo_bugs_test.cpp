@@ -386,6 +386,8 @@ TEST_F(DemoBugs, BugNamesAreCheckedAndAllTurnsEveryOneOn) {
   Child unknown({testing::bin("demo-shop-api"), "--port", "0", "--tokens", "127.0.0.1:1", "--bug", "cors,nope"});
   EXPECT_EQ(unknown.wait(10s), 2);
   EXPECT_NE(unknown.output().find("unknown bug 'nope'"), std::string::npos) << unknown.output();
+  Shop none(tokens.port, "none");
+  EXPECT_NE(none.child->output().find("seeded bugs: none"), std::string::npos) << none.child->output();
   Shop all(tokens.port, "all");
   EXPECT_NE(all.child->output().find("seeded bugs: boundary-500,stack-leak,"), std::string::npos);
   Child repeated({testing::bin("demo-shop-api"), "--port", std::to_string(testing::free_port()), "--tokens",
