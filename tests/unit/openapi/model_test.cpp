@@ -224,3 +224,56 @@ TEST(Shop31, FollowsReferencesIntoOtherFilesRelativeToEachFile) {
 
 }  // namespace
 }  // namespace chaosplus::openapi
+
+namespace chaosplus::openapi {
+namespace {
+
+Document loaded(const std::string& text) {
+  auto result = load_text(text, "inline.yaml");
+  EXPECT_TRUE(result.ok()) << result.error();
+  return result.ok() ? std::move(result).value() : Document{};
+}
+
+TEST(Model, UndeclaredTemplateParametersAreRequiredTextAndReservedHeadersIgnored) {
+  const Document doc = loaded(
+      "openapi: 3.0.3\npaths:\n  /a/{x}/b/{y}:\n    parameters:\n      - {name: y, in: path, schema: {type: integer}}\n"
+      "    get:\n      parameters:\n        - {name: Accept, in: header, schema: {type: string}}\n"
+      "        - {name: authorization, in: header, schema: {type: string}}\n"
+      "        - {name: X-Other, in: header, schema: {type: string}}\n      responses: {}\n");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  const auto& params = doc.operations[0].parameters;
+  ASSERT_EQ(params.size(), 3u);
+  EXPECT_EQ(params[0].name, "y");
+  EXPECT_EQ(params[1].name, "X-Other");
+  EXPECT_EQ(params[2].name, "x");
+  EXPECT_TRUE(params[2].required);
+  EXPECT_EQ(params[2].schema, Json({{"type", "string"}}));
+}
+
+TEST(Model, ReferenceSiblingsConstrainTooAndYamlNumbersStayNumbers) {
+  const Document doc = loaded(
+      "openapi: 3.1\npaths:\n  /a:\n    get:\n      responses:\n        200:\n          description: x\n"
+      "          content:\n            application/json:\n              schema:\n"
+      "                $ref: '#/components/schemas/N'\n                description: ignored\n"
+      "                maximum: 9\ncomponents:\n  schemas:\n    N: {type: integer, example: 3}\n");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  EXPECT_EQ(doc.openapi_version, "3.1");
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  EXPECT_EQ(ok.status, "200") << "a YAML number key";
+  EXPECT_EQ(ok.content[0].schema,
+            Json({{"allOf", Json::array({Json{{"type", "integer"}, {"example", 3}}, Json{{"maximum", 9}}})}}));
+  EXPECT_EQ(doc.operations[0].id, "GET /a");
+}
+
+TEST(Model, ParameterGivenByContentTakesItsSchema) {
+  const Document doc = loaded(
+      "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      parameters:\n        - name: filter\n          in: query\n"
+      "          content:\n            application/json:\n              schema: {type: object}\n"
+      "              example: {a: 1}\n      responses: {}\n");
+  const Parameter& filter = doc.operations.at(0).parameters.at(0);
+  EXPECT_EQ(filter.schema, Json({{"type", "object"}}));
+  EXPECT_EQ(filter.examples, std::vector<Json>{Json({{"a", 1}})});
+}
+
+}  // namespace
+}  // namespace chaosplus::openapi
