@@ -275,5 +275,41 @@ TEST(Model, ParameterGivenByContentTakesItsSchema) {
   EXPECT_EQ(filter.examples, std::vector<Json>{Json({{"a", 1}})});
 }
 
+TEST(Model, ComponentsOfEveryKindCanBeReferenced) {
+  const Document doc = loaded(R"(
+openapi: 3.0.3
+components:
+  securitySchemes:
+    token: {$ref: '#/components/securitySchemes/real'}
+    real: {type: http, scheme: bearer}
+  links:
+    Next: {operationId: b, parameters: {n: 1}}
+  headers:
+    Rate: {schema: {type: integer}}
+  responses:
+    Ok:
+      description: ok
+      headers: {X-Rate: {$ref: '#/components/headers/Rate'}}
+      links: {next: {$ref: '#/components/links/Next'}}
+paths:
+  /a:
+    get:
+      operationId: a
+      security: [{token: []}]
+      responses: {'200': {$ref: '#/components/responses/Ok'}}
+  /b:
+    get:
+      operationId: b
+      responses: {}
+)");
+  ASSERT_EQ(doc.operations.size(), 2u);
+  EXPECT_EQ(doc.security_schemes.at("token").scheme, "bearer");
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  EXPECT_EQ(ok.headers.at("X-Rate"), Json({{"type", "integer"}}));
+  ASSERT_EQ(ok.links.size(), 1u);
+  EXPECT_EQ(ok.links[0].operation_id, "b");
+  EXPECT_EQ(ok.links[0].parameters.at("n"), "1") << "a constant, written as JSON";
+}
+
 }  // namespace
 }  // namespace chaosplus::openapi
