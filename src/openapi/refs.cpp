@@ -269,6 +269,7 @@ std::optional<Node> Workspace::deref(const Node& start) {
 
 Json Workspace::schema(const Node& node) {
   std::vector<std::string> chain;
+  expansions_left_ = kMaxExpansionsPerSchema;
   return inline_schema(node, 0, chain);
 }
 
@@ -306,12 +307,14 @@ Json Workspace::inline_schema(const Node& node, int depth, std::vector<std::stri
   auto target = resolve(node, ref->get<std::string>());
   if (!target) return Json::object();
   const std::string key = target->file->path + "#" + target->pointer;
-  // A chain of references this long is a web of schemas that refer to each other (each expansion
-  // multiplies the size); it is cut as a cycle is.
-  if (std::count(chain.begin(), chain.end(), key) >= kCycleRepeats || chain.size() >= kMaxRefChain) {
+  // A long chain of references, or one schema expanding very many, is a web of schemas that refer
+  // to each other (each expansion multiplies the size); it is cut as a cycle is.
+  if (std::count(chain.begin(), chain.end(), key) >= kCycleRepeats || chain.size() >= kMaxRefChain ||
+      expansions_left_ == 0) {
     ++cuts_;
     return Json{{"x-chaosplus-cycle", true}};
   }
+  --expansions_left_;
   Json resolved;
   auto memo = expanded_.find(key);
   if (memo != expanded_.end() && depth <= memo->second.depth && chain.size() <= memo->second.chain) {

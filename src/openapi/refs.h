@@ -20,6 +20,8 @@ inline constexpr int kCycleRepeats = 2;
 // References expanded inside one another before the rest are cut as a cycle is (a web of schemas
 // that all refer to each other would otherwise expand exponentially).
 inline constexpr std::size_t kMaxRefChain = 12;
+// References one schema (a body's, a parameter's...) may expand before the rest are cut so.
+inline constexpr std::size_t kMaxExpansionsPerSchema = 2000;
 // Hops of $ref to $ref followed before giving up on a chain.
 inline constexpr int kMaxRefHops = 64;
 
@@ -68,6 +70,7 @@ class Workspace {
   };
   std::map<std::string, Expanded> expanded_;
   std::size_t cuts_ = 0;
+  std::size_t expansions_left_ = kMaxExpansionsPerSchema;
 
   std::map<std::string, std::unique_ptr<SourceFile>> files_;  // by normalized path
   const SourceFile* root_ = nullptr;
