@@ -61,7 +61,19 @@ const std::set<std::string, std::less<>> kSchemaMap = {"properties", "patternPro
 
 void add_null_type(Json& schema) {
   auto type = schema.find("type");
-  if (type == schema.end()) return;  // no type: null is already allowed
+  if (type == schema.end()) {
+    // No type of its own, but its branches have: `{allOf: [{$ref: Pet}], nullable: true}`, the usual
+    // 3.0 way of saying "a Pet or null".
+    if (schema.contains("allOf") || schema.contains("anyOf") || schema.contains("oneOf")) {
+      Json alternatives = Json::array({std::move(schema), Json{{"type", "null"}}});
+      schema = Json::object();
+      for (const char* annotation : {"example", "examples", "default", "description"}) {
+        if (auto found = alternatives[0].find(annotation); found != alternatives[0].end()) schema[annotation] = *found;
+      }
+      schema["anyOf"] = std::move(alternatives);
+    }
+    return;  // otherwise null is already allowed
+  }
   if (type->is_string()) {
     if (*type != "null") *type = Json::array({*type, "null"});
   } else if (type->is_array()) {

@@ -303,6 +303,7 @@ class YamlReader {
       }
       case YAML::NodeType::Map: {
         Json object = Json::object();
+        std::vector<Json> merged;  // `<<: *base` maps, applied after the keys written here
         for (const auto& pair : node) {
           // Copies: yaml-cpp's iterator hands out a temporary pair, references into it dangle.
           const YAML::Node key = pair.first;
@@ -321,8 +322,21 @@ class YamlReader {
           }
           // A key with no value reads as null positioned at the next token; the key is the better place.
           Json converted = convert(value, child, depth + 1, key_mark);
+          if (name == "<<" && key.Tag() == "?" && (converted.is_object() || converted.is_array())) {
+            // YAML merge key: the keys of the map (or maps) it names, where this map does not set them.
+            if (converted.is_object()) merged.push_back(std::move(converted));
+            for (auto& item : converted.is_array() ? converted : Json::array()) {
+              if (item.is_object()) merged.push_back(std::move(item));
+            }
+            continue;
+          }
           if (value.IsNull() || !value.IsDefined()) out_.marks[child] = key_mark;
           object[name] = std::move(converted);
+        }
+        for (auto& base : merged) {
+          for (auto it = base.begin(); it != base.end(); ++it) {
+            if (!object.contains(it.key())) object[it.key()] = std::move(it.value());
+          }
         }
         return object;
       }

@@ -311,5 +311,41 @@ paths:
   EXPECT_EQ(ok.links[0].parameters.at("n"), "1") << "a constant, written as JSON";
 }
 
+TEST(Model, NullableCompositionAndYamlMergeKeys) {
+  const Document doc = loaded(R"(
+openapi: 3.0.3
+x-base: &base
+  description: ok
+  content:
+    application/json:
+      schema:
+        allOf: [{$ref: '#/components/schemas/Pet'}]
+        nullable: true
+        example: {name: a}
+paths:
+  /a:
+    get:
+      responses:
+        '200':
+          <<: *base
+          description: overridden
+components:
+  schemas:
+    Pet: {type: object, properties: {name: {type: string}}}
+)");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  ASSERT_EQ(ok.content.size(), 1u) << "the merged keys";
+  const Json& schema = ok.content[0].schema;
+  ASSERT_TRUE(schema.contains("anyOf")) << schema.dump();
+  EXPECT_EQ(schema["anyOf"][1], Json({{"type", "null"}}));
+  EXPECT_EQ(schema["anyOf"][0]["allOf"][0]["type"], "object");
+  EXPECT_EQ(schema["example"], Json({{"name", "a"}}));
+  ResponseChecker checker(doc);
+  EXPECT_EQ(checker.check(doc.operations[0], 200, "application/json", "null"), std::nullopt);
+  EXPECT_EQ(checker.check(doc.operations[0], 200, "application/json", R"({"name": "x"})"), std::nullopt);
+  EXPECT_TRUE(checker.check(doc.operations[0], 200, "application/json", R"({"name": 5})"));
+}
+
 }  // namespace
 }  // namespace chaosplus::openapi
