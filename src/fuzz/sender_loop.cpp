@@ -380,11 +380,18 @@ void EventLoopSender::complete(Conn& c, bool leftover) {
   c.busy = false;
   c.reused = true;
   finished_.push_back(std::move(f));
-  if (keep) {
-    c.state = State::idle;
-    idle_.push_back(c.index);
-  } else {
+  if (!keep) {
     close_conn(c);
+    return;
+  }
+  c.state = State::idle;
+  // The next queued request goes out on this connection now, not after every event of this round:
+  // the server works on it while the loop reads the other answers (a round's worth of lockstep
+  // between client and server halves the rate on a small machine).
+  if (!queue_.empty() && !queue_.front().own && !queue_.front().retried) {
+    start(c, queue_.pop_front());
+  } else {
+    idle_.push_back(c.index);
   }
 }
 
