@@ -128,6 +128,22 @@ TEST(ExchangeOnce, ReadsStatusHeadersAndBodyFromAnHttpServer) {
   EXPECT_GT(r.latency_ns, 0);
 }
 
+TEST(ExchangeOnce, SpeaksToIpv6LoopbackAndLocalhost) {
+  net::HttpServer::Options v6;
+  v6.host = "::1";
+  net::HttpServer server6(v6, [](const net::Request&) { return net::Response::text(200, "six"); });
+  ASSERT_TRUE(server6.start().ok());
+  const Reply r6 = exchange_once(options_for("http://[::1]:" + std::to_string(server6.port())), get("/"));
+  ASSERT_EQ(r6.outcome, Outcome::response) << r6.error;
+  EXPECT_EQ(r6.response.body, "six");
+
+  net::HttpServer server4({}, [](const net::Request&) { return net::Response::text(200, "four"); });
+  ASSERT_TRUE(server4.start().ok());
+  const Reply r4 = exchange_once(options_for("http://localhost:" + std::to_string(server4.port())), get("/"));
+  ASSERT_EQ(r4.outcome, Outcome::response) << r4.error;
+  EXPECT_EQ(r4.response.body, "four");
+}
+
 TEST(ExchangeOnce, ReportsARefusedPortAtOnce) {
   const int port = chaosplus::testing::free_port();
   const Reply r = exchange_once(options_for("http://127.0.0.1:" + std::to_string(port)), get("/"));
