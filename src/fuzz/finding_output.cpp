@@ -329,8 +329,22 @@ Event finding_event(const Finding& finding) {
       .with("wfc", finding.wfc)
       .with("trigger", finding.trigger.rule + (finding.trigger.value.empty() ? "" : " " + finding.trigger.value))
       .with("curl", printable(finding.curl));
-  if (valid_utf8(finding.raw_request)) event.with("raw_request", finding.raw_request);
-  else event.with("raw_request_base64", base64_encode(finding.raw_request));
+  // A protocol mutation can be a megabyte of headers: the stream carries its head, the findings
+  // file all of it.
+  std::string raw = finding.raw_request.substr(0, kEventRequestBytes);
+  if (raw.size() < finding.raw_request.size()) {
+    // Not in the middle of a UTF-8 sequence: drop a last sequence the cut left incomplete.
+    std::size_t lead = raw.size();
+    while (lead > 0 && (static_cast<unsigned char>(raw[lead - 1]) & 0xc0) == 0x80) --lead;
+    if (lead > 0) {
+      const auto c = static_cast<unsigned char>(raw[lead - 1]);
+      const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      if (raw.size() - (lead - 1) < length) raw.resize(lead - 1);
+    }
+    event.with("raw_request_truncated", true);
+  }
+  if (valid_utf8(raw)) event.with("raw_request", raw);
+  else event.with("raw_request_base64", base64_encode(raw));
   event.with("request_bytes", finding.raw_request.size())
       .with("original_bytes", finding.original_bytes)
       .with("setup_requests", finding.setup_requests.size())
