@@ -71,7 +71,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);  // `--id F1 FILE` is one id and the file
   cmd->add_option("--base-url", o->base_url,
                   "send to this target instead of each finding's base URL (e.g. http://127.0.0.1:9090)");
-  cmd->add_option("--timeout", o->timeout, "per request (default 5s)");
+  cmd->add_option("--timeout", o->timeout,
+                  "per request (default 5s; a finding whose trigger is latency_over waits at least 1s past its bound)");
   cmd->add_flag("-k,--insecure", o->insecure, "https://: do not verify the server's certificate");
   cmd->add_option("--cacert", o->ca_file, "https://: trust the CAs in this PEM file (default: the system's store)");
   cmd->callback([o, &exit_code] {
@@ -133,6 +134,10 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       fuzz::SenderOptions options;
       options.base = targets[i];
       options.timeout = *timeout;
+      // A time-based finding needs the wait it was found with, whatever --timeout says.
+      if (finding.trigger.rule == "latency_over")
+        options.timeout = std::max<Duration>(
+            *timeout, std::chrono::milliseconds(std::stoll(finding.trigger.value)) + std::chrono::seconds(1));
       options.tls.verify = !o->insecure;
       options.tls.ca_file = o->ca_file;
       std::string setup_note;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "fuzz/finding_output.h"
 #include "net/http_server.h"
@@ -29,6 +30,11 @@ class Shop {
           }
           if (path == "/items/1" && created_) return net::Response::text(500, "use of an item being created");
           if (path == "/price") return net::Response::json(200, R"({"price": "twelve"})");
+          if (path == "/slow") {
+            // The behaviour under test: an answer slower than the replay's --timeout.
+            std::this_thread::sleep_for(1500ms);
+            return net::Response::text(200, "slow");
+          }
           return net::Response::text(404, "not found");
         }) {
     EXPECT_TRUE(server_.start().ok());
@@ -172,6 +178,16 @@ TEST_F(Replay, InvalidInputExitsThreeAndSaysWhy) {
   std::tie(code, output) = replay({no_document});
   EXPECT_EQ(code, 3);
   EXPECT_NE(output.find("schema_mismatch but the file names no OpenAPI document"), std::string::npos) << output;
+}
+
+TEST_F(Replay, ATimeBasedFindingWaitsPastItsBoundWhateverTheTimeout) {
+  fuzz::Finding slow = finding("slow", "sleep", get("/slow", shop_.base_url().substr(7)), shop_.base_url());
+  slow.engine = "security";
+  slow.oracle = "command_injection";
+  slow.trigger = {"latency_over", "1200"};
+  const auto [code, output] = replay({write({slow}), "--timeout", "100ms"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("reproduces (got 200 OK"), std::string::npos) << output;
 }
 
 TEST(ReplayHelp, TellsTheExitCodes) {
