@@ -159,6 +159,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                 << (finding.trigger.value.empty() ? "" : " " + finding.trigger.value) << ")\n";
       if (!finding.title.empty()) std::cout << "  " << finding.title << "\n";
       if (!setup_note.empty()) std::cout << "  note: " << setup_note << "\n";
+      if (finding.trigger.rule == "schema_mismatch" && operation == nullptr)
+        std::cout << "  note: " << document->file << " has no operation '" << finding.operation
+                  << "': the reply cannot be checked against it\n";
       if (!finding.active_faults.empty()) {
         std::cout << "  note: found while these faults were active, which are not active now:";
         for (std::size_t f = 0; f < finding.active_faults.size(); ++f)

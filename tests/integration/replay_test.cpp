@@ -190,6 +190,16 @@ TEST_F(Replay, ATimeBasedFindingWaitsPastItsBoundWhateverTheTimeout) {
   EXPECT_NE(output.find("reproduces (got 200 OK"), std::string::npos) << output;
 }
 
+TEST_F(Replay, SaysWhenTheDocumentLacksTheFindingsOperation) {
+  fuzz::Finding renamed = price_;
+  renamed.operation = "getPriceV2";
+  const auto [code, output] = replay({write({renamed})});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("openapi.json has no operation 'getPriceV2': the reply cannot be checked against it"),
+            std::string::npos)
+      << output;
+}
+
 TEST(ReplayHelp, TellsTheExitCodes) {
   Child child({testing::bin("chaosplus"), "replay", "--help"});
   EXPECT_EQ(child.wait(10s), 0);
