@@ -131,6 +131,11 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     std::size_t reproduced = 0;
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const fuzz::Finding& finding = *selected[i];
+      if (auto checked = fuzz::check_trigger(finding.trigger); !checked) {
+        std::cout << finding.id() << " " << fuzz::severity_name(finding.severity) << " " << finding.oracle
+                  << ": cannot be replayed (" << checked.error() << ")\n";
+        continue;
+      }
       fuzz::SenderOptions options;
       options.base = targets[i];
       options.timeout = *timeout;

@@ -200,6 +200,18 @@ TEST_F(Replay, SaysWhenTheDocumentLacksTheFindingsOperation) {
       << output;
 }
 
+TEST_F(Replay, AFindingWithAnUnknownTriggerDoesNotReproduceAndTheOthersStillRun) {
+  fuzz::Finding odd = fixed_;
+  odd.trigger = {"status_is_bad", ""};
+  const auto [code, output] = replay({write({odd, boom_})});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find(odd.id() + " high server_error: cannot be replayed (trigger rule 'status_is_bad': expected"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find(boom_.id() + " high server_error boom: reproduces"), std::string::npos) << output;
+  EXPECT_NE(output.find("1 of 2 finding(s) reproduce"), std::string::npos) << output;
+}
+
 TEST(ReplayHelp, TellsTheExitCodes) {
   Child child({testing::bin("chaosplus"), "replay", "--help"});
   EXPECT_EQ(child.wait(10s), 0);
