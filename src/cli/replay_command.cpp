@@ -142,7 +142,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       // A time-based finding needs the wait it was found with, whatever --timeout says.
       if (finding.trigger.rule == "latency_over")
         options.timeout = std::max<Duration>(
-            *timeout, std::chrono::milliseconds(std::stoll(finding.trigger.value)) + std::chrono::seconds(1));
+            *timeout, std::chrono::milliseconds(std::min<long long>(std::stoll(finding.trigger.value), 3'600'000)) +
+                          std::chrono::seconds(1));  // at most an hour: a bound beyond is no timing test
       options.tls.verify = !o->insecure;
       options.tls.ca_file = o->ca_file;
       std::string setup_note;
