@@ -156,6 +156,37 @@ bool deeper_than(const Json& value, int limit) {
   return false;
 }
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): what JSON text must be,
+// and what nlohmann checks only when the value is written out, by throwing.
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) length = 2, code = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) length = 3, code = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) length = 4, code = c & 0x07;
+    else return false;
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
+        (length == 4 && (code < 0x10000 || code > 0x10FFFF))) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 // ---- YAML ----------------------------------------------------------------------------------------
 
 Mark to_mark(const YAML::Mark& m) {
@@ -292,7 +323,12 @@ class YamlReader {
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null: return nullptr;
-      case YAML::NodeType::Scalar: return scalar(node);
+      case YAML::NodeType::Scalar:
+        if (!valid_utf8(node.Scalar())) {
+          fail(mark, pointer, "found text that is not valid UTF-8, expected UTF-8 text");
+          return nullptr;
+        }
+        return scalar(node);
       case YAML::NodeType::Sequence: {
         Json array = Json::array();
         std::size_t index = 0;
@@ -316,6 +352,10 @@ class YamlReader {
           }
           const std::string& name = key.Scalar();
           const std::string child = pointer + "/" + pointer_segment(name);
+          if (!valid_utf8(name)) {
+            fail(key_mark, pointer, "found a key that is not valid UTF-8, expected UTF-8 text");
+            return nullptr;
+          }
           if (object.contains(name)) {
             fail(key_mark, child, "duplicate key '" + name + "', expected each key once in a map");
             return nullptr;
