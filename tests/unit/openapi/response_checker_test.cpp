@@ -82,6 +82,21 @@ TEST_F(Checker, SaysWhereTheBodyDiffersFromTheSchema) {
   EXPECT_NE(age->find("/age"), std::string::npos) << *age;
 }
 
+TEST_F(Checker, MessagesStayValidUtf8) {
+  // 39 ASCII characters and then a two-byte one: the quote of the value must not cut it in half.
+  const auto message =
+      check("getPet", 200, "application/json",
+            R"({"name": "Rex", "kind": "dog", "id": ")" + std::string(39, 'a') + "\u00e9\u00e9" + R"("})");
+  ASSERT_TRUE(message);
+  EXPECT_NO_THROW((void)Json(*message).dump()) << *message;
+  EXPECT_NE(message->find("found text '" + std::string(39, 'a') + "...'"), std::string::npos) << *message;
+  const auto header = check("getPet", 200, "text/\xff\x01", "x");
+  ASSERT_TRUE(header);
+  EXPECT_EQ(*header,
+            "content type 'text/?"
+            "?' is not documented for 200 (documented: application/json)");
+}
+
 TEST_F(Checker, ChecksTheSameOperationRepeatedlyFromItsCache) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(check("getPet", 200, "application/json", kPet), std::nullopt);
