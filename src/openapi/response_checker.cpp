@@ -10,6 +10,7 @@
 
 #include "openapi/checkable.h"
 #include "openapi/document.h"
+#include "openapi/formats.h"
 #include "openapi/refs.h"
 
 namespace chaosplus::openapi {
@@ -250,7 +251,12 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
   valijson::adapters::NlohmannJsonAdapter target(parsed);
   valijson::ValidationResults results;
   try {
-    if (cache_->validator.validate(*slot, target, &results)) return std::nullopt;
+    if (cache_->validator.validate(*slot, target, &results)) {
+      if (auto problem = check_formats(best->schema, parsed)) {
+        return "body does not match the schema of " + response->status + " " + best->content_type + ": " + *problem;
+      }
+      return std::nullopt;
+    }
   } catch (const std::exception&) {
     // std::regex may give up on a pattern and a subject (error_complexity): that is no mismatch.
     return std::nullopt;

@@ -74,8 +74,9 @@ TEST_F(Checker, SaysWhereTheBodyDiffersFromTheSchema) {
             "number 5");
   // format: date checked on strings; the int64 format on a number does not break the check.
   const auto date = check("getPet", 200, "application/json", R"({"id": 1, "name": "Rex", "kind": "dog", "born": "x"})");
-  ASSERT_TRUE(date);
-  EXPECT_NE(date->find("/born"), std::string::npos) << *date;
+  EXPECT_EQ(date,
+            "body does not match the schema of 200 application/json: /born: expected a date (format date), "
+            "found text 'x'");
   // 3.0 exclusiveMinimum: true became a number: age 0 is out.
   const auto age = check("getPet", 200, "application/json", R"({"id": 1, "name": "Rex", "kind": "dog", "age": 0})");
   ASSERT_TRUE(age);
