@@ -58,7 +58,7 @@ class JsonMarks {
         advance();
       } else if (c == '{' || c == '[') {
         const std::string pointer = value_pointer();
-        marks_[pointer] = here();
+        note(pointer, here());
         frames_.push_back({c == '{', pointer, 0, {}, true});
         advance();
       } else if (c == '}' || c == ']') {
@@ -85,10 +85,10 @@ class JsonMarks {
         if (!frames_.empty() && frames_.back().object && frames_.back().expect_key) {
           frames_.back().key = nlohmann::json::parse(text_.substr(begin, pos_ - begin)).get<std::string>();
         } else {
-          marks_[value_pointer()] = start;
+          note(value_pointer(), start);
         }
       } else {
-        marks_[value_pointer()] = here();
+        note(value_pointer(), here());
         while (pos_ < text_.size() && std::string_view(" \t\r\n,]}").find(text_[pos_]) == std::string_view::npos) {
           advance();
         }
@@ -97,7 +97,6 @@ class JsonMarks {
     return std::move(marks_);
   }
 
- private:
   struct Frame {
     bool object;
     std::string base;
@@ -105,6 +104,14 @@ class JsonMarks {
     std::string key;
     bool expect_key;
   };
+
+  // Where the first key given twice in one object is (nlohmann keeps the last silently).
+  std::optional<std::pair<std::string, Mark>> duplicate;
+
+ private:
+  void note(const std::string& pointer, Mark mark) {
+    if (auto [at, fresh] = marks_.emplace(pointer, mark); !fresh && !duplicate) duplicate = {pointer, mark};
+  }
 
   std::string value_pointer() const {
     if (frames_.empty()) return "";
@@ -402,6 +409,21 @@ class YamlReader {
   std::size_t count_ = 0;
 };
 
+// The last segment of a JSON pointer, unescaped: the key it names.
+std::string unescape_last(const std::string& pointer) {
+  std::string out;
+  const std::string segment = pointer.substr(pointer.rfind('/') + 1);
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '~' && i + 1 < segment.size()) {
+      out += segment[i + 1] == '1' ? '/' : '~';
+      ++i;
+    } else {
+      out += segment[i];
+    }
+  }
+  return out;
+}
+
 Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
   try {
     file.root = Json::parse(text);
@@ -417,7 +439,14 @@ Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
                      " levels deep, expected a flatter document",
                  ErrorCode::invalid_argument};
   }
-  file.marks = JsonMarks(text).scan();
+  JsonMarks scanner(text);
+  file.marks = scanner.scan();
+  if (scanner.duplicate) {
+    const auto& [pointer, mark] = *scanner.duplicate;
+    return Error{where(file.path, mark) + pointer + ": duplicate key '" + unescape_last(pointer) +
+                     "', expected each key once in an object",
+                 ErrorCode::invalid_argument};
+  }
   return file;
 }
 

@@ -121,5 +121,12 @@ TEST(LoadErrors, TextThatIsNotUtf8) {
       << "JSON too";
 }
 
+TEST(LoadErrors, DuplicateKeysInJsonAndYaml) {
+  EXPECT_EQ(error_of("{\"openapi\": \"3.1.0\",\n \"paths\": {\"/a\": {}, \"/a\": {}}}", "api.json"),
+            "api.json:2:28: /paths/~1a: duplicate key '/a', expected each key once in an object");
+  EXPECT_EQ(error_of("openapi: 3.0.3\npaths:\n  /a: {}\n  /a: {}\n"),
+            "api.yaml:4:3: /paths/~1a: duplicate key '/a', expected each key once in a map");
+}
+
 }  // namespace
 }  // namespace chaosplus::openapi
