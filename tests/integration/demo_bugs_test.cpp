@@ -23,6 +23,7 @@
 
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "openapi/document.h"
 #include "support/support.h"
 
 namespace chaosplus {
@@ -508,6 +509,27 @@ class Contract {
   json document_;
 };
 
+// The operation of the project's own OpenAPI model (src/openapi) that serves `method` `target`.
+const openapi::Operation* operation_for(const openapi::Document& document, const std::string& method,
+                                        const std::string& target) {
+  const std::string path = target.substr(0, target.find('?'));
+  auto parts = [](const std::string& p) {
+    std::vector<std::string> out;
+    std::stringstream in(p.substr(1));
+    for (std::string part; std::getline(in, part, '/');) out.push_back(part);
+    return out;
+  };
+  for (const auto& operation : document.operations) {
+    if (operation.method != method) continue;
+    auto a = parts(operation.path), b = parts(path);
+    if (a.size() != b.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < a.size() && same; ++i) same = a[i] == b[i] || (a[i].front() == '{' && !b[i].empty());
+    if (same) return &operation;
+  }
+  return nullptr;
+}
+
 TEST(DemoContract, TheDocumentCatchesAnUndocumentedAnswer) {
   Contract contract;
   net::Response drifted = net::Response::json(200, R"({"id":2,"sku":"mug-7","name":"Mug","price":"8.00","stock":1})");
@@ -522,6 +544,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
   Shop shop(tokens.port, "");
   Shop stranded(testing::free_port(), "", "300ms");  // its token service is not there: fail closed
   Contract contract;
+  // The same check by the project's own OpenAPI reader and response checker (src/openapi).
+  auto document = openapi::load(testing::source_path("demo/shop-api.openapi.yaml"));
+  ASSERT_TRUE(document.ok()) << document.error();
+  openapi::ResponseChecker checker(*document);
   const std::string long_text(300, 'x');
   const std::vector<std::string> junk = {"",
                                          "0",
@@ -607,6 +633,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
       EXPECT_EQ(response.status, 503);
     }
     EXPECT_EQ(contract.check(c.method, c.target, response), "") << response.body.substr(0, 300);
+    const openapi::Operation* operation = operation_for(*document, c.method, c.target);
+    ASSERT_NE(operation, nullptr);
+    EXPECT_EQ(checker.check(*operation, response.status, response.header("Content-Type"), response.body), std::nullopt)
+        << operation->id << ": " << response.body.substr(0, 300);
     EXPECT_EQ(response.header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(response.header("Cache-Control"), "no-store");
     EXPECT_FALSE(response.has_header("Access-Control-Allow-Origin"));
