@@ -383,6 +383,29 @@ TEST_F(DemoBugs, FailOpenDoesNothingWhileTheTokenServiceIsHealthy) {
   EXPECT_FALSE(shop.any_hit()) << shop.child->output();
 }
 
+// With every bug off: input the document calls invalid is refused with 400, never accepted, and a
+// token service answer of the wrong shape is a 503, not a 500.
+TEST_F(DemoBugs, TheCorrectShopRefusesWhatTheDocumentCallsInvalid) {
+  Shop shop(tokens.port, "");
+  EXPECT_EQ(shop.must("GET", "/products?limit=").status, 400);
+  EXPECT_EQ(shop.must("GET", "/products?limit=51").status, 400);
+  EXPECT_EQ(shop.must("GET", "/greet?name=Ada&format=").status, 400);
+  EXPECT_EQ(shop.must("GET", "/greet?name=Ada&format=xml").status, 400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":2.0})").status, 400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":18446744073709551615})").status,
+            400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"Mug 7","quantity":1})").status, 400);
+  EXPECT_EQ(shop.must("GET", "/users/me", "Bearer demo-" + std::string(2000, 'a')).status, 401);
+  for (const auto* verdict : {R"({"valid":"yes","user":"alice"})", R"({"valid":1,"user":"alice"})",
+                              R"({"valid":true,"user":7})", R"([true])"}) {
+    FakeTokens odd(200, verdict);
+    Shop confused(odd.port(), "");
+    auto r = confused.must("GET", "/users/me", kAlice);
+    EXPECT_EQ(r.status, 503) << verdict << ": " << r.body;
+  }
+  EXPECT_FALSE(shop.any_hit()) << shop.child->output();
+}
+
 TEST_F(DemoBugs, BugNamesAreCheckedAndAllTurnsEveryOneOn) {
   Child unknown({testing::bin("demo-shop-api"), "--port", "0", "--tokens", "127.0.0.1:1", "--bug", "cors,nope"});
   EXPECT_EQ(unknown.wait(10s), 2);
@@ -592,6 +615,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
     add("PUT", "/users/me/orders/" + id, kBob, R"({"sku":"lamp-3","quantity":3})");
   }
   add("GET", "/products?search=desk&limit=1");
+  add("GET", "/products?limit=");
+  add("GET", "/greet?name=Ada&format=");
+  add("GET", "/health?" + std::string(9000, 'a'));                   // 414 on any operation
+  add("GET", "/users/me", "Bearer demo-" + std::string(2000, 'a'));  // no token is that long: 401
   add("GET", "/files?name=readme.txt");
   add("GET", "/greet?name=Ada&format=html");
   add("GET", "/page?q=lamp");
@@ -607,7 +634,9 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
   for (const auto& body :
        {std::string("{}"), std::string("[]"), std::string("null"), std::string("{\"sku\":7}"),
         std::string("{\"sku\":\"mug-7\",\"quantity\":\"2\"}"), std::string("{\"sku\":\"MUG\",\"quantity\":1}"),
-        std::string("{\"sku\":\"mug-7\",\"quantity\":1e300}"), std::string("{\"sku\":\"mug-7\",\"quantity\":0}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":1e300}"), std::string("{\"sku\":\"mug-7\",\"quantity\":2.0}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":18446744073709551615}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":0}"),
         std::string("{\"sku\":\"mug-7\",\"quantity\":1,\"extra\":true}"), std::string("not json"),
         std::string("{\"sku\":\"") + std::string(70, 'a') + "\"}", std::string(70 * 1024, '{')}) {
     add("POST", "/checkout", kAlice, body);
