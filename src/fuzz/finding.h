@@ -55,10 +55,10 @@ struct Finding {
   // Earlier requests the reproducer needs, in order (create before use-after-delete); their bytes.
   std::vector<std::string> setup_requests;
 
-  std::string base_url;  // where it was found
-  std::string phase;     // "" outside a run
+  std::string base_url;                    // where it was found
+  std::string phase;                       // "" outside a run
   std::vector<std::string> active_faults;  // fault summaries active when it was first seen
-  std::optional<bool> without_faults;     // re-checked with no fault active: still there? (unset: not checked)
+  std::optional<bool> without_faults;      // re-checked with no fault active: still there? (unset: not checked)
   std::uint64_t count = 0;                 // raw occurrences folded into it
   std::int64_t first_seen_ms = 0;          // ms since the engine started
 
