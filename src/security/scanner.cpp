@@ -142,8 +142,7 @@ Headers Scanner::owner_credentials() const {
 }
 
 bool Scanner::needs_credentials(const openapi::Operation& op) const {
-  return op.needs_credentials() || std::find(options_.protected_operations.begin(),
-                                             options_.protected_operations.end(),
+  return op.needs_credentials() || std::find(options_.protected_operations.begin(), options_.protected_operations.end(),
                                              op.id) != options_.protected_operations.end();
 }
 
@@ -156,8 +155,9 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
   auto known = created_.find(path);
   if (known == created_.end()) {
     std::optional<Created> made;
-    const auto creator = std::find_if(document_.operations.begin(), document_.operations.end(),
-                                      [&](const openapi::Operation& o) { return o.method == "POST" && o.path == path; });
+    const auto creator =
+        std::find_if(document_.operations.begin(), document_.operations.end(),
+                     [&](const openapi::Operation& o) { return o.method == "POST" && o.path == path; });
     if (creator != document_.operations.end() && !stopped() &&
         (!needs_credentials(*creator) || !options_.users.empty())) {
       const fuzz::RequestCase create = valid_case(*creator);
@@ -204,8 +204,14 @@ Scanner::Baseline Scanner::learn_baseline() {
     }
     if (owned && options_.users.size() >= 2) {
       const User& other = options_.users[1];
-      probes.push_back({&op, "user " + other.name + " on " + owner->name + "'s object", c,
-                        Headers{{other.header, other.value}}, "", setup, markers, {}});
+      probes.push_back({&op,
+                        "user " + other.name + " on " + owner->name + "'s object",
+                        c,
+                        Headers{{other.header, other.value}},
+                        "",
+                        setup,
+                        markers,
+                        {}});
     }
   }
   // Deletions last, so that a delete let through does not change what the other probes see.

@@ -15,12 +15,15 @@
 //
 // Requests go one at a time on a fresh connection (fuzz::exchange_once): a scan is about evidence,
 // not speed, and a lone request's latency is what the time differentials compare.
+#include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -50,7 +53,7 @@ struct ScanOptions {
   Duration timeout = std::chrono::seconds(5);  // per request
   Duration delay = std::chrono::seconds(2);    // what the time-based payloads sleep
   std::uint64_t max_requests = 200'000;        // a scan never sends more
-  bool tls_verify = false;  // loopback test servers are self-signed
+  bool tls_verify = false;                     // loopback test servers are self-signed
   std::string tls_ca_file;
 };
 

@@ -19,8 +19,8 @@ std::string short_excerpt(const fuzz::Reply& reply) {
 
 // Payloads that make the target wait `seconds` when it runs them, with a control that waits 0.
 struct TimedPayload {
-  std::string_view oracle;  // sql_injection, command_injection
-  std::string_view name;    // for the signature
+  std::string_view oracle;         // sql_injection, command_injection
+  std::string_view name;           // for the signature
   std::string_view before, after;  // around the number of seconds
 };
 constexpr TimedPayload kTimed[] = {
@@ -59,9 +59,9 @@ void Scanner::passive(const fuzz::Reply& reply, const std::string& bytes, const 
     f.signature = header;
     f.severity = fuzz::Severity::low;
     f.title = "responses lack " + header;
-    f.evidence = request.method + " " + request_target(bytes) + " answered " +
-                 std::to_string(reply.response.status) + " " + std::string(reply.response.header("Content-Type")) +
-                 " without " + header + (header == "Cache-Control" ? " (no-store, no-cache or private)" : "");
+    f.evidence = request.method + " " + request_target(bytes) + " answered " + std::to_string(reply.response.status) +
+                 " " + std::string(reply.response.header("Content-Type")) + " without " + header +
+                 (header == "Cache-Control" ? " (no-store, no-cache or private)" : "");
     f.trigger = {"header_missing", header};
     f.raw_request = bytes;
     report(std::move(f), sent, {}, {});
@@ -71,7 +71,8 @@ void Scanner::passive(const fuzz::Reply& reply, const std::string& bytes, const 
     f.oracle = "banner";
     f.signature = b.signature;
     f.severity = b.severity;
-    f.title = b.stack_trace ? "an error page shows internals (" + b.signature + ")" : "responses announce " + b.signature;
+    f.title =
+        b.stack_trace ? "an error page shows internals (" + b.signature + ")" : "responses announce " + b.signature;
     f.evidence = request.method + " " + request_target(bytes) + " answered " + short_excerpt(reply);
     f.wfc = b.stack_trace ? "309" : "";
     f.trigger = b.header.empty() ? fuzz::Trigger{"body_contains", b.value}
@@ -105,8 +106,8 @@ void Scanner::scan_headers() {
       f.severity = problem->severity;
       f.title = "CORS " + problem->signature;
       f.evidence = op.method + " " + op.path + ": " + problem->evidence;
-      f.trigger = {"header_equals",
-                   "Access-Control-Allow-Origin: " + std::string(sent.reply.response.header("Access-Control-Allow-Origin"))};
+      f.trigger = {"header_equals", "Access-Control-Allow-Origin: " +
+                                        std::string(sent.reply.response.header("Access-Control-Allow-Origin"))};
       f.setup_requests = setup;
       report(std::move(f), c, credentials, sent.faults);
     }
@@ -140,7 +141,8 @@ void Scanner::inject(const openapi::Operation& op) {
   const bool timing = baseline.faults.empty() && options_.delay.count() > 0;
   if (timing) {
     baseline_ns.push_back(baseline.reply.latency_ns);
-    for (int i = 0; i < 2 && !stopped(); ++i) baseline_ns.push_back(send_case(valid, credentials, authenticated).reply.latency_ns);
+    for (int i = 0; i < 2 && !stopped(); ++i)
+      baseline_ns.push_back(send_case(valid, credentials, authenticated).reply.latency_ns);
   }
   const std::int64_t delay_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.delay).count();
   const long long delay_s = std::max<long long>(1, delay_ns / 1'000'000'000);
@@ -153,8 +155,8 @@ void Scanner::inject(const openapi::Operation& op) {
     f.operation = op.id;
     f.signature = std::string(where_name(in.where)) + "." + in.name + ": " + technique;
     f.severity = severity;
-    f.title = op.method + " " + op.path + ": " + f.oracle + " in " + std::string(where_name(in.where)) + " " +
-              in.name + " (" + technique + ")";
+    f.title = op.method + " " + op.path + ": " + f.oracle + " in " + std::string(where_name(in.where)) + " " + in.name +
+              " (" + technique + ")";
     f.evidence = std::move(evidence);
     f.wfc = std::move(wfc);
     f.trigger = std::move(trigger);
@@ -177,8 +179,7 @@ void Scanner::inject(const openapi::Operation& op) {
       if (s.reply.outcome != fuzz::Outcome::response || sql_in_baseline) continue;
       if (auto e = find_sql_error(s.reply.response.body)) {
         sql_found = true;
-        finding("sql_injection", in, "error " + e->signature, fuzz::Severity::high, "300",
-                {"body_contains", e->text},
+        finding("sql_injection", in, "error " + e->signature, fuzz::Severity::high, "300", {"body_contains", e->text},
                 "a " + std::string(quote) + " in the value brings a SQL error the plain request does not: " +
                     short_excerpt(s.reply) + " (plain: " + short_excerpt(baseline.reply) + ")",
                 c, s.faults);
@@ -236,8 +237,7 @@ void Scanner::inject(const openapi::Operation& op) {
       for (const TimedPayload& t : kTimed) {
         if (stopped()) break;
         if (sql_found && t.oracle == "sql_injection") continue;
-        const std::string slow =
-            in.original + std::string(t.before) + std::to_string(delay_s) + std::string(t.after);
+        const std::string slow = in.original + std::string(t.before) + std::to_string(delay_s) + std::string(t.after);
         const std::string control = in.original + std::string(t.before) + "0" + std::string(t.after);
         auto [c, first] = attack(slow);
         if (first.reply.latency_ns < median + delay_s * 950'000'000LL) continue;
@@ -250,7 +250,8 @@ void Scanner::inject(const openapi::Operation& op) {
         if (!v.confirmed) continue;
         if (t.oracle == "sql_injection") sql_found = true;
         char over[32];
-        std::snprintf(over, sizeof over, "%lld", static_cast<long long>((median + delay_s * 900'000'000LL) / 1'000'000));
+        std::snprintf(over, sizeof over, "%lld",
+                      static_cast<long long>((median + delay_s * 900'000'000LL) / 1'000'000));
         finding(std::string(t.oracle), in, "time " + std::string(t.name),
                 t.oracle == "sql_injection" ? fuzz::Severity::high : fuzz::Severity::critical,
                 t.oracle == "sql_injection" ? "300" : "", {"latency_over", over}, v.evidence, c, {});
@@ -286,8 +287,8 @@ void Scanner::inject(const openapi::Operation& op) {
       if (s.reply.outcome == fuzz::Outcome::response && reflects_markup(s.reply.response)) {
         finding("reflected_markup", in, "unescaped marker", fuzz::Severity::medium, "301",
                 {"body_contains", std::string(kMarkupMarker)},
-                "the marker " + std::string(kMarkupMarker) + " came back unescaped in " +
-                    media_type(s.reply.response) + (is_success(s.reply) ? "" : " (an error page)"),
+                "the marker " + std::string(kMarkupMarker) + " came back unescaped in " + media_type(s.reply.response) +
+                    (is_success(s.reply) ? "" : " (an error page)"),
                 c, s.faults);
       }
     }

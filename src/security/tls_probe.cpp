@@ -31,7 +31,8 @@ Attempt handshake(const std::string& host, int port, Duration timeout, int versi
   std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return a;
   SSL_CTX_set_security_level(ctx.get(), 0);
-  if (SSL_CTX_set_min_proto_version(ctx.get(), version) != 1 || SSL_CTX_set_max_proto_version(ctx.get(), version) != 1) {
+  if (SSL_CTX_set_min_proto_version(ctx.get(), version) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx.get(), version) != 1) {
     return a;
   }
   if (SSL_CTX_set_cipher_list(ctx.get(), ciphers.c_str()) != 1) {
@@ -89,10 +90,10 @@ TlsProbeResult probe_tls(const std::string& host, int port, Duration timeout) {
     const char* name;
     const char* ciphers;
   };
-  for (const CipherClass c : {CipherClass{"NULL", "eNULL:@SECLEVEL=0"}, CipherClass{"export", "EXP:@SECLEVEL=0"},
-                              CipherClass{"RC4", "RC4:@SECLEVEL=0"}, CipherClass{"DES/3DES", "DES:3DES:@SECLEVEL=0"},
-                              CipherClass{"anonymous", "aNULL:!eNULL:@SECLEVEL=0"},
-                              CipherClass{"MD5", "MD5:@SECLEVEL=0"}}) {
+  for (const CipherClass c :
+       {CipherClass{"NULL", "eNULL:@SECLEVEL=0"}, CipherClass{"export", "EXP:@SECLEVEL=0"},
+        CipherClass{"RC4", "RC4:@SECLEVEL=0"}, CipherClass{"DES/3DES", "DES:3DES:@SECLEVEL=0"},
+        CipherClass{"anonymous", "aNULL:!eNULL:@SECLEVEL=0"}, CipherClass{"MD5", "MD5:@SECLEVEL=0"}}) {
     const Attempt a = handshake(host, port, timeout, TLS1_2_VERSION, c.ciphers);
     if (!a.configured) {
       out.untested.push_back(std::string(c.name) + ": not in this OpenSSL");
