@@ -98,8 +98,7 @@ Status SecurityActivity::start(EventBus& bus, HaltSwitch&) {
   chaos_.attach(bus);
   scanner_ = std::make_unique<Scanner>(*document_, std::move(options), chaos_, &stop_);
   scanner_->on_finding([&bus](const fuzz::Finding& f) { bus.publish(fuzz::finding_event(f)); });
-  bus.publish(fuzz::started_event("security", spec_.name, spec_.base_url, document_->operations.size(), 0)
-                  .with("phase", context_.phase));
+  bus.publish(fuzz::started_event("security", spec_.name, spec_.base_url, document_->operations.size(), 0));
   started_ns_ = fuzz::steady_now_ns();
   thread_ = std::thread([this] { run(); });
   return ok_status();
@@ -152,7 +151,7 @@ Result<std::vector<Judgment>> SecurityActivity::finish() {
   auto judgments = judge_thresholds(spec_, findings);
   const double duration_s = static_cast<double>(fuzz::steady_now_ns() - started_ns_) / 1e9;
   Event e = fuzz::summary_event("security", spec_.name, scanner_->requests(), duration_s, findings);
-  e.with("phase", context_.phase).with("baseline", baseline_.empty() ? "not needed" : baseline_);
+  e.with("baseline", baseline_.empty() ? "not needed" : baseline_);
   bus_->publish(std::move(e));
   return judgments;
 }

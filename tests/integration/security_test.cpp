@@ -325,5 +325,102 @@ TEST(SecurityScan, TheScanCommandWritesFindingsAndFailsOnSeverity) {
   EXPECT_EQ(remote.wait(std::chrono::seconds(30)), 3) << remote.output();
 }
 
+
+// A run: the auth dependency sits behind the run's fault proxy, and a `reset` fault on it in the
+// middle of the phase is what opens the planted API. The security activity learns its baseline
+// before the fault, and the fail-open finding it publishes names the fault.
+struct Run {
+  explicit Run(Bugs bugs) {
+    EXPECT_TRUE(auth.start().ok());
+    api = std::make_unique<NotesApi>(bugs, proxy);
+    EXPECT_TRUE(api->start().ok());
+    testing::write_file(dir.file("notes.yaml"), kDocument);
+  }
+
+  int run(std::string* output) {
+    const std::string yaml = R"(name: notes-fail-open
+targets:
+  auth:
+    endpoint: "127.0.0.1:)" + std::to_string(auth.port()) +
+                             R"("
+    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy) +
+                             R"(", upstream: "127.0.0.1:)" + std::to_string(auth.port()) + R"(" }
+phases:
+  - name: auth-down
+    duration: 6s
+    faults:
+      - reset: { target: auth, at: 2s, for: 3s }
+    security:
+      name: notes
+      openapi: )" + dir.file("notes.yaml") +
+                             R"(
+      base_url: )" + api->base() +
+                             R"(
+      users:
+        - { name: alice, header: "Authorization: Bearer t-alice" }
+        - { name: bob, header: "Authorization: Bearer t-bob" }
+      checks: [auth]
+      recheck: 200ms
+      thresholds: ["findings{severity>=critical} < 1"]
+)";
+    testing::write_file(dir.file("experiment.yaml"), yaml);
+    testing::Child c({testing::bin("chaosplus"), "run", dir.file("experiment.yaml"), "--plain", "--state-dir",
+                      dir.file("state"), "--journal", dir.file("journal.jsonl")});
+    auto code = c.wait(std::chrono::seconds(90));
+    *output = c.output();
+    return code.value_or(-1);
+  }
+
+  std::vector<nlohmann::json> events() const {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : testing::read_lines(dir.file("journal.jsonl"))) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) out.push_back(j);
+    }
+    return out;
+  }
+
+  TempDir dir;
+  AuthService auth;
+  int proxy = testing::free_port();
+  std::unique_ptr<NotesApi> api;
+};
+
+TEST(SecurityActivity, AFailOpenAppearsOnlyAfterTheFaultAndNamesIt) {
+  Run r(Bugs{true, false, false});
+  std::string out;
+  EXPECT_EQ(r.run(&out), 1) << out;  // the threshold on critical findings is missed
+  bool injected = false;
+  std::string fault_summary;
+  int fail_open = 0;
+  nlohmann::json summary, judged;
+  for (const auto& e : r.events()) {
+    const std::string type = e.value("type", "");
+    if (type == "fault.injected") injected = true, fault_summary = e.value("summary", "");
+    if (type == "fault.reverted") injected = false;
+    if (type == "security.finding" && e.value("oracle", "") == "fail_open") {
+      ++fail_open;
+      EXPECT_TRUE(injected) << "a fail-open finding before the fault: " << e.dump();
+      EXPECT_EQ(e.value("severity", ""), "critical");
+      EXPECT_NE(e.value("active_faults", "").find(fault_summary), std::string::npos) << e.dump();
+      EXPECT_NE(e.value("title", "").find(fault_summary), std::string::npos) << e.dump();
+    }
+    if (type == "security.summary") summary = e;
+    if (type == "threshold.result") judged = e;
+  }
+  EXPECT_GT(fail_open, 0) << out;
+  ASSERT_FALSE(summary.is_null()) << out;
+  EXPECT_NE(summary.value("baseline", "").find("learned"), std::string::npos) << summary.dump();
+  EXPECT_EQ(judged.value("metric", ""), "security.notes.findings") << judged.dump();
+  EXPECT_FALSE(judged.value("held", true));
+}
+
+TEST(SecurityActivity, AServerThatFailsClosedHoldsTheThreshold) {
+  Run r(Bugs{});
+  std::string out;
+  EXPECT_EQ(r.run(&out), 0) << out;
+  for (const auto& e : r.events()) EXPECT_NE(e.value("type", ""), "security.finding") << e.dump();
+}
+
 }  // namespace
 }  // namespace chaosplus
