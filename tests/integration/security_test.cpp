@@ -329,8 +329,8 @@ TEST(SecurityScan, TheScanCommandWritesFindingsAndFailsOnSeverity) {
 // A run: the auth dependency sits behind the run's fault proxy, and a `reset` fault on it in the
 // middle of the phase is what opens the planted API. The security activity learns its baseline
 // before the fault, and the fail-open finding it publishes names the fault.
-struct Run {
-  explicit Run(Bugs bugs) {
+struct RunFixture {
+  explicit RunFixture(Bugs bugs) {
     EXPECT_TRUE(auth.start().ok());
     api = std::make_unique<NotesApi>(bugs, proxy);
     EXPECT_TRUE(api->start().ok());
@@ -387,7 +387,7 @@ phases:
 };
 
 TEST(SecurityActivity, AFailOpenAppearsOnlyAfterTheFaultAndNamesIt) {
-  Run r(Bugs{true, false, false});
+  RunFixture r(Bugs{true, false, false});
   std::string out;
   EXPECT_EQ(r.run(&out), 1) << out;  // the threshold on critical findings is missed
   bool injected = false;
@@ -416,7 +416,7 @@ TEST(SecurityActivity, AFailOpenAppearsOnlyAfterTheFaultAndNamesIt) {
 }
 
 TEST(SecurityActivity, AServerThatFailsClosedHoldsTheThreshold) {
-  Run r(Bugs{});
+  RunFixture r(Bugs{});
   std::string out;
   EXPECT_EQ(r.run(&out), 0) << out;
   for (const auto& e : r.events()) EXPECT_NE(e.value("type", ""), "security.finding") << e.dump();
