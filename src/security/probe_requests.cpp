@@ -290,9 +290,11 @@ std::vector<CredentialVariant> credential_variants(const std::string& header, co
   out.push_back(
       {"invalid credentials", {{header, prefix + (scheme == "Basic" ? "Y3B4OmNweA==" : "cpx-invalid-0d1e")}}});
   if (token.size() >= 4) {
-    // Cut and changed: what an expired, revoked or tampered token looks like to a check that
-    // compares it, and what a signature check must refuse.
+    // Cut and changed at both ends: what a tampered or truncated token looks like. The first
+    // character changes too, so that a token made of a prefix and a user name ("demo-alice") does
+    // not become another valid user's ("demo-alx"); a signed token fails its signature either way.
     std::string garbled = token.substr(0, token.size() - 2);
+    garbled.front() = garbled.front() == 'x' ? 'y' : 'x';
     garbled.back() = garbled.back() == 'x' ? 'y' : 'x';
     out.push_back({"garbled credentials", {{header, prefix + garbled}}});
   }

@@ -103,19 +103,18 @@ bool Scanner::stopped() const { return (stop_ != nullptr && stop_->triggered()) 
 
 std::size_t Scanner::auth_probes() const { return probes_.size(); }
 
-Scanner::Sent Scanner::send(const std::string& bytes, bool authenticated, bool head) {
+Scanner::Sent Scanner::send(const std::string& bytes, bool head) {
   Sent sent;
   sent.faults = context_.active_faults();
   ++requests_;
   sent.reply = fuzz::exchange_once(sender_, bytes, head);
   if (sent.faults.empty()) sent.faults = context_.active_faults();
-  (void)authenticated;
   return sent;
 }
 
 Scanner::Sent Scanner::send_case(const fuzz::RequestCase& request, const Headers& credentials, bool authenticated) {
   const std::string bytes = fuzz::render(request, options_.base, credentials);
-  Sent sent = send(bytes, authenticated, request.method == "HEAD");
+  Sent sent = send(bytes, request.method == "HEAD");
   passive(sent.reply, bytes, request, authenticated);
   return sent;
 }
@@ -163,7 +162,7 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
       const fuzz::RequestCase create = valid_case(*creator);
       const Headers credentials = needs_credentials(*creator) ? owner_credentials() : Headers{};
       const std::string bytes = fuzz::render(create, options_.base, credentials);
-      Sent sent = send(bytes, !credentials.empty());
+      Sent sent = send(bytes);
       passive(sent.reply, bytes, create, !credentials.empty());
       const auto& r = sent.reply;
       if (r.outcome == fuzz::Outcome::response && r.response.status >= 200 && r.response.status < 300) {
@@ -219,7 +218,7 @@ Scanner::Baseline Scanner::learn_baseline() {
   for (Probe& p : probes) {
     if (stopped()) return Baseline::stopped;
     p.bytes = fuzz::render(p.request, options_.base, p.credentials);
-    Sent sent = send(p.bytes, !p.credentials.empty());
+    Sent sent = send(p.bytes);
     passive(sent.reply, p.bytes, p.request, !p.credentials.empty());
     if (!sent.faults.empty() || context_.any_fault_active()) return Baseline::fault_active;
     p.baseline = std::move(sent.reply);
@@ -256,11 +255,11 @@ Scanner::Baseline Scanner::learn_baseline() {
 void Scanner::probe_bypass(const Probe& p) {
   for (const BypassVariant& v : bypass_variants(p.bytes, p.request.method)) {
     if (stopped()) return;
-    Sent sent = send(v.bytes, !p.credentials.empty());
+    Sent sent = send(v.bytes);
     passive(sent.reply, v.bytes, p.request, !p.credentials.empty());
     if (classify_access(sent.reply) != Access::allowed) continue;
     if (v.control) {
-      Sent control = send(*v.control, !p.credentials.empty());
+      Sent control = send(*v.control);
       if (classify_access(control.reply) == Access::allowed) continue;  // "/" is open anyway
     }
     fuzz::RequestCase raw = p.request;
@@ -286,12 +285,12 @@ std::size_t Scanner::recheck_auth() {
   for (const Probe& p : probes_) {
     if (stopped()) break;
     if (classify_access(p.baseline) != Access::refused) continue;
-    Sent now = send(p.bytes, !p.credentials.empty());
+    Sent now = send(p.bytes);
     ++sent_count;
     RecheckVerdict v = judge_recheck(p.baseline, now.reply, !now.faults.empty(), p.markers);
     if (v.change == AuthChange::none) continue;
     // Once more in the same state: one odd answer is not a finding.
-    Sent again = send(p.bytes, !p.credentials.empty());
+    Sent again = send(p.bytes);
     ++sent_count;
     const RecheckVerdict confirm = judge_recheck(p.baseline, again.reply, !again.faults.empty(), p.markers);
     if (confirm.change != v.change) continue;

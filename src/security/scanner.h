@@ -97,7 +97,7 @@ class Scanner {
   };
 
   bool stopped() const;
-  Sent send(const std::string& bytes, bool authenticated, bool head = false);
+  Sent send(const std::string& bytes, bool head = false);
   Sent send_case(const fuzz::RequestCase& request, const Headers& credentials, bool authenticated);
   void passive(const fuzz::Reply& reply, const std::string& bytes, const fuzz::RequestCase& request,
                bool authenticated);

@@ -64,7 +64,7 @@ void Scanner::passive(const fuzz::Reply& reply, const std::string& bytes, const 
                  (header == "Cache-Control" ? " (no-store, no-cache or private)" : "");
     f.trigger = {"header_missing", header};
     f.raw_request = bytes;
-    report(std::move(f), sent, {}, {});
+    report(std::move(f), sent, {}, context_.active_faults());
   }
   for (const Banner& b : banners(reply.response)) {
     fuzz::Finding f;
@@ -79,7 +79,7 @@ void Scanner::passive(const fuzz::Reply& reply, const std::string& bytes, const 
                                  : fuzz::Trigger{"header_equals", b.header + ": " + b.value};
     f.raw_request = bytes;
     if (b.stack_trace) f.operation = request.operation_id;
-    report(std::move(f), sent, {}, {});
+    report(std::move(f), sent, {}, context_.active_faults());
   }
 }
 

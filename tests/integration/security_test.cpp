@@ -325,7 +325,6 @@ TEST(SecurityScan, TheScanCommandWritesFindingsAndFailsOnSeverity) {
   EXPECT_EQ(remote.wait(std::chrono::seconds(30)), 3) << remote.output();
 }
 
-
 // A run: the auth dependency sits behind the run's fault proxy, and a `reset` fault on it in the
 // middle of the phase is what opens the planted API. The security activity learns its baseline
 // before the fault, and the fail-open finding it publishes names the fault.
@@ -343,8 +342,9 @@ targets:
   auth:
     endpoint: "127.0.0.1:)" + std::to_string(auth.port()) +
                              R"("
-    proxy: { listen: "127.0.0.1:)" + std::to_string(proxy) +
-                             R"(", upstream: "127.0.0.1:)" + std::to_string(auth.port()) + R"(" }
+    proxy: { listen: "127.0.0.1:)" +
+                             std::to_string(proxy) + R"(", upstream: "127.0.0.1:)" + std::to_string(auth.port()) +
+                             R"(" }
 phases:
   - name: auth-down
     duration: 6s

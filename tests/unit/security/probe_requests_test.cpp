@@ -104,7 +104,7 @@ TEST(Credentials, VariantsOfABearerToken) {
   EXPECT_TRUE(variants[0].headers.empty());
   EXPECT_EQ(variants[1].headers[0].second, "Bearer cpx-invalid-0d1e");
   EXPECT_EQ(variants[2].kind, "garbled credentials");
-  EXPECT_EQ(variants[2].headers[0].second, "Bearer demo-alx");
+  EXPECT_EQ(variants[2].headers[0].second, "Bearer xemo-alx");
   EXPECT_EQ(variants[3].headers[0].second, "Bearer ");
 }
 
