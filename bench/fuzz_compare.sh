@@ -5,6 +5,8 @@
 # request, and the ratios (medians over the rounds).
 #   bench/fuzz_compare.sh [ROUNDS] [DURATION]      (default 3 rounds of 10s)
 # CONNS=32 (the fuzzer's default). CHAOSPLUS=path/to/chaosplus overrides the binary.
+# TLS=1: the same over HTTPS (nginx with a self-signed certificate; load and the sender with -k;
+# `chaosplus fuzz` has no option to skip the certificate check, so it is left out).
 # Also runs the fuzzer's transport alone (chaosplus-sender-bench, bench/sender_bench.cpp: the
 # Sender re-sending one GET as each answer arrives), built here with -DCHAOSPLUS_BENCH=ON when
 # missing (SENDER_BENCH=path overrides). When the binary has no `fuzz` command yet, only load and
@@ -26,14 +28,19 @@ if [ ! -x "$SENDER_BENCH" ]; then
   cmake --build "$build" --target chaosplus-sender-bench -j2 >/dev/null
 fi
 TOOLS="load sender"
-if "$CHAOSPLUS" --help 2>/dev/null | grep -q "^  fuzz "; then
+TLS=${TLS:-0}
+if [ "$TLS" = 1 ]; then
+  echo "note: TLS=1: measuring load and the sender alone" >&2
+elif "$CHAOSPLUS" --help 2>/dev/null | grep -q "^  fuzz "; then
   TOOLS="load fuzz sender"
 else
   echo "note: $CHAOSPLUS has no 'fuzz' command: measuring load and the sender alone" >&2
 fi
 trap stop_nginx EXIT INT TERM
-start_nginx
-URL="http://127.0.0.1:$NGINX_PORT/"
+NGINX_TLS=$TLS start_nginx
+URL="$NGINX_SCHEME://127.0.0.1:$NGINX_PORT/"
+INSECURE=""
+[ "$NGINX_SCHEME" = https ] && INSECURE="-k"
 # The OpenAPI document of nginx's one answer: every request the fuzzer makes is about GET /.
 SPEC="$BENCH_TMP/nginx-openapi.yaml"
 cat > "$SPEC" <<'YAML'
@@ -56,13 +63,13 @@ YAML
 RESULTS="$BENCH_TMP/results.jsonl"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm up nginx once.
-"$CHAOSPLUS" load "$URL" -t 1 -c "$CONNS" -d 2s -q >/dev/null
+"$CHAOSPLUS" load "$URL" $INSECURE -t 1 -c "$CONNS" -d 2s -q >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
   for tool in $TOOLS; do
     case $tool in
-      load) cmd="$CHAOSPLUS load $URL -t 1 -c $CONNS -d ${DURATION}s -q" ;;
+      load) cmd="$CHAOSPLUS load $URL $INSECURE -t 1 -c $CONNS -d ${DURATION}s -q" ;;
       fuzz) cmd="$CHAOSPLUS fuzz --openapi $SPEC --base-url $URL --duration ${DURATION}s --seed $round -c $CONNS -q" ;;
-      sender) cmd="$SENDER_BENCH $URL --connections $CONNS --seconds $DURATION" ;;
+      sender) cmd="$SENDER_BENCH $URL $INSECURE --connections $CONNS --seconds $DURATION" ;;
     esac
     line=$(python3 "$HERE/measure.py" "$NGINX_WORKER" $cmd)
     # printf, not echo: dash's echo would turn the \n escapes of a captured output into newlines.

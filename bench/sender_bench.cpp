@@ -2,7 +2,9 @@
 // one GET again as soon as each answer arrives, on every connection, for a while, and prints what
 // `chaosplus load` prints for its counts, so bench/measure.py reads both the same way.
 //
-//   chaosplus-sender-bench URL [--connections N] [--seconds S] [-k]
+//   chaosplus-sender-bench URL [--connections N] [--seconds S] [-k] [--own]
+// --own sends every request on a connection of its own (as the fuzzer's raw protocol mutations
+// go): the rate of connection setups, and whether the ports hold out (TIME_WAIT).
 // Each request is a new string and each answer a whole net::Response (status, headers, body), as
 // in the fuzzer; only the request generation and the oracles are left out.
 #include <chrono>
@@ -24,18 +26,21 @@ namespace {
 
 int main(int argc, char** argv) {
   using namespace chaosplus;
-  if (argc < 2) die("usage: chaosplus-sender-bench URL [--connections N] [--seconds S] [-k]");
+  if (argc < 2) die("usage: chaosplus-sender-bench URL [--connections N] [--seconds S] [-k] [--own]");
   auto url = net::Url::parse(argv[1]);
   if (!url) die(url.error());
   fuzz::SenderOptions options;
   options.base = *url;
   double seconds = 10;
+  bool own = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--connections" && i + 1 < argc) {
       options.connections = std::atoi(argv[++i]);
     } else if (a == "--seconds" && i + 1 < argc) {
       seconds = std::atof(argv[++i]);
+    } else if (a == "--own") {
+      own = true;
     } else if (a == "-k") {
       options.tls.verify = false;
     } else {
@@ -57,10 +62,10 @@ int main(int argc, char** argv) {
     } else if (sending) {  // not the requests cancel_all answers at the end
       ++outcomes[std::string(fuzz::outcome_name(reply.outcome))];
     }
-    if (sending) sender.send(request, again);
+    if (sending) sender.send(request, again, own);
   };
   // Twice as many requests as connections: one in flight on each, one waiting in the queue.
-  for (int i = 0; i < 2 * options.connections; ++i) sender.send(request, again);
+  for (int i = 0; i < 2 * options.connections; ++i) sender.send(request, again, own);
   sender.pump(end);
   sending = false;
   const double took = static_cast<double>(fuzz::steady_now_ns() - start) / 1e9;

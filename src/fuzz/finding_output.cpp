@@ -12,101 +12,18 @@
 #include <random>
 #include <sstream>
 
+#include "fuzz/encoding.h"
+
 namespace chaosplus::fuzz {
 namespace {
 
 using Json = nlohmann::json;
 
-// Length of the well-formed UTF-8 sequence at text[i], 0 when there is none (a stray byte, an
-// overlong form, a surrogate, a code point past U+10FFFF, a sequence cut short).
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  if (c < 0x80) return 1;
-  std::size_t extra = 0;
-  std::uint32_t code = 0;
-  if ((c & 0xe0) == 0xc0) extra = 1, code = c & 0x1f;
-  else if ((c & 0xf0) == 0xe0) extra = 2, code = c & 0x0f;
-  else if ((c & 0xf8) == 0xf0) extra = 3, code = c & 0x07;
-  else return 0;
-  if (text.size() - i <= extra) return 0;
-  for (std::size_t k = 1; k <= extra; ++k) {
-    const auto next = static_cast<unsigned char>(text[i + k]);
-    if ((next & 0xc0) != 0x80) return 0;
-    code = (code << 6) | (next & 0x3f);
-  }
-  constexpr std::uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-  if (code < kSmallest[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return extra + 1;
-}
-
-bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// Text for people (titles, evidence quoting a binary body) made valid UTF-8: stray bytes become U+FFFD.
-std::string printable(std::string_view text) {
-  if (valid_utf8(text)) return std::string(text);
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence(text, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-constexpr std::string_view kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 2]);
-    out += kBase64[(group >> 18) & 63];
-    out += kBase64[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? kBase64[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kBase64[group & 63] : '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    std::uint32_t group = 0;
-    int padding = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      std::uint32_t value = 0;
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        ++padding;
-      } else {
-        if (padding > 0) return std::nullopt;  // data after padding
-        const auto at = kBase64.find(c);
-        if (at == std::string_view::npos) return std::nullopt;
-        value = static_cast<std::uint32_t>(at);
-      }
-      group = (group << 6) | value;
-    }
-    out += static_cast<char>((group >> 16) & 0xff);
-    if (padding < 2) out += static_cast<char>((group >> 8) & 0xff);
-    if (padding < 1) out += static_cast<char>(group & 0xff);
-  }
-  return out;
+// Text for people (titles, evidence quoting a binary body) made valid UTF-8: nlohmann's writer
+// replaces what is not UTF-8 with U+FFFD.
+std::string printable(const std::string& text) {
+  if (valid_utf8(text)) return text;
+  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
 // Request bytes as JSON: text when they are UTF-8, else base64, so they come back byte for byte.
@@ -412,8 +329,22 @@ Event finding_event(const Finding& finding) {
       .with("wfc", finding.wfc)
       .with("trigger", finding.trigger.rule + (finding.trigger.value.empty() ? "" : " " + finding.trigger.value))
       .with("curl", printable(finding.curl));
-  if (valid_utf8(finding.raw_request)) event.with("raw_request", finding.raw_request);
-  else event.with("raw_request_base64", base64_encode(finding.raw_request));
+  // A protocol mutation can be a megabyte of headers: the stream carries its head, the findings
+  // file all of it.
+  std::string raw = finding.raw_request.substr(0, kEventRequestBytes);
+  if (raw.size() < finding.raw_request.size()) {
+    // Not in the middle of a UTF-8 sequence: drop a last sequence the cut left incomplete.
+    std::size_t lead = raw.size();
+    while (lead > 0 && (static_cast<unsigned char>(raw[lead - 1]) & 0xc0) == 0x80) --lead;
+    if (lead > 0) {
+      const auto c = static_cast<unsigned char>(raw[lead - 1]);
+      const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      if (raw.size() - (lead - 1) < length) raw.resize(lead - 1);
+    }
+    event.with("raw_request_truncated", true);
+  }
+  if (valid_utf8(raw)) event.with("raw_request", raw);
+  else event.with("raw_request_base64", base64_encode(raw));
   event.with("request_bytes", finding.raw_request.size())
       .with("original_bytes", finding.original_bytes)
       .with("setup_requests", finding.setup_requests.size())

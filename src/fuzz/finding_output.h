@@ -71,7 +71,9 @@ Status write_sarif_file(const std::string& path, const std::vector<Finding>& fin
 // Any text file: a temporary file beside it, fsynced, renamed over `path`, the folder fsynced.
 Status write_file_atomically(const std::string& path, const std::string& content);
 
-// `fuzz.finding` or `security.finding` (by engine) with the finding's fields.
+// `fuzz.finding` or `security.finding` (by engine) with the finding's fields; the request's bytes
+// up to kEventRequestBytes (the findings file has them all).
+inline constexpr std::size_t kEventRequestBytes = 64 * 1024;
 Event finding_event(const Finding& finding);
 
 // The start and end of a fuzz or security activity (standalone or in a phase), the same shape for

@@ -19,49 +19,60 @@ struct OracleInfo {
   std::string_view cwe;          // "89", or ""
 };
 
-// What the oracles of docs/fuzz.md and docs/security.md look for, for the rules' texts. An oracle
-// missing here still gets a rule, with a generic text.
+// What the oracles of docs/fuzz.md and docs/security.md look for, for the rules' texts (names as
+// fuzz/oracles.h and security/scanner.cpp give them). An oracle missing here still gets a rule,
+// with a generic text.
 constexpr std::array kOracles{
+    // The fuzzer's (fuzz/oracles.h, fuzz/engine.h).
     OracleInfo{"server_error", "The API answered with a 5xx status",
                "A request made the service fail with a server error. Replay the reproducer and read the service's log "
                "for the exception behind it.",
                ""},
     OracleInfo{"timeout", "The API did not answer in time",
-               "A request hung past the timeout: a blocking call without a deadline, a lock, a loop.", ""},
+               "A request hung past the timeout: a blocking call without a deadline, a lock, a loop.", "400"},
     OracleInfo{"connection_reset", "The connection was reset without a response",
-               "The service (or something in front of it) dropped the connection instead of answering; it may have "
+               "The service (or something in front of it) reset the connection instead of answering; it may have "
                "crashed on the request.",
                ""},
-    OracleInfo{"connection_closed", "The connection was closed without a response",
+    OracleInfo{"closed_without_response", "The connection was closed without a response",
                "The service closed the connection without answering the request.", ""},
-    OracleInfo{"target_died", "The target process died or restarted",
-               "The service's process exited or was restarted while the request was in flight.", ""},
-    OracleInfo{"schema_mismatch", "The response does not match the OpenAPI document",
-               "The status, content type or body is not what the operation documents.", ""},
+    OracleInfo{"malformed_response", "The answer is not a valid HTTP/1.1 response",
+               "Bytes came back that an HTTP/1.1 client cannot read as a response.", ""},
     OracleInfo{"error_leak", "An error response leaks internals",
                "The body of an error shows a stack trace, SQL error text, file paths or versions.", "209"},
-    OracleInfo{"memory_growth", "The target's memory grew beyond the bound",
-               "The service's resident memory kept growing under the requests: a leak or an unbounded cache.", "401"},
-    OracleInfo{"invalid_accepted", "Invalid input was accepted with a 2xx",
-               "A request that breaks the documented schema was accepted; validation is missing.", "20"},
+    OracleInfo{"schema_mismatch", "The response body does not match the OpenAPI document",
+               "The body does not match the schema the operation documents for its status and content type.", ""},
+    OracleInfo{"status_undocumented", "The response status is not documented",
+               "The operation answered with a status its OpenAPI document does not list.", ""},
+    OracleInfo{"content_type_mismatch", "The response content type is not documented",
+               "The operation answered with a content type its OpenAPI document does not list for that status.", ""},
+    OracleInfo{"accepted_invalid", "Invalid input was accepted with a 2xx",
+               "A request that breaks the documented schema was accepted; input validation is missing.", "20"},
     OracleInfo{"use_after_delete", "A deleted resource can still be used",
                "After a successful DELETE, the resource could still be read or changed.", ""},
-    OracleInfo{"protocol", "A malformed HTTP/1.1 message was mishandled",
-               "Conflicting framing (Content-Length and Transfer-Encoding, bad chunk sizes, bare LF, obs-fold) was "
-               "accepted or crashed the server: a request smuggling risk.",
-               "444"},
-    OracleInfo{"fail_open", "Authentication fails open while its dependency is degraded",
-               "An operation that refused requests without valid credentials in the baseline answered with data while "
-               "faults hit the auth path. A degraded auth dependency must lead to 503, never to access.",
-               "636"},
-    OracleInfo{"auth_missing", "An operation that needs credentials answers without them",
+    OracleInfo{"double_delete", "A resource can be deleted twice",
+               "A second DELETE of the same resource succeeded as the first did.", ""},
+    OracleInfo{"target_died", "The target process died or restarted",
+               "The service's process exited or was restarted after the request.", ""},
+    OracleInfo{"memory_growth", "The target's memory grew beyond the bound",
+               "The service's resident memory kept growing under the requests: a leak or an unbounded cache.", "401"},
+    // The security probes' (security/scanner.h).
+    OracleInfo{"auth_missing", "An operation that needs credentials answers without valid ones",
                "A request with no, invalid or expired credentials was served.", "306"},
+    OracleInfo{"bola", "Another user's object is accessible (BOLA/IDOR)",
+               "A user's credentials gave access to an object that belongs to another user.", "639"},
     OracleInfo{"auth_bypass", "An access check can be bypassed",
                "A path or header variant (/%2e/, double slashes, X-Original-URL, X-Forwarded-For, method override) "
                "reached an operation that refuses the plain request.",
                "288"},
-    OracleInfo{"bola", "Another user's object is accessible (BOLA/IDOR)",
-               "A user's credentials gave access to an object that belongs to another user.", "639"},
+    OracleInfo{"fail_open", "Authentication fails open while its dependency is degraded",
+               "An operation that refused requests without valid credentials in the baseline answered with data while "
+               "faults hit the auth path. A degraded auth dependency must lead to 503, never to access.",
+               "636"},
+    OracleInfo{"auth_inconsistent", "An operation's access check changes its answer",
+               "An operation that refused a request in the baseline later answered it differently, outside an "
+               "active fault.",
+               "863"},
     OracleInfo{
         "sql_injection", "SQL injection",
         "Input reaches an SQL statement unescaped: the evidence is an SQL error signature or a boolean or timing "
@@ -75,18 +86,16 @@ constexpr std::array kOracles{
                "Input is evaluated by a template engine: {{7*7}} came back as 49.", "1336"},
     OracleInfo{"reflected_markup", "Markup reflected into an HTML response",
                "Input is written into an HTML response unescaped: cross-site scripting.", "79"},
-    OracleInfo{"security_headers", "A security header is missing",
+    OracleInfo{"missing_security_header", "A security header is missing",
                "Responses lack a header that browsers use for protection (Content-Security-Policy, "
                "X-Content-Type-Options, Strict-Transport-Security...).",
                "693"},
-    OracleInfo{"cors", "CORS is misconfigured", "The service allows any origin (or reflects it) with credentials.",
-               "942"},
-    OracleInfo{"verbose_error", "Verbose errors or banners",
-               "Responses show server software and versions or internal details.", "200"},
-    OracleInfo{"tls", "Weak TLS versions or ciphers are offered",
-               "The https target accepts an outdated protocol "
-               "version or a weak cipher suite.",
-               "326"},
+    OracleInfo{"cors_misconfiguration", "CORS is misconfigured",
+               "The service allows any origin (or reflects it), with credentials.", "942"},
+    OracleInfo{"banner", "The server announces its software and version",
+               "Responses name server software and versions, which helps an attacker pick exploits.", "200"},
+    OracleInfo{"weak_tls", "Weak TLS versions or ciphers are offered",
+               "The https target accepts an outdated protocol version or a weak cipher suite.", "326"},
 };
 
 const OracleInfo* oracle_info(const std::string& oracle) {

@@ -55,6 +55,7 @@ class EventLoopSender final : public Sender {
     State state = State::closed;
     std::uint32_t index = 0;
     std::uint32_t generation = 0;  // bumped on close: tells stale epoll events from current ones
+    std::uint64_t serial = 0;      // bumped per request: tells whether the request is still the same
     bool busy = false;             // has a request (connecting, handshaking, writing or reading)
     bool reused = false;           // this TCP connection already answered a request
     bool got_bytes = false;        // bytes of the current request's answer arrived

@@ -1,5 +1,7 @@
 #include "openapi/checkable.h"
 
+#include <cstdint>
+#include <limits>
 #include <regex>
 #include <set>
 
@@ -10,7 +12,11 @@ const std::set<std::string, std::less<>> kTypes = {"null", "boolean", "object", 
 // The formats valijson checks; any other is an annotation for it.
 const std::set<std::string, std::less<>> kCheckedFormats = {"date", "time", "date-time"};
 
-bool is_count(const Json& value) { return value.is_number_unsigned() || (value.is_number_integer() && value >= 0); }
+// valijson reads counts as int64; a larger one would stop it.
+bool is_count(const Json& value) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max();
+  return value.is_number_integer() && value.get<std::int64_t>() >= 0;
+}
 
 bool valid_regex(const std::string& pattern) {
   constexpr std::size_t kMaxPattern = 1000;

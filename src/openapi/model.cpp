@@ -281,6 +281,7 @@ class ModelReader {
       if (same != op.parameters.end()) *same = std::move(param);
       else op.parameters.push_back(std::move(param));
     }
+    add_template_parameters(op);
     if (node.value->contains("requestBody")) op.body = read_body(node.at("requestBody"));
     read_responses(node.at("responses"), op);
     if (auto security = read_security(node.at("security"), doc)) {
@@ -293,6 +294,27 @@ class ModelReader {
     doc.operations.push_back(std::move(op));
   }
 
+  // A "{name}" of the path template that no parameter declares: an incomplete document, but the
+  // request cannot be sent without a value, so it is a required text parameter.
+  static void add_template_parameters(Operation& op) {
+    for (std::size_t open = op.path.find('{'); open != std::string::npos; open = op.path.find('{', open + 1)) {
+      const std::size_t close = op.path.find('}', open);
+      if (close == std::string::npos) break;
+      const std::string name = op.path.substr(open + 1, close - open - 1);
+      const bool declared = std::any_of(op.parameters.begin(), op.parameters.end(), [&](const Parameter& p) {
+        return p.in == ParameterIn::path && p.name == name;
+      });
+      if (declared || name.empty()) continue;
+      Parameter param;
+      param.name = name;
+      param.in = ParameterIn::path;
+      param.required = true;
+      param.schema = Json{{"type", "string"}};
+      param.style = "simple";
+      op.parameters.push_back(std::move(param));
+    }
+  }
+
   std::vector<Parameter> read_parameters(const Node& list) {
     std::vector<Parameter> out;
     if (list.value == nullptr) return out;
@@ -303,7 +325,15 @@ class ModelReader {
     for (std::size_t i = 0; i < list.value->size(); ++i) {
       auto node = object_at(list.at(i), true, "a parameter (an object with 'name' and 'in')");
       if (!node) continue;
-      if (auto param = read_parameter(*node)) out.push_back(std::move(*param));
+      auto param = read_parameter(*node);
+      if (!param) continue;
+      // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored (the
+      // media types and security schemes say those).
+      const std::string name = lower(param->name);
+      if (param->in == ParameterIn::header && (name == "accept" || name == "content-type" || name == "authorization")) {
+        continue;
+      }
+      out.push_back(std::move(*param));
     }
     return out;
   }

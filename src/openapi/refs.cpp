@@ -61,7 +61,19 @@ const std::set<std::string, std::less<>> kSchemaMap = {"properties", "patternPro
 
 void add_null_type(Json& schema) {
   auto type = schema.find("type");
-  if (type == schema.end()) return;  // no type: null is already allowed
+  if (type == schema.end()) {
+    // No type of its own, but its branches have: `{allOf: [{$ref: Pet}], nullable: true}`, the usual
+    // 3.0 way of saying "a Pet or null".
+    if (schema.contains("allOf") || schema.contains("anyOf") || schema.contains("oneOf")) {
+      Json alternatives = Json::array({std::move(schema), Json{{"type", "null"}}});
+      schema = Json::object();
+      for (const char* annotation : {"example", "examples", "default", "description"}) {
+        if (auto found = alternatives[0].find(annotation); found != alternatives[0].end()) schema[annotation] = *found;
+      }
+      schema["anyOf"] = std::move(alternatives);
+    }
+    return;  // otherwise null is already allowed
+  }
   if (type->is_string()) {
     if (*type != "null") *type = Json::array({*type, "null"});
   } else if (type->is_array()) {
@@ -269,19 +281,22 @@ std::optional<Node> Workspace::deref(const Node& start) {
 
 Json Workspace::schema(const Node& node) {
   std::vector<std::string> chain;
+  expansions_left_ = kMaxExpansionsPerSchema;
   return inline_schema(node, 0, chain);
+}
+
+Json Workspace::too_large(const Node& node) {
+  if (!too_large_told_) {
+    too_large_told_ = true;
+    error(node, "the schemas expand to more than " + std::to_string(kMaxInlinedValues) +
+                    " values once references are inlined, expected a smaller document");
+  }
+  return Json::object();
 }
 
 Json Workspace::inline_schema(const Node& node, int depth, std::vector<std::string>& chain) {
   if (node.value == nullptr) return Json::object();
-  if (++inlined_ > kMaxInlinedValues) {
-    if (!too_large_told_) {
-      too_large_told_ = true;
-      error(node, "the schemas expand to more than " + std::to_string(kMaxInlinedValues) +
-                      " values once references are inlined, expected a smaller document");
-    }
-    return Json::object();
-  }
+  if (++inlined_ > kMaxInlinedValues) return too_large(node);
   if (depth > kMaxSchemaDepth) {
     error(node, "the schema nests more than " + std::to_string(kMaxSchemaDepth) +
                     " levels deep once references are inlined, expected a flatter schema");
@@ -304,10 +319,34 @@ Json Workspace::inline_schema(const Node& node, int depth, std::vector<std::stri
   auto target = resolve(node, ref->get<std::string>());
   if (!target) return Json::object();
   const std::string key = target->file->path + "#" + target->pointer;
-  if (std::count(chain.begin(), chain.end(), key) >= kCycleRepeats) return Json{{"x-chaosplus-cycle", true}};
-  chain.push_back(key);
-  Json resolved = inline_schema(*target, depth + 1, chain);
-  chain.pop_back();
+  // A long chain of references, or one schema expanding very many, is a web of schemas that refer
+  // to each other (each expansion multiplies the size); it is cut as a cycle is.
+  if (std::count(chain.begin(), chain.end(), key) >= kCycleRepeats || chain.size() >= kMaxRefChain ||
+      expansions_left_ == 0) {
+    ++cuts_;
+    return Json{{"x-chaosplus-cycle", true}};
+  }
+  --expansions_left_;
+  Json resolved;
+  auto memo = expanded_.find(key);
+  if (memo != expanded_.end() && depth <= memo->second.depth && chain.size() <= memo->second.chain) {
+    // The same expansion as before; its weight counts again, so repeated use cannot grow unbounded.
+    inlined_ += memo->second.weight;
+    if (inlined_ > kMaxInlinedValues) return too_large(node);
+    resolved = memo->second.schema;
+  } else {
+    const std::size_t cuts_before = cuts_;
+    const std::size_t errors_before = errors_.size();
+    const std::size_t weight_before = inlined_;
+    chain.push_back(key);
+    resolved = inline_schema(*target, depth + 1, chain);
+    chain.pop_back();
+    // An expansion that met no cycle (nor the chain's bound) is the same wherever it is used with
+    // as much room left: what it reaches does not lead back to any reference above it.
+    if (cuts_ == cuts_before && errors_.size() == errors_before) {
+      expanded_[key] = {resolved, inlined_ - weight_before, depth, chain.size()};
+    }
+  }
 
   // Keywords beside "$ref" (allowed from 3.1 on) constrain the value too; annotations do not.
   Json siblings = Json::object();

@@ -17,6 +17,11 @@ namespace chaosplus::openapi {
 
 // How many times one schema may be expanded inside itself before the cycle marker replaces it.
 inline constexpr int kCycleRepeats = 2;
+// References expanded inside one another before the rest are cut as a cycle is (a web of schemas
+// that all refer to each other would otherwise expand exponentially).
+inline constexpr std::size_t kMaxRefChain = 12;
+// References one schema (a body's, a parameter's...) may expand before the rest are cut so.
+inline constexpr std::size_t kMaxExpansionsPerSchema = 2000;
 // Hops of $ref to $ref followed before giving up on a chain.
 inline constexpr int kMaxRefHops = 64;
 
@@ -54,6 +59,18 @@ class Workspace {
   const SourceFile* file(const Node& at, const std::string& relative);
   Json inline_schema(const Node& node, int depth, std::vector<std::string>& chain);
   Json inline_children(const Node& node, int depth, std::vector<std::string>& chain);
+  Json too_large(const Node& node);
+
+  // A reference's expansion that met no cycle, for reuse at the same depth or shallower.
+  struct Expanded {
+    Json schema;
+    std::size_t weight;
+    int depth;
+    std::size_t chain;
+  };
+  std::map<std::string, Expanded> expanded_;
+  std::size_t cuts_ = 0;
+  std::size_t expansions_left_ = kMaxExpansionsPerSchema;
 
   std::map<std::string, std::unique_ptr<SourceFile>> files_;  // by normalized path
   const SourceFile* root_ = nullptr;

@@ -183,6 +183,8 @@ struct ResponseChecker::Cache {
     std::unique_ptr<valijson::Schema> without_patterns;
   };
   std::map<std::string, Compiled> schemas;  // "<operation id>\n<status>\n<media>"
+  // One validator for all checks: it keeps the compiled `pattern` regexes.
+  valijson::Validator validator{valijson::Validator::kStrongTypes};
 
   static std::unique_ptr<valijson::Schema> compile(const Json& schema, bool patterns) {
     const Json checkable = checkable_schema(schema, {patterns});
@@ -235,10 +237,9 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
   auto& slot = patterns ? compiled.full : compiled.without_patterns;
   if (!slot) slot = Cache::compile(best->schema, patterns);
 
-  valijson::Validator validator(valijson::Validator::kStrongTypes);
   valijson::adapters::NlohmannJsonAdapter target(parsed);
   valijson::ValidationResults results;
-  if (validator.validate(*slot, target, &results)) return std::nullopt;
+  if (cache_->validator.validate(*slot, target, &results)) return std::nullopt;
   // The deepest problem is the telling one; the others wrap it ("failed to validate item #0").
   valijson::ValidationResults::Error error;
   valijson::ValidationResults::Error deepest;

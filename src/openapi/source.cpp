@@ -1,14 +1,18 @@
 #include "openapi/source.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <vector>
 
 namespace chaosplus::openapi {
@@ -205,6 +209,64 @@ Json plain_scalar(const std::string& s) {
   return s;
 }
 
+// Counts the values of the first document as they would be once aliases are expanded, from the
+// parser's events and without building anything: an alias bomb (anchors of lists of aliases of
+// anchors...) is told before converting it would take seconds and gigabytes.
+class ExpandedSize : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> too_many;  // where the count crossed kMaxValues
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    leaf(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto size = sizes_.find(anchor);
+    add(mark, size == sizes_.end() ? 1 : size->second);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::Mark mark;
+    YAML::anchor_t anchor;
+    std::size_t size;
+  };
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) sizes_[anchor] = 1;
+    add(mark, 1);
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) { open_.push_back({mark, anchor, 1}); }
+  void close() {
+    if (open_.empty()) return;
+    const Open done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) sizes_[done.anchor] = done.size;
+    add(done.mark, done.size);
+  }
+  // Saturating: sizes of aliases of aliases would overflow 64 bits after a few levels.
+  void add(const YAML::Mark& mark, std::size_t size) {
+    std::size_t& total = open_.empty() ? total_ : open_.back().size;
+    total = std::min(total + std::min(size, kMaxValues + 1), kMaxValues + 1);
+    if (total > kMaxValues && !too_many) too_many = mark;
+  }
+
+  std::vector<Open> open_;
+  std::map<YAML::anchor_t, std::size_t> sizes_;
+  std::size_t total_ = 0;
+};
+
 class YamlReader {
  public:
   explicit YamlReader(SourceFile& out) : out_(out) {}
@@ -241,6 +303,7 @@ class YamlReader {
       }
       case YAML::NodeType::Map: {
         Json object = Json::object();
+        std::vector<Json> merged;  // `<<: *base` maps, applied after the keys written here
         for (const auto& pair : node) {
           // Copies: yaml-cpp's iterator hands out a temporary pair, references into it dangle.
           const YAML::Node key = pair.first;
@@ -259,8 +322,21 @@ class YamlReader {
           }
           // A key with no value reads as null positioned at the next token; the key is the better place.
           Json converted = convert(value, child, depth + 1, key_mark);
+          if (name == "<<" && key.Tag() == "?" && (converted.is_object() || converted.is_array())) {
+            // YAML merge key: the keys of the map (or maps) it names, where this map does not set them.
+            if (converted.is_object()) merged.push_back(std::move(converted));
+            for (auto& item : converted.is_array() ? converted : Json::array()) {
+              if (item.is_object()) merged.push_back(std::move(item));
+            }
+            continue;
+          }
           if (value.IsNull() || !value.IsDefined()) out_.marks[child] = key_mark;
           object[name] = std::move(converted);
+        }
+        for (auto& base : merged) {
+          for (auto it = base.begin(); it != base.end(); ++it) {
+            if (!object.contains(it.key())) object[it.key()] = std::move(it.value());
+          }
         }
         return object;
       }
@@ -308,7 +384,18 @@ Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
 Result<SourceFile> parse_yaml(std::string_view text, SourceFile file) {
   YAML::Node node;
   try {
-    node = YAML::Load(std::string(text));
+    const std::string source(text);
+    std::istringstream stream(source);
+    YAML::Parser parser(stream);
+    ExpandedSize size;
+    parser.HandleNextDocument(size);
+    if (size.too_many) {
+      const Mark mark = to_mark(*size.too_many);
+      return Error{where(file.path, mark.line ? mark : Mark{1, 1}) + "the document has more than " +
+                       std::to_string(kMaxValues) + " values (YAML aliases expanding?), expected a smaller document",
+                   ErrorCode::invalid_argument};
+    }
+    node = YAML::Load(source);
   } catch (const YAML::DeepRecursion& e) {
     const Mark mark = to_mark(e.mark);
     return Error{where(file.path, mark.line ? mark : Mark{1, 1}) + "/: values nested too deep (yaml-cpp stopped at " +

@@ -19,7 +19,7 @@ inline constexpr std::size_t kMaxFileBytes = std::size_t{32} << 20;
 inline constexpr int kMaxDepth = 128;                        // nesting of values in one file
 inline constexpr std::size_t kMaxValues = 2'000'000;         // values in one file (YAML aliases included)
 inline constexpr int kMaxSchemaDepth = 96;                   // nesting of a schema once references are inlined
-inline constexpr std::size_t kMaxInlinedValues = 4'000'000;  // values written while inlining, whole document
+inline constexpr std::size_t kMaxInlinedValues = 1'000'000;  // schema values written while inlining, whole document
 inline constexpr std::size_t kMaxFiles = 256;                // files one document may reference
 
 struct SourceFile {

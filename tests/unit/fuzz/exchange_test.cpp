@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/http_server.h"
@@ -125,6 +126,22 @@ TEST(ExchangeOnce, ReadsStatusHeadersAndBodyFromAnHttpServer) {
   EXPECT_EQ(r.response.body, "POST /items?a=1 hello");
   EXPECT_FALSE(r.body_truncated);
   EXPECT_GT(r.latency_ns, 0);
+}
+
+TEST(ExchangeOnce, SpeaksToIpv6LoopbackAndLocalhost) {
+  net::HttpServer::Options v6;
+  v6.host = "::1";
+  net::HttpServer server6(v6, [](const net::Request&) { return net::Response::text(200, "six"); });
+  ASSERT_TRUE(server6.start().ok());
+  const Reply r6 = exchange_once(options_for("http://[::1]:" + std::to_string(server6.port())), get("/"));
+  ASSERT_EQ(r6.outcome, Outcome::response) << r6.error;
+  EXPECT_EQ(r6.response.body, "six");
+
+  net::HttpServer server4({}, [](const net::Request&) { return net::Response::text(200, "four"); });
+  ASSERT_TRUE(server4.start().ok());
+  const Reply r4 = exchange_once(options_for("http://localhost:" + std::to_string(server4.port())), get("/"));
+  ASSERT_EQ(r4.outcome, Outcome::response) << r4.error;
+  EXPECT_EQ(r4.response.body, "four");
 }
 
 TEST(ExchangeOnce, ReportsARefusedPortAtOnce) {
@@ -435,6 +452,38 @@ TEST(Sender, TimesOutAHungRequestAndClosesItsConnection) {
   EXPECT_EQ(replies[0].outcome, Outcome::timeout) << replies[0].error;
   EXPECT_EQ(replies[1].outcome, Outcome::response) << replies[1].error;
   EXPECT_EQ(server.connections(), 2) << "the hung connection was not reused";
+}
+
+TEST(Sender, AnAnswerFoundLateIsAnAnswerAndTheNextRequestGetsItsOwnTime) {
+  std::atomic<bool> received{false}, go{false}, answered{false};
+  RawServer server([&](RawConn& c) {
+    while (auto request = c.read_request()) {
+      if (RawConn::target_of(*request) == "/late") {
+        received = true;
+        while (!go) std::this_thread::yield();
+      }
+      c.write(ok_response(RawConn::target_of(*request)));
+      if (RawConn::target_of(*request) == "/late") answered = true;
+    }
+  });
+  auto sender = open_sender(options_for(server.url(), 1, 200ms));
+  std::vector<Reply> replies;
+  sender->send(get("/late"), [&](Reply&& r) { replies.push_back(std::move(r)); });
+  sender->send(get("/next"), [&](Reply&& r) { replies.push_back(std::move(r)); });
+  ASSERT_TRUE(chaosplus::testing::wait_until([&] {
+    sender->pump(steady_now_ns() + 1'000'000);
+    return received.load();
+  }));
+  go = true;
+  ASSERT_TRUE(chaosplus::testing::wait_until([&] { return answered.load(); }));
+  // The behaviour under test: the caller comes back to pump only after the request's deadline,
+  // with its answer waiting unread.
+  std::this_thread::sleep_for(300ms);
+  drain(*sender);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].outcome, Outcome::response) << replies[0].error;
+  EXPECT_EQ(replies[1].outcome, Outcome::response) << replies[1].error;
+  EXPECT_EQ(replies[1].response.body, "/next");
 }
 
 TEST(Sender, PumpReturnsAtItsDeadlineWithRequestsStillInFlight) {

@@ -491,6 +491,19 @@ TEST(FindingEvent, ASecurityFindingWithBinaryBytesStaysValidJson) {
   EXPECT_EQ(line["title"], "reflected \xef\xbf\xbd");
 }
 
+TEST(FindingEvent, CarriesTheHeadOfAHugeRequestAndSaysItIsCut) {
+  Finding f = full_finding();
+  f.raw_request = "GET / HTTP/1.1\r\nX: " + std::string(kEventRequestBytes, 'a');
+  f.raw_request.replace(kEventRequestBytes - 1, 2, "\xc3\xa9");  // an é across the cut
+  const Event event = finding_event(f);
+  EXPECT_TRUE(event.flag("raw_request_truncated"));
+  EXPECT_EQ(event.text("raw_request"), f.raw_request.substr(0, kEventRequestBytes - 1));
+  EXPECT_EQ(event.number("request_bytes"), static_cast<double>(f.raw_request.size()));
+  EXPECT_EQ(finding_event(full_finding()).find("raw_request_truncated"), nullptr);
+  f.raw_request.replace(kEventRequestBytes - 2, 2, "\xc3\xa9");  // an é that ends at the cut stays
+  EXPECT_EQ(finding_event(f).text("raw_request"), f.raw_request.substr(0, kEventRequestBytes));
+}
+
 TEST(ActivityEvents, StartedAndSummaryHaveOneShapeForBothEngines) {
   const Event started = started_event("security", "scan", "http://127.0.0.1:8080", 12, 7);
   EXPECT_EQ(started.type, "security.started");

@@ -224,3 +224,128 @@ TEST(Shop31, FollowsReferencesIntoOtherFilesRelativeToEachFile) {
 
 }  // namespace
 }  // namespace chaosplus::openapi
+
+namespace chaosplus::openapi {
+namespace {
+
+Document loaded(const std::string& text) {
+  auto result = load_text(text, "inline.yaml");
+  EXPECT_TRUE(result.ok()) << result.error();
+  return result.ok() ? std::move(result).value() : Document{};
+}
+
+TEST(Model, UndeclaredTemplateParametersAreRequiredTextAndReservedHeadersIgnored) {
+  const Document doc = loaded(
+      "openapi: 3.0.3\npaths:\n  /a/{x}/b/{y}:\n    parameters:\n      - {name: y, in: path, schema: {type: integer}}\n"
+      "    get:\n      parameters:\n        - {name: Accept, in: header, schema: {type: string}}\n"
+      "        - {name: authorization, in: header, schema: {type: string}}\n"
+      "        - {name: X-Other, in: header, schema: {type: string}}\n      responses: {}\n");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  const auto& params = doc.operations[0].parameters;
+  ASSERT_EQ(params.size(), 3u);
+  EXPECT_EQ(params[0].name, "y");
+  EXPECT_EQ(params[1].name, "X-Other");
+  EXPECT_EQ(params[2].name, "x");
+  EXPECT_TRUE(params[2].required);
+  EXPECT_EQ(params[2].schema, Json({{"type", "string"}}));
+}
+
+TEST(Model, ReferenceSiblingsConstrainTooAndYamlNumbersStayNumbers) {
+  const Document doc = loaded(
+      "openapi: 3.1\npaths:\n  /a:\n    get:\n      responses:\n        200:\n          description: x\n"
+      "          content:\n            application/json:\n              schema:\n"
+      "                $ref: '#/components/schemas/N'\n                description: ignored\n"
+      "                maximum: 9\ncomponents:\n  schemas:\n    N: {type: integer, example: 3}\n");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  EXPECT_EQ(doc.openapi_version, "3.1");
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  EXPECT_EQ(ok.status, "200") << "a YAML number key";
+  EXPECT_EQ(ok.content[0].schema,
+            Json({{"allOf", Json::array({Json{{"type", "integer"}, {"example", 3}}, Json{{"maximum", 9}}})}}));
+  EXPECT_EQ(doc.operations[0].id, "GET /a");
+}
+
+TEST(Model, ParameterGivenByContentTakesItsSchema) {
+  const Document doc = loaded(
+      "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      parameters:\n        - name: filter\n          in: query\n"
+      "          content:\n            application/json:\n              schema: {type: object}\n"
+      "              example: {a: 1}\n      responses: {}\n");
+  const Parameter& filter = doc.operations.at(0).parameters.at(0);
+  EXPECT_EQ(filter.schema, Json({{"type", "object"}}));
+  EXPECT_EQ(filter.examples, std::vector<Json>{Json({{"a", 1}})});
+}
+
+TEST(Model, ComponentsOfEveryKindCanBeReferenced) {
+  const Document doc = loaded(R"(
+openapi: 3.0.3
+components:
+  securitySchemes:
+    token: {$ref: '#/components/securitySchemes/real'}
+    real: {type: http, scheme: bearer}
+  links:
+    Next: {operationId: b, parameters: {n: 1}}
+  headers:
+    Rate: {schema: {type: integer}}
+  responses:
+    Ok:
+      description: ok
+      headers: {X-Rate: {$ref: '#/components/headers/Rate'}}
+      links: {next: {$ref: '#/components/links/Next'}}
+paths:
+  /a:
+    get:
+      operationId: a
+      security: [{token: []}]
+      responses: {'200': {$ref: '#/components/responses/Ok'}}
+  /b:
+    get:
+      operationId: b
+      responses: {}
+)");
+  ASSERT_EQ(doc.operations.size(), 2u);
+  EXPECT_EQ(doc.security_schemes.at("token").scheme, "bearer");
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  EXPECT_EQ(ok.headers.at("X-Rate"), Json({{"type", "integer"}}));
+  ASSERT_EQ(ok.links.size(), 1u);
+  EXPECT_EQ(ok.links[0].operation_id, "b");
+  EXPECT_EQ(ok.links[0].parameters.at("n"), "1") << "a constant, written as JSON";
+}
+
+TEST(Model, NullableCompositionAndYamlMergeKeys) {
+  const Document doc = loaded(R"(
+openapi: 3.0.3
+x-base: &base
+  description: ok
+  content:
+    application/json:
+      schema:
+        allOf: [{$ref: '#/components/schemas/Pet'}]
+        nullable: true
+        example: {name: a}
+paths:
+  /a:
+    get:
+      responses:
+        '200':
+          <<: *base
+          description: overridden
+components:
+  schemas:
+    Pet: {type: object, properties: {name: {type: string}}}
+)");
+  ASSERT_EQ(doc.operations.size(), 1u);
+  const ResponseSpec& ok = doc.operations[0].responses.at(0);
+  ASSERT_EQ(ok.content.size(), 1u) << "the merged keys";
+  const Json& schema = ok.content[0].schema;
+  ASSERT_TRUE(schema.contains("anyOf")) << schema.dump();
+  EXPECT_EQ(schema["anyOf"][1], Json({{"type", "null"}}));
+  EXPECT_EQ(schema["anyOf"][0]["allOf"][0]["type"], "object");
+  EXPECT_EQ(schema["example"], Json({{"name", "a"}}));
+  ResponseChecker checker(doc);
+  EXPECT_EQ(checker.check(doc.operations[0], 200, "application/json", "null"), std::nullopt);
+  EXPECT_EQ(checker.check(doc.operations[0], 200, "application/json", R"({"name": "x"})"), std::nullopt);
+  EXPECT_TRUE(checker.check(doc.operations[0], 200, "application/json", R"({"name": 5})"));
+}
+
+}  // namespace
+}  // namespace chaosplus::openapi

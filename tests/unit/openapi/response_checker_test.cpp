@@ -106,7 +106,7 @@ TEST(CheckerSchemas, OddSchemasCompileAndUnknownFormatsPass) {
         "b": {"type": "integer", "format": "date-time"},
         "c": {"type": "string", "minLength": -1, "required": true}
       },
-      "required": ["a", "a"],
+      "required": ["a", "a"], "maxProperties": 18446744073709551615,
       "patternProperties": {"[": {"type": "string"}}
     }}}}}}}}})",
                           "odd.json");
@@ -116,6 +116,34 @@ TEST(CheckerSchemas, OddSchemasCompileAndUnknownFormatsPass) {
   EXPECT_EQ(checker.check(op, 200, "application/json", R"({"a": "zz", "b": 5, "c": ""})"), std::nullopt);
   EXPECT_TRUE(checker.check(op, 200, "application/vnd.api+json", R"({"b": 5})")) << "a is required";
   EXPECT_EQ(checker.check(op, 200, "text/plain", "not json, not checked"), std::nullopt) << "*/* matches";
+}
+
+TEST(CheckerSchemas, MediaRangesMatchByTypeAndMostSpecificWins) {
+  auto loaded = load_text(R"(
+openapi: 3.0.3
+paths:
+  /x:
+    get:
+      responses:
+        '2XX':
+          description: x
+          content:
+            application/*:
+              schema: {type: object, required: [wide]}
+            application/json:
+              schema: {type: object, required: [exact]}
+)",
+                          "ranges.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ResponseChecker checker(*loaded);
+  const Operation& op = loaded->operations.at(0);
+  EXPECT_EQ(checker.check(op, 201, "application/json", R"({"exact": 1})"), std::nullopt);
+  EXPECT_EQ(checker.check(op, 201, "application/merge-patch+json", R"({"wide": 1})"), std::nullopt);
+  EXPECT_EQ(checker.check(op, 200, "application/merge-patch+json", R"({"exact": 1})"),
+            "body does not match the schema of 2XX application/*: /: missing required property 'wide'");
+  EXPECT_EQ(checker.check(op, 200, "text/plain", "x"),
+            "content type 'text/plain' is not documented for 2XX (documented: application/*, application/json)");
+  EXPECT_EQ(checker.check(op, 302, "", ""), "status 302 is not documented (documented: 2XX)");
 }
 
 }  // namespace
