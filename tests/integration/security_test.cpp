@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "core/event_bus.h"
 #include "fuzz/chaos_context.h"
@@ -420,6 +421,61 @@ TEST(SecurityActivity, AServerThatFailsClosedHoldsTheThreshold) {
   std::string out;
   EXPECT_EQ(r.run(&out), 0) << out;
   for (const auto& e : r.events()) EXPECT_NE(e.value("type", ""), "security.finding") << e.dump();
+}
+
+// The demo shop (demo/README.md) with its seeded bugs on: `chaosplus scan` from its OpenAPI
+// document alone finds each bug class the security probes cover; with every bug off, nothing.
+struct DemoShop {
+  explicit DemoShop(const std::string& bugs)
+      : tokens({testing::bin("demo-token-service"), "--port", std::to_string(tokens_port)}),
+        shop({testing::bin("demo-shop-api"), "--port", std::to_string(shop_port), "--tokens",
+              "127.0.0.1:" + std::to_string(tokens_port), "--files", dir.file("files"), "--bug", bugs}) {
+    EXPECT_TRUE(testing::wait_until([&] { return up(tokens_port); }));
+    EXPECT_TRUE(testing::wait_until([&] { return up(shop_port); }));
+  }
+  static bool up(int port) {
+    auto r = net::fetch("GET", "http://127.0.0.1:" + std::to_string(port) + "/health", {}, std::chrono::seconds(1));
+    return r && r->status == 200;
+  }
+  std::pair<int, std::string> scan() {
+    testing::Child c({testing::bin("chaosplus"), "scan", "--openapi",
+                      testing::source_path("demo/shop-api.openapi.yaml"), "--base-url",
+                      "http://127.0.0.1:" + std::to_string(shop_port), "--user",
+                      "alice=Authorization: Bearer demo-alice", "--user", "bob=Authorization: Bearer demo-bob",
+                      "--findings", dir.file("f.json"), "--fail-on", "info"});
+    auto code = c.wait(std::chrono::seconds(180));
+    return {code.value_or(-1), c.output()};
+  }
+  std::set<std::string> oracles() const {
+    std::set<std::string> out;
+    const auto file = nlohmann::json::parse(testing::read_file(dir.file("f.json")));
+    for (const auto& f : file["findings"]) out.insert(f["oracle"].get<std::string>());
+    return out;
+  }
+
+  TempDir dir;
+  int tokens_port = testing::free_port();
+  int shop_port = testing::free_port();
+  testing::Child tokens;
+  testing::Child shop;
+};
+
+TEST(SecurityDemo, EverySeededBugTheProbesCoverIsFound) {
+  DemoShop demo("bola,sql-injection,path-traversal,template-injection,reflected-xss,cors");
+  auto [code, out] = demo.scan();
+  EXPECT_EQ(code, 1) << out;
+  const auto found = demo.oracles();
+  for (const char* oracle :
+       {"bola", "sql_injection", "path_traversal", "template_injection", "reflected_markup", "cors_misconfiguration"}) {
+    EXPECT_TRUE(found.contains(oracle)) << oracle << " not found:\n" << out;
+  }
+}
+
+TEST(SecurityDemo, TheCorrectShopHasNoFinding) {
+  DemoShop demo("none");
+  auto [code, out] = demo.scan();
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(demo.oracles().empty()) << out;
 }
 
 }  // namespace
