@@ -478,5 +478,103 @@ TEST(SecurityDemo, TheCorrectShopHasNoFinding) {
   EXPECT_TRUE(demo.oracles().empty()) << out;
 }
 
+// The demo shop in a run, its token service behind the fault proxy: slow (past the shop's token
+// timeout), then unreachable. With the fail-open bug the security activity finds it only while a
+// fault is on and names that fault; the correct shop fails closed and the run holds.
+struct DemoRun {
+  int run(const std::string& bugs, std::string* output) {
+    const std::string t = std::to_string(tokens), p = std::to_string(proxy), s = std::to_string(shop);
+    const std::string yaml = R"(name: demo-fail-open
+targets:
+  tokens:
+    process:
+      command: [demo-token-service, --port, ")" +
+                             t +
+                             R"("]
+      ready: { http: "http://127.0.0.1:)" +
+                             t +
+                             R"(/health", timeout: 10s }
+    proxy: { listen: "127.0.0.1:)" +
+                             p + R"(", upstream: "127.0.0.1:)" + t + R"(" }
+  shop:
+    process:
+      command: [demo-shop-api, --port, ")" +
+                             s + R"(", --tokens, "127.0.0.1:)" + p + R"(", --tokens-timeout, 300ms, --bug, )" + bugs +
+                             R"(, --files, )" + dir.file("files") + R"(]
+      ready: { http: "http://127.0.0.1:)" +
+                             s +
+                             R"(/health", timeout: 10s }
+phases:
+  - name: degraded
+    duration: 10s
+    faults:
+      - latency: { target: tokens, at: 2s, for: 3s, latency: 800ms }
+      - reset: { target: tokens, at: 6s, for: 3s }
+    security:
+      name: shop
+      openapi: )" + testing::source_path("demo/shop-api.openapi.yaml") +
+                             R"(
+      base_url: http://127.0.0.1:)" +
+                             s +
+                             R"(
+      users:
+        - { name: alice, header: "Authorization: Bearer demo-alice" }
+        - { name: bob, header: "Authorization: Bearer demo-bob" }
+      checks: [auth, injection, headers]
+      recheck: 300ms
+      thresholds: ["findings{severity>=critical} < 1", "findings < 1"]
+)";
+    testing::write_file(dir.file("experiment.yaml"), yaml);
+    testing::Child c({testing::bin("chaosplus"), "run", dir.file("experiment.yaml"), "--plain", "--state-dir",
+                      dir.file("state"), "--journal", dir.file("journal.jsonl")});
+    auto code = c.wait(std::chrono::seconds(120));
+    *output = c.output();
+    return code.value_or(-1);
+  }
+
+  std::vector<nlohmann::json> events() const {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : testing::read_lines(dir.file("journal.jsonl"))) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) out.push_back(j);
+    }
+    return out;
+  }
+
+  TempDir dir;
+  int tokens = testing::free_port();
+  int proxy = testing::free_port();
+  int shop = testing::free_port();
+};
+
+TEST(SecurityDemo, TheFailOpenShopIsCaughtOnlyWhileItsTokenServiceIsDegraded) {
+  DemoRun r;
+  std::string out;
+  EXPECT_EQ(r.run("fail-open", &out), 1) << out;
+  std::vector<std::string> active;
+  std::set<std::string> faults_named;
+  int findings = 0;
+  for (const auto& e : r.events()) {
+    const std::string type = e.value("type", "");
+    if (type == "fault.injected") active.push_back(e.value("summary", ""));
+    if (type == "fault.reverted") active.clear();
+    if (type != "security.finding") continue;
+    ++findings;
+    EXPECT_EQ(e.value("oracle", ""), "fail_open") << e.dump();
+    ASSERT_EQ(active.size(), 1u) << "a finding while no fault was on: " << e.dump();
+    EXPECT_EQ(e.value("active_faults", ""), nlohmann::json::array({active[0]}).dump()) << e.dump();
+    faults_named.insert(active[0]);
+  }
+  EXPECT_GT(findings, 0) << out;
+  EXPECT_FALSE(faults_named.empty());
+}
+
+TEST(SecurityDemo, TheCorrectShopFailsClosedAndTheRunHolds) {
+  DemoRun r;
+  std::string out;
+  EXPECT_EQ(r.run("none", &out), 0) << out;
+  for (const auto& e : r.events()) EXPECT_NE(e.value("type", ""), "security.finding") << e.dump();
+}
+
 }  // namespace
 }  // namespace chaosplus
