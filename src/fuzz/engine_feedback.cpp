@@ -86,6 +86,10 @@ void Engine::judge(Slot& slot) {
   in.reply = &reply;
   in.fault_active = fault_active;
   in.raw = slot.strategy == Strategy::raw;
+  // Only the invalid strategy's cases are invalid for certain (one defect, checked where it is
+  // made); a corpus mutation may land on a value that still conforms ("42" for a string, the
+  // minimum exactly), so its 2xx proves nothing.
+  in.claims_invalid = slot.strategy == Strategy::invalid && !slot.request.expect_valid;
   std::vector<Verdict> verdicts = oracles_.judge(in);
   if (fault_active &&
       (reply.outcome == Outcome::timeout ||

@@ -316,7 +316,7 @@ std::vector<Verdict> Oracles::judge(const OracleInput& in) {
       }
     }
   }
-  if (status >= 200 && status <= 299 && !in.request->expect_valid) {
+  if (status >= 200 && status <= 299 && in.claims_invalid) {
     // One finding per place the input was wrong ("body.sku"), not per wrong value.
     const std::string& mutation = in.request->mutation;
     const std::string where = mutation.substr(0, mutation.find(':'));

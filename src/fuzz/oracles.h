@@ -14,7 +14,7 @@
 //   schema_mismatch       the body does not match the documented schema; medium
 //   status_undocumented   a status the operation does not document; low
 //   content_type_mismatch a content type the operation does not document; low
-//   accepted_invalid      a negative case answered 2xx; low
+//   accepted_invalid      a generated negative case answered 2xx; low
 // (use_after_delete, double_delete, target_died and memory_growth come from the engine's stateful
 // and target watches: fuzz/engine.h.)
 #include <memory>
@@ -65,6 +65,8 @@ struct OracleInput {
   const Reply* reply = nullptr;
   bool fault_active = false;
   bool raw = false;  // a raw protocol mutation: closing or waiting on it is allowed
+  // The request is certainly invalid (a generated negative case): a 2xx to it is accepted_invalid.
+  bool claims_invalid = false;
 };
 
 class Oracles {

@@ -34,6 +34,7 @@ std::vector<Verdict> judge(Oracles& oracles, const Reply& reply, bool fault = fa
   in.reply = &reply;
   in.fault_active = fault;
   in.raw = raw;
+  in.claims_invalid = !valid;
   return oracles.judge(in);
 }
 
