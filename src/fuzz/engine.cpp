@@ -136,6 +136,7 @@ void Engine::send_batch(Batch& batch) {
     Slot& slot = batch.slots[i];
     if (hooks_.on_request) hooks_.on_request(slot.index, slot.bytes);
     const bool own = slot.strategy == Strategy::raw;
+    if (own) ++batch.raw;
     const bool head = slot.request.method == "HEAD";
     Batch* b = &batch;
     sender_->send(
@@ -147,6 +148,7 @@ void Engine::send_batch(Batch& batch) {
           s.cancelled = cancelling_;
           s.reply = std::move(reply);
           ++b->answered;
+          if (s.strategy == Strategy::raw) ++b->raw_answered;
         },
         own, head);
   }
@@ -195,6 +197,13 @@ void Engine::drain() {
   sender_->cancel_all();
   for (auto& batch : in_flight_) process(*batch);
   in_flight_.clear();
+  judge_finishing();
+  finishing_.clear();
+}
+
+void Engine::judge_finishing() {
+  for (auto& batch : finishing_) process(*batch);
+  std::erase_if(finishing_, [](const std::unique_ptr<Batch>& b) { return b->complete(); });
 }
 
 Result<FuzzSummary> Engine::run() {
@@ -215,14 +224,15 @@ Result<FuzzSummary> Engine::run() {
     }
     if (in_flight_.empty()) break;  // the cap is reached and everything is judged
     Batch& front = *in_flight_.front();
-    while (!front.complete()) {
+    while (!front.ready()) {
       const std::int64_t now = steady_now_ns();
       if (should_stop(now)) {
         stopped = true;
         break;
       }
       // Returns as soon as enough replies arrived that the front batch may be done.
-      const std::size_t others = sender_->in_flight() - (front.slots.size() - front.answered);
+      const std::size_t waiting = (front.slots.size() - front.raw) - (front.answered - front.raw_answered);
+      const std::size_t others = sender_->in_flight() > waiting ? sender_->in_flight() - waiting : 0;
       sender_->pump(std::min(end_ns_, now + kPumpSliceNs), others + 1);
       progress(steady_now_ns());
       watch_memory(steady_now_ns());
@@ -230,7 +240,9 @@ Result<FuzzSummary> Engine::run() {
     if (stopped) break;
     if (target_down_in(front)) handle_death();
     process(front);
+    if (!front.complete()) finishing_.push_back(std::move(in_flight_.front()));
     in_flight_.pop_front();
+    judge_finishing();
     if (hooks_.context != nullptr && !hooks_.context->any_fault_active()) recheck_pending(false);
     if (should_stop(steady_now_ns())) break;
   }

@@ -57,7 +57,9 @@ std::vector<std::pair<std::string, std::string>> Engine::credentials(const Slot&
 
 void Engine::process(Batch& batch) {
   for (Slot& slot : batch.slots) {
-    if (!slot.answered || slot.cancelled) continue;
+    if (!slot.answered || slot.judged) continue;
+    slot.judged = true;
+    if (slot.cancelled) continue;
     ++summary_.requests;
     const std::string op = slot.operation != nullptr ? slot.operation->id : "raw";
     ++summary_.per_operation[op];

@@ -47,6 +47,7 @@ struct Slot {
   Probe probe = Probe::none;
   std::vector<std::string> setup;  // what a reproducer sends first (stateful probes)
   bool answered = false;
+  bool judged = false;
   bool cancelled = false;  // answered by cancel_all at the end: not judged
   Reply reply;
 };
@@ -54,8 +55,14 @@ struct Slot {
 struct Batch {
   std::vector<Slot> slots;
   std::size_t answered = 0;
+  std::size_t raw = 0;  // raw protocol requests among the slots
+  std::size_t raw_answered = 0;
   bool death = false;  // in flight when the target died: failures here are the death's, judged as one
   bool complete() const { return answered == slots.size(); }
+  // Every request whose answer feeds back is answered. Raw protocol requests give no feedback, and
+  // one the target waits on (a Content-Length longer than the body) would hold the stream for a
+  // whole timeout: they are judged whenever they end.
+  bool ready() const { return answered - raw_answered == slots.size() - raw; }
 };
 
 struct FollowUp {
@@ -129,6 +136,8 @@ class Engine {
   FindingLog log_;
   std::deque<FollowUp> follow_ups_;
   std::deque<std::unique_ptr<Batch>> in_flight_;
+  std::vector<std::unique_ptr<Batch>> finishing_;  // judged but for raw requests still out
+  void judge_finishing();
   std::vector<double> weights_;  // per operation: lowered for operations that hang
   std::map<std::string, int> hangs_;
   std::vector<Recheck> rechecks_;

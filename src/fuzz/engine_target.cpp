@@ -57,7 +57,9 @@ bool Engine::target_answers() {
 }
 
 bool Engine::wait_for_target() {
-  const std::int64_t deadline = steady_now_ns() + std::chrono::nanoseconds(options_.restart_wait).count();
+  // No longer than the run lasts: a target that is not back by then has nothing left to answer.
+  const std::int64_t deadline = std::min(steady_now_ns() + std::chrono::nanoseconds(options_.restart_wait).count(),
+                                         std::max(end_ns_, steady_now_ns() + 1'000'000'000));
   Duration backoff = std::chrono::milliseconds(50);
   while (steady_now_ns() < deadline && !stop_->triggered()) {
     if (target_answers()) {
