@@ -408,6 +408,61 @@ TEST_F(FuzzTest, TheCommandWritesFindingsAndExitsByTheGate) {
   EXPECT_EQ(*code, 0) << lenient.output();
 }
 
+TEST_F(FuzzTest, AFuzzPhaseStampsItsFindingsAndJudgesItsThresholds) {
+  const int shop = t::free_port();
+  const int tokens = t::free_port();
+  t::write_file(dir_.file("shop-api.openapi.yaml"), t::read_file(t::source_path("demo/shop-api.openapi.yaml")));
+  t::write_file(dir_.file("fuzz.yaml"),
+                "name: fuzz-phase\n"
+                "targets:\n"
+                "  tokens:\n"
+                "    process:\n"
+                "      command: [" +
+                    t::bin("demo-token-service") + ", --port, \"" + std::to_string(tokens) +
+                    "\"]\n"
+                    "      ready: {http: \"http://127.0.0.1:" +
+                    std::to_string(tokens) +
+                    "/health\", timeout: 10s}\n"
+                    "  shop:\n"
+                    "    process:\n"
+                    "      command: [" +
+                    t::bin("demo-shop-api") + ", --port, \"" + std::to_string(shop) +
+                    "\", --tokens, \"127.0.0.1:" + std::to_string(tokens) +
+                    "\", --bug, use-after-delete]\n"
+                    "      ready: {http: \"http://127.0.0.1:" +
+                    std::to_string(shop) +
+                    "/health\", timeout: 10s}\n"
+                    "phases:\n"
+                    "  - name: fuzzing\n"
+                    "    duration: 5s\n"
+                    "    fuzz:\n"
+                    "      openapi: shop-api.openapi.yaml\n"
+                    "      base_url: http://127.0.0.1:" +
+                    std::to_string(shop) +
+                    "\n"
+                    "      headers: {Authorization: Bearer demo-alice}\n"
+                    "      target: shop\n"
+                    "      thresholds: [\"findings{severity>=high} < 1\"]\n");
+  t::Child run({t::bin("chaosplus"), "run", dir_.file("fuzz.yaml"), "--runs-dir", dir_.file("runs")});
+  auto code = run.wait(90s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1) << run.output();  // deviated: the high finding misses the threshold
+  EXPECT_NE(run.output().find("still answers 200 after its resource was deleted"), std::string::npos) << run.output();
+  const auto journal_at = run.output().find("journal: ");
+  ASSERT_NE(journal_at, std::string::npos) << run.output();
+  std::string journal = run.output().substr(journal_at + 9);
+  journal = journal.substr(0, journal.find('\n'));
+  if (!journal.starts_with('/')) journal = dir_.path() + "/" + journal;
+  bool stamped = false, summary = false;
+  for (const auto& line : t::read_lines(journal)) {
+    const Json e = Json::parse(line);
+    if (e["type"] == "fuzz.finding" && e["oracle"] == "use_after_delete") stamped = e["phase"] == "fuzzing";
+    if (e["type"] == "fuzz.summary") summary = e["thresholds_held"] == false;
+  }
+  EXPECT_TRUE(stamped);
+  EXPECT_TRUE(summary);
+}
+
 TEST_F(FuzzTest, TheCommandRefusesBadInputWithWhereAndWhat) {
   t::write_file(dir_.file("broken.yaml"), "openapi: 3.0.3\npaths: [1, 2]\n");
   t::Child broken(
