@@ -231,6 +231,9 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
     const int score = media_match(media.content_type, actual);
     if (score > best_score) best = &media, best_score = score;
   }
+  if (best == nullptr && body.empty() && actual.empty()) {
+    return "an empty body without a content type for " + response->status + " (documented: " + documented + ")";
+  }
   if (best == nullptr) {
     return "content type '" + (actual.empty() ? std::string("(none)") : printable(content_type)) +
            "' is not documented for " + response->status + " (documented: " + documented + ")";

@@ -50,6 +50,8 @@ TEST_F(Checker, RefusesAContentTypeNotDocumented) {
             "content type 'text/html' is not documented for 200 (documented: application/json)");
   EXPECT_EQ(check("getPet", 200, "", kPet),
             "content type '(none)' is not documented for 200 (documented: application/json)");
+  EXPECT_EQ(check("getPet", 200, "", ""),
+            "an empty body without a content type for 200 (documented: application/json)");
 }
 
 TEST_F(Checker, RefusesABodyThatIsNotJson) {
