@@ -371,9 +371,12 @@ class YamlReader {
           Json converted = convert(value, child, depth + 1, key_mark);
           if (name == "<<" && key.Tag() == "?" && (converted.is_object() || converted.is_array())) {
             // YAML merge key: the keys of the map (or maps) it names, where this map does not set them.
-            if (converted.is_object()) merged.push_back(std::move(converted));
-            for (auto& item : converted.is_array() ? converted : Json::array()) {
-              if (item.is_object()) merged.push_back(std::move(item));
+            if (converted.is_object()) {
+              merged.push_back(std::move(converted));
+            } else {
+              for (auto& item : converted) {
+                if (item.is_object()) merged.push_back(std::move(item));
+              }
             }
             continue;
           }

@@ -105,6 +105,12 @@ TEST_F(Checker, ChecksTheSameOperationRepeatedlyFromItsCache) {
     EXPECT_EQ(check("getPet", 200, "application/json", kPet), std::nullopt);
     EXPECT_TRUE(check("getPet", 200, "application/json", R"({"id": "x"})"));
   }
+  // A copy of an operation (not the document's own) is checked the same way.
+  for (int i = 0; i < 2; ++i) {
+    const Operation copy = *doc.find("getPet");
+    EXPECT_EQ(checker->check(copy, 200, "application/json", kPet), std::nullopt);
+    EXPECT_TRUE(checker->check(copy, 200, "application/json", R"({"id": "x"})"));
+  }
 }
 
 TEST_F(Checker, LongStringsAreCheckedWithoutPatterns) {
