@@ -71,7 +71,8 @@ net::Response Catalog::list(const net::Request& request) {
     return json_error(400, "search must be at most " + std::to_string(kMaxSearch) + " characters");
   }
   long long limit = kDefaultLimit;
-  if (const std::string given = request.query_param("limit"); !given.empty()) {
+  if (has_query_param(request, "limit")) {  // "limit=" is not an integer either
+    const std::string given = request.query_param("limit");
     auto parsed = parse_integer(given);
     const long long lowest = bugs_.on(Bug::boundary_500) ? 0 : 1;  // the bug: an off-by-one check
     if (!parsed || *parsed < lowest || *parsed > kMaxLimit) {

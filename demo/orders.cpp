@@ -1,6 +1,5 @@
 #include "orders.h"
 
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "service.h"
@@ -24,12 +23,13 @@ bool is_catalog_sku(const std::string& sku) {
   return true;
 }
 
+// A JSON integer (2.0 is a number, not an integer, as the document's JSON Schema says).
 std::optional<long long> whole_number(const nlohmann::json& value) {
-  if (value.is_number_integer()) return value.get<long long>();
-  if (value.is_number_float()) {
-    const double d = value.get<double>();
-    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 1e15) return static_cast<long long>(d);
+  if (value.is_number_unsigned()) {
+    const auto n = value.get<std::uint64_t>();
+    return n > 1'000'000 ? std::optional<long long>(1'000'000) : static_cast<long long>(n);  // far above any limit
   }
+  if (value.is_number_integer()) return value.get<long long>();
   return std::nullopt;
 }
 

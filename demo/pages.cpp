@@ -112,7 +112,9 @@ net::Response Pages::greet(const net::Request& request) const {
   if (name.empty() || name.size() > kMaxName) {
     return json_error(400, "name is required, at most " + std::to_string(kMaxName) + " characters");
   }
-  if (!format.empty() && format != "text" && format != "html") return json_error(400, "format must be text or html");
+  if ((has_query_param(request, "format") || !format.empty()) && format != "text" && format != "html") {
+    return json_error(400, "format must be text or html");
+  }
   if (bugs_.on(Bug::template_injection)) {
     bool evaluated = false;
     name = evaluate_templates(name, evaluated);

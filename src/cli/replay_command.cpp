@@ -71,7 +71,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);  // `--id F1 FILE` is one id and the file
   cmd->add_option("--base-url", o->base_url,
                   "send to this target instead of each finding's base URL (e.g. http://127.0.0.1:9090)");
-  cmd->add_option("--timeout", o->timeout, "per request (default 5s)");
+  cmd->add_option("--timeout", o->timeout,
+                  "per request (default 5s; a finding whose trigger is latency_over waits at least 1s past its bound)");
   cmd->add_flag("-k,--insecure", o->insecure, "https://: do not verify the server's certificate");
   cmd->add_option("--cacert", o->ca_file, "https://: trust the CAs in this PEM file (default: the system's store)");
   cmd->callback([o, &exit_code] {
@@ -130,9 +131,19 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     std::size_t reproduced = 0;
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const fuzz::Finding& finding = *selected[i];
+      if (auto checked = fuzz::check_trigger(finding.trigger); !checked) {
+        std::cout << finding.id() << " " << fuzz::severity_name(finding.severity) << " " << finding.oracle
+                  << ": cannot be replayed (" << checked.error() << ")\n";
+        continue;
+      }
       fuzz::SenderOptions options;
       options.base = targets[i];
       options.timeout = *timeout;
+      // A time-based finding needs the wait it was found with, whatever --timeout says.
+      if (finding.trigger.rule == "latency_over")
+        options.timeout = std::max<Duration>(
+            *timeout, std::chrono::milliseconds(std::min<long long>(std::stoll(finding.trigger.value), 3'600'000)) +
+                          std::chrono::seconds(1));  // at most an hour: a bound beyond is no timing test
       options.tls.verify = !o->insecure;
       options.tls.ca_file = o->ca_file;
       std::string setup_note;
@@ -154,6 +165,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                 << (finding.trigger.value.empty() ? "" : " " + finding.trigger.value) << ")\n";
       if (!finding.title.empty()) std::cout << "  " << finding.title << "\n";
       if (!setup_note.empty()) std::cout << "  note: " << setup_note << "\n";
+      if (finding.trigger.rule == "schema_mismatch" && operation == nullptr)
+        std::cout << "  note: " << document->file << " has no operation '" << finding.operation
+                  << "': the reply cannot be checked against it\n";
       if (!finding.active_faults.empty()) {
         std::cout << "  note: found while these faults were active, which are not active now:";
         for (std::size_t f = 0; f < finding.active_faults.size(); ++f)

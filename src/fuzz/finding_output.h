@@ -54,7 +54,9 @@ Result<FindingsFile> findings_file_from_json(const nlohmann::json& json);
 // (or none) and no partial one. The file is readable by its owner only: a reproducer may carry the
 // credentials it was sent with.
 Status write_findings_file(const std::string& path, const FindingsFile& file);
-// Errors say which file and what is wrong in it ("f.json: findings[0].trigger.rule: ...").
+// Errors say which file and what is wrong in it ("f.json: findings[0].trigger.rule: missing").
+// A trigger is read as written, not judged (check_trigger): one odd finding does not make the
+// others unreadable.
 Result<FindingsFile> read_findings_file(const std::string& path);
 
 // SARIF 2.1.0: one run; tool.driver with one rule per (engine, oracle) among the findings (id

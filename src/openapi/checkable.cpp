@@ -9,8 +9,6 @@ namespace chaosplus::openapi {
 namespace {
 
 const std::set<std::string, std::less<>> kTypes = {"null", "boolean", "object", "array", "number", "integer", "string"};
-// The formats valijson checks; any other is an annotation for it.
-const std::set<std::string, std::less<>> kCheckedFormats = {"date", "time", "date-time"};
 
 // valijson reads counts as int64; a larger one would stop it.
 bool is_count(const Json& value) {
@@ -85,11 +83,6 @@ class Cleaner {
         if (value.is_array() && !value.empty()) out[key] = value;
       } else if (key == "const") {
         out[key] = value;
-      } else if (key == "format") {
-        // Checked on strings only: valijson would read a number as text and fail it.
-        if (value.is_string() && kCheckedFormats.contains(value.get<std::string>())) {
-          all_of.push_back(Json{{"if", {{"type", "string"}}}, {"then", {{"format", value}}}});
-        }
       } else if (key == "pattern") {
         if (options_.patterns && value.is_string() && valid_regex(value.get<std::string>())) out[key] = value;
       } else if (key == "minimum" || key == "maximum" || key == "exclusiveMinimum" || key == "exclusiveMaximum") {

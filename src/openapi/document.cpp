@@ -39,7 +39,9 @@ const Operation* Document::find(const std::string& operation_id) const {
   return nullptr;
 }
 
-Result<Document> load_text(const std::string& text, const std::string& file) {
+namespace {
+
+Result<Document> read_document(const std::string& text, const std::string& file) {
   auto source = parse_source(text, file);
   if (!source.ok()) return source.failure();
   Workspace workspace(std::move(source).value());
@@ -52,6 +54,17 @@ Result<Document> load_text(const std::string& text, const std::string& file) {
   return document;
 }
 
+}  // namespace
+
+Result<Document> load_text(const std::string& text, const std::string& file) {
+  // The readers check what they read; this is the net under them (a bug must not end the process
+  // of a long chaos run that merely reads a document).
+  try {
+    return read_document(text, file);
+  } catch (const std::exception& e) {
+    return Error{file + ": could not be read (internal error: " + e.what() + ")", ErrorCode::internal};
+  }
+}
 Result<Document> load(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {

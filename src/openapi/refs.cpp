@@ -109,7 +109,11 @@ std::string describe(const Json& value) {
     case Json::value_t::string: {
       const auto& text = value.get_ref<const std::string&>();
       constexpr std::size_t kShown = 40;
-      return "text '" + (text.size() <= kShown ? text : text.substr(0, kShown) + "...") + "'";
+      if (text.size() <= kShown) return "text '" + text + "'";
+      // Cut between characters: a message with half a UTF-8 character could not be written as JSON.
+      std::size_t cut = kShown;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      return "text '" + text.substr(0, cut) + "...'";
     }
     case Json::value_t::boolean: return value.get<bool>() ? "true" : "false";
     default: return "the number " + value.dump();

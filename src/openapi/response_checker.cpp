@@ -10,6 +10,7 @@
 
 #include "openapi/checkable.h"
 #include "openapi/document.h"
+#include "openapi/formats.h"
 #include "openapi/refs.h"
 
 namespace chaosplus::openapi {
@@ -35,6 +36,16 @@ std::string bare_media_type(std::string_view content_type) {
     content_type.remove_suffix(1);
   }
   return lower(content_type);
+}
+
+// The server's header as it may appear in a message (findings are written as JSON): printable
+// ASCII, at most 100 characters.
+std::string printable(std::string_view text) {
+  constexpr std::size_t kShown = 100;
+  std::string out;
+  for (char c : text.substr(0, kShown)) out += c >= 0x20 && c < 0x7F ? c : '?';
+  if (text.size() > kShown) out += "...";
+  return out;
 }
 
 bool is_json_media(const std::string& bare) {
@@ -221,7 +232,7 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
     if (score > best_score) best = &media, best_score = score;
   }
   if (best == nullptr) {
-    return "content type '" + (actual.empty() ? std::string("(none)") : std::string(content_type)) +
+    return "content type '" + (actual.empty() ? std::string("(none)") : printable(content_type)) +
            "' is not documented for " + response->status + " (documented: " + documented + ")";
   }
   if (!is_json_media(actual)) return std::nullopt;
@@ -239,7 +250,17 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
 
   valijson::adapters::NlohmannJsonAdapter target(parsed);
   valijson::ValidationResults results;
-  if (cache_->validator.validate(*slot, target, &results)) return std::nullopt;
+  try {
+    if (cache_->validator.validate(*slot, target, &results)) {
+      if (auto problem = check_formats(best->schema, parsed)) {
+        return "body does not match the schema of " + response->status + " " + best->content_type + ": " + *problem;
+      }
+      return std::nullopt;
+    }
+  } catch (const std::exception&) {
+    // std::regex may give up on a pattern and a subject (error_complexity): that is no mismatch.
+    return std::nullopt;
+  }
   // The deepest problem is the telling one; the others wrap it ("failed to validate item #0").
   valijson::ValidationResults::Error error;
   valijson::ValidationResults::Error deepest;

@@ -58,7 +58,7 @@ class JsonMarks {
         advance();
       } else if (c == '{' || c == '[') {
         const std::string pointer = value_pointer();
-        marks_[pointer] = here();
+        note(pointer, here());
         frames_.push_back({c == '{', pointer, 0, {}, true});
         advance();
       } else if (c == '}' || c == ']') {
@@ -85,10 +85,10 @@ class JsonMarks {
         if (!frames_.empty() && frames_.back().object && frames_.back().expect_key) {
           frames_.back().key = nlohmann::json::parse(text_.substr(begin, pos_ - begin)).get<std::string>();
         } else {
-          marks_[value_pointer()] = start;
+          note(value_pointer(), start);
         }
       } else {
-        marks_[value_pointer()] = here();
+        note(value_pointer(), here());
         while (pos_ < text_.size() && std::string_view(" \t\r\n,]}").find(text_[pos_]) == std::string_view::npos) {
           advance();
         }
@@ -97,7 +97,6 @@ class JsonMarks {
     return std::move(marks_);
   }
 
- private:
   struct Frame {
     bool object;
     std::string base;
@@ -105,6 +104,14 @@ class JsonMarks {
     std::string key;
     bool expect_key;
   };
+
+  // Where the first key given twice in one object is (nlohmann keeps the last silently).
+  std::optional<std::pair<std::string, Mark>> duplicate;
+
+ private:
+  void note(const std::string& pointer, Mark mark) {
+    if (auto [at, fresh] = marks_.emplace(pointer, mark); !fresh && !duplicate) duplicate = {pointer, mark};
+  }
 
   std::string value_pointer() const {
     if (frames_.empty()) return "";
@@ -154,6 +161,37 @@ bool deeper_than(const Json& value, int limit) {
     }
   }
   return false;
+}
+
+// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): what JSON text must be,
+// and what nlohmann checks only when the value is written out, by throwing.
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) length = 2, code = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) length = 3, code = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) length = 4, code = c & 0x07;
+    else return false;
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
+        (length == 4 && (code < 0x10000 || code > 0x10FFFF))) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
 }
 
 // ---- YAML ----------------------------------------------------------------------------------------
@@ -292,7 +330,12 @@ class YamlReader {
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null: return nullptr;
-      case YAML::NodeType::Scalar: return scalar(node);
+      case YAML::NodeType::Scalar:
+        if (!valid_utf8(node.Scalar())) {
+          fail(mark, pointer, "found text that is not valid UTF-8, expected UTF-8 text");
+          return nullptr;
+        }
+        return scalar(node);
       case YAML::NodeType::Sequence: {
         Json array = Json::array();
         std::size_t index = 0;
@@ -316,6 +359,10 @@ class YamlReader {
           }
           const std::string& name = key.Scalar();
           const std::string child = pointer + "/" + pointer_segment(name);
+          if (!valid_utf8(name)) {
+            fail(key_mark, pointer, "found a key that is not valid UTF-8, expected UTF-8 text");
+            return nullptr;
+          }
           if (object.contains(name)) {
             fail(key_mark, child, "duplicate key '" + name + "', expected each key once in a map");
             return nullptr;
@@ -362,6 +409,21 @@ class YamlReader {
   std::size_t count_ = 0;
 };
 
+// The last segment of a JSON pointer, unescaped: the key it names.
+std::string unescape_last(const std::string& pointer) {
+  std::string out;
+  const std::string segment = pointer.substr(pointer.rfind('/') + 1);
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '~' && i + 1 < segment.size()) {
+      out += segment[i + 1] == '1' ? '/' : '~';
+      ++i;
+    } else {
+      out += segment[i];
+    }
+  }
+  return out;
+}
+
 Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
   try {
     file.root = Json::parse(text);
@@ -377,7 +439,14 @@ Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
                      " levels deep, expected a flatter document",
                  ErrorCode::invalid_argument};
   }
-  file.marks = JsonMarks(text).scan();
+  JsonMarks scanner(text);
+  file.marks = scanner.scan();
+  if (scanner.duplicate) {
+    const auto& [pointer, mark] = *scanner.duplicate;
+    return Error{where(file.path, mark) + pointer + ": duplicate key '" + unescape_last(pointer) +
+                     "', expected each key once in an object",
+                 ErrorCode::invalid_argument};
+  }
   return file;
 }
 

@@ -23,6 +23,7 @@
 
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "openapi/document.h"
 #include "support/support.h"
 
 namespace chaosplus {
@@ -382,6 +383,29 @@ TEST_F(DemoBugs, FailOpenDoesNothingWhileTheTokenServiceIsHealthy) {
   EXPECT_FALSE(shop.any_hit()) << shop.child->output();
 }
 
+// With every bug off: input the document calls invalid is refused with 400, never accepted, and a
+// token service answer of the wrong shape is a 503, not a 500.
+TEST_F(DemoBugs, TheCorrectShopRefusesWhatTheDocumentCallsInvalid) {
+  Shop shop(tokens.port, "");
+  EXPECT_EQ(shop.must("GET", "/products?limit=").status, 400);
+  EXPECT_EQ(shop.must("GET", "/products?limit=51").status, 400);
+  EXPECT_EQ(shop.must("GET", "/greet?name=Ada&format=").status, 400);
+  EXPECT_EQ(shop.must("GET", "/greet?name=Ada&format=xml").status, 400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":2.0})").status, 400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":18446744073709551615})").status,
+            400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"Mug 7","quantity":1})").status, 400);
+  EXPECT_EQ(shop.must("GET", "/users/me", "Bearer demo-" + std::string(2000, 'a')).status, 401);
+  for (const auto* verdict : {R"({"valid":"yes","user":"alice"})", R"({"valid":1,"user":"alice"})",
+                              R"({"valid":true,"user":7})", R"([true])"}) {
+    FakeTokens odd(200, verdict);
+    Shop confused(odd.port(), "");
+    auto r = confused.must("GET", "/users/me", kAlice);
+    EXPECT_EQ(r.status, 503) << verdict << ": " << r.body;
+  }
+  EXPECT_FALSE(shop.any_hit()) << shop.child->output();
+}
+
 TEST_F(DemoBugs, BugNamesAreCheckedAndAllTurnsEveryOneOn) {
   Child unknown({testing::bin("demo-shop-api"), "--port", "0", "--tokens", "127.0.0.1:1", "--bug", "cors,nope"});
   EXPECT_EQ(unknown.wait(10s), 2);
@@ -508,6 +532,27 @@ class Contract {
   json document_;
 };
 
+// The operation of the project's own OpenAPI model (src/openapi) that serves `method` `target`.
+const openapi::Operation* operation_for(const openapi::Document& document, const std::string& method,
+                                        const std::string& target) {
+  const std::string path = target.substr(0, target.find('?'));
+  auto parts = [](const std::string& p) {
+    std::vector<std::string> out;
+    std::stringstream in(p.substr(1));
+    for (std::string part; std::getline(in, part, '/');) out.push_back(part);
+    return out;
+  };
+  for (const auto& operation : document.operations) {
+    if (operation.method != method) continue;
+    auto a = parts(operation.path), b = parts(path);
+    if (a.size() != b.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < a.size() && same; ++i) same = a[i] == b[i] || (a[i].front() == '{' && !b[i].empty());
+    if (same) return &operation;
+  }
+  return nullptr;
+}
+
 TEST(DemoContract, TheDocumentCatchesAnUndocumentedAnswer) {
   Contract contract;
   net::Response drifted = net::Response::json(200, R"({"id":2,"sku":"mug-7","name":"Mug","price":"8.00","stock":1})");
@@ -522,6 +567,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
   Shop shop(tokens.port, "");
   Shop stranded(testing::free_port(), "", "300ms");  // its token service is not there: fail closed
   Contract contract;
+  // The same check by the project's own OpenAPI reader and response checker (src/openapi).
+  auto document = openapi::load(testing::source_path("demo/shop-api.openapi.yaml"));
+  ASSERT_TRUE(document.ok()) << document.error();
+  openapi::ResponseChecker checker(*document);
   const std::string long_text(300, 'x');
   const std::vector<std::string> junk = {"",
                                          "0",
@@ -566,6 +615,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
     add("PUT", "/users/me/orders/" + id, kBob, R"({"sku":"lamp-3","quantity":3})");
   }
   add("GET", "/products?search=desk&limit=1");
+  add("GET", "/products?limit=");
+  add("GET", "/greet?name=Ada&format=");
+  add("GET", "/health?" + std::string(9000, 'a'));                   // 414 on any operation
+  add("GET", "/users/me", "Bearer demo-" + std::string(2000, 'a'));  // no token is that long: 401
   add("GET", "/files?name=readme.txt");
   add("GET", "/greet?name=Ada&format=html");
   add("GET", "/page?q=lamp");
@@ -581,7 +634,9 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
   for (const auto& body :
        {std::string("{}"), std::string("[]"), std::string("null"), std::string("{\"sku\":7}"),
         std::string("{\"sku\":\"mug-7\",\"quantity\":\"2\"}"), std::string("{\"sku\":\"MUG\",\"quantity\":1}"),
-        std::string("{\"sku\":\"mug-7\",\"quantity\":1e300}"), std::string("{\"sku\":\"mug-7\",\"quantity\":0}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":1e300}"), std::string("{\"sku\":\"mug-7\",\"quantity\":2.0}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":18446744073709551615}"),
+        std::string("{\"sku\":\"mug-7\",\"quantity\":0}"),
         std::string("{\"sku\":\"mug-7\",\"quantity\":1,\"extra\":true}"), std::string("not json"),
         std::string("{\"sku\":\"") + std::string(70, 'a') + "\"}", std::string(70 * 1024, '{')}) {
     add("POST", "/checkout", kAlice, body);
@@ -607,6 +662,10 @@ TEST(DemoContract, WithEveryBugOffEveryAnswerIsDocumentedAndCarriesTheSecurityHe
       EXPECT_EQ(response.status, 503);
     }
     EXPECT_EQ(contract.check(c.method, c.target, response), "") << response.body.substr(0, 300);
+    const openapi::Operation* operation = operation_for(*document, c.method, c.target);
+    ASSERT_NE(operation, nullptr);
+    EXPECT_EQ(checker.check(*operation, response.status, response.header("Content-Type"), response.body), std::nullopt)
+        << operation->id << ": " << response.body.substr(0, 300);
     EXPECT_EQ(response.header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(response.header("Cache-Control"), "no-store");
     EXPECT_FALSE(response.has_header("Access-Control-Allow-Origin"));

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "fuzz/finding_output.h"
 #include "net/http_server.h"
@@ -29,6 +30,11 @@ class Shop {
           }
           if (path == "/items/1" && created_) return net::Response::text(500, "use of an item being created");
           if (path == "/price") return net::Response::json(200, R"({"price": "twelve"})");
+          if (path == "/slow") {
+            // The behaviour under test: an answer slower than the replay's --timeout.
+            std::this_thread::sleep_for(1500ms);
+            return net::Response::text(200, "slow");
+          }
           return net::Response::text(404, "not found");
         }) {
     EXPECT_TRUE(server_.start().ok());
@@ -172,6 +178,38 @@ TEST_F(Replay, InvalidInputExitsThreeAndSaysWhy) {
   std::tie(code, output) = replay({no_document});
   EXPECT_EQ(code, 3);
   EXPECT_NE(output.find("schema_mismatch but the file names no OpenAPI document"), std::string::npos) << output;
+}
+
+TEST_F(Replay, ATimeBasedFindingWaitsPastItsBoundWhateverTheTimeout) {
+  fuzz::Finding slow = finding("slow", "sleep", get("/slow", shop_.base_url().substr(7)), shop_.base_url());
+  slow.engine = "security";
+  slow.oracle = "command_injection";
+  slow.trigger = {"latency_over", "1200"};
+  const auto [code, output] = replay({write({slow}), "--timeout", "100ms"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("reproduces (got 200 OK"), std::string::npos) << output;
+}
+
+TEST_F(Replay, SaysWhenTheDocumentLacksTheFindingsOperation) {
+  fuzz::Finding renamed = price_;
+  renamed.operation = "getPriceV2";
+  const auto [code, output] = replay({write({renamed})});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("openapi.json has no operation 'getPriceV2': the reply cannot be checked against it"),
+            std::string::npos)
+      << output;
+}
+
+TEST_F(Replay, AFindingWithAnUnknownTriggerDoesNotReproduceAndTheOthersStillRun) {
+  fuzz::Finding odd = fixed_;
+  odd.trigger = {"status_is_bad", ""};
+  const auto [code, output] = replay({write({odd, boom_})});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find(odd.id() + " high server_error: cannot be replayed (trigger rule 'status_is_bad': expected"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find(boom_.id() + " high server_error boom: reproduces"), std::string::npos) << output;
+  EXPECT_NE(output.find("1 of 2 finding(s) reproduce"), std::string::npos) << output;
 }
 
 TEST(ReplayHelp, TellsTheExitCodes) {

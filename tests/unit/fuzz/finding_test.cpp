@@ -192,6 +192,8 @@ TEST(Trigger, OutcomeNamesWhatBecameOfTheRequest) {
   EXPECT_TRUE(reply_triggers({"outcome", "closed"}, failed(Outcome::closed)));
   EXPECT_TRUE(reply_triggers({"outcome", "refused"}, failed(Outcome::refused)));
   EXPECT_TRUE(reply_triggers({"outcome", "bad_response"}, failed(Outcome::bad_response)));
+  EXPECT_TRUE(reply_triggers({"outcome", "connect_failed"}, failed(Outcome::connect_failed)));
+  EXPECT_TRUE(reply_triggers({"outcome", "response"}, response(200)));
   EXPECT_FALSE(reply_triggers({"outcome", "timeout"}, failed(Outcome::reset)));
   EXPECT_FALSE(reply_triggers({"outcome", "timeout"}, response(200)));
   EXPECT_FALSE(reply_triggers({"outcome", "exploded"}, failed(Outcome::reset)));
@@ -270,8 +272,10 @@ TEST(Trigger, CheckSaysWhatIsWrongWithATrigger) {
   EXPECT_TRUE(check_trigger({"outcome", "connect_failed"}).ok());
   EXPECT_EQ(check_trigger({"status_class", "2x"}).error(),
             "trigger status_class '2x': expected a status class: 2xx ... 5xx");
-  EXPECT_EQ(check_trigger({"outcome", "response"}).error(),
-            "trigger outcome 'response': expected timeout, reset, closed, refused, connect_failed or bad_response");
+  EXPECT_TRUE(check_trigger({"outcome", "response"}).ok());
+  EXPECT_EQ(check_trigger({"outcome", "exploded"}).error(),
+            "trigger outcome 'exploded': expected an outcome: response, timeout, reset, closed, refused, "
+            "connect_failed or bad_response");
   EXPECT_FALSE(check_trigger({"latency_over", "0"}).ok());
   EXPECT_FALSE(check_trigger({"header_equals", ": x"}).ok());
   const auto unknown = check_trigger({"status_is_bad", ""});

@@ -113,5 +113,20 @@ TEST(LoadErrors, RemoteReferencesAreRefused) {
             "expected a local one ('#/...') or a relative file");
 }
 
+TEST(LoadErrors, TextThatIsNotUtf8) {
+  // nlohmann would throw when such a value is written out (a finding, a report): refused here.
+  EXPECT_EQ(error_of("openapi: 3.0.3\npaths:\n  /a:\n    get:\n      summary: \"\xff\xfe\"\n      responses: {}\n"),
+            "api.yaml:5:16: /paths/~1a/get/summary: found text that is not valid UTF-8, expected UTF-8 text");
+  EXPECT_TRUE(error_of("{\"openapi\": \"3.1.0\", \"x\": \"\xc3\"}", "api.json").starts_with("api.json:1:"))
+      << "JSON too";
+}
+
+TEST(LoadErrors, DuplicateKeysInJsonAndYaml) {
+  EXPECT_EQ(error_of("{\"openapi\": \"3.1.0\",\n \"paths\": {\"/a\": {}, \"/a\": {}}}", "api.json"),
+            "api.json:2:28: /paths/~1a: duplicate key '/a', expected each key once in an object");
+  EXPECT_EQ(error_of("openapi: 3.0.3\npaths:\n  /a: {}\n  /a: {}\n"),
+            "api.yaml:4:3: /paths/~1a: duplicate key '/a', expected each key once in a map");
+}
+
 }  // namespace
 }  // namespace chaosplus::openapi

@@ -74,12 +74,28 @@ TEST_F(Checker, SaysWhereTheBodyDiffersFromTheSchema) {
             "number 5");
   // format: date checked on strings; the int64 format on a number does not break the check.
   const auto date = check("getPet", 200, "application/json", R"({"id": 1, "name": "Rex", "kind": "dog", "born": "x"})");
-  ASSERT_TRUE(date);
-  EXPECT_NE(date->find("/born"), std::string::npos) << *date;
+  EXPECT_EQ(date,
+            "body does not match the schema of 200 application/json: /born: expected a date (format date), "
+            "found text 'x'");
   // 3.0 exclusiveMinimum: true became a number: age 0 is out.
   const auto age = check("getPet", 200, "application/json", R"({"id": 1, "name": "Rex", "kind": "dog", "age": 0})");
   ASSERT_TRUE(age);
   EXPECT_NE(age->find("/age"), std::string::npos) << *age;
+}
+
+TEST_F(Checker, MessagesStayValidUtf8) {
+  // 39 ASCII characters and then a two-byte one: the quote of the value must not cut it in half.
+  const auto message =
+      check("getPet", 200, "application/json",
+            R"({"name": "Rex", "kind": "dog", "id": ")" + std::string(39, 'a') + "\u00e9\u00e9" + R"("})");
+  ASSERT_TRUE(message);
+  EXPECT_NO_THROW((void)Json(*message).dump()) << *message;
+  EXPECT_NE(message->find("found text '" + std::string(39, 'a') + "...'"), std::string::npos) << *message;
+  const auto header = check("getPet", 200, "text/\xff\x01", "x");
+  ASSERT_TRUE(header);
+  EXPECT_EQ(*header,
+            "content type 'text/?"
+            "?' is not documented for 200 (documented: application/json)");
 }
 
 TEST_F(Checker, ChecksTheSameOperationRepeatedlyFromItsCache) {
