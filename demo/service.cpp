@@ -2,13 +2,30 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "net/socket.h"
 
 namespace chaosplus::demo {
+
+namespace {
+std::mutex stop_mutex;
+std::condition_variable stop_signalled;
+bool stopping = false;
+std::atomic<std::uint64_t> requests{0};
+}  // namespace
+
+std::uint64_t requests_handled() { return requests.load(); }
+
+void wait_or_stop(Duration duration) {
+  std::unique_lock lock(stop_mutex);
+  stop_signalled.wait_for(lock, duration, [] { return stopping; });
+}
 
 Result<Flags> parse_flags(int argc, char** argv, const std::set<std::string>& known) {
   Flags flags;
@@ -25,7 +42,8 @@ Result<Flags> parse_flags(int argc, char** argv, const std::set<std::string>& kn
       value = argv[++i];
     }
     if (!known.contains(name)) return Error{"unknown option --" + name};
-    flags[name] = value;
+    auto [it, fresh] = flags.try_emplace(name, value);
+    if (!fresh) it->second += "," + value;
   }
   return flags;
 }
@@ -54,7 +72,10 @@ int serve_until_signalled(const std::string& program, net::HttpServer::Options o
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send already uses MSG_NOSIGNAL
 
   const std::string host = options.host;
-  net::HttpServer server(std::move(options), std::move(handler));
+  net::HttpServer server(std::move(options), [handler = std::move(handler)](const net::Request& request) {
+    requests.fetch_add(1, std::memory_order_relaxed);
+    return handler(request);
+  });
   if (auto started = server.start(); !started) {
     std::cerr << program << ": " << started.error() << std::endl;
     return 1;
@@ -63,13 +84,21 @@ int serve_until_signalled(const std::string& program, net::HttpServer::Options o
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);  // fails only for an invalid set, which this is not
+  {
+    std::lock_guard lock(stop_mutex);
+    stopping = true;
+  }
+  stop_signalled.notify_all();
   server.stop();
-  std::cerr << program << ": stopped by signal " << signal_number << std::endl;
+  std::cerr << program << ": stopped by signal " << signal_number << " after " << requests_handled() << " requests"
+            << std::endl;
   return 0;
 }
 
 net::Response json_error(int status, const std::string& message) {
-  return net::Response::json(status, nlohmann::json{{"error", message}}.dump());
+  // Replacing invalid UTF-8 (a message may quote what a peer sent) rather than throwing.
+  return net::Response::json(
+      status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace chaosplus::demo

@@ -1,45 +1,74 @@
-// demo-shop-api: a small order API whose every checkout asks the token service whether the
-// caller's token is valid. When that dependency fails or is slow, checkout answers 503 within
-// --tokens-timeout: the behaviour the quickstart experiment checks while the proxy degrades it.
-#include <charconv>
-#include <cstdint>
+// demo-shop-api: a small shop API (catalog, orders per user, a few pages) whose every authenticated
+// call asks the token service whether the caller's token is valid. When that dependency fails or is
+// slow, those calls answer 503 within --tokens-timeout: the behaviour the quickstart checks while
+// the proxy degrades it. demo/shop-api.openapi.yaml documents what it answers. With --bug it
+// carries seeded bugs (bugs.h) for the fuzzer and the security probes to find.
+#include <cstdlib>
+#include <exception>
 #include <iostream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "auth.h"
+#include "bugs.h"
+#include "catalog.h"
 #include "core/units.h"
-#include "net/http_client.h"
 #include "net/http_message.h"
 #include "net/url.h"
+#include "orders.h"
+#include "pages.h"
 #include "service.h"
+#include "shop_http.h"
 
 namespace {
 
+using chaosplus::demo::Bug;
 using chaosplus::demo::json_error;
 using chaosplus::net::Request;
 using chaosplus::net::Response;
-using nlohmann::json;
 
 const std::string kProgram = "demo-shop-api";
-const std::string kUsage = "usage: demo-shop-api --port P --tokens HOST:PORT [--tokens-timeout 1s] [--host 127.0.0.1]";
+const std::string kUsage =
+    "usage: demo-shop-api --port P --tokens HOST:PORT [--tokens-timeout 1s] [--host 127.0.0.1]\n"
+    "                     [--files DIR] [--bug NAME[,NAME...]]...\n"
+    "  --files  folder GET /files serves (default $TMPDIR/demo-shop-files, written at start)\n"
+    "  --bug    turn on a seeded bug (repeatable; \"all\" for every one, \"none\" for none): " +
+    [] {
+      std::string list;
+      for (const auto& name : chaosplus::demo::Bugs::names()) list += (list.empty() ? "" : ", ") + name;
+      return list;
+    }();
 
 class Shop {
  public:
-  Shop(chaosplus::net::Url tokens, chaosplus::Duration tokens_timeout)
-      : tokens_(std::move(tokens)), tokens_timeout_(tokens_timeout) {}
+  Shop(chaosplus::net::Url tokens, chaosplus::Duration tokens_timeout, chaosplus::demo::Bugs bugs, std::string files)
+      : bugs_(bugs),
+        auth_(std::move(tokens), tokens_timeout, bugs_),
+        catalog_(bugs_),
+        orders_(auth_, bugs_),
+        pages_(std::move(files), catalog_, bugs_) {}
 
   Response handle(const Request& request) {
-    const std::string path = request.path();
-    if (path == "/health") return only(request, "GET") ? Response::json(200, R"({"status":"ok"})") : not_allowed("GET");
-    if (path == "/checkout") return only(request, "POST") ? checkout(request) : not_allowed("POST");
-    if (path.rfind("/orders/", 0) == 0) return only(request, "GET") ? order(path.substr(8)) : not_allowed("GET");
-    return json_error(404, "not found");
+    Response response;
+    try {
+      response = cors_preflight(request).value_or(Response{});
+      if (response.status == 200 && response.headers.empty()) response = route(request);
+    } catch (const std::exception& e) {
+      std::cerr << kProgram << ": " << request.method << " " << request.path() << ": " << e.what() << std::endl;
+      response = json_error(500, "internal error");
+    }
+    chaosplus::demo::add_common_headers(response);
+    const std::string_view origin = request.header("Origin");
+    if (!origin.empty() && bugs_.trigger(Bug::cors)) {
+      response.set_header("Access-Control-Allow-Origin", std::string(origin));
+      response.set_header("Access-Control-Allow-Credentials", "true");
+      response.set_header("Vary", "Origin");
+    }
+    return response;
   }
 
  private:
   // HEAD is allowed wherever GET is; the server leaves the body out.
-  static bool only(const Request& request, std::string_view method) {
+  static bool is(const Request& request, std::string_view method) {
     return request.method == method || (method == "GET" && request.method == "HEAD");
   }
 
@@ -49,72 +78,68 @@ class Shop {
     return r;
   }
 
-  Response checkout(const Request& request) {
-    const std::string_view authorization = request.header("Authorization");
-    if (authorization.size() <= 7 || !chaosplus::net::iequals(authorization.substr(0, 7), "Bearer ")) {
-      return json_error(401, "missing bearer token");
-    }
-
-    // Authenticate first, so callers without a valid token learn nothing about the body rules.
-    Request validate;
-    validate.method = "GET";
-    validate.target = "/validate";
-    validate.headers.push_back({"Authorization", std::string(authorization)});
-    auto answer = chaosplus::net::fetch(tokens_, std::move(validate), tokens_timeout_);
-    if (!answer) return unavailable(answer.error());
-    if (answer->status == 401) return json_error(401, "invalid token");
-    if (answer->status != 200) return unavailable("it answered " + std::to_string(answer->status));
-    auto verdict = json::parse(answer->body, nullptr, false);
-    if (verdict.is_discarded() || !verdict.is_object() || verdict.value("valid", false) != true ||
-        !verdict.contains("user") || !verdict["user"].is_string()) {
-      return unavailable("unexpected answer " + answer->body.substr(0, 200));
-    }
-    const std::string user = verdict["user"];
-
-    auto body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("sku") || !body["sku"].is_string() ||
-        body["sku"].get<std::string>().empty()) {
-      return json_error(400, R"(body must be a JSON object with a non-empty "sku" string)");
-    }
-
-    json stored;
-    {
-      std::lock_guard lock(mutex_);
-      const std::uint64_t number = ++last_order_;
-      stored = {{"order", number}, {"sku", body["sku"]}, {"user", user}};
-      orders_[number] = stored.dump();
-    }
-    Response created = Response::json(201, stored.dump());
-    created.headers.push_back({"Location", "/orders/" + std::to_string(stored["order"].get<std::uint64_t>())});
-    return created;
+  // The rest of `path` after `prefix`, percent-decoded, when it is one non-empty segment.
+  static std::optional<std::string> segment_after(const std::string& path, std::string_view prefix) {
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    const std::string rest = path.substr(prefix.size());
+    if (rest.find('/') != std::string::npos) return std::nullopt;
+    return chaosplus::net::percent_decode(rest);
   }
 
-  Response order(const std::string& id) {
-    std::uint64_t number = 0;
-    auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
-    if (ec == std::errc() && ptr == id.data() + id.size() && !id.empty()) {
-      std::lock_guard lock(mutex_);
-      if (auto it = orders_.find(number); it != orders_.end()) return Response::json(200, it->second);
+  // With the cors bug, an OPTIONS preflight is answered for any origin; without it OPTIONS is a
+  // method like any other (405).
+  std::optional<Response> cors_preflight(const Request& request) const {
+    if (request.method != "OPTIONS" || request.header("Origin").empty() || !bugs_.on(Bug::cors)) return std::nullopt;
+    Response r;
+    r.status = 204;
+    r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PUT, DELETE"});
+    r.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type"});
+    return r;
+  }
+
+  Response route(const Request& request) {
+    const std::string path = request.path();
+    if (path == "/health") return is(request, "GET") ? Response::json(200, R"({"status":"ok"})") : not_allowed("GET");
+    if (path == "/checkout") return is(request, "POST") ? orders_.checkout(request) : not_allowed("POST");
+    if (path == "/products") return is(request, "GET") ? catalog_.list(request) : not_allowed("GET");
+    if (auto id = segment_after(path, "/products/")) {
+      return is(request, "GET") ? catalog_.product(*id) : not_allowed("GET");
     }
-    return json_error(404, "no such order");
+    if (auto id = segment_after(path, "/orders/"))
+      return is(request, "GET") ? orders_.receipt(*id) : not_allowed("GET");
+    if (path == "/users/me") return is(request, "GET") ? orders_.me(request) : not_allowed("GET");
+    if (path == "/users/me/orders") {
+      if (is(request, "GET")) return orders_.list_mine(request);
+      if (is(request, "POST")) return orders_.create(request);
+      return not_allowed("GET, POST");
+    }
+    if (auto id = segment_after(path, "/users/me/orders/")) {
+      if (is(request, "GET") || is(request, "PUT") || is(request, "DELETE")) return orders_.mine(request, *id);
+      return not_allowed("GET, PUT, DELETE");
+    }
+    if (path == "/files") return is(request, "GET") ? pages_.file(request) : not_allowed("GET");
+    if (path == "/greet") return is(request, "GET") ? pages_.greet(request) : not_allowed("GET");
+    if (path == "/page") return is(request, "GET") ? pages_.page(request) : not_allowed("GET");
+    return json_error(404, "not found");
   }
 
-  static Response unavailable(const std::string& why) {
-    std::cerr << kProgram << ": checkout failed: token service unavailable: " << why << std::endl;
-    return json_error(503, "token service unavailable: " + why);
-  }
-
-  chaosplus::net::Url tokens_;
-  chaosplus::Duration tokens_timeout_;
-  std::mutex mutex_;
-  std::uint64_t last_order_ = 0;
-  std::map<std::uint64_t, std::string> orders_;
+  const chaosplus::demo::Bugs bugs_;
+  chaosplus::demo::TokenCheck auth_;
+  chaosplus::demo::Catalog catalog_;
+  chaosplus::demo::Orders orders_;
+  chaosplus::demo::Pages pages_;
 };
+
+std::string default_files_folder() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp && *tmp ? tmp : "/tmp") + "/demo-shop-files";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto flags = chaosplus::demo::parse_flags(argc, argv, {"port", "host", "tokens", "tokens-timeout", "help"});
+  auto flags =
+      chaosplus::demo::parse_flags(argc, argv, {"port", "host", "tokens", "tokens-timeout", "bug", "files", "help"});
   if (!flags) return chaosplus::demo::usage_error(kProgram, flags.error(), kUsage);
   if (flags->contains("help")) {
     std::cout << kUsage << std::endl;
@@ -141,10 +166,27 @@ int main(int argc, char** argv) {
     timeout = *parsed;
   }
 
-  Shop shop(*tokens, timeout);
+  auto bugs = chaosplus::demo::Bugs::parse(flags->contains("bug") ? std::vector<std::string>{flags->at("bug")}
+                                                                  : std::vector<std::string>{});
+  if (!bugs) return chaosplus::demo::usage_error(kProgram, "--bug: " + bugs.error(), kUsage);
+
+  const std::string files = flags->contains("files") ? flags->at("files") : default_files_folder();
+  if (auto written = chaosplus::demo::write_demo_files(files); !written) {
+    std::cerr << kProgram << ": --files: " << written.error() << std::endl;
+    return 1;
+  }
+  std::cerr << kProgram << ": seeded bugs: " << bugs->describe() << std::endl;
+
+  Shop shop(*tokens, timeout, *bugs, files);
   chaosplus::net::HttpServer::Options options;
   options.port = *port;
   if (flags->contains("host")) options.host = flags->at("host");
+  options.limits.max_body = 64 * 1024;
+  options.error_response = [](int status, const std::string& reason) {
+    Response r = json_error(status, reason);
+    chaosplus::demo::add_common_headers(r);
+    return r;
+  };
   return chaosplus::demo::serve_until_signalled(kProgram, options,
                                                 [&shop](const Request& request) { return shop.handle(request); });
 }

@@ -36,7 +36,8 @@ Response handle(const Request& request) {
   const std::string token = bearer_token(request);
   const std::string prefix = "demo-";
   if (token.size() > prefix.size() && token.rfind(prefix, 0) == 0) {
-    return Response::json(200, nlohmann::json{{"valid", true}, {"user", token.substr(prefix.size())}}.dump());
+    return Response::json(200, nlohmann::json{{"valid", true}, {"user", token.substr(prefix.size())}}.dump(
+                                   -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return Response::json(401, R"({"valid":false})");
 }

@@ -25,8 +25,10 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_halt_command(app, exit_code);
   chaosplus::cli::add_proxy_command(app, exit_code);
   chaosplus::cli::add_load_command(app, exit_code);
+  chaosplus::cli::add_scan_command(app, exit_code);
   chaosplus::cli::add_report_command(app, exit_code);
   chaosplus::cli::add_schema_command(app, exit_code);
+  chaosplus::cli::add_replay_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,11 +46,11 @@ struct Reply {
 };
 
 struct SenderOptions {
-  net::Url base;  // scheme, host and port of the target; only loopback hosts are accepted
-  int connections = 32;  // keep-alive connections, opened as needed
+  net::Url base;                               // scheme, host and port of the target; only loopback hosts are accepted
+  int connections = 32;                        // keep-alive connections, opened as needed
   Duration timeout = std::chrono::seconds(5);  // per request
-  std::size_t max_body = 1 << 20;  // bytes of a response body kept; longer bodies are read and cut
-  load::TlsSettings tls;           // https:// only
+  std::size_t max_body = 1 << 20;              // bytes of a response body kept; longer bodies are read and cut
+  load::TlsSettings tls;                       // https:// only
 };
 
 class Sender {

@@ -36,6 +36,9 @@ struct Trigger {
   std::string rule;
   std::string value;
 };
+// Ok when the rule is one of the above and its value has the form the rule needs; otherwise what
+// is wrong ("trigger status_class '2x': expected a status class: 2xx ... 5xx").
+Status check_trigger(const Trigger& trigger);
 
 struct Finding {
   std::string engine;     // "fuzz" or "security"
@@ -55,10 +58,10 @@ struct Finding {
   // Earlier requests the reproducer needs, in order (create before use-after-delete); their bytes.
   std::vector<std::string> setup_requests;
 
-  std::string base_url;  // where it was found
-  std::string phase;     // "" outside a run
+  std::string base_url;                    // where it was found
+  std::string phase;                       // "" outside a run
   std::vector<std::string> active_faults;  // fault summaries active when it was first seen
-  std::optional<bool> without_faults;     // re-checked with no fault active: still there? (unset: not checked)
+  std::optional<bool> without_faults;      // re-checked with no fault active: still there? (unset: not checked)
   std::uint64_t count = 0;                 // raw occurrences folded into it
   std::int64_t first_seen_ms = 0;          // ms since the engine started
 
@@ -69,11 +72,13 @@ struct Finding {
 // Deduplicates: the first occurrence of a key is kept (and may be minimized later), the others are counted.
 class FindingLog {
  public:
-  // True when it is new; otherwise its count is bumped.
+  // True when it is new; otherwise its count is bumped. A finding's `count` is how many occurrences
+  // it stands for (0 counts as 1).
   bool add(Finding finding);
   std::vector<Finding> all() const;  // in first-seen order
   std::size_t size() const;
-  // Replaces the stored finding of the same key (after minimization or the no-fault re-check).
+  // Replaces the stored finding of the same key (after minimization or the no-fault re-check),
+  // keeping the log's count (the larger of the two) and first_seen_ms; adds it when the key is new.
   void update(const Finding& finding);
 
  private:
@@ -83,7 +88,9 @@ class FindingLog {
 };
 
 // Does this reply show the finding? `checker` and `operation` are needed for schema_mismatch
-// (nullptr: that rule cannot be checked and answers false).
+// (nullptr: that rule cannot be checked and answers false; so does a body the sender cut short).
+// latency_over also holds for a timeout; every other rule needs a response. A trigger that
+// check_trigger refuses answers false.
 bool reply_triggers(const Trigger& trigger, const Reply& reply, openapi::ResponseChecker* checker = nullptr,
                     const openapi::Operation* operation = nullptr);
 

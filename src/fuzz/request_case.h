@@ -22,15 +22,15 @@ struct RequestCase {
   std::string method;        // upper case
   std::string path;          // the path template: "/orders/{id}"
   std::map<std::string, Json> path_params;
-  std::vector<std::pair<std::string, Json>> query;  // in order; a name may repeat
+  std::vector<std::pair<std::string, Json>> query;           // in order; a name may repeat
   std::vector<std::pair<std::string, std::string>> headers;  // besides Host, Content-Length and credentials
   std::map<std::string, Json> cookies;
-  std::optional<Json> body;        // a JSON value, or an object of form fields
-  std::string body_content_type;   // "application/json", "application/x-www-form-urlencoded"
+  std::optional<Json> body;             // a JSON value, or an object of form fields
+  std::string body_content_type;        // "application/json", "application/x-www-form-urlencoded"
   std::optional<std::string> raw_body;  // bytes sent as the body instead of `body` (byte-level mutation)
-  std::optional<std::string> raw;  // the whole request as bytes (protocol mutations): render() returns it as is
-  bool expect_valid = true;        // made to conform to the document (false: a negative case)
-  std::string mutation;            // what makes it invalid, for findings: "body.sku: integer where string expected"
+  std::optional<std::string> raw;       // the whole request as bytes (protocol mutations): render() returns it as is
+  bool expect_valid = true;             // made to conform to the document (false: a negative case)
+  std::string mutation;  // what makes it invalid, for findings: "body.sku: integer where string expected"
 };
 
 // The exact HTTP/1.1 bytes: request line with the path parameters and query percent-encoded (values

@@ -11,9 +11,9 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed);
   std::uint64_t next();
-  std::uint64_t below(std::uint64_t bound);  // uniform in [0, bound); 0 when bound is 0
+  std::uint64_t below(std::uint64_t bound);                   // uniform in [0, bound); 0 when bound is 0
   std::int64_t between(std::int64_t low, std::int64_t high);  // uniform in [low, high]
-  double unit();                            // uniform in [0, 1)
+  double unit();                                              // uniform in [0, 1)
   bool chance(double probability);
   // A new generator for an independent stream (one per operation, per connection...).
   Rng fork();

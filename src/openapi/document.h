@@ -71,17 +71,17 @@ struct ResponseSpec {
 };
 
 struct SecurityScheme {
-  std::string name;  // its key under components.securitySchemes
-  std::string type;  // "http", "apiKey", "oauth2", "openIdConnect", "mutualTLS"
-  std::string scheme;  // http: "bearer", "basic"
-  std::string param_name;  // apiKey: the header, query or cookie name
+  std::string name;                      // its key under components.securitySchemes
+  std::string type;                      // "http", "apiKey", "oauth2", "openIdConnect", "mutualTLS"
+  std::string scheme;                    // http: "bearer", "basic"
+  std::string param_name;                // apiKey: the header, query or cookie name
   ParameterIn in = ParameterIn::header;  // apiKey
 };
 
 struct Operation {
-  std::string id;  // operationId, or "<METHOD> <path>" when the document gives none
-  std::string method;  // upper case: "GET"
-  std::string path;    // the template: "/orders/{id}"
+  std::string id;                     // operationId, or "<METHOD> <path>" when the document gives none
+  std::string method;                 // upper case: "GET"
+  std::string path;                   // the template: "/orders/{id}"
   std::vector<Parameter> parameters;  // path-level and operation-level, merged (operation wins)
   std::optional<RequestBody> body;
   std::vector<ResponseSpec> responses;
@@ -101,7 +101,7 @@ struct Document {
   std::string file;
   std::string openapi_version;  // "3.0.3", "3.1.0"
   std::string title;
-  std::vector<std::string> servers;  // server URLs as written
+  std::vector<std::string> servers;   // server URLs as written
   std::vector<Operation> operations;  // in document order (paths, then methods in a fixed order)
   std::map<std::string, SecurityScheme> security_schemes;
 

@@ -174,9 +174,99 @@ constexpr std::string_view kExtensionSchema = R"json({
   }
 })json";
 
+// The `security` block of a phase (docs/security.md).
+constexpr std::string_view kSecuritySchema = R"json({
+  "security": {
+    "description": "security probes during the phase: auth invariants re-checked while faults are on (fail-open), injection, headers, TLS",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "openapi",
+      "base_url"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "#/definitions/identifier"
+      },
+      "openapi": {
+        "$ref": "#/definitions/text"
+      },
+      "base_url": {
+        "$ref": "#/definitions/url"
+      },
+      "users": {
+        "description": "the first user creates objects, the second must not reach them",
+        "type": "array",
+        "items": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "name",
+            "header"
+          ],
+          "properties": {
+            "name": {
+              "$ref": "#/definitions/text"
+            },
+            "header": {
+              "description": "the credential header: 'Authorization: Bearer t1'",
+              "type": "string",
+              "pattern": "^[^:\\s]+:"
+            }
+          }
+        }
+      },
+      "checks": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "enum": [
+            "auth",
+            "injection",
+            "headers",
+            "tls"
+          ]
+        }
+      },
+      "protected": {
+        "description": "operation ids that need credentials although the document does not say so",
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
+      "recheck": {
+        "$ref": "#/definitions/duration"
+      },
+      "timeout": {
+        "$ref": "#/definitions/duration"
+      },
+      "delay": {
+        "$ref": "#/definitions/duration"
+      },
+      "max_requests": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100000000
+      },
+      "thresholds": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      }
+    }
+  }
+})json";
+
 std::optional<ActivitySpec> read_load(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                       const std::string& phase) {
   return builder.read_load_activity(block, what, phase);
+}
+
+std::optional<ActivitySpec> read_security(reading::Builder& builder, const YamlNode& block, const std::string& what,
+                                          const std::string& phase) {
+  return builder.read_security_activity(block, what, phase);
 }
 
 std::optional<ActivitySpec> read_extension(reading::Builder& builder, const YamlNode& block, const std::string& what,
@@ -186,6 +276,7 @@ std::optional<ActivitySpec> read_extension(reading::Builder& builder, const Yaml
 
 constexpr std::array kKinds{
     ActivityKind{Load::kKind, kLoadSchema, read_load},
+    ActivityKind{"security", kSecuritySchema, read_security},
     ActivityKind{"extension", kExtensionSchema, read_extension},
 };
 

@@ -100,6 +100,10 @@ class Builder {
   // phase's name, which a load without a name of its own takes.
   std::optional<ActivitySpec> read_load_activity(const YamlNode& node, const std::string& phase,
                                                  const std::string& default_name);
+  // A phase's `security` block (builder_security.cpp): the security scan; like a load, it takes its
+  // phase's name unless it has one.
+  std::optional<ActivitySpec> read_security_activity(const YamlNode& node, const std::string& phase_what,
+                                                     const std::string& phase);
   // A phase's `extension: {extension, activity, params, name}`: an activity of kind "extension".
   std::optional<ActivitySpec> read_extension_activity(const YamlNode& node, const std::string& phase_what,
                                                       const std::string& phase);

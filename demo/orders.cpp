@@ -1,0 +1,174 @@
+#include "orders.h"
+
+#include <nlohmann/json.hpp>
+
+#include "service.h"
+#include "shop_http.h"
+
+namespace chaosplus::demo {
+
+namespace {
+
+// The shop keeps the latest orders only, so that steady traffic cannot grow it without bound.
+constexpr std::size_t kMaxOrders = 50'000;
+constexpr std::size_t kMaxSkuLength = 64;
+constexpr long long kMaxQuantity = 100;
+constexpr std::size_t kMaxListed = 100;
+
+bool is_catalog_sku(const std::string& sku) {
+  if (sku.empty() || sku.size() > 32) return false;
+  for (char c : sku) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// A JSON integer (2.0 is a number, not an integer, as the document's JSON Schema says).
+std::optional<long long> whole_number(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    const auto n = value.get<std::uint64_t>();
+    return n > 1'000'000 ? std::optional<long long>(1'000'000) : static_cast<long long>(n);  // far above any limit
+  }
+  if (value.is_number_integer()) return value.get<long long>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+nlohmann::json Orders::to_json(const Order& order) {
+  return {{"order", order.id}, {"sku", order.sku}, {"user", order.user}, {"quantity", order.quantity}};
+}
+
+Result<Orders::Item> Orders::read_item(const net::Request& request, bool sku_free_form, bool quantity_required) const {
+  const std::string what =
+      sku_free_form ? R"(body must be a JSON object with a non-empty "sku" string (at most 64 characters) and )"
+                      R"(an optional integer "quantity" from 1 to 100)"
+                    : R"(body must be a JSON object with "sku" (1-32 of a-z, 0-9, -) and an integer )"
+                      R"("quantity" from 1 to 100)";
+  auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("sku") || !body["sku"].is_string()) {
+    return Error{what};
+  }
+  Item item;
+  item.sku = body["sku"].get<std::string>();
+  if (sku_free_form ? (item.sku.empty() || item.sku.size() > kMaxSkuLength) : !is_catalog_sku(item.sku)) {
+    return Error{what};
+  }
+  if (body.contains("quantity")) {
+    auto quantity = whole_number(body["quantity"]);
+    if (!quantity || *quantity > kMaxQuantity) return Error{what};
+    if (*quantity < 1) {
+      if (!bugs_.trigger(Bug::accept_invalid)) return Error{what};
+    }
+    item.quantity = *quantity;
+  } else if (quantity_required) {
+    return Error{what};
+  }
+  return item;
+}
+
+net::Response Orders::store(const std::string& user, const Item& item, const std::string& location_prefix) {
+  Order order;
+  {
+    std::lock_guard lock(mutex_);
+    order = {++last_order_, item.sku, user, item.quantity, false};
+    orders_[order.id] = order;
+    while (orders_.size() > kMaxOrders) orders_.erase(orders_.begin());
+  }
+  net::Response created = json_response(201, to_json(order));
+  created.headers.push_back({"Location", location_prefix + std::to_string(order.id)});
+  return created;
+}
+
+net::Response Orders::checkout(const net::Request& request) {
+  // Authenticate first, so callers without a valid token learn nothing about the body rules.
+  Caller caller = auth_.authenticate(request);
+  if (!caller.user) return caller.refusal;
+  auto item = read_item(request, true, false);
+  if (!item) return json_error(400, item.error());
+  return store(*caller.user, *item, "/orders/");
+}
+
+net::Response Orders::receipt(const std::string& id) {
+  auto number = parse_integer(id);
+  if (number && *number > 0) {
+    std::lock_guard lock(mutex_);
+    if (auto it = orders_.find(static_cast<std::uint64_t>(*number)); it != orders_.end()) {
+      if (!it->second.deleted || bugs_.trigger(Bug::use_after_delete)) return json_response(200, to_json(it->second));
+    }
+  }
+  return json_error(404, "no such order");
+}
+
+net::Response Orders::me(const net::Request& request) {
+  Caller caller = auth_.authenticate(request);
+  if (!caller.user) return caller.refusal;
+  long long count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, order] : orders_) count += (order.user == *caller.user && !order.deleted) ? 1 : 0;
+  }
+  return json_response(200, {{"user", *caller.user}, {"orders", count}});
+}
+
+net::Response Orders::list_mine(const net::Request& request) {
+  Caller caller = auth_.authenticate(request);
+  if (!caller.user) return caller.refusal;
+  nlohmann::json items = nlohmann::json::array();
+  long long total = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = orders_.rbegin(); it != orders_.rend(); ++it) {  // newest first
+      if (it->second.user != *caller.user || it->second.deleted) continue;
+      ++total;
+      if (items.size() < kMaxListed) items.push_back(to_json(it->second));
+    }
+  }
+  return json_response(200, {{"items", std::move(items)}, {"total", total}});
+}
+
+net::Response Orders::create(const net::Request& request) {
+  Caller caller = auth_.authenticate(request);
+  if (!caller.user) return caller.refusal;
+  auto item = read_item(request, false, true);
+  if (!item) return json_error(400, item.error());
+  return store(*caller.user, *item, "/users/me/orders/");
+}
+
+Orders::Order* Orders::find_for(const std::string& user, const std::string& id, bool reading) {
+  auto number = parse_integer(id);
+  if (!number || *number < 1) return nullptr;
+  auto it = orders_.find(static_cast<std::uint64_t>(*number));
+  if (it == orders_.end()) return nullptr;
+  Order& order = it->second;
+  if (order.user != user && !bugs_.trigger(Bug::bola)) return nullptr;
+  if (order.deleted && !(reading && bugs_.trigger(Bug::use_after_delete))) return nullptr;
+  return &order;
+}
+
+net::Response Orders::mine(const net::Request& request, const std::string& id) {
+  Caller caller = auth_.authenticate(request);
+  if (!caller.user) return caller.refusal;
+  if (request.method == "PUT") {
+    auto item = read_item(request, false, true);
+    if (!item) return json_error(400, item.error());
+    std::lock_guard lock(mutex_);
+    Order* order = find_for(*caller.user, id, false);
+    if (!order) return json_error(404, "no such order");
+    order->sku = item->sku;
+    order->quantity = item->quantity;
+    return json_response(200, to_json(*order));
+  }
+  std::lock_guard lock(mutex_);
+  Order* order = find_for(*caller.user, id, request.method != "DELETE");
+  if (!order) return json_error(404, "no such order");
+  if (request.method == "DELETE") {
+    order->deleted = true;
+    net::Response gone;
+    gone.status = 204;
+    return gone;
+  }
+  return json_response(200, to_json(*order));
+}
+
+}  // namespace chaosplus::demo
