@@ -18,12 +18,11 @@ class Shrinker {
   Shrinker(RequestCase original, const std::function<bool(const RequestCase&)>& still_triggers, int max_attempts)
       : best_(std::move(original)), best_size_(size_of(best_)), still_(still_triggers), max_(max_attempts) {}
 
-  // Keeps `candidate` when it is no larger, differs, and still triggers. Every call of still_triggers counts.
+  // Keeps `candidate` when it is smaller and still triggers. Every call of still_triggers counts.
   bool attempt(const RequestCase& candidate) {
     if (attempts_ >= max_) return false;
     const std::size_t size = size_of(candidate);
-    if (size > best_size_) return false;
-    if (size == best_size_ && render(candidate, any_base()) == render(best_, any_base())) return false;
+    if (size >= best_size_) return false;  // only strictly smaller candidates cost a request
     ++attempts_;
     if (!still_(candidate)) return false;
     best_ = candidate;
@@ -69,6 +68,65 @@ class Shrinker {
                         (c.*field)->erase(keep_prefix + from, to - from);
                         return c;
                       });
+  }
+
+  // A raw request keeps its shape (request line, header lines, blank line, body) so that the
+  // reproducer stays readable: whole header lines go first, then bytes of the body.
+  struct RawParts {
+    std::vector<std::string> lines;  // the request line first
+    std::string eol;
+    std::string body;
+    bool framed = false;  // a blank line ends the head
+
+    static RawParts of(const std::string& raw) {
+      RawParts p;
+      std::size_t end = raw.find("\r\n\r\n");
+      p.eol = "\r\n";
+      if (end == std::string::npos) {
+        end = raw.find("\n\n");
+        p.eol = "\n";
+      }
+      p.framed = end != std::string::npos;
+      const std::string head = p.framed ? raw.substr(0, end) : raw;
+      if (p.framed) p.body = raw.substr(end + 2 * p.eol.size());
+      for (std::size_t start = 0; start <= head.size();) {
+        std::size_t stop = head.find(p.eol, start);
+        if (stop == std::string::npos) stop = head.size();
+        p.lines.push_back(head.substr(start, stop - start));
+        start = stop + p.eol.size();
+      }
+      return p;
+    }
+    std::string join() const {
+      std::string out;
+      for (std::size_t i = 0; i < lines.size(); ++i) out += lines[i] + (i + 1 < lines.size() || framed ? eol : "");
+      return framed ? out + eol + body : out;
+    }
+  };
+
+  bool raw_lines() {
+    const RawParts parts = RawParts::of(*best_.raw);
+    if (parts.lines.size() < 2) return false;
+    return drop_items(parts.lines.size() - 1, [&](std::size_t from, std::size_t to) {
+      RawParts fewer = RawParts::of(*best_.raw);
+      fewer.lines.erase(fewer.lines.begin() + 1 + static_cast<std::ptrdiff_t>(from),
+                        fewer.lines.begin() + 1 + static_cast<std::ptrdiff_t>(to));
+      RequestCase c = best_;
+      c.raw = fewer.join();
+      return c;
+    });
+  }
+
+  bool raw_body_bytes() {
+    const RawParts parts = RawParts::of(*best_.raw);
+    if (!parts.framed || parts.body.empty()) return false;
+    return drop_items(parts.body.size(), [&](std::size_t from, std::size_t to) {
+      RawParts shorter = RawParts::of(*best_.raw);
+      shorter.body.erase(from, to - from);
+      RequestCase c = best_;
+      c.raw = shorter.join();
+      return c;
+    });
   }
 
   bool lists() {
@@ -258,8 +316,8 @@ MinimizeResult minimize_case(RequestCase original, const std::function<bool(cons
   for (int round = 0; round < 16 && !s.exhausted(); ++round) {
     bool progress = false;
     if (s.best().raw) {
-      const std::size_t line = s.best().raw->find('\n');
-      progress |= s.bytes(&RequestCase::raw, line == std::string::npos ? 0 : line + 1);
+      progress |= s.raw_lines();
+      progress |= s.raw_body_bytes();
     } else {
       progress |= s.lists();
       progress |= s.body_structure();

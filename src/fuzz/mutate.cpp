@@ -241,7 +241,10 @@ bool mutate_parameter(RequestCase& r, Rng& rng, const MutationContext& context) 
     slots.push_back({"header." + r.headers[i].first,
                      [&r, i](std::optional<Json> v, Rng&) {
                        if (v) {
-                         r.headers[i].second = scalar_text(*v);
+                         // A header value never carries CR, LF or NUL: those are protocol mutations, made raw.
+                         std::string text = scalar_text(*v);
+                         std::erase_if(text, [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+                         r.headers[i].second = std::move(text);
                        } else {
                          r.headers.erase(r.headers.begin() + static_cast<std::ptrdiff_t>(i));
                        }
@@ -375,7 +378,7 @@ RequestCase mutate(const RequestCase& base, Rng& rng, const MutationContext& con
     const std::size_t keep = line == std::string::npos ? 0 : line + 1;
     std::string what;
     r.raw = r.raw->substr(0, keep) + damage_bytes(r.raw->substr(keep), rng, &what);
-    r.mutation = base.mutation + "; raw: " + what;
+    r.mutation = (base.mutation.empty() ? "" : base.mutation + "; ") + "raw: " + what;
     return r;
   }
   r.raw_body.reset();

@@ -225,7 +225,7 @@ RequestCase protocol_mutation(const RequestCase& valid, const net::Url& base, Pr
   r.path = valid.path;
   r.raw = std::move(out);
   r.expect_valid = false;
-  r.mutation = "protocol: " + std::string(protocol_mutation_name(kind)) + (variant.empty() ? "" : " (" + variant + ")");
+  r.mutation = "protocol: " + std::string(protocol_mutation_name(kind)) + (variant.empty() ? "" : ": " + variant);
   return r;
 }
 

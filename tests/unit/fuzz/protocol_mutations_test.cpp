@@ -97,11 +97,11 @@ TEST(ProtocolMutation, BadChunksMethodsAndVersions) {
     variants.insert(of(ProtocolMutation::bad_chunk_size, seed).mutation);
     variants.insert(of(ProtocolMutation::invalid_version, seed).mutation);
   }
-  EXPECT_TRUE(variants.count("protocol: bad chunk size (chunk size '-1')"));
-  EXPECT_TRUE(variants.count("protocol: bad chunk size (chunk size 'fffffffffffffffffff1')"));
-  EXPECT_TRUE(variants.count("protocol: bad chunk size (missing CRLF after chunk)"));
-  EXPECT_TRUE(variants.count("protocol: invalid version ('HTTP/1.2')"));
-  EXPECT_TRUE(variants.count("protocol: invalid version (no version (HTTP/0.9 style))"));
+  EXPECT_TRUE(variants.count("protocol: bad chunk size: chunk size '-1'"));
+  EXPECT_TRUE(variants.count("protocol: bad chunk size: chunk size 'fffffffffffffffffff1'"));
+  EXPECT_TRUE(variants.count("protocol: bad chunk size: missing CRLF after chunk"));
+  EXPECT_TRUE(variants.count("protocol: invalid version: 'HTTP/1.2'"));
+  EXPECT_TRUE(variants.count("protocol: invalid version: no version (HTTP/0.9 style)"));
   const std::string method = *of(ProtocolMutation::invalid_method).raw;
   EXPECT_NE(method.rfind("POST ", 0), 0u);
 }
