@@ -1,9 +1,9 @@
 #pragma once
 // Shrinks a request that triggers a finding to the least that still does (delta debugging, like
-// Hypothesis shrinking): fewer optional query parameters, headers, cookies and body fields,
-// shorter strings, numbers closer to 0, shorter arrays; for raw bodies and raw requests, ddmin over
-// byte chunks (a raw request keeps its request line). Every attempt costs the caller a request, so
-// attempts are bounded.
+// Hypothesis shrinking): fewer query parameters, headers, cookies, body members and array items,
+// shorter strings, numbers closer to 0; raw bodies by byte chunks; raw requests by whole header
+// lines (the request line kept), then by bytes of their body. Every attempt costs the caller a
+// request, so attempts are bounded, and only candidates that render strictly smaller are tried.
 #include <functional>
 
 #include "fuzz/request_case.h"

@@ -1,305 +1,421 @@
 #include "fuzz/mutate.h"
 
-#include <array>
-#include <string>
-#include <vector>
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <limits>
 
+#include "fuzz/encoding.h"
+#include "fuzz/schema_view.h"
 #include "fuzz/values.h"
 
 namespace chaosplus::fuzz {
 namespace {
 
-constexpr std::size_t kMaxLeaves = 64;
-constexpr std::size_t kMaxBytes = 1 << 20;
+namespace sv = schema_view;
 
-// The schema of the case's body for its content type, or null.
-const Json* body_schema(const RequestCase& c, const openapi::Operation* op) {
-  if (op == nullptr || !op->body) return nullptr;
-  for (const openapi::Media& m : op->body->content) {
-    if (m.content_type == c.body_content_type) return &m.schema;
-  }
-  return op->body->content.empty() ? nullptr : &op->body->content.front().schema;
+const net::Url& any_base() {
+  static const net::Url kBase{"http", "127.0.0.1", 80, "/"};
+  return kBase;
 }
 
-// The schema below `schema` at `pointer` (through properties and items), or null.
-using Path = std::vector<std::string>;  // JSON pointer tokens (json_pointer does not expose them)
-
-Json::json_pointer pointer_of(const Path& path) {
-  Json::json_pointer p;
-  for (const std::string& token : path) p /= token;
-  return p;
-}
-
-const Json* schema_at(const Json* schema, const Path& path) {
-  const Json* at = schema;
-  for (const std::string& token : path) {
-    if (at == nullptr || !at->is_object()) return nullptr;
-    if (at->contains("properties") && (*at)["properties"].contains(token)) {
-      at = &(*at)["properties"][token];
-    } else if (at->contains("items") && (*at)["items"].is_object()) {
-      at = &(*at)["items"];
-    } else if (at->contains("additionalProperties") && (*at)["additionalProperties"].is_object()) {
-      at = &(*at)["additionalProperties"];
-    } else {
-      return nullptr;
-    }
-  }
-  return at;
-}
-
-const Json* parameter_schema(const openapi::Operation* op, const std::string& name, openapi::ParameterIn in) {
-  if (op == nullptr) return nullptr;
-  for (const openapi::Parameter& p : op->parameters) {
-    if (p.name == name && p.in == in) return &p.schema;
-  }
-  return nullptr;
-}
-
-void collect_leaves(const Json& value, const Path& at, std::vector<Path>& out) {
-  if (out.size() >= kMaxLeaves) return;
-  if (value.is_object() && !value.empty()) {
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      Path next = at;
-      next.push_back(it.key());
-      collect_leaves(it.value(), next, out);
-    }
-  } else if (value.is_array() && !value.empty()) {
-    for (std::size_t i = 0; i < value.size() && i < 8; ++i) {
-      Path next = at;
-      next.push_back(std::to_string(i));
-      collect_leaves(value[i], next, out);
-    }
+// Pointers to the leaves (and, with `containers`, to objects and arrays) of a value, in document
+// order, at most `limit` of them.
+void collect(const Json& value, const Json::json_pointer& at, std::vector<Json::json_pointer>& out, bool containers,
+             std::size_t limit) {
+  if (out.size() >= limit) return;
+  if (value.is_object()) {
+    if (containers) out.push_back(at);
+    for (const auto& [key, item] : value.items()) collect(item, at / key, out, containers, limit);
+  } else if (value.is_array()) {
+    if (containers) out.push_back(at);
+    for (std::size_t i = 0; i < value.size() && i < 64; ++i) collect(value[i], at / i, out, containers, limit);
   } else {
     out.push_back(at);
   }
 }
 
-// A replacement for a value: an edge of its schema when known, else an interesting string.
-Json replacement(const Json* schema, Rng& rng, std::string& what) {
-  if (schema != nullptr && rng.chance(0.6)) {
+std::string where(const Json::json_pointer& pointer) {
+  const std::string text = pointer.to_string();
+  return text.empty() ? "" : text.substr(1);
+}
+
+// The schema for the place `pointer` names in a body of `schema`, following properties and items.
+std::optional<Json> schema_at(const Json& schema, const Json::json_pointer& pointer) {
+  Json current = sv::merged(schema);
+  Json::json_pointer rest = pointer;
+  std::vector<std::string> parts;
+  while (!rest.empty()) {
+    parts.push_back(rest.back());
+    rest.pop_back();
+  }
+  std::reverse(parts.begin(), parts.end());
+  for (const auto& part : parts) {
+    if (!current.is_object()) return std::nullopt;
+    if (current.contains("properties") && current["properties"].contains(part)) {
+      current = sv::merged(current["properties"][part]);
+    } else if (current.contains("items") && !part.empty() &&
+               std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      current = sv::merged(current["items"]);
+    } else if (current.contains("additionalProperties") && current["additionalProperties"].is_object()) {
+      current = sv::merged(current["additionalProperties"]);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return current;
+}
+
+const openapi::Media* media_of(const openapi::Operation* op, const std::string& content_type) {
+  if (!op || !op->body) return nullptr;
+  for (const auto& media : op->body->content)
+    if (media.content_type == content_type) return &media;
+  return op->body->content.empty() ? nullptr : &op->body->content.front();
+}
+
+const openapi::Parameter* parameter_of(const openapi::Operation* op, const std::string& name) {
+  if (!op) return nullptr;
+  for (const auto& p : op->parameters)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+// A replacement for a value whose schema is not known: another type, or a dictionary string.
+std::pair<Json, std::string> blind_value(const Json& old, Rng& rng) {
+  switch (rng.below(6)) {
+    case 0: return {nullptr, "null"};
+    case 1:
+      return {old.is_string() ? Json(0) : Json(scalar_text(old)), old.is_string() ? "0 (type changed)" : "as a string"};
+    case 2: return {Json::array({old}), "wrapped in an array"};
+    case 3: return {Json{{"value", old}}, "wrapped in an object"};
+    case 4: return {rng.chance(0.5) ? Json(-1) : Json(std::numeric_limits<std::int64_t>::max()), "boundary number"};
+    default: {
+      const auto& all = interesting_strings();
+      const auto& pick = all[rng.below(all.size())];
+      return {pick.text, pick.label};
+    }
+  }
+}
+
+std::pair<Json, std::string> replacement(const std::optional<Json>& schema, const Json& old, Rng& rng) {
+  if (schema && rng.chance(0.7)) {
     EdgeValue edge = edge_value(*schema, rng);
-    what = edge.what;
-    return std::move(edge.value);
+    return {std::move(edge.value), edge.what};
   }
-  const auto& strings = interesting_strings();
-  const InterestingString& s = strings[rng.below(strings.size())];
-  what = s.label;
-  return s.text;
+  return blind_value(old, rng);
 }
 
-// The same value as another JSON type.
-Json other_type(const Json& value, Rng& rng, std::string& what) {
-  static constexpr std::array<const char*, 6> kTypes{"string", "integer", "number", "boolean", "array", "object"};
-  const std::string type = kTypes[rng.below(kTypes.size())];
-  what = "changed to " + type;
-  if (type == "string") return value.is_string() ? Json(value.get<std::string>() + "x") : Json(value.dump());
-  if (type == "integer") return value.is_number_integer() ? Json(-1) : Json(1);
-  if (type == "number") return 1.5;
-  if (type == "boolean") return !value.is_boolean() || !value.get<bool>();
-  if (type == "array") return Json::array({value});
-  return Json{{"value", value}};
+// Leaf values of other corpus cases: bodies' leaves and query values.
+std::optional<Json> corpus_value(const std::vector<RequestCase>* corpus, Rng& rng) {
+  if (!corpus || corpus->empty()) return std::nullopt;
+  const RequestCase& other = (*corpus)[rng.below(corpus->size())];
+  if (other.body) {
+    std::vector<Json::json_pointer> leaves;
+    collect(*other.body, Json::json_pointer(), leaves, false, 256);
+    if (!leaves.empty()) return (*other.body)[leaves[rng.below(leaves.size())]];
+  }
+  if (!other.query.empty()) return other.query[rng.below(other.query.size())].second;
+  return std::nullopt;
 }
 
-std::string describe(const Path& at) {
-  const std::string p = pointer_of(at).to_string();
-  return p.empty() ? std::string("body") : "body" + p;
-}
-
-bool mutate_body(RequestCase& out, Rng& rng, const MutationContext& context) {
-  if (!out.body) return false;
-  std::vector<Path> leaves;
-  collect_leaves(*out.body, Path(), leaves);
-  const Json* schema = body_schema(out, context.operation);
-  std::string what;
-  switch (rng.below(5)) {
-    case 0: {  // a leaf replaced by an edge or interesting value
-      const Path& at = leaves[rng.below(leaves.size())];
-      Json value = replacement(schema_at(schema, at), rng, what);
-      if (at.empty()) {
-        out.body = std::move(value);
+bool mutate_body(RequestCase& r, Rng& rng, const MutationContext& context) {
+  if (!r.body) return false;
+  const openapi::Media* media = media_of(context.operation, r.body_content_type);
+  std::vector<Json::json_pointer> leaves, nodes;
+  collect(*r.body, Json::json_pointer(), leaves, false, 512);
+  collect(*r.body, Json::json_pointer(), nodes, true, 512);
+  Json& body = *r.body;
+  switch (rng.below(6)) {
+    case 0: {  // replace a leaf
+      if (leaves.empty()) return false;
+      const auto& at = leaves[rng.below(leaves.size())];
+      auto [value, what] = replacement(media ? schema_at(media->schema, at) : std::nullopt, body[at], rng);
+      body[at] = std::move(value);
+      r.mutation = "body." + where(at) + ": replaced by " + what;
+      return true;
+    }
+    case 1: {  // drop a member or an item
+      std::vector<Json::json_pointer> members;
+      for (const auto& p : nodes)
+        if (!p.empty()) members.push_back(p);
+      for (const auto& p : leaves)
+        if (!p.empty() && std::find(members.begin(), members.end(), p) == members.end()) members.push_back(p);
+      if (members.empty()) return false;
+      const auto at = members[rng.below(members.size())];
+      Json& parent = body[at.parent_pointer()];
+      if (parent.is_object()) {
+        parent.erase(at.back());
       } else {
-        (*out.body)[pointer_of(at)] = std::move(value);
+        parent.erase(static_cast<std::size_t>(std::stoul(at.back())));
       }
-      out.mutation = describe(at) + ": " + what;
+      r.mutation = "body." + where(at) + ": dropped";
       return true;
     }
-    case 1: {  // a leaf's type changed
-      const Path& at = leaves[rng.below(leaves.size())];
-      Json& target = at.empty() ? *out.body : (*out.body)[pointer_of(at)];
-      target = other_type(target, rng, what);
-      out.mutation = describe(at) + ": " + what;
-      return true;
-    }
-    case 2: {  // a member dropped
-      if (!out.body->is_object() || out.body->empty()) return false;
-      auto it = out.body->begin();
-      std::advance(it, static_cast<std::ptrdiff_t>(rng.below(out.body->size())));
+    case 2: {  // duplicate: an array item, or an object key (only raw JSON text can repeat a key)
+      std::vector<Json::json_pointer> containers;
+      for (const auto& p : nodes)
+        if (body[p].is_structured() && !body[p].empty()) containers.push_back(p);
+      if (containers.empty()) return false;
+      const auto at = containers[rng.below(containers.size())];
+      Json& node = body[at];
+      if (node.is_array()) {
+        node.push_back(node[rng.below(node.size())]);
+        r.mutation = "body." + where(at) + ": item duplicated";
+        return true;
+      }
+      auto it = node.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(rng.below(node.size())));
       const std::string key = it.key();
-      out.body->erase(key);
-      out.mutation = "body/" + key + ": dropped";
+      auto [value, what] = blind_value(it.value(), rng);
+      const std::string text = json_text(body);
+      // The duplicate goes first in the object; the original (later) wins in most parsers, the first in some.
+      const std::string inner = json_text(node);
+      const std::size_t pos = text.find(inner);
+      if (pos == std::string::npos) return false;
+      r.raw_body = text.substr(0, pos + 1) + json_text(Json(key)) + ":" + json_text(value) + "," + text.substr(pos + 1);
+      r.mutation = "body." + where(at / key) + ": key duplicated with " + what;
       return true;
     }
-    case 3: {  // an unexpected member added, or a member duplicated under another name
-      if (!out.body->is_object()) return false;
-      if (!out.body->empty() && rng.chance(0.5)) {
-        auto it = out.body->begin();
-        std::advance(it, static_cast<std::ptrdiff_t>(rng.below(out.body->size())));
-        (*out.body)[it.key() + "_"] = it.value();
-        out.mutation = "body/" + it.key() + "_: duplicated member";
-      } else {
-        static constexpr std::array<const char*, 5> kNames{"admin", "role", "id", "isAdmin", "__proto__"};
-        const char* name = kNames[rng.below(kNames.size())];
-        (*out.body)[name] = rng.chance(0.5) ? Json(true) : Json("admin");
-        out.mutation = std::string("body/") + name + ": extra member";
-      }
+    case 3: {  // add a member
+      std::vector<Json::json_pointer> objects;
+      for (const auto& p : nodes)
+        if (body[p].is_object()) objects.push_back(p);
+      if (objects.empty()) return false;
+      const auto at = objects[rng.below(objects.size())];
+      static const char* kNames[] = {"isAdmin", "role", "id", "__proto__", "chaosplus"};
+      const char* name = kNames[rng.below(std::size(kNames))];
+      auto [value, what] = blind_value(Json("x"), rng);
+      body[at][name] = std::move(value);
+      r.mutation = "body." + where(at / name) + ": added (" + what + ")";
       return true;
     }
-    default: {  // a value borrowed from another case of the corpus
-      if (context.corpus == nullptr || context.corpus->empty()) return false;
-      const RequestCase& other = (*context.corpus)[rng.below(context.corpus->size())];
-      if (!other.body || !other.body->is_object() || other.body->empty() || !out.body->is_object()) return false;
-      auto it = other.body->begin();
-      std::advance(it, static_cast<std::ptrdiff_t>(rng.below(other.body->size())));
-      (*out.body)[it.key()] = it.value();
-      out.mutation = "body/" + it.key() + ": value from the corpus";
+    case 4: {  // a value from another case
+      if (leaves.empty()) return false;
+      auto other = corpus_value(context.corpus, rng);
+      if (!other) return false;
+      const auto& at = leaves[rng.below(leaves.size())];
+      body[at] = *other;
+      r.mutation = "body." + where(at) + ": swapped with " + json_text(*other).substr(0, 40) + " from the corpus";
+      return true;
+    }
+    default: {  // change a leaf's type
+      if (leaves.empty()) return false;
+      const auto& at = leaves[rng.below(leaves.size())];
+      auto [value, what] = blind_value(body[at], rng);
+      body[at] = std::move(value);
+      r.mutation = "body." + where(at) + ": " + what;
       return true;
     }
   }
 }
 
-bool mutate_parameter(RequestCase& out, Rng& rng, const MutationContext& context) {
-  const std::size_t total = out.query.size() + out.path_params.size() + out.headers.size() + out.cookies.size();
-  if (total == 0) return false;
-  std::size_t pick = rng.below(total);
-  std::string what;
-  if (pick < out.query.size()) {
-    auto& [name, value] = out.query[pick];
-    value = rng.chance(0.2)
-                ? other_type(value, rng, what)
-                : replacement(parameter_schema(context.operation, name, openapi::ParameterIn::query), rng, what);
-    out.mutation = "query." + name + ": " + what;
+bool mutate_parameter(RequestCase& r, Rng& rng, const MutationContext& context) {
+  struct Slot {
+    std::string label;
+    std::function<void(std::optional<Json>, Rng&)> apply;
+    std::string name;
+    Json old;
+  };
+  std::vector<Slot> slots;
+  for (std::size_t i = 0; i < r.query.size(); ++i)
+    slots.push_back({"query." + r.query[i].first,
+                     [&r, i](std::optional<Json> v, Rng&) {
+                       if (v) {
+                         r.query[i].second = *v;
+                       } else {
+                         r.query.erase(r.query.begin() + static_cast<std::ptrdiff_t>(i));
+                       }
+                     },
+                     r.query[i].first, r.query[i].second});
+  for (auto& [name, value] : r.path_params)
+    slots.push_back({"path." + name,
+                     [&r, n = name](std::optional<Json> v, Rng&) {
+                       if (v) {
+                         r.path_params[n] = *v;
+                       } else {
+                         r.path_params[n] = "";
+                       }
+                     },
+                     name, value});
+  for (std::size_t i = 0; i < r.headers.size(); ++i)
+    slots.push_back({"header." + r.headers[i].first,
+                     [&r, i](std::optional<Json> v, Rng&) {
+                       if (v) {
+                         // A header value never carries CR, LF or NUL: those are protocol mutations, made raw.
+                         std::string text = scalar_text(*v);
+                         std::erase_if(text, [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+                         r.headers[i].second = std::move(text);
+                       } else {
+                         r.headers.erase(r.headers.begin() + static_cast<std::ptrdiff_t>(i));
+                       }
+                     },
+                     r.headers[i].first, r.headers[i].second});
+  for (auto& [name, value] : r.cookies)
+    slots.push_back({"cookie." + name,
+                     [&r, n = name](std::optional<Json> v, Rng&) {
+                       if (v) {
+                         r.cookies[n] = *v;
+                       } else {
+                         r.cookies.erase(n);
+                       }
+                     },
+                     name, value});
+  if (slots.empty()) return false;
+  Slot& slot = slots[rng.below(slots.size())];
+  if (rng.chance(0.15)) {
+    slot.apply(std::nullopt, rng);
+    r.mutation = slot.label + ": dropped";
     return true;
   }
-  pick -= out.query.size();
-  if (pick < out.path_params.size()) {
-    auto it = out.path_params.begin();
-    std::advance(it, static_cast<std::ptrdiff_t>(pick));
-    it->second = replacement(parameter_schema(context.operation, it->first, openapi::ParameterIn::path), rng, what);
-    out.mutation = "path." + it->first + ": " + what;
-    return true;
+  if (rng.chance(0.15)) {
+    if (auto other = corpus_value(context.corpus, rng)) {
+      slot.apply(*other, rng);
+      r.mutation = slot.label + ": swapped with " + json_text(*other).substr(0, 40) + " from the corpus";
+      return true;
+    }
   }
-  pick -= out.path_params.size();
-  if (pick < out.headers.size()) {
-    auto& [name, value] = out.headers[pick];
-    Json v = replacement(parameter_schema(context.operation, name, openapi::ParameterIn::header), rng, what);
-    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-    // A header value cannot carry CR, LF or NUL without becoming another request: those stay out.
-    std::erase_if(text, [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; });
-    value = std::move(text);
-    out.mutation = "header." + name + ": " + what;
-    return true;
-  }
-  pick -= out.headers.size();
-  auto it = out.cookies.begin();
-  std::advance(it, static_cast<std::ptrdiff_t>(pick));
-  it->second = replacement(parameter_schema(context.operation, it->first, openapi::ParameterIn::cookie), rng, what);
-  out.mutation = "cookie." + it->first + ": " + what;
+  const openapi::Parameter* p = parameter_of(context.operation, slot.name);
+  auto [value, what] = replacement(p ? std::optional<Json>(p->schema) : std::nullopt, slot.old, rng);
+  slot.apply(value, rng);
+  r.mutation = slot.label + ": replaced by " + what;
   return true;
+}
+
+std::string random_bytes(Rng& rng, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += static_cast<char>(rng.below(256));
+  return out;
 }
 
 }  // namespace
 
 std::string damage_bytes(std::string bytes, Rng& rng, std::string* what) {
-  static constexpr std::array<unsigned char, 12> kInteresting{0x00, 0x01, 0x7f, 0x80, 0xff, '"',
-                                                              '\'', '\\', '{',  '}',  '\r', '\n'};
+  static const std::string kInteresting[] = {std::string(1, '\0'),
+                                             "\xff",
+                                             "\x7f",
+                                             "\x80",
+                                             "\n",
+                                             "\r\n",
+                                             "\"",
+                                             "\\",
+                                             "{",
+                                             "}",
+                                             "[",
+                                             "]",
+                                             ",",
+                                             ":",
+                                             "\xc0\x80",
+                                             "%n",
+                                             "%00",
+                                             "\xef\xbb\xbf",
+                                             "\xed\xa0\x80",
+                                             "-1",
+                                             "1e999",
+                                             "null"};
   std::string done;
-  const int edits = 1 + static_cast<int>(rng.below(4));
-  for (int i = 0; i < edits; ++i) {
-    const std::size_t n = bytes.size();
-    switch (n == 0 ? 2 : rng.below(6)) {
+  const auto rounds = 1 + rng.below(3);
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    const std::size_t size = bytes.size();
+    const std::size_t at = size == 0 ? 0 : rng.below(size);
+    std::string step;
+    switch (size == 0 ? 2 : rng.below(7)) {
       case 0: {
-        const std::size_t at = rng.below(n);
-        bytes[at] = static_cast<char>(static_cast<unsigned char>(bytes[at]) ^ (1u << rng.below(8)));
-        done += "bit flip; ";
+        const int bit = static_cast<int>(rng.below(8));
+        bytes[at] = static_cast<char>(bytes[at] ^ (1 << bit));
+        step = "bit " + std::to_string(bit) + " flipped at " + std::to_string(at);
         break;
       }
-      case 1: {
-        bytes.erase(rng.below(n), 1 + rng.below(std::min<std::size_t>(n, 8)));
-        done += "bytes deleted; ";
+      case 1:
+        bytes.insert(at, random_bytes(rng, 1 + rng.below(4)));
+        step = "random bytes inserted at " + std::to_string(at);
         break;
-      }
       case 2: {
-        const std::size_t at = n == 0 ? 0 : rng.below(n + 1);
-        bytes.insert(at, 1, static_cast<char>(kInteresting[rng.below(kInteresting.size())]));
-        done += "interesting byte inserted; ";
+        const auto& pick = kInteresting[rng.below(std::size(kInteresting))];
+        bytes.insert(at, pick);
+        step =
+            "interesting bytes " + json_text(Json(base64_encode(pick))) + " (base64) inserted at " + std::to_string(at);
         break;
       }
       case 3: {
-        const std::size_t at = rng.below(n);
-        bytes[at] = static_cast<char>(kInteresting[rng.below(kInteresting.size())]);
-        done += "byte replaced; ";
+        const std::size_t n = 1 + rng.below(std::min<std::size_t>(size - at, 16));
+        bytes.erase(at, n);
+        step = std::to_string(n) + " bytes deleted at " + std::to_string(at);
         break;
       }
       case 4: {
-        const std::size_t at = rng.below(n);
-        const std::size_t len = 1 + rng.below(std::min<std::size_t>(n - at, 64));
-        const std::string chunk = bytes.substr(at, len);
-        const std::size_t times = 1 + rng.below(16);
-        for (std::size_t t = 0; t < times && bytes.size() + chunk.size() <= kMaxBytes; ++t) bytes.insert(at, chunk);
-        done += "chunk duplicated; ";
+        const std::size_t n = 1 + rng.below(std::min<std::size_t>(size - at, 64));
+        const std::string chunk = bytes.substr(at, n);
+        const auto copies = 1 + rng.below(rng.chance(0.1) ? 1000 : 4);
+        std::string repeated;
+        for (std::uint64_t i = 0; i < copies && repeated.size() + bytes.size() < kMaxHugeBytes; ++i) repeated += chunk;
+        bytes.insert(at, repeated);
+        step = std::to_string(n) + " bytes at " + std::to_string(at) + " repeated " + std::to_string(copies) + " times";
         break;
       }
-      default:
-        bytes.resize(rng.below(n));
-        done += "truncated; ";
+      case 5:
+        bytes.resize(at);
+        step = "truncated at " + std::to_string(at);
         break;
+      default: {
+        const std::size_t other = rng.below(size);
+        std::swap(bytes[at], bytes[other]);
+        step = "bytes " + std::to_string(at) + " and " + std::to_string(other) + " swapped";
+      }
     }
+    if (bytes.size() > kMaxHugeBytes) bytes.resize(kMaxHugeBytes);
+    done += (done.empty() ? "" : ", ") + step;
   }
-  if (bytes.size() > kMaxBytes) bytes.resize(kMaxBytes);
-  if (what != nullptr) *what = done.substr(0, done.size() - 2);
+  if (what) *what = done;
   return bytes;
 }
 
 RequestCase mutate(const RequestCase& base, Rng& rng, const MutationContext& context) {
-  RequestCase out = base;
-  out.expect_valid = false;
-  if (out.raw) {
+  RequestCase r = base;
+  r.expect_valid = false;
+  if (r.raw) {
+    // Keep the request line, so that the bytes still reach the route; damage the rest.
+    const std::size_t line = r.raw->find('\n');
+    const std::size_t keep = line == std::string::npos ? 0 : line + 1;
     std::string what;
-    out.raw = damage_bytes(*out.raw, rng, &what);
-    out.mutation = "raw: " + what;
-    return out;
+    r.raw = r.raw->substr(0, keep) + damage_bytes(r.raw->substr(keep), rng, &what);
+    r.mutation = (base.mutation.empty() ? "" : base.mutation + "; ") + "raw: " + what;
+    return r;
   }
-  out.raw_body.reset();
-  // Body or parameters, whichever the case has; a few tries before falling back to bytes.
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    const bool body_first = out.body.has_value() && rng.chance(0.6);
-    if (body_first ? mutate_body(out, rng, context) : mutate_parameter(out, rng, context)) return out;
-  }
-  return mutate_bytes(base, rng);
+  r.raw_body.reset();
+  const bool body_first = r.body && rng.chance(0.6);
+  const bool done = body_first ? (mutate_body(r, rng, context) || mutate_parameter(r, rng, context))
+                               : (mutate_parameter(r, rng, context) || mutate_body(r, rng, context));
+  if (!done) return mutate_bytes(base, rng);
+  return r;
 }
 
 RequestCase mutate_bytes(const RequestCase& base, Rng& rng) {
-  RequestCase out = base;
-  out.expect_valid = false;
+  RequestCase r = base;
+  r.expect_valid = false;
+  if (r.raw) return mutate(base, rng);
   std::string body;
-  if (base.raw_body) {
-    body = *base.raw_body;
-  } else if (base.body) {
-    // The body as render() writes it: take it from the rendered bytes.
-    static const net::Url kBase = *net::Url::parse("http://127.0.0.1:1/");
-    RequestCase plain = base;
-    plain.raw.reset();
-    const std::string bytes = render(plain, kBase);
-    const std::size_t head_end = bytes.find("\r\n\r\n");
-    body = head_end == std::string::npos ? std::string() : bytes.substr(head_end + 4);
+  if (r.raw_body) {
+    body = *r.raw_body;
+  } else if (r.body) {
+    RequestCase only_body;
+    only_body.method = "POST";
+    only_body.body = r.body;
+    only_body.body_content_type = r.body_content_type;
+    const std::string rendered = render(only_body, any_base());
+    body = rendered.substr(rendered.find("\r\n\r\n") + 4);
+    if (r.body_content_type.empty()) r.body_content_type = "application/json";
+    // multipart: the boundary render chose must stay in the Content-Type
+    const std::size_t type_at = rendered.find("Content-Type: ");
+    if (type_at != std::string::npos)
+      r.body_content_type = rendered.substr(type_at + 14, rendered.find("\r\n", type_at) - type_at - 14);
   } else {
-    const auto& strings = interesting_strings();
-    body = strings[rng.below(strings.size())].text;
+    body = "{}";
+    r.body_content_type = "application/json";
   }
   std::string what;
-  out.raw_body = damage_bytes(std::move(body), rng, &what);
-  out.mutation = "body bytes: " + what;
-  return out;
+  r.raw_body = damage_bytes(std::move(body), rng, &what);
+  r.mutation = (base.mutation.empty() ? "" : base.mutation + "; ") + "body bytes: " + what;
+  return r;
 }
 
 }  // namespace chaosplus::fuzz

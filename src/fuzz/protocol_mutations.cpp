@@ -1,219 +1,72 @@
 #include "fuzz/protocol_mutations.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <string>
-#include <vector>
 
 namespace chaosplus::fuzz {
 namespace {
 
-// A rendered request taken apart: its request line, header lines (without line ends) and body.
+bool is_named(const std::string& line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != std::tolower(static_cast<unsigned char>(name[i])))
+      return false;
+  return true;
+}
+
+// A rendered request taken apart: request line, header lines, body.
 struct Parts {
   std::string request_line;
   std::vector<std::string> headers;
   std::string body;
-};
 
-Parts split(const std::string& bytes) {
-  Parts parts;
-  const std::size_t head_end = bytes.find("\r\n\r\n");
-  const std::string head = bytes.substr(0, head_end);
-  parts.body = head_end == std::string::npos ? std::string() : bytes.substr(head_end + 4);
-  std::size_t start = 0;
-  bool first = true;
-  while (start <= head.size()) {
-    std::size_t end = head.find("\r\n", start);
-    if (end == std::string::npos) end = head.size();
-    std::string line = head.substr(start, end - start);
-    if (first) {
-      parts.request_line = std::move(line);
-      first = false;
-    } else if (!line.empty()) {
-      parts.headers.push_back(std::move(line));
+  static Parts of(const std::string& rendered) {
+    Parts p;
+    const std::size_t end = rendered.find("\r\n\r\n");
+    const std::string head = rendered.substr(0, end);
+    p.body = end == std::string::npos ? "" : rendered.substr(end + 4);
+    std::size_t start = 0;
+    bool first = true;
+    while (start <= head.size()) {
+      const std::size_t eol = head.find("\r\n", start);
+      const std::string line = head.substr(start, eol == std::string::npos ? std::string::npos : eol - start);
+      if (first) {
+        p.request_line = line;
+        first = false;
+      } else if (!line.empty()) {
+        p.headers.push_back(line);
+      }
+      if (eol == std::string::npos) break;
+      start = eol + 2;
     }
-    start = end + 2;
+    return p;
   }
-  return parts;
-}
 
-bool is_header(const std::string& line, std::string_view name) {
-  if (line.size() <= name.size() || line[name.size()] != ':') return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(line[i])) != std::tolower(static_cast<unsigned char>(name[i])))
-      return false;
+  void drop(std::string_view name) {
+    headers.erase(
+        std::remove_if(headers.begin(), headers.end(), [&](const std::string& l) { return is_named(l, name); }),
+        headers.end());
   }
-  return true;
-}
 
-void drop_header(Parts& parts, std::string_view name) {
-  std::erase_if(parts.headers, [name](const std::string& line) { return is_header(line, name); });
-}
-
-std::string join(const Parts& parts, std::string_view eol = "\r\n") {
-  std::string out = parts.request_line;
-  out += eol;
-  for (const std::string& line : parts.headers) {
-    out += line;
-    out += eol;
+  std::string bytes(const char* eol = "\r\n") const {
+    std::string out = request_line + eol;
+    for (const auto& h : headers) out += h + eol;
+    return out + eol + body;
   }
-  out += eol;
-  out += parts.body;
-  return out;
-}
+};
 
 std::string hex(std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  if (n == 0) return "0";
   std::string out;
-  while (n != 0) {
+  do {
     out.insert(out.begin(), kDigits[n % 16]);
     n /= 16;
-  }
+  } while (n != 0);
   return out;
 }
 
-// The body as one chunk and the last chunk.
 std::string chunked(const std::string& body) {
-  std::string out;
-  if (!body.empty()) out += hex(body.size()) + "\r\n" + body + "\r\n";
-  return out + "0\r\n\r\n";
-}
-
-template <typename T, std::size_t N>
-const T& pick(const std::array<T, N>& options, Rng& rng) {
-  return options[rng.below(N)];
-}
-
-std::string method_of(const std::string& request_line) { return request_line.substr(0, request_line.find(' ')); }
-
-std::string target_of(const std::string& request_line) {
-  const std::size_t a = request_line.find(' ');
-  const std::size_t b = request_line.rfind(' ');
-  if (a == std::string::npos || b == a) return "/";
-  return request_line.substr(a + 1, b - a - 1);
-}
-
-std::string mutate_bytes_for(ProtocolMutation kind, Parts parts, Rng& rng, std::string& what) {
-  switch (kind) {
-    case ProtocolMutation::content_length_and_chunked: {
-      drop_header(parts, "Content-Length");
-      const std::string body = parts.body;
-      // CL.TE: the Content-Length counts only part of the chunked body (or more than all of it).
-      const std::string framed = chunked(body);
-      const std::size_t length = rng.chance(0.5) ? framed.size() / 2 : framed.size() + 7;
-      parts.headers.push_back("Content-Length: " + std::to_string(length));
-      parts.headers.push_back("Transfer-Encoding: chunked");
-      parts.body = framed;
-      what = "Content-Length " + std::to_string(length) + " with a chunked body of " + std::to_string(framed.size());
-      return join(parts);
-    }
-    case ProtocolMutation::two_content_lengths: {
-      drop_header(parts, "Content-Length");
-      const std::size_t n = parts.body.size();
-      parts.headers.push_back("Content-Length: " + std::to_string(n));
-      parts.headers.push_back("Content-Length: " + std::to_string(n + 1 + rng.below(16)));
-      what = "two different Content-Length headers";
-      return join(parts);
-    }
-    case ProtocolMutation::bad_chunk_size: {
-      drop_header(parts, "Content-Length");
-      parts.headers.push_back("Transfer-Encoding: chunked");
-      static constexpr std::array<std::string_view, 6> kSizes{"-1", "fffffffffffffffff1", "zz", "0x10", "1 ; x", "+5"};
-      const std::string_view size = pick(kSizes, rng);
-      const std::string body = parts.body.empty() ? std::string("x") : parts.body;
-      if (rng.chance(0.25)) {
-        // A chunk whose data is not followed by CRLF.
-        parts.body = hex(body.size()) + "\r\n" + body + "XX0\r\n\r\n";
-        what = "chunk data not followed by CRLF";
-      } else {
-        parts.body = std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
-        what = "chunk size '" + std::string(size) + "'";
-      }
-      return join(parts);
-    }
-    case ProtocolMutation::obfuscated_transfer_encoding: {
-      drop_header(parts, "Content-Length");
-      static constexpr std::array<std::string_view, 6> kForms{
-          "Transfer-Encoding: xchunked",          "Transfer-Encoding:  chunked ",
-          "Transfer-Encoding: chunked, identity", "Transfer-Encoding: identity, chunked, identity",
-          "Transfer-Encoding\t: chunked",         "Transfer-encoding: CHUNKED"};
-      const std::string_view form = pick(kForms, rng);
-      parts.headers.emplace_back(form);
-      parts.headers.push_back("Content-Length: " + std::to_string(parts.body.size()));
-      parts.body = chunked(parts.body);
-      what = "'" + std::string(form) + "' beside Content-Length";
-      return join(parts);
-    }
-    case ProtocolMutation::bare_lf: what = "LF line ends"; return join(parts, "\n");
-    case ProtocolMutation::obs_fold: {
-      const std::size_t at = parts.headers.empty() ? 0 : rng.below(parts.headers.size());
-      parts.headers.insert(parts.headers.begin() + static_cast<std::ptrdiff_t>(at), "X-Folded: first");
-      parts.headers.insert(parts.headers.begin() + static_cast<std::ptrdiff_t>(at) + 1,
-                           rng.chance(0.5) ? " continued" : "\tcontinued");
-      what = "a header folded onto the next line";
-      return join(parts);
-    }
-    case ProtocolMutation::many_headers: {
-      const std::size_t count = 100 + rng.below(9901);  // up to 10,000
-      for (std::size_t i = 0; i < count; ++i) parts.headers.push_back("X-Many-" + std::to_string(i) + ": v");
-      what = std::to_string(count) + " extra header lines";
-      return join(parts);
-    }
-    case ProtocolMutation::huge_header_line: {
-      const std::size_t size = 8 * 1024 + rng.below(56 * 1024 + 1);  // 8 to 64 KiB
-      parts.headers.push_back("X-Huge: " + std::string(size, 'a'));
-      what = "a header line of " + std::to_string(size) + " bytes";
-      return join(parts);
-    }
-    case ProtocolMutation::invalid_method: {
-      static constexpr std::array<std::string_view, 5> kMethods{"G@T", "GET\x01", "get", "", "PROPFIND"};
-      std::string method(pick(kMethods, rng));
-      if (rng.chance(0.2)) method = std::string(4096, 'G');
-      parts.request_line = method + parts.request_line.substr(parts.request_line.find(' '));
-      what = "method '" + (method.size() > 16 ? method.substr(0, 16) + "..." : method) + "'";
-      return join(parts);
-    }
-    case ProtocolMutation::invalid_version: {
-      static constexpr std::array<std::string_view, 5> kVersions{"HTTP/1.2", "HTTP/9.9", "HTTP/1.1x", "FOO/1.1", ""};
-      const std::string_view version = pick(kVersions, rng);
-      const std::string line = method_of(parts.request_line) + " " + target_of(parts.request_line);
-      parts.request_line = version.empty() ? line : line + " " + std::string(version);
-      what = version.empty() ? "an HTTP/0.9-style request line" : "version '" + std::string(version) + "'";
-      return join(parts);
-    }
-    case ProtocolMutation::absolute_form_target:
-      parts.request_line =
-          method_of(parts.request_line) + " http://other.invalid" + target_of(parts.request_line) + " HTTP/1.1";
-      what = "an absolute-form target naming another host";
-      return join(parts);
-    case ProtocolMutation::missing_host:
-      drop_header(parts, "Host");
-      what = "no Host header";
-      return join(parts);
-    case ProtocolMutation::duplicate_host:
-      parts.headers.push_back("Host: other.invalid");
-      what = "two Host headers";
-      return join(parts);
-    case ProtocolMutation::nul_in_header:
-      parts.headers.push_back(std::string("X-Nul: a\0b", 10));
-      what = "a NUL byte in a header value";
-      return join(parts);
-    case ProtocolMutation::space_before_colon: {
-      drop_header(parts, "Content-Length");
-      parts.headers.push_back("Content-Length : " + std::to_string(parts.body.size()));
-      what = "a space before a header's colon";
-      return join(parts);
-    }
-    case ProtocolMutation::content_length_too_long: {
-      drop_header(parts, "Content-Length");
-      parts.headers.push_back("Content-Length: " + std::to_string(parts.body.size() + 1 + rng.below(64)));
-      what = "Content-Length larger than the body sent";
-      return join(parts);
-    }
-  }
-  return join(parts);
+  return (body.empty() ? "" : hex(body.size()) + "\r\n" + body + "\r\n") + "0\r\n\r\n";
 }
 
 }  // namespace
@@ -224,8 +77,8 @@ std::string_view protocol_mutation_name(ProtocolMutation kind) {
     case ProtocolMutation::two_content_lengths: return "two Content-Lengths";
     case ProtocolMutation::bad_chunk_size: return "bad chunk size";
     case ProtocolMutation::obfuscated_transfer_encoding: return "obfuscated Transfer-Encoding";
-    case ProtocolMutation::bare_lf: return "bare LF";
-    case ProtocolMutation::obs_fold: return "obs-fold";
+    case ProtocolMutation::bare_lf: return "bare LF line ends";
+    case ProtocolMutation::obs_fold: return "obs-fold header";
     case ProtocolMutation::many_headers: return "many headers";
     case ProtocolMutation::huge_header_line: return "huge header line";
     case ProtocolMutation::invalid_method: return "invalid method";
@@ -235,20 +88,145 @@ std::string_view protocol_mutation_name(ProtocolMutation kind) {
     case ProtocolMutation::duplicate_host: return "duplicate Host";
     case ProtocolMutation::nul_in_header: return "NUL in header";
     case ProtocolMutation::space_before_colon: return "space before colon";
-    case ProtocolMutation::content_length_too_long: return "Content-Length too long";
   }
   return "protocol";
 }
 
 RequestCase protocol_mutation(const RequestCase& valid, const net::Url& base, ProtocolMutation kind, Rng& rng,
                               const std::vector<std::pair<std::string, std::string>>& extra_headers) {
-  RequestCase out = valid;
-  std::string what;
-  out.raw = mutate_bytes_for(kind, split(render(valid, base, extra_headers)), rng, what);
-  out.raw_body.reset();
-  out.expect_valid = false;
-  out.mutation = "protocol: " + std::string(protocol_mutation_name(kind)) + ": " + what;
-  return out;
+  RequestCase valid_shape = valid;
+  valid_shape.raw.reset();
+  Parts p = Parts::of(render(valid_shape, base, extra_headers));
+  std::string variant;
+  std::string out;
+  const std::size_t space = p.request_line.find(' ');
+  const std::size_t last_space = p.request_line.rfind(' ');
+  switch (kind) {
+    case ProtocolMutation::content_length_and_chunked: {
+      // The body framed chunked, and a Content-Length of the unframed body: one side reads less.
+      p.drop("Content-Length");
+      const std::string cl = "Content-Length: " + std::to_string(p.body.size());
+      const bool cl_first = rng.chance(0.5);
+      p.headers.push_back(cl_first ? cl : "Transfer-Encoding: chunked");
+      p.headers.push_back(cl_first ? "Transfer-Encoding: chunked" : cl);
+      p.body = chunked(p.body);
+      variant = cl_first ? "Content-Length first" : "Transfer-Encoding first";
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::two_content_lengths: {
+      // The second one smaller, never larger: a server that believes it must not wait for bytes that never come.
+      p.drop("Content-Length");
+      const std::size_t smaller = p.body.empty() ? 0 : rng.below(p.body.size());
+      p.headers.push_back("Content-Length: " + std::to_string(p.body.size()));
+      p.headers.push_back("Content-Length: " + std::to_string(smaller));
+      variant = std::to_string(p.body.size()) + " and " + std::to_string(smaller);
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::bad_chunk_size: {
+      p.drop("Content-Length");
+      p.headers.push_back("Transfer-Encoding: chunked");
+      const std::string data = p.body.empty() ? "x" : p.body;
+      static const char* kSizes[] = {"-1", "fffffffffffffffffff1", "zz", "0x10", " 1", "1 ;"};
+      const auto pick = rng.below(std::size(kSizes) + 1);
+      if (pick == std::size(kSizes)) {
+        p.body = hex(data.size()) + "\r\n" + data + "0\r\n\r\n";  // no CRLF after the chunk data
+        variant = "missing CRLF after chunk";
+      } else {
+        p.body = std::string(kSizes[pick]) + "\r\n" + data + "\r\n0\r\n\r\n";
+        variant = std::string("chunk size '") + kSizes[pick] + "'";
+      }
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::obfuscated_transfer_encoding: {
+      static const char* kForms[] = {"Transfer-Encoding: xchunked",          "Transfer-Encoding : chunked",
+                                     "Transfer-Encoding: chunked, identity", "Transfer-Encoding:\tchunked",
+                                     "Transfer-Encoding: CHUNKED",           "Transfer-Encoding: identity"};
+      const char* form = kForms[rng.below(std::size(kForms))];
+      p.headers.push_back(form);  // alongside the Content-Length, with an unchunked body
+      variant = form;
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::bare_lf:
+      variant = "LF only";
+      out = p.bytes("\n");
+      break;
+    case ProtocolMutation::obs_fold:
+      p.headers.insert(p.headers.begin() + static_cast<std::ptrdiff_t>(rng.below(p.headers.size() + 1)),
+                       rng.chance(0.5) ? "X-Folded: first\r\n second" : "X-Folded: first\r\n\tsecond");
+      variant = "continuation line";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::many_headers: {
+      const std::size_t count = rng.chance(0.5) ? 1000 : 10000;
+      for (std::size_t i = 0; i < count; ++i) p.headers.push_back("X-Many-" + std::to_string(i) + ": v");
+      variant = std::to_string(count) + " headers";
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::huge_header_line:
+      p.headers.push_back("X-Huge: " + std::string(64 * 1024, 'a'));
+      variant = "64 KiB";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::invalid_method: {
+      static const char* kMethods[] = {"G ET", "GE\x01T", "GET\x7f", "(GET)", "G\xc3\xa9T"};
+      std::string method = rng.chance(0.2) ? std::string(4096, 'A') : kMethods[rng.below(std::size(kMethods))];
+      variant = method.size() > 16 ? "4096-byte method" : "method '" + method + "'";
+      if (space != std::string::npos) p.request_line.replace(0, space, method);
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::invalid_version: {
+      static const char* kVersions[] = {"HTTP/1.2", "HTTP/9.9", "HTTP/1.1x", "HTTP/1", "http/1.1", "HTTP/1.01", ""};
+      const std::string version = kVersions[rng.below(std::size(kVersions))];
+      if (last_space != std::string::npos) p.request_line.erase(last_space);
+      if (!version.empty()) p.request_line += " " + version;
+      variant = version.empty() ? "no version (HTTP/0.9 style)" : "'" + version + "'";
+      out = p.bytes();
+      break;
+    }
+    case ProtocolMutation::absolute_form_target:
+      if (space != std::string::npos) p.request_line.insert(space + 1, "http://other.example");
+      variant = "other host than Host";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::missing_host:
+      p.drop("Host");
+      variant = "no Host";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::duplicate_host:
+      p.headers.insert(p.headers.begin() + 1, "Host: other.example");
+      variant = "second Host other.example";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::nul_in_header:
+      p.headers.push_back(std::string("X-Nul: a\0b", 10));
+      variant = "X-Nul";
+      out = p.bytes();
+      break;
+    case ProtocolMutation::space_before_colon: {
+      auto it = std::find_if(p.headers.begin(), p.headers.end(),
+                             [](const std::string& l) { return is_named(l, "Content-Length"); });
+      if (it == p.headers.end()) it = p.headers.begin();
+      if (it != p.headers.end()) it->insert(it->find(':'), " ");
+      variant = it != p.headers.end() ? it->substr(0, it->find(':') + 1) : "";
+      out = p.bytes();
+      break;
+    }
+  }
+  RequestCase r;
+  r.operation_id = valid.operation_id;
+  r.method = valid.method;
+  r.path = valid.path;
+  r.raw = std::move(out);
+  r.expect_valid = false;
+  r.mutation = "protocol: " + std::string(protocol_mutation_name(kind)) + (variant.empty() ? "" : ": " + variant);
+  return r;
 }
 
 RequestCase protocol_mutation(const RequestCase& valid, const net::Url& base, Rng& rng,

@@ -180,6 +180,9 @@ bool pattern_matches(const std::string& pattern, const std::string& text) {
     it = cache.emplace(pattern, std::move(compiled)).first;
   }
   if (!it->second) return true;
+  // libstdc++'s std::regex recurses once per character: a 64 KiB string can exhaust the stack. A
+  // long text is not known to match (so a hostile long string is not claimed to conform).
+  if (text.size() > 2048) return false;
   try {
     return std::regex_search(text, *it->second);
   } catch (const std::regex_error&) {  // complexity limits on long texts

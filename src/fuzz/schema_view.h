@@ -34,7 +34,8 @@ std::optional<std::size_t> size_keyword(const Json& schema, const char* name);  
 std::size_t code_points(std::string_view text);                                 // as JSON Schema counts string length
 
 // Whether `pattern` (ECMAScript, unanchored, as valijson runs it) finds a match in `text`; true when
-// the pattern does not compile here (then nothing can be said).
+// the pattern does not compile here (then nothing can be said), false for texts over 2 KiB (not run:
+// std::regex recursion).
 bool pattern_matches(const std::string& pattern, const std::string& text);
 // Whether `text` satisfies the string keywords of `schema`: length, pattern, enum and const (format
 // is not judged here; formats.h does).

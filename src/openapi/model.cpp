@@ -112,6 +112,7 @@ class ModelReader {
     }
     std::sort(keyed.begin(), keyed.end());
     std::vector<std::string> keys;
+    keys.reserve(keyed.size());
     for (auto& [order, key] : keyed) keys.push_back(std::move(key));
     return keys;
   }

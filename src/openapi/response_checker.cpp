@@ -193,7 +193,21 @@ struct ResponseChecker::Cache {
     std::unique_ptr<valijson::Schema> full;
     std::unique_ptr<valijson::Schema> without_patterns;
   };
-  std::map<std::string, Compiled> schemas;  // "<operation id>\n<status>\n<media>"
+  // By where the media is: an operation of the checker's document (which outlives the checker)
+  // is known by address, without building a key per check; another (a copy) by its id, status and
+  // media type.
+  std::map<const Media*, Compiled> own;
+  std::map<std::string, Compiled> foreign;
+
+  Compiled& compiled(const Document& document, const Operation& operation, const ResponseSpec& response,
+                     const Media& media) {
+    const auto& operations = document.operations;
+    const std::less<const Operation*> before;
+    if (!operations.empty() && !before(&operation, &operations.front()) && !before(&operations.back(), &operation)) {
+      return own[&media];
+    }
+    return foreign[operation.id + "\n" + response.status + "\n" + media.content_type];
+  }
   // One validator for all checks: it keeps the compiled `pattern` regexes.
   valijson::Validator validator{valijson::Validator::kStrongTypes};
 
@@ -231,6 +245,9 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
     const int score = media_match(media.content_type, actual);
     if (score > best_score) best = &media, best_score = score;
   }
+  if (best == nullptr && body.empty() && actual.empty()) {
+    return "an empty body without a content type for " + response->status + " (documented: " + documented + ")";
+  }
   if (best == nullptr) {
     return "content type '" + (actual.empty() ? std::string("(none)") : printable(content_type)) +
            "' is not documented for " + response->status + " (documented: " + documented + ")";
@@ -242,8 +259,7 @@ std::optional<std::string> ResponseChecker::check(const Operation& operation, in
     return "body of " + response->status + " " + best->content_type + " is not JSON" +
            (body.empty() ? " (it is empty)" : "");
   }
-  const std::string key = operation.id + "\n" + response->status + "\n" + best->content_type;
-  Cache::Compiled& compiled = cache_->schemas[key];
+  Cache::Compiled& compiled = cache_->compiled(document_, operation, *response, *best);
   const bool patterns = !has_long_string(parsed);
   auto& slot = patterns ? compiled.full : compiled.without_patterns;
   if (!slot) slot = Cache::compile(best->schema, patterns);

@@ -371,9 +371,12 @@ class YamlReader {
           Json converted = convert(value, child, depth + 1, key_mark);
           if (name == "<<" && key.Tag() == "?" && (converted.is_object() || converted.is_array())) {
             // YAML merge key: the keys of the map (or maps) it names, where this map does not set them.
-            if (converted.is_object()) merged.push_back(std::move(converted));
-            for (auto& item : converted.is_array() ? converted : Json::array()) {
-              if (item.is_object()) merged.push_back(std::move(item));
+            if (converted.is_object()) {
+              merged.push_back(std::move(converted));
+            } else {
+              for (auto& item : converted) {
+                if (item.is_object()) merged.push_back(std::move(item));
+              }
             }
             continue;
           }
@@ -424,10 +427,13 @@ std::string unescape_last(const std::string& pointer) {
   return out;
 }
 
-Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
+// `not_json` is set when the text is not JSON at all (it may still be YAML).
+Result<SourceFile> parse_json(std::string_view text, SourceFile file, bool& not_json) {
+  not_json = false;
   try {
     file.root = Json::parse(text);
   } catch (const Json::parse_error& e) {
+    not_json = true;
     // nlohmann's message names the byte; the place is said as line:column instead.
     std::string what = e.what();
     if (const auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
@@ -437,6 +443,22 @@ Result<SourceFile> parse_json(std::string_view text, SourceFile file) {
   if (deeper_than(file.root, kMaxDepth)) {
     return Error{where(file.path, {1, 1}) + "/: values nested more than " + std::to_string(kMaxDepth) +
                      " levels deep, expected a flatter document",
+                 ErrorCode::invalid_argument};
+  }
+  // Counted on the parsed value before the positions are noted: noting them is the slow part.
+  std::size_t values = 0;
+  std::vector<const Json*> stack{&file.root};
+  while (!stack.empty() && values <= kMaxValues) {
+    const Json* value = stack.back();
+    stack.pop_back();
+    ++values;
+    if (value->is_structured()) {
+      for (const auto& child : *value) stack.push_back(&child);
+    }
+  }
+  if (values > kMaxValues) {
+    return Error{file.path + ": the document has more than " + std::to_string(kMaxValues) +
+                     " values, expected a smaller document",
                  ErrorCode::invalid_argument};
   }
   JsonMarks scanner(text);
@@ -497,8 +519,9 @@ Result<SourceFile> parse_source(std::string_view text, const std::string& path) 
   std::size_t first = 0;
   while (first < text.size() && std::isspace(static_cast<unsigned char>(text[first]))) ++first;
   if (first < text.size() && (text[first] == '{' || text[first] == '[')) {
-    auto json = parse_json(text, file);
-    if (json.ok()) return json;
+    bool not_json = false;
+    auto json = parse_json(text, file, not_json);
+    if (json.ok() || !not_json) return json;
     auto yaml = parse_yaml(text, std::move(file));
     if (yaml.ok()) return yaml;
     return json;

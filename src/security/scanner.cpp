@@ -151,7 +151,10 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
   const auto collection = collection_of(op.path);
   if (!collection) return c;
   auto [path, param] = *collection;
-  auto known = created_.find(path);
+  // A DELETE gets an object of its own: deleting the shared one (a delete let through) would leave
+  // the other probes, and their reproducers, pointing at nothing.
+  const std::string key = op.method == "DELETE" ? path + " " + op.id : path;
+  auto known = created_.find(key);
   if (known == created_.end()) {
     std::optional<Created> made;
     const auto creator =
@@ -169,7 +172,7 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
         if (std::string id = id_from(r, param); !id.empty()) made = Created{id, bytes};
       }
     }
-    known = created_.emplace(path, made).first;
+    known = created_.emplace(key, made).first;
   }
   if (known->second) {
     c.path_params[param] = known->second->id;

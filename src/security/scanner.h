@@ -127,7 +127,8 @@ class Scanner {
     std::string id;
     std::string setup;  // the request that created it
   };
-  std::map<std::string, std::optional<Created>> created_;  // collection path -> its object
+  // collection path (and " <operation id>" for a DELETE's own object) -> the object
+  std::map<std::string, std::optional<Created>> created_;
 };
 
 }  // namespace chaosplus::security

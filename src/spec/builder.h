@@ -307,6 +307,7 @@ class Builder {
   };
   std::vector<LoadUse> load_uses_;
   std::vector<std::string> declared_loads_;  // load names (a load defaults to its phase's name)
+  std::vector<std::string> declared_scans_;  // security activity names (each defaults to its phase's name)
 };
 
 }  // namespace chaosplus::spec::reading

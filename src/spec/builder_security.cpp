@@ -25,6 +25,11 @@ std::optional<ActivitySpec> Builder::read_security_activity(const YamlNode& node
       else report(*n, "name: found '" + *text + "', expected letters, digits, '.', '_' or '-'");
     }
   }
+  if (std::find(declared_scans_.begin(), declared_scans_.end(), s.name) != declared_scans_.end()) {
+    const YamlNode* name = get(node, "name");
+    report(name ? *name : node, "security name '" + s.name + "' is used twice, expected unique names");
+  }
+  declared_scans_.push_back(s.name);
   if (const YamlNode* n = require(node, "openapi", what, "the OpenAPI document, e.g. demo/shop-api.openapi.yaml")) {
     if (auto text = read_text(*n, "openapi")) s.openapi = *text;
   }

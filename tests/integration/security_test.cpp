@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "core/event_bus.h"
 #include "fuzz/chaos_context.h"
@@ -61,6 +63,12 @@ paths:
       parameters:
         - {name: q, in: query, required: true, schema: {type: string}, example: milk}
       responses: {"200": {description: matches}}
+  /ping:
+    get:
+      operationId: ping
+      parameters:
+        - {name: host, in: query, required: true, schema: {type: string}, example: localhost}
+      responses: {"200": {description: reachable}}
   /files:
     get:
       operationId: readFile
@@ -73,6 +81,7 @@ struct Bugs {
   bool fail_open = false;
   bool sql_errors = false;
   bool traversal = false;
+  bool command = false;  // /ping runs its host through a "shell": `sleep N` in it sleeps
 };
 
 // The auth dependency: "Bearer t-alice" is alice, "Bearer t-bob" bob; anything else is refused.
@@ -133,6 +142,15 @@ class NotesApi {
         return net::Response::json(500, R"({"error":"ERROR:  syntax error at or near \"'\""})");
       }
       return net::Response::json(200, "[]");
+    }
+    if (path == "/ping") {
+      const std::string host = r.query_param("host");
+      // The planted bug: the host goes to a shell, so "; sleep 1" sleeps (the behaviour under test).
+      if (const auto at = host.find("sleep "); bugs_.command && at != std::string::npos && at + 6 < host.size() &&
+                                               std::isdigit(static_cast<unsigned char>(host[at + 6]))) {
+        std::this_thread::sleep_for(std::chrono::seconds(host[at + 6] - '0'));
+      }
+      return net::Response::json(200, R"({"reachable":true})");
     }
     if (path == "/files") {
       const std::string name = r.query_param("name");
@@ -232,7 +250,7 @@ const fuzz::Finding* find(const std::vector<fuzz::Finding>& findings, const std:
 }
 
 TEST(SecurityScan, FailOpenIsFoundOnlyWhileTheAuthDependencyIsDownAndNamesTheFault) {
-  Fixture fx(Bugs{true, true, true});
+  Fixture fx(Bugs{true, true, true, false});
   security::Scanner scanner(fx.document, fx.options(), fx.context);
   ASSERT_EQ(scanner.learn_baseline(), security::Scanner::Baseline::learned);
   EXPECT_GT(scanner.auth_probes(), 0u);
@@ -259,7 +277,7 @@ TEST(SecurityScan, FailOpenIsFoundOnlyWhileTheAuthDependencyIsDownAndNamesTheFau
 }
 
 TEST(SecurityScan, InjectionFindingsCarryEvidenceAndAReproducer) {
-  Fixture fx(Bugs{false, true, true});
+  Fixture fx(Bugs{false, true, true, false});
   security::Scanner scanner(fx.document, fx.options(), fx.context);
   scanner.scan_injection();
   const auto findings = scanner.findings().all();
@@ -281,6 +299,34 @@ TEST(SecurityScan, InjectionFindingsCarryEvidenceAndAReproducer) {
   }
 }
 
+TEST(SecurityScan, ACommandThatSleepsIsFoundByItsTimingAndAControlThatDoesNot) {
+  Fixture fx(Bugs{false, false, false, true});
+  auto options = fx.options();
+  options.checks = {"injection"};
+  security::Scanner scanner(fx.document, options, fx.context);
+  scanner.scan_injection();
+  const auto findings = scanner.findings().all();
+  const fuzz::Finding* command = find(findings, "command_injection");
+  ASSERT_NE(command, nullptr) << ::testing::PrintToString(oracles(findings));
+  EXPECT_EQ(command->operation, "ping");
+  EXPECT_EQ(command->severity, fuzz::Severity::critical);
+  EXPECT_EQ(command->trigger.rule, "latency_over");
+  EXPECT_NE(command->evidence.find("control without it"), std::string::npos) << command->evidence;
+  // One finding for the input, not one per payload; nothing else on this server.
+  EXPECT_EQ(findings.size(), 1u) << ::testing::PrintToString(oracles(findings));
+}
+
+TEST(SecurityScan, NoTimeCheckRunsWhileAFaultIsActive) {
+  Fixture fx(Bugs{false, false, false, true});
+  fx.fault_on("latency api 1s");
+  auto options = fx.options();
+  options.checks = {"injection"};
+  security::Scanner scanner(fx.document, options, fx.context);
+  scanner.scan_injection();
+  // An injected latency would look like a sleep: the time payloads are not sent at all.
+  EXPECT_EQ(find(scanner.findings().all(), "command_injection"), nullptr);
+}
+
 TEST(SecurityScan, ACorrectServerHasNoFindingsEvenWithItsDependencyDown) {
   Fixture fx(Bugs{});
   security::Scanner scanner(fx.document, fx.options(), fx.context);
@@ -296,7 +342,7 @@ TEST(SecurityScan, ACorrectServerHasNoFindingsEvenWithItsDependencyDown) {
 }
 
 TEST(SecurityScan, NoBaselineIsTakenWhileAFaultIsActive) {
-  Fixture fx(Bugs{true, false, false});
+  Fixture fx(Bugs{true, false, false, false});
   fx.fault_on("latency auth 300ms");
   security::Scanner scanner(fx.document, fx.options(), fx.context);
   EXPECT_EQ(scanner.learn_baseline(), security::Scanner::Baseline::fault_active);
@@ -306,7 +352,7 @@ TEST(SecurityScan, NoBaselineIsTakenWhileAFaultIsActive) {
 }
 
 TEST(SecurityScan, TheScanCommandWritesFindingsAndFailsOnSeverity) {
-  Fixture fx(Bugs{false, true, false});
+  Fixture fx(Bugs{false, true, false, false});
   testing::Child scan({testing::bin("chaosplus"), "scan", "--openapi", fx.dir.file("notes.yaml"), "--base-url",
                        fx.api->base(), "--user", "alice=Authorization: Bearer t-alice", "--user",
                        "bob=Authorization: Bearer t-bob", "--checks", "auth,injection,headers", "--findings",
@@ -388,7 +434,7 @@ phases:
 };
 
 TEST(SecurityActivity, AFailOpenAppearsOnlyAfterTheFaultAndNamesIt) {
-  RunFixture r(Bugs{true, false, false});
+  RunFixture r(Bugs{true, false, false, false});
   std::string out;
   EXPECT_EQ(r.run(&out), 1) << out;  // the threshold on critical findings is missed
   bool injected = false;

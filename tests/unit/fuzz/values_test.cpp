@@ -281,6 +281,19 @@ TEST(EdgeValue, CoversTheUnicodeAndInjectionDictionary) {
     EXPECT_TRUE(whats.count(label)) << label;
 }
 
+// A 64 KiB dictionary string against a pattern: std::regex would recurse per character and could
+// overflow the stack; such texts are not run through it.
+TEST(EdgeValue, LongStringsAgainstAPatternDoNotRecurseThroughStdRegex) {
+  Rng rng(12);
+  const Json schema = Json::parse(R"({"type":"string","pattern":"^(A|B)*$"})");
+  for (int i = 0; i < 400; ++i) {
+    const EdgeValue e = edge_value(schema, rng);
+    if (json_text(e.value).size() > 4096) {
+      EXPECT_FALSE(e.conforms) << e.what;
+    }
+  }
+}
+
 TEST(InterestingStrings, LabelledAndBounded) {
   std::set<std::string> labels;
   for (const auto& s : interesting_strings()) {

@@ -37,6 +37,15 @@ TEST(Hostile, DeeplyNestedYamlIsRefused) {
   EXPECT_NE(error.find("nested more than 128 levels deep"), std::string::npos) << error;
 }
 
+TEST(Hostile, TooManyJsonValuesAreRefused) {
+  std::string many = "{\"openapi\": \"3.1.0\", \"x\": [";
+  for (int i = 0; i < 2'100'000; ++i) many += i ? ",0" : "0";
+  many += "]}";
+  const std::string error = error_of(many, "many.json");
+  EXPECT_NE(error.find("the document has more than 2000000 values, expected a smaller document"), std::string::npos)
+      << error;
+}
+
 TEST(Hostile, AliasBombIsRefused) {
   std::string bomb = "openapi: 3.0.3\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {

@@ -347,5 +347,21 @@ components:
   EXPECT_TRUE(checker.check(doc.operations[0], 200, "application/json", R"({"name": 5})"));
 }
 
+TEST(Model, CycleThroughTwoFilesIsCut) {
+  auto doc = load(std::string(CHAOSPLUS_SOURCE_DIR) + "/tests/data/openapi/cycle/api.yaml");
+  ASSERT_TRUE(doc.ok()) << doc.error();
+  const Json& node = doc->operations.at(0).responses.at(0).content.at(0).schema;
+  const Json& inner = node["properties"]["branch"]["items"];
+  EXPECT_EQ(inner["properties"]["value"], Json({{"type", "integer"}}));
+  EXPECT_EQ(inner["properties"]["branch"]["items"], Json({{"x-chaosplus-cycle", true}}));
+  ResponseChecker checker(*doc);
+  EXPECT_EQ(checker.check(doc->operations[0], 200, "application/json",
+                          R"({"value": 1, "branch": [{"value": 2, "branch": [{"anything": true}]}]})"),
+            std::nullopt);
+  EXPECT_EQ(checker.check(doc->operations[0], 200, "application/json", R"({"value": 1, "branch": [{"value": "x"}]})"),
+            "body does not match the schema of 200 application/json: /branch/0/value: expected integer, found text "
+            "'x'");
+}
+
 }  // namespace
 }  // namespace chaosplus::openapi

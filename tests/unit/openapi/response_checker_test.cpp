@@ -50,6 +50,8 @@ TEST_F(Checker, RefusesAContentTypeNotDocumented) {
             "content type 'text/html' is not documented for 200 (documented: application/json)");
   EXPECT_EQ(check("getPet", 200, "", kPet),
             "content type '(none)' is not documented for 200 (documented: application/json)");
+  EXPECT_EQ(check("getPet", 200, "", ""),
+            "an empty body without a content type for 200 (documented: application/json)");
 }
 
 TEST_F(Checker, RefusesABodyThatIsNotJson) {
@@ -102,6 +104,12 @@ TEST_F(Checker, ChecksTheSameOperationRepeatedlyFromItsCache) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(check("getPet", 200, "application/json", kPet), std::nullopt);
     EXPECT_TRUE(check("getPet", 200, "application/json", R"({"id": "x"})"));
+  }
+  // A copy of an operation (not the document's own) is checked the same way.
+  for (int i = 0; i < 2; ++i) {
+    const Operation copy = *doc.find("getPet");
+    EXPECT_EQ(checker->check(copy, 200, "application/json", kPet), std::nullopt);
+    EXPECT_TRUE(checker->check(copy, 200, "application/json", R"({"id": "x"})"));
   }
 }
 

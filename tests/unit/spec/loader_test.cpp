@@ -397,7 +397,8 @@ TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
   EXPECT_FALSE(result.experiment);
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].to_string(),
-            "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults, load, security, extension");
+            "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults, load, security, "
+            "extension");
 }
 
 TEST(LoadExperiment, ReportsEveryProblemNotJustTheFirst) {

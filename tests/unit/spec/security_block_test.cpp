@@ -77,6 +77,22 @@ phases:
   EXPECT_NE(all.find("expected 'findings < N'"), std::string::npos) << all;
 }
 
+TEST(SecurityBlock, TwoWithOneNameAreReported) {
+  const LoadResult result = load_experiment_text(R"(name: scan
+phases:
+  - name: a
+    duration: 5s
+    security: { name: scan, openapi: api.yaml, base_url: "http://127.0.0.1:8080" }
+  - name: b
+    duration: 5s
+    security: { name: scan, openapi: api.yaml, base_url: "http://127.0.0.1:8080" }
+)",
+                                                 "scan.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(errors_of(result).find("scan.yaml:8:23: security name 'scan' is used twice"), std::string::npos)
+      << errors_of(result);
+}
+
 TEST(SecurityThresholds, CountFindingsOfAtLeastASeverity) {
   security::SecuritySpec spec;
   spec.name = "scan";
