@@ -49,7 +49,10 @@ bool text_type_change(std::string_view mutation) {
   const bool text_place = mutation.starts_with("path.") || mutation.starts_with("query.") ||
                           mutation.starts_with("header.") || mutation.starts_with("cookie.");
   const auto where = mutation.find(" where ");
-  return text_place && where != std::string_view::npos && mutation.find(" expected", where) != std::string_view::npos;
+  const bool type_change =
+      where != std::string_view::npos && mutation.find(" expected", where) != std::string_view::npos;
+  // Nor are bytes that are not UTF-8: a URL carries bytes, and the document asks no encoding of them.
+  return text_place && (type_change || mutation.find("UTF-8") != std::string_view::npos);
 }
 
 }  // namespace

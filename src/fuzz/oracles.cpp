@@ -277,7 +277,10 @@ std::vector<Verdict> Oracles::judge(const OracleInput& in) {
   const int status = response.status;
   if (status >= 500 && status <= 599) {
     // Under a fault, 503 and 504 are the system degrading as it should; a 500 still is a bug.
-    const bool degraded = in.fault_active && (status == 503 || status == 504);
+    // 503 with Retry-After is the server saying on purpose that it is unavailable for now (overload, a
+    // dependency down): degradation it announces, not a crash.
+    const bool degraded =
+        (in.fault_active && (status == 503 || status == 504)) || (status == 503 && response.has_header("Retry-After"));
     // 501 (a transfer coding it does not implement) and 505 (an HTTP version it does not speak) are
     // what RFC 9112 asks of a server given such framing: correct answers to raw mutations.
     const bool protocol_refusal = in.raw && (status == 501 || status == 505);

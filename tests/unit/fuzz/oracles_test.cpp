@@ -60,6 +60,9 @@ TEST(Oracles, UnavailableUnderAFaultIsDegradationButA500StillIsABug) {
   EXPECT_FALSE(has(judge(oracles, answer(503, "token service down"), true), "server_error"));
   EXPECT_FALSE(has(judge(oracles, answer(504, "gateway timeout"), true), "server_error"));
   EXPECT_TRUE(has(judge(oracles, answer(503, "token service down"), false), "server_error"));
+  Reply announced = answer(503, "busy");
+  announced.response.set_header("Retry-After", "1");
+  EXPECT_FALSE(has(judge(oracles, announced, false), "server_error"));  // unavailable on purpose
   EXPECT_TRUE(has(judge(oracles, answer(500, "oops"), true), "server_error"));
   // A hang while a fault slows everything is the fault's; without one, it is a finding.
   EXPECT_TRUE(judge(oracles, failed(Outcome::timeout), true).empty());
