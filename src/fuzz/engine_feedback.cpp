@@ -145,6 +145,14 @@ void Engine::judge(Slot& slot) {
 }
 
 void Engine::record(const Verdict& v, const Slot& slot) {
+  // A cut connection may be a restart or a dying target seen late, not this request's doing: a new
+  // one counts only when the request, sent again alone on a fresh connection, is cut again.
+  if ((v.oracle == "connection_reset" || v.oracle == "closed_without_response") &&
+      !confirmed_cuts_.contains(v.oracle + "|" + v.signature + "|" + slot.request.operation_id)) {
+    const Reply again = exchange_once(sender_options_, slot.bytes, slot.request.method == "HEAD");
+    if (again.outcome != Outcome::reset && again.outcome != Outcome::closed) return;  // answered, or the target is down
+    confirmed_cuts_.insert(v.oracle + "|" + v.signature + "|" + slot.request.operation_id);
+  }
   Finding f;
   f.engine = "fuzz";
   f.oracle = v.oracle;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,7 @@ class Engine {
   void judge_finishing();
   std::vector<double> weights_;  // per operation: lowered for operations that hang
   std::map<std::string, int> hangs_;
+  std::set<std::string> confirmed_cuts_;  // connection cuts that a replay alone showed again
   std::vector<Recheck> rechecks_;
   std::map<std::string, std::pair<Slot, Finding>> first_seen_;  // key -> the slot that found it (for minimization)
   FuzzSummary summary_;
@@ -149,6 +151,7 @@ class Engine {
   std::int64_t last_progress_ns_ = 0;
   std::uint64_t requests_at_last_progress_ = 0;
   std::int64_t last_memory_ns_ = 0;
+  bool death_seen_ = false;       // the last suspected death showed itself (refused, process gone, no answer)
   bool answered_before_ = false;  // the target has answered at least once: a refusal now means it died
   bool cancelling_ = false;
   bool gave_up_ = false;             // the target did not come back

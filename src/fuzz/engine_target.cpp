@@ -40,12 +40,31 @@ std::optional<std::int64_t> Engine::current_pid() const {
 }
 
 bool Engine::target_down_in(const Batch& batch) {
+  death_seen_ = true;
   const auto pid = current_pid();
   if (pid && pid_ && *pid != *pid_) return true;  // restarted under a new process since we last looked
   if (pid && !process_alive(*pid)) return true;
   if (!answered_before_) return false;  // never up: a wrong port, not a death
-  return std::any_of(batch.slots.begin(), batch.slots.end(),
-                     [](const Slot& s) { return s.answered && !s.cancelled && s.reply.outcome == Outcome::refused; });
+  std::size_t cut = 0;
+  bool refused = false;
+  for (const Slot& s : batch.slots) {
+    if (!s.answered || s.cancelled) continue;
+    refused = refused || s.reply.outcome == Outcome::refused;
+    if (s.strategy != Strategy::raw && failed_mid_request(s.reply) && s.reply.outcome != Outcome::timeout) ++cut;
+  }
+  if (refused) return true;
+  if (cut == 0) return false;
+  // The batch behind it was sent later: refusals there mean the target died under this one.
+  for (const auto& other : in_flight_) {
+    for (const Slot& s : other->slots) {
+      if (s.answered && !s.cancelled && s.reply.outcome == Outcome::refused) return true;
+    }
+  }
+  // Connections cut mid-request: a dying target cuts them all before it refuses new ones (and a
+  // supervisor may restart it before anything is refused). One bad request cuts its own connection;
+  // several at once, or a target that does not answer now, look like a death: handle_death tells.
+  death_seen_ = !target_answers();
+  return death_seen_ || cut >= 2;
 }
 
 bool Engine::target_answers() {
@@ -111,7 +130,7 @@ void Engine::handle_death() {
     }
     return;
   }
-  ++summary_.restarts;
+  if (death_seen_) ++summary_.restarts;
   notice("the target is back; replaying the " + std::to_string(suspects.size()) +
          " requests that failed when it died, one at a time");
   for (const Slot& s : suspects) {
@@ -131,8 +150,14 @@ void Engine::handle_death() {
     else if (!stop_->triggered()) gave_up_ = true;
     return;
   }
-  // Not one of them kills it alone: under a fault (a kill, a resource limit) that is the fault's
-  // doing; otherwise still a finding, on the first request that failed.
+  // Not one of them kills it alone. Cuts without a sign of death (nothing refused, the process the
+  // same, answering when asked) were the requests' own: they are judged as such.
+  if (!death_seen_) {
+    for (auto& batch : in_flight_) batch->death = false;
+    return;
+  }
+  // A death under a fault (a kill, a resource limit) is the fault's doing; otherwise still a
+  // finding, on the first request that failed.
   if (fault_active || suspects.empty()) return;
   Finding f;
   f.severity = Severity::high;
