@@ -396,6 +396,17 @@ TEST_F(DemoBugs, TheCorrectShopRefusesWhatTheDocumentCallsInvalid) {
             400);
   EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"Mug 7","quantity":1})").status, 400);
   EXPECT_EQ(shop.must("GET", "/users/me", "Bearer demo-" + std::string(2000, 'a')).status, 401);
+  // Only the documented keys, each once, and only as application/json.
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":1,"role":"admin"})").status,
+            400);
+  EXPECT_EQ(shop.must("POST", "/users/me/orders", kAlice, R"({"sku":"mug-7","quantity":1,"quantity":-1})").status, 400);
+  EXPECT_EQ(shop.must("POST", "/checkout", kAlice, R"({"sku":"a1","sku":"b2"})").status, 400);
+  for (const auto* type : {"text/plain", "application/xml", "application/jsonx"}) {
+    auto r = shop.must("POST", "/checkout", kAlice, {}, {{"Content-Type", type}});
+    EXPECT_EQ(r.status, 415) << type;
+  }
+  EXPECT_EQ(shop.must("POST", "/checkout", kAlice, {}, {{"Content-Type", "Application/JSON; charset=utf-8"}}).status,
+            400);
   for (const auto* verdict : {R"({"valid":"yes","user":"alice"})", R"({"valid":1,"user":"alice"})",
                               R"({"valid":true,"user":7})", R"([true])"}) {
     FakeTokens odd(200, verdict);
