@@ -12,6 +12,7 @@
 #   DURATION=60   seconds per tool
 #   BUGS=all      the shop's --bug value (e.g. BUGS=all but crash/hang: "boundary-500,stack-leak,...")
 #   PEERS_DIR=~/.cache/chaosplus-bench-peers   where the npm peers are installed
+#   KEEP=1        keep the logs and findings (the folder is printed)
 #   CHAOSPLUS=build/bin/chaosplus   (CHAOSPLUS_SCAN: another binary for `scan`, default the same)
 # Only loopback is targeted. fail-open needs the token service down, which no run here does: the
 # most any tool can trigger is 14 of the 15 bugs (experiments/chaos-plus.yaml is where fail-open
@@ -35,7 +36,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -f "$work/shop.pid" ] && kill "$(cat "$work/shop.pid")" 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then echo "fuzz_peers: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
