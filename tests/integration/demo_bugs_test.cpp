@@ -407,6 +407,15 @@ TEST_F(DemoBugs, TheCorrectShopRefusesWhatTheDocumentCallsInvalid) {
   }
   EXPECT_EQ(shop.must("POST", "/checkout", kAlice, {}, {{"Content-Type", "Application/JSON; charset=utf-8"}}).status,
             400);
+  // No Content-Type at all: read as JSON (the load tests' clients send none).
+  net::Request untyped;
+  untyped.method = "POST";
+  untyped.target = "/checkout";
+  untyped.headers.push_back({"Authorization", kAlice});
+  untyped.body = R"({"sku":"a1"})";
+  auto created = net::fetch(*net::Url::parse("http://127.0.0.1:" + std::to_string(shop.port) + "/"), untyped, 10s);
+  ASSERT_TRUE(created.ok()) << created.error();
+  EXPECT_EQ(created->status, 201) << created->body;
   for (const auto* verdict : {R"({"valid":"yes","user":"alice"})", R"({"valid":1,"user":"alice"})",
                               R"({"valid":true,"user":7})", R"([true])"}) {
     FakeTokens odd(200, verdict);
