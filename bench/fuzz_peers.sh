@@ -12,7 +12,8 @@
 #   DURATION=60   seconds per tool
 #   BUGS=all      the shop's --bug value (e.g. BUGS=all but crash/hang: "boundary-500,stack-leak,...")
 #   PEERS_DIR=~/.cache/chaosplus-bench-peers   where the npm peers are installed
-#   CHAOSPLUS=build/bin/chaosplus
+#   KEEP=1        keep the logs and findings (the folder is printed)
+#   CHAOSPLUS=build/bin/chaosplus   (CHAOSPLUS_SCAN: another binary for `scan`, default the same)
 # Only loopback is targeted. fail-open needs the token service down, which no run here does: the
 # most any tool can trigger is 14 of the 15 bugs (experiments/chaos-plus.yaml is where fail-open
 # shows up).
@@ -23,6 +24,7 @@ DURATION=${DURATION:-60}
 BUGS=${BUGS:-all}
 PEERS_DIR=${PEERS_DIR:-$HOME/.cache/chaosplus-bench-peers}
 CHAOSPLUS=${CHAOSPLUS:-build/bin/chaosplus}
+CHAOSPLUS_SCAN=${CHAOSPLUS_SCAN:-$CHAOSPLUS}
 BIN=$root/build/bin
 tools=("$@")
 [ ${#tools[@]} -eq 0 ] && tools=(wapiti sqlmap openapi-fuzzer-core artillery chaosplus)
@@ -34,7 +36,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -f "$work/shop.pid" ] && kill "$(cat "$work/shop.pid")" 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then echo "fuzz_peers: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -144,13 +146,13 @@ run_tool() {  # $1: tool; runs it against $base for DURATION seconds; returns no
     chaosplus)
       "$CHAOSPLUS" fuzz --help >/dev/null 2>&1 || { echo "  ($CHAOSPLUS has no fuzz command yet)" >&2; return 1; }
       local scan=1
-      "$CHAOSPLUS" scan --help >/dev/null 2>&1 || { scan=0; echo "  ($CHAOSPLUS has no scan command yet: fuzz only)" >&2; }
+      "$CHAOSPLUS_SCAN" scan --help >/dev/null 2>&1 || { scan=0; echo "  ($CHAOSPLUS_SCAN has no scan command yet: fuzz only)" >&2; }
       "$CHAOSPLUS" fuzz --openapi demo/shop-api.openapi.yaml --base-url "$base" --duration "${DURATION}s" \
         -H "Authorization: Bearer demo-alice" --pid "$(cat "$work/shop.pid")" --findings "$out/fuzz.json" -q \
         >"$out/fuzz.log" 2>&1 &
       local fuzz=$!
       if [ $scan -eq 1 ]; then
-        "$CHAOSPLUS" scan --openapi demo/shop-api.openapi.yaml --base-url "$base" \
+        "$CHAOSPLUS_SCAN" scan --openapi demo/shop-api.openapi.yaml --base-url "$base" \
           --user alice='Authorization: Bearer demo-alice' --user bob='Authorization: Bearer demo-bob' \
           --duration "${DURATION}s" --findings "$out/scan.json" >"$out/scan.log" 2>&1
       fi

@@ -25,7 +25,7 @@ enum class Bug {
   cors,                // any Origin is allowed, with credentials
   crash,               // /products/{id} with a negative id aborts the process
   hang,                // /page?q= of 512 characters or more never answers (30 s)
-  memory_leak,         // the search cache never forgets (64 KiB per new search, up to 256 MiB)
+  memory_leak,         // the recent searches never forget (256 KiB per product list, up to 384 MiB)
   accept_invalid,      // a quantity below 1 is accepted with 201/200
   fail_open,           // token service down, slow or broken: the caller is let in as "anonymous"
   count_

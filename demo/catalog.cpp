@@ -18,8 +18,8 @@ constexpr std::size_t kMaxSearch = 64;
 constexpr long long kDefaultLimit = 20;
 constexpr long long kMaxLimit = 50;
 // The memory-leak bug keeps a page-sized buffer per search, up to this much (bounded on purpose).
-constexpr std::size_t kLeakPerSearch = 64 * 1024;
-constexpr std::size_t kLeakCap = 256 * 1024 * 1024;
+constexpr std::size_t kLeakPerSearch = 256 * 1024;
+constexpr std::size_t kLeakCap = 384 * 1024 * 1024;
 
 std::string price_text(double price) {
   char buffer[32];
@@ -97,14 +97,14 @@ net::Response Catalog::list(const net::Request& request) {
   const long long pages = (total + limit - 1) / limit;
   nlohmann::json body = {{"items", std::move(items)}, {"total", total}, {"pages", pages}};
   std::string page = body.dump();
-  if (!text.empty()) remember_search(text, page);
+  remember_search(text, page);
   return net::Response::json(200, std::move(page));
 }
 
 void Catalog::remember_search(const std::string& text, const std::string& page) {
   std::lock_guard lock(recent_mutex_);
   if (bugs_.on(Bug::memory_leak)) {
-    // The bug: every search keeps its rendered page (padded to a page buffer) and nothing is trimmed.
+    // The bug: every list keeps its rendered page (padded to a page buffer) and nothing is trimmed.
     if (leaked_bytes_ + kLeakPerSearch > kLeakCap) return;
     std::string kept = page;
     kept.resize(std::max(kept.size(), kLeakPerSearch), ' ');  // written, so it is resident
@@ -113,6 +113,7 @@ void Catalog::remember_search(const std::string& text, const std::string& page) 
     report_hit(Bug::memory_leak);
     return;
   }
+  if (text.empty()) return;
   recent_.push_back(text);
   if (recent_.size() > kRecent) recent_.erase(recent_.begin());
 }

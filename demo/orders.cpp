@@ -1,6 +1,9 @@
 #include "orders.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 #include "service.h"
 #include "shop_http.h"
@@ -33,6 +36,40 @@ std::optional<long long> whole_number(const nlohmann::json& value) {
   return std::nullopt;
 }
 
+// A JSON object body as the document allows it: no key twice (which one would count?), and only
+// `allowed` keys (additionalProperties: false: a "role" or "isAdmin" sent along is refused, not ignored).
+std::optional<nlohmann::json> strict_object(const std::string& text, std::initializer_list<std::string_view> allowed) {
+  std::vector<std::set<std::string>> seen;  // keys of each object being parsed, innermost last
+  bool duplicate = false;
+  auto check = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::object_start) seen.emplace_back();
+    if (event == nlohmann::json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
+    if (event == nlohmann::json::parse_event_t::key && !seen.empty() &&
+        !seen.back().insert(parsed.get<std::string>()).second) {
+      duplicate = true;
+    }
+    return true;
+  };
+  auto body = nlohmann::json::parse(text, check, false);
+  if (duplicate || body.is_discarded() || !body.is_object()) return std::nullopt;
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) return std::nullopt;
+  }
+  return body;
+}
+
+// A body sent without a Content-Type is read as JSON (the quickstart's and the load tests' clients
+// send none); one that names another type is refused.
+bool is_json(const net::Request& request) {
+  if (!request.has_header("Content-Type")) return true;
+  std::string type(request.header("Content-Type"));
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return net::iequals(type, "application/json");
+}
+
+net::Response unsupported_media_type() { return json_error(415, "Content-Type must be application/json"); }
+
 }  // namespace
 
 nlohmann::json Orders::to_json(const Order& order) {
@@ -45,10 +82,10 @@ Result<Orders::Item> Orders::read_item(const net::Request& request, bool sku_fre
                       R"(an optional integer "quantity" from 1 to 100)"
                     : R"(body must be a JSON object with "sku" (1-32 of a-z, 0-9, -) and an integer )"
                       R"("quantity" from 1 to 100)";
-  auto body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("sku") || !body["sku"].is_string()) {
-    return Error{what};
-  }
+  auto parsed = strict_object(request.body, {"sku", "quantity"});
+  if (!parsed) return Error{what + "; no other keys, none twice"};
+  nlohmann::json& body = *parsed;
+  if (!body.contains("sku") || !body["sku"].is_string()) return Error{what};
   Item item;
   item.sku = body["sku"].get<std::string>();
   if (sku_free_form ? (item.sku.empty() || item.sku.size() > kMaxSkuLength) : !is_catalog_sku(item.sku)) {
@@ -84,6 +121,7 @@ net::Response Orders::checkout(const net::Request& request) {
   // Authenticate first, so callers without a valid token learn nothing about the body rules.
   Caller caller = auth_.authenticate(request);
   if (!caller.user) return caller.refusal;
+  if (!is_json(request)) return unsupported_media_type();
   auto item = read_item(request, true, false);
   if (!item) return json_error(400, item.error());
   return store(*caller.user, *item, "/orders/");
@@ -130,6 +168,7 @@ net::Response Orders::list_mine(const net::Request& request) {
 net::Response Orders::create(const net::Request& request) {
   Caller caller = auth_.authenticate(request);
   if (!caller.user) return caller.refusal;
+  if (!is_json(request)) return unsupported_media_type();
   auto item = read_item(request, false, true);
   if (!item) return json_error(400, item.error());
   return store(*caller.user, *item, "/users/me/orders/");
@@ -150,6 +189,7 @@ net::Response Orders::mine(const net::Request& request, const std::string& id) {
   Caller caller = auth_.authenticate(request);
   if (!caller.user) return caller.refusal;
   if (request.method == "PUT") {
+    if (!is_json(request)) return unsupported_media_type();
     auto item = read_item(request, false, true);
     if (!item) return json_error(400, item.error());
     std::lock_guard lock(mutex_);

@@ -50,8 +50,8 @@ class Shop {
   Response handle(const Request& request) {
     Response response;
     try {
-      response = cors_preflight(request).value_or(Response{});
-      if (response.status == 200 && response.headers.empty()) response = route(request);
+      auto preflight = cors_preflight(request);
+      response = preflight ? std::move(*preflight) : route(request);
     } catch (const std::exception& e) {
       std::cerr << kProgram << ": " << request.method << " " << request.path() << ": " << e.what() << std::endl;
       response = json_error(500, "internal error");
