@@ -18,6 +18,7 @@ void add_leftovers_command(CLI::App& app, int& exit_code);
 void add_halt_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
 void add_load_command(CLI::App& app, int& exit_code);
+void add_fuzz_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_schema_command(CLI::App& app, int& exit_code);
 void add_scan_command(CLI::App& app, int& exit_code);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_halt_command(app, exit_code);
   chaosplus::cli::add_proxy_command(app, exit_code);
   chaosplus::cli::add_load_command(app, exit_code);
+  chaosplus::cli::add_fuzz_command(app, exit_code);
   chaosplus::cli::add_scan_command(app, exit_code);
   chaosplus::cli::add_report_command(app, exit_code);
   chaosplus::cli::add_schema_command(app, exit_code);

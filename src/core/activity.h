@@ -4,6 +4,8 @@
 // the phase starts, stops it when the phase ends or the run halts, and finishes it for its
 // judgments; it knows activities only through this interface, never by kind (docs/load.md,
 // "Phase activities"). An activity talks to the rest of the run only through the event bus.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,12 +28,15 @@ struct Judgment {
   std::string message;  // for people: "p99 = 212ms, within p99 < 250ms"
 };
 
-// Where an activity runs: which one it is, in which phase, for how long.
+// Where an activity runs: which one it is, in which phase, for how long, and the processes of the
+// experiment's targets as the phase begins (the fuzzer watches one for death and memory growth;
+// later restarts reach an activity as target.started events).
 struct ActivityContext {
   std::string kind;   // "load"
   std::string name;   // the activity's name, unique in the experiment
   std::string phase;  // the phase it runs in
   Duration duration{0};
+  std::map<std::string, std::int64_t> target_pids;  // target name -> pid, for targets with a process
 };
 
 class Activity {

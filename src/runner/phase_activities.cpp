@@ -10,9 +10,9 @@ PhaseActivities::~PhaseActivities() {
   running_.clear();  // each activity waits for its own threads
 }
 
-void PhaseActivities::start(const spec::Phase& phase) {
+void PhaseActivities::start(const spec::Phase& phase, const std::map<std::string, std::int64_t>& target_pids) {
   for (const spec::ActivitySpec& a : phase.activities) {
-    ActivityContext context{a.kind, a.name, phase.name, phase.duration};
+    ActivityContext context{a.kind, a.name, phase.name, phase.duration, target_pids};
     std::unique_ptr<Activity> activity = a.config->make(context);
     if (Status s = activity->start(bus_, halt_); !s) {
       fail_(s.error());

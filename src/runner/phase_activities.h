@@ -3,7 +3,9 @@
 // its kind's settings and started when the phase starts, stopped when it ends or the run halts,
 // and finished for its judgments, each published as a `threshold.result` event (the verdict reads
 // those). Nothing here knows a kind by name: a new kind needs no change to the runner.
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +26,8 @@ class PhaseActivities {
   PhaseActivities& operator=(const PhaseActivities&) = delete;
 
   // Starts every activity of `phase`; one that cannot start is a failure (the others still run
-  // until the halt that follows stops them).
-  void start(const spec::Phase& phase);
+  // until the halt that follows stops them). `target_pids`: the targets' processes now (by name).
+  void start(const spec::Phase& phase, const std::map<std::string, std::int64_t>& target_pids = {});
   // Asks every running activity to end; they wind down while the run goes on (reverts).
   void stop();
   // Stops what still runs, waits for each, and publishes its judgments. Nothing runs after.

@@ -175,6 +175,14 @@ Status Placement::place_proxies() {
   return ok_status();
 }
 
+std::map<std::string, std::int64_t> Placement::target_pids() const {
+  std::map<std::string, std::int64_t> pids;
+  for (const auto& h : handles_) {
+    if (const auto id = h->process(); id && id->pid > 0) pids[h->name()] = id->pid;
+  }
+  return pids;
+}
+
 Status Placement::start_targets() {
   for (auto& h : handles_) {
     const spec::Target& t = h->spec();

@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <map>
 #include "core/event_bus.h"
 #include "core/halt_switch.h"
 #include "core/result.h"
 #include "faults/target_handle.h"
+
 #include "runner/ledger.h"
 #include "spec/experiment.h"
 #include "targets/claims.h"
@@ -26,6 +28,8 @@ class Placement {
             HaltSwitch& halt);
 
   faults::TargetHandle* handle(const std::string& name);
+  // The process of each target that has one now (started or attached), by target name.
+  std::map<std::string, std::int64_t> target_pids() const;
   std::string log_path_for(const std::string& what) const { return log_dir_ + "/" + what + ".log"; }
 
   // Before anything is placed: a second run on the same process or address refuses here.

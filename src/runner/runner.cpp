@@ -201,7 +201,7 @@ void Run::play_phase(const spec::Phase& phase, std::size_t index) {
               .with("index", static_cast<std::int64_t>(index))
               .with("duration", format_duration(phase.duration)));
   const auto phase_start = Clock::now();
-  activities_.start(phase);
+  activities_.start(phase, placement_ ? placement_->target_pids() : std::map<std::string, std::int64_t>{});
   faults_->play(phase, phase_start);
   auto end = phase_start + phase.duration;
   if (!halt_.triggered() && Clock::now() < end) halt_.wait_for(end - Clock::now());

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "fuzz/fuzz_spec.h"
 #include "spec/builder.h"
 
 namespace chaosplus::spec {
@@ -259,6 +260,83 @@ constexpr std::string_view kSecuritySchema = R"json({
   }
 })json";
 
+// The `fuzz` block of a phase (docs/fuzz.md).
+constexpr std::string_view kFuzzSchema = R"json({
+  "fuzz": {
+    "description": "an API fuzzed from its OpenAPI document while the phase's faults are on (docs/fuzz.md)",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "openapi",
+      "base_url"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "#/definitions/identifier"
+      },
+      "openapi": {
+        "description": "the OpenAPI 3.0/3.1 document, JSON or YAML; a relative path is read from the experiment file's folder",
+        "$ref": "#/definitions/text"
+      },
+      "base_url": {
+        "$ref": "#/definitions/url"
+      },
+      "duration": {
+        "description": "how long to fuzz (default: the phase's length)",
+        "$ref": "#/definitions/duration"
+      },
+      "seed": {
+        "description": "seed of the request stream: the same seed, document and target give the same requests",
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 9007199254740991
+      },
+      "connections": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10000
+      },
+      "timeout": {
+        "description": "per request: a slower answer is a hang",
+        "$ref": "#/definitions/duration"
+      },
+      "max_requests": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000000000000
+      },
+      "headers": {
+        "description": "sent with every request (credentials)",
+        "type": "object",
+        "additionalProperties": {
+          "$ref": "#/definitions/scalarText"
+        }
+      },
+      "target": {
+        "description": "the experiment target whose process is watched: death, restart, memory growth",
+        "$ref": "#/definitions/identifier"
+      },
+      "memory_growth": {
+        "description": "resident memory growth of the target that is a finding, e.g. 100MiB (0: off)",
+        "type": [
+          "string",
+          "integer"
+        ]
+      },
+      "minimize": {
+        "type": "boolean"
+      },
+      "thresholds": {
+        "description": "conditions on the unique findings: \"findings < 1\", \"findings{severity>=high} < 1\"",
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      }
+    }
+  }
+})json";
+
 std::optional<ActivitySpec> read_load(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                       const std::string& phase) {
   return builder.read_load_activity(block, what, phase);
@@ -269,6 +347,11 @@ std::optional<ActivitySpec> read_security(reading::Builder& builder, const YamlN
   return builder.read_security_activity(block, what, phase);
 }
 
+std::optional<ActivitySpec> read_fuzz(reading::Builder& builder, const YamlNode& block, const std::string& what,
+                                      const std::string& phase) {
+  return builder.read_fuzz_activity(block, what, phase);
+}
+
 std::optional<ActivitySpec> read_extension(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                            const std::string& phase) {
   return builder.read_extension_activity(block, what, phase);
@@ -276,6 +359,7 @@ std::optional<ActivitySpec> read_extension(reading::Builder& builder, const Yaml
 
 constexpr std::array kKinds{
     ActivityKind{Load::kKind, kLoadSchema, read_load},
+    ActivityKind{fuzz::FuzzSpec::kKind, kFuzzSchema, read_fuzz},
     ActivityKind{"security", kSecuritySchema, read_security},
     ActivityKind{"extension", kExtensionSchema, read_extension},
 };

@@ -23,6 +23,10 @@
 #include "spec/loader.h"
 #include "spec/yaml_tree.h"
 
+namespace chaosplus::fuzz {
+class FuzzSpec;
+}
+
 namespace chaosplus::spec::reading {
 
 using Kind = YamlNode::Kind;
@@ -93,6 +97,8 @@ inline bool same_endpoint(const Endpoint& a, const Endpoint& b) { return a.host 
 class Builder {
  public:
   std::vector<Issue> issues;
+  // The experiment file's folder: relative paths in it (a fuzz's openapi) are resolved against it.
+  std::string base_dir;
 
   Experiment build(const YamlNode& root);
 
@@ -100,6 +106,10 @@ class Builder {
   // phase's name, which a load without a name of its own takes.
   std::optional<ActivitySpec> read_load_activity(const YamlNode& node, const std::string& phase,
                                                  const std::string& default_name);
+  // The fuzz kind's reader (builder_fuzz.cpp): a phase's `fuzz` block; `phase` is the phase's name,
+  // which a fuzz without a name of its own takes.
+  std::optional<ActivitySpec> read_fuzz_activity(const YamlNode& node, const std::string& phase_what,
+                                                 const std::string& phase);
   // A phase's `security` block (builder_security.cpp): the security scan; like a load, it takes its
   // phase's name unless it has one.
   std::optional<ActivitySpec> read_security_activity(const YamlNode& node, const std::string& phase_what,
@@ -260,6 +270,12 @@ class Builder {
   static std::vector<std::string_view> fault_type_names();
 
   void read_rollbacks(const YamlNode& node, Experiment& experiment);
+
+  std::optional<fuzz::FuzzSpec> read_fuzz(const YamlNode& node, const std::string& phase_what,
+                                          const std::string& phase);
+  // thresholds: ["findings < 1", "findings{severity>=high} < 1"]
+  void read_fuzz_thresholds(const YamlNode& node, fuzz::FuzzSpec& spec);
+  std::vector<std::string> declared_fuzzes_;
 
   void read_outputs(const YamlNode& node, Experiment& experiment);
 

@@ -45,6 +45,7 @@ LoadResult load(std::string_view text, const std::string& file_name, const Varia
 
   if (document.root) {
     Builder builder;
+    builder.base_dir = std::filesystem::path(file_name).parent_path().string();
     Experiment experiment = builder.build(*document.root);
     // A value whose interpolation failed holds its raw text: do not also complain about that text.
     const std::size_t reading_issues = issues.size();

@@ -30,7 +30,7 @@ TEST(ActivityKinds, TheSchemaFileHoldsEachKindsFragmentAndAPhaseKeyForIt) {
 TEST(ActivityKinds, AreFoundByName) {
   ASSERT_NE(find_activity_kind("load"), nullptr);
   EXPECT_EQ(find_activity_kind("load")->name, "load");
-  EXPECT_EQ(find_activity_kind("fuzz"), nullptr);
+  EXPECT_EQ(find_activity_kind("fuzzz"), nullptr);
 }
 
 TEST(ActivityKinds, APhasesLoadBlockIsAnActivityOfTheLoadKind) {

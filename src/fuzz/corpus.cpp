@@ -1,0 +1,80 @@
+#include "fuzz/corpus.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace chaosplus::fuzz {
+namespace {
+
+constexpr std::uint64_t kFnvOffset = 1469598103934665603ULL;
+constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
+
+void mix(std::uint64_t& h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+  h ^= 0xff;  // a separator, so "ab"+"c" and "a"+"bc" differ
+  h *= kFnvPrime;
+}
+
+char type_letter(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: return 'o';
+    case Json::value_t::array: return 'a';
+    case Json::value_t::string: return 's';
+    case Json::value_t::boolean: return 'b';
+    case Json::value_t::null: return 'n';
+    default: return 'd';  // numbers of every kind
+  }
+}
+
+void mix(std::uint64_t& h, char c) {
+  const char one[1] = {c};
+  mix(h, std::string_view(one, 1));
+}
+
+void mix_keys(std::uint64_t& h, const Json& object) {
+  // nlohmann keeps object keys sorted (std::map): the order is already canonical.
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    mix(h, it.key());
+    mix(h, type_letter(*it));
+  }
+}
+
+}  // namespace
+
+std::uint64_t response_shape(const net::Response& response) {
+  std::uint64_t h = kFnvOffset;
+  std::string type(response.header("Content-Type").substr(0, response.header("Content-Type").find(';')));
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  mix(h, type);
+  if (type.find("json") == std::string::npos || response.body.empty()) return h;
+  const Json body = Json::parse(response.body, nullptr, false);
+  if (body.is_discarded()) {
+    mix(h, "invalid json");
+    return h;
+  }
+  mix(h, type_letter(body));
+  if (body.is_object()) mix_keys(h, body);
+  else if (body.is_array() && !body.empty()) {
+    mix(h, type_letter(body.front()));
+    if (body.front().is_object()) mix_keys(h, body.front());
+  }
+  return h;
+}
+
+bool Corpus::offer(const RequestCase& request, int status, std::uint64_t shape, Rng& rng) {
+  if (!seen_.emplace(request.operation_id, status, shape).second) return false;
+  if (capacity_ == 0) return false;
+  if (entries_.size() < capacity_) entries_.push_back(request);
+  else entries_[rng.below(entries_.size())] = request;
+  return true;
+}
+
+const RequestCase* Corpus::pick(Rng& rng) const {
+  if (entries_.empty()) return nullptr;
+  return &entries_[rng.below(entries_.size())];
+}
+
+}  // namespace chaosplus::fuzz
