@@ -39,7 +39,7 @@ TEST(ExtensionActivity, PublishesItsEventsAndAnswersWithItsJudgmentsWhenStopped)
   HaltSwitch halt;
   ExtensionActivityConfig config(activity_call("activity"));
   EXPECT_TRUE(config.judges());
-  auto activity = config.make({"extension", "writer", "chaos", 60s});
+  auto activity = config.make({"extension", "writer", "chaos", 60s, {}});
   ASSERT_TRUE(activity->start(bus, halt));
   ASSERT_TRUE(testing::wait_until([&] {
     std::lock_guard lock(mutex);
@@ -64,7 +64,7 @@ TEST(ExtensionActivity, AnExtensionThatEndsWithoutAnsweringIsWhyItCouldNotRun) {
   EventBus bus;
   HaltSwitch halt;
   ExtensionActivityConfig config(activity_call("exit"));
-  auto activity = config.make({"extension", "writer", "chaos", 60s});
+  auto activity = config.make({"extension", "writer", "chaos", 60s, {}});
   ASSERT_TRUE(activity->start(bus, halt));
   auto judgments = activity->finish();
   ASSERT_FALSE(judgments);
