@@ -271,6 +271,8 @@ class Builder {
 
   void read_rollbacks(const YamlNode& node, Experiment& experiment);
 
+  // A fuzz's or security scan's `openapi:`: resolved against base_dir and loaded (errors reported).
+  std::optional<std::string> read_openapi(const YamlNode& node);
   std::optional<fuzz::FuzzSpec> read_fuzz(const YamlNode& node, const std::string& phase_what,
                                           const std::string& phase);
   // thresholds: ["findings < 1", "findings{severity>=high} < 1"]

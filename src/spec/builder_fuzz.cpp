@@ -24,6 +24,22 @@ std::optional<ActivitySpec> Builder::read_fuzz_activity(const YamlNode& node, co
   return activity;
 }
 
+std::optional<std::string> Builder::read_openapi(const YamlNode& node) {
+  auto text = read_text(node, "openapi");
+  if (!text) return std::nullopt;
+  // Relative to the experiment file, so the experiment runs from any working directory.
+  std::filesystem::path path(*text);
+  if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+  std::string resolved = path.lexically_normal().string();
+  // Loaded once here, so a broken document is told at validate time with its file and line.
+  if (auto document = openapi::load(resolved); !document) {
+    report(node, "openapi: " + document.error());
+  } else if (document->operations.empty()) {
+    report(node, "openapi: " + resolved + " has no operation, expected paths with at least one method");
+  }
+  return resolved;
+}
+
 std::optional<fuzz::FuzzSpec> Builder::read_fuzz(const YamlNode& node, const std::string& phase_what,
                                                  const std::string& phase) {
   const std::string what = "fuzz of " + phase_what;
@@ -51,15 +67,7 @@ std::optional<fuzz::FuzzSpec> Builder::read_fuzz(const YamlNode& node, const std
     if (auto url = read_url(*n, "base_url")) spec.base_url = *url;
   }
   if (const YamlNode* n = require(node, "openapi", what, "the API's OpenAPI document, e.g. openapi: api.yaml")) {
-    if (auto text = read_text(*n, "openapi")) {
-      // Relative to the experiment file, so the experiment runs from any working directory.
-      std::filesystem::path path(*text);
-      if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
-      spec.openapi = path.lexically_normal().string();
-      if (auto document = openapi::load(spec.openapi); !document) report(*n, "openapi: " + document.error());
-      else if (document->operations.empty())
-        report(*n, "openapi: " + spec.openapi + " has no operation, expected paths with at least one method");
-    }
+    if (auto path = read_openapi(*n)) spec.openapi = *path;
   }
   if (const YamlNode* n = get(node, "duration")) {
     if (auto d = read_duration(*n, "duration", true)) spec.duration = *d;

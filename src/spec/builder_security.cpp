@@ -31,7 +31,7 @@ std::optional<ActivitySpec> Builder::read_security_activity(const YamlNode& node
   }
   declared_scans_.push_back(s.name);
   if (const YamlNode* n = require(node, "openapi", what, "the OpenAPI document, e.g. demo/shop-api.openapi.yaml")) {
-    if (auto text = read_text(*n, "openapi")) s.openapi = *text;
+    if (auto path = read_openapi(*n)) s.openapi = *path;
   }
   if (const YamlNode* n = require(node, "base_url", what, "the target's URL, e.g. http://127.0.0.1:8080")) {
     if (auto url = read_url(*n, "base_url")) s.base_url = *url;

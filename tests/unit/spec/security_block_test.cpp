@@ -15,12 +15,14 @@ std::string errors_of(const LoadResult& r) {
 }
 
 TEST(SecurityBlock, IsAnActivityOfTheSecurityKind) {
+  // The document is loaded at validation: the demo's, by its absolute path.
+  const std::string document = std::string(CHAOSPLUS_SOURCE_DIR) + "/demo/shop-api.openapi.yaml";
   const LoadResult result = load_experiment_text(R"(name: scan
 phases:
   - name: tokens-down
     duration: 30s
     security:
-      openapi: demo/shop-api.openapi.yaml
+      openapi: )" + document + R"(
       base_url: http://127.0.0.1:8080
       users:
         - { name: alice, header: "Authorization: Bearer demo-alice" }
@@ -39,7 +41,7 @@ phases:
   EXPECT_EQ(activities[0].name, "tokens-down");
   const auto* s = activities[0].as<security::SecuritySpec>();
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->openapi, "demo/shop-api.openapi.yaml");
+  EXPECT_EQ(s->openapi, document);
   ASSERT_EQ(s->users.size(), 2u);
   EXPECT_EQ(s->users[1].name, "bob");
   EXPECT_EQ(s->users[1].header, "Authorization");
