@@ -396,9 +396,10 @@ TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
   EXPECT_FALSE(result.ok());
   EXPECT_FALSE(result.experiment);
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].to_string(),
-            "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults, load, security, "
-            "extension");
+  EXPECT_EQ(
+      result.errors[0].to_string(),
+      "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults, load, fuzz, security, "
+      "extension");
 }
 
 TEST(LoadExperiment, ReportsEveryProblemNotJustTheFirst) {
