@@ -167,6 +167,8 @@ void Engine::record(const Verdict& v, const Slot& slot) {
 }
 
 void Engine::record_finding(Finding f, const Slot* slot) {
+  // A repeat only counts: its reproducer, curl command and copies are the first occurrence's.
+  if (log_.bump(f.key())) return;
   const bool fault_active = hooks_.context != nullptr && hooks_.context->any_fault_active();
   if (slot != nullptr) {
     f.request = slot->request;
