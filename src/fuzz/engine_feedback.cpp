@@ -202,7 +202,7 @@ void Engine::learn(Slot& slot) {
   if (slot.strategy == Strategy::raw || slot.operation == nullptr || slot.reply.outcome != Outcome::response) return;
   const openapi::Operation& op = *slot.operation;
   const net::Response& response = slot.reply.response;
-  corpus_.offer(slot.request, response.status, response_shape(response), rng_);
+  corpus_.offer(slot.request, response.status, response_shape(response), rng_, slot.bytes.size());
   if (!is_2xx(slot.reply)) return;
   const auto producer = std::make_shared<const std::string>(slot.bytes);
   // The requests that made the resources this one used, for a reproducer's set-up.
