@@ -46,7 +46,8 @@ void mix_keys(std::uint64_t& h, const Json& object) {
 
 std::uint64_t response_shape(const net::Response& response) {
   std::uint64_t h = kFnvOffset;
-  std::string type(response.header("Content-Type").substr(0, response.header("Content-Type").find(';')));
+  const std::string_view content_type = response.header("Content-Type");  // one case-insensitive search
+  std::string type(content_type.substr(0, content_type.find(';')));
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
   mix(h, type);
   if (type.find("json") == std::string::npos || response.body.empty()) return h;
