@@ -46,7 +46,8 @@ void mix_keys(std::uint64_t& h, const Json& object) {
 
 std::uint64_t response_shape(const net::Response& response) {
   std::uint64_t h = kFnvOffset;
-  std::string type(response.header("Content-Type").substr(0, response.header("Content-Type").find(';')));
+  const std::string_view content_type = response.header("Content-Type");  // one case-insensitive search
+  std::string type(content_type.substr(0, content_type.find(';')));
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
   mix(h, type);
   if (type.find("json") == std::string::npos || response.body.empty()) return h;
@@ -64,17 +65,25 @@ std::uint64_t response_shape(const net::Response& response) {
   return h;
 }
 
-bool Corpus::offer(const RequestCase& request, int status, std::uint64_t shape, Rng& rng) {
+bool Corpus::offer(const RequestCase& request, int status, std::uint64_t shape, Rng& rng, std::size_t bytes) {
   if (!seen_.emplace(request.operation_id, status, shape).second) return false;
   if (capacity_ == 0) return false;
-  if (entries_.size() < capacity_) entries_.push_back(request);
-  else entries_[rng.below(entries_.size())] = request;
+  if (entries_.size() < capacity_) entries_.push_back({request, bytes});
+  else entries_[rng.below(entries_.size())] = {request, bytes};
   return true;
 }
 
 const RequestCase* Corpus::pick(Rng& rng) const {
   if (entries_.empty()) return nullptr;
-  return &entries_[rng.below(entries_.size())];
+  // Rejection sampling: a big entry is kept with probability kSmallBytes / bytes. After a few
+  // refusals (a corpus of big entries only) the last draw stands, so big entries are never starved.
+  constexpr int kTries = 8;
+  const Entry* e = nullptr;
+  for (int i = 0; i < kTries; ++i) {
+    e = &entries_[rng.below(entries_.size())];
+    if (e->bytes <= kSmallBytes || rng.below(e->bytes) < kSmallBytes) break;
+  }
+  return &e->request;
 }
 
 }  // namespace chaosplus::fuzz

@@ -46,12 +46,12 @@ std::uint32_t wtf8_surrogate(std::string_view text, std::size_t i) {
 constexpr char kHex[] = "0123456789ABCDEF";
 constexpr char kLowerHex[] = "0123456789abcdef";
 
-bool unreserved(unsigned char c) {
+constexpr bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~';
 }
 
-bool keep(unsigned char c, PercentMode mode) {
+constexpr bool keep(unsigned char c, PercentMode mode) {
   if (unreserved(c)) return true;
   switch (mode) {
     case PercentMode::path_segment:
@@ -147,18 +147,32 @@ bool valid_utf8(std::string_view text) {
 }
 
 std::string percent_encode(std::string_view text, PercentMode mode) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
+  // Table-driven, sized once: huge generated values (up to a MiB) pass through here.
+  static constexpr auto kKeep = [] {
+    std::array<std::array<bool, 256>, 4> t{};
+    for (std::size_t m = 0; m < t.size(); ++m)
+      for (unsigned c = 0; c < 256; ++c) t[m][c] = keep(static_cast<unsigned char>(c), static_cast<PercentMode>(m));
+    return t;
+  }();
+  const auto& kept = kKeep[static_cast<std::size_t>(mode)];
+  const bool plus = mode == PercentMode::form;
+  std::size_t size = 0;
+  for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (keep(c, mode)) {
-      out += ch;
-    } else if (c == ' ' && mode == PercentMode::form) {
-      out += '+';
+    size += kept[c] || (plus && c == ' ') ? 1 : 3;
+  }
+  std::string out(size, '\0');
+  char* w = out.data();
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (kept[c]) {
+      *w++ = ch;
+    } else if (plus && c == ' ') {
+      *w++ = '+';
     } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
+      *w++ = '%';
+      *w++ = kHex[c >> 4];
+      *w++ = kHex[c & 0xF];
     }
   }
   return out;

@@ -167,6 +167,8 @@ void Engine::record(const Verdict& v, const Slot& slot) {
 }
 
 void Engine::record_finding(Finding f, const Slot* slot) {
+  // A repeat only counts: its reproducer, curl command and copies are the first occurrence's.
+  if (log_.bump(f.key())) return;
   const bool fault_active = hooks_.context != nullptr && hooks_.context->any_fault_active();
   if (slot != nullptr) {
     f.request = slot->request;
@@ -200,7 +202,7 @@ void Engine::learn(Slot& slot) {
   if (slot.strategy == Strategy::raw || slot.operation == nullptr || slot.reply.outcome != Outcome::response) return;
   const openapi::Operation& op = *slot.operation;
   const net::Response& response = slot.reply.response;
-  corpus_.offer(slot.request, response.status, response_shape(response), rng_);
+  corpus_.offer(slot.request, response.status, response_shape(response), rng_, slot.bytes.size());
   if (!is_2xx(slot.reply)) return;
   const auto producer = std::make_shared<const std::string>(slot.bytes);
   // The requests that made the resources this one used, for a reproducer's set-up.

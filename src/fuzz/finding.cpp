@@ -97,6 +97,14 @@ bool FindingLog::add(Finding finding) {
   return true;
 }
 
+bool FindingLog::bump(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  ++findings_[it->second].count;
+  return true;
+}
+
 std::vector<Finding> FindingLog::all() const {
   std::lock_guard lock(mutex_);
   return findings_;

@@ -75,6 +75,9 @@ class FindingLog {
   // True when it is new; otherwise its count is bumped. A finding's `count` is how many occurrences
   // it stands for (0 counts as 1).
   bool add(Finding finding);
+  // When a finding of this key is known, bumps its count and answers true: a caller can count a
+  // repeat without building the full finding (its reproducer, curl, raw bytes) first.
+  bool bump(const std::string& key);
   std::vector<Finding> all() const;  // in first-seen order
   std::size_t size() const;
   // Replaces the stored finding of the same key (after minimization or the no-fault re-check),

@@ -125,6 +125,19 @@ TEST(FindingLog, AFindingThatStandsForSeveralOccurrencesAddsThemAll) {
   EXPECT_EQ(log.all()[0].count, 10u);
 }
 
+TEST(FindingLog, BumpCountsARepeatOfAKnownKeyOnly) {
+  FindingLog log;
+  const Finding f = finding("a", "server_error", "500");
+  EXPECT_FALSE(log.bump(f.key()));  // unknown: nothing counted, the caller adds the full finding
+  EXPECT_EQ(log.size(), 0u);
+  EXPECT_TRUE(log.add(f));
+  EXPECT_TRUE(log.bump(f.key()));
+  EXPECT_TRUE(log.bump(f.key()));
+  EXPECT_FALSE(log.bump(finding("a", "server_error", "502").key()));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log.all()[0].count, 3u);
+}
+
 TEST(FindingLog, UpdateReplacesTheFindingButKeepsCountAndFirstSeen) {
   FindingLog log;
   Finding f = finding("a", "server_error", "500");

@@ -144,5 +144,27 @@ TEST(Corpus, ANewOperationStatusShapeJoinsOnce) {
   EXPECT_NE(corpus.pick(rng), nullptr);
 }
 
+TEST(Corpus, DrawsHugeEntriesRarelyButStillDrawsThem) {
+  Corpus corpus;
+  Rng rng(5);
+  RequestCase small;
+  small.operation_id = "small";
+  RequestCase huge;
+  huge.operation_id = "huge";
+  const auto shape = response_shape(json_response(200, "{}"));
+  ASSERT_TRUE(corpus.offer(small, 200, shape, rng, 200));
+  ASSERT_TRUE(corpus.offer(huge, 414, shape, rng, 64 * 1024));
+  int huge_drawn = 0;
+  constexpr int kDraws = 20000;
+  for (int i = 0; i < kDraws; ++i) huge_drawn += corpus.pick(rng)->operation_id == "huge";
+  // Kept with probability 4 KiB / 64 KiB per draw: about 6% of the picks, against 50% unweighted.
+  EXPECT_GT(huge_drawn, kDraws / 50);
+  EXPECT_LT(huge_drawn, kDraws / 10);
+
+  Corpus only_huge;  // nothing small to prefer: the huge entry is still drawn every time
+  ASSERT_TRUE(only_huge.offer(huge, 414, shape, rng, 1 << 20));
+  for (int i = 0; i < 100; ++i) EXPECT_NE(only_huge.pick(rng), nullptr);
+}
+
 }  // namespace
 }  // namespace chaosplus::fuzz

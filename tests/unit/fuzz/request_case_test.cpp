@@ -9,6 +9,20 @@ namespace {
 
 net::Url url(const std::string& text) { return net::Url::parse(text).value(); }
 
+TEST(PercentEncode, KeepsWhatEachModeAllowsAndEncodesTheRest) {
+  EXPECT_EQ(percent_encode("", PercentMode::query), "");
+  EXPECT_EQ(percent_encode("aZ09-._~", PercentMode::query), "aZ09-._~");
+  EXPECT_EQ(percent_encode("a b/c:@!$&'()*+,;=", PercentMode::path_segment), "a%20b%2Fc:@!$&'()*+,;=");
+  EXPECT_EQ(percent_encode("a b&=/", PercentMode::query), "a%20b%26%3D%2F");
+  EXPECT_EQ(percent_encode("a b&=", PercentMode::form), "a+b%26%3D");
+  EXPECT_EQ(percent_encode("a;b%c d\"e,f!#", PercentMode::cookie), "a%3Bb%25c%20d%22e%2Cf!#");
+  EXPECT_EQ(percent_encode(std::string("\xC3\xA9\0\x7F\xFF", 5), PercentMode::path_segment), "%C3%A9%00%7F%FF");
+  const std::string big(70000, ' ');
+  std::string spaces;
+  for (std::size_t i = 0; i < big.size(); ++i) spaces += "%20";
+  EXPECT_EQ(percent_encode(big, PercentMode::query), spaces);
+}
+
 RequestCase get_order() {
   RequestCase r;
   r.operation_id = "getOrder";
