@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fuzz/corpus.h"
+#include "fuzz/crash_guard.h"
 #include "fuzz/engine.h"
 #include "fuzz/exchange.h"
 #include "fuzz/generator.h"
@@ -112,6 +113,8 @@ class Engine {
 
   // engine_target.cpp
   bool target_down_in(const Batch& batch);
+  Slot guarded_slot(std::uint64_t index);
+  void remember_crash(const Slot& culprit);
   void handle_death();
   bool wait_for_target();
   bool target_answers();
@@ -141,6 +144,7 @@ class Engine {
   void judge_finishing();
   std::vector<double> weights_;  // per operation: lowered for operations that hang
   std::map<std::string, int> hangs_;
+  CrashGuard crash_guard_;                // input classes that killed the target: not sent again
   std::set<std::string> confirmed_cuts_;  // connection cuts that a replay alone showed again
   std::vector<Recheck> rechecks_;
   std::map<std::string, std::pair<Slot, Finding>> first_seen_;  // key -> the slot that found it (for minimization)
