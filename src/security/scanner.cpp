@@ -1,6 +1,7 @@
 #include "security/scanner.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/halt_switch.h"
 #include "security/oracles.h"
@@ -63,6 +64,17 @@ std::string id_from(const fuzz::Reply& reply, const std::string& param) {
   return "";
 }
 
+// A probe whose connection was refused or cut is sent again once the target answers again, at most
+// this often: a target that crashes and restarts (under its supervisor, or under a fuzzer running
+// at the same time) must not blank the scan.
+constexpr int kRetriesAfterRestart = 1;               // a probe that is cut again after the wait cut it itself
+constexpr std::int64_t kComeBackNs = 10'000'000'000;  // how long one probe waits for the target
+
+bool went_away(const fuzz::Reply& reply) {
+  return reply.outcome == fuzz::Outcome::refused || reply.outcome == fuzz::Outcome::reset ||
+         reply.outcome == fuzz::Outcome::closed;
+}
+
 std::int64_t since_ms(std::int64_t started_ns) { return (fuzz::steady_now_ns() - started_ns) / 1'000'000; }
 
 }  // namespace
@@ -103,11 +115,38 @@ bool Scanner::stopped() const { return (stop_ != nullptr && stop_->triggered()) 
 
 std::size_t Scanner::auth_probes() const { return probes_.size(); }
 
+bool Scanner::wait_until_back() {
+  fuzz::SenderOptions quick = sender_;
+  quick.timeout = std::min<Duration>(quick.timeout, std::chrono::seconds(1));
+  const std::string probe = "GET / HTTP/1.1\r\nHost: " + options_.base.authority() + "\r\nConnection: close\r\n\r\n";
+  const std::int64_t deadline = fuzz::steady_now_ns() + kComeBackNs;
+  auto step = std::chrono::milliseconds(10);
+  while (fuzz::steady_now_ns() < deadline && !stopped()) {
+    if (fuzz::exchange_once(quick, probe).outcome == fuzz::Outcome::response) return true;
+    std::this_thread::sleep_for(step);  // polling a restarting target: the sleep is the behaviour
+    step = std::min(step * 2, std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
 Scanner::Sent Scanner::send(const std::string& bytes, bool head) {
   Sent sent;
   sent.faults = context_.active_faults();
-  ++requests_;
-  sent.reply = fuzz::exchange_once(sender_, bytes, head);
+  for (int attempt = 0;; ++attempt) {
+    ++requests_;
+    sent.reply = fuzz::exchange_once(sender_, bytes, head);
+    if (!went_away(sent.reply)) {
+      target_gone_ = false;
+      break;
+    }
+    // Under a fault the cut is the fault's and is the evidence; a target already waited for in
+    // vain is not waited for again until something answers.
+    if (attempt == kRetriesAfterRestart || target_gone_ || stopped() || context_.any_fault_active()) break;
+    if (!wait_until_back()) {
+      target_gone_ = true;
+      break;
+    }
+  }
   if (sent.faults.empty()) sent.faults = context_.active_faults();
   return sent;
 }
