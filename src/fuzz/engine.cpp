@@ -4,6 +4,7 @@
 
 #include "core/loopback.h"
 #include "fuzz/engine_internal.h"
+#include "fuzz/target_watch.h"
 
 namespace chaosplus::fuzz {
 namespace detail {
@@ -216,6 +217,7 @@ Result<FuzzSummary> Engine::run() {
   last_progress_ns_ = start_ns_;
   last_memory_ns_ = 0;
   pid_ = current_pid();
+  if (pid_) program_ = executable(*pid_);
   summary_.ended = "request cap";
   bool stopped = false;
   while (!stopped) {

@@ -158,8 +158,9 @@ class Engine {
   bool death_seen_ = false;       // the last suspected death showed itself (refused, process gone, no answer)
   bool answered_before_ = false;  // the target has answered at least once: a refusal now means it died
   bool cancelling_ = false;
-  bool gave_up_ = false;             // the target did not come back
-  std::optional<std::int64_t> pid_;  // the target's process as last known
+  bool gave_up_ = false;                // the target did not come back
+  std::optional<std::int64_t> pid_;     // the target's process as last known
+  std::optional<std::string> program_;  // what it runs: a restarted target is found by it
   std::optional<std::uint64_t> memory_baseline_;
   std::int64_t memory_pid_ = 0;
   bool memory_reported_ = false;

@@ -90,9 +90,14 @@ bool Engine::wait_for_target() {
   while (steady_now_ns() < deadline && !stop_->triggered()) {
     if (target_answers()) {
       const auto pid = current_pid();
-      // Restarted by something that did not tell us its new process: stop watching the old one.
-      if (pid && !process_alive(*pid)) pid_.reset();
-      else pid_ = pid;
+      // Restarted by something that did not tell us its new process: watch the program that
+      // listens on the target's port now if it is the same program, else stop watching.
+      if (pid && !process_alive(*pid)) {
+        pid_.reset();
+        if (program_) pid_ = listener_running(base_.port, *program_);
+      } else {
+        pid_ = pid;
+      }
       return true;
     }
     stop_->wait_for(backoff);
