@@ -70,6 +70,8 @@ std::string id_from(const fuzz::Reply& reply, const std::string& param) {
 constexpr int kRetriesAfterRestart = 1;               // a probe that is cut again after the wait cut it itself
 constexpr std::int64_t kComeBackNs = 10'000'000'000;  // how long one probe waits for the target
 
+constexpr int kMaxRelearns = 3;  // baselines thrown away because the target restarted under them
+
 bool went_away(const fuzz::Reply& reply) {
   return reply.outcome == fuzz::Outcome::refused || reply.outcome == fuzz::Outcome::reset ||
          reply.outcome == fuzz::Outcome::closed;
@@ -146,6 +148,7 @@ Scanner::Sent Scanner::send(const std::string& bytes, bool head) {
       target_gone_ = true;
       break;
     }
+    if (sent.reply.outcome == fuzz::Outcome::refused) ++restarts_seen_;  // it was down, now it is back
   }
   if (sent.faults.empty()) sent.faults = context_.active_faults();
   return sent;
@@ -224,6 +227,7 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
 Scanner::Baseline Scanner::learn_baseline() {
   if (!options_.checks.contains("auth")) return Baseline::not_needed;
   if (context_.any_fault_active()) return Baseline::fault_active;
+  const std::uint64_t restarts_before = restarts_seen_;
   probes_.clear();
   created_.clear();
   std::vector<Probe> probes;
@@ -264,6 +268,24 @@ Scanner::Baseline Scanner::learn_baseline() {
     passive(sent.reply, p.bytes, p.request, !p.credentials.empty());
     if (!sent.faults.empty() || context_.any_fault_active()) return Baseline::fault_active;
     p.baseline = std::move(sent.reply);
+  }
+  // A target that restarted meanwhile may have lost the objects the probes point at (and answered
+  // 404 where it would have let another user in): the baseline is learned again, on the target
+  // as it is now.
+  bool lost = restarts_seen_ != restarts_before;
+  // A restart the probes did not run into shows as an object its owner no longer finds.
+  for (const Probe& p : probes) {
+    if (lost || stopped() || relearns_ >= kMaxRelearns) break;
+    if (p.setup.empty() || p.request.method != "GET" || p.baseline.outcome != fuzz::Outcome::response ||
+        p.baseline.response.status != 404)
+      continue;
+    const Sent mine = send_case(p.request, owner_credentials(), true);
+    lost = mine.reply.outcome == fuzz::Outcome::response && mine.reply.response.status == 404;
+    if (!lost) break;  // the objects are there: the 404s are refusals
+  }
+  if (lost && relearns_ < kMaxRelearns) {
+    ++relearns_;
+    return learn_baseline();
   }
   probes_ = std::move(probes);
   has_baseline_ = true;

@@ -125,6 +125,8 @@ class Scanner {
   std::int64_t started_ns_ = 0;
   std::vector<Probe> probes_;
   bool has_baseline_ = false;
+  std::uint64_t restarts_seen_ = 0;  // refusals that a wait for the target ended
+  int relearns_ = 0;
   bool target_gone_ = false;  // waited for in vain: later refusals are not waited on until an answer
   struct Created {
     std::string id;
