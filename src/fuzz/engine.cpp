@@ -4,6 +4,7 @@
 
 #include "core/loopback.h"
 #include "fuzz/engine_internal.h"
+#include "fuzz/target_watch.h"
 
 namespace chaosplus::fuzz {
 namespace detail {
@@ -107,10 +108,11 @@ std::unique_ptr<Batch> Engine::make_batch() {
   const std::size_t size = static_cast<std::size_t>(std::min<std::uint64_t>(kBatchSize, left));
   batch->slots.reserve(size);
   std::size_t follow_ups = 0;
-  for (std::size_t i = 0; i < size; ++i) {
+  while (batch->slots.size() < size) {
     if (!follow_ups_.empty() && follow_ups < kFollowUpsPerBatch) {
       FollowUp f = std::move(follow_ups_.front());
       follow_ups_.pop_front();
+      if (crash_guard_.matches(f.request)) continue;  // a confirmed crash again: the slot goes to a fresh case
       Slot slot;
       slot.index = next_index_++;
       slot.strategy = Strategy::follow_up;
@@ -122,7 +124,7 @@ std::unique_ptr<Batch> Engine::make_batch() {
       ++follow_ups;
       continue;
     }
-    batch->slots.push_back(make_slot(next_index_++));
+    batch->slots.push_back(guarded_slot(next_index_++));
   }
   for (Slot& slot : batch->slots) {
     slot.bytes =
@@ -215,6 +217,7 @@ Result<FuzzSummary> Engine::run() {
   last_progress_ns_ = start_ns_;
   last_memory_ns_ = 0;
   pid_ = current_pid();
+  if (pid_) program_ = executable(*pid_);
   summary_.ended = "request cap";
   bool stopped = false;
   while (!stopped) {

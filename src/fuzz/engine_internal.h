@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fuzz/corpus.h"
+#include "fuzz/crash_guard.h"
 #include "fuzz/engine.h"
 #include "fuzz/exchange.h"
 #include "fuzz/generator.h"
@@ -112,6 +113,8 @@ class Engine {
 
   // engine_target.cpp
   bool target_down_in(const Batch& batch);
+  Slot guarded_slot(std::uint64_t index);
+  void remember_crash(const Slot& culprit);
   void handle_death();
   bool wait_for_target();
   bool target_answers();
@@ -141,6 +144,7 @@ class Engine {
   void judge_finishing();
   std::vector<double> weights_;  // per operation: lowered for operations that hang
   std::map<std::string, int> hangs_;
+  CrashGuard crash_guard_;                // input classes that killed the target: not sent again
   std::set<std::string> confirmed_cuts_;  // connection cuts that a replay alone showed again
   std::vector<Recheck> rechecks_;
   std::map<std::string, std::pair<Slot, Finding>> first_seen_;  // key -> the slot that found it (for minimization)
@@ -154,8 +158,9 @@ class Engine {
   bool death_seen_ = false;       // the last suspected death showed itself (refused, process gone, no answer)
   bool answered_before_ = false;  // the target has answered at least once: a refusal now means it died
   bool cancelling_ = false;
-  bool gave_up_ = false;             // the target did not come back
-  std::optional<std::int64_t> pid_;  // the target's process as last known
+  bool gave_up_ = false;                // the target did not come back
+  std::optional<std::int64_t> pid_;     // the target's process as last known
+  std::optional<std::string> program_;  // what it runs: a restarted target is found by it
   std::optional<std::uint64_t> memory_baseline_;
   std::int64_t memory_pid_ = 0;
   bool memory_reported_ = false;

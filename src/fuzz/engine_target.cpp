@@ -13,6 +13,11 @@ namespace {
 constexpr std::size_t kMaxSuspects = 16;  // replayed one at a time after a death
 constexpr std::size_t kRechecksPerBatch = 4;
 constexpr int kMinimizeAttempts = 48;
+// Fresh cases drawn in place of one that repeats a confirmed crash; the last one is sent whatever
+// it is (the guard steers the search, it never forbids an operation).
+constexpr int kCrashRedraws = 8;
+constexpr double kCrashWeightFactor = 0.5;  // an operation's share after each crash it confirmed...
+constexpr double kCrashWeightFloor = 0.1;   // ...but never below this: other bugs may share it
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -79,17 +84,24 @@ bool Engine::wait_for_target() {
   // No longer than the run lasts: a target that is not back by then has nothing left to answer.
   const std::int64_t deadline = std::min(steady_now_ns() + std::chrono::nanoseconds(options_.restart_wait).count(),
                                          std::max(end_ns_, steady_now_ns() + 1'000'000'000));
-  Duration backoff = std::chrono::milliseconds(50);
+  // Short steps: a supervised target is usually back within a fraction of a second, and every
+  // step of backoff past that is search time lost.
+  Duration backoff = std::chrono::milliseconds(10);
   while (steady_now_ns() < deadline && !stop_->triggered()) {
     if (target_answers()) {
       const auto pid = current_pid();
-      // Restarted by something that did not tell us its new process: stop watching the old one.
-      if (pid && !process_alive(*pid)) pid_.reset();
-      else pid_ = pid;
+      // Restarted by something that did not tell us its new process: watch the program that
+      // listens on the target's port now if it is the same program, else stop watching.
+      if (pid && !process_alive(*pid)) {
+        pid_.reset();
+        if (program_) pid_ = listener_running(base_.port, *program_);
+      } else {
+        pid_ = pid;
+      }
       return true;
     }
     stop_->wait_for(backoff);
-    backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(1));
+    backoff = std::min<Duration>(backoff * 2, std::chrono::milliseconds(200));
   }
   return false;
 }
@@ -146,6 +158,7 @@ void Engine::handle_death() {
     stamp(std::move(f), &s,
           "the target stopped answering with this request in flight, and again when it was replayed alone (" +
               std::string(outcome_name(reply.outcome)) + ")");
+    remember_crash(s);
     if (wait_for_target()) ++summary_.restarts;
     else if (!stop_->triggered()) gave_up_ = true;
     return;
@@ -167,6 +180,23 @@ void Engine::handle_death() {
   f.trigger = {"outcome", std::string(outcome_name(suspects.front().reply.outcome))};
   stamp(std::move(f), &suspects.front(),
         std::to_string(suspects.size()) + " requests were in flight; none killed it again when replayed alone");
+}
+
+Slot Engine::guarded_slot(std::uint64_t index) {
+  Slot slot = make_slot(index);
+  for (int i = 0; i < kCrashRedraws && crash_guard_.matches(slot.request); ++i) slot = make_slot(index);
+  return slot;
+}
+
+// A crash confirmed once is reported once: its input class is not generated again, and its
+// operation gets a smaller share for the rest of the run (not none: other bugs may live there).
+void Engine::remember_crash(const Slot& culprit) {
+  crash_guard_.confirm(culprit.request);
+  if (culprit.operation == nullptr) return;
+  const auto index = static_cast<std::size_t>(culprit.operation - document_->operations.data());
+  if (index >= weights_.size()) return;
+  double& w = weights_[index];
+  w = std::max(w * kCrashWeightFactor, std::min(w, kCrashWeightFloor));
 }
 
 void Engine::watch_memory(std::int64_t now_ns) {

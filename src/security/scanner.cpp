@@ -1,6 +1,7 @@
 #include "security/scanner.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/halt_switch.h"
 #include "security/oracles.h"
@@ -63,6 +64,19 @@ std::string id_from(const fuzz::Reply& reply, const std::string& param) {
   return "";
 }
 
+// A probe whose connection was refused or cut is sent again once the target answers again, at most
+// this often: a target that crashes and restarts (under its supervisor, or under a fuzzer running
+// at the same time) must not blank the scan.
+constexpr int kRetriesAfterRestart = 1;               // a probe that is cut again after the wait cut it itself
+constexpr std::int64_t kComeBackNs = 10'000'000'000;  // how long one probe waits for the target
+
+constexpr int kMaxRelearns = 3;  // baselines thrown away because the target restarted under them
+
+bool went_away(const fuzz::Reply& reply) {
+  return reply.outcome == fuzz::Outcome::refused || reply.outcome == fuzz::Outcome::reset ||
+         reply.outcome == fuzz::Outcome::closed;
+}
+
 std::int64_t since_ms(std::int64_t started_ns) { return (fuzz::steady_now_ns() - started_ns) / 1'000'000; }
 
 }  // namespace
@@ -103,11 +117,39 @@ bool Scanner::stopped() const { return (stop_ != nullptr && stop_->triggered()) 
 
 std::size_t Scanner::auth_probes() const { return probes_.size(); }
 
+bool Scanner::wait_until_back() {
+  fuzz::SenderOptions quick = sender_;
+  quick.timeout = std::min<Duration>(quick.timeout, std::chrono::seconds(1));
+  const std::string probe = "GET / HTTP/1.1\r\nHost: " + options_.base.authority() + "\r\nConnection: close\r\n\r\n";
+  const std::int64_t deadline = fuzz::steady_now_ns() + kComeBackNs;
+  auto step = std::chrono::milliseconds(10);
+  while (fuzz::steady_now_ns() < deadline && !stopped()) {
+    if (fuzz::exchange_once(quick, probe).outcome == fuzz::Outcome::response) return true;
+    std::this_thread::sleep_for(step);  // polling a restarting target: the sleep is the behaviour
+    step = std::min(step * 2, std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
 Scanner::Sent Scanner::send(const std::string& bytes, bool head) {
   Sent sent;
   sent.faults = context_.active_faults();
-  ++requests_;
-  sent.reply = fuzz::exchange_once(sender_, bytes, head);
+  for (int attempt = 0;; ++attempt) {
+    ++requests_;
+    sent.reply = fuzz::exchange_once(sender_, bytes, head);
+    if (!went_away(sent.reply)) {
+      target_gone_ = false;
+      break;
+    }
+    // Under a fault the cut is the fault's and is the evidence; a target already waited for in
+    // vain is not waited for again until something answers.
+    if (attempt == kRetriesAfterRestart || target_gone_ || stopped() || context_.any_fault_active()) break;
+    if (!wait_until_back()) {
+      target_gone_ = true;
+      break;
+    }
+    if (sent.reply.outcome == fuzz::Outcome::refused) ++restarts_seen_;  // it was down, now it is back
+  }
   if (sent.faults.empty()) sent.faults = context_.active_faults();
   return sent;
 }
@@ -185,6 +227,7 @@ fuzz::RequestCase Scanner::prepare(const openapi::Operation& op, std::vector<std
 Scanner::Baseline Scanner::learn_baseline() {
   if (!options_.checks.contains("auth")) return Baseline::not_needed;
   if (context_.any_fault_active()) return Baseline::fault_active;
+  const std::uint64_t restarts_before = restarts_seen_;
   probes_.clear();
   created_.clear();
   std::vector<Probe> probes;
@@ -225,6 +268,24 @@ Scanner::Baseline Scanner::learn_baseline() {
     passive(sent.reply, p.bytes, p.request, !p.credentials.empty());
     if (!sent.faults.empty() || context_.any_fault_active()) return Baseline::fault_active;
     p.baseline = std::move(sent.reply);
+  }
+  // A target that restarted meanwhile may have lost the objects the probes point at (and answered
+  // 404 where it would have let another user in): the baseline is learned again, on the target
+  // as it is now.
+  bool lost = restarts_seen_ != restarts_before;
+  // A restart the probes did not run into shows as an object its owner no longer finds.
+  for (const Probe& p : probes) {
+    if (lost || stopped() || relearns_ >= kMaxRelearns) break;
+    if (p.setup.empty() || p.request.method != "GET" || p.baseline.outcome != fuzz::Outcome::response ||
+        p.baseline.response.status != 404)
+      continue;
+    const Sent mine = send_case(p.request, owner_credentials(), true);
+    lost = mine.reply.outcome == fuzz::Outcome::response && mine.reply.response.status == 404;
+    if (!lost) break;  // the objects are there: the 404s are refusals
+  }
+  if (lost && relearns_ < kMaxRelearns) {
+    ++relearns_;
+    return learn_baseline();
   }
   probes_ = std::move(probes);
   has_baseline_ = true;

@@ -97,7 +97,9 @@ class Scanner {
   };
 
   bool stopped() const;
+  // One probe; refused or cut with no fault active, it is sent again once the target is back.
   Sent send(const std::string& bytes, bool head = false);
+  bool wait_until_back();
   Sent send_case(const fuzz::RequestCase& request, const Headers& credentials, bool authenticated);
   void passive(const fuzz::Reply& reply, const std::string& bytes, const fuzz::RequestCase& request,
                bool authenticated);
@@ -123,6 +125,9 @@ class Scanner {
   std::int64_t started_ns_ = 0;
   std::vector<Probe> probes_;
   bool has_baseline_ = false;
+  std::uint64_t restarts_seen_ = 0;  // refusals that a wait for the target ended
+  int relearns_ = 0;
+  bool target_gone_ = false;  // waited for in vain: later refusals are not waited on until an answer
   struct Created {
     std::string id;
     std::string setup;  // the request that created it

@@ -96,6 +96,7 @@ struct Bugs {
   bool use_after_delete = false;  // a deleted item is still readable
   bool hang = false;              // q == "" never answers in time
   bool crash = false;             // qty == 13 kills the process
+  bool crash_negative = false;    // GET /items/<negative id> kills the process: easy to hit, again and again
   // Answers that depend on the request alone, not on what other connections did before it: an id
   // made from the item, odd ids exist, a delete changes nothing. Two runs then see the same answers.
   bool stateless = false;
@@ -140,6 +141,7 @@ class ItemServer {
 
   net::Response handle(const net::Request& r) {
     const std::string path = r.path();
+    if (bugs_.crash_negative && r.method == "GET" && path.starts_with("/items/-")) std::_Exit(71);
     const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
     if (path == "/items" && r.method == "POST") return create(r, query);
     if (path == "/search" && r.method == "GET") return search(query);
@@ -382,6 +384,45 @@ TEST_F(FuzzTest, ACrashIsBlamedOnItsRequestAndTheSearchGoesOnAfterTheRestart) {
   EXPECT_NE(died->raw_request.find("13"), std::string::npos) << died->raw_request;
   // The boundary 500 is still found, by requests sent after the restarts.
   EXPECT_TRUE(found(f, "server_error", "createItem")) << describe(f);
+}
+
+// A crash whose input class the generator makes often (any negative id) would have the search spend
+// its time waiting for restarts: once confirmed, it is reported once and not sent again, and the
+// other planted bugs, on the same operation too, are still found.
+TEST_F(FuzzTest, AConfirmedCrashIsNotSentAgainAndTheOtherBugsAreStillFound) {
+  const int port = t::free_port();
+  Bugs bugs;
+  bugs.boundary_500 = true;
+  bugs.sql_leak = true;
+  bugs.use_after_delete = true;
+  bugs.crash_negative = true;
+  Supervised server(bugs, port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(t::wait_until([&] {
+    fuzz::SenderOptions probe;
+    probe.base = *net::Url::parse(url);
+    return fuzz::exchange_once(probe, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n").outcome == fuzz::Outcome::response;
+  }));
+  auto o = options(url, 8000);
+  o.restart_wait = 20s;
+  std::atomic<int> negative_gets{0};
+  fuzz::FuzzHooks hooks;
+  hooks.on_request = [&](std::uint64_t, std::string_view bytes) {
+    if (bytes.starts_with("GET /items/-")) ++negative_gets;
+  };
+  auto summary = fuzz::run_fuzz(o, hooks);
+  ASSERT_TRUE(summary) << summary.error();
+  EXPECT_EQ(summary->ended, "request cap");
+  const auto& f = summary->findings;
+  const auto died = std::count_if(
+      f.begin(), f.end(), [](const fuzz::Finding& x) { return x.oracle == "target_died" && x.operation == "getItem"; });
+  EXPECT_EQ(died, 1) << describe(f);
+  // A crash or two to learn the class, not one per negative id the generator would make.
+  EXPECT_LE(summary->restarts, 5u) << describe(f);
+  EXPECT_LE(negative_gets.load(), 40) << "negative ids kept being sent after the crash was confirmed";
+  EXPECT_TRUE(found(f, "server_error", "createItem")) << describe(f);
+  EXPECT_TRUE(found(f, "error_leak", "search")) << describe(f);
+  EXPECT_TRUE(found(f, "use_after_delete", "getItem")) << describe(f);
 }
 
 TEST_F(FuzzTest, TheCommandWritesFindingsAndExitsByTheGate) {

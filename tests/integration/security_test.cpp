@@ -104,10 +104,12 @@ class AuthService {
 
 class NotesApi {
  public:
-  NotesApi(Bugs bugs, int auth_port) : bugs_(bugs), auth_port_(auth_port) {
-    server_ = std::make_unique<net::HttpServer>(net::HttpServer::Options{},
-                                                [this](const net::Request& r) { return secured(handle(r)); });
+  NotesApi(Bugs bugs, int auth_port, int port = 0) : bugs_(bugs), auth_port_(auth_port) {
+    net::HttpServer::Options options;
+    options.port = port;
+    server_ = std::make_unique<net::HttpServer>(options, [this](const net::Request& r) { return secured(handle(r)); });
   }
+  int port() const { return server_->port(); }
   Status start() { return server_->start(); }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
 
@@ -274,6 +276,29 @@ TEST(SecurityScan, FailOpenIsFoundOnlyWhileTheAuthDependencyIsDownAndNamesTheFau
   EXPECT_NE(open->evidence.find("replays only while that fault is on"), std::string::npos) << open->evidence;
   EXPECT_FALSE(open->curl.empty());
   EXPECT_FALSE(open->raw_request.empty());
+}
+
+// A target that crashed and is restarted by its supervisor a second later: the probes that found it
+// gone are sent again once it is back, instead of the scan ending with nothing.
+TEST(SecurityScan, ATargetThatRestartsUnderTheScanIsWaitedForAndProbedAgain) {
+  const Bugs bugs{false, true, true, false};
+  Fixture fx(bugs);
+  const auto options = fx.options();
+  const int port = fx.api->port();
+  const int auth_port = fx.auth.port();
+  fx.api.reset();  // it died
+  std::unique_ptr<NotesApi> restarted;
+  std::thread supervisor([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the downtime is the behaviour under test
+    restarted = std::make_unique<NotesApi>(bugs, auth_port, port);
+    EXPECT_TRUE(restarted->start().ok());
+  });
+  security::Scanner scanner(fx.document, options, fx.context);
+  scanner.scan_injection();
+  supervisor.join();
+  const auto findings = scanner.findings().all();
+  EXPECT_NE(find(findings, "sql_injection"), nullptr) << ::testing::PrintToString(oracles(findings));
+  EXPECT_NE(find(findings, "path_traversal"), nullptr) << ::testing::PrintToString(oracles(findings));
 }
 
 TEST(SecurityScan, InjectionFindingsCarryEvidenceAndAReproducer) {
