@@ -225,6 +225,7 @@ void Harvest::add(const std::string& key, Json value, std::shared_ptr<const std:
     ++size_;
     return;
   }
+  remember(key, std::move(slot.values[slot.next]));
   slot.values[slot.next] = {std::move(value), std::move(producer), std::move(from)};
   slot.next = (slot.next + 1) % kPerKey;
 }
@@ -244,11 +245,20 @@ const HarvestedValue* Harvest::find(const std::string& key, const Json& value) c
   return nullptr;
 }
 
+void Harvest::remember(const std::string& key, HarvestedValue value) {
+  if (!value.producer || value.from.source.empty()) return;
+  if (gone_.size() >= kRemembered) gone_.pop_front();
+  gone_.emplace_back(key, std::move(value));
+}
+
 void Harvest::forget(const std::string& key, const Json& value) {
   const auto it = slots_.find(key);
   if (it == slots_.end()) return;
   auto& values = it->second.values;
   const auto before = values.size();
+  for (const HarvestedValue& v : values) {
+    if (v.value == value) remember(key, v);
+  }
   values.erase(std::remove_if(values.begin(), values.end(), [&](const HarvestedValue& v) { return v.value == value; }),
                values.end());
   size_ -= before - values.size();
@@ -367,7 +377,15 @@ ValueSource Harvest::source(const openapi::Operation& operation) const {
 void Harvest::bind(const openapi::Operation& operation, Finding& finding) const {
   for (const auto& [name, value] : finding.request.path_params) {
     if (value.is_object() || value.is_array()) continue;
-    const HarvestedValue* known = find(param_key(operation.path, name), value);
+    const std::string key = param_key(operation.path, name);
+    const HarvestedValue* known = find(key, value);
+    if (known == nullptr || !known->producer) {
+      // Pushed out by newer values (or named since by a request that did not make it): what made it is remembered.
+      const auto it = std::find_if(gone_.rbegin(), gone_.rend(), [&](const auto& g) {
+        return g.first == key && g.second.value == value && g.second.producer;
+      });
+      known = it == gone_.rend() ? nullptr : &it->second;
+    }
     if (known == nullptr || !known->producer || known->from.source.empty()) continue;
     if (*known->producer == finding.raw_request) continue;
     // As the request's path carries it (request_case.cpp path_value); only a value the path shows is bound.

@@ -7,6 +7,7 @@
 // Deterministic: the pool changes only when the engine applies feedback, in request order, and draws from the engine's
 // Rng.
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -97,6 +98,11 @@ class Harvest {
   void harvest_json(const Json& json, const std::string& resource, int depth,
                     const std::shared_ptr<const std::string>& producer, const std::string& pointer);
   std::map<std::string, Slot> slots_;
+  // Values no longer kept (pushed out, forgotten) that a producer made, newest last: a finding's
+  // request may have used one before it went (bind()). Only bind() reads it: draws are unchanged.
+  static constexpr std::size_t kRemembered = 1024;
+  void remember(const std::string& key, HarvestedValue value);
+  std::deque<std::pair<std::string, HarvestedValue>> gone_;
   const std::map<std::string, Json>* named_ = nullptr;  // the path values of the request harvest() reads
   std::size_t size_ = 0;
 };

@@ -174,5 +174,42 @@ TEST(Binding, TheHarvestBindsAFindingsPathIdToTheRequestThatMadeIt) {
   EXPECT_TRUE(unknown.setup_requests.empty());
 }
 
+TEST(Binding, AValuePushedOutOrForgottenStillKnowsWhatMadeIt) {
+  openapi::Document doc;
+  doc.operations = {operation("createMyOrder", "POST", "/users/me/orders"),
+                    operation("replaceMyOrder", "PUT", "/users/me/orders/{id}")};
+  Harvest harvest;
+  const auto made = [&](int id) {
+    net::Response r;
+    r.status = 201;
+    r.set_header("Location", "/users/me/orders/" + std::to_string(id));
+    harvest.harvest(doc, doc.operations[0], RequestCase{}, r, "",
+                    std::make_shared<const std::string>("POST #" + std::to_string(id)));
+  };
+  for (int id = 1; id <= static_cast<int>(Harvest::kPerKey) + 1; ++id) made(id);
+  ASSERT_EQ(harvest.find("order.id", Json(1)), nullptr) << "pushed out by newer ones";
+  // A later request naming it (2xx) makes it known again, without a producer.
+  RequestCase named;
+  named.path_params["id"] = 1;
+  harvest.harvest(doc, doc.operations[1], named, net::Response{}, "", std::make_shared<const std::string>("PUT #1"));
+  ASSERT_NE(harvest.find("order.id", Json(1)), nullptr);
+  EXPECT_EQ(harvest.find("order.id", Json(1))->producer, nullptr) << "the PUT named it, it did not make it";
+
+  Finding f;
+  f.request.path_params["id"] = 1;
+  f.raw_request = "PUT /users/me/orders/1 HTTP/1.1\r\n\r\n";
+  harvest.bind(doc.operations[1], f);
+  ASSERT_EQ(f.setup_requests, std::vector<std::string>{"POST #1"});
+  ASSERT_EQ(f.bindings.size(), 1u);
+  EXPECT_EQ(f.bindings[0].path_template, "/users/me/orders/{id}");
+
+  harvest.forget("order.id", Json(30));
+  Finding g;
+  g.request.path_params["id"] = 30;
+  g.raw_request = "PUT /users/me/orders/30 HTTP/1.1\r\n\r\n";
+  harvest.bind(doc.operations[1], g);
+  EXPECT_EQ(g.setup_requests, std::vector<std::string>{"POST #30"}) << "deleted since: the replay makes it again";
+}
+
 }  // namespace
 }  // namespace chaosplus::fuzz
