@@ -100,7 +100,8 @@ class Harvest {
   std::map<std::string, Slot> slots_;
   // Values no longer kept (pushed out, forgotten) that a producer made, newest last: a finding's
   // request may have used one before it went (bind()). Only bind() reads it: draws are unchanged.
-  static constexpr std::size_t kRemembered = 1024;
+  // A made-up id may hit an object made long ago (ids are small numbers): keep many (about 200 bytes each).
+  static constexpr std::size_t kRemembered = 16384;
   void remember(const std::string& key, HarvestedValue value);
   std::deque<std::pair<std::string, HarvestedValue>> gone_;
   const std::map<std::string, Json>* named_ = nullptr;  // the path values of the request harvest() reads
