@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "core/loopback.h"
 #include "core/units.h"
+#include "fuzz/binding.h"
 #include "fuzz/exchange.h"
 #include "fuzz/finding_output.h"
 #include "openapi/document.h"
@@ -52,7 +53,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       "replay",
       "Re-send the reproducers of a findings file (from `chaosplus fuzz`, `chaosplus scan` or a run) and say for each\n"
       "finding whether it still reproduces: its setup requests, then its request, byte for byte as recorded (their\n"
-      "Host header names the target they were found on), each on a fresh connection, to the finding's base URL\n"
+      "Host header names the target they were found on) except for the path ids bound to a setup answer (the id a\n"
+      "create gave at replay replaces the recorded one), each on a fresh connection, to the finding's base URL\n"
       "or --base-url (loopback only); the reply is judged by the finding's trigger. Faults that were active when a\n"
       "finding was found are not active during a replay: the output says so.\n"
       "Exit codes: 0 every selected finding reproduces, 1 some do not, 3 invalid input (an unreadable findings\n"
@@ -147,22 +149,30 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       options.tls.verify = !o->insecure;
       options.tls.ca_file = o->ca_file;
       std::string setup_note;
-      for (std::size_t s = 0; s < finding.setup_requests.size(); ++s) {
-        const fuzz::Reply setup =
-            fuzz::exchange_once(options, finding.setup_requests[s], is_head(finding.setup_requests[s]));
-        if (setup.outcome != fuzz::Outcome::response && setup_note.empty())
-          setup_note = "setup request " + std::to_string(s + 1) + " got " + describe(setup);
+      // Values a setup answer gives (the id a create made) replace the recorded ones in what follows.
+      std::vector<std::string> setup = finding.setup_requests;
+      std::string request = finding.raw_request;
+      bool bound = true;
+      for (std::size_t s = 0; s < setup.size(); ++s) {
+        const fuzz::Reply answer = fuzz::exchange_once(options, setup[s], is_head(setup[s]));
+        if (answer.outcome != fuzz::Outcome::response && setup_note.empty())
+          setup_note = "setup request " + std::to_string(s + 1) + " got " + describe(answer);
+        if (auto applied = fuzz::apply_bindings(finding.bindings, s, answer, setup, request); !applied) {
+          setup_note = applied.error();
+          bound = false;
+          break;
+        }
       }
-      const fuzz::Reply reply = fuzz::exchange_once(options, finding.raw_request, is_head(finding.raw_request));
+      const fuzz::Reply reply = bound ? fuzz::exchange_once(options, request, is_head(request)) : fuzz::Reply{};
       const openapi::Operation* operation = document ? document->find(finding.operation) : nullptr;
-      const bool triggers = fuzz::reply_triggers(finding.trigger, reply, checker.get(), operation);
+      const bool triggers = bound && fuzz::reply_triggers(finding.trigger, reply, checker.get(), operation);
       if (triggers) ++reproduced;
 
       const std::string label = finding.id() + " " + std::string(fuzz::severity_name(finding.severity)) + " " +
                                 finding.oracle + (finding.operation.empty() ? "" : " " + finding.operation);
-      std::cout << label << (triggers ? ": reproduces (" : ": does not reproduce (") << "got " << describe(reply)
-                << "; trigger " << finding.trigger.rule
-                << (finding.trigger.value.empty() ? "" : " " + finding.trigger.value) << ")\n";
+      std::cout << label << (triggers ? ": reproduces (" : ": does not reproduce (")
+                << (bound ? "got " + describe(reply) : "not sent: " + setup_note) << "; trigger "
+                << finding.trigger.rule << (finding.trigger.value.empty() ? "" : " " + finding.trigger.value) << ")\n";
       if (!finding.title.empty()) std::cout << "  " << finding.title << "\n";
       if (!setup_note.empty()) std::cout << "  note: " << setup_note << "\n";
       if (finding.trigger.rule == "schema_mismatch" && operation == nullptr)

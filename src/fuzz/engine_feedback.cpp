@@ -190,6 +190,11 @@ void Engine::record_finding(Finding f, const Slot* slot) {
   f.first_seen_ms = elapsed_ms();
   const std::string key = f.key();
   if (!log_.add(f)) return;
+  if (slot != nullptr && slot->operation != nullptr && slot->strategy != Strategy::raw) {
+    // Ids earlier answers gave: the reproducer makes its own (the harvested one may be gone by then).
+    harvest_.bind(*slot->operation, f);
+    if (!f.bindings.empty()) log_.update(f);
+  }
   if (slot != nullptr) {
     first_seen_.emplace(key, std::pair{*slot, f});
     if (fault_active)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "fuzz/encoding.h"
 #include "fuzz/engine_internal.h"
 #include "fuzz/target_watch.h"
 
@@ -277,6 +278,14 @@ void Engine::minimize_findings() {
     int sends = 0;
     const auto still = [&](const RequestCase& candidate) {
       if (steady_now_ns() >= deadline || stop_->triggered()) return false;
+      // A value a binding replaces at replay (finding.h) stays as it is: it names the resource.
+      for (const auto& [name, value] : slot.request.path_params) {
+        const auto kept = candidate.path_params.find(name);
+        const bool bound = std::any_of(f.bindings.begin(), f.bindings.end(), [&](const Binding& b) {
+          return b.placeholder == percent_encode(scalar_text(value), PercentMode::path_segment);
+        });
+        if (bound && (kept == candidate.path_params.end() || kept->second != value)) return false;
+      }
       ++sends;
       const Reply reply = exchange_once(sender_options_, render(candidate, base_, creds), head);
       return reply_triggers(f.trigger, reply, oracles_.checker(), slot.operation);

@@ -40,6 +40,22 @@ struct Trigger {
 // is wrong ("trigger status_class '2x': expected a status class: 2xx ... 5xx").
 Status check_trigger(const Trigger& trigger);
 
+// A value a setup request's answer gives that the later requests must use: the id a create made is
+// new at each replay, so the recorded one (`placeholder`, as it appears in a request's path) is
+// replaced by the one read from setup request `setup_index`'s reply. `source` says where:
+//   "header:Location"   the Location path matched against `path_template` (its tail: a base path may
+//                        come first), the value of its parameter `param`
+//   "body:<pointer>"    the JSON pointer in the JSON body ("body:/id", "body:/data/0/id")
+// Replay replaces the placeholder in the later setup requests and the finding's request: a path
+// segment equal to it (percent-encoded as sent).
+struct Binding {
+  std::size_t setup_index = 0;
+  std::string source;
+  std::string path_template;  // header:Location only
+  std::string param;          // header:Location only
+  std::string placeholder;
+};
+
 struct Finding {
   std::string engine;     // "fuzz" or "security"
   std::string oracle;     // "server_error", "timeout", "fail_open", "sql_injection"... (docs/fuzz.md lists them)
@@ -57,6 +73,7 @@ struct Finding {
   std::size_t original_bytes = 0;  // size of the request as first found (the minimized one is no larger)
   // Earlier requests the reproducer needs, in order (create before use-after-delete); their bytes.
   std::vector<std::string> setup_requests;
+  std::vector<Binding> bindings;  // values the setup answers give (none: the requests are replayed as recorded)
 
   std::string base_url;                    // where it was found
   std::string phase;                       // "" outside a run

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "fuzz/binding.h"
 #include "fuzz/encoding.h"
 
 namespace chaosplus::fuzz {
@@ -149,6 +150,22 @@ Result<Finding> finding_at(const Json& json, const std::string& where) {
           finding.setup_requests.push_back(*bytes);
       }
   }
+  if (const Json* bindings = f.get("bindings", false)) {  // absent (older files): none
+    if (!bindings->is_array()) f.fail("bindings", "expected a list");
+    else
+      for (std::size_t i = 0; i < bindings->size() && !f.failed(); ++i) {
+        Fields b((*bindings)[i], f.path("bindings[" + std::to_string(i) + "]"), &error);
+        Binding binding;
+        b.integer("setup_index", binding.setup_index);
+        b.text("source", binding.source, true);
+        b.text("path_template", binding.path_template);
+        b.text("param", binding.param);
+        b.text("placeholder", binding.placeholder, true);
+        if (b.failed()) break;
+        if (auto checked = check_binding(binding, finding.setup_requests.size()); !checked) b.fail("", checked.error());
+        else finding.bindings.push_back(std::move(binding));
+      }
+  }
   f.text("base_url", finding.base_url);
   f.text("phase", finding.phase);
   f.texts("active_faults", finding.active_faults);
@@ -194,6 +211,16 @@ Json to_json(const Finding& finding) {
       {"first_seen_ms", finding.first_seen_ms},
   };
   for (const auto& setup : finding.setup_requests) out["setup_requests"].push_back(bytes_to_json(setup));
+  if (!finding.bindings.empty()) {
+    Json& bindings = out["bindings"] = Json::array();
+    for (const Binding& b : finding.bindings) {
+      Json one = {{"setup_index", b.setup_index}, {"source", b.source}};
+      if (!b.path_template.empty()) one["path_template"] = b.path_template;
+      if (!b.param.empty()) one["param"] = b.param;
+      one["placeholder"] = b.placeholder;  // path text as sent: percent-encoded ASCII
+      bindings.push_back(std::move(one));
+    }
+  }
   return out;
 }
 

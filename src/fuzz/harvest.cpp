@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "fuzz/binding.h"
+#include "fuzz/encoding.h"
+
 namespace chaosplus::fuzz {
 namespace {
 
@@ -80,6 +83,17 @@ const Json* json_pointer_get(const Json& json, std::string_view pointer) {
   } catch (const Json::exception&) {
     return nullptr;
   }
+}
+
+// A JSON pointer's reference token: "~" -> "~0", "/" -> "~1".
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
 }
 
 }  // namespace
@@ -187,21 +201,32 @@ std::optional<Json> evaluate_expression(std::string_view expression, const Reque
   return std::nullopt;
 }
 
-void Harvest::add(const std::string& key, Json value, std::shared_ptr<const std::string> producer) {
+void Harvest::add(const std::string& key, Json value, std::shared_ptr<const std::string> producer, Provenance from) {
   if (key.empty() || !worth_keeping(value)) return;
+  // The request named it in its path (GET /orders/3 answering {"id": 3}): it did not make it, so
+  // it is no reproducer's set-up.
+  if (producer && named_ != nullptr &&
+      std::any_of(named_->begin(), named_->end(), [&](const auto& p) { return p.second == value; })) {
+    producer = nullptr;
+    from = {};
+  }
   Slot& slot = slots_[key];
   for (HarvestedValue& known : slot.values) {
     if (known.value == value) {
-      if (producer) known.producer = std::move(producer);  // the newest creation of it
+      if (producer) {  // the newest creation of it
+        known.producer = std::move(producer);
+        known.from = std::move(from);
+      }
       return;
     }
   }
   if (slot.values.size() < kPerKey) {
-    slot.values.push_back({std::move(value), std::move(producer)});
+    slot.values.push_back({std::move(value), std::move(producer), std::move(from)});
     ++size_;
     return;
   }
-  slot.values[slot.next] = {std::move(value), std::move(producer)};
+  remember(key, std::move(slot.values[slot.next]));
+  slot.values[slot.next] = {std::move(value), std::move(producer), std::move(from)};
   slot.next = (slot.next + 1) % kPerKey;
 }
 
@@ -220,11 +245,20 @@ const HarvestedValue* Harvest::find(const std::string& key, const Json& value) c
   return nullptr;
 }
 
+void Harvest::remember(const std::string& key, HarvestedValue value) {
+  if (!value.producer || value.from.source.empty()) return;
+  if (gone_.size() >= kRemembered) gone_.pop_front();
+  gone_.emplace_back(key, std::move(value));
+}
+
 void Harvest::forget(const std::string& key, const Json& value) {
   const auto it = slots_.find(key);
   if (it == slots_.end()) return;
   auto& values = it->second.values;
   const auto before = values.size();
+  for (const HarvestedValue& v : values) {
+    if (v.value == value) remember(key, v);
+  }
   values.erase(std::remove_if(values.begin(), values.end(), [&](const HarvestedValue& v) { return v.value == value; }),
                values.end());
   size_ -= before - values.size();
@@ -234,11 +268,11 @@ void Harvest::forget(const std::string& key, const Json& value) {
 std::size_t Harvest::size() const { return size_; }
 
 void Harvest::harvest_json(const Json& json, const std::string& resource, int depth,
-                           const std::shared_ptr<const std::string>& producer) {
+                           const std::shared_ptr<const std::string>& producer, const std::string& pointer) {
   if (depth > 2) return;
   if (json.is_array()) {
     for (std::size_t i = 0; i < json.size() && i < kItemsHarvested; ++i)
-      harvest_json(json[i], resource, depth + 1, producer);
+      harvest_json(json[i], resource, depth + 1, producer, pointer + "/" + std::to_string(i));
     return;
   }
   if (!json.is_object()) return;
@@ -248,11 +282,12 @@ void Harvest::harvest_json(const Json& json, const std::string& resource, int de
       // {"items": [{"id": 3}]} is about items; {"data": {...}} still about the resource.
       const std::string inner = singular(it.key());
       const bool wrapper = inner == "data" || inner == "result" || inner == "item" || inner == "content";
-      harvest_json(v, wrapper && it.key() != "items" ? resource : inner, depth + 1, producer);
+      harvest_json(v, wrapper && it.key() != "items" ? resource : inner, depth + 1, producer,
+                   pointer + "/" + pointer_token(it.key()));
       continue;
     }
     const std::string key = field_key(resource, it.key());
-    add(key, v, producer);
+    if (worth_keeping(v)) add(key, v, producer, {"body:" + pointer + "/" + pointer_token(it.key()), {}, {}});
   }
 }
 
@@ -264,10 +299,11 @@ std::vector<LinkFollowUp> Harvest::harvest(const openapi::Document& document, co
   const std::string resource = resource_of(operation.path);
   // Values the request itself named exist (they were just answered with 2xx).
   for (const auto& [name, value] : request.path_params) add(param_key(operation.path, name), value, nullptr);
+  named_ = &request.path_params;
   const std::string_view type = response.header("Content-Type");
   if (!response.body.empty() && type.find("json") != std::string_view::npos) {
     const Json body = Json::parse(response.body, nullptr, false);
-    if (!body.is_discarded()) harvest_json(body, resource, 0, producer);
+    if (!body.is_discarded()) harvest_json(body, resource, 0, producer, "");
   }
   if (response.has_header("Location")) {
     std::string path = location_path(response.header("Location"));
@@ -277,12 +313,14 @@ std::vector<LinkFollowUp> Harvest::harvest(const openapi::Document& document, co
       auto params = match_path(op.path, path);
       if (!params || params->empty()) continue;
       matched = true;
-      for (const auto& [name, text] : *params) add(param_key(op.path, name), typed_like(text), producer);
+      for (const auto& [name, text] : *params)
+        add(param_key(op.path, name), typed_like(text), producer, {"header:Location", op.path, name});
     }
     if (!matched) {
       const auto parts = segments(path);
       if (parts.size() >= 2)
-        add(singular(parts[parts.size() - 2]) + ".id", typed_like(std::string(parts.back())), producer);
+        add(singular(parts[parts.size() - 2]) + ".id", typed_like(std::string(parts.back())), producer,
+            {"header:Location", "/" + std::string(parts[parts.size() - 2]) + "/{id}", "id"});
     }
   }
   if (const openapi::ResponseSpec* spec = operation.response_for(response.status)) {
@@ -296,12 +334,18 @@ std::vector<LinkFollowUp> Harvest::harvest(const openapi::Document& document, co
         const bool in_path = std::any_of(target->parameters.begin(), target->parameters.end(), [&](const auto& p) {
           return p.name == name && p.in == openapi::ParameterIn::path;
         });
-        add(in_path ? param_key(target->path, name) : normalize_name(name), *value, producer);
+        // A value read from the answer's body can be read again at replay; other expressions cannot.
+        Provenance from;
+        std::string_view e = expression;
+        if (e.starts_with("{$") && e.ends_with('}')) e = e.substr(1, e.size() - 2);
+        if (e.starts_with("$response.body#")) from.source = "body:" + std::string(e.substr(15));
+        add(in_path ? param_key(target->path, name) : normalize_name(name), *value, producer, std::move(from));
         follow_up.parameters[name] = std::move(*value);
       }
       if (!follow_up.parameters.empty()) follow_ups.push_back(std::move(follow_up));
     }
   }
+  named_ = nullptr;
   return follow_ups;
 }
 
@@ -328,6 +372,40 @@ ValueSource Harvest::source(const openapi::Operation& operation) const {
     if (!fits) return std::nullopt;
     return known->value;
   };
+}
+
+void Harvest::bind(const openapi::Operation& operation, Finding& finding) const {
+  for (const auto& [name, value] : finding.request.path_params) {
+    if (value.is_object() || value.is_array()) continue;
+    const std::string key = param_key(operation.path, name);
+    const HarvestedValue* known = find(key, value);
+    if (known == nullptr || !known->producer) {
+      // Pushed out by newer values (or named since by a request that did not make it): what made it is remembered.
+      const auto it = std::find_if(gone_.rbegin(), gone_.rend(), [&](const auto& g) {
+        return g.first == key && g.second.value == value && g.second.producer;
+      });
+      known = it == gone_.rend() ? nullptr : &it->second;
+    }
+    if (known == nullptr || !known->producer || known->from.source.empty()) continue;
+    if (*known->producer == finding.raw_request) continue;
+    // As the request's path carries it (request_case.cpp path_value); only a value the path shows is bound.
+    const std::string placeholder = percent_encode(scalar_text(value), PercentMode::path_segment);
+    std::string probe = finding.raw_request;
+    if (substitute_path(probe, placeholder, placeholder) == 0) continue;
+    const bool already = std::any_of(finding.bindings.begin(), finding.bindings.end(),
+                                     [&](const Binding& b) { return b.placeholder == placeholder; });
+    if (already) continue;
+    auto& setup = finding.setup_requests;
+    const auto at = std::find(setup.begin(), setup.end(), *known->producer);
+    std::size_t index = 0;
+    if (at != setup.end()) {
+      index = static_cast<std::size_t>(at - setup.begin());
+    } else {
+      setup.insert(setup.begin(), *known->producer);
+      for (Binding& b : finding.bindings) ++b.setup_index;
+    }
+    finding.bindings.push_back({index, known->from.source, known->from.path_template, known->from.param, placeholder});
+  }
 }
 
 }  // namespace chaosplus::fuzz

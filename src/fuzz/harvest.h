@@ -7,6 +7,7 @@
 // Deterministic: the pool changes only when the engine applies feedback, in request order, and draws from the engine's
 // Rng.
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/finding.h"
 #include "fuzz/generator.h"
 #include "fuzz/request_case.h"
 #include "fuzz/rng.h"
@@ -34,10 +36,20 @@ std::string field_key(std::string_view resource, std::string_view field);
 // The pool key of path parameter `param` of `path_template`: "/orders/{id}" -> "order.id".
 std::string param_key(std::string_view path_template, std::string_view param);
 
+// Where in its producer's answer a value was read, so a reproducer can read the new one at replay
+// (finding.h Binding): "header:Location" with the path template and parameter it matched, or
+// "body:<JSON pointer>"; source "" when it cannot be read again (a link's constant).
+struct Provenance {
+  std::string source;
+  std::string path_template;
+  std::string param;
+};
+
 struct HarvestedValue {
   Json value;
   // The request whose answer produced it (a reproducer replays it first); may be null.
   std::shared_ptr<const std::string> producer;
+  Provenance from;
 };
 
 // A follow-up an OpenAPI link asks for: operation `operation_id` with these parameter values.
@@ -50,7 +62,8 @@ class Harvest {
  public:
   static constexpr std::size_t kPerKey = 64;  // newest values kept per key
 
-  void add(const std::string& key, Json value, std::shared_ptr<const std::string> producer = nullptr);
+  void add(const std::string& key, Json value, std::shared_ptr<const std::string> producer = nullptr,
+           Provenance from = {});
   // A value of `key` drawn with `rng`; null when none is known.
   const HarvestedValue* pick(const std::string& key, Rng& rng) const;
   // Forgets a value (a deleted resource: later requests should not keep hitting it by accident).
@@ -71,14 +84,27 @@ class Harvest {
   // or an id-like body property of the same name. The harvest must outlive it.
   ValueSource source(const openapi::Operation& operation) const;
 
+  // For a finding on `operation` whose request's path uses values this harvest knows the producer
+  // and provenance of: puts each producer first in the finding's setup requests (once; one already
+  // there is reused) and binds the value (finding.h Binding), so a replay uses the resource its
+  // setup makes instead of one that may be gone.
+  void bind(const openapi::Operation& operation, Finding& finding) const;
+
  private:
   struct Slot {
     std::vector<HarvestedValue> values;
     std::size_t next = 0;  // ring position once full
   };
   void harvest_json(const Json& json, const std::string& resource, int depth,
-                    const std::shared_ptr<const std::string>& producer);
+                    const std::shared_ptr<const std::string>& producer, const std::string& pointer);
   std::map<std::string, Slot> slots_;
+  // Values no longer kept (pushed out, forgotten) that a producer made, newest last: a finding's
+  // request may have used one before it went (bind()). Only bind() reads it: draws are unchanged.
+  // A made-up id may hit an object made long ago (ids are small numbers): keep many (about 200 bytes each).
+  static constexpr std::size_t kRemembered = 16384;
+  void remember(const std::string& key, HarvestedValue value);
+  std::deque<std::pair<std::string, HarvestedValue>> gone_;
+  const std::map<std::string, Json>* named_ = nullptr;  // the path values of the request harvest() reads
   std::size_t size_ = 0;
 };
 
