@@ -96,7 +96,18 @@ class Edges {
   }
 
   std::optional<Edge> enum_outsider(const Json& schema) {
-    const Json& values = schema["enum"];
+    // `const` is an enum of one. (operator[] on a const object with a missing key is undefined.)
+    Json single;
+    const Json* found = nullptr;
+    if (auto e = schema.find("enum"); e != schema.end()) {
+      found = &*e;
+    } else if (auto c = schema.find("const"); c != schema.end()) {
+      single = Json::array({*c});
+      found = &single;
+    } else {
+      return std::nullopt;
+    }
+    const Json& values = *found;
     if (!values.is_array() || values.empty()) return std::nullopt;
     std::vector<Json> candidates;
     const Json& first = values[rng_.below(values.size())];
