@@ -8,6 +8,10 @@
 namespace chaosplus::fuzz {
 namespace {
 
+Error bad(const std::string& what) { return Error{what, ErrorCode::invalid_argument}; }
+
+}  // namespace
+
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -33,10 +37,6 @@ std::string_view location_path(std::string_view location) {
   }
   return location.substr(0, std::min(location.find_first_of("?#"), location.size()));
 }
-
-Error bad(const std::string& what) { return Error{what, ErrorCode::invalid_argument}; }
-
-}  // namespace
 
 Status check_binding(const Binding& binding, std::size_t setup_count) {
   if (binding.setup_index >= setup_count)

@@ -11,6 +11,12 @@
 
 namespace chaosplus::fuzz {
 
+// Path pieces shared by the harvester (values from answers) and replay (values from set-up answers).
+std::vector<std::string_view> segments(std::string_view path);  // "/a//b/" -> {"a", "b"}
+bool is_param_segment(std::string_view segment);                // "{id}"
+// The path of a Location value: "http://h:1/api/orders/4?x" -> "/api/orders/4".
+std::string_view location_path(std::string_view location);
+
 // Ok when `binding` reads from one of the `setup_count` setup requests with a source it knows
 // ("header:Location" with a path template holding {param}, or "body:<JSON pointer>") and has a
 // placeholder; otherwise what is wrong.

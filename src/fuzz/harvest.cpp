@@ -39,33 +39,6 @@ bool worth_keeping(const Json& value) {
   return value.is_number_integer() || value.is_number_unsigned();
 }
 
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const std::size_t end = std::min(path.find('/', i), path.size());
-    out.push_back(path.substr(i, end - i));
-    i = end;
-  }
-  return out;
-}
-
-bool is_param_segment(std::string_view s) { return s.size() >= 2 && s.front() == '{' && s.back() == '}'; }
-
-// The path of a Location value: "http://h:1/api/orders/4?x" -> "/api/orders/4".
-std::string location_path(std::string_view location) {
-  if (const auto scheme = location.find("://"); scheme != std::string_view::npos) {
-    const auto slash = location.find('/', scheme + 3);
-    location = slash == std::string_view::npos ? std::string_view("/") : location.substr(slash);
-  }
-  location = location.substr(0, std::min(location.find_first_of("?#"), location.size()));
-  return std::string(location);
-}
-
 Json typed_like(const std::string& text) {
   // An id read from a path is text; as a number when it is one, so integer parameters take it.
   if (!text.empty() && text.size() < 19 &&
@@ -306,7 +279,7 @@ std::vector<LinkFollowUp> Harvest::harvest(const openapi::Document& document, co
     if (!body.is_discarded()) harvest_json(body, resource, 0, producer, "");
   }
   if (response.has_header("Location")) {
-    std::string path = location_path(response.header("Location"));
+    std::string path(location_path(response.header("Location")));
     if (!base_path.empty() && base_path != "/" && path.starts_with(base_path)) path = path.substr(base_path.size());
     bool matched = false;
     for (const openapi::Operation& op : document.operations) {
