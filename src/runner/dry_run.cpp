@@ -100,6 +100,8 @@ std::string touches(const spec::Fault& fault, const faults::TargetHandle& handle
     case spec::Capability::endpoint:
       return "packets to " + (t.endpoint ? t.endpoint->to_string() : std::string("the fault's address and port"));
     case spec::Capability::any: return "the network namespace it names";
+    case spec::Capability::patroni_member:
+      return "the " + (t.patroni ? t.patroni->role : std::string("?")) + " of the Patroni cluster at the time";
   }
   return "target " + t.name;
 }

@@ -61,10 +61,23 @@ struct ProxyPlacement {
   Endpoint upstream;
 };
 
+// A member of a Patroni cluster chosen by its role each time a fault is built (docs/databases.md):
+// the runner asks the members' REST APIs who holds the role and acts on that member's postmaster
+// (or its Patroni), recorded in the ledger by member and pid. Resolved by targets/patroni_target.h.
+struct PatroniRole {
+  std::vector<std::string> apis;     // "127.0.0.11:8008", ...: every member's REST API (loopback)
+  std::string role = "primary";      // primary | replica | sync_replica | any
+  std::string process = "postgres";  // postgres (the postmaster) | patroni
+  std::vector<std::string> etcd;     // "127.0.0.21:2379", ...: for faults that cut a member off from etcd
+  std::vector<std::string> restart;  // argv that starts a member's Patroni again; "{member}" is its name
+  Duration timeout = std::chrono::seconds(5);  // for each REST API call
+};
+
 struct Target {
   std::string name;
   std::optional<ProcessLaunch> process;
   std::optional<ProcessAttach> attach;
+  std::optional<PatroniRole> patroni;
   std::optional<Endpoint> endpoint;
   std::optional<ProxyPlacement> proxy;
   Mark mark;

@@ -326,12 +326,15 @@ std::string fault_param_table(const FaultType& type) {
 
 bool target_has(const Target& target, Capability capability) {
   switch (capability) {
-    case Capability::signal_process: return target.process.has_value() || target.attach.has_value();
+    case Capability::signal_process:
+      return target.process.has_value() || target.attach.has_value() || target.patroni.has_value();
     case Capability::restart_process:
-      return target.process.has_value() || (target.attach.has_value() && !target.attach->restart_command.empty());
+      return target.process.has_value() || (target.attach.has_value() && !target.attach->restart_command.empty()) ||
+             target.patroni.has_value();
     case Capability::proxy: return target.proxy.has_value();
     case Capability::endpoint: return target.endpoint.has_value();
     case Capability::any: return true;
+    case Capability::patroni_member: return target.patroni.has_value();
   }
   return false;
 }
@@ -343,11 +346,12 @@ bool is_kernel_fault(std::string_view type) {
 
 std::string_view describe(Capability capability) {
   switch (capability) {
-    case Capability::signal_process: return "a 'process' or 'attach'";
-    case Capability::restart_process: return "a 'process', or an 'attach' with 'restart_command'";
+    case Capability::signal_process: return "a 'process', 'attach' or 'patroni'";
+    case Capability::restart_process: return "a 'process', an 'attach' with 'restart_command', or a 'patroni'";
     case Capability::proxy: return "a 'proxy'";
     case Capability::endpoint: return "an 'endpoint' (or the fault's own 'address' and 'port')";
     case Capability::any: return "a name";
+    case Capability::patroni_member: return "a 'patroni' member (a cluster member chosen by role)";
   }
   return "";
 }

@@ -68,6 +68,7 @@ enum class Capability {
   proxy,            // network faults act in the target's fault proxy: needs `proxy`
   endpoint,         // kernel packet faults: an `endpoint`, unless the fault gives `address` and `port`
   any,              // the target only names who the fault is for (bandwidth_limit)
+  patroni_member,   // a `patroni` target: a cluster member chosen by role (database faults)
 };
 
 // A problem a fault type's own check finds in a loaded fault.

@@ -1,0 +1,60 @@
+#pragma once
+// The write workload's history (Jepsen's model, our code): every insert attempt with its outcome,
+// times and the node that answered, and what reading the table back found. analyze() turns it into
+// the verdict figures: lost and unexpected writes, RTO (split into promotion and reconnection), RPO
+// and split brain. Pure: no clock, no I/O, so tests feed it made-up histories.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/units.h"
+
+namespace chaosplus::writes {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Outcome { ok, failed, unknown };  // acknowledged; surely not committed; may or may not be
+
+struct Attempt {
+  std::int64_t id = 0;  // the unique value inserted
+  int client = 0;
+  Clock::time_point invoked;
+  Clock::time_point completed;
+  Outcome outcome = Outcome::failed;
+  std::string node;    // host that answered ("127.0.0.12"); "" when none did
+  std::string error;   // why it failed or is unknown
+};
+
+// A fault the workload saw on the event stream (fault.injected), and when a new primary first
+// answered Patroni's /primary after it (unset when none was seen).
+struct FaultMark {
+  std::string summary;
+  Clock::time_point injected;
+  std::optional<Clock::time_point> promoted;
+};
+
+struct Analysis {
+  std::int64_t attempted = 0, acknowledged = 0, failed = 0, unknown = 0;
+  std::int64_t lost = 0;        // acknowledged, missing from the read-back
+  std::int64_t unexpected = 0;  // read back, never attempted
+  std::int64_t unknown_committed = 0;  // unknown outcome that turned out to be committed
+  std::vector<std::int64_t> lost_ids;        // first 100
+  std::vector<std::int64_t> unexpected_ids;  // first 100
+  // RPO: the acknowledged writes lost, and the span of their acknowledgement times (0 when none).
+  Duration rpo_span{0};
+  // RTO of the first fault: from its injection to the first acknowledged write invoked after it;
+  // promotion = injection to the new primary answering /primary; reconnection = the rest. Unset
+  // when no fault was seen or no write succeeded after it.
+  std::optional<Duration> rto, promotion, reconnection;
+  std::string rto_fault;  // the fault's summary
+  // Acknowledgements from two nodes whose acknowledgement periods overlap: both accepted writes at
+  // the same time. Each entry: "127.0.0.11 and 127.0.0.12 from +3.2s to +4.0s".
+  std::vector<std::string> split_brain;
+};
+
+// `present` is every id read back from the table (any order, duplicates counted as present).
+Analysis analyze(const std::vector<Attempt>& history, const std::vector<std::int64_t>& present,
+                 const std::vector<FaultMark>& faults);
+
+}  // namespace chaosplus::writes
