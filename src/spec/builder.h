@@ -288,8 +288,9 @@ class Builder {
 
   std::optional<writes::WritesSpec> read_writes(const YamlNode& node, const std::string& phase_what,
                                                 const std::string& phase);
-  // thresholds: ["rto < 15s", "lost_writes == 0"]
-  void read_writes_thresholds(const YamlNode& node, writes::WritesSpec& spec);
+  // thresholds: ["rto < 15s", "lost_writes == 0"]; `patroni`: the block names Patroni APIs (a
+  // promotion threshold needs them).
+  void read_writes_thresholds(const YamlNode& node, writes::WritesSpec& spec, bool patroni);
   std::vector<std::string> declared_writes_;
 
   void read_outputs(const YamlNode& node, Experiment& experiment);

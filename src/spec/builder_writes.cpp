@@ -106,12 +106,12 @@ std::optional<writes::WritesSpec> Builder::read_writes(const YamlNode& node, con
   if (const YamlNode* n = get(node, "history")) {
     if (auto text = read_text(*n, "history")) spec.history = *text;
   }
-  if (const YamlNode* n = get(node, "thresholds")) read_writes_thresholds(*n, spec);
+  if (const YamlNode* n = get(node, "thresholds")) read_writes_thresholds(*n, spec, get(node, "patroni") != nullptr);
   if (issues.size() != before) return std::nullopt;
   return spec;
 }
 
-void Builder::read_writes_thresholds(const YamlNode& node, writes::WritesSpec& spec) {
+void Builder::read_writes_thresholds(const YamlNode& node, writes::WritesSpec& spec, bool patroni) {
   if (node.kind != Kind::sequence) {
     wrong_type(node, "thresholds", "a list such as [" + std::string(kWritesThresholdExamples) + "]");
     return;
@@ -134,6 +134,12 @@ void Builder::read_writes_thresholds(const YamlNode& node, writes::WritesSpec& s
     auto c = parse_comparison(space == std::string::npos ? "" : written.substr(space), m->kind);
     if (!c) {
       report(item, "threshold '" + written + "': " + c.error());
+      continue;
+    }
+    // The promotion is timed from the members' /primary answers: without them it is never measured.
+    if (!patroni && (metric == "promotion" || metric == "reconnection")) {
+      report(item, "threshold '" + written + "': " + metric +
+                       " is timed from Patroni's /primary answers, expected patroni: [127.0.0.11:8008, ...] beside it");
       continue;
     }
     spec.thresholds.push_back(writes::WritesThreshold{metric, *c, written, item.mark});
