@@ -29,6 +29,7 @@ RETRY_TIMEOUT=${LAB_RETRY_TIMEOUT:-4}
 PG_BIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3 # Patroni's own interpreter: always there with the patroni package
 SCOPE=chaosplus-lab
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 NODES=(node1 node2 node3)
 declare -A NODE_HOST=([node1]=127.0.0.11 [node2]=127.0.0.12 [node3]=127.0.0.13)
@@ -318,6 +319,16 @@ pid_of_node() {
   echo "$pid"
 }
 
+# Builds the preload that gives each node's outgoing connections the node's own source address
+# (lab_source_address.cpp says why) into LAB_DIR: it goes away with the lab.
+build_source_address_preload() {
+  local src=$SCRIPT_DIR/lab_source_address.cpp
+  mkdir -p "$LAB_DIR/lib"
+  g++ -std=c++20 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$LAB_DIR/lib/lab_source_address.so" "$src" -ldl ||
+    die "could not build $src (g++ is in scripts/setup.sh)"
+  chmod 0755 "$LAB_DIR/lib" "$LAB_DIR/lib/lab_source_address.so"
+}
+
 # setpriv execs (runuser would stay as a waiting parent), so the pid file names Patroni itself.
 start_patroni() {
   local n=$1 dir=$LAB_DIR/$1
@@ -325,11 +336,13 @@ start_patroni() {
     say "$n: Patroni already runs (pid $(pid_of_node "$n"))"
     return 0
   }
-  [ -f "$dir/patroni.yml" ] || die "$n: no $dir/patroni.yml: is the lab up? (pg-ha-lab.sh up)"
+  [ -f "$dir/patroni.yml" ] && [ -f "$LAB_DIR/lib/lab_source_address.so" ] ||
+    die "$n: no $dir/patroni.yml: is the lab up? (pg-ha-lab.sh up)"
   (
     cd "$dir"
     exec setsid setpriv --reuid=postgres --regid=postgres --init-groups \
       env -i HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres PATH=/usr/bin:/bin LANG=C.UTF-8 \
+      LD_PRELOAD="$LAB_DIR/lib/lab_source_address.so" CHAOSPLUS_LAB_SOURCE="${NODE_HOST[$n]}" \
       /usr/bin/patroni "$dir/patroni.yml" >>"$dir/patroni.log" 2>&1 </dev/null
   ) &
   echo $! >"$dir/patroni.pid"
@@ -423,6 +436,7 @@ cmd_up() {
 
   mkdir -p "$LAB_DIR/etcd"
   chmod 0755 "$LAB_DIR"
+  build_source_address_preload
   local e n
   for e in "${ETCDS[@]}"; do start_etcd "$e"; done
   if ! wait_for 30 etcd_healthy; then
@@ -487,7 +501,7 @@ case ${1:-} in
     ;;
   env) cmd_env ;;
   *)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -euo/p' "$SCRIPT_DIR/pg-ha-lab.sh" | sed '$d' | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
