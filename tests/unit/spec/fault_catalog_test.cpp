@@ -21,7 +21,8 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
       (std::vector<std::string>{
           "kill",      "pause",          "restart", "latency",     "reset",           "blackhole",  "timeout",
           "bandwidth", "slow_close",     "slicer",  "limit_data",  "http_error",      "http_delay", "http_abort",
-          "partition", "blackhole_port", "reject",  "packet_loss", "bandwidth_limit", "limit",      "extension"}));
+          "partition", "blackhole_port", "reject",  "packet_loss", "bandwidth_limit", "limit",      "extension",
+          "corrupt"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
