@@ -88,7 +88,7 @@ class PgLabTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
-    lab_ = std::make_unique<PgLab>();
+    lab_ = std::make_unique<PgLab>(sync());
     ASSERT_TRUE(lab_->locked()) << "the lab lock /tmp/chaosplus-pg-lab.lock stayed taken for 15 minutes";
     const auto started = std::chrono::steady_clock::now();
     ASSERT_EQ(lab_->up(), "");
@@ -99,6 +99,7 @@ class PgLabTest : public ::testing::Test {
       EXPECT_EQ(lab_->down(), "");
     }
   }
+  virtual bool sync() const { return false; }
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
@@ -243,6 +244,23 @@ TEST_F(PgLabTest, ALeaderCrashPromotesAReplicaAndTheOldLeaderRejoinsAsAReplica) 
   EXPECT_TRUE(wait_until(
       [&] { return trim(PgLab::run_sql(*old_leader, "SELECT count(*) FROM lab_crash", "chaos", 5s).output) == "1001"; },
       30s));
+}
+
+class PgLabSyncTest : public PgLabTest {
+ protected:
+  bool sync() const override { return true; }
+};
+
+TEST_F(PgLabSyncTest, SynchronousModeMakesOneReplicaTheSynchronousStandby) {
+  const auto leader = lab_->leader();
+  ASSERT_TRUE(leader.has_value()) << lab_->status();
+  auto states =
+      PgLab::run_sql(*leader, "SELECT string_agg(sync_state, ',' ORDER BY sync_state) FROM pg_stat_replication");
+  EXPECT_EQ(trim(states.output), "async,sync") << lab_->status();
+  auto names = PgLab::run_sql(*leader, "SHOW synchronous_standby_names");
+  EXPECT_NE(trim(names.output), "") << names.output;
+  auto config = http_request("GET", *leader, PgLab::api_port, "/config");
+  EXPECT_NE(config.body.find("\"synchronous_mode\": true"), std::string::npos) << config.body;
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ class PgLab {
   static constexpr int pg_port = 5432;
   static constexpr int api_port = 8008;
 
-  // "" when the lab can run here, else why a test skips: " root", " patroni", " etcd", " postgresql-15".
+  // "" when the lab can run here, else why a test skips (root, patroni, etcd, postgresql-15, g++ missing).
   static std::string missing();
   static std::string script();  // absolute path of scripts/services/pg-ha-lab.sh
 
@@ -63,6 +63,7 @@ class PgLab {
   // `pg-ha-lab.sh down`: "" when no process, port or data directory of the lab is left.
   std::string down(std::chrono::seconds timeout = std::chrono::seconds(120));
   // Runs the script with `args` (start-node node1, stop-node node2, status, ...): exit code and output.
+  // The script is told that this fixture holds the lab lock (it takes the lock itself otherwise).
   SqlResult script_run(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120));
 
   // `pg-ha-lab.sh status`: true when one leader and two streaming replicas (a sync standby with sync).
