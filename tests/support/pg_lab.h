@@ -22,6 +22,8 @@
 //     static inline std::string lab_error_;
 //   };
 //
+// ctest runs every TEST as its own process, so each test of such a suite pays a whole `up` (15-21 s
+// here) and `down` (12-30 s): keep the tests that need the lab few, each walking several steps.
 // Waits are bounded; errors come back as text with the script's output (log tails included).
 #include <chrono>
 #include <optional>
