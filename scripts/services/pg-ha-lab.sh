@@ -512,10 +512,26 @@ LOCK_FILE=/tmp/chaosplus-pg-lab.lock
 lab_lock() {
   [ "${CHAOSPLUS_LAB_LOCKED:-}" = 1 ] && return 0
   exec 9>>"$LOCK_FILE"
-  if ! flock -n 9; then
+  if ! flock -n 9 && ! lock_held_by_ancestor; then
     say "waiting for the lab lock $LOCK_FILE (a test or another run uses the lab)"
     flock -w 900 9 || die "the lab lock $LOCK_FILE stayed taken for 15 minutes"
   fi
+}
+
+# True when the process holding the lab lock is this script's caller (or its caller's caller...): a
+# test fixture or `flock /tmp/chaosplus-pg-lab.lock ...` that did not say CHAOSPLUS_LAB_LOCKED=1.
+# Waiting for it would wait for ourselves.
+lock_held_by_ancestor() {
+  local inode holders p h
+  inode=$(stat -c %i "$LOCK_FILE") || return 1
+  # /proc/locks: "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF" (waiters have "->").
+  holders=$(awk -v ino="$inode" '$2 == "FLOCK" { n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks)
+  p=$PPID
+  while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+    for h in $holders; do [ "$h" = "$p" ] && return 0; done
+    p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || return 1
+  done
+  return 1
 }
 
 node_arg() {
