@@ -237,7 +237,12 @@ TEST_F(PgLabTest, ALeaderCrashPromotesAReplicaAndTheOldLeaderRejoinsAsAReplica) 
   ASSERT_EQ(started.exit_code, 0) << started.output;
   const auto rejoin_started = std::chrono::steady_clock::now();
   ASSERT_TRUE(lab_->wait_healthy(180s)) << lab_->status();
-  std::cout << "old leader back as a replica after " << seconds_since(rejoin_started) << " s\n";
+  const std::string patroni_log = read_file(lab_->lab_dir() + "/" + name + "/patroni.log");
+  std::cout << "old leader back as a replica after " << seconds_since(rejoin_started) << " s ("
+            << (patroni_log.find("running pg_rewind") != std::string::npos         ? "pg_rewind"
+                : patroni_log.find("Removing data directory") != std::string::npos ? "re-cloned"
+                                                                                   : "no rewind needed")
+            << ")\n";
   EXPECT_EQ(lab_->leader(), new_leader);
   const auto replicas = lab_->replicas();
   EXPECT_NE(std::find(replicas.begin(), replicas.end(), *old_leader), replicas.end()) << lab_->status();
