@@ -122,13 +122,14 @@ Status check_parsed(const ParsedConninfo& parsed) {
     if (auto s = check_hosts("host", *parsed.host, false); !s) return s;
   if (parsed.hostaddr)
     if (auto s = check_hosts("hostaddr", *parsed.hostaddr, true); !s) return s;
-  // What libpq falls back on when the string names no host: the environment.
-  if (!parsed.host && !parsed.hostaddr) {
+  // libpq fills each option the string leaves out from the environment; PGHOSTADDR even overrides
+  // where a named host is reached.
+  if (!parsed.host)
     if (const char* env = std::getenv("PGHOST"))
       if (auto s = check_hosts("host (from PGHOST)", env, false); !s) return s;
+  if (!parsed.hostaddr)
     if (const char* env = std::getenv("PGHOSTADDR"))
       if (auto s = check_hosts("hostaddr (from PGHOSTADDR)", env, true); !s) return s;
-  }
   if (!parsed.service && std::getenv("PGSERVICE"))
     return Error{"the PGSERVICE environment variable names a service file whose hosts are not checked: unset it",
                  ErrorCode::invalid_argument};
