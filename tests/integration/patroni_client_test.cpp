@@ -3,10 +3,12 @@
 // that lands on the primary, and a switchover and a failover asked through the REST API.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 
 #include "db/patroni.h"
 #include "db/pg_client.h"
+#include "probes/probe.h"
 #include "support/pg_lab.h"
 #include "support/support.h"
 
@@ -39,6 +41,28 @@ class PatroniClient : public ::testing::Test {
     auto view = read_cluster(PgLab::apis(), 3s);
     if (!view || !view->leader() || view->leader()->name != name) return false;
     return answers_primary(view->leader()->api_url, 2s);
+  }
+
+  // From the request to the new leader answering /primary: a figure for the log, not a check.
+  static void report(const std::string& what, std::chrono::steady_clock::time_point start) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%s: new leader answers /primary %lld ms after the request\n", what.c_str(), static_cast<long long>(ms));
+    ::testing::Test::RecordProperty(what + "_ms", std::to_string(ms));
+  }
+
+  // A read-write multi-host connection and an sql probe both follow the primary to its new node.
+  static void expect_probe_on_primary(const std::string& leader) {
+    auto conn = Connection::open(PgLab::dsn("postgres"), 15s);
+    ASSERT_TRUE(conn.ok()) << conn.error();
+    EXPECT_EQ(PgLab::name_of((*conn)->host()), leader);
+    spec::Probe probe;
+    probe.name = "primary-writable";
+    probe.kind = spec::SqlProbe{PgLab::dsn("postgres"), "SELECT pg_is_in_recovery(), inet_server_addr()", 10s};
+    probe.expect.value = "f";
+    probe.expect.rows = Comparison{CompareOp::equal, 1};
+    const auto result = probes::run(probe);
+    EXPECT_TRUE(result.ok) << result.detail;
   }
 
   static inline std::unique_ptr<PgLab> lab_;
@@ -123,14 +147,20 @@ TEST_F(PatroniClient, SwitchoverAndFailoverMoveTheLeader) {
     if (m.name != old_leader) others.push_back(m.name);
   ASSERT_EQ(others.size(), 2u);
 
+  auto start = std::chrono::steady_clock::now();
   auto switched = request_switchover(view->leader()->api_url, old_leader, others[0], 60s);
   ASSERT_TRUE(switched.ok()) << switched.error();
   EXPECT_TRUE(testing::wait_until([&] { return leads(others[0]); }, 60s)) << lab_->status();
+  report("switchover", start);
+  expect_probe_on_primary(others[0]);
   ASSERT_TRUE(lab_->wait_healthy(90s)) << lab_->status();
 
+  start = std::chrono::steady_clock::now();
   auto failed_over = request_failover(PgLab::apis()[2], others[1], 60s);
   ASSERT_TRUE(failed_over.ok()) << failed_over.error();
   EXPECT_TRUE(testing::wait_until([&] { return leads(others[1]); }, 60s)) << lab_->status();
+  report("failover", start);
+  expect_probe_on_primary(others[1]);
   EXPECT_TRUE(lab_->wait_healthy(90s)) << lab_->status();
 }
 
