@@ -38,10 +38,17 @@ Status Workload::prepare() {
   if (auto* e = std::get_if<db::QueryError>(&created)) return Error{create + ": " + describe(*e), ErrorCode::io_error};
   // Ids of this run start at the wall clock's milliseconds times a million: unique across runs
   // into the same table (a run writes at most kMaxWrites), so the read-back sees only this run's.
+  // Two workloads of one process started in the same millisecond take the next range.
+  static std::atomic<std::int64_t> last_base{0};
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  base_ = static_cast<std::int64_t>(ms) * kMaxWrites;
+  std::int64_t base = static_cast<std::int64_t>(ms) * kMaxWrites;
+  std::int64_t last = last_base.load();
+  do {
+    base = std::max(base, last + kMaxWrites);
+  } while (!last_base.compare_exchange_weak(last, base));
+  base_ = base;
   const double planned = options_.rate * std::chrono::duration<double>(options_.duration).count();
   slots_ = std::clamp<std::int64_t>(static_cast<std::int64_t>(planned) + 1, 1, kMaxWrites);
   return ok_status();

@@ -1,5 +1,6 @@
 #include "writes/writes_activity.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
