@@ -9,26 +9,28 @@
 #   up            idempotent: says so when a healthy lab (same SYNC mode) already runs; else removes
 #                 leftovers and starts a fresh lab, waits until it is healthy, creates database `chaos`
 #   down          stops every process of the lab, removes LAB_DIR, checks no process or port is left
-#   status        members, roles, states, lag; exit 0 when healthy (one leader, 2 streaming replicas,
-#                 one of them the synchronous standby when SYNC=1)
+#   status        members, roles, states, lag; exit 0 when healthy: one leader, 2 replicas streaming
+#                 from it on its timeline, one of them the synchronous standby in synchronous_mode
 #   wait-healthy  polls status until healthy or SECS (default 120) pass
 #   start-node    starts one node's Patroni again (after a kill); its PostgreSQL follows
 #   stop-node     stops one node's Patroni (SIGTERM: Patroni stops its PostgreSQL first)
 #   env           shell assignments: PGHOSTS, PGPORT, DSN, PATRONI_APIS, ETCD_ENDPOINTS, LAB_DIR
+# up, down, start-node and stop-node wait for the machine-wide lab lock (/tmp/chaosplus-pg-lab.lock).
 # Environment: LAB_DIR (default /var/tmp/chaosplus-pg-lab), SYNC=1 (Patroni synchronous_mode),
-#   LAB_TTL, LAB_LOOP_WAIT, LAB_RETRY_TIMEOUT (Patroni timings, defaults 10, 2, 4: see docs/databases.md).
+#   LAB_TTL, LAB_LOOP_WAIT, LAB_RETRY_TIMEOUT (Patroni timings, defaults 12, 2, 3: see docs/databases.md).
 # Needs root: PostgreSQL and Patroni run as the `postgres` user, etcd as root, all from Debian's packages.
 set -euo pipefail
 
 LAB_DIR=${LAB_DIR:-/var/tmp/chaosplus-pg-lab}
 LAB_DIR=${LAB_DIR%/}
 SYNC=${SYNC:-0}
-TTL=${LAB_TTL:-10}
+TTL=${LAB_TTL:-12}
 LOOP_WAIT=${LAB_LOOP_WAIT:-2}
-RETRY_TIMEOUT=${LAB_RETRY_TIMEOUT:-4}
+RETRY_TIMEOUT=${LAB_RETRY_TIMEOUT:-3}
 PG_BIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3 # Patroni's own interpreter: always there with the patroni package
 SCOPE=chaosplus-lab
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 NODES=(node1 node2 node3)
 declare -A NODE_HOST=([node1]=127.0.0.11 [node2]=127.0.0.12 [node3]=127.0.0.13)
@@ -108,7 +110,7 @@ lab_pids() {
       read -r comm <"$d/comm"
     } 2>/dev/null || continue
     [ "$uid" = "$pg_uid" ] || [ "$comm" = etcd ] || continue
-    cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
     cwd=$(readlink "$d/cwd" 2>/dev/null) || cwd=""
     case "$cmd" in *"$LAB_DIR/"*) echo "$pid"; continue ;; esac
     case "$cwd/" in "$LAB_DIR/"*) echo "$pid" ;; esac
@@ -167,7 +169,10 @@ import json, sys
 print(" ".join(m["host"] for m in json.loads(sys.argv[1]).get("members", []) if m.get("role") == "leader"))
 ' "$json")
   [ -n "$leader" ] && [ "${leader// /}" = "$leader" ] && status=$(member_status "$leader") || status='{}'
-  SYNC=$SYNC "$PY" -c '
+  # The mode the running cluster was bootstrapped with decides whether a sync standby is required.
+  local sync=$SYNC
+  case $(running_sync_mode 2>/dev/null) in true) sync=1 ;; false) sync=0 ;; esac
+  SYNC=$sync "$PY" -c '
 import json, os, sys
 members = json.loads(sys.argv[1]).get("members", [])
 replication = {r.get("application_name"): r for r in json.loads(sys.argv[2]).get("replication", [])}
@@ -178,8 +183,9 @@ for m in members:
           r.get("state", "-") + ("/" + r["sync_state"] if r.get("sync_state") == "sync" else ""),
           m.get("timeline", ""), m.get("lag", "")))
 leaders = [m for m in members if m.get("role") == "leader" and m.get("state") == "running"]
+timeline = leaders[0].get("timeline") if len(leaders) == 1 else None
 replicas = [m for m in members if m.get("role") in ("replica", "sync_standby") and m.get("state") == "running"
-            and replication.get(m.get("name"), {}).get("state") == "streaming"]
+            and replication.get(m.get("name"), {}).get("state") == "streaming" and m.get("timeline") == timeline]
 sync_ok = os.environ["SYNC"] != "1" or any(m.get("role") == "sync_standby" for m in replicas)
 sys.exit(0 if len(leaders) == 1 and len(replicas) == 2 and sync_ok else 1)
 ' "$json" "$status"
@@ -292,6 +298,7 @@ start_etcd() {
   mkdir -p "$LAB_DIR/etcd"
   (
     cd "$LAB_DIR/etcd"
+    close_inherited_fds
     exec setsid /usr/bin/etcd --name "$e" --data-dir "$LAB_DIR/etcd/$e" \
       --listen-client-urls "http://$host:2379" --advertise-client-urls "http://$host:2379" \
       --listen-peer-urls "http://$host:2380" --initial-advertise-peer-urls "http://$host:2380" \
@@ -314,8 +321,29 @@ pid_of_node() {
   [ -f "$pidfile" ] || return 1
   read -r pid <"$pidfile" || return 1
   # The pid is the node's Patroni only while its command line names the node's config file.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$LAB_DIR/$1/patroni.yml" || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$LAB_DIR/$1/patroni.yml" || return 1
   echo "$pid"
+}
+
+# A daemon of the lab keeps no descriptor of whoever started it: not the lab lock (fd 9, or a lock
+# the caller holds through flock(1)), not a test's output pipe.
+close_inherited_fds() {
+  local fd n
+  for fd in /proc/$BASHPID/fd/*; do
+    n=${fd##*/}
+    [ "$n" -gt 2 ] && eval "exec $n>&-"
+  done
+  return 0
+}
+
+# Builds the preload that gives each node's outgoing connections the node's own source address
+# (lab_source_address.cpp says why) into LAB_DIR: it goes away with the lab.
+build_source_address_preload() {
+  local src=$SCRIPT_DIR/lab_source_address.cpp
+  mkdir -p "$LAB_DIR/lib"
+  g++ -std=c++20 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$LAB_DIR/lib/lab_source_address.so" "$src" -ldl ||
+    die "could not build $src (g++ is in scripts/setup.sh)"
+  chmod 0755 "$LAB_DIR/lib" "$LAB_DIR/lib/lab_source_address.so"
 }
 
 # setpriv execs (runuser would stay as a waiting parent), so the pid file names Patroni itself.
@@ -325,11 +353,14 @@ start_patroni() {
     say "$n: Patroni already runs (pid $(pid_of_node "$n"))"
     return 0
   }
-  [ -f "$dir/patroni.yml" ] || die "$n: no $dir/patroni.yml: is the lab up? (pg-ha-lab.sh up)"
+  [ -f "$dir/patroni.yml" ] && [ -f "$LAB_DIR/lib/lab_source_address.so" ] ||
+    die "$n: no $dir/patroni.yml: is the lab up? (pg-ha-lab.sh up)"
   (
     cd "$dir"
+    close_inherited_fds
     exec setsid setpriv --reuid=postgres --regid=postgres --init-groups \
       env -i HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres PATH=/usr/bin:/bin LANG=C.UTF-8 \
+      LD_PRELOAD="$LAB_DIR/lib/lab_source_address.so" CHAOSPLUS_LAB_SOURCE="${NODE_HOST[$n]}" \
       /usr/bin/patroni "$dir/patroni.yml" >>"$dir/patroni.log" 2>&1 </dev/null
   ) &
   echo $! >"$dir/patroni.pid"
@@ -352,7 +383,7 @@ postmaster_gone() {
   local pidfile=$LAB_DIR/$1/data/postmaster.pid pid
   [ -f "$pidfile" ] || return 0
   read -r pid <"$pidfile" || return 0
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$LAB_DIR/$1/data" && return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$LAB_DIR/$1/data" && return 1
   return 0
 }
 
@@ -370,7 +401,7 @@ create_chaos_db() {
 patroni_pids() {
   local pid comm
   for pid in $(lab_pids); do
-    read -r comm <"/proc/$pid/comm" 2>/dev/null && [ "$comm" = patroni ] && echo "$pid"
+    read -r comm 2>/dev/null <"/proc/$pid/comm" && [ "$comm" = patroni ] && echo "$pid"
   done
   return 0
 }
@@ -423,6 +454,7 @@ cmd_up() {
 
   mkdir -p "$LAB_DIR/etcd"
   chmod 0755 "$LAB_DIR"
+  build_source_address_preload
   local e n
   for e in "${ETCDS[@]}"; do start_etcd "$e"; done
   if ! wait_for 30 etcd_healthy; then
@@ -466,12 +498,29 @@ ETCD_ENDPOINTS='$(etcd_endpoints)'
 EOF
 }
 
+# Commands that change the lab take the machine-wide lab lock, the one tests/support/pg_lab.h holds
+# for a whole test (and tells this script about with CHAOSPLUS_LAB_LOCKED=1): a hand-run `down` waits
+# for the test instead of pulling the lab from under it. The daemons started here close it
+# (close_inherited_fds), or the lab would hold its own lock for its whole life.
+LOCK_FILE=/tmp/chaosplus-pg-lab.lock
+lab_lock() {
+  [ "${CHAOSPLUS_LAB_LOCKED:-}" = 1 ] && return 0
+  exec 9>>"$LOCK_FILE"
+  if ! flock -n 9; then
+    say "waiting for the lab lock $LOCK_FILE (a test or another run uses the lab)"
+    flock -w 900 9 || die "the lab lock $LOCK_FILE stayed taken for 15 minutes"
+  fi
+}
+
 node_arg() {
   local n=${1:-}
   [ -n "$n" ] && [ -n "${NODE_HOST[$n]:-}" ] || die "expected a node name (${NODES[*]}), got '${n}'"
 }
 
 cd /
+case ${1:-} in
+  up | down | start-node | stop-node) lab_lock ;;
+esac
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
@@ -487,7 +536,7 @@ case ${1:-} in
     ;;
   env) cmd_env ;;
   *)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -euo/p' "$SCRIPT_DIR/pg-ha-lab.sh" | sed '$d' | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -235,6 +235,8 @@ class Builder {
 
   std::optional<TcpProbe> read_tcp_probe(const YamlNode& node, const std::string& probe);
 
+  std::optional<SqlProbe> read_sql_probe(const YamlNode& node, const std::string& probe);
+
   // Used by command probes and command rollbacks.
   std::optional<CommandProbe> read_command(const YamlNode& node, const std::string& what);
 

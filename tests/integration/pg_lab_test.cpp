@@ -115,6 +115,15 @@ TEST_F(PgLabTest, ComesUpWithOneLeaderAndTwoStreamingReplicasServesWritesAndGoes
   ASSERT_EQ(streaming.exit_code, 0) << streaming.output;
   EXPECT_EQ(trim(streaming.output), "2");
 
+  // Each replica streams from its own address (the lab's source-address preload), so a network fault
+  // between two lab addresses matches the node's real traffic.
+  auto replicas = lab_->replicas();
+  std::sort(replicas.begin(), replicas.end());
+  auto sources = PgLab::run_sql(*leader,
+                                "SELECT string_agg(host(client_addr), ',' ORDER BY client_addr) "
+                                "FROM pg_stat_replication");
+  EXPECT_EQ(trim(sources.output), replicas.size() == 2 ? replicas[0] + "," + replicas[1] : "") << sources.output;
+
   // The multi-host DSN with target_session_attrs=read-write lands on the leader, whatever the order.
   auto via_dsn = PgLab::run_sql_dsn(PgLab::dsn(), "SELECT host(inet_server_addr()) || ' ' || pg_is_in_recovery()");
   ASSERT_EQ(via_dsn.exit_code, 0) << via_dsn.output;

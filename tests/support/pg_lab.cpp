@@ -81,7 +81,8 @@ PgLab::~PgLab() {
 PgLab::SqlResult PgLab::script_run(const std::vector<std::string>& args, std::chrono::seconds timeout) {
   std::vector<std::string> argv{"bash", script()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, {{"LAB_DIR", lab_dir_}, {"SYNC", sync_ ? "1" : "0"}}, timeout);
+  // The script takes the lab lock itself unless told that its caller holds it.
+  return run(argv, {{"LAB_DIR", lab_dir_}, {"SYNC", sync_ ? "1" : "0"}, {"CHAOSPLUS_LAB_LOCKED", "1"}}, timeout);
 }
 
 std::string PgLab::up(std::chrono::seconds timeout) {
