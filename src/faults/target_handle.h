@@ -8,6 +8,7 @@
 
 #include "core/event.h"
 #include "spec/experiment.h"
+#include "targets/patroni_target.h"
 #include "targets/process.h"
 
 namespace chaosplus::faults {
@@ -29,6 +30,25 @@ class TargetHandle {
     process_ = id;
   }
 
+  // A `patroni` target: the member the latest fault was built on (faults/fault.cpp resolves it
+  // then), and the attach rule that finds its process again (listening on its address). The
+  // target's process becomes the member's postmaster or Patroni.
+  std::optional<targets::PatroniMember> member() const {
+    std::lock_guard lock(mutex_);
+    return member_;
+  }
+  void set_member(targets::PatroniMember member, spec::ProcessAttach rule, std::optional<targets::ProcessId> id) {
+    std::lock_guard lock(mutex_);
+    member_ = std::move(member);
+    member_attach_ = std::move(rule);
+    process_ = id;
+  }
+  // How the target's process is found again: the member's rule, else the spec's `attach`.
+  std::optional<spec::ProcessAttach> attach() const {
+    std::lock_guard lock(mutex_);
+    return member_attach_ ? member_attach_ : spec_.attach;
+  }
+
   // Set by the runner before any fault runs; read-only afterwards.
   // Base URL of the proxy server's API ("http://127.0.0.1:PORT") when the target has a proxy,
   // and that server's process (a toxic needs no undo once it is gone).
@@ -47,6 +67,8 @@ class TargetHandle {
   std::string log_path_;
   mutable std::mutex mutex_;
   std::optional<targets::ProcessId> process_;
+  std::optional<targets::PatroniMember> member_;
+  std::optional<spec::ProcessAttach> member_attach_;
 };
 
 }  // namespace chaosplus::faults
