@@ -7,7 +7,9 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/pg_lab.h"
@@ -26,6 +28,27 @@ pid_t pid_in(const std::string& path) {
   pid_t pid = 0;
   in >> pid;
   return pid;
+}
+
+// The processes whose parent is `parent` (PostgreSQL's backends, walsenders, checkpointer...).
+std::vector<pid_t> children(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
 }
 
 long long rows(const std::string& table) {
@@ -80,10 +103,19 @@ TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {
   ASSERT_GT(patroni, 0);
   ASSERT_GT(postmaster, 0);
   const long long before_crash = rows("writes_lab");
-  // The node crashes: Patroni first, so that it cannot restart its PostgreSQL.
-  workload.note_fault("crash " + node);
+  // The node crashes: Patroni first, so that it cannot restart its PostgreSQL. The fault is noted
+  // once done, as the runner publishes fault.injected: a write invoked between the note and the
+  // kill could still succeed on the old leader and pass for a recovery.
+  const std::vector<pid_t> backends = children(postmaster);  // each in a session of its own
   ASSERT_EQ(::kill(patroni, SIGKILL), 0);
   ASSERT_EQ(::kill(postmaster, SIGKILL), 0);
+  for (pid_t pid : backends) ::kill(pid, SIGKILL);
+  ASSERT_TRUE(testing::wait_until([&] {
+    for (pid_t pid : backends)
+      if (!testing::pid_gone(pid)) return false;
+    return testing::pid_gone(postmaster);
+  }));
+  workload.note_fault("crash " + node);
 
   ASSERT_TRUE(testing::wait_until(
       [&] {
