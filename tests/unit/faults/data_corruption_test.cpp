@@ -317,3 +317,33 @@ TEST(CorruptFault, TheSameSeedCorruptsTheSameBytes) {
 
 }  // namespace
 }  // namespace chaosplus::faults
+
+namespace chaosplus::faults {
+namespace {
+
+// A dry run builds the fault to describe it, outside a run: no state folder, nothing touched.
+TEST(CorruptFault, IsDescribedWithoutAStateFolderButNotInjected) {
+  register_builtin_faults();
+  TempDir dir;
+  const std::string content = some_bytes(4 * 4096, 8);
+  write_binary(dir.file("f.bin"), content);
+  spec::Target t;
+  t.name = "store";
+  TargetHandle target(t, "/dev/null");
+  spec::Fault f;
+  f.type = "corrupt";
+  f.target = "store";
+  f.params = {{"path", dir.file("f.bin")}, {"seed", "3"}};
+  auto fault = make_fault(f, target);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  EXPECT_EQ((*fault)->summary(), "corrupt 1 page(s) of " + dir.file("f.bin") + " for store, 16 bytes each, seed 3");
+  HaltSwitch halt;
+  auto s = (*fault)->inject(halt);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("no state folder"), std::string::npos) << s.error();
+  EXPECT_EQ(chaosplus::testing::read_file(dir.file("f.bin")), content);
+  EXPECT_TRUE((*fault)->revert(halt).ok());
+}
+
+}  // namespace
+}  // namespace chaosplus::faults
