@@ -12,6 +12,7 @@
 #include "faults/registry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
+#include "spec/loader.h"
 #include "targets/attach.h"
 #include "targets/launch.h"
 
@@ -20,8 +21,27 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string pid_text(const std::optional<targets::ProcessId>& id) {
-  return id ? "pid " + std::to_string(id->pid) : "no process";
+// "primary node2" for a `patroni` target (the member chosen when the fault was built), else its name.
+std::string who(const TargetHandle& target) {
+  const auto member = target.member();
+  return member ? target.name() + " " + member->name : target.name();
+}
+
+// "pid 4242", "postgres pid 4242" for a `patroni` target.
+std::string pid_text(const TargetHandle& target, const std::optional<targets::ProcessId>& id) {
+  const std::string process = target.member() ? target.spec().patroni->process + " " : "";
+  return id ? process + "pid " + std::to_string(id->pid) : "no " + (process.empty() ? "process " : process) + "running";
+}
+
+// The member of a `patroni` target, as chosen: what the ledger and the journal say it was.
+void add_member(const TargetHandle& target, nlohmann::json& r) {
+  const auto m = target.member();
+  if (!m) return;
+  r["member"] = {{"name", m->name},           {"role", m->role},
+                 {"asked", m->asked},         {"host", m->host},
+                 {"port", m->port},           {"api", m->api},
+                 {"process", target.spec().patroni->process}, {"candidates", m->candidates},
+                 {"answered_by", m->answered_by}};
 }
 
 Result<targets::ProcessId> running_process(TargetHandle& target) {
@@ -83,7 +103,7 @@ constexpr Duration kReturnGrace = 1s;
 // Waits until an attached target brought back passes its `ready:` check; nothing to wait for
 // without one. A `process` target's check was waited for by start_again: only the time is taken.
 Status await_ready(TargetHandle& target, std::optional<Duration>& took, std::chrono::steady_clock::time_point since) {
-  const auto& attach = target.spec().attach;
+  const auto attach = target.attach();
   auto id = target.process();
   if (const auto& process = target.spec().process; process && process->ready) {
     took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - since);  // start_again waited
@@ -107,11 +127,11 @@ class KillFault final : public Fault {
   bool back() override {
     auto current = target_.process();
     if (current && targets::is_alive(*current)) return true;
-    const auto& attach = target_.spec().attach;
+    const auto attach = target_.attach();
     return attach && back_by_itself(*attach, victim_).has_value();
   }
   Duration return_grace() const override {
-    const auto& attach = target_.spec().attach;
+    const auto attach = target_.attach();
     if (!attach || attach->pid) return Duration::zero();  // we start it, or a pid rule cannot see it return
     return attach->restart_command.empty() ? kComeBackDeadline : kReturnGrace;
   }
@@ -119,12 +139,13 @@ class KillFault final : public Fault {
 
   std::string kind() const override { return std::string(kinds::process_killed); }
   std::string summary() const override {
-    return "kill " + target_.name() + " with " + signal_name(signal_) + " (" + pid_text(victim_) + ")";
+    return "kill " + who(target_) + " with " + signal_name(signal_) + " (" + pid_text(target_, victim_) + ")";
   }
   std::string record() const override {
     nlohmann::json r{{"target", target_.name()}, {"signal", signal_}};
     if (victim_) r["pid"] = victim_->pid, r["start_time"] = victim_->start_time;
-    if (const auto& attach = target_.spec().attach) {
+    add_member(target_, r);
+    if (const auto attach = target_.attach()) {
       // How a new process finds the target again after a crash (faults/undo.cpp, bring_back).
       nlohmann::json rule = nlohmann::json::object();
       if (attach->pid) rule["pid"] = *attach->pid;
@@ -133,6 +154,7 @@ class KillFault final : public Fault {
       if (!attach->pid_command.empty()) rule["pid_command"] = attach->pid_command;
       if (!attach->pid_url.empty()) rule["pid_url"] = attach->pid_url;
       if (!attach->pid_field.empty()) rule["pid_field"] = attach->pid_field;
+      if (attach->listen) rule["listen"] = attach->listen->to_string();
       r["attach"] = std::move(rule);
       r["restart_command"] = attach->restart_command;
     }
@@ -159,7 +181,7 @@ class KillFault final : public Fault {
     const auto since = std::chrono::steady_clock::now();
     auto current = target_.process();
     if (current && targets::is_alive(*current)) return ok_status();
-    if (const auto& attach = target_.spec().attach) {
+    if (const auto attach = target_.attach()) {
       // A supervisor (systemd, Patroni, a restart loop) may have brought it back already.
       if (auto found = back_by_itself(*attach, victim_)) {
         target_.set_process(*found);
@@ -182,13 +204,28 @@ class KillFault final : public Fault {
 class PauseFault final : public Fault {
  public:
   explicit PauseFault(TargetHandle& target) : target_(target), paused_(target.process()) {
-    if (paused_) parents_ = running_parents(paused_->pid);
+    if (paused_) {
+      parents_ = running_parents(paused_->pid);
+      // What SIGSTOP to its process group stops: a postmaster leads its group, so the whole
+      // PostgreSQL (postmaster and backends) stops, not the postmaster alone.
+      for (int pid : targets::group_members(paused_->pid)) {
+        if (auto id = targets::identify(pid)) members_.push_back(*id);
+      }
+    }
   }
   std::string kind() const override { return std::string(kinds::process_paused); }
-  std::string summary() const override { return "pause " + target_.name() + " (" + pid_text(paused_) + ")"; }
+  std::string summary() const override {
+    std::string text = "pause " + who(target_) + " (" + pid_text(target_, paused_);
+    if (members_.size() > 1) text += " and " + std::to_string(members_.size() - 1) + " more in its process group";
+    return text + ")";
+  }
   std::string record() const override {
     nlohmann::json r{{"target", target_.name()}};
     if (paused_) r["pid"] = paused_->pid, r["start_time"] = paused_->start_time;
+    add_member(target_, r);
+    nlohmann::json group = nlohmann::json::array();
+    for (const auto& p : members_) group.push_back({{"pid", p.pid}, {"start_time", p.start_time}});
+    r["group"] = std::move(group);
     // Its parents that were not stopped before the pause: a `su`/`runuser` wrapper stops itself
     // when its child stops (job control), and is resumed with it (faults/undo.cpp, resume).
     nlohmann::json parents = nlohmann::json::array();
@@ -214,6 +251,7 @@ class PauseFault final : public Fault {
   TargetHandle& target_;
   std::optional<targets::ProcessId> paused_;
   std::vector<targets::ProcessId> parents_;
+  std::vector<targets::ProcessId> members_;  // its process group when the pause was built
 };
 
 class RestartFault final : public Fault {
@@ -226,8 +264,12 @@ class RestartFault final : public Fault {
   }
   std::optional<Duration> ready_took() const override { return ready_took_; }
   std::string kind() const override { return std::string(kinds::process_restarted); }
-  std::string summary() const override { return "restart " + target_.name(); }
-  std::string record() const override { return nlohmann::json{{"target", target_.name()}}.dump(); }
+  std::string summary() const override { return "restart " + who(target_); }
+  std::string record() const override {
+    nlohmann::json r{{"target", target_.name()}};
+    add_member(target_, r);
+    return r.dump();
+  }
 
   Status inject(HaltSwitch& halt) override {
     auto id = running_process(target_);
@@ -266,16 +308,17 @@ std::optional<targets::ProcessId> back_by_itself(const spec::ProcessAttach& atta
 
 Status start_again(TargetHandle& target, HaltSwitch& halt) {
   const spec::Target& spec = target.spec();
+  const auto attach = target.attach();
   spec::ProcessLaunch launch;
   if (spec.process) {
     launch = *spec.process;
-  } else if (spec.attach && !spec.attach->restart_command.empty()) {
-    launch.command = spec.attach->restart_command;
+  } else if (attach && !attach->restart_command.empty()) {
+    launch.command = attach->restart_command;
   } else {
     return Error{"cannot bring target '" + target.name() +
                  "' back: it was not started by chaosplus and has no attach.restart_command"};
   }
-  if (spec.attach) {
+  if (attach) {
     auto id = targets::spawn(launch, target.log_path());
     if (!id) return Error{"restarting " + target.name() + ": " + id.error()};
     // Not recorded as started by the run: the target ran before the run and must run after it, so
@@ -284,7 +327,7 @@ Status start_again(TargetHandle& target, HaltSwitch& halt) {
     std::optional<targets::ProcessId> found;
     wait_for_state(
         [&] {
-          auto r = targets::resolve(*spec.attach);
+          auto r = targets::resolve(*attach);
           if (r) found = *r;
           return found.has_value();
         },
@@ -365,6 +408,14 @@ Status resume(const nlohmann::json& r) {
   if (id && targets::is_alive(*id)) {
     if (auto s = continue_process(*id, targets::SignalScope::group); !s) return s;
   }
+  // Every process of its group that was paused with it and is still stopped (one that left the group).
+  if (const auto group = r.find("group"); group != r.end() && group->is_array()) {
+    for (const auto& p : *group) {
+      auto member = process_in(p);
+      if (!member || !targets::is_alive(*member) || !stopped(member->pid)) continue;
+      if (auto s = continue_process(*member, targets::SignalScope::process); !s) return s;
+    }
+  }
   if (const auto parents = r.find("parents"); parents != r.end() && parents->is_array()) {
     for (const auto& p : *parents) {
       auto parent = process_in(p);
@@ -387,6 +438,9 @@ std::optional<spec::ProcessAttach> attach_in(const nlohmann::json& r) {
     attach.pid_command = rule->value("pid_command", std::vector<std::string>());
     attach.pid_url = rule->value("pid_url", std::string());
     attach.pid_field = rule->value("pid_field", std::string());
+    if (rule->contains("listen")) {
+      if (auto endpoint = spec::parse_endpoint(rule->at("listen").get<std::string>())) attach.listen = *endpoint;
+    }
   }
   return attach;
 }
@@ -398,7 +452,7 @@ Status bring_back(const nlohmann::json& r) {
   auto attach = attach_in(r);
   if (!attach) return ok_status();
   const bool has_rule = attach->pid || !attach->pidfile.empty() || !attach->name.empty() ||
-                        !attach->pid_command.empty() || !attach->pid_url.empty();
+                        !attach->pid_command.empty() || !attach->pid_url.empty() || attach->listen;
   if (has_rule && back_by_itself(*attach, id)) return ok_status();  // a supervisor restarted it
   const std::string target = r.value("target", std::string("?"));
   if (attach->restart_command.empty()) {

@@ -13,6 +13,7 @@ FaultFamily nft_fault_family();        // faults/nft_faults.cpp
 FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
 FaultFamily limit_fault_family();      // faults/limit_fault.cpp
 FaultFamily extension_fault_family();  // faults/extension_fault.cpp
+FaultFamily database_fault_family();   // faults/database_faults.cpp
 FaultFamily data_fault_family();       // faults/data_faults.cpp
 
 std::span<const FaultFamily> fault_families() {
@@ -24,6 +25,7 @@ std::span<const FaultFamily> fault_families() {
       bandwidth_limit_family(),
       limit_fault_family(),
       extension_fault_family(),
+      database_fault_family(),
       data_fault_family(),
   };
   // clang-format on

@@ -8,6 +8,7 @@
 
 #include "core/event.h"
 #include "spec/experiment.h"
+#include "targets/patroni_target.h"
 #include "targets/process.h"
 
 namespace chaosplus::faults {
@@ -27,6 +28,25 @@ class TargetHandle {
   void set_process(std::optional<targets::ProcessId> id) {
     std::lock_guard lock(mutex_);
     process_ = id;
+  }
+
+  // A `patroni` target: the member the latest fault was built on (faults/fault.cpp resolves it
+  // then), and the attach rule that finds its process again (listening on its address). The
+  // target's process becomes the member's postmaster or Patroni.
+  std::optional<targets::PatroniMember> member() const {
+    std::lock_guard lock(mutex_);
+    return member_;
+  }
+  void set_member(targets::PatroniMember member, spec::ProcessAttach rule, std::optional<targets::ProcessId> id) {
+    std::lock_guard lock(mutex_);
+    member_ = std::move(member);
+    member_attach_ = std::move(rule);
+    process_ = id;
+  }
+  // How the target's process is found again: the member's rule, else the spec's `attach`.
+  std::optional<spec::ProcessAttach> attach() const {
+    std::lock_guard lock(mutex_);
+    return member_attach_ ? member_attach_ : spec_.attach;
   }
 
   // Set by the runner before any fault runs; read-only afterwards.
@@ -50,6 +70,8 @@ class TargetHandle {
   std::string log_path_;
   mutable std::mutex mutex_;
   std::optional<targets::ProcessId> process_;
+  std::optional<targets::PatroniMember> member_;
+  std::optional<spec::ProcessAttach> member_attach_;
 };
 
 }  // namespace chaosplus::faults

@@ -224,6 +224,8 @@ class Builder {
 
   std::optional<ProcessAttach> read_attach(const YamlNode& node, const std::string& target);
 
+  std::optional<PatroniRole> read_patroni(const YamlNode& node, const std::string& target);
+
   std::optional<ProxyPlacement> read_proxy(const YamlNode& node, const std::string& target, const Target& parsed,
                                            bool has_endpoint);
 

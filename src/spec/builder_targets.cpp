@@ -61,23 +61,29 @@ Target Builder::read_target(const YamlEntry& entry) {
   target.mark = entry.key_mark;
   const YamlNode& node = entry.value;
   const std::string what = "target '" + entry.key + "'";
-  if (!check_map(node, what, {"process", "attach", "endpoint", "proxy"},
-                 "a target: a map with process, attach or endpoint (and optionally proxy)")) {
+  if (!check_map(node, what, {"process", "attach", "patroni", "endpoint", "proxy"},
+                 "a target: a map with process, attach, patroni or endpoint (and optionally proxy)")) {
     return target;
   }
   const YamlNode* process = get(node, "process");
   const YamlNode* attach = get(node, "attach");
+  const YamlNode* patroni = get(node, "patroni");
   const YamlNode* endpoint = get(node, "endpoint");
-  if (!process && !attach && !endpoint) {
+  if (!process && !attach && !patroni && !endpoint) {
     report(node, what +
-                     " has none of process, attach, endpoint, expected at least one (what the runner starts, "
-                     "attaches to, or reaches)");
+                     " has none of process, attach, patroni, endpoint, expected at least one (what the runner "
+                     "starts, attaches to, chooses by role, or reaches)");
   }
   if (process && attach) {
     report_key(*node.find("attach"), what + " has both 'process' and 'attach', expected one of them");
   }
+  if (patroni && (process || attach)) {
+    report_key(*node.find("patroni"), what + " has both 'patroni' and '" + (process ? "process" : "attach") +
+                                          "', expected one of them");
+  }
   if (process) target.process = read_process(*process, what);
   if (attach) target.attach = read_attach(*attach, what);
+  if (patroni) target.patroni = read_patroni(*patroni, what);
   if (endpoint) target.endpoint = read_endpoint(*endpoint, "endpoint");
   if (const YamlNode* proxy = get(node, "proxy")) target.proxy = read_proxy(*proxy, what, target, endpoint != nullptr);
   return target;
@@ -166,6 +172,68 @@ std::optional<ProcessAttach> Builder::read_attach(const YamlNode& node, const st
   }
   if (const YamlNode* n = get(node, "ready")) attach.ready = read_ready(*n, target);
   return attach;
+}
+
+namespace {
+constexpr std::array<std::string_view, 4> kPatroniRoles{"primary", "replica", "sync_replica", "any"};
+constexpr std::array<std::string_view, 2> kPatroniProcesses{"postgres", "patroni"};
+}  // namespace
+
+std::optional<PatroniRole> Builder::read_patroni(const YamlNode& node, const std::string& target) {
+  const std::string what = "patroni of " + target;
+  if (!check_map(node, what, {"apis", "role", "process", "etcd", "restart", "timeout"},
+                 "a map with apis (the members' REST APIs, host:port), role, and optionally process, etcd, "
+                 "restart, timeout")) {
+    return std::nullopt;
+  }
+  PatroniRole patroni;
+  // A list of loopback host:port addresses, at least one.
+  auto read_endpoints = [&](const YamlNode& list, std::string_view label, std::string_view example) {
+    std::vector<std::string> out;
+    const std::string expected = "a list of host:port addresses such as " + std::string(example);
+    if (list.kind != Kind::sequence) {
+      wrong_type(list, label, expected);
+      return out;
+    }
+    if (list.items.empty()) {
+      report(list, std::string(label) + ": found an empty list, expected " + expected);
+      return out;
+    }
+    for (const auto& item : list.items) {
+      if (auto endpoint = read_endpoint(item, label)) out.push_back(endpoint->to_string());
+    }
+    return out;
+  };
+  if (const YamlNode* n = require(node, "apis", what,
+                                  "the REST API of every member, e.g. apis: [\"127.0.0.11:8008\", \"127.0.0.12:8008\"]")) {
+    patroni.apis = read_endpoints(*n, "apis", "\"127.0.0.11:8008\"");
+  }
+  if (const YamlNode* n = get(node, "role")) {
+    if (auto text = read_text(*n, "role")) {
+      if (std::find(kPatroniRoles.begin(), kPatroniRoles.end(), *text) == kPatroniRoles.end()) {
+        report(*n, "role: found '" + *text + "', expected one of primary, replica, sync_replica, any");
+      } else {
+        patroni.role = *text;
+      }
+    }
+  }
+  if (const YamlNode* n = get(node, "process")) {
+    if (auto text = read_text(*n, "process")) {
+      if (std::find(kPatroniProcesses.begin(), kPatroniProcesses.end(), *text) == kPatroniProcesses.end()) {
+        report(*n, "process: found '" + *text + "', expected postgres (the postmaster) or patroni");
+      } else {
+        patroni.process = *text;
+      }
+    }
+  }
+  if (const YamlNode* n = get(node, "etcd")) patroni.etcd = read_endpoints(*n, "etcd", "\"127.0.0.21:2379\"");
+  if (const YamlNode* n = get(node, "restart")) {
+    if (auto argv = read_argv(*n, "restart")) patroni.restart = std::move(*argv);
+  }
+  if (const YamlNode* n = get(node, "timeout")) {
+    if (auto d = read_duration(*n, "timeout", true)) patroni.timeout = *d;
+  }
+  return patroni;
 }
 
 std::optional<ProxyPlacement> Builder::read_proxy(const YamlNode& node, const std::string& target, const Target& parsed,

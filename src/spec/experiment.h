@@ -42,7 +42,7 @@ struct ProcessLaunch {
   std::optional<ReadyCheck> ready;
 };
 
-// A process that already runs; exactly one of the three is set.
+// A process that already runs; exactly one of the ways (pid ... listen) is set.
 struct ProcessAttach {
   std::optional<int> pid;
   std::string pidfile;
@@ -50,6 +50,7 @@ struct ProcessAttach {
   std::vector<std::string> pid_command;  // argv whose output is one pid (run without a shell)
   std::string pid_url;                   // loopback http URL whose body is a pid, or a JSON object holding one
   std::string pid_field;                 // with pid_url: the JSON field holding the pid ("" = the body is the number)
+  std::optional<Endpoint> listen;        // the process listening on this TCP address (IP literal); set by patroni targets
   std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
   std::optional<ReadyCheck> ready;           // optional: when it counts as back after a kill or restart
 };

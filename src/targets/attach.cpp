@@ -20,6 +20,7 @@
 #include "net/http_client.h"
 #include "spec/loader.h"
 #include "targets/program.h"
+#include "targets/sockets.h"
 
 namespace chaosplus::targets {
 namespace {
@@ -184,11 +185,12 @@ Result<ProcessId> by_name(const std::string& name) {
 
 Result<ProcessId> resolve(const spec::ProcessAttach& attach) {
   const int given = (attach.pid ? 1 : 0) + (attach.pidfile.empty() ? 0 : 1) + (attach.name.empty() ? 0 : 1) +
-                    (attach.pid_command.empty() ? 0 : 1) + (attach.pid_url.empty() ? 0 : 1);
+                    (attach.pid_command.empty() ? 0 : 1) + (attach.pid_url.empty() ? 0 : 1) + (attach.listen ? 1 : 0);
   if (given != 1) {
-    return Error{"attach needs exactly one of pid, pidfile, name, pid_command, pid_url (" + std::to_string(given) +
-                 " given)"};
+    return Error{"attach needs exactly one of pid, pidfile, name, pid_command, pid_url, listen (" +
+                 std::to_string(given) + " given)"};
   }
+  if (attach.listen) return listening_process(attach.listen->host, attach.listen->port);
   if (attach.pid) return by_pid(*attach.pid, "");
   if (!attach.pidfile.empty()) return by_pidfile(attach.pidfile);
   if (!attach.pid_command.empty()) return by_command(attach.pid_command);

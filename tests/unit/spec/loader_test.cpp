@@ -370,7 +370,8 @@ phases:
 TEST(FaultDocs, EveryExampleIsInAValidExampleFileAndEveryTypeHasOne) {
   const std::string docs = read_file(source_path("docs/faults.md"));
   const std::string examples =
-      read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml"));
+      read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml")) +
+      read_file(data("valid/database-faults.yaml"));
   std::set<std::string> shown;
   std::istringstream lines(docs);
   for (std::string line; std::getline(lines, line);) {
@@ -382,7 +383,7 @@ TEST(FaultDocs, EveryExampleIsInAValidExampleFileAndEveryTypeHasOne) {
     }
   }
   for (const auto& type : fault_catalog()) EXPECT_TRUE(shown.contains(std::string(type.name))) << type.name;
-  for (const char* file : {"valid/kernel-faults.yaml", "valid/fault-examples.yaml"}) {
+  for (const char* file : {"valid/kernel-faults.yaml", "valid/fault-examples.yaml", "valid/database-faults.yaml"}) {
     const auto result = load_experiment_file(data(file));
     std::string errors;
     for (const auto& e : result.errors) errors += e.to_string() + "\n";
