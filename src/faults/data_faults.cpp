@@ -310,6 +310,13 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
   auto settings = read_settings(fault, problems);
   if (!settings) return Error{settings.error()};
   if (!problems.empty()) return Error{"fault 'corrupt': " + problems.front().param + ": " + problems.front().message};
+  // A `patroni` target: the member holding its role now (make_fault resolved it) is the server whose
+  // file is corrupted, so its host and port replace those of dsn.
+  if (const auto member = target.member()) {
+    auto dsn = dsn_for_member(settings->dsn, member->host, member->port);
+    if (!dsn) return Error{"fault 'corrupt' on '" + target.name() + "': " + dsn.error()};
+    settings->dsn = *dsn;
+  }
   std::string path = settings->path;
   if (!settings->table.empty()) {
     auto file = relation_file(settings->dsn, settings->table, kServerTimeout);

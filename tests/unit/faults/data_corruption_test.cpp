@@ -14,6 +14,7 @@
 #include "faults/fault.h"
 #include "faults/file_corruption.h"
 #include "faults/page_formats.h"
+#include "faults/pg_relation.h"
 #include "faults/registry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -356,6 +357,22 @@ TEST(CorruptFault, IsDescribedWithoutAStateFolderButNotInjected) {
   EXPECT_NE(s.error().find("no state folder"), std::string::npos) << s.error();
   EXPECT_EQ(chaosplus::testing::read_file(dir.file("f.bin")), content);
   EXPECT_TRUE((*fault)->revert(halt).ok());
+}
+
+}  // namespace
+}  // namespace chaosplus::faults
+
+namespace chaosplus::faults {
+namespace {
+
+// On a `patroni` target the member's host and port are read over the dsn's (libpq takes the last).
+TEST(DsnForMember, TheMembersHostAndPortComeLast) {
+  EXPECT_EQ(*dsn_for_member("user=app dbname=shop host=127.0.0.11", "127.0.0.12", 5432),
+            "user=app dbname=shop host=127.0.0.11 host=127.0.0.12 port=5432");
+  EXPECT_EQ(*dsn_for_member("", "127.0.0.13", 5433), "host=127.0.0.13 port=5433 user=postgres dbname=postgres");
+  auto uri = dsn_for_member("postgresql://app@127.0.0.11/shop", "127.0.0.12", 5432);
+  ASSERT_FALSE(uri.ok());
+  EXPECT_NE(uri.error().find("key=value"), std::string::npos) << uri.error();
 }
 
 }  // namespace
