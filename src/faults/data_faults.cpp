@@ -6,6 +6,7 @@
 // (faults/file_corruption.h says what counts as restored when the file's owner wrote to it since).
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
