@@ -6,6 +6,7 @@
 // (faults/file_corruption.h says what counts as restored when the file's owner wrote to it since).
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -234,6 +235,7 @@ class CorruptFault final : public Fault {
   }
 
   Status inject(HaltSwitch&) override {
+    if (copy_.empty()) return Error{"fault 'corrupt' on '" + target_ + "': no state folder to keep the file's copy in"};
     // The file must hold the latest version of every page before it is copied, or a later write of
     // a dirty page from shared_buffers would overwrite the damage.
     if (!settings_.dsn.empty()) {
@@ -263,7 +265,7 @@ class CorruptFault final : public Fault {
   Status revert(HaltSwitch&) override {
     if (!corruption_) {  // stopped before the copy was complete: nothing written, only the copy to drop
       std::error_code ec;
-      std::filesystem::remove(copy_, ec);
+      if (!copy_.empty()) std::filesystem::remove(copy_, ec);
       return ok_status();
     }
     auto report = restore(*corruption_);
@@ -309,8 +311,12 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
   auto settings = read_settings(fault, problems);
   if (!settings) return Error{settings.error()};
   if (!problems.empty()) return Error{"fault 'corrupt': " + problems.front().param + ": " + problems.front().message};
-  if (target.state_dir.empty()) {
-    return Error{"fault 'corrupt' on '" + target.name() + "': no state folder to keep the file's copy in"};
+  // A `patroni` target: the member holding its role now (make_fault resolved it) is the server whose
+  // file is corrupted, so its host and port replace those of dsn.
+  if (const auto member = target.member()) {
+    auto dsn = dsn_for_member(settings->dsn, member->host, member->port);
+    if (!dsn) return Error{"fault 'corrupt' on '" + target.name() + "': " + dsn.error()};
+    settings->dsn = *dsn;
   }
   std::string path = settings->path;
   if (!settings->table.empty()) {
@@ -320,7 +326,8 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
     if (settings->page_size == 0) settings->page_size = file->block_size;
   }
   const std::uint64_t seed = settings->seed ? *settings->seed : std::random_device{}() * 0x100000001ULL + std::random_device{}();
-  auto copy = copy_name(target.state_dir, path);
+  // Outside a run (a dry run) there is no state folder: inject() refuses then.
+  auto copy = target.state_dir.empty() ? std::string() : copy_name(target.state_dir, path);
   return std::unique_ptr<Fault>(std::make_unique<CorruptFault>(target, std::move(settings).value(), std::move(path),
                                                                seed, std::move(copy)));
 }

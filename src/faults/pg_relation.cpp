@@ -51,6 +51,17 @@ Status checkpoint(std::string_view dsn, Duration timeout) {
   return ok_status();
 }
 
+Result<std::string> dsn_for_member(std::string_view dsn, std::string_view host, int port) {
+  const std::string member = "host=" + std::string(host) + " port=" + std::to_string(port);
+  if (dsn.empty()) return member + " user=postgres dbname=postgres";
+  if (dsn.starts_with("postgres://") || dsn.starts_with("postgresql://")) {
+    return Error{"dsn: a patroni target takes its member's host and port, so write dsn as key=value settings "
+                 "(user=... dbname=...), not as a URI",
+                 ErrorCode::invalid_argument};
+  }
+  return std::string(dsn) + " " + member;
+}
+
 Status check_dsn(std::string_view dsn) { return db::check_loopback_conninfo(dsn); }
 
 }  // namespace chaosplus::faults

@@ -23,6 +23,11 @@ Result<RelationFile> relation_file(std::string_view dsn, std::string_view table,
 // CHECKPOINT: every dirty page is written to its file. Needs a superuser or pg_checkpoint.
 Status checkpoint(std::string_view dsn, Duration timeout);
 
+// The connection string for one member of a Patroni cluster (a `patroni` target, resolved when the
+// fault is built): `dsn`'s settings (user, dbname, password) with the member's host and port, which
+// libpq reads over earlier ones. A URI cannot be extended: an error says to write key=value.
+Result<std::string> dsn_for_member(std::string_view dsn, std::string_view host, int port);
+
 // Whether every host `dsn` names is loopback; the error says which is not.
 Status check_dsn(std::string_view dsn);
 

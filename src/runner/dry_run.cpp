@@ -99,7 +99,17 @@ std::string touches(const spec::Fault& fault, const faults::TargetHandle& handle
       return "connections through the proxy on " + (t.proxy ? t.proxy->listen.to_string() : std::string("?"));
     case spec::Capability::endpoint:
       return "packets to " + (t.endpoint ? t.endpoint->to_string() : std::string("the fault's address and port"));
-    case spec::Capability::any: return "the network namespace it names";
+    case spec::Capability::any: {
+      // The target only names whom the fault is for; what it acts on is in its parameters.
+      auto param = [&](const char* name) {
+        auto it = fault.params.find(name);
+        return it == fault.params.end() ? std::string() : it->second;
+      };
+      if (!param("namespace").empty()) return "the network namespace " + param("namespace");
+      if (!param("path").empty()) return "the file " + param("path");
+      if (!param("table").empty()) return "the file of PostgreSQL table " + param("table");
+      return "what its parameters name";
+    }
     case spec::Capability::patroni_member:
       return "the " + (t.patroni ? t.patroni->role : std::string("?")) + " of the Patroni cluster at the time";
   }

@@ -197,6 +197,39 @@ std::map<std::int64_t, Recorded> recorded_entries(const std::string& ledger_path
   return out;
 }
 
+// The copies the corrupt fault keeps (<state folder>/corrupt, beside the ledger): one still there
+// belongs to a file whose revert has not been confirmed, and is the only way back when the ledger
+// cannot be trusted.
+void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t, Recorded>& entries,
+                     LeftoverReport& report) {
+  std::set<std::string> named;
+  for (const auto& [id, e] : entries) {
+    auto r = nlohmann::json::parse(e.record, nullptr, false);
+    if (r.is_discarded() || !r.is_object() || !r.contains("corruption") || !r["corruption"].is_object()) continue;
+    const auto& c = r["corruption"];
+    const std::string copy = c.value("copy", std::string());
+    named.insert(copy);
+    std::error_code ec;
+    if (copy.empty() || !std::filesystem::exists(copy, ec)) continue;
+    const std::string path = c.value("path", std::string("?"));
+    report.found.push_back(
+        {"corrupted file",
+         path + " (copy " + copy + ", SHA-256 before " + c.value("sha256_before", std::string("?")) + ", corrupted " +
+             c.value("sha256_after", std::string("?")) + ") - ledger entry " + std::to_string(id) + " (" +
+             (e.state.empty() ? "known from the witness only" : e.state) + ") of run " + e.run_id,
+         "`chaosplus recover` writes its original bytes back; by hand, only if `sha256sum " + path +
+             "` still shows the corrupted SHA-256 (nothing wrote to it since): cp " + copy + " " + path});
+  }
+  std::error_code ec;
+  const auto folder = std::filesystem::path(ledger_path).parent_path() / "corrupt";
+  for (const auto& file : std::filesystem::directory_iterator(folder, ec)) {
+    if (named.contains(file.path().string())) continue;
+    report.found.push_back({"copy of a corrupted file", file.path().string() + " (named by no ledger entry)",
+                            "the exact copy of a file the corrupt fault damaged, taken before it wrote; its name "
+                            "starts with the file's name: compare, then remove it with rm " + file.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -224,7 +257,9 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
 
   std::vector<RunRecord> runs;
   std::set<int> recorded_pids;
-  for (const auto& [id, e] : recorded_entries(ledger_path, runs, report)) {
+  const auto entries = recorded_entries(ledger_path, runs, report);
+  corrupted_files(ledger_path, entries, report);
+  for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
     const targets::ProcessId pid{r["pid"].get<int>(), r.value("start_time", 0ULL)};

@@ -21,8 +21,9 @@ struct LeftoverReport {
 // Looks for: nft tables named chaosplus* (in the host and in chaosplus-* network namespaces), tbf
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
-// stopped (state T) processes, and fault proxies (`chaosplus proxy`). Records and command lines are
-// shown with secrets redacted.
+// stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
+// keeps of files it damaged (beside the ledger, in corrupt/). Records and command lines are shown
+// with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 
 }  // namespace chaosplus::runner

@@ -18,8 +18,21 @@ std::string stamp(Duration elapsed) {
 
 // "; touched 12 connection(s) (28 passed by), 57 request(s), 34567 bytes": what a fault touched, if it told.
 std::string reach_text(const Event& e) {
-  if (e.find("reach.connections") == nullptr) return {};
   auto count = [&](const char* key) { return static_cast<long long>(e.number(key)); };
+  // "; 2 run(s) of bytes flipped, 2 written back; SHA-256 equal to the copy": the corrupt fault.
+  if (e.find("reach.runs_flipped") != nullptr) {
+    std::string out = "; " + std::to_string(count("reach.runs_flipped")) + " run(s) of bytes flipped";
+    if (e.find("reach.runs_restored") == nullptr) return out;
+    if (count("reach.file_replaced") > 0) return out + ", the file was replaced by its owner since: nothing written";
+    out += ", " + std::to_string(count("reach.runs_restored")) + " written back";
+    if (count("reach.runs_original") > 0) out += ", " + std::to_string(count("reach.runs_original")) + " already original";
+    if (count("reach.runs_rewritten") > 0) {
+      out += ", " + std::to_string(count("reach.runs_rewritten")) + " rewritten by the file's owner (left as they are)";
+    }
+    return out + (count("reach.sha256_verified") > 0 ? "; SHA-256 equal to the copy"
+                                                     : "; the owner changed the file since, so it differs from the copy");
+  }
+  if (e.find("reach.connections") == nullptr) return {};
   std::string out = "; touched " + std::to_string(count("reach.connections")) + " connection(s)";
   if (count("reach.connections_skipped") > 0) {
     out += " (" + std::to_string(count("reach.connections_skipped")) + " passed by)";

@@ -90,6 +90,9 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
   EXPECT_TRUE(reverted[0].value("ok", false)) << reverted[0].dump();
   EXPECT_EQ(reverted[0].value("reach.sha256_verified", 0), 1) << reverted[0].dump();
   EXPECT_EQ(reverted[0].value("reach.runs_restored", 0), 2) << reverted[0].dump();
+  EXPECT_NE(run->output().find("2 run(s) of bytes flipped, 2 written back; SHA-256 equal to the copy"),
+            std::string::npos)
+      << run->output();
   const auto after = events(r.journal, "steady_state.result");
   ASSERT_EQ(after.size(), 2u);
   EXPECT_TRUE(after[1].value("held", false)) << after[1].dump();

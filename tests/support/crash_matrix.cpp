@@ -167,8 +167,8 @@ std::vector<KillPoint> event_points() {
   std::vector<KillPoint> points{after("run.started", 1), after("proxy.placed", 1), after("target.started", 1)};
   // Faults go on back to back: right after one is on, the next is being put on (for the reject,
   // its nft child runs); at the end they come off newest first in the same way.
-  for (int n = 1; n <= 4; ++n) points.push_back(after("fault.injected", n));
-  for (int n = 1; n <= 4; ++n) points.push_back(after("fault.reverted", n));
+  for (int n = 1; n <= 5; ++n) points.push_back(after("fault.injected", n));
+  for (int n = 1; n <= 5; ++n) points.push_back(after("fault.reverted", n));
   // While the tools that change the kernel run: the kill leaves them orphaned, and recover must
   // not decide before they are done (or killed). Each also with the tool held stopped until
   // recover has ended.
@@ -264,6 +264,14 @@ struct PointRun {
   std::string state_dir = dir.file("state");
   std::string journal = dir.file("journal.jsonl");
   std::unique_ptr<Child> sleeper = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});
+  // The file the corrupt fault flips: its bytes must be these again after recover.
+  std::string data = dir.file("data.bin");
+  std::string data_bytes = [this] {
+    std::string bytes(8 * 4096, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131 + i / 4096) & 0xff);
+    write_file(data, bytes);
+    return bytes;
+  }();
 
   std::string marker(int n) const { return dir.file("rollback-" + std::to_string(n)); }
 
@@ -289,6 +297,9 @@ struct PointRun {
            "      - bandwidth_limit: { target: spare, namespace: " +
            netns + ", interface: " + interface +
            ", rate: 1MB/s }\n"
+           "      - corrupt: { target: spare, path: \"" +
+           data +
+           "\", pages: 2, seed: 5 }\n"
            "rollbacks:\n" +
            rollback(1, "sleep 0.3; ") + rollback(2, "");
   }
@@ -544,6 +555,11 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
   const auto listening = listening_ports();
   for (int port : {p.tokens_port, p.proxy_port, api_port}) {
     if (port > 0 && listening.contains(port)) left.push_back("listener left on port " + std::to_string(port));
+  }
+  if (read_file(p.data) != p.data_bytes) left.push_back("the corrupted file " + p.data + " does not hold its bytes");
+  std::error_code ec;
+  for (const auto& copy : std::filesystem::directory_iterator(p.state_dir + "/corrupt", ec)) {
+    left.push_back("copy of a corrupted file left: " + copy.path().string());
   }
   const char state = process_state(p.sleeper->pid());
   if (state == 'T' || state == 't') left.push_back("the attached process is still stopped (state T)");

@@ -1,11 +1,12 @@
 #pragma once
 // The crash test matrix: the real `chaosplus run` of an experiment that pauses an attached
 // process, starts the demo token service behind the run's fault proxy with a latency toxic, puts
-// a kernel `reject` on a loopback port and a `bandwidth_limit` (tbf) in a lab namespace, and ends
-// with two rollback commands, is killed with SIGKILL at a chosen point; then `chaosplus recover`
-// runs once, and everything the run may have changed is checked: processes it started (this
-// process is their subreaper, so no orphan escapes the count), listeners on its ports, its nft
-// tables, the lab's qdisc, the paused process, the rollbacks, and the ledger.
+// a kernel `reject` on a loopback port, a `bandwidth_limit` (tbf) in a lab namespace and a
+// `corrupt` of two pages of a file, and ends with two rollback commands, is killed with SIGKILL at
+// a chosen point; then `chaosplus recover` runs once, and everything the run may have changed is
+// checked: processes it started (this process is their subreaper, so no orphan escapes the count),
+// listeners on its ports, its nft tables, the lab's qdisc, the paused process, the file's bytes and
+// the copy kept of it, the rollbacks, and the ledger.
 //
 // One piece for the CI test (a short list of points) and the benchmark script (a long one):
 // tests/integration/crash_matrix_test.cpp, bench/crash_matrix.sh. Needs root, nft, tc and ip.

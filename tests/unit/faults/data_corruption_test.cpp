@@ -14,6 +14,7 @@
 #include "faults/fault.h"
 #include "faults/file_corruption.h"
 #include "faults/page_formats.h"
+#include "faults/pg_relation.h"
 #include "faults/registry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
@@ -214,6 +215,19 @@ TEST_F(CorruptFile, RestoreLeavesAReplacedFileAlone) {
   EXPECT_NE(gone->said.find("no longer exists"), std::string::npos) << gone->said;
 }
 
+// A runner killed in the middle of apply() flipped some runs and not others: the file is neither
+// the original nor the corrupted one, yet after the restore every byte is back, and checked so.
+TEST_F(CorruptFile, RestoreAfterAnApplyCutShortChecksTheWholeFileAgain) {
+  Corruption c = corrupt();
+  ASSERT_TRUE(write_runs(file, std::span<const PageFlip>(c.flips).first(1), true).ok());
+  auto report = restore(c);
+  ASSERT_TRUE(report.ok()) << report.error();
+  EXPECT_EQ(report->runs_restored, 1);
+  EXPECT_EQ(report->runs_original, 2);
+  EXPECT_TRUE(report->verified) << report->said;
+  EXPECT_EQ(chaosplus::testing::read_file(file), content);
+}
+
 TEST_F(CorruptFile, ApplyRefusesAFileThatChangedAfterItsCopy) {
   Corruption c = corrupt(1);
   std::string changed = content;
@@ -313,6 +327,52 @@ TEST(CorruptFault, TheSameSeedCorruptsTheSameBytes) {
   }
   EXPECT_EQ(after[0], after[1]);
   EXPECT_NE(after[0], content);
+}
+
+}  // namespace
+}  // namespace chaosplus::faults
+
+namespace chaosplus::faults {
+namespace {
+
+// A dry run builds the fault to describe it, outside a run: no state folder, nothing touched.
+TEST(CorruptFault, IsDescribedWithoutAStateFolderButNotInjected) {
+  register_builtin_faults();
+  TempDir dir;
+  const std::string content = some_bytes(4 * 4096, 8);
+  write_binary(dir.file("f.bin"), content);
+  spec::Target t;
+  t.name = "store";
+  TargetHandle target(t, "/dev/null");
+  spec::Fault f;
+  f.type = "corrupt";
+  f.target = "store";
+  f.params = {{"path", dir.file("f.bin")}, {"seed", "3"}};
+  auto fault = make_fault(f, target);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  EXPECT_EQ((*fault)->summary(), "corrupt 1 page(s) of " + dir.file("f.bin") + " for store, 16 bytes each, seed 3");
+  HaltSwitch halt;
+  auto s = (*fault)->inject(halt);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("no state folder"), std::string::npos) << s.error();
+  EXPECT_EQ(chaosplus::testing::read_file(dir.file("f.bin")), content);
+  EXPECT_TRUE((*fault)->revert(halt).ok());
+}
+
+}  // namespace
+}  // namespace chaosplus::faults
+
+namespace chaosplus::faults {
+namespace {
+
+// On a `patroni` target the member's host and port are read over the dsn's (libpq takes the last).
+TEST(DsnForMember, TheMembersHostAndPortComeLast) {
+  EXPECT_EQ(*dsn_for_member("user=app dbname=shop host=127.0.0.11", "127.0.0.12", 5432),
+            "user=app dbname=shop host=127.0.0.11 host=127.0.0.12 port=5432");
+  EXPECT_EQ(*dsn_for_member("", "127.0.0.13", 5433), "host=127.0.0.13 port=5433 user=postgres dbname=postgres");
+  auto uri = dsn_for_member("postgresql://app@127.0.0.11/shop", "127.0.0.12", 5432);
+  ASSERT_FALSE(uri.ok());
+  EXPECT_NE(uri.error().find("key=value"), std::string::npos) << uri.error();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "runner/leftovers.h"
 
 #include <csignal>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,35 @@ TEST(Leftovers, AProcessARunStartedIsListedByItsRecordedIdentity) {
       << out;
   EXPECT_NE(out.find("kill " + std::to_string(started.pid())), std::string::npos) << out;
   EXPECT_EQ(out.find("pid " + std::to_string(stranger.pid()) + " "), std::string::npos) << out;
+}
+
+// A copy the corrupt fault kept is listed with the file it belongs to (from the ledger) and how to
+// put it back; a copy no entry names is listed too.
+TEST(Leftovers, TheCopyOfACorruptedFileIsListedWithHowToPutItBack) {
+  testing::TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  std::filesystem::create_directories(dir.file("corrupt"));
+  const std::string copy = dir.file("corrupt/orders.db.1.2.copy");
+  testing::write_file(copy, "original");
+  testing::write_file(dir.file("corrupt/stray.copy"), "x");
+  {
+    auto ledger = Ledger::open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.error();
+    ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 0, "exp", "j.jsonl", "running"}).ok());
+    ASSERT_TRUE((*ledger)
+                    ->record("run-1", "data.corrupt",
+                             R"({"target":"db","copy":")" + copy + R"(","corruption":{"path":"/srv/orders.db","copy":")" +
+                                 copy + R"(","sha256_before":"aa","sha256_after":"bb","flips":[]}})")
+                    .ok());
+  }
+  const std::string out = listed(find_leftovers(path));
+  EXPECT_NE(out.find("corrupted file: /srv/orders.db (copy " + copy + ", SHA-256 before aa, corrupted bb)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("cp " + copy + " /srv/orders.db"), std::string::npos) << out;
+  EXPECT_NE(out.find("copy of a corrupted file: " + dir.file("corrupt/stray.copy") + " (named by no ledger entry)"),
+            std::string::npos)
+      << out;
 }
 
 TEST(Leftovers, AStoppedProcessIsListedWithHowToResumeIt) {

@@ -1,0 +1,133 @@
+// experiments/db-failover.yaml and experiments/db-partition.yaml as written, against the Patroni lab
+// in synchronous mode (scripts/services/pg-ha-lab.sh): a crash of the primary and a primary cut off
+// from etcd, each under the write workload. Both must end held, with the workload's figures in the
+// journal, a different leader afterwards, and the cluster healthy again.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/pg_lab.h"
+#include "support/support.h"
+
+namespace chaosplus {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Child;
+using testing::PgLab;
+
+std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : testing::read_lines(journal)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
+}
+
+class DbExperimentsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PgLab::missing().empty()) return;
+    lab_ = std::make_unique<PgLab>(/*sync=*/true);
+    lab_error_ = lab_->up();
+  }
+  static void TearDownTestSuite() {
+    if (lab_) lab_->down();
+    lab_.reset();
+  }
+  void SetUp() override {
+    if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
+    ASSERT_EQ(lab_error_, "");
+    ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
+  }
+
+  struct Run {
+    int code = -1;
+    std::string output;
+    std::string journal;
+  };
+  // Runs an experiment from the repository's folder (its `restart` and `status` commands are
+  // relative to it); the lab script is told the test holds the lab lock.
+  Run run(const std::string& experiment) {
+    Run r;
+    r.journal = dir_.file("journal.jsonl");
+    Child child({testing::bin("chaosplus"), "run", testing::source_path(experiment), "--plain", "--state-dir",
+                 dir_.file("state"), "--journal", r.journal},
+                {{"CHAOSPLUS_LAB_LOCKED", "1"}, {"LAB_SCRIPT", PgLab::script()}}, testing::source_path(""));
+    r.code = child.wait(240s).value_or(-1);
+    r.output = child.output();
+    return r;
+  }
+
+  // The member the fault acted on, from its summary: "crash_node primary node3 (leader, ...)".
+  static std::string member_in(const nlohmann::json& injected) {
+    std::smatch m;
+    const std::string summary = injected.value("summary", "");
+    return std::regex_search(summary, m, std::regex("primary (node[0-9]+) \\(leader")) ? m[1].str() : "";
+  }
+
+  static inline std::unique_ptr<PgLab> lab_;
+  static inline std::string lab_error_;
+  testing::TempDir dir_;
+};
+
+TEST_F(DbExperimentsTest, APrimaryCrashFailsOverWithinFifteenSecondsAndLosesNoAcknowledgedWrite) {
+  const auto r = run("experiments/db-failover.yaml");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto injected = events(r.journal, "fault.injected");
+  ASSERT_EQ(injected.size(), 1u) << r.output;
+  const std::string crashed = member_in(injected[0]);
+  ASSERT_FALSE(crashed.empty()) << injected[0].dump();
+
+  const auto summary = events(r.journal, "writes.summary");
+  ASSERT_EQ(summary.size(), 1u) << r.output;
+  const auto& s = summary[0];
+  EXPECT_EQ(s.value("lost", -1), 0) << s.dump();
+  EXPECT_EQ(s.value("unexpected", -1), 0) << s.dump();
+  EXPECT_EQ(s.value("split_brain", -1), 0) << s.dump();
+  EXPECT_GT(s.value("failed", 0) + s.value("unknown", 0), 0) << "the crash never disturbed a write: " << s.dump();
+  ASSERT_TRUE(s.contains("rto_ms") && s.contains("promotion_ms")) << s.dump();
+  EXPECT_LT(s["rto_ms"].get<double>(), 15000.0) << s.dump();
+  EXPECT_LE(s["promotion_ms"].get<double>(), s["rto_ms"].get<double>()) << s.dump();
+  EXPECT_NE(r.output.find("RTO "), std::string::npos) << r.output;  // in the printed summary
+
+  // Another member leads now, and the crashed one is back in the cluster.
+  ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
+  const auto leader = lab_->leader();
+  ASSERT_TRUE(leader.has_value());
+  EXPECT_NE(PgLab::name_of(*leader), crashed);
+}
+
+TEST_F(DbExperimentsTest, APrimaryCutOffFromEtcdStepsDownBeforeAnotherIsPromoted) {
+  const auto r = run("experiments/db-partition.yaml");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto injected = events(r.journal, "fault.injected");
+  ASSERT_EQ(injected.size(), 1u) << r.output;
+  const std::string cut_off = member_in(injected[0]);
+  ASSERT_FALSE(cut_off.empty()) << injected[0].dump();
+
+  const auto summary = events(r.journal, "writes.summary");
+  ASSERT_EQ(summary.size(), 1u) << r.output;
+  const auto& s = summary[0];
+  EXPECT_EQ(s.value("split_brain", -1), 0) << s.dump();
+  EXPECT_EQ(s.value("lost", -1), 0) << s.dump();
+  // The old primary stopped taking writes (the clients saw failures), and a new one was promoted.
+  EXPECT_GT(s.value("failed", 0) + s.value("unknown", 0), 0) << s.dump();
+  ASSERT_TRUE(s.contains("promotion_ms")) << s.dump();
+
+  ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
+  const auto leader = lab_->leader();
+  ASSERT_TRUE(leader.has_value());
+  EXPECT_NE(PgLab::name_of(*leader), cut_off);
+  Child nft({"nft", "list", "tables"});
+  ASSERT_EQ(nft.wait(10s), 0);
+  EXPECT_EQ(nft.output().find("chaosplus"), std::string::npos) << nft.output();
+}
+
+}  // namespace
+}  // namespace chaosplus
