@@ -7,7 +7,10 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "support/pg_lab.h"
 #include "support/support.h"
@@ -25,6 +28,27 @@ pid_t pid_in(const std::string& path) {
   pid_t pid = 0;
   in >> pid;
   return pid;
+}
+
+// The processes whose parent is `parent` (PostgreSQL's backends, walsenders, checkpointer...).
+std::vector<pid_t> children(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
 }
 
 long long rows(const std::string& table) {
@@ -79,10 +103,19 @@ TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {
   ASSERT_GT(patroni, 0);
   ASSERT_GT(postmaster, 0);
   const long long before_crash = rows("writes_lab");
-  // The node crashes: Patroni first, so that it cannot restart its PostgreSQL.
-  workload.note_fault("crash " + node);
+  // The node crashes: Patroni first, so that it cannot restart its PostgreSQL. The fault is noted
+  // once done, as the runner publishes fault.injected: a write invoked between the note and the
+  // kill could still succeed on the old leader and pass for a recovery.
+  const std::vector<pid_t> backends = children(postmaster);  // each in a session of its own
   ASSERT_EQ(::kill(patroni, SIGKILL), 0);
   ASSERT_EQ(::kill(postmaster, SIGKILL), 0);
+  for (pid_t pid : backends) ::kill(pid, SIGKILL);
+  ASSERT_TRUE(testing::wait_until([&] {
+    for (pid_t pid : backends)
+      if (!testing::pid_gone(pid)) return false;
+    return testing::pid_gone(postmaster);
+  }));
+  workload.note_fault("crash " + node);
 
   ASSERT_TRUE(testing::wait_until(
       [&] {
@@ -123,6 +156,47 @@ TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {
 
   // Back to three members for the next test.
   EXPECT_EQ(lab_->script_run({"start-node", node}).exit_code, 0);
+  EXPECT_TRUE(lab_->wait_healthy(120s)) << lab_->status();
+}
+
+
+// The same failover through `chaosplus run`: a `crash_node` fault on the `patroni` target that
+// resolves to the primary, the writes block with the members' APIs; the fault reaches the workload
+// as fault.injected, the figures reach the journal and the summary.
+TEST_F(WritesLabTest, ARunWithACrashedPrimaryReportsItsRtoAndPromotion) {
+  testing::TempDir dir;
+  std::string apis;
+  for (const auto& api : PgLab::apis()) apis += (apis.empty() ? "\"" : ", \"") + api + "\"";
+  const std::string yaml =
+      "name: writes-lab-run\ntargets:\n  primary:\n    patroni:\n      apis: [" + apis +
+      "]\n      role: primary\n      restart: [" + PgLab::script() +
+      ", start-node, \"{member}\"]\nphases:\n  - name: crash\n    duration: 45s\n    faults:\n"
+      "      - crash_node: { target: primary, at: 5s, for: 25s }\n    writes:\n      name: orders\n      dsn: \"" +
+      PgLab::dsn() + "\"\n      table: writes_lab_run\n      clients: 4\n      rate: 50/s\n      patroni: [" + apis +
+      "]\n      thresholds: [\"rto < 40s\", \"promotion < 40s\", \"lost_writes == 0\", \"unexpected_writes == 0\", "
+      "\"split_brain == 0\"]\n";
+  const std::string path = dir.file("experiment.yaml");
+  testing::write_file(path, yaml);
+  // The test holds the lab lock: the fault's restart (start-node) must not wait for it.
+  testing::Child run({testing::bin("chaosplus"), "run", path, "--plain", "--state-dir", dir.file("state"), "--journal",
+                      dir.file("journal.jsonl")},
+                     {{"CHAOSPLUS_LAB_LOCKED", "1"}, {"SYNC", "1"}, {"LAB_DIR", lab_->lab_dir()}});
+  const auto code = run.wait(300s);
+  const std::string out = run.output();
+  EXPECT_EQ(code, 0) << out;
+  nlohmann::json summary;
+  for (const auto& line : testing::read_lines(dir.file("journal.jsonl"))) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == "writes.summary") summary = j;
+  }
+  ASSERT_FALSE(summary.is_null()) << out;
+  std::printf("run: %s\n", summary.dump().c_str());
+  EXPECT_EQ(summary.value("lost", -1), 0) << summary.dump();
+  EXPECT_EQ(summary.value("split_brain", -1), 0) << summary.dump();
+  EXPECT_TRUE(summary.contains("rto_ms")) << summary.dump();
+  EXPECT_TRUE(summary.contains("promotion_ms")) << summary.dump();
+  EXPECT_NE(summary.value("rto_fault", "").find("crash_node"), std::string::npos) << summary.dump();
+  EXPECT_NE(testing::printed_summary(out).find("writes orders: "), std::string::npos) << out;
   EXPECT_TRUE(lab_->wait_healthy(120s)) << lab_->status();
 }
 
