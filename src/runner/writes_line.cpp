@@ -30,6 +30,7 @@ std::string writes_line(const Event& e, bool thresholds) {
       if (e.find("reconnection_ms") != nullptr) text += ", reconnection " + secs("reconnection_ms");
       text += ")";
     }
+    if (e.find("outage_ms") != nullptr) text += ", writes failing for " + secs("outage_ms");
     text += " after " + e.text("rto_fault");
   } else if (!e.text("rto_fault").empty()) {
     text += "; RTO not measured: no write succeeded after " + e.text("rto_fault");

@@ -64,11 +64,10 @@ std::vector<Period> periods(const std::string& node, const std::vector<const Att
   return out;
 }
 
-std::vector<std::string> split_brain(const std::vector<Attempt>& history) {
+// Every node's acknowledgement periods, in the order they began.
+std::vector<Period> all_periods(const std::vector<Attempt>& history) {
   std::map<std::string, std::vector<const Attempt*>> by_node;
-  Clock::time_point origin = Clock::time_point::max();
   for (const Attempt& a : history) {
-    origin = std::min(origin, a.invoked);
     if (!a.node.empty()) by_node[a.node].push_back(&a);
   }
   std::vector<Period> all;
@@ -76,6 +75,11 @@ std::vector<std::string> split_brain(const std::vector<Attempt>& history) {
     auto p = periods(node, attempts);
     all.insert(all.end(), p.begin(), p.end());
   }
+  std::sort(all.begin(), all.end(), [](const Period& a, const Period& b) { return a.from < b.from; });
+  return all;
+}
+
+std::vector<std::string> split_brain(const std::vector<Period>& all, Clock::time_point origin) {
   std::vector<std::string> found;
   for (std::size_t i = 0; i < all.size(); ++i) {
     for (std::size_t j = i + 1; j < all.size(); ++j) {
@@ -137,27 +141,44 @@ Analysis analyze(const std::vector<Attempt>& history, const std::vector<std::int
   unexpected.resize(std::min(unexpected.size(), kListed));
   r.unexpected_ids = std::move(unexpected);
 
-  // RTO of the first fault injected. Only writes invoked after the injection count: one invoked
-  // before may have committed before the fault took hold. Of those, the one acknowledged first
-  // (completions may come out of invocation order). A fault that never disturbed the writes gets
-  // the wait for the next acknowledgement: near zero, as it should be.
+  // RTO of the first fault injected. Only writes invoked after the fault took hold count (the
+  // first write invoked after the injection that did not succeed; the injection itself when none
+  // failed): one invoked before may have committed before the outage began. Of those, the one
+  // acknowledged first (completions may come out of invocation order). A fault that never
+  // disturbed the writes gets the wait for the next acknowledgement: near zero, as it should be.
   if (!faults.empty()) {
     const FaultMark& first = *std::min_element(
         faults.begin(), faults.end(), [](const FaultMark& a, const FaultMark& b) { return a.injected < b.injected; });
     r.rto_fault = first.summary;
+    std::optional<Clock::time_point> took_hold;
+    for (const Attempt& a : history) {
+      if (a.outcome == Outcome::ok || a.invoked < first.injected) continue;
+      if (!took_hold || a.invoked < *took_hold) took_hold = a.invoked;
+    }
+    const Clock::time_point outage_start = took_hold.value_or(first.injected);
     std::optional<Clock::time_point> recovered;
     for (const Attempt& a : history) {
-      if (a.outcome != Outcome::ok || a.invoked < first.injected) continue;
+      if (a.outcome != Outcome::ok || a.invoked < outage_start) continue;
       if (!recovered || a.completed < *recovered) recovered = a.completed;
     }
-    if (recovered) r.rto = *recovered - first.injected;
+    if (recovered) {
+      r.rto = *recovered - first.injected;
+      r.outage = took_hold ? std::max(Duration{0}, Duration{*recovered - *took_hold}) : Duration{0};
+    }
     if (first.promoted) r.promotion = std::max(Duration{0}, Duration{*first.promoted - first.injected});
     // Promotion may come after the first acknowledgement (a fault the clients rode through):
     // then reconnection took nothing.
     if (r.rto && r.promotion) r.reconnection = std::max(Duration{0}, *r.rto - *r.promotion);
   }
 
-  r.split_brain = split_brain(history);
+  Clock::time_point origin = Clock::time_point::max();
+  for (const Attempt& a : history) origin = std::min(origin, a.invoked);
+  const std::vector<Period> all = all_periods(history);
+  r.split_brain = split_brain(all, origin);
+  for (std::size_t i = 0; i < all.size() && i < kListed; ++i) {
+    r.acknowledged_by.push_back(all[i].node + " from " + offset(all[i].from, origin) + " to " +
+                                offset(all[i].to, origin));
+  }
   return r;
 }
 

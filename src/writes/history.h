@@ -52,7 +52,13 @@ struct Analysis {
   // /primary; reconnection = RTO - promotion, never negative. rto is unset when no fault was seen
   // or no write invoked after it succeeded; promotion when no promotion was seen; reconnection
   // when either is unset.
-  std::optional<Duration> rto, promotion, reconnection;
+  // The fault "takes hold" at the invocation of the first write invoked after the injection that
+  // failed or is unknown; the RTO counts to the first acknowledged write invoked after that moment
+  // (a primary cut off from etcd keeps acknowledging for seconds before it steps down: the recovery
+  // that matters is from the outage that follows, not from the acknowledgements before it). When no
+  // write failed after the injection, the RTO is the wait for the next acknowledgement (near zero)
+  // and `outage` is zero. outage = from the fault taking hold to the recovery.
+  std::optional<Duration> rto, promotion, reconnection, outage;
   std::string rto_fault;  // the fault's summary
   // Acknowledgements from two nodes whose acknowledgement periods overlap: both accepted writes at
   // the same time. Each entry: "127.0.0.11 and 127.0.0.12 from +3.2s to +4.0s" (times from the
@@ -60,6 +66,10 @@ struct Analysis {
   // other, ended by a failed or unknown attempt on it; it counts from its first acknowledgement's
   // completion to its last one's invocation (history.cpp says why).
   std::vector<std::string> split_brain;
+  // Every node's acknowledgement periods (as above), in time order: "127.0.0.13 from +0.201s to
+  // +7.112s" (times from the first invocation): who took writes when, e.g. the old primary's last
+  // acknowledgement before a new one's first. The first 100.
+  std::vector<std::string> acknowledged_by;
 };
 
 // `present` is every id read back from the table (any order, duplicates counted as present).

@@ -30,7 +30,7 @@ std::string id_list(const std::vector<std::int64_t>& ids, std::size_t limit) {
 
 // Why a figure has no value, for the judgment's message.
 std::string unmeasured(std::string_view metric, const Analysis& a, const std::string& read_back_error) {
-  const bool timing = metric == "rto" || metric == "promotion" || metric == "reconnection";
+  const bool timing = metric == "rto" || metric == "promotion" || metric == "reconnection" || metric == "outage";
   if (!timing) return "the table could not be read back: " + read_back_error;
   if (a.rto_fault.empty()) return "no fault was injected while the writes ran";
   if (metric == "promotion" || (metric == "reconnection" && !a.promotion))
@@ -48,7 +48,7 @@ const std::vector<Metric>& metrics() {
       {"unknown_writes", QuantityKind::number}, {"unknown_committed", QuantityKind::number},
       {"failed_writes", QuantityKind::number},  {"failed_committed", QuantityKind::number},
       {"split_brain", QuantityKind::number},    {"acknowledged", QuantityKind::number},
-      {"attempted", QuantityKind::number},
+      {"attempted", QuantityKind::number},      {"outage", QuantityKind::duration},
   };
   return all;
 }
@@ -68,6 +68,7 @@ std::optional<double> measure(const Analysis& a, bool read_back, std::string_vie
   if (m == "rto") return opt(a.rto);
   if (m == "promotion") return opt(a.promotion);
   if (m == "reconnection") return opt(a.reconnection);
+  if (m == "outage") return opt(a.outage);
   if (m == "failed_writes") return static_cast<double>(a.failed);
   if (m == "unknown_writes") return static_cast<double>(a.unknown);
   if (m == "acknowledged") return static_cast<double>(a.acknowledged);
@@ -134,6 +135,10 @@ Event summary_event(const WritesSpec& s, const Analysis& a, const WorkloadResult
   if (a.rto) e.with("rto_ms", ms(*a.rto));
   if (a.promotion) e.with("promotion_ms", ms(*a.promotion));
   if (a.reconnection) e.with("reconnection_ms", ms(*a.reconnection));
+  if (a.outage) e.with("outage_ms", ms(*a.outage));
+  std::string by;
+  for (const std::string& p : a.acknowledged_by) by += (by.empty() ? "" : "; ") + p;
+  if (!by.empty()) e.with("acknowledged_by", by);
   e.with("split_brain", static_cast<std::int64_t>(a.split_brain.size()));
   std::string periods;
   for (const std::string& p : a.split_brain) periods += (periods.empty() ? "" : "; ") + p;

@@ -4,6 +4,7 @@
 // journal, a different leader afterwards, and the cluster healthy again.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -119,6 +120,26 @@ TEST_F(DbExperimentsTest, APrimaryCutOffFromEtcdStepsDownBeforeAnotherIsPromoted
   // The old primary stopped taking writes (the clients saw failures), and a new one was promoted.
   EXPECT_GT(s.value("failed", 0) + s.value("unknown", 0), 0) << s.dump();
   ASSERT_TRUE(s.contains("promotion_ms")) << s.dump();
+  // Who acknowledged when: the cut-off member's last period ends before another member's begins.
+  std::string cut_host;
+  for (const auto& m : PgLab::members()) {
+    if (m.name == cut_off) cut_host = m.host;
+  }
+  const std::string by = s.value("acknowledged_by", "");
+  const std::regex period("([0-9.]+) from \\+([0-9.]+)s to \\+([0-9.]+)s");
+  double old_last_end = -1, new_first_start = -1;
+  for (auto it = std::sregex_iterator(by.begin(), by.end(), period); it != std::sregex_iterator(); ++it) {
+    const double from = std::stod((*it)[2]), to = std::stod((*it)[3]);
+    if ((*it)[1] == cut_host) {
+      old_last_end = std::max(old_last_end, to);
+    } else if (new_first_start < 0) {
+      new_first_start = from;
+    }
+  }
+  ASSERT_GE(old_last_end, 0) << "the cut-off primary " << cut_host << " acknowledged nothing: " << by;
+  ASSERT_GE(new_first_start, 0) << "no other member acknowledged: " << by;
+  EXPECT_LT(old_last_end, new_first_start) << by;
+  EXPECT_GT(s.value("outage_ms", 0.0), 0.0) << s.dump();
 
   ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
   const auto leader = lab_->leader();

@@ -132,11 +132,46 @@ TEST(Analyze, RtoRunsFromTheFaultToTheFirstAcknowledgedWriteInvokedAfterIt) {
   const Analysis r = analyze(h, {1, 2, 5, 6}, {fault(1000, 3500)});
   ASSERT_TRUE(r.rto);
   EXPECT_EQ(*r.rto, milliseconds(3008));
+  ASSERT_TRUE(r.outage);
+  EXPECT_EQ(*r.outage, milliseconds(2998));  // from the first insert that failed after the fault
   EXPECT_EQ(r.rto_fault, "kill db");
   ASSERT_TRUE(r.promotion);
   EXPECT_EQ(*r.promotion, milliseconds(2500));
   ASSERT_TRUE(r.reconnection);
   EXPECT_EQ(*r.reconnection, milliseconds(508));
+}
+
+// A primary cut off from etcd acknowledges for seconds before it steps down: the RTO counts from
+// the injection through that stretch to the recovery after the outage, not to the first
+// acknowledgement after the injection; the outage is how long the writes were failing.
+TEST(Analyze, AFaultThatTakesHoldLateIsRecoveredFromAfterTheOutageItCaused) {
+  std::vector<Attempt> h;
+  std::int64_t id = 0;
+  for (int t = 0; t < 7000; t += 10) h.push_back(ok(++id, t, t + 3, "n1"));
+  for (int t = 7000; t < 12500; t += 10) h.push_back(attempt(++id, t, t + 1, Outcome::failed, "n1"));
+  for (int t = 12500; t < 14000; t += 10) h.push_back(ok(++id, t, t + 3, "n2"));
+  const Analysis r = analyze(h, {}, {fault(1000, 12000)});
+  ASSERT_TRUE(r.rto);
+  EXPECT_EQ(*r.rto, milliseconds(11503));  // not 3 ms: the ack invoked at 1000 came before the outage
+  ASSERT_TRUE(r.outage);
+  EXPECT_EQ(*r.outage, milliseconds(5503));
+  EXPECT_EQ(*r.reconnection, milliseconds(503));
+}
+
+TEST(Analyze, AFaultThatDisturbedNothingHasNoOutage) {
+  const Analysis r = analyze({ok(1, 0, 5), ok(2, 1010, 1020)}, {1, 2}, {fault(1000)});
+  ASSERT_TRUE(r.rto);
+  EXPECT_EQ(*r.rto, milliseconds(20));
+  ASSERT_TRUE(r.outage);
+  EXPECT_EQ(*r.outage, Duration{0});
+}
+
+TEST(Analyze, AcknowledgedByListsEveryNodesPeriodsInTheOrderTheyBegan) {
+  const std::vector<Attempt> h{ok(1, 0, 3, "n2"),    ok(2, 10, 13, "n2"),   attempt(3, 20, 21, Outcome::failed, "n2"),
+                               ok(4, 100, 103, "n1"), ok(5, 110, 113, "n1")};
+  const Analysis r = analyze(h, {1, 2, 4, 5}, {});
+  EXPECT_EQ(r.acknowledged_by,
+            (std::vector<std::string>{"n2 from +0.003s to +0.010s", "n1 from +0.103s to +0.110s"}));
 }
 
 TEST(Analyze, RtoTakesTheEarliestCompletionWhenCompletionsComeOutOfOrder) {
