@@ -30,8 +30,9 @@ Result<net::Url> api_url(std::string_view api, std::string_view path) {
   auto base = net::Url::parse(text);
   if (!base) return Error{"Patroni API \"" + std::string(api) + "\": " + base.error(), ErrorCode::invalid_argument};
   if (!is_loopback_host(base->host))
-    return Error{"Patroni API \"" + std::string(api) + "\" is not loopback: only 127.0.0.0/8, ::1 or localhost are allowed",
-                 ErrorCode::invalid_argument};
+    return Error{
+        "Patroni API \"" + std::string(api) + "\" is not loopback: only 127.0.0.0/8, ::1 or localhost are allowed",
+        ErrorCode::invalid_argument};
   net::Url url = *base;
   url.target = std::string(path);
   return url;
@@ -58,9 +59,9 @@ std::string shorten(std::string text) {
 }
 
 Error field_error(const std::string& where, std::size_t index, const std::string& field, const std::string& expected) {
-  return Error{"GET /cluster from " + where + ": members[" + std::to_string(index) + "]." + field + ": expected " +
-                   expected,
-               ErrorCode::invalid_argument};
+  return Error{
+      "GET /cluster from " + where + ": members[" + std::to_string(index) + "]." + field + ": expected " + expected,
+      ErrorCode::invalid_argument};
 }
 
 std::optional<long long> integer_of(const json& value) {
@@ -72,7 +73,8 @@ std::optional<long long> integer_of(const json& value) {
 
 Status post_action(std::string_view api, std::string_view path, const json& body, Duration timeout) {
   auto reply = call(api, "POST", path, body.dump(), timeout);
-  if (!reply) return Error{"POST " + std::string(path) + " to " + std::string(api) + ": " + reply.error(), reply.code()};
+  if (!reply)
+    return Error{"POST " + std::string(path) + " to " + std::string(api) + ": " + reply.error(), reply.code()};
   if (reply->status >= 200 && reply->status < 300) return ok_status();
   return Error{"POST " + std::string(path) + " to " + std::string(api) + ": Patroni answered " +
                    std::to_string(reply->status) + ": " + shorten(reply->body),
@@ -108,7 +110,8 @@ Result<ClusterView> parse_cluster(std::string_view text, std::string answered_by
     return Error{"GET /cluster from " + where + ": the answer is not JSON: " + shorten(std::string(text)),
                  ErrorCode::invalid_argument};
   if (!doc.is_object() || !doc.contains("members") || !doc["members"].is_array())
-    return Error{"GET /cluster from " + where + ": expected an object with a \"members\" array", ErrorCode::invalid_argument};
+    return Error{"GET /cluster from " + where + ": expected an object with a \"members\" array",
+                 ErrorCode::invalid_argument};
 
   ClusterView view;
   view.answered_by = std::move(answered_by);
@@ -196,8 +199,7 @@ bool answers_primary(std::string_view api, Duration timeout) {
   return reply.ok() && reply->status == 200;
 }
 
-Status request_switchover(std::string_view api, std::string_view leader, std::string_view candidate,
-                          Duration timeout) {
+Status request_switchover(std::string_view api, std::string_view leader, std::string_view candidate, Duration timeout) {
   json body = {{"leader", std::string(leader)}};
   if (!candidate.empty()) body["candidate"] = std::string(candidate);
   return post_action(api, "/switchover", body, timeout);

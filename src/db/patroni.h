@@ -15,7 +15,7 @@ namespace chaosplus::db {
 enum class MemberRole { leader, sync_standby, replica, other };
 
 struct Member {
-  std::string name;     // Patroni's member name: "node1"
+  std::string name;  // Patroni's member name: "node1"
   MemberRole role = MemberRole::other;
   std::string state;    // "running", "streaming", "stopped", "starting", ...
   std::string host;     // where its PostgreSQL listens: "127.0.0.11"

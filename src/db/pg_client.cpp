@@ -3,8 +3,8 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -106,8 +106,9 @@ Status check_hosts(const std::string& what, const std::string& list, bool is_hos
     if (entry.empty()) continue;  // libpq's default: the local unix socket
     bool local = is_hostaddr ? is_loopback_address(entry) : local_host_entry(entry);
     if (!local)
-      return Error{what + " \"" + entry + "\" is not loopback: only 127.0.0.0/8, ::1, localhost or a unix socket "
-                   "directory are allowed",
+      return Error{what + " \"" + entry +
+                       "\" is not loopback: only 127.0.0.0/8, ::1, localhost or a unix socket "
+                       "directory are allowed",
                    ErrorCode::invalid_argument};
   }
   return ok_status();
@@ -115,8 +116,9 @@ Status check_hosts(const std::string& what, const std::string& list, bool is_hos
 
 Status check_parsed(const ParsedConninfo& parsed) {
   if (parsed.service)
-    return Error{"service=" + *parsed.service + " takes its hosts from a service file that is not checked: "
-                 "name host= (loopback) instead",
+    return Error{"service=" + *parsed.service +
+                     " takes its hosts from a service file that is not checked: "
+                     "name host= (loopback) instead",
                  ErrorCode::invalid_argument};
   if (parsed.host)
     if (auto s = check_hosts("host", *parsed.host, false); !s) return s;
@@ -152,9 +154,9 @@ Result<std::vector<HostTarget>> host_targets(const ParsedConninfo& parsed) {
                  ErrorCode::invalid_argument};
   std::size_t count = std::max<std::size_t>({hosts.size(), addrs.size(), 1});
   if (ports.size() > 1 && ports.size() != count)
-    return Error{"connection string names " + std::to_string(count) + " hosts but " + std::to_string(ports.size()) +
-                     " ports",
-                 ErrorCode::invalid_argument};
+    return Error{
+        "connection string names " + std::to_string(count) + " hosts but " + std::to_string(ports.size()) + " ports",
+        ErrorCode::invalid_argument};
   std::vector<HostTarget> targets(count);
   for (std::size_t i = 0; i < count; ++i) {
     if (!hosts.empty() && !hosts[i].empty()) targets[i].host = hosts[i];
@@ -281,7 +283,8 @@ Result<std::unique_ptr<Connection>> Connection::open(std::string_view conninfo, 
     auto conn = connect_one(*parsed, target, host_deadline, budget);
     if (conn) {
       // Notices (a WARNING before a shutdown) would go to stderr by default; the caller gets errors.
-      PQsetNoticeProcessor(conn->get(), [](void*, const char*) {}, nullptr);
+      PQsetNoticeProcessor(
+          conn->get(), [](void*, const char*) {}, nullptr);
       if (PQsetnonblocking(conn->get(), 1) != 0)
         return Error{"cannot make the connection non-blocking: " + one_line(PQerrorMessage(conn->get())),
                      ErrorCode::io_error};
@@ -345,8 +348,8 @@ QueryOutcome<QueryResult> Connection::query(std::string_view sql, const std::vec
     if (::poll(&idle, 1, 0) <= 0) break;
     if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
       impl_->broken = true;
-      return error(Failure::connect, "the server closed the connection before the statement was sent: " +
-                                         one_line(PQerrorMessage(conn)));
+      return error(Failure::connect,
+                   "the server closed the connection before the statement was sent: " + one_line(PQerrorMessage(conn)));
     }
     PQisBusy(conn);  // parses what arrived (a goodbye while idle is taken as a notice)
   }
@@ -354,7 +357,8 @@ QueryOutcome<QueryResult> Connection::query(std::string_view sql, const std::vec
   auto deadline_passed = [&] {
     cancel_in_background(conn);
     impl_->broken = true;  // a reply may still be on its way: the connection's state is unknown
-    return error(Failure::unknown, "no answer within " + seconds_text(timeout) + ": statement cancelled, outcome unknown");
+    return error(Failure::unknown,
+                 "no answer within " + seconds_text(timeout) + ": statement cancelled, outcome unknown");
   };
   auto torn = [&](const char* when) {
     impl_->broken = true;
@@ -365,12 +369,11 @@ QueryOutcome<QueryResult> Connection::query(std::string_view sql, const std::vec
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
   const std::string text(sql);
-  if (!PQsendQueryParams(conn, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                         nullptr, 0)) {
+  if (!PQsendQueryParams(conn, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                         0)) {
     // libpq refused before sending (a usage error) while the connection holds, or the connection broke
     // part-way through sending: then the server may have the statement, so the outcome is unknown.
-    if (PQstatus(conn) == CONNECTION_OK)
-      return error(Failure::rejected, "not sent: " + one_line(PQerrorMessage(conn)));
+    if (PQstatus(conn) == CONNECTION_OK) return error(Failure::rejected, "not sent: " + one_line(PQerrorMessage(conn)));
     return torn("while sending");
   }
 
@@ -407,9 +410,7 @@ QueryOutcome<QueryResult> Connection::query(std::string_view sql, const std::vec
         break;
       case PGRES_COPY_IN:
       case PGRES_COPY_OUT:
-      case PGRES_COPY_BOTH:
-        impl_->broken = true;
-        return error(Failure::rejected, "COPY is not supported here");
+      case PGRES_COPY_BOTH: impl_->broken = true; return error(Failure::rejected, "COPY is not supported here");
       default:
         if (!failed) {
           const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);

@@ -19,15 +19,15 @@ namespace chaosplus::db {
 // or may not have committed (the connection broke or the deadline passed after the request left).
 enum class Failure {
   none,
-  connect,    // no connection could be made (refused, timed out, read-only when read-write was asked)
-  rejected,   // the server answered with an error before committing (SQLSTATE given): a definite failure
-  unknown,    // sent, then the connection broke or the deadline passed: outcome unknown
+  connect,   // no connection could be made (refused, timed out, read-only when read-write was asked)
+  rejected,  // the server answered with an error before committing (SQLSTATE given): a definite failure
+  unknown,   // sent, then the connection broke or the deadline passed: outcome unknown
 };
 
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;  // text form; nullopt = SQL NULL
-  std::string command_status;                                  // "INSERT 0 1", "SELECT 3"
+  std::string command_status;                                 // "INSERT 0 1", "SELECT 3"
 };
 
 struct QueryError {
@@ -55,8 +55,8 @@ class Connection {
   // the result is Failure::unknown). Never throws.
   QueryOutcome<QueryResult> query(std::string_view sql, const std::vector<std::string>& params, Duration timeout);
 
-  bool broken() const;          // the connection is no longer usable: open a new one
-  std::string host() const;     // the host this connection reached ("127.0.0.12"), for multi-host strings
+  bool broken() const;       // the connection is no longer usable: open a new one
+  std::string host() const;  // the host this connection reached ("127.0.0.12"), for multi-host strings
   int port() const;
 
  private:

@@ -25,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::string_view kKind = "data.corrupt";
-constexpr Duration kServerTimeout = 30s;  // a CHECKPOINT of a busy server may take a while
+constexpr Duration kServerTimeout = 30s;               // a CHECKPOINT of a busy server may take a while
 constexpr std::uint64_t kMaxFlippedBytes = 64 * 1024;  // the ledger entry holds each byte twice (hex)
 
 // "12" -> 12; nullopt for anything but digits that fit.
@@ -154,11 +154,12 @@ Result<Settings> read_settings(const spec::Fault& fault, std::vector<spec::Param
   if (p->given("page_numbers")) {
     auto list = number_list(p->text("page_numbers"));
     if (!list) {
-      problems.push_back(
-          {"page_numbers", "found '" + p->text("page_numbers") + "', expected page numbers separated by commas, such as 0,5"});
+      problems.push_back({"page_numbers", "found '" + p->text("page_numbers") +
+                                              "', expected page numbers separated by commas, such as 0,5"});
     } else {
       s.page_numbers = *list;
-      if (p->given("pages")) problems.push_back({"page_numbers", "give pages (how many) or page_numbers (which), not both"});
+      if (p->given("pages"))
+        problems.push_back({"page_numbers", "give pages (how many) or page_numbers (which), not both"});
       if (s.format == PageFormat::sqlite && std::find(list->begin(), list->end(), 0) != list->end()) {
         problems.push_back({"page_numbers", "SQLite pages are numbered from 1"});
       }
@@ -239,7 +240,8 @@ class CorruptFault final : public Fault {
     // The file must hold the latest version of every page before it is copied, or a later write of
     // a dirty page from shared_buffers would overwrite the damage.
     if (!settings_.dsn.empty()) {
-      if (auto s = checkpoint(settings_.dsn, kServerTimeout); !s) return Error{"CHECKPOINT before the corruption: " + s.error()};
+      if (auto s = checkpoint(settings_.dsn, kServerTimeout); !s)
+        return Error{"CHECKPOINT before the corruption: " + s.error()};
     }
     auto layout = page_layout(settings_.format, path_, settings_.page_size);
     if (!layout) return Error{layout.failure()};
@@ -285,10 +287,13 @@ class CorruptFault final : public Fault {
 };
 
 const spec::FaultType& corrupt_type() {
-  static const spec::FaultType kType{"corrupt", spec::Capability::any, kParams,
+  static const spec::FaultType kType{"corrupt",
+                                     spec::Capability::any,
+                                     kParams,
                                      "flip bytes in chosen pages of a file, a PostgreSQL table or an SQLite database; "
                                      "an exact copy is kept and put back",
-                                     false, check};
+                                     false,
+                                     check};
   return kType;
 }
 
@@ -302,8 +307,8 @@ constexpr std::array<std::string_view, 1> kKinds{kKind};
 std::string copy_name(const std::string& state_dir, const std::string& path) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return copies_folder(state_dir) + "/" + std::filesystem::path(path).filename().string() + "." +
-         std::to_string(::getpid()) + "." + std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()) +
-         ".copy";
+         std::to_string(::getpid()) + "." +
+         std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()) + ".copy";
 }
 
 Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& target) {
@@ -325,11 +330,12 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
     path = file->path;
     if (settings->page_size == 0) settings->page_size = file->block_size;
   }
-  const std::uint64_t seed = settings->seed ? *settings->seed : std::random_device{}() * 0x100000001ULL + std::random_device{}();
+  const std::uint64_t seed =
+      settings->seed ? *settings->seed : std::random_device{}() * 0x100000001ULL + std::random_device{}();
   // Outside a run (a dry run) there is no state folder: inject() refuses then.
   auto copy = target.state_dir.empty() ? std::string() : copy_name(target.state_dir, path);
-  return std::unique_ptr<Fault>(std::make_unique<CorruptFault>(target, std::move(settings).value(), std::move(path),
-                                                               seed, std::move(copy)));
+  return std::unique_ptr<Fault>(
+      std::make_unique<CorruptFault>(target, std::move(settings).value(), std::move(path), seed, std::move(copy)));
 }
 
 Status undo_corrupt(std::string_view, std::string_view record) {

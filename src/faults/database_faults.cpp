@@ -170,7 +170,7 @@ class CrashNodeFault final : public Fault {
   Status revert(HaltSwitch&) override { return bring_member_back(json::parse(record())); }
 
   static json member_json(const targets::PatroniMember& m) {
-    return {{"name", m.name}, {"role", m.role}, {"asked", m.asked}, {"host", m.host},
+    return {{"name", m.name}, {"role", m.role}, {"asked", m.asked},          {"host", m.host},
             {"port", m.port}, {"api", m.api},   {"candidates", m.candidates}};
   }
 
@@ -211,8 +211,8 @@ Status settle(const json& r) {
   const db::Member* leader = view->leader();
   if (leader == nullptr) return Error{"no leader to switch back from"};
   if (leader->name == original) return ok_status();
-  if (auto s = db::request_switchover(targets::api_address(leader->api_url), leader->name, original,
-                                      cluster.api_timeout);
+  if (auto s =
+          db::request_switchover(targets::api_address(leader->api_url), leader->name, original, cluster.api_timeout);
       !s) {
     return Error{"switch back to " + original + ": " + s.error()};
   }
@@ -226,8 +226,8 @@ Status settle(const json& r) {
 
 class LeadershipFault final : public Fault {
  public:
-  LeadershipFault(TargetHandle& target, std::string type, targets::PatroniMember member, std::string to,
-                  Duration wait, bool switch_back)
+  LeadershipFault(TargetHandle& target, std::string type, targets::PatroniMember member, std::string to, Duration wait,
+                  bool switch_back)
       : target_(target),
         type_(std::move(type)),
         member_(std::move(member)),
@@ -332,8 +332,8 @@ constexpr std::array<spec::FaultParam, 2> kIsolateParams{{
 // switch_back is written as a YAML boolean; a text parameter keeps it as written.
 std::vector<spec::ParamProblem> check_leadership(const spec::Fault& fault) {
   std::vector<spec::ParamProblem> problems;
-  if (auto it = fault.params.find("switch_back"); it != fault.params.end() && it->second != "true" &&
-                                                  it->second != "false") {
+  if (auto it = fault.params.find("switch_back");
+      it != fault.params.end() && it->second != "true" && it->second != "false") {
     problems.push_back({"switch_back", "switch_back: found '" + it->second + "', expected true or false"});
   }
   return problems;
@@ -359,15 +359,16 @@ constexpr std::array<std::string_view, 3> kKinds{kinds::db_crash_node, kinds::db
 
 Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& target) {
   const auto member = target.member();
-  if (!member) return Error{"fault '" + fault.type + "' needs a 'patroni' target, and '" + target.name() + "' is not one"};
+  if (!member)
+    return Error{"fault '" + fault.type + "' needs a 'patroni' target, and '" + target.name() + "' is not one"};
   auto params = spec::FaultParams::read(*spec::find_fault_type(fault.type), fault);
   if (!params) return Error{params.error()};
   if (fault.type == "crash_node") {
     return std::unique_ptr<Fault>(std::make_unique<CrashNodeFault>(target, *member, params->duration("wait")));
   }
   if (fault.type == "switchover" || fault.type == "failover") {
-    auto f = std::make_unique<LeadershipFault>(target, fault.type, *member, params->text("to"), params->duration("wait"),
-                                               params->text("switch_back") == "true");
+    auto f = std::make_unique<LeadershipFault>(target, fault.type, *member, params->text("to"),
+                                               params->duration("wait"), params->text("switch_back") == "true");
     if (auto s = f->plan(); !s) return Error{"fault '" + fault.type + "' on '" + target.name() + "': " + s.error()};
     return std::unique_ptr<Fault>(std::move(f));
   }

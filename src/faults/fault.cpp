@@ -21,7 +21,8 @@ Status resolve_member(TargetHandle& target) {
     listen = {member->host, member->port};
   } else {
     const auto colon = member->api.rfind(':');
-    if (colon == std::string::npos) return Error{"target '" + target.name() + "': Patroni gives no REST API for " + member->name};
+    if (colon == std::string::npos)
+      return Error{"target '" + target.name() + "': Patroni gives no REST API for " + member->name};
     listen = {member->api.substr(0, colon), std::stoi(member->api.substr(colon + 1))};
     // Patroni restarts a killed postmaster by itself; nothing restarts a killed Patroni but `restart`.
     rule.restart_command = targets::restart_for(patroni.restart, member->name);

@@ -45,10 +45,8 @@ std::string copies_folder(const std::string& state_dir) { return state_dir + "/c
 std::string Corruption::to_json() const {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& f : flips) {
-    runs.push_back({{"page", f.page},
-                    {"offset", f.offset},
-                    {"original", to_hex(f.original)},
-                    {"corrupted", to_hex(f.corrupted)}});
+    runs.push_back(
+        {{"page", f.page}, {"offset", f.offset}, {"original", to_hex(f.original)}, {"corrupted", to_hex(f.corrupted)}});
   }
   return nlohmann::json{{"path", path},
                         {"format", format},
@@ -86,7 +84,8 @@ Result<Corruption> Corruption::from_json(std::string_view json) {
       auto original = from_hex(r.at("original").get<std::string>());
       auto corrupted = from_hex(r.at("corrupted").get<std::string>());
       if (!original || !corrupted || original->size() != corrupted->size()) {
-        return Error{"corruption record of " + c.path + ": run at offset " + std::to_string(f.offset) + " is unreadable"};
+        return Error{"corruption record of " + c.path + ": run at offset " + std::to_string(f.offset) +
+                     " is unreadable"};
       }
       f.original = std::move(original).value();
       f.corrupted = std::move(corrupted).value();
@@ -104,7 +103,8 @@ Result<Corruption> prepare(const std::string& path, PageFormat format, PagePlan 
     return Error{"cannot corrupt " + path + ": " + std::strerror(errno),
                  errno == ENOENT ? ErrorCode::not_found : ErrorCode::io_error};
   }
-  if (!S_ISREG(st.st_mode)) return Error{"cannot corrupt " + path + ": not a regular file", ErrorCode::invalid_argument};
+  if (!S_ISREG(st.st_mode))
+    return Error{"cannot corrupt " + path + ": not a regular file", ErrorCode::invalid_argument};
   Corruption c;
   c.path = path;
   c.format = std::string(format_name(format));
@@ -143,8 +143,9 @@ Result<Corruption> prepare(const std::string& path, PageFormat format, PagePlan 
 Status apply(const Corruption& c) {
   for (const auto& f : c.flips) {
     if (state_of_run(c.path, f) != RunState::original) {
-      return Error{c.path + " changed at offset " + std::to_string(f.offset) +
-                   " after its copy was made: its owner is writing to it (checkpoint or stop it first); nothing written"};
+      return Error{
+          c.path + " changed at offset " + std::to_string(f.offset) +
+          " after its copy was made: its owner is writing to it (checkpoint or stop it first); nothing written"};
     }
   }
   if (auto s = write_runs(c.path, c.flips, true); !s) return s;

@@ -105,7 +105,8 @@ Result<std::vector<PageFlip>> plan_flips(const PagePlan& plan) {
   if (!plan.pages.empty()) {
     for (auto page : std::set<std::uint64_t>(plan.pages.begin(), plan.pages.end())) {
       if (page < plan.first_page || page > last) {
-        return Error{"page " + std::to_string(page) + " is not in the file: " + pages_text, ErrorCode::invalid_argument};
+        return Error{"page " + std::to_string(page) + " is not in the file: " + pages_text,
+                     ErrorCode::invalid_argument};
       }
       chosen.push_back(page);
     }
@@ -114,8 +115,8 @@ Result<std::vector<PageFlip>> plan_flips(const PagePlan& plan) {
     std::uint64_t eligible = pages_in_file;
     for (auto p : never) eligible -= (p >= plan.first_page && p <= last) ? 1 : 0;
     if (plan.count == 0 || plan.count > eligible) {
-      return Error{std::to_string(plan.count) + " page(s) asked, " + std::to_string(eligible) +
-                       " may be drawn: " + pages_text + (never.empty() ? "" : " (the first is left alone unless named)"),
+      return Error{std::to_string(plan.count) + " page(s) asked, " + std::to_string(eligible) + " may be drawn: " +
+                       pages_text + (never.empty() ? "" : " (the first is left alone unless named)"),
                    ErrorCode::invalid_argument};
     }
     // Drawn without repeats by drawing again: cheap for the few pages an experiment corrupts, and
@@ -160,7 +161,7 @@ Result<std::string> file_sha256(const std::string& path, std::span<const PageFli
   if (!fd.ok()) return io_error("cannot open " + path);
   Sha256 sha;
   std::vector<unsigned char> buffer(kChunk);
-  for (std::uint64_t at = 0;; ) {
+  for (std::uint64_t at = 0;;) {
     auto n = pread_full(fd.get(), buffer.data(), buffer.size(), at);
     if (!n) return Error{path + ": " + n.error(), ErrorCode::io_error};
     if (*n == 0) break;
@@ -189,7 +190,8 @@ Result<std::string> copy_exactly(const std::string& from, const std::string& to)
     auto n = pread_full(in.get(), buffer.data(), buffer.size(), at);
     if (!n) return Error{from + ": " + n.error(), ErrorCode::io_error};
     if (*n == 0) break;
-    if (auto s = pwrite_full(out.get(), buffer.data(), *n, at); !s) return Error{to + ": " + s.error(), ErrorCode::io_error};
+    if (auto s = pwrite_full(out.get(), buffer.data(), *n, at); !s)
+      return Error{to + ": " + s.error(), ErrorCode::io_error};
     sha.add(buffer.data(), *n);
     at += *n;
   }

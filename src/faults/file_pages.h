@@ -16,14 +16,14 @@ namespace chaosplus::faults {
 struct PagePlan {
   std::uint64_t file_size = 0;
   std::uint64_t page_size = 0;
-  std::uint64_t first_page = 0;          // the number of the file's first page: 0 (PostgreSQL, raw), 1 (SQLite)
-  std::vector<std::uint64_t> pages;      // the pages asked for by number; empty: draw `count` of them
-  std::uint64_t count = 1;               // how many pages to draw when `pages` is empty
-  std::vector<std::uint64_t> never;      // pages never drawn (SQLite's page 1); asked for by number, allowed
-  std::uint64_t bytes = 16;              // bytes flipped in each page, one contiguous run
-  std::uint64_t from = 0;                // the run lies in [from, to) of the page
-  std::uint64_t to = 0;                  // 0: the page's end
-  std::uint64_t first_page_shift = 0;    // the file's first page starts with a file header this long
+  std::uint64_t first_page = 0;        // the number of the file's first page: 0 (PostgreSQL, raw), 1 (SQLite)
+  std::vector<std::uint64_t> pages;    // the pages asked for by number; empty: draw `count` of them
+  std::uint64_t count = 1;             // how many pages to draw when `pages` is empty
+  std::vector<std::uint64_t> never;    // pages never drawn (SQLite's page 1); asked for by number, allowed
+  std::uint64_t bytes = 16;            // bytes flipped in each page, one contiguous run
+  std::uint64_t from = 0;              // the run lies in [from, to) of the page
+  std::uint64_t to = 0;                // 0: the page's end
+  std::uint64_t first_page_shift = 0;  // the file's first page starts with a file header this long
   std::uint64_t seed = 0;
 };
 

@@ -284,7 +284,8 @@ Status release_cgroups(const json& r) {
   const std::string root = r.at("cgroup_root").get<std::string>();
   std::vector<Moved> moved;
   for (const auto& m : r.at("moved")) {
-    moved.push_back({{m.at("pid").get<int>(), m.value("start_time", 0ULL)}, m.at("from").get<std::string>(),
+    moved.push_back({{m.at("pid").get<int>(), m.value("start_time", 0ULL)},
+                     m.at("from").get<std::string>(),
                      m.at("group").get<std::string>()});
   }
   for (const auto& name : r.at("cgroups")) {

@@ -13,8 +13,8 @@ Result<db::QueryResult> ask(std::string_view dsn, std::string_view sql, const st
   if (!connection) return Error{"cannot connect to the server of dsn: " + connection.error(), ErrorCode::unavailable};
   auto outcome = (*connection)->query(sql, params, timeout);
   if (const auto* error = std::get_if<db::QueryError>(&outcome)) {
-    return Error{"the server at " + (*connection)->host() + ":" + std::to_string((*connection)->port()) +
-                     " answered " + std::string(sql.substr(0, sql.find(' '))) + " with: " + error->message +
+    return Error{"the server at " + (*connection)->host() + ":" + std::to_string((*connection)->port()) + " answered " +
+                     std::string(sql.substr(0, sql.find(' '))) + " with: " + error->message +
                      (error->sqlstate.empty() ? "" : " (SQLSTATE " + error->sqlstate + ")"),
                  ErrorCode::unavailable};
   }
@@ -35,8 +35,9 @@ Result<RelationFile> relation_file(std::string_view dsn, std::string_view table,
   }
   const auto& row = answer->rows[0];
   if (!row[1]) {
-    return Error{"table '" + std::string(table) + "' has no file of its own (a view, or a partitioned table: name one "
-                 "of its partitions)",
+    return Error{"table '" + std::string(table) +
+                     "' has no file of its own (a view, or a partitioned table: name one "
+                     "of its partitions)",
                  ErrorCode::invalid_argument};
   }
   RelationFile file;
@@ -55,9 +56,10 @@ Result<std::string> dsn_for_member(std::string_view dsn, std::string_view host, 
   const std::string member = "host=" + std::string(host) + " port=" + std::to_string(port);
   if (dsn.empty()) return member + " user=postgres dbname=postgres";
   if (dsn.starts_with("postgres://") || dsn.starts_with("postgresql://")) {
-    return Error{"dsn: a patroni target takes its member's host and port, so write dsn as key=value settings "
-                 "(user=... dbname=...), not as a URI",
-                 ErrorCode::invalid_argument};
+    return Error{
+        "dsn: a patroni target takes its member's host and port, so write dsn as key=value settings "
+        "(user=... dbname=...), not as a URI",
+        ErrorCode::invalid_argument};
   }
   return std::string(dsn) + " " + member;
 }

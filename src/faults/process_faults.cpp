@@ -37,10 +37,14 @@ std::string pid_text(const TargetHandle& target, const std::optional<targets::Pr
 void add_member(const TargetHandle& target, nlohmann::json& r) {
   const auto m = target.member();
   if (!m) return;
-  r["member"] = {{"name", m->name},           {"role", m->role},
-                 {"asked", m->asked},         {"host", m->host},
-                 {"port", m->port},           {"api", m->api},
-                 {"process", target.spec().patroni->process}, {"candidates", m->candidates},
+  r["member"] = {{"name", m->name},
+                 {"role", m->role},
+                 {"asked", m->asked},
+                 {"host", m->host},
+                 {"port", m->port},
+                 {"api", m->api},
+                 {"process", target.spec().patroni->process},
+                 {"candidates", m->candidates},
                  {"answered_by", m->answered_by}};
 }
 

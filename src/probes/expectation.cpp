@@ -115,7 +115,8 @@ std::string judge_sql(const spec::Expectation& expect, std::size_t rows, const s
   if (expect.value) {
     if (rows == 0) return "no row, expected the value " + quoted(*expect.value);
     if (!first_value) return "the first value is NULL, expected " + quoted(*expect.value);
-    if (*first_value != *expect.value) return "the first value is " + quoted(*first_value) + ", expected " + quoted(*expect.value);
+    if (*first_value != *expect.value)
+      return "the first value is " + quoted(*first_value) + ", expected " + quoted(*expect.value);
   }
   if (auto failed = judge_text("output", output, expect.output_contains, expect.output_regex); !failed.empty()) {
     return failed;

@@ -226,7 +226,8 @@ void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t
     if (named.contains(file.path().string())) continue;
     report.found.push_back({"copy of a corrupted file", file.path().string() + " (named by no ledger entry)",
                             "the exact copy of a file the corrupt fault damaged, taken before it wrote; its name "
-                            "starts with the file's name: compare, then remove it with rm " + file.path().string()});
+                            "starts with the file's name: compare, then remove it with rm " +
+                                file.path().string()});
   }
 }
 

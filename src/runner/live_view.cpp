@@ -25,12 +25,14 @@ std::string reach_text(const Event& e) {
     if (e.find("reach.runs_restored") == nullptr) return out;
     if (count("reach.file_replaced") > 0) return out + ", the file was replaced by its owner since: nothing written";
     out += ", " + std::to_string(count("reach.runs_restored")) + " written back";
-    if (count("reach.runs_original") > 0) out += ", " + std::to_string(count("reach.runs_original")) + " already original";
+    if (count("reach.runs_original") > 0)
+      out += ", " + std::to_string(count("reach.runs_original")) + " already original";
     if (count("reach.runs_rewritten") > 0) {
       out += ", " + std::to_string(count("reach.runs_rewritten")) + " rewritten by the file's owner (left as they are)";
     }
-    return out + (count("reach.sha256_verified") > 0 ? "; SHA-256 equal to the copy"
-                                                     : "; the owner changed the file since, so it differs from the copy");
+    return out + (count("reach.sha256_verified") > 0
+                      ? "; SHA-256 equal to the copy"
+                      : "; the owner changed the file since, so it differs from the copy");
   }
   if (e.find("reach.connections") == nullptr) return {};
   std::string out = "; touched " + std::to_string(count("reach.connections")) + " connection(s)";

@@ -3,8 +3,8 @@
 #include <array>
 
 #include "fuzz/fuzz_spec.h"
-#include "writes/writes_spec.h"
 #include "spec/builder.h"
+#include "writes/writes_spec.h"
 
 namespace chaosplus::spec {
 namespace {

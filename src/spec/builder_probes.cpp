@@ -165,8 +165,8 @@ std::optional<SqlProbe> Builder::read_sql_probe(const YamlNode& node, const std:
     return std::nullopt;
   }
   SqlProbe sql;
-  if (const YamlNode* n =
-          require(node, "dsn", what, "a libpq connection string such as \"host=127.0.0.1 port=5432 dbname=postgres\"")) {
+  if (const YamlNode* n = require(node, "dsn", what,
+                                  "a libpq connection string such as \"host=127.0.0.1 port=5432 dbname=postgres\"")) {
     if (auto text = read_text(*n, "dsn")) {
       // The same parser and loopback rule the probe connects with, so the file is wrong here or not at all.
       if (auto checked = db::check_loopback_conninfo(*text); checked.ok()) sql.dsn = *text;
@@ -209,8 +209,9 @@ Expectation Builder::read_expect(const YamlNode& node, const std::string& probe,
                                                                 "latency"};
   static constexpr std::array<std::string_view, 5> sql_keys{"rows", "value", "output_contains", "output_regex",
                                                             "latency"};
-  static constexpr std::array<std::string_view, 9> all_keys{
-      "status", "body_contains", "body_regex", "latency", "exit_code", "output_contains", "output_regex", "rows", "value"};
+  static constexpr std::array<std::string_view, 9> all_keys{"status",       "body_contains", "body_regex",
+                                                            "latency",      "exit_code",     "output_contains",
+                                                            "output_regex", "rows",          "value"};
   const std::span<const std::string_view> allowed = kind == "http"  ? std::span<const std::string_view>(http_keys)
                                                     : kind == "sql" ? std::span<const std::string_view>(sql_keys)
                                                     : kind == "tcp" || kind == "extension"

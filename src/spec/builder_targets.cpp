@@ -78,8 +78,8 @@ Target Builder::read_target(const YamlEntry& entry) {
     report_key(*node.find("attach"), what + " has both 'process' and 'attach', expected one of them");
   }
   if (patroni && (process || attach)) {
-    report_key(*node.find("patroni"), what + " has both 'patroni' and '" + (process ? "process" : "attach") +
-                                          "', expected one of them");
+    report_key(*node.find("patroni"),
+               what + " has both 'patroni' and '" + (process ? "process" : "attach") + "', expected one of them");
   }
   if (process) target.process = read_process(*process, what);
   if (attach) target.attach = read_attach(*attach, what);
@@ -204,8 +204,8 @@ std::optional<PatroniRole> Builder::read_patroni(const YamlNode& node, const std
     }
     return out;
   };
-  if (const YamlNode* n = require(node, "apis", what,
-                                  "the REST API of every member, e.g. apis: [\"127.0.0.11:8008\", \"127.0.0.12:8008\"]")) {
+  if (const YamlNode* n = require(
+          node, "apis", what, "the REST API of every member, e.g. apis: [\"127.0.0.11:8008\", \"127.0.0.12:8008\"]")) {
     patroni.apis = read_endpoints(*n, "apis", "\"127.0.0.11:8008\"");
   }
   if (const YamlNode* n = get(node, "role")) {

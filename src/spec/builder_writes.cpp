@@ -47,9 +47,10 @@ std::optional<ActivitySpec> Builder::read_writes_activity(const YamlNode& node, 
 std::optional<writes::WritesSpec> Builder::read_writes(const YamlNode& node, const std::string& phase_what,
                                                        const std::string& phase) {
   const std::string what = "writes of " + phase_what;
-  if (!check_map(node, what, {"name", "dsn", "table", "clients", "rate", "timeout", "connect_timeout", "patroni", "history",
-                  "thresholds"},
-                 "a write workload: a map with dsn")) {
+  if (!check_map(
+          node, what,
+          {"name", "dsn", "table", "clients", "rate", "timeout", "connect_timeout", "patroni", "history", "thresholds"},
+          "a write workload: a map with dsn")) {
     return std::nullopt;
   }
   const std::size_t before = issues.size();
@@ -66,8 +67,8 @@ std::optional<writes::WritesSpec> Builder::read_writes(const YamlNode& node, con
     report(name ? *name : node, "writes name '" + spec.name + "' is used twice, expected unique names");
   }
   declared_writes_.push_back(spec.name);
-  if (const YamlNode* n = require(node, "dsn", what,
-                                  "a libpq connection string such as 'host=127.0.0.1 port=5432 dbname=postgres'")) {
+  if (const YamlNode* n =
+          require(node, "dsn", what, "a libpq connection string such as 'host=127.0.0.1 port=5432 dbname=postgres'")) {
     if (auto text = read_text(*n, "dsn")) {
       if (Status s = db::check_loopback_conninfo(*text); !s) report(*n, "dsn: " + s.error());
       else spec.dsn = *text;

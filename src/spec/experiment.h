@@ -50,7 +50,7 @@ struct ProcessAttach {
   std::vector<std::string> pid_command;  // argv whose output is one pid (run without a shell)
   std::string pid_url;                   // loopback http URL whose body is a pid, or a JSON object holding one
   std::string pid_field;                 // with pid_url: the JSON field holding the pid ("" = the body is the number)
-  std::optional<Endpoint> listen;        // the process listening on this TCP address (IP literal); set by patroni targets
+  std::optional<Endpoint> listen;  // the process listening on this TCP address (IP literal); set by patroni targets
   std::vector<std::string> restart_command;  // optional: how to bring it back after a kill
   std::optional<ReadyCheck> ready;           // optional: when it counts as back after a kill or restart
 };
@@ -66,11 +66,11 @@ struct ProxyPlacement {
 // the runner asks the members' REST APIs who holds the role and acts on that member's postmaster
 // (or its Patroni), recorded in the ledger by member and pid. Resolved by targets/patroni_target.h.
 struct PatroniRole {
-  std::vector<std::string> apis;     // "127.0.0.11:8008", ...: every member's REST API (loopback)
-  std::string role = "primary";      // primary | replica | sync_replica | any
-  std::string process = "postgres";  // postgres (the postmaster) | patroni
-  std::vector<std::string> etcd;     // "127.0.0.21:2379", ...: for faults that cut a member off from etcd
-  std::vector<std::string> restart;  // argv that starts a member's Patroni again; "{member}" is its name
+  std::vector<std::string> apis;               // "127.0.0.11:8008", ...: every member's REST API (loopback)
+  std::string role = "primary";                // primary | replica | sync_replica | any
+  std::string process = "postgres";            // postgres (the postmaster) | patroni
+  std::vector<std::string> etcd;               // "127.0.0.21:2379", ...: for faults that cut a member off from etcd
+  std::vector<std::string> restart;            // argv that starts a member's Patroni again; "{member}" is its name
   Duration timeout = std::chrono::seconds(5);  // for each REST API call
 };
 
@@ -136,7 +136,7 @@ struct ExtensionProbe {
 // A query through libpq (db::Connection), on a fresh connection per run; its rows, as text, are the
 // probe's output. The connection string names loopback hosts only (checked when the file is read).
 struct SqlProbe {
-  std::string dsn;    // libpq key=value or postgresql:// URI; multi-host and target_session_attrs work
+  std::string dsn;  // libpq key=value or postgresql:// URI; multi-host and target_session_attrs work
   std::string query;
   Duration timeout = std::chrono::seconds(5);  // connect and query together
 };

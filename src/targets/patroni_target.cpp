@@ -41,8 +41,8 @@ Result<PatroniMember> pick_member(const db::ClusterView& view, std::string_view 
       seen += (seen.empty() ? "" : ", ") + m.name + " " + std::string(db::role_name(m.role)) + " " + m.state;
     }
     return Error{"no member of the Patroni cluster (asked " + view.answered_by + ") is " +
-                 (role == "primary" ? "a running primary" : "a running " + std::string(role)) + "; members: " +
-                 (seen.empty() ? "none" : seen)};
+                 (role == "primary" ? "a running primary" : "a running " + std::string(role)) +
+                 "; members: " + (seen.empty() ? "none" : seen)};
   }
   std::sort(candidates.begin(), candidates.end(), [](auto* a, auto* b) { return a->name < b->name; });
   const db::Member& chosen = *candidates.front();

@@ -16,13 +16,13 @@
 namespace chaosplus::targets {
 
 struct PatroniMember {
-  std::string name;         // "node2"
-  std::string role;         // what Patroni said: "leader", "replica", "sync_standby"
-  std::string asked;        // what the target asked for: "primary", "replica", "sync_replica", "any"
-  std::string host;         // where its PostgreSQL listens: "127.0.0.12"
-  int port = 0;             // 5432
-  std::string api;          // its REST API: "127.0.0.12:8008"
-  std::string answered_by;  // the API that gave the view the choice was made from
+  std::string name;                     // "node2"
+  std::string role;                     // what Patroni said: "leader", "replica", "sync_standby"
+  std::string asked;                    // what the target asked for: "primary", "replica", "sync_replica", "any"
+  std::string host;                     // where its PostgreSQL listens: "127.0.0.12"
+  int port = 0;                         // 5432
+  std::string api;                      // its REST API: "127.0.0.12:8008"
+  std::string answered_by;              // the API that gave the view the choice was made from
   std::vector<std::string> candidates;  // every member that held the role, in name order
   std::optional<ProcessId> postmaster;  // unset when its PostgreSQL is not running
   std::optional<ProcessId> patroni;     // unset when its Patroni is not running
@@ -49,7 +49,6 @@ Status cluster_healthy(const db::ClusterView& view, std::size_t members);
 
 // Asks the cluster until it is healthy (cluster_healthy) or `deadline` passes; the error says what
 // the last view lacked.
-Status wait_healthy(const std::vector<std::string>& apis, std::size_t members, Duration api_timeout,
-                    Duration deadline);
+Status wait_healthy(const std::vector<std::string>& apis, std::size_t members, Duration api_timeout, Duration deadline);
 
 }  // namespace chaosplus::targets

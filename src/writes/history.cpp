@@ -50,8 +50,8 @@ std::vector<Period> periods(const std::string& node, const std::vector<const Att
   std::map<std::size_t, Period> by_segment;
   for (const Attempt* a : attempts) {
     if (a->outcome != Outcome::ok) continue;
-    const auto segment = static_cast<std::size_t>(
-        std::upper_bound(failures.begin(), failures.end(), a->invoked) - failures.begin());
+    const auto segment =
+        static_cast<std::size_t>(std::upper_bound(failures.begin(), failures.end(), a->invoked) - failures.begin());
     auto [it, fresh] = by_segment.try_emplace(segment, Period{node, a->completed, a->invoked});
     if (!fresh) {
       it->second.from = std::min(it->second.from, a->completed);
@@ -110,9 +110,7 @@ Analysis analyze(const std::vector<Attempt>& history, const std::vector<std::int
         fate.acknowledged = true;
         fate.first_ack = std::min(fate.first_ack, a.completed);
         break;
-      case Outcome::failed:
-        ++r.failed;
-        break;
+      case Outcome::failed: ++r.failed; break;
       case Outcome::unknown:
         ++r.unknown;
         fate.unknown = true;

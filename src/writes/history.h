@@ -22,8 +22,8 @@ struct Attempt {
   Clock::time_point invoked;
   Clock::time_point completed;
   Outcome outcome = Outcome::failed;
-  std::string node;    // host that answered ("127.0.0.12"); "" when none did
-  std::string error;   // why it failed or is unknown
+  std::string node;   // host that answered ("127.0.0.12"); "" when none did
+  std::string error;  // why it failed or is unknown
 };
 
 // A fault the workload saw on the event stream (fault.injected), and when a new primary first
@@ -36,8 +36,8 @@ struct FaultMark {
 
 struct Analysis {
   std::int64_t attempted = 0, acknowledged = 0, failed = 0, unknown = 0;
-  std::int64_t lost = 0;        // acknowledged, missing from the read-back
-  std::int64_t unexpected = 0;  // read back, never attempted
+  std::int64_t lost = 0;               // acknowledged, missing from the read-back
+  std::int64_t unexpected = 0;         // read back, never attempted
   std::int64_t unknown_committed = 0;  // unknown outcome that turned out to be committed
   // Every attempt failed definitely (connect failure, an error before commit) and yet the id was
   // read back: the database or the driver said no and committed anyway. Counted apart from

@@ -10,7 +10,7 @@ std::optional<Clock::time_point> promoted_after(const std::vector<PrimarySample>
   for (const PrimarySample& s : samples) ordered.push_back(&s);
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const PrimarySample* a, const PrimarySample* b) { return a->at < b->at; });
-  std::optional<std::string> before;  // the primary last seen before the fault
+  std::optional<std::string> before;   // the primary last seen before the fault
   std::set<std::string> stepped_down;  // members that stopped answering as primary after the fault
   for (const PrimarySample* s : ordered) {
     if (s->at < injected) {

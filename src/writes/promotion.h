@@ -11,9 +11,9 @@
 namespace chaosplus::writes {
 
 struct PrimarySample {
-  std::string api;           // "127.0.0.11:8008"
-  Clock::time_point at;      // when the answer came (or the ask gave up)
-  bool primary = false;      // 200 to /primary
+  std::string api;       // "127.0.0.11:8008"
+  Clock::time_point at;  // when the answer came (or the ask gave up)
+  bool primary = false;  // 200 to /primary
 };
 
 // The first time after `injected` a primary answered that is a *new* one: a member other than the

@@ -15,9 +15,7 @@ constexpr Duration kReadBackPause = std::chrono::milliseconds(500);
 constexpr Duration kPrimaryAskTimeout = std::chrono::milliseconds(500);
 constexpr std::size_t kMaxSamples = 1'000'000;  // 10 a second for 3 members: over 9 hours
 
-std::string describe(const db::QueryError& e) {
-  return e.sqlstate.empty() ? e.message : e.sqlstate + ": " + e.message;
-}
+std::string describe(const db::QueryError& e) { return e.sqlstate.empty() ? e.message : e.sqlstate + ": " + e.message; }
 
 }  // namespace
 
@@ -40,9 +38,9 @@ Status Workload::prepare() {
   // into the same table (a run writes at most kMaxWrites), so the read-back sees only this run's.
   // Two workloads of one process started in the same millisecond take the next range.
   static std::atomic<std::int64_t> last_base{0};
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::int64_t base = static_cast<std::int64_t>(ms) * kMaxWrites;
   std::int64_t last = last_base.load();
   do {
@@ -156,7 +154,8 @@ void Workload::read_back(WorkloadResult& result) {
           if (row.empty() || !row[0]) continue;
           std::int64_t id = 0;
           const std::string& text = *row[0];
-          if (std::from_chars(text.data(), text.data() + text.size(), id).ec == std::errc{}) result.present.push_back(id);
+          if (std::from_chars(text.data(), text.data() + text.size(), id).ec == std::errc{})
+            result.present.push_back(id);
         }
         result.read_back_error.clear();
         return;

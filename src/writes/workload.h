@@ -26,25 +26,25 @@ struct WorkloadOptions {
   std::string dsn;
   std::string table = "chaosplus_writes";
   int clients = 4;
-  double rate = 200;                       // per second, all clients together
-  Duration timeout = std::chrono::seconds(2);          // per insert, once connected
-  Duration connect_timeout = std::chrono::seconds(10); // per reconnect, all hosts together
-  Duration duration = std::chrono::seconds(60);  // bounds the count: rate x duration inserts at most
+  double rate = 200;                                    // per second, all clients together
+  Duration timeout = std::chrono::seconds(2);           // per insert, once connected
+  Duration connect_timeout = std::chrono::seconds(10);  // per reconnect, all hosts together
+  Duration duration = std::chrono::seconds(60);         // bounds the count: rate x duration inserts at most
   std::vector<std::string> patroni;
-  Duration poll_every = std::chrono::milliseconds(100);      // each member's /primary
-  Duration read_back_for = std::chrono::seconds(60);         // how long finish() retries the read-back
+  Duration poll_every = std::chrono::milliseconds(100);  // each member's /primary
+  Duration read_back_for = std::chrono::seconds(60);     // how long finish() retries the read-back
 };
 
 // At most this many inserts per workload: the ids of a run are base .. base + kMaxWrites - 1.
 inline constexpr std::int64_t kMaxWrites = 1'000'000;
 
 struct WorkloadResult {
-  std::vector<Attempt> history;        // in no particular order
-  std::vector<std::int64_t> present;   // this run's ids read back
-  std::string read_back_error;         // "" when the read-back succeeded
-  std::vector<FaultMark> faults;       // with their promotion times
+  std::vector<Attempt> history;       // in no particular order
+  std::vector<std::int64_t> present;  // this run's ids read back
+  std::string read_back_error;        // "" when the read-back succeeded
+  std::vector<FaultMark> faults;      // with their promotion times
   Clock::time_point started;
-  std::int64_t skipped = 0;            // slots a client missed while an attempt of its own ran long
+  std::int64_t skipped = 0;  // slots a client missed while an attempt of its own ran long
 };
 
 class Workload {
@@ -80,9 +80,9 @@ class Workload {
   std::atomic<std::int64_t> skipped_{0};
 
   std::mutex mutex_;
-  std::vector<Attempt> history_;         // guarded by mutex_
-  std::vector<FaultMark> faults_;        // guarded by mutex_
-  std::vector<PrimarySample> samples_;   // guarded by mutex_
+  std::vector<Attempt> history_;        // guarded by mutex_
+  std::vector<FaultMark> faults_;       // guarded by mutex_
+  std::vector<PrimarySample> samples_;  // guarded by mutex_
   std::vector<std::thread> threads_;
 };
 

@@ -20,7 +20,8 @@ namespace chaosplus::writes {
 // no read-back).
 std::optional<double> measure(const Analysis& analysis, bool read_back, std::string_view metric);
 // Judges each threshold; an unmeasured figure fails its threshold and says why.
-std::vector<Judgment> judge_thresholds(const WritesSpec& spec, const Analysis& analysis, const std::string& read_back_error);
+std::vector<Judgment> judge_thresholds(const WritesSpec& spec, const Analysis& analysis,
+                                       const std::string& read_back_error);
 // The writes.summary event (docs/journal.md).
 Event summary_event(const WritesSpec& spec, const Analysis& analysis, const WorkloadResult& result,
                     const std::vector<Judgment>& results);

@@ -48,11 +48,12 @@ std::string sql(const std::string& host, const std::string& query) {
 TEST_F(CorruptOnPatroni, ATablesFileIsCorruptedOnTheReplicaTheTargetNamesAndRestored) {
   const auto leader = lab_->leader();
   ASSERT_TRUE(leader.has_value());
-  sql(*leader, "DROP TABLE IF EXISTS corrupt_lab; CREATE TABLE corrupt_lab (id int PRIMARY KEY, v text); "
-               "INSERT INTO corrupt_lab SELECT g, 'row-' || g FROM generate_series(1, 1000) g");
+  sql(*leader,
+      "DROP TABLE IF EXISTS corrupt_lab; CREATE TABLE corrupt_lab (id int PRIMARY KEY, v text); "
+      "INSERT INTO corrupt_lab SELECT g, 'row-' || g FROM generate_series(1, 1000) g");
   sql(*leader, "CHECKPOINT");
-  const std::string primary_file = sql(*leader, "SHOW data_directory") + "/" +
-                                   sql(*leader, "SELECT pg_relation_filepath('corrupt_lab')");
+  const std::string primary_file =
+      sql(*leader, "SHOW data_directory") + "/" + sql(*leader, "SELECT pg_relation_filepath('corrupt_lab')");
   const std::string primary_sha = *faults::file_sha256(primary_file);
 
   spec::Target t;
@@ -67,8 +68,11 @@ TEST_F(CorruptOnPatroni, ATablesFileIsCorruptedOnTheReplicaTheTargetNamesAndRest
   spec::Fault f;
   f.type = "corrupt";
   f.target = "replica";
-  f.params = {{"table", "corrupt_lab"}, {"dsn", "user=postgres dbname=postgres"}, {"page_numbers", "0"},
-              {"region", "body"}, {"seed", "12"}};
+  f.params = {{"table", "corrupt_lab"},
+              {"dsn", "user=postgres dbname=postgres"},
+              {"page_numbers", "0"},
+              {"region", "body"},
+              {"seed", "12"}};
   // The replica has the table once it has replayed the primary's WAL.
   std::unique_ptr<faults::Fault> fault;
   std::string last_error;
@@ -95,8 +99,8 @@ TEST_F(CorruptOnPatroni, ATablesFileIsCorruptedOnTheReplicaTheTargetNamesAndRest
   const std::string replica_dir = sql(member->host, "SHOW data_directory");
   EXPECT_EQ(c.at("path").get<std::string>().rfind(replica_dir + "/", 0), 0u)
       << c.at("path") << " is not in the replica's " << replica_dir;
-  std::cout << "[ figures ] corrupted block 0 of " << c.at("path").get<std::string>() << " on " << member->name
-            << " (" << member->role << ")\n";
+  std::cout << "[ figures ] corrupted block 0 of " << c.at("path").get<std::string>() << " on " << member->name << " ("
+            << member->role << ")\n";
   EXPECT_EQ(*faults::file_sha256(c.at("path").get<std::string>()), c.at("sha256_after"));
   EXPECT_EQ(*faults::file_sha256(primary_file), primary_sha) << "the primary's file is not touched";
   ASSERT_TRUE(fault->revert(halt).ok());

@@ -1,10 +1,10 @@
 // The crash test matrix: `chaosplus run` of an experiment with a paused attached process, a
 // started service behind the fault proxy with a latency toxic, a kernel reject, a tbf bandwidth
-// limit, a corrupt of two pages of a file and two rollbacks, killed with SIGKILL at start-up (the first 30 ms), right after events
-// (each fault.injected and fault.reverted, inside and between the rollbacks, ...) and at random;
-// after one `chaosplus recover` nothing may be left (processes, listeners, nft tables, qdiscs, a
-// stopped process, a flipped byte or the copy of the file, a rollback not run) and the ledger must say so. The driver is
-// tests/support/crash_matrix.h; bench/crash_matrix.sh plays the long version (200+ points).
+// limit, a corrupt of two pages of a file and two rollbacks, killed with SIGKILL at start-up (the first 30 ms), right
+// after events (each fault.injected and fault.reverted, inside and between the rollbacks, ...) and at random; after one
+// `chaosplus recover` nothing may be left (processes, listeners, nft tables, qdiscs, a stopped process, a flipped byte
+// or the copy of the file, a rollback not run) and the ledger must say so. The driver is tests/support/crash_matrix.h;
+// bench/crash_matrix.sh plays the long version (200+ points).
 //
 // Needs root and nft, tc, ip; without them it FAILS, on purpose, as kernel_faults_test.cpp.
 // CHAOSPLUS_CRASH_SEED picks the random points (printed); CHAOSPLUS_CRASH_POINTS sizes the long run;

@@ -84,9 +84,7 @@ class PostgresCorruption : public ::testing::Test {
   }
 
   std::string sum() { return pg_->psql("SELECT count(*) || ' ' || sum(balance) FROM accounts"); }
-  std::string relation_path() {
-    return pg_->data_dir() + "/" + pg_->psql("SELECT pg_relation_filepath('accounts')");
-  }
+  std::string relation_path() { return pg_->data_dir() + "/" + pg_->psql("SELECT pg_relation_filepath('accounts')"); }
   std::string amcheck(int* code) {
     return run_tool({"/usr/lib/postgresql/15/bin/pg_amcheck", "-h", pg_->address(), "-p", std::to_string(pg_->port()),
                      "-U", "postgres", "-d", "postgres", "--install-missing", "--table=accounts"},
@@ -101,8 +99,12 @@ class PostgresCorruption : public ::testing::Test {
 TEST_F(PostgresCorruption, AFlippedPageIsCaughtByTheChecksumsAndTheRevertGivesEveryByteBack) {
   const std::string good = sum();
   ASSERT_EQ(good, "2000 20010000");
-  auto injected = inject(target_, {{"table", "accounts"}, {"dsn", pg_->conninfo()}, {"page_numbers", "3"},
-                                   {"bytes", "16"}, {"region", "body"}, {"seed", "2024"}});
+  auto injected = inject(target_, {{"table", "accounts"},
+                                   {"dsn", pg_->conninfo()},
+                                   {"page_numbers", "3"},
+                                   {"bytes", "16"},
+                                   {"region", "body"},
+                                   {"seed", "2024"}});
   ASSERT_TRUE(injected.fault);
   const auto& c = injected.record.at("corruption");
   const std::string file = relation_path();
@@ -155,8 +157,9 @@ TEST_F(PostgresCorruption, AFlippedPageIsCaughtByTheChecksumsAndTheRevertGivesEv
 // page, and crash recovery writes it over the file's copy. The revert then finds the owner's bytes
 // where it flipped, says so, and writes nothing there.
 TEST_F(PostgresCorruption, AFullPageImageReplayedAfterACrashHealsThePageAndTheRevertLeavesIt) {
-  auto injected = inject(target_, {{"table", "accounts"}, {"dsn", pg_->conninfo()}, {"page_numbers", "2"},
-                                   {"region", "body"}, {"seed", "7"}});
+  auto injected = inject(
+      target_,
+      {{"table", "accounts"}, {"dsn", pg_->conninfo()}, {"page_numbers", "2"}, {"region", "body"}, {"seed", "7"}});
   ASSERT_TRUE(injected.fault);
   const std::string file = relation_path();
   // Block 2 holds ids from about 370 to 555 (185 rows per 8 KiB block).
@@ -193,8 +196,9 @@ TEST(SqliteCorruption, IntegrityCheckReportsTheDamageAndOkAfterTheRevert) {
   const std::string before = sha(db);
   faults::TargetHandle target(named("shop"), "/dev/null");
   target.state_dir = dir.file("state");
-  auto injected = inject(target, {{"path", db}, {"format", "sqlite"}, {"pages", "3"}, {"bytes", "8"},
-                                  {"region", "header"}, {"seed", "11"}});
+  auto injected = inject(
+      target,
+      {{"path", db}, {"format", "sqlite"}, {"pages", "3"}, {"bytes", "8"}, {"region", "header"}, {"seed", "11"}});
   ASSERT_TRUE(injected.fault);
   const auto& c = injected.record.at("corruption");
   EXPECT_EQ(c.at("page_size"), 4096);

@@ -104,7 +104,8 @@ TEST_F(DbClient, TheDeadlineCancelsTheStatementAndTheOutcomeIsUnknown) {
   // The server was told to cancel: the sleep stops long before its 60 seconds.
   EXPECT_TRUE(testing::wait_until(
       [&] {
-        return pg_->psql("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'") ==
+        return pg_->psql(
+                   "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'") ==
                "0";
       },
       20s));
@@ -118,8 +119,11 @@ TEST_F(DbClient, ATerminatedBackendMidQueryIsUnknown) {
   ASSERT_TRUE(conn);
   std::thread killer([&] {
     testing::wait_until(
-        [&] { return pg_->psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'terminate_me' "
-                               "AND state = 'active'") == "1"; },
+        [&] {
+          return pg_->psql(
+                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'terminate_me' "
+                     "AND state = 'active'") == "1";
+        },
         20s);
     pg_->psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'terminate_me'");
   });
@@ -205,8 +209,11 @@ TEST_F(DbClient, AServerShutDownImmediatelyMidQueryIsUnknown) {
   ASSERT_TRUE(conn.ok()) << conn.error();
   std::thread killer([&] {
     testing::wait_until(
-        [&] { return victim.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'victim' "
-                                 "AND state = 'active'") == "1"; },
+        [&] {
+          return victim.psql(
+                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'victim' "
+                     "AND state = 'active'") == "1";
+        },
         20s);
     victim.stop("immediate");  // SIGQUIT: every backend exits at once, no clean goodbye to clients
   });

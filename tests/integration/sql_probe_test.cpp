@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/postgres_instance.h"
 #include "support/support.h"
@@ -43,8 +43,10 @@ class SqlProbeRun : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!PostgresInstance::unavailable().empty()) return;
     pg_ = std::make_unique<PostgresInstance>();
-    if (pg_->ok()) pg_->psql("CREATE TABLE orders (id int PRIMARY KEY, status text); "
-                             "INSERT INTO orders VALUES (1, 'paid'), (2, 'paid'), (3, 'new')");
+    if (pg_->ok())
+      pg_->psql(
+          "CREATE TABLE orders (id int PRIMARY KEY, status text); "
+          "INSERT INTO orders VALUES (1, 'paid'), (2, 'paid'), (3, 'new')");
   }
   static void TearDownTestSuite() { pg_.reset(); }
   void SetUp() override {
@@ -58,10 +60,12 @@ steady_state:
   probes:
     - name: orders
       sql:
-        dsn: ")" + conninfo + R"("
+        dsn: ")" +
+           conninfo + R"("
         query: "SELECT count(*), min(status) FROM orders"
         timeout: 5s
-      expect: )" + expect + R"(
+      expect: )" +
+           expect + R"(
       every: 200ms
 phases:
   - name: steady
@@ -110,7 +114,8 @@ TEST_F(SqlProbeRun, AGuardrailOnTheProbeAbortsWhenTheServerGoesAway) {
 steady_state:
   probes:
     - name: alive
-      sql: { dsn: ")" + victim.conninfo("connect_timeout=2") + R"(", query: "SELECT 1", timeout: 1s }
+      sql: { dsn: ")" + victim.conninfo("connect_timeout=2") +
+                         R"(", query: "SELECT 1", timeout: 1s }
       expect: { value: "1" }
       every: 100ms
 guardrails:

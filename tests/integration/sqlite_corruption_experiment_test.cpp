@@ -107,8 +107,7 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
 TEST(SqliteCorruptionExperiment, AfterKillNineWhileCorruptedRecoverPutsTheBytesBack) {
   SqliteRun r;
   auto run = r.start("60s");
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
   const auto c = recorded_corruption(r.state);
   ASSERT_TRUE(c.is_object());
   EXPECT_EQ(*faults::file_sha256(r.db), c.value("sha256_after", "")) << "the pages are flipped";

@@ -9,8 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/pg_lab.h"
 #include "support/support.h"
@@ -129,13 +129,14 @@ TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {
   const WorkloadResult r = workload.finish();
   ASSERT_TRUE(r.read_back_error.empty()) << r.read_back_error;
   const Analysis a = analyze(r.history, r.present, r.faults);
-  std::printf("leader %s crashed: %lld attempted, %lld acknowledged, %lld failed, %lld unknown, lost %lld, rto %.3fs, "
-              "promotion %.3fs, reconnection %.3fs\n",
-              node.c_str(), static_cast<long long>(a.attempted), static_cast<long long>(a.acknowledged),
-              static_cast<long long>(a.failed), static_cast<long long>(a.unknown), static_cast<long long>(a.lost),
-              a.rto ? std::chrono::duration<double>(*a.rto).count() : -1.0,
-              a.promotion ? std::chrono::duration<double>(*a.promotion).count() : -1.0,
-              a.reconnection ? std::chrono::duration<double>(*a.reconnection).count() : -1.0);
+  std::printf(
+      "leader %s crashed: %lld attempted, %lld acknowledged, %lld failed, %lld unknown, lost %lld, rto %.3fs, "
+      "promotion %.3fs, reconnection %.3fs\n",
+      node.c_str(), static_cast<long long>(a.attempted), static_cast<long long>(a.acknowledged),
+      static_cast<long long>(a.failed), static_cast<long long>(a.unknown), static_cast<long long>(a.lost),
+      a.rto ? std::chrono::duration<double>(*a.rto).count() : -1.0,
+      a.promotion ? std::chrono::duration<double>(*a.promotion).count() : -1.0,
+      a.reconnection ? std::chrono::duration<double>(*a.reconnection).count() : -1.0);
   EXPECT_EQ(a.lost, 0) << "first lost id " << (a.lost_ids.empty() ? 0 : a.lost_ids.front());
   EXPECT_EQ(a.unexpected, 0);
   EXPECT_TRUE(a.split_brain.empty()) << a.split_brain.front();
@@ -158,7 +159,6 @@ TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {
   EXPECT_EQ(lab_->script_run({"start-node", node}).exit_code, 0);
   EXPECT_TRUE(lab_->wait_healthy(120s)) << lab_->status();
 }
-
 
 // The same failover through `chaosplus run`: a `crash_node` fault on the `patroni` target that
 // resolves to the primary, the writes block with the members' APIs; the fault reaches the workload

@@ -52,8 +52,8 @@ class WritesTest : public ::testing::Test {
   int run(const std::string& yaml, std::string* output) {
     const std::string path = dir_.file("experiment.yaml");
     testing::write_file(path, yaml);
-    testing::Child c({testing::bin("chaosplus"), "run", path, "--plain", "--state-dir", dir_.file("state"), "--journal",
-                      journal()});
+    testing::Child c(
+        {testing::bin("chaosplus"), "run", path, "--plain", "--state-dir", dir_.file("state"), "--journal", journal()});
     auto code = c.wait(120s);
     *output = c.output();
     return code.value_or(-1);
@@ -119,19 +119,19 @@ TEST_F(WritesTest, AKilledAndRestartedPostgresLosesNoAcknowledgedWrite) {
   const std::string bin = postgres_bin();
   const std::string port = std::to_string(pg.port());
   const std::string history = dir_.file("history.jsonl");
-  const std::string yaml = "name: writes-crash\ntargets:\n  db:\n    process:\n      command: [/usr/bin/setpriv, "
-                           "--reuid=postgres, --regid=postgres, --init-groups, --, " +
-                           bin + "/postgres, -D, " + pg.data_dir() + ", -p, \"" + port +
-                           "\", -c, listen_addresses=127.0.0.1, -c, \"unix_socket_directories=\", -c, fsync=on, -c, "
-                           "synchronous_commit=on]\n      ready: { command: [" +
-                           bin + "/pg_isready, -q, -U, postgres, -h, 127.0.0.1, -p, \"" + port +
-                           "\"], timeout: 60s }\n"
-                           "phases:\n  - name: crash\n    duration: 10s\n    faults:\n      - kill: { target: db, at: 3s, "
-                           "for: 1s }\n    writes:\n      name: orders\n      dsn: \"" +
-                           pg.conninfo() + "\"\n      clients: 4\n      rate: 100/s\n      timeout: 1s\n      history: " +
-                           history +
-                           "\n      thresholds: [\"rto < 30s\", \"lost_writes == 0\", \"unexpected_writes == 0\", "
-                           "\"split_brain == 0\", \"acknowledged > 100\"]\n";
+  const std::string yaml =
+      "name: writes-crash\ntargets:\n  db:\n    process:\n      command: [/usr/bin/setpriv, "
+      "--reuid=postgres, --regid=postgres, --init-groups, --, " +
+      bin + "/postgres, -D, " + pg.data_dir() + ", -p, \"" + port +
+      "\", -c, listen_addresses=127.0.0.1, -c, \"unix_socket_directories=\", -c, fsync=on, -c, "
+      "synchronous_commit=on]\n      ready: { command: [" +
+      bin + "/pg_isready, -q, -U, postgres, -h, 127.0.0.1, -p, \"" + port +
+      "\"], timeout: 60s }\n"
+      "phases:\n  - name: crash\n    duration: 10s\n    faults:\n      - kill: { target: db, at: 3s, "
+      "for: 1s }\n    writes:\n      name: orders\n      dsn: \"" +
+      pg.conninfo() + "\"\n      clients: 4\n      rate: 100/s\n      timeout: 1s\n      history: " + history +
+      "\n      thresholds: [\"rto < 30s\", \"lost_writes == 0\", \"unexpected_writes == 0\", "
+      "\"split_brain == 0\", \"acknowledged > 100\"]\n";
   std::string out;
   const int code = run(yaml, &out);
   EXPECT_EQ(code, 0) << out;
@@ -167,15 +167,16 @@ TEST_F(WritesTest, AKilledAndRestartedPostgresLosesNoAcknowledgedWrite) {
 TEST_F(WritesTest, ARowDeletedBehindTheWorkloadsBackIsOneLostWrite) {
   PostgresInstance pg;
   ASSERT_TRUE(pg.ok()) << pg.error();
-  const std::string yaml = "name: writes-lost\nphases:\n  - name: steady\n    duration: 6s\n    writes:\n"
-                           "      name: orders\n      dsn: \"" +
-                           pg.conninfo() +
-                           "\"\n      clients: 2\n      rate: 100/s\n      thresholds: [\"lost_writes == 0\", "
-                           "\"unexpected_writes == 0\"]\n";
+  const std::string yaml =
+      "name: writes-lost\nphases:\n  - name: steady\n    duration: 6s\n    writes:\n"
+      "      name: orders\n      dsn: \"" +
+      pg.conninfo() +
+      "\"\n      clients: 2\n      rate: 100/s\n      thresholds: [\"lost_writes == 0\", "
+      "\"unexpected_writes == 0\"]\n";
   const std::string path = dir_.file("experiment.yaml");
   testing::write_file(path, yaml);
-  testing::Child c({testing::bin("chaosplus"), "run", path, "--plain", "--state-dir", dir_.file("state"), "--journal",
-                    journal()});
+  testing::Child c(
+      {testing::bin("chaosplus"), "run", path, "--plain", "--state-dir", dir_.file("state"), "--journal", journal()});
   ASSERT_TRUE(testing::wait_until([&] { return count_rows(pg) >= 50; }, 30s)) << c.output();
   // The oldest row: acknowledged long ago.
   const std::string deleted =

@@ -103,8 +103,8 @@ bool PostgresInstance::start() {
 }
 
 bool PostgresInstance::stop(const std::string& mode) {
-  bool stopped =
-      run({"runuser", "-u", "postgres", "--", bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", mode, "-w", "-t", "60", "stop"});
+  bool stopped = run(
+      {"runuser", "-u", "postgres", "--", bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", mode, "-w", "-t", "60", "stop"});
   if (stopped) running_ = false;
   return stopped;
 }

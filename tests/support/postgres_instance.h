@@ -17,7 +17,7 @@ class PostgresInstance {
  public:
   struct Options {
     std::string address = "127.0.0.1";  // listen_addresses (a loopback address)
-    std::vector<std::string> settings;   // extra "name=value" server settings (-c)
+    std::vector<std::string> settings;  // extra "name=value" server settings (-c)
   };
 
   PostgresInstance();
@@ -52,7 +52,7 @@ class PostgresInstance {
 
   Options options_;
   std::string bin_dir_;
-  std::string root_;      // the directory we created (data dir inside)
+  std::string root_;  // the directory we created (data dir inside)
   std::string data_dir_;
   int port_ = 0;
   bool running_ = false;

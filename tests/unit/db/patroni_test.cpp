@@ -13,7 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string recorded(const std::string& name) { return testing::read_file(testing::source_path("tests/data/patroni/" + name)); }
+std::string recorded(const std::string& name) {
+  return testing::read_file(testing::source_path("tests/data/patroni/" + name));
+}
 
 TEST(ParseCluster, ReadsEveryMemberOfARecordedAnswer) {
   auto view = parse_cluster(recorded("three_members_async.json"), "127.0.0.13:8008");
@@ -119,7 +121,8 @@ TEST(ParseCluster, MapsEveryRoleNamePatroniHasUsed) {
 }
 
 TEST(ParseCluster, AnUnknownLagIsNoLag) {
-  auto view = parse_cluster(R"({"members": [{"name": "n", "role": "replica", "state": "stopped", "lag": "unknown"}]})", "x");
+  auto view =
+      parse_cluster(R"({"members": [{"name": "n", "role": "replica", "state": "stopped", "lag": "unknown"}]})", "x");
   ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->members[0].lag_bytes, std::nullopt);
   EXPECT_EQ(view->members[0].port, 0);  // no host or port while Patroni has none
@@ -169,7 +172,8 @@ TEST(ReadCluster, RefusesANonLoopbackApi) {
 
 TEST(ReadCluster, SaysWhatEachSilentApiDid) {
   int a = testing::free_port(), b = testing::free_port();
-  const std::string first = "127.0.0.1:" + std::to_string(a), second = "http://127.0.0.1:" + std::to_string(b) + "/patroni";
+  const std::string first = "127.0.0.1:" + std::to_string(a),
+                    second = "http://127.0.0.1:" + std::to_string(b) + "/patroni";
   auto view = read_cluster({first, second}, 2s);
   ASSERT_FALSE(view.ok());
   EXPECT_EQ(view.code(), ErrorCode::unavailable);

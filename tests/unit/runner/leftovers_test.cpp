@@ -69,8 +69,9 @@ TEST(Leftovers, TheCopyOfACorruptedFileIsListedWithHowToPutItBack) {
     ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 0, "exp", "j.jsonl", "running"}).ok());
     ASSERT_TRUE((*ledger)
                     ->record("run-1", "data.corrupt",
-                             R"({"target":"db","copy":")" + copy + R"(","corruption":{"path":"/srv/orders.db","copy":")" +
-                                 copy + R"(","sha256_before":"aa","sha256_after":"bb","flips":[]}})")
+                             R"({"target":"db","copy":")" + copy +
+                                 R"(","corruption":{"path":"/srv/orders.db","copy":")" + copy +
+                                 R"(","sha256_before":"aa","sha256_after":"bb","flips":[]}})")
                     .ok());
   }
   const std::string out = listed(find_leftovers(path));

@@ -182,10 +182,11 @@ TEST(VerdictFold, TheSummaryListsEachWriteWorkloadsFigures) {
   };
   for (bool through_journal : {false, true}) {
     const std::string text = printed(fold_of(events, through_journal).summary());
-    EXPECT_NE(text.find("   writes orders: 1200 attempted, 1100 acknowledged, 90 failed, 10 unknown; lost 2, unexpected "
-                        "0, unknown committed 4; RPO 2 write(s) over 0.25s (lost ids 17, 18); RTO 9.74s (promotion "
-                        "9.56s, reconnection 0.18s) after kill db; split brain: none\n"),
-              std::string::npos)
+    EXPECT_NE(
+        text.find("   writes orders: 1200 attempted, 1100 acknowledged, 90 failed, 10 unknown; lost 2, unexpected "
+                  "0, unknown committed 4; RPO 2 write(s) over 0.25s (lost ids 17, 18); RTO 9.74s (promotion "
+                  "9.56s, reconnection 0.18s) after kill db; split brain: none\n"),
+        std::string::npos)
         << text;
     EXPECT_EQ(text.find("NOT within"), std::string::npos) << "thresholds are the reasons' business: " << text;
     EXPECT_NE(text.find("   writes audit: 10 attempted, 3 acknowledged, 7 failed, 0 unknown; NOT READ BACK: connect: "

@@ -369,9 +369,9 @@ phases:
 // load without errors), and every fault type has one.
 TEST(FaultDocs, EveryExampleIsInAValidExampleFileAndEveryTypeHasOne) {
   const std::string docs = read_file(source_path("docs/faults.md"));
-  const std::string examples =
-      read_file(data("valid/kernel-faults.yaml")) + read_file(data("valid/fault-examples.yaml")) +
-      read_file(data("valid/database-faults.yaml"));
+  const std::string examples = read_file(data("valid/kernel-faults.yaml")) +
+                               read_file(data("valid/fault-examples.yaml")) +
+                               read_file(data("valid/database-faults.yaml"));
   std::set<std::string> shown;
   std::istringstream lines(docs);
   for (std::string line; std::getline(lines, line);) {

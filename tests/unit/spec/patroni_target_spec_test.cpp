@@ -47,7 +47,8 @@ targets:
 TEST(PatroniTarget, DefaultsToThePrimarysPostmaster) {
   const auto result = load_experiment_text(std::string(R"(name: roles
 targets:
-  db: { patroni: { apis: ["127.0.0.11:8008"] } })") + kPhases,
+  db: { patroni: { apis: ["127.0.0.11:8008"] } })") +
+                                               kPhases,
                                            "roles.yaml");
   ASSERT_TRUE(result.ok()) << errors_of(result);
   const auto& p = result.experiment->targets.at(0).patroni;

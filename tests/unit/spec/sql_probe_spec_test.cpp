@@ -8,8 +8,8 @@ namespace chaosplus::spec {
 namespace {
 
 LoadResult load(const std::string& probes) {
-  return load_experiment_text("name: x\nsteady_state:\n  probes:\n" + probes + "phases:\n  - name: a\n    duration: 1s\n",
-                              "x.yaml");
+  return load_experiment_text(
+      "name: x\nsteady_state:\n  probes:\n" + probes + "phases:\n  - name: a\n    duration: 1s\n", "x.yaml");
 }
 
 std::string errors(const LoadResult& result) {
@@ -47,7 +47,8 @@ TEST(SqlProbeSpec, DefaultsToAFiveSecondTimeout) {
 }
 
 TEST(SqlProbeSpec, ANonLoopbackHostIsAnErrorAtItsLine) {
-  auto result = load("    - name: db\n      sql:\n        dsn: \"postgresql://10.1.1.1:5432/app\"\n        query: \"SELECT 1\"\n");
+  auto result = load(
+      "    - name: db\n      sql:\n        dsn: \"postgresql://10.1.1.1:5432/app\"\n        query: \"SELECT 1\"\n");
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u) << errors(result);
   EXPECT_EQ(result.errors[0].line, 6);

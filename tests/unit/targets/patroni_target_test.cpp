@@ -2,10 +2,10 @@
 // the views are what db::parse_cluster reads from Patroni 3.0's GET /cluster.
 #include "targets/patroni_target.h"
 
-#include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "targets/sockets.h"
@@ -104,8 +104,10 @@ TEST(ApiAddress, IsTheHostAndPortOfTheUrl) {
 TEST(ProcNetTcp, ReadsAddressesPortsStateAndInode) {
   const std::string text =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-      "   0: 0B00007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   108        0 41234 1 0 100 0 0 10 0\n"
-      "   1: 0100007F:9C40 1500007F:094F 01 00000000:00000000 00:00000000 00000000   108        0 41240 1 0 20 4 30 10 -1\n";
+      "   0: 0B00007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   108        0 41234 1 0 100 0 0 10 "
+      "0\n"
+      "   1: 0100007F:9C40 1500007F:094F 01 00000000:00000000 00:00000000 00000000   108        0 41240 1 0 20 4 30 10 "
+      "-1\n";
   auto sockets = parse_proc_net_tcp(text, false);
   ASSERT_EQ(sockets.size(), 2u);
   EXPECT_EQ(sockets[0].local_ip, "127.0.0.11");

@@ -110,7 +110,7 @@ TEST(Analyze, DuplicatesCountEachIdOnce) {
   EXPECT_EQ(present_twice.unexpected, 1);
   EXPECT_EQ(present_twice.unexpected_ids, (std::vector<std::int64_t>{9}));
   const Analysis missing = analyze(h, {}, {});
-  EXPECT_EQ(missing.lost, 2);  // ids, not acknowledgements
+  EXPECT_EQ(missing.lost, 2);                       // ids, not acknowledgements
   EXPECT_EQ(missing.rpo_span, milliseconds(2000));  // first acks at 5 (id 2) and 2005 (id 1)
 }
 
@@ -123,9 +123,9 @@ TEST(Analyze, NoFaultNoRto) {
 TEST(Analyze, RtoRunsFromTheFaultToTheFirstAcknowledgedWriteInvokedAfterIt) {
   const std::vector<Attempt> h{
       ok(1, 0, 5),
-      ok(2, 990, 1500),                            // in flight at the fault: does not count
-      attempt(3, 1010, 3010, Outcome::unknown),    // timed out
-      attempt(4, 3020, 3021, Outcome::failed, ""), // no connection
+      ok(2, 990, 1500),                             // in flight at the fault: does not count
+      attempt(3, 1010, 3010, Outcome::unknown),     // timed out
+      attempt(4, 3020, 3021, Outcome::failed, ""),  // no connection
       ok(5, 4000, 4008, "n2"),
       ok(6, 4100, 4105, "n2"),
   };
@@ -167,11 +167,10 @@ TEST(Analyze, AFaultThatDisturbedNothingHasNoOutage) {
 }
 
 TEST(Analyze, AcknowledgedByListsEveryNodesPeriodsInTheOrderTheyBegan) {
-  const std::vector<Attempt> h{ok(1, 0, 3, "n2"),    ok(2, 10, 13, "n2"),   attempt(3, 20, 21, Outcome::failed, "n2"),
+  const std::vector<Attempt> h{ok(1, 0, 3, "n2"), ok(2, 10, 13, "n2"), attempt(3, 20, 21, Outcome::failed, "n2"),
                                ok(4, 100, 103, "n1"), ok(5, 110, 113, "n1")};
   const Analysis r = analyze(h, {1, 2, 4, 5}, {});
-  EXPECT_EQ(r.acknowledged_by,
-            (std::vector<std::string>{"n2 from +0.003s to +0.010s", "n1 from +0.103s to +0.110s"}));
+  EXPECT_EQ(r.acknowledged_by, (std::vector<std::string>{"n2 from +0.003s to +0.010s", "n1 from +0.103s to +0.110s"}));
 }
 
 TEST(Analyze, RtoTakesTheEarliestCompletionWhenCompletionsComeOutOfOrder) {

@@ -13,7 +13,7 @@ PrimarySample sample(const char* api, int ms, bool primary) { return PrimarySamp
 
 TEST(PromotedAfter, IsTheFirstOtherMemberAnsweringPrimaryAfterTheFault) {
   const std::vector<PrimarySample> s{
-      sample("n1", 900, true),  sample("n2", 900, false), sample("n1", 1100, false),
+      sample("n1", 900, true),   sample("n2", 900, false), sample("n1", 1100, false),
       sample("n2", 1100, false), sample("n2", 2500, true), sample("n2", 2600, true),
   };
   EXPECT_EQ(promoted_after(s, at(1000)), at(2500));

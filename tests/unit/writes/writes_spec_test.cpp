@@ -11,8 +11,8 @@ namespace {
 using std::chrono::milliseconds;
 
 spec::LoadResult load(const std::string& block) {
-  return spec::load_experiment_text("name: failover\nphases:\n  - name: crash\n    duration: 10s\n    writes:\n" + block,
-                                    "failover.yaml");
+  return spec::load_experiment_text(
+      "name: failover\nphases:\n  - name: crash\n    duration: 10s\n    writes:\n" + block, "failover.yaml");
 }
 
 std::string errors(const spec::LoadResult& r) {
@@ -90,7 +90,8 @@ TEST(WritesJudgments, NameTheirMetricAndHoldOrNot) {
   a.lost_ids = {42};
   a.rto = milliseconds(3200);
   a.rto_fault = "kill db";
-  const auto s = with_thresholds({{"rto", "rto < 15s"}, {"lost_writes", "lost_writes == 0"}, {"acknowledged", "acknowledged > 100"}});
+  const auto s = with_thresholds(
+      {{"rto", "rto < 15s"}, {"lost_writes", "lost_writes == 0"}, {"acknowledged", "acknowledged > 100"}});
   const auto j = judge_thresholds(s, a, "");
   ASSERT_EQ(j.size(), 3u);
   EXPECT_EQ(j[0].metric, "writes.orders.rto");
@@ -104,7 +105,8 @@ TEST(WritesJudgments, NameTheirMetricAndHoldOrNot) {
 
 TEST(WritesJudgments, AnUnmeasuredFigureFailsAndSaysWhy) {
   Analysis a;
-  const auto s = with_thresholds({{"rto", "rto < 15s"}, {"promotion", "promotion < 10s"}, {"lost_writes", "lost_writes == 0"}});
+  const auto s =
+      with_thresholds({{"rto", "rto < 15s"}, {"promotion", "promotion < 10s"}, {"lost_writes", "lost_writes == 0"}});
   auto j = judge_thresholds(s, a, "connect: refused");
   ASSERT_EQ(j.size(), 3u);
   for (const auto& x : j) EXPECT_FALSE(x.held) << x.message;
