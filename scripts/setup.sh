@@ -6,6 +6,9 @@
 # nftables and iproute2 serve the kernel-level network faults; nodejs and npm run the test that
 # drives the fault proxy with the published Toxiproxy client. Node.js is only checked for being
 # there: a newer one installed some other way is kept.
+# postgresql-15, patroni, python3-etcd (Patroni's etcd and etcd3 DCS both import it), etcd-server and
+# etcd-client serve the PostgreSQL HA lab (scripts/services/pg-ha-lab.sh); postgresql-contrib gives
+# pg_amcheck; libpq-dev the SQL probe and the write workload.
 set -euo pipefail
 
 packages=(
@@ -15,6 +18,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev
   curl procps iproute2 nftables openssl nginx-light redis-server util-linux
   nodejs npm
+  postgresql-15 postgresql-contrib libpq-dev patroni python3-etcd python3-psycopg2 etcd-server etcd-client
 )
 
 missing=()

@@ -14,6 +14,7 @@ FaultFamily bandwidth_limit_family();  // faults/tbf_fault.cpp
 FaultFamily limit_fault_family();      // faults/limit_fault.cpp
 FaultFamily extension_fault_family();  // faults/extension_fault.cpp
 FaultFamily database_fault_family();   // faults/database_faults.cpp
+FaultFamily data_fault_family();       // faults/data_faults.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -25,6 +26,7 @@ std::span<const FaultFamily> fault_families() {
       limit_fault_family(),
       extension_fault_family(),
       database_fault_family(),
+      data_fault_family(),
   };
   // clang-format on
   return families;

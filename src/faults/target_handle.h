@@ -58,6 +58,9 @@ class TargetHandle {
   // Starts the target's own process again (a kill's revert, a restart), recorded in the ledger before
   // it runs: set by the runner. Without it the process is started unrecorded.
   std::function<Result<targets::ProcessId>(const spec::ProcessLaunch&)> start_recorded;
+  // The run's state folder (where the ledger is): a fault keeps there what it must put back, such
+  // as the corrupt fault's copy of a file. Set by the runner; "" outside a run.
+  std::string state_dir;
   // Publishes on the run's event stream what a fault learns while it acts (an extension's events);
   // set by the runner, may be empty.
   std::function<void(Event)> publish;

@@ -106,6 +106,23 @@ std::string judge_command(const spec::Expectation& expect, int exit_code, std::s
   return judge_latency_if_set(expect, latency);
 }
 
+std::string judge_sql(const spec::Expectation& expect, std::size_t rows, const std::optional<std::string>& first_value,
+                      std::string_view output, Duration latency) {
+  if (expect.rows && !expect.rows->holds(static_cast<double>(rows))) {
+    auto wanted = expect.rows->to_string();
+    return std::to_string(rows) + (rows == 1 ? " row" : " rows") + ", expected " + wanted;
+  }
+  if (expect.value) {
+    if (rows == 0) return "no row, expected the value " + quoted(*expect.value);
+    if (!first_value) return "the first value is NULL, expected " + quoted(*expect.value);
+    if (*first_value != *expect.value) return "the first value is " + quoted(*first_value) + ", expected " + quoted(*expect.value);
+  }
+  if (auto failed = judge_text("output", output, expect.output_contains, expect.output_regex); !failed.empty()) {
+    return failed;
+  }
+  return judge_latency_if_set(expect, latency);
+}
+
 std::string judge_tcp(const spec::Expectation& expect, Duration latency) {
   return judge_latency_if_set(expect, latency);
 }

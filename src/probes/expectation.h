@@ -1,6 +1,8 @@
 #pragma once
 // Pure judgement of a probe's measured result against spec::Expectation, apart from the I/O so it
 // can be tested without sockets or processes. Each returns the first failure in words, or "".
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,11 @@ std::string judge_http(const spec::Expectation& expect, int status, std::string_
 
 // exit_code (0 if unset), output_contains, output_regex, latency.
 std::string judge_command(const spec::Expectation& expect, int exit_code, std::string_view output, Duration latency);
+
+// An SQL result: rows (the count), value (first column of the first row; nullopt = NULL or no row),
+// output_contains, output_regex (on `output`, the rows as text), latency.
+std::string judge_sql(const spec::Expectation& expect, std::size_t rows, const std::optional<std::string>& first_value,
+                      std::string_view output, Duration latency);
 
 // Only latency applies to a TCP connect.
 std::string judge_tcp(const spec::Expectation& expect, Duration latency);

@@ -14,6 +14,7 @@ ProbeResult run(const spec::Probe& probe) {
           if constexpr (std::is_same_v<Kind, spec::HttpProbe>) return run_http(kind, probe.expect);
           else if constexpr (std::is_same_v<Kind, spec::TcpProbe>) return run_tcp(kind, probe.expect);
           else if constexpr (std::is_same_v<Kind, spec::CommandProbe>) return run_command(kind, probe.expect);
+          else if constexpr (std::is_same_v<Kind, spec::SqlProbe>) return run_sql(kind, probe.expect);
           else return run_extension(kind, probe.expect);
         },
         probe.kind);

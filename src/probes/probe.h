@@ -1,5 +1,5 @@
 #pragma once
-// Runs one steady-state probe (http, tcp, command, extension) once and judges it against its expectation.
+// Runs one steady-state probe (http, tcp, command, extension, sql) once and judges it against its expectation.
 #include <string>
 
 #include "core/units.h"
@@ -18,7 +18,7 @@ struct ProbeResult {
 // threads at once.
 ProbeResult run(const spec::Probe& probe);
 
-// The three kinds, also usable on their own (a rollback runs a command and expects exit code 0).
+// The kinds, also usable on their own (a rollback runs a command and expects exit code 0).
 // http: a fresh connection per run; status/body/latency expectations.
 ProbeResult run_http(const spec::HttpProbe& probe, const spec::Expectation& expect);
 // tcp: a connect within the timeout; only a latency expectation applies.
@@ -30,5 +30,9 @@ ProbeResult run_command(const spec::CommandProbe& probe, const spec::Expectation
 // extension: the extension's `probe` request (docs/extensions.md) in a session of its own; it passes
 // when the reply says ok (and the latency expectation holds).
 ProbeResult run_extension(const spec::ExtensionProbe& probe, const spec::Expectation& expect);
+// sql: a fresh libpq connection (db::Connection) and one query, both within the timeout; the rows
+// as text (tab between columns, newline between rows, NULL as empty) are the output that
+// output_contains/output_regex read; rows and value judge the result; latency covers both.
+ProbeResult run_sql(const spec::SqlProbe& probe, const spec::Expectation& expect);
 
 }  // namespace chaosplus::probes

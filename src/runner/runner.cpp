@@ -235,6 +235,10 @@ RunResult Run::execute() {
   result.journal_path = journal_->path();
   result.run_id = run_id_;
   placement_ = std::make_unique<Placement>(experiment_, *ledger_, run_id_, log_dir_, bus_, halt_);
+  // Where a fault keeps what it must put back (the corrupt fault's copy of a file), beside the ledger.
+  for (const auto& t : experiment_.targets) {
+    if (auto* h = handle(t.name)) h->state_dir = options_.state_dir;
+  }
   faults_ = std::make_unique<FaultTimeline>(
       *ledger_, run_id_, bus_, halt_, [this](const std::string& name) { return handle(name); },
       [this](const std::string& message) { fail(message); });

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "fuzz/fuzz_spec.h"
+#include "writes/writes_spec.h"
 #include "spec/builder.h"
 
 namespace chaosplus::spec {
@@ -337,6 +338,65 @@ constexpr std::string_view kFuzzSchema = R"json({
   }
 })json";
 
+// The `writes` block of a phase (docs/databases.md, "Write workload").
+constexpr std::string_view kWritesSchema = R"json({
+  "writes": {
+    "description": "a write workload with an acknowledged-write log during the phase: lost writes, RTO, RPO, split brain (docs/databases.md)",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "dsn"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "#/definitions/identifier"
+      },
+      "dsn": {
+        "description": "a libpq connection string (loopback hosts only), e.g. 'host=127.0.0.11,127.0.0.12 port=5432 dbname=postgres target_session_attrs=read-write'",
+        "$ref": "#/definitions/text"
+      },
+      "table": {
+        "description": "the table written (created when missing), default chaosplus_writes",
+        "type": "string",
+        "pattern": "^[a-z_][a-z0-9_]*(\\.[a-z_][a-z0-9_]*)?$"
+      },
+      "clients": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 256
+      },
+      "rate": {
+        "description": "inserts per second, all clients together, e.g. 200/s",
+        "type": "string",
+        "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*/\\s*[smh]\\s*$"
+      },
+      "timeout": {
+        "description": "per insert, connecting included: a slower one is unknown",
+        "$ref": "#/definitions/duration"
+      },
+      "patroni": {
+        "description": "Patroni REST API addresses asked for /primary, to time the promotion",
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "type": "string"
+        }
+      },
+      "history": {
+        "description": "a JSONL file that gets every attempt",
+        "$ref": "#/definitions/text"
+      },
+      "thresholds": {
+        "description": "conditions on the figures: \"rto < 15s\", \"lost_writes == 0\", \"split_brain == 0\"",
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      }
+    }
+  }
+})json";
+
 std::optional<ActivitySpec> read_load(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                       const std::string& phase) {
   return builder.read_load_activity(block, what, phase);
@@ -352,6 +412,11 @@ std::optional<ActivitySpec> read_fuzz(reading::Builder& builder, const YamlNode&
   return builder.read_fuzz_activity(block, what, phase);
 }
 
+std::optional<ActivitySpec> read_writes(reading::Builder& builder, const YamlNode& block, const std::string& what,
+                                        const std::string& phase) {
+  return builder.read_writes_activity(block, what, phase);
+}
+
 std::optional<ActivitySpec> read_extension(reading::Builder& builder, const YamlNode& block, const std::string& what,
                                            const std::string& phase) {
   return builder.read_extension_activity(block, what, phase);
@@ -362,6 +427,7 @@ constexpr std::array kKinds{
     ActivityKind{fuzz::FuzzSpec::kKind, kFuzzSchema, read_fuzz},
     ActivityKind{"security", kSecuritySchema, read_security},
     ActivityKind{"extension", kExtensionSchema, read_extension},
+    ActivityKind{writes::WritesSpec::kKind, kWritesSchema, read_writes},
 };
 
 }  // namespace

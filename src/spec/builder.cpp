@@ -260,8 +260,9 @@ std::optional<Duration> Builder::read_duration(const YamlNode& node, std::string
 }
 
 std::optional<Comparison> Builder::read_comparison(const YamlNode& node, std::string_view label, QuantityKind kind) {
-  const char* example =
-      kind == QuantityKind::duration ? "a comparison such as \"< 300ms\"" : "a comparison such as \">= 99%\"";
+  const char* example = kind == QuantityKind::duration     ? "a comparison such as \"< 300ms\""
+                        : kind == QuantityKind::percentage ? "a comparison such as \">= 99%\""
+                                                           : "a comparison such as \">= 1\"";
   if (node.kind != Kind::string) {
     wrong_type(node, label, example);
     return std::nullopt;

@@ -26,6 +26,9 @@
 namespace chaosplus::fuzz {
 class FuzzSpec;
 }
+namespace chaosplus::writes {
+class WritesSpec;
+}
 
 namespace chaosplus::spec::reading {
 
@@ -114,6 +117,10 @@ class Builder {
   // phase's name unless it has one.
   std::optional<ActivitySpec> read_security_activity(const YamlNode& node, const std::string& phase_what,
                                                      const std::string& phase);
+  // A phase's `writes` block (builder_writes.cpp): the write workload; like a load, it takes its
+  // phase's name unless it has one.
+  std::optional<ActivitySpec> read_writes_activity(const YamlNode& node, const std::string& phase_what,
+                                                   const std::string& phase);
   // A phase's `extension: {extension, activity, params, name}`: an activity of kind "extension".
   std::optional<ActivitySpec> read_extension_activity(const YamlNode& node, const std::string& phase_what,
                                                       const std::string& phase);
@@ -230,6 +237,8 @@ class Builder {
 
   std::optional<TcpProbe> read_tcp_probe(const YamlNode& node, const std::string& probe);
 
+  std::optional<SqlProbe> read_sql_probe(const YamlNode& node, const std::string& probe);
+
   // Used by command probes and command rollbacks.
   std::optional<CommandProbe> read_command(const YamlNode& node, const std::string& what);
 
@@ -280,6 +289,13 @@ class Builder {
   // thresholds: ["findings < 1", "findings{severity>=high} < 1"]
   void read_fuzz_thresholds(const YamlNode& node, fuzz::FuzzSpec& spec);
   std::vector<std::string> declared_fuzzes_;
+
+  std::optional<writes::WritesSpec> read_writes(const YamlNode& node, const std::string& phase_what,
+                                                const std::string& phase);
+  // thresholds: ["rto < 15s", "lost_writes == 0"]; `patroni`: the block names Patroni APIs (a
+  // promotion threshold needs them).
+  void read_writes_thresholds(const YamlNode& node, writes::WritesSpec& spec, bool patroni);
+  std::vector<std::string> declared_writes_;
 
   void read_outputs(const YamlNode& node, Experiment& experiment);
 

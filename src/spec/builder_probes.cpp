@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 
+#include "db/pg_client.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"
@@ -64,8 +65,8 @@ Probe Builder::read_probe(const YamlNode& node) {
   Probe probe;
   probe.mark = node.mark;
   if (!check_map(node, named(node, "probe"),
-                 {"name", "http", "tcp", "command", "extension", "expect", "every", "tolerance"},
-                 "a probe: a map with name and one of http, tcp, command, extension")) {
+                 {"name", "http", "tcp", "command", "extension", "sql", "expect", "every", "tolerance"},
+                 "a probe: a map with name and one of http, tcp, command, extension, sql")) {
     return probe;
   }
   std::string what = "probe";
@@ -81,7 +82,7 @@ Probe Builder::read_probe(const YamlNode& node) {
     }
   }
   // Each kind present is read (and its problems reported) even when more than one is present.
-  auto kind = exactly_one(node, what, {"http", "tcp", "command", "extension"});
+  auto kind = exactly_one(node, what, {"http", "tcp", "command", "extension", "sql"});
   if (const YamlNode* n = get(node, "http")) {
     if (auto http = read_http_probe(*n, what)) probe.kind = std::move(*http);
   }
@@ -93,6 +94,9 @@ Probe Builder::read_probe(const YamlNode& node) {
   }
   if (const YamlNode* n = get(node, "extension")) {
     if (auto extension = read_extension_probe(*n, what)) probe.kind = std::move(*extension);
+  }
+  if (const YamlNode* n = get(node, "sql")) {
+    if (auto sql = read_sql_probe(*n, what)) probe.kind = std::move(*sql);
   }
   if (const YamlNode* n = get(node, "expect"); n && kind) probe.expect = read_expect(*n, what, *kind);
   if (const YamlNode* n = get(node, "every")) probe.every = read_duration(*n, "every", true);
@@ -154,6 +158,30 @@ std::optional<TcpProbe> Builder::read_tcp_probe(const YamlNode& node, const std:
   return tcp;
 }
 
+std::optional<SqlProbe> Builder::read_sql_probe(const YamlNode& node, const std::string& probe) {
+  const std::string what = "sql of " + probe;
+  if (!check_map(node, what, {"dsn", "query", "timeout"},
+                 "a map with dsn (a libpq connection string), query and optionally timeout")) {
+    return std::nullopt;
+  }
+  SqlProbe sql;
+  if (const YamlNode* n =
+          require(node, "dsn", what, "a libpq connection string such as \"host=127.0.0.1 port=5432 dbname=postgres\"")) {
+    if (auto text = read_text(*n, "dsn")) {
+      // The same parser and loopback rule the probe connects with, so the file is wrong here or not at all.
+      if (auto checked = db::check_loopback_conninfo(*text); checked.ok()) sql.dsn = *text;
+      else report(*n, "dsn: " + checked.error());
+    }
+  }
+  if (const YamlNode* n = require(node, "query", what, "an SQL statement such as \"SELECT 1\"")) {
+    if (auto text = read_text(*n, "query")) sql.query = *text;
+  }
+  if (const YamlNode* n = get(node, "timeout")) {
+    if (auto d = read_duration(*n, "timeout", true)) sql.timeout = *d;
+  }
+  return sql;
+}
+
 std::optional<CommandProbe> Builder::read_command(const YamlNode& node, const std::string& what) {
   if (!check_map(node, what, {"run", "timeout"}, "a map with run: [program, args...] and optionally timeout")) {
     return std::nullopt;
@@ -179,9 +207,12 @@ Expectation Builder::read_expect(const YamlNode& node, const std::string& probe,
   static constexpr std::array<std::string_view, 1> tcp_keys{"latency"};
   static constexpr std::array<std::string_view, 4> command_keys{"exit_code", "output_contains", "output_regex",
                                                                 "latency"};
-  static constexpr std::array<std::string_view, 7> all_keys{"status",    "body_contains",   "body_regex",  "latency",
-                                                            "exit_code", "output_contains", "output_regex"};
-  const std::span<const std::string_view> allowed = kind == "http" ? std::span<const std::string_view>(http_keys)
+  static constexpr std::array<std::string_view, 5> sql_keys{"rows", "value", "output_contains", "output_regex",
+                                                            "latency"};
+  static constexpr std::array<std::string_view, 9> all_keys{
+      "status", "body_contains", "body_regex", "latency", "exit_code", "output_contains", "output_regex", "rows", "value"};
+  const std::span<const std::string_view> allowed = kind == "http"  ? std::span<const std::string_view>(http_keys)
+                                                    : kind == "sql" ? std::span<const std::string_view>(sql_keys)
                                                     : kind == "tcp" || kind == "extension"
                                                         ? std::span<const std::string_view>(tcp_keys)
                                                         : std::span<const std::string_view>(command_keys);
@@ -191,6 +222,7 @@ Expectation Builder::read_expect(const YamlNode& node, const std::string& probe,
       const char* article_kind = kind == "http"        ? "an HTTP"
                                  : kind == "tcp"       ? "a TCP"
                                  : kind == "extension" ? "an extension"
+                                 : kind == "sql"       ? "an SQL"
                                                        : "a command";
       report_key(entry, "'" + entry.key + "' does not apply to " + article_kind + " probe, expected one of " +
                             comma_list(allowed));
@@ -210,6 +242,14 @@ Expectation Builder::read_expect(const YamlNode& node, const std::string& probe,
   }
   if (const YamlNode* n = has("output_contains")) expect.output_contains = read_text(*n, "output_contains");
   if (const YamlNode* n = has("output_regex")) expect.output_regex = read_regex(*n, "output_regex");
+  if (const YamlNode* n = has("rows")) {
+    if (auto c = read_comparison(*n, "rows", QuantityKind::number)) {
+      const bool whole = n->text.find_first_not_of("<>= \t0123456789") == std::string::npos;
+      if (whole) expect.rows = *c;
+      else report(*n, "rows: found '" + n->text + "', expected a whole number of rows, e.g. \">= 1\" or \"== 3\"");
+    }
+  }
+  if (const YamlNode* n = has("value")) expect.value = read_scalar_text(*n, "value");
   return expect;
 }
 

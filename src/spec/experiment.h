@@ -133,6 +133,14 @@ struct ExtensionProbe {
   Duration timeout = std::chrono::seconds(10);
 };
 
+// A query through libpq (db::Connection), on a fresh connection per run; its rows, as text, are the
+// probe's output. The connection string names loopback hosts only (checked when the file is read).
+struct SqlProbe {
+  std::string dsn;    // libpq key=value or postgresql:// URI; multi-host and target_session_attrs work
+  std::string query;
+  Duration timeout = std::chrono::seconds(5);  // connect and query together
+};
+
 // What a probe's outcome must satisfy to count as a success. Unset members are not checked.
 struct Expectation {
   std::vector<int> status;  // HTTP: one of these (default: any 2xx)
@@ -142,6 +150,8 @@ struct Expectation {
   std::optional<int> exit_code;           // command: default 0
   std::optional<std::string> output_contains;
   std::optional<std::string> output_regex;
+  std::optional<Comparison> rows;    // sql: the number of rows returned, e.g. ">= 1"
+  std::optional<std::string> value;  // sql: the first column of the first row, as text
 };
 
 // How many of a continuous probe's results may fail during the phases before the hypothesis deviates.
@@ -152,7 +162,7 @@ struct Tolerance {
 
 struct Probe {
   std::string name;
-  std::variant<HttpProbe, TcpProbe, CommandProbe, ExtensionProbe> kind;
+  std::variant<HttpProbe, TcpProbe, CommandProbe, ExtensionProbe, SqlProbe> kind;
   Expectation expect;
   std::optional<Duration> every;  // set = also runs continuously during the phases
   std::optional<Tolerance> tolerance;

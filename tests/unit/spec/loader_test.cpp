@@ -400,7 +400,7 @@ TEST(LoadExperiment, ReturnsNoExperimentWhenAnythingIsWrong) {
   EXPECT_EQ(
       result.errors[0].to_string(),
       "x.yaml:5:5: unknown key 'extra' in phase 'a', expected one of name, duration, faults, load, fuzz, security, "
-      "extension");
+      "extension, writes");
 }
 
 TEST(LoadExperiment, ReportsEveryProblemNotJustTheFirst) {
