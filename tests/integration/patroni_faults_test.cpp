@@ -20,6 +20,7 @@
 #include "faults/undo.h"
 #include "support/kernel.h"
 #include "support/pg_lab.h"
+#include "support/support.h"
 #include "targets/sockets.h"
 
 namespace chaosplus::faults {
@@ -252,6 +253,43 @@ TEST_F(PatroniFaultsTest, SwitchoverToAReplicaMakesItTheLeaderAndSwitchesBackOnR
   auto s = (*fault)->revert(halt);
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(leader_name(*lab_), old);
+}
+
+// The runner killed with SIGKILL while a primary is cut off from etcd: `chaosplus recover` takes the
+// fault off from the ledger alone (table deleted, processes moved back, cgroups removed) and waits
+// until the cluster is healthy again.
+TEST_F(PatroniFaultsTest, RecoverAfterTheRunnerIsKilledMidIsolateLeavesAHealthyClusterAndNothingBehind) {
+  if (auto why = chaosplus::testing::missing_for_kernel_faults(); !why.empty()) GTEST_SKIP() << why;
+  chaosplus::testing::KernelTurn turn;
+  ASSERT_TRUE(turn.held());
+  const std::string before = chaosplus::testing::nft_ruleset();
+  const auto cgroups_before = isolate_cgroups();
+  chaosplus::testing::TempDir dir;
+  std::string apis;
+  for (const auto& a : PgLab::apis()) apis += (apis.empty() ? "\"" : ", \"") + a + "\"";
+  std::string etcd;
+  for (auto e : PgLab::etcd_endpoints()) {
+    if (e.starts_with("http://")) e = e.substr(7);
+    etcd += (etcd.empty() ? "\"" : ", \"") + e + "\"";
+  }
+  chaosplus::testing::write_file(dir.file("e.yaml"), "name: isolate-crash\ntargets:\n  primary:\n    patroni:\n"
+                                                     "      apis: [" + apis + "]\n      etcd: [" + etcd + "]\n"
+                                                     "phases:\n  - name: cut\n    duration: 2m\n    faults:\n"
+                                                     "      - isolate: { target: primary, from: etcd }\n");
+  const std::string journal = dir.file("journal.jsonl");
+  chaosplus::testing::Child run({chaosplus::testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain",
+                                 "--state-dir", dir.file("state"), "--journal", journal});
+  ASSERT_TRUE(eventually(
+      [&] { return chaosplus::testing::read_file(journal).find("\"fault.injected\"") != std::string::npos; }, 60s))
+      << run.output();
+  run.signal(SIGKILL);
+  ASSERT_TRUE(run.wait(30s).has_value());
+  EXPECT_NE(chaosplus::testing::nft_ruleset(), before) << "the fault was not on when the runner died";
+  chaosplus::testing::Child recover({chaosplus::testing::bin("chaosplus"), "recover", "--state-dir", dir.file("state")});
+  EXPECT_EQ(recover.wait(180s).value_or(-1), 0) << recover.output();
+  EXPECT_EQ(chaosplus::testing::nft_ruleset(), before);
+  EXPECT_EQ(isolate_cgroups(), cgroups_before);
+  EXPECT_TRUE(lab_->healthy()) << lab_->status();
 }
 
 }  // namespace
