@@ -7,7 +7,8 @@
 #
 # Usage: pg-ha-lab.sh up | down | status | wait-healthy [SECS] | start-node NAME | stop-node NAME | env
 #   up            idempotent: says so when a healthy lab (same SYNC mode) already runs; else removes
-#                 leftovers and starts a fresh lab, waits until it is healthy, creates database `chaos`
+#                 leftovers and starts a fresh lab, waits until it is healthy, creates database `chaos`;
+#                 when it fails it prints the log tails and leaves the lab for inspection (run down)
 #   down          stops every process of the lab, removes LAB_DIR, checks no process or port is left
 #   status        members, roles, states, lag; exit 0 when healthy: one leader, 2 replicas streaming
 #                 from it on its timeline, one of them the synchronous standby in synchronous_mode
@@ -47,7 +48,6 @@ die() {
 
 now_ms() { date +%s%3N; }
 
-pg_hosts() { local IFS=,; echo "${NODE_HOST[*]}"; }
 node_hosts_csv() {
   local out=() n
   for n in "${NODES[@]}"; do out+=("${NODE_HOST[$n]}"); done
@@ -132,9 +132,15 @@ wait_for() {
 no_lab_process() { [ -z "$(lab_pids)" ]; }
 no_lab_port() { [ -z "$(listening_lab_ports)" ]; }
 
+# Tails of the etcd logs (log_tails etcd) or of the Patroni and PostgreSQL logs (log_tails nodes).
 log_tails() {
-  local f
-  for f in "$LAB_DIR"/etcd/*.log "$LAB_DIR"/node*/patroni.log "$LAB_DIR"/node*/pg_log/*.log; do
+  local f files
+  if [ "$1" = etcd ]; then
+    files=("$LAB_DIR"/etcd/*.log)
+  else
+    files=("$LAB_DIR"/node*/patroni.log "$LAB_DIR"/node*/pg_log/*.log)
+  fi
+  for f in "${files[@]}"; do
     [ -f "$f" ] || continue
     echo "----- tail of $f" >&2
     tail -n 15 "$f" >&2
@@ -372,7 +378,7 @@ stop_patroni() {
     say "$n: Patroni is not running"
     return 0
   }
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true
   # Patroni stops PostgreSQL (fast shutdown) before it exits.
   wait_for 60 bash -c "! kill -0 $pid 2>/dev/null" || die "$n: Patroni (pid $pid) did not stop within 60 s"
   postmaster_gone "$n" || wait_for 30 postmaster_gone "$n" || die "$n: PostgreSQL still runs after its Patroni stopped"
@@ -413,7 +419,7 @@ cmd_down() {
   # Patroni first, while etcd still answers: it stops its PostgreSQL (fast shutdown) and exits.
   pids=$(patroni_pids)
   # shellcheck disable=SC2086
-  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  [ -n "$pids" ] && { kill -TERM $pids 2>/dev/null || true; } # one may have exited since
   wait_for 30 no_patroni || true
   # Then etcd and any stray PostgreSQL process. etcd members stopped together spend seconds trying to
   # hand over leadership to each other; their data is deleted next, so they get 3 s, then SIGKILL.
@@ -424,7 +430,7 @@ cmd_down() {
     if ! wait_for 3 no_lab_process; then
       pids=$(lab_pids)
       # shellcheck disable=SC2086
-      [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+      [ -n "$pids" ] && { kill -KILL $pids 2>/dev/null || true; }
       wait_for 10 no_lab_process || die "lab processes survive SIGKILL: $(lab_pids | tr '\n' ' ')"
     fi
   fi
@@ -442,7 +448,7 @@ cmd_up() {
     die "needs patroni, etcd-server and postgresql-15 (scripts/setup.sh installs them)"
   sync_want=false
   [ "$SYNC" = 1 ] && sync_want=true
-  if healthy && [ "$(running_sync_mode 2>/dev/null)" = "$sync_want" ]; then
+  if [ -f "$LAB_DIR/node1/patroni.yml" ] && healthy && [ "$(running_sync_mode 2>/dev/null)" = "$sync_want" ]; then
     say "a healthy lab already runs (synchronous_mode $sync_want): nothing to do"
     return 0
   fi
@@ -458,7 +464,7 @@ cmd_up() {
   local e n
   for e in "${ETCDS[@]}"; do start_etcd "$e"; done
   if ! wait_for 30 etcd_healthy; then
-    log_tails
+    log_tails etcd
     die "etcd did not become healthy within 30 s ($(etcd_endpoints))"
   fi
   for n in "${NODES[@]}"; do
@@ -469,7 +475,7 @@ cmd_up() {
   for n in "${NODES[@]}"; do start_patroni "$n"; done
   if ! wait_for 180 healthy; then
     check_cluster >&2 || true
-    log_tails
+    log_tails nodes
     die "the cluster did not become healthy within 180 s"
   fi
   create_chaos_db
@@ -506,10 +512,26 @@ LOCK_FILE=/tmp/chaosplus-pg-lab.lock
 lab_lock() {
   [ "${CHAOSPLUS_LAB_LOCKED:-}" = 1 ] && return 0
   exec 9>>"$LOCK_FILE"
-  if ! flock -n 9; then
+  if ! flock -n 9 && ! lock_held_by_ancestor; then
     say "waiting for the lab lock $LOCK_FILE (a test or another run uses the lab)"
     flock -w 900 9 || die "the lab lock $LOCK_FILE stayed taken for 15 minutes"
   fi
+}
+
+# True when the process holding the lab lock is this script's caller (or its caller's caller...): a
+# test fixture or `flock /tmp/chaosplus-pg-lab.lock ...` that did not say CHAOSPLUS_LAB_LOCKED=1.
+# Waiting for it would wait for ourselves.
+lock_held_by_ancestor() {
+  local inode holders p h
+  inode=$(stat -c %i "$LOCK_FILE") || return 1
+  # /proc/locks: "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF" (waiters have "->").
+  holders=$(awk -v ino="$inode" '$2 == "FLOCK" { n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks)
+  p=$PPID
+  while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+    for h in $holders; do [ "$h" = "$p" ] && return 0; done
+    p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || return 1
+  done
+  return 1
 }
 
 node_arg() {

@@ -122,13 +122,14 @@ Status check_parsed(const ParsedConninfo& parsed) {
     if (auto s = check_hosts("host", *parsed.host, false); !s) return s;
   if (parsed.hostaddr)
     if (auto s = check_hosts("hostaddr", *parsed.hostaddr, true); !s) return s;
-  // What libpq falls back on when the string names no host: the environment.
-  if (!parsed.host && !parsed.hostaddr) {
+  // libpq fills each option the string leaves out from the environment; PGHOSTADDR even overrides
+  // where a named host is reached.
+  if (!parsed.host)
     if (const char* env = std::getenv("PGHOST"))
       if (auto s = check_hosts("host (from PGHOST)", env, false); !s) return s;
+  if (!parsed.hostaddr)
     if (const char* env = std::getenv("PGHOSTADDR"))
       if (auto s = check_hosts("hostaddr (from PGHOSTADDR)", env, true); !s) return s;
-  }
   if (!parsed.service && std::getenv("PGSERVICE"))
     return Error{"the PGSERVICE environment variable names a service file whose hosts are not checked: unset it",
                  ErrorCode::invalid_argument};
@@ -336,6 +337,19 @@ QueryOutcome<QueryResult> Connection::query(std::string_view sql, const std::vec
   PGconn* conn = impl_->conn.get();
   if (impl_->broken || PQstatus(conn) != CONNECTION_OK)
     return error(Failure::connect, "the connection is broken: open a new one");
+  // An idle connection has nothing to read unless the server is gone or going (its FATAL goodbye,
+  // then EOF). Found now, that is a definite failure: the statement was never sent.
+  // libpq reads what is there and sees the EOF on the next read, hence the few rounds.
+  for (int round = 0; round < 4; ++round) {
+    pollfd idle{PQsocket(conn), POLLIN, 0};
+    if (::poll(&idle, 1, 0) <= 0) break;
+    if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+      impl_->broken = true;
+      return error(Failure::connect, "the server closed the connection before the statement was sent: " +
+                                         one_line(PQerrorMessage(conn)));
+    }
+    PQisBusy(conn);  // parses what arrived (a goodbye while idle is taken as a notice)
+  }
   const auto deadline = Clock::now() + timeout;
   auto deadline_passed = [&] {
     cancel_in_background(conn);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "runner/writes_line.h"
+
 namespace chaosplus::runner {
 namespace {
 
@@ -28,43 +30,6 @@ std::string reach_text(const Event& e) {
   }
   if (count("reach.bytes") > 0) out += ", " + std::to_string(count("reach.bytes")) + " bytes";
   return out;
-}
-
-// "writes orders: 6000 attempted, 5900 acknowledged, 60 failed, 40 unknown; lost 0, unexpected 0;
-// RTO 3.2s (promotion 2.1s, reconnection 1.1s) after kill db; RPO 0 writes; split brain: none".
-std::string writes_text(const Event& e) {
-  auto count = [&](const char* key) { return std::to_string(static_cast<long long>(e.number(key))); };
-  auto secs = [&](const char* key) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2fs", e.number(key) / 1000);
-    return std::string(buf);
-  };
-  std::string text = "writes " + e.text("name") + ": " + count("attempted") + " attempted, " + count("acknowledged") +
-                     " acknowledged, " + count("failed") + " failed, " + count("unknown") + " unknown";
-  if (e.flag("read_back")) {
-    text += "; lost " + count("lost") + ", unexpected " + count("unexpected") + ", unknown committed " +
-            count("unknown_committed");
-    if (e.number("failed_committed") > 0) text += ", FAILED BUT COMMITTED " + count("failed_committed");
-    text += "; RPO " + count("rpo_lost") + " write(s)";
-    if (e.number("rpo_lost") > 1) text += " over " + secs("rpo_span_ms");
-    if (!e.text("lost_ids").empty()) text += " (lost ids " + e.text("lost_ids") + ")";
-  } else {
-    text += "; NOT READ BACK: " + e.text("read_back_error");
-  }
-  if (e.find("rto_ms") != nullptr) {
-    text += "; RTO " + secs("rto_ms");
-    if (e.find("promotion_ms") != nullptr) {
-      text += " (promotion " + secs("promotion_ms");
-      if (e.find("reconnection_ms") != nullptr) text += ", reconnection " + secs("reconnection_ms");
-      text += ")";
-    }
-    text += " after " + e.text("rto_fault");
-  } else if (!e.text("rto_fault").empty()) {
-    text += "; RTO not measured: no write succeeded after " + e.text("rto_fault");
-  }
-  text += e.number("split_brain") > 0 ? "; SPLIT BRAIN: " + e.text("split_brain_periods") : "; split brain: none";
-  if (!e.text("thresholds").empty()) text += "; thresholds: " + e.text("thresholds");
-  return text;
 }
 
 }  // namespace
@@ -144,7 +109,7 @@ void LiveView::on_event(const Event& e) {
     } else if (t == "writes.started") {
       text = "writes " + e.text("name") + " started into " + e.text("table");
     } else if (t == "writes.summary") {
-      text = writes_text(e);
+      text = writes_line(e, true);
     } else if (t == "load.tick") {
       last_load_ = e.text("load");
       last_load_rps_ = e.number("rps");

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "runner/writes_line.h"
+
 namespace chaosplus::runner {
 namespace {
 
@@ -60,6 +62,8 @@ void VerdictFold::add(const Event& e) {
   } else if (t == "threshold.result") {
     if (!e.flag("held"))
       threshold_failures_.push_back(e.text("activity") + " " + e.text("name") + ": " + e.text("message"));
+  } else if (t == "writes.summary") {
+    writes_.push_back(writes_line(e, false));
   } else if (t == "timeline.slipped") {
     slips_.push_back(Slip{e.text("phase"), e.text("where"), from_ms(e.number("late_ms"))});
   } else if (t == "probe.result" && e.text("stage") == "during") {
@@ -103,6 +107,7 @@ RunSummary VerdictFold::summary() const {
     auto it = std::find_if(during_.begin(), during_.end(), [&](const auto& p) { return p.first == probe; });
     s.probes.push_back({probe, it == during_.end() ? WindowStats{} : it->second.all()});
   }
+  s.writes = writes_;
   s.journal = journal_;
   s.logs = logs_;
   return s;
@@ -133,6 +138,7 @@ void print_summary(std::ostream& out, const RunSummary& s) {
                   p.probe.c_str(), w.ok, w.count, w.success_rate * 100, w.p50 * 1000, w.p99 * 1000);
     out << line;
   }
+  for (const std::string& w : s.writes) out << "   " << w << "\n";
   out << "   journal: " << s.journal << "\n";
   out << "   logs:    " << s.logs << "/\n" << std::flush;
 }

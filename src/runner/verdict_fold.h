@@ -30,6 +30,7 @@ struct RunSummary {
   std::optional<double> time_to_recover_ms;  // when the steady state was checked after the reverts and passed
   int after_attempts = 0;
   std::vector<ProbeFigures> probes;  // each continuous probe, in the experiment's order
+  std::vector<std::string> writes;   // each write workload's figures (runner/writes_line.h), in the order they ended
   std::string journal;
   std::string logs;
 };
@@ -60,6 +61,7 @@ class VerdictFold {
   int injected_ = 0, reverted_ = 0, revert_failed_ = 0;
   std::vector<std::string> continuous_;  // from tolerance.result, in the experiment's order
   std::vector<std::pair<std::string, ProbeWindow>> during_;
+  std::vector<std::string> writes_;
 };
 
 // The block a run prints at its end: "== name: HELD (exit code 0)", the reasons, the figures,

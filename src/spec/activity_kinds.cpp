@@ -371,7 +371,11 @@ constexpr std::string_view kWritesSchema = R"json({
         "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*/\\s*[smh]\\s*$"
       },
       "timeout": {
-        "description": "per insert, connecting included: a slower one is unknown",
+        "description": "per insert, once connected: a slower one is unknown",
+        "$ref": "#/definitions/duration"
+      },
+      "connect_timeout": {
+        "description": "per reconnect, every host of the connection string together: a slower one is a failed insert",
         "$ref": "#/definitions/duration"
       },
       "patroni": {

@@ -47,7 +47,8 @@ std::optional<ActivitySpec> Builder::read_writes_activity(const YamlNode& node, 
 std::optional<writes::WritesSpec> Builder::read_writes(const YamlNode& node, const std::string& phase_what,
                                                        const std::string& phase) {
   const std::string what = "writes of " + phase_what;
-  if (!check_map(node, what, {"name", "dsn", "table", "clients", "rate", "timeout", "patroni", "history", "thresholds"},
+  if (!check_map(node, what, {"name", "dsn", "table", "clients", "rate", "timeout", "connect_timeout", "patroni", "history",
+                  "thresholds"},
                  "a write workload: a map with dsn")) {
     return std::nullopt;
   }
@@ -94,6 +95,9 @@ std::optional<writes::WritesSpec> Builder::read_writes(const YamlNode& node, con
   }
   if (const YamlNode* n = get(node, "timeout")) {
     if (auto d = read_duration(*n, "timeout", true)) spec.timeout = *d;
+  }
+  if (const YamlNode* n = get(node, "connect_timeout")) {
+    if (auto d = read_duration(*n, "connect_timeout", true)) spec.connect_timeout = *d;
   }
   if (const YamlNode* n = get(node, "patroni")) {
     if (n->kind != Kind::sequence || n->items.empty()) {

@@ -38,10 +38,17 @@ Status Workload::prepare() {
   if (auto* e = std::get_if<db::QueryError>(&created)) return Error{create + ": " + describe(*e), ErrorCode::io_error};
   // Ids of this run start at the wall clock's milliseconds times a million: unique across runs
   // into the same table (a run writes at most kMaxWrites), so the read-back sees only this run's.
+  // Two workloads of one process started in the same millisecond take the next range.
+  static std::atomic<std::int64_t> last_base{0};
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  base_ = static_cast<std::int64_t>(ms) * kMaxWrites;
+  std::int64_t base = static_cast<std::int64_t>(ms) * kMaxWrites;
+  std::int64_t last = last_base.load();
+  do {
+    base = std::max(base, last + kMaxWrites);
+  } while (!last_base.compare_exchange_weak(last, base));
+  base_ = base;
   const double planned = options_.rate * std::chrono::duration<double>(options_.duration).count();
   slots_ = std::clamp<std::int64_t>(static_cast<std::int64_t>(planned) + 1, 1, kMaxWrites);
   return ok_status();
@@ -93,7 +100,7 @@ void Workload::run_client(int client) {
     if (!connection || connection->broken()) {
       connection.reset();
       // Reconnecting is part of the attempt, paced like it: a failed connect is a failed write.
-      auto opened = db::Connection::open(options_.dsn, options_.timeout);
+      auto opened = db::Connection::open(options_.dsn, options_.connect_timeout);
       if (!opened) {
         a.completed = Clock::now();
         a.outcome = Outcome::failed;
@@ -104,9 +111,7 @@ void Workload::run_client(int client) {
       }
       connection = std::move(opened).value();
     }
-    // The attempt's timeout counts from its invocation, connecting included.
-    const Duration left = std::max<Duration>(options_.timeout - (Clock::now() - a.invoked), std::chrono::milliseconds(50));
-    auto answer = connection->query(insert, {std::to_string(a.id), std::to_string(client)}, left);
+    auto answer = connection->query(insert, {std::to_string(a.id), std::to_string(client)}, options_.timeout);
     a.completed = Clock::now();
     a.node = connection->host();
     if (const auto* e = std::get_if<db::QueryError>(&answer)) {
@@ -139,7 +144,7 @@ void Workload::read_back(WorkloadResult& result) {
   const std::string select = "SELECT id FROM " + options_.table + " WHERE id >= $1 AND id < $2";
   for (;;) {
     std::string error;
-    auto opened = db::Connection::open(options_.dsn, std::chrono::seconds(5));
+    auto opened = db::Connection::open(options_.dsn, options_.connect_timeout);
     if (!opened) {
       error = "connect: " + opened.error();
     } else {

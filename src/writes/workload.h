@@ -27,7 +27,8 @@ struct WorkloadOptions {
   std::string table = "chaosplus_writes";
   int clients = 4;
   double rate = 200;                       // per second, all clients together
-  Duration timeout = std::chrono::seconds(2);
+  Duration timeout = std::chrono::seconds(2);          // per insert, once connected
+  Duration connect_timeout = std::chrono::seconds(10); // per reconnect, all hosts together
   Duration duration = std::chrono::seconds(60);  // bounds the count: rate x duration inserts at most
   std::vector<std::string> patroni;
   Duration poll_every = std::chrono::milliseconds(100);      // each member's /primary

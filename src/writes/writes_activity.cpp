@@ -1,5 +1,6 @@
 #include "writes/writes_activity.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -192,6 +193,7 @@ Status WritesActivity::start(EventBus& bus, HaltSwitch&) {
   o.clients = spec_.clients;
   o.rate = spec_.rate;
   o.timeout = spec_.timeout;
+  o.connect_timeout = spec_.connect_timeout;
   o.duration = context_.duration;
   o.patroni = spec_.patroni;
   workload_ = std::make_shared<Workload>(std::move(o));
@@ -208,6 +210,7 @@ Status WritesActivity::start(EventBus& bus, HaltSwitch&) {
                   .with("clients", spec_.clients)
                   .with("rate", spec_.rate)
                   .with("timeout_ms", ms(spec_.timeout))
+                  .with("connect_timeout_ms", ms(spec_.connect_timeout))
                   .with("first_id", workload_->id_base()));
   workload_->start();
   return ok_status();

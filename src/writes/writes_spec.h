@@ -43,7 +43,10 @@ class WritesSpec : public ActivityConfig {
   std::string table = "chaosplus_writes";
   int clients = 4;
   double rate = 200;  // inserts per second, all clients together
-  Duration timeout = std::chrono::seconds(2);  // per attempt, connecting included
+  Duration timeout = std::chrono::seconds(2);  // per insert, once connected
+  // Per reconnect, every host of the string together: a multi-host string whose first host hangs
+  // (a frozen primary) needs its libpq connect_timeout and then some to reach the next.
+  Duration connect_timeout = std::chrono::seconds(10);
   std::vector<std::string> patroni;            // REST API endpoints "127.0.0.11:8008"
   std::string history;                         // JSONL file of every attempt; "" = none
   std::vector<WritesThreshold> thresholds;

@@ -132,6 +132,19 @@ TEST_F(DbClient, ATerminatedBackendMidQueryIsUnknown) {
   EXPECT_TRUE(conn->broken());
 }
 
+// The server went away while the connection sat idle: nothing was sent, so the write did not happen.
+TEST_F(DbClient, AConnectionClosedWhileIdleIsAConnectFailureNotUnknown) {
+  PostgresInstance gone;
+  ASSERT_TRUE(gone.ok()) << gone.error();
+  auto conn = Connection::open(gone.conninfo(), 10s);
+  ASSERT_TRUE(conn.ok()) << conn.error();
+  ASSERT_TRUE(gone.stop("fast"));  // terminates the idle backend: FATAL 57P01, then the socket closes
+  auto out = (*conn)->query("SELECT 1", {}, 5s);
+  ASSERT_TRUE(std::holds_alternative<QueryError>(out));
+  EXPECT_EQ(std::get<QueryError>(out).failure, Failure::connect) << std::get<QueryError>(out).message;
+  EXPECT_TRUE((*conn)->broken());
+}
+
 TEST_F(DbClient, HostAndPortNameTheServerReached) {
   auto conn = connect();
   ASSERT_TRUE(conn);

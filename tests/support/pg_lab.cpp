@@ -60,6 +60,7 @@ std::string PgLab::missing() {
   if (::access("/usr/bin/patroni", X_OK) != 0) why += " patroni";
   if (::access("/usr/bin/etcd", X_OK) != 0) why += " etcd";
   if (::access("/usr/lib/postgresql/15/bin/postgres", X_OK) != 0) why += " postgresql-15";
+  if (::access("/usr/bin/g++", X_OK) != 0) why += " g++";  // builds the lab's source-address preload
   return why.empty() ? "" : "the PostgreSQL HA lab needs" + why + " (scripts/setup.sh installs the packages)";
 }
 

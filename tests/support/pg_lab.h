@@ -22,6 +22,8 @@
 //     static inline std::string lab_error_;
 //   };
 //
+// ctest runs every TEST as its own process, so each test of such a suite pays a whole `up` (15-21 s
+// here) and `down` (12-30 s): keep the tests that need the lab few, each walking several steps.
 // Waits are bounded; errors come back as text with the script's output (log tails included).
 #include <chrono>
 #include <optional>
@@ -44,7 +46,7 @@ class PgLab {
   static constexpr int pg_port = 5432;
   static constexpr int api_port = 8008;
 
-  // "" when the lab can run here, else why a test skips: " root", " patroni", " etcd", " postgresql-15".
+  // "" when the lab can run here, else why a test skips (root, patroni, etcd, postgresql-15, g++ missing).
   static std::string missing();
   static std::string script();  // absolute path of scripts/services/pg-ha-lab.sh
 
@@ -63,6 +65,7 @@ class PgLab {
   // `pg-ha-lab.sh down`: "" when no process, port or data directory of the lab is left.
   std::string down(std::chrono::seconds timeout = std::chrono::seconds(120));
   // Runs the script with `args` (start-node node1, stop-node node2, status, ...): exit code and output.
+  // The script is told that this fixture holds the lab lock (it takes the lock itself otherwise).
   SqlResult script_run(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120));
 
   // `pg-ha-lab.sh status`: true when one leader and two streaming replicas (a sync standby with sync).

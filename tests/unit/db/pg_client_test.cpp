@@ -71,6 +71,25 @@ TEST(CheckLoopbackConninfo, RejectsAServiceWhoseHostsItCannotSee) {
   EXPECT_NE(s.error().find("service"), std::string::npos) << s.error();
 }
 
+// libpq takes what the string leaves out from PGHOST/PGHOSTADDR; PGHOSTADDR would even redirect a
+// string that names a loopback host.
+TEST(CheckLoopbackConninfo, ChecksTheHostsLibpqTakesFromTheEnvironment) {
+  ::setenv("PGHOSTADDR", "10.9.8.7", 1);
+  auto redirected = check_loopback_conninfo("host=127.0.0.1 port=5432");
+  ::unsetenv("PGHOSTADDR");
+  ASSERT_FALSE(redirected.ok());
+  EXPECT_NE(redirected.error().find("PGHOSTADDR"), std::string::npos) << redirected.error();
+  EXPECT_TRUE(check_loopback_conninfo("host=127.0.0.1 hostaddr=127.0.0.1").ok());
+
+  ::setenv("PGHOST", "db.example.com", 1);
+  auto defaulted = check_loopback_conninfo("dbname=postgres");
+  auto named = check_loopback_conninfo("host=127.0.0.1 dbname=postgres");
+  ::unsetenv("PGHOST");
+  ASSERT_FALSE(defaulted.ok());
+  EXPECT_NE(defaulted.error().find("db.example.com"), std::string::npos) << defaulted.error();
+  EXPECT_TRUE(named.ok()) << named.error();
+}
+
 TEST(CheckLoopbackConninfo, SaysWhenTheStringDoesNotParse) {
   auto s = check_loopback_conninfo("host=127.0.0.1 nonsense");
   ASSERT_FALSE(s.ok());

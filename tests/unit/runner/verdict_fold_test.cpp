@@ -139,3 +139,62 @@ TEST(JournalLines, ReadBackAsTheEventsThatWroteThem) {
 
 }  // namespace
 }  // namespace chaosplus::runner
+
+namespace chaosplus::runner {
+namespace {
+
+// A write workload's figures are in the summary, from its event alone (so `chaosplus report` prints
+// them too).
+TEST(VerdictFold, TheSummaryListsEachWriteWorkloadsFigures) {
+  const std::vector<Event> events{
+      started(),
+      Event("writes.summary")
+          .with("name", "orders")
+          .with("attempted", 1200)
+          .with("acknowledged", 1100)
+          .with("failed", 90)
+          .with("unknown", 10)
+          .with("read_back", true)
+          .with("lost", 2)
+          .with("unexpected", 0)
+          .with("unknown_committed", 4)
+          .with("failed_committed", 0)
+          .with("lost_ids", "17, 18")
+          .with("rpo_lost", 2)
+          .with("rpo_span_ms", 250.0)
+          .with("rto_fault", "kill db")
+          .with("rto_ms", 9742.0)
+          .with("promotion_ms", 9559.0)
+          .with("reconnection_ms", 183.0)
+          .with("split_brain", 0)
+          .with("thresholds", "lost_writes = 2, NOT within lost_writes == 0"),
+      Event("writes.summary")
+          .with("name", "audit")
+          .with("attempted", 10)
+          .with("acknowledged", 3)
+          .with("failed", 7)
+          .with("unknown", 0)
+          .with("read_back", false)
+          .with("read_back_error", "connect: refused")
+          .with("rto_fault", "kill db")
+          .with("split_brain", 1)
+          .with("split_brain_periods", "n1 and n2 from +1.000s to +2.000s"),
+  };
+  for (bool through_journal : {false, true}) {
+    const std::string text = printed(fold_of(events, through_journal).summary());
+    EXPECT_NE(text.find("   writes orders: 1200 attempted, 1100 acknowledged, 90 failed, 10 unknown; lost 2, unexpected "
+                        "0, unknown committed 4; RPO 2 write(s) over 0.25s (lost ids 17, 18); RTO 9.74s (promotion "
+                        "9.56s, reconnection 0.18s) after kill db; split brain: none\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("NOT within"), std::string::npos) << "thresholds are the reasons' business: " << text;
+    EXPECT_NE(text.find("   writes audit: 10 attempted, 3 acknowledged, 7 failed, 0 unknown; NOT READ BACK: connect: "
+                        "refused; RTO not measured: no write succeeded after kill db; SPLIT BRAIN: n1 and n2 from "
+                        "+1.000s to +2.000s\n"),
+              std::string::npos)
+        << text;
+  }
+}
+
+}  // namespace
+}  // namespace chaosplus::runner

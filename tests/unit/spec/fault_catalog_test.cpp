@@ -124,8 +124,8 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
   EXPECT_EQ(find_fault_type("bandwidth_limit")->needs, Capability::any);
   for (const auto& type : fault_catalog()) {
     if (!type.schema.empty()) continue;  // an extension's fault: its target only names who it is for
-    if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
     if (type.name == "corrupt") continue;  // a data fault: its target names whose file it is
+    if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }

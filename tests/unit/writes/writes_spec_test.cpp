@@ -35,6 +35,7 @@ TEST(WritesBlock, IsAnActivityOfTheWritesKindWithItsDefaults) {
   EXPECT_EQ(w->clients, 4);
   EXPECT_DOUBLE_EQ(w->rate, 200);
   EXPECT_EQ(w->timeout, std::chrono::seconds(2));
+  EXPECT_EQ(w->connect_timeout, std::chrono::seconds(10));
   EXPECT_TRUE(w->patroni.empty());
   EXPECT_FALSE(w->judges());
 }
@@ -46,6 +47,7 @@ TEST(WritesBlock, ReadsEverySetting) {
       clients: 8
       rate: 50/s
       timeout: 500ms
+      connect_timeout: 4s
       patroni: [127.0.0.11:8008, "127.0.0.12:8008"]
       history: /tmp/orders.jsonl
       thresholds: ["rto < 15s", "promotion <= 10s", "lost_writes == 0", "acknowledged > 100"]
@@ -58,6 +60,7 @@ TEST(WritesBlock, ReadsEverySetting) {
   EXPECT_EQ(w->clients, 8);
   EXPECT_DOUBLE_EQ(w->rate, 50);
   EXPECT_EQ(w->timeout, milliseconds(500));
+  EXPECT_EQ(w->connect_timeout, std::chrono::seconds(4));
   EXPECT_EQ(w->patroni, (std::vector<std::string>{"127.0.0.11:8008", "127.0.0.12:8008"}));
   EXPECT_EQ(w->history, "/tmp/orders.jsonl");
   ASSERT_EQ(w->thresholds.size(), 4u);
