@@ -2,7 +2,13 @@
 // on 127.0.0.11-13): the member chosen is the one Patroni names, kill/crash/isolate/switchover do
 // what they say to the cluster, and each ends healthy with nothing left (no nft table, no cgroup).
 // One lab for the whole program; each failover costs ~15-30 s with the lab's ttl of 12 s.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -86,6 +92,35 @@ std::vector<std::string> isolate_cgroups() {
     }
   }
   return out;
+}
+
+// Whether a process in cgroup `cgroup_dir` (a fresh child moved there) can connect to ip:port within 2 s:
+// what a member's processes can reach while an isolate is on. 0 connected, 1 could not, 2 could not
+// join the cgroup.
+int connects_from_cgroup(const std::string& cgroup_dir, const std::string& ip, int port) {
+  // Everything the child needs is made before the fork: after it, only async-signal-safe calls.
+  const std::string procs_path = cgroup_dir + "/cgroup.procs";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, ip.c_str(), &address.sin_addr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    char pid_text[16];
+    int n = 0;
+    for (int p = static_cast<int>(::getpid()); p > 0 && n < 15; p /= 10) pid_text[n++] = static_cast<char>('0' + p % 10);
+    for (int i = 0; i < n / 2; ++i) std::swap(pid_text[i], pid_text[n - 1 - i]);
+    const int procs = ::open(procs_path.c_str(), O_WRONLY);
+    if (procs < 0 || ::write(procs, pid_text, static_cast<std::size_t>(n)) != n) ::_exit(2);
+    ::close(procs);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval timeout{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    ::_exit(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
 }
 
 class PatroniFaultsTest : public ::testing::Test {
@@ -229,6 +264,36 @@ TEST_F(PatroniFaultsTest, IsolateFromEtcdDemotesThePrimaryAndLeavesNothingBehind
       << lab_->status();
   std::printf("[ figure ] isolate %s from etcd: demoted after %.1f s, %s leads after %.1f s\n", old.c_str(), demoted,
               fresh.c_str(), std::chrono::duration<double>(Clock::now() - since).count());
+  auto s = (*fault)->revert(halt);
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(chaosplus::testing::nft_ruleset(), before);
+  EXPECT_EQ(isolate_cgroups(), cgroups_before);
+}
+
+TEST_F(PatroniFaultsTest, IsolateFromPeersCutsAReplicaAndTheOthersOffFromEachOtherButNotFromClients) {
+  if (auto why = chaosplus::testing::missing_for_kernel_faults(); !why.empty()) GTEST_SKIP() << why;
+  chaosplus::testing::KernelTurn turn;
+  ASSERT_TRUE(turn.held());
+  const std::string before = chaosplus::testing::nft_ruleset();
+  const auto cgroups_before = isolate_cgroups();
+  const std::string leader_host = *lab_->leader();
+  TargetHandle target(patroni_target("replica", "replica", "postgres", lab_->lab_dir()), "/dev/null");
+  auto fault = make_fault(fault_spec("isolate", "replica", {{"from", "peers"}}), target);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  const auto record = nlohmann::json::parse((*fault)->record());
+  const std::string replica_host = record["member"]["host"];
+  const std::string root = record["cgroup_root"];
+  const std::string member_cgroup = root + "/" + record["cgroups"][0].get<std::string>();
+  const std::string peers_cgroup = root + "/" + record["cgroups"][1].get<std::string>();
+  HaltSwitch halt;
+  auto injected = (*fault)->inject(halt);
+  ASSERT_TRUE(injected.ok()) << injected.error();
+  EXPECT_EQ(connects_from_cgroup(member_cgroup, leader_host, PgLab::pg_port), 1) << "the replica reaches the leader";
+  EXPECT_EQ(connects_from_cgroup(peers_cgroup, replica_host, PgLab::api_port), 1) << "a peer reaches the replica";
+  // The same from a cgroup the fault does not cut: the leader is reachable.
+  EXPECT_EQ(connects_from_cgroup(root, leader_host, PgLab::pg_port), 0);
+  // A client (not a member's process) still reaches the isolated member.
+  EXPECT_EQ(PgLab::run_sql(replica_host, "select 1").exit_code, 0);
   auto s = (*fault)->revert(halt);
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(chaosplus::testing::nft_ruleset(), before);
