@@ -108,7 +108,8 @@ int connects_from_cgroup(const std::string& cgroup_dir, const std::string& ip, i
   if (child == 0) {
     char pid_text[16];
     int n = 0;
-    for (int p = static_cast<int>(::getpid()); p > 0 && n < 15; p /= 10) pid_text[n++] = static_cast<char>('0' + p % 10);
+    for (int p = static_cast<int>(::getpid()); p > 0 && n < 15; p /= 10)
+      pid_text[n++] = static_cast<char>('0' + p % 10);
     for (int i = 0; i < n / 2; ++i) std::swap(pid_text[i], pid_text[n - 1 - i]);
     const int procs = ::open(procs_path.c_str(), O_WRONLY);
     if (procs < 0 || ::write(procs, pid_text, static_cast<std::size_t>(n)) != n) ::_exit(2);
@@ -252,7 +253,8 @@ TEST_F(PatroniFaultsTest, IsolateFromEtcdDemotesThePrimaryAndLeavesNothingBehind
   auto injected = (*fault)->inject(halt);
   ASSERT_TRUE(injected.ok()) << injected.error();
   const auto since = Clock::now();
-  EXPECT_TRUE(eventually([&] { return !db::answers_primary(old_api, 2s); }, 60s)) << "the old primary did not step down";
+  EXPECT_TRUE(eventually([&] { return !db::answers_primary(old_api, 2s); }, 60s))
+      << "the old primary did not step down";
   const double demoted = std::chrono::duration<double>(Clock::now() - since).count();
   std::string fresh;
   EXPECT_TRUE(eventually(
@@ -337,10 +339,13 @@ TEST_F(PatroniFaultsTest, RecoverAfterTheRunnerIsKilledMidIsolateLeavesAHealthyC
     if (e.starts_with("http://")) e = e.substr(7);
     etcd += (etcd.empty() ? "\"" : ", \"") + e + "\"";
   }
-  chaosplus::testing::write_file(dir.file("e.yaml"), "name: isolate-crash\ntargets:\n  primary:\n    patroni:\n"
-                                                     "      apis: [" + apis + "]\n      etcd: [" + etcd + "]\n"
-                                                     "phases:\n  - name: cut\n    duration: 2m\n    faults:\n"
-                                                     "      - isolate: { target: primary, from: etcd }\n");
+  chaosplus::testing::write_file(dir.file("e.yaml"),
+                                 "name: isolate-crash\ntargets:\n  primary:\n    patroni:\n"
+                                 "      apis: [" +
+                                     apis + "]\n      etcd: [" + etcd +
+                                     "]\n"
+                                     "phases:\n  - name: cut\n    duration: 2m\n    faults:\n"
+                                     "      - isolate: { target: primary, from: etcd }\n");
   const std::string journal = dir.file("journal.jsonl");
   chaosplus::testing::Child run({chaosplus::testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain",
                                  "--state-dir", dir.file("state"), "--journal", journal});
@@ -350,7 +355,8 @@ TEST_F(PatroniFaultsTest, RecoverAfterTheRunnerIsKilledMidIsolateLeavesAHealthyC
   run.signal(SIGKILL);
   ASSERT_TRUE(run.wait(30s).has_value());
   EXPECT_NE(chaosplus::testing::nft_ruleset(), before) << "the fault was not on when the runner died";
-  chaosplus::testing::Child recover({chaosplus::testing::bin("chaosplus"), "recover", "--state-dir", dir.file("state")});
+  chaosplus::testing::Child recover(
+      {chaosplus::testing::bin("chaosplus"), "recover", "--state-dir", dir.file("state")});
   EXPECT_EQ(recover.wait(180s).value_or(-1), 0) << recover.output();
   EXPECT_EQ(chaosplus::testing::nft_ruleset(), before);
   EXPECT_EQ(isolate_cgroups(), cgroups_before);
