@@ -126,6 +126,28 @@ void nft_tables(const std::string& netns, LeftoverReport& report) {
   }
 }
 
+// The cgroups an `isolate` fault makes at the top of the cgroup v2 hierarchy ("<nft table>_member",
+// "<nft table>_peers"): processes in one are still cut off by its table's rules, if the table is
+// left too, and are not in the cgroup their service manager put them in.
+void isolate_cgroups(LeftoverReport& report) {
+  namespace fs = std::filesystem;
+  for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    std::error_code ec;
+    if (!fs::exists(std::string(root) + "/cgroup.procs", ec)) continue;  // not a cgroup v2 root
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_directory(ec) || !name.starts_with("chaosplus")) continue;
+      std::ifstream in(entry.path() / "cgroup.procs");
+      const std::string procs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto count = std::count(procs.begin(), procs.end(), '\n');
+      report.found.push_back({"cgroup", entry.path().string() + " (made by an isolate fault; " +
+                                            std::to_string(count) + " process(es) in it)",
+                              "move its processes back (echo PID > " + std::string(root) +
+                                  "/<their cgroup>/cgroup.procs), then: rmdir " + entry.path().string()});
+    }
+  }
+}
+
 void tbf_qdiscs(const std::string& netns, LeftoverReport& report) {
   auto out = faults::run_tool_checked({"tc", "-n", netns, "-j", "qdisc", "show"});
   if (!out) {
@@ -246,6 +268,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
     nft_tables("", report);
     for (const std::string& ns : namespaces) nft_tables(ns, report);
   }
+  isolate_cgroups(report);
   if (faults::find_tool("tc").empty()) {
     if (!namespaces.empty()) report.notes.push_back("tc is not installed: qdiscs not looked at");
   } else {

@@ -18,7 +18,8 @@ struct LeftoverReport {
   std::vector<std::string> notes;  // what could not be looked at, and why
 };
 
-// Looks for: nft tables named chaosplus* (in the host and in chaosplus-* network namespaces), tbf
+// Looks for: nft tables named chaosplus* (in the host and in chaosplus-* network namespaces), the
+// cgroups an isolate fault makes (chaosplus* at the top of the cgroup v2 hierarchy), tbf
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
 // stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
