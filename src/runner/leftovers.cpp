@@ -140,10 +140,11 @@ void isolate_cgroups(LeftoverReport& report) {
       std::ifstream in(entry.path() / "cgroup.procs");
       const std::string procs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       const auto count = std::count(procs.begin(), procs.end(), '\n');
-      report.found.push_back({"cgroup", entry.path().string() + " (made by an isolate fault; " +
-                                            std::to_string(count) + " process(es) in it)",
-                              "move its processes back (echo PID > " + std::string(root) +
-                                  "/<their cgroup>/cgroup.procs), then: rmdir " + entry.path().string()});
+      report.found.push_back(
+          {"cgroup",
+           entry.path().string() + " (made by an isolate fault; " + std::to_string(count) + " process(es) in it)",
+           "move its processes back (echo PID > " + std::string(root) + "/<their cgroup>/cgroup.procs), then: rmdir " +
+               entry.path().string()});
     }
   }
 }
