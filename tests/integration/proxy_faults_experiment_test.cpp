@@ -57,10 +57,15 @@ TEST(ProxyFaultsInExperiments, AResetReportsTheConnectionsItDrewForAndHit) {
   double probe_failures = 0;  // the steady-state probe goes through the proxy too, a connection each
   for (const auto& r : s.probe_results("during")) probe_failures += r["ok"].get<bool>() ? 0 : 1;
   // A hit connection is reset at once: the request on it fails, and the client opens a new
-  // connection that draws again. So every hit is an error the load or the probe saw.
+  // connection that draws again. So every error the load or the probe saw is a hit, and every hit
+  // is such an error, but for the load's last new connections: one opened after a reset as the
+  // phase ends may be hit and closed before a request went on it (seen once on a loaded machine:
+  // 14 hits, 13 errors). At most one per load connection.
   EXPECT_GE(hit, 1) << reverted.dump();
   EXPECT_GE(skipped, 1) << reverted.dump();
-  EXPECT_EQ(hit, errors + probe_failures)
+  EXPECT_GE(hit, errors + probe_failures)
+      << reverted.dump() << " load errors " << errors << ", probe failures " << probe_failures;
+  EXPECT_LE(hit, errors + probe_failures + 4)
       << reverted.dump() << " load errors " << errors << ", probe failures " << probe_failures;
   EXPECT_NE(out.find("share 50%"), std::string::npos) << out;
 }
