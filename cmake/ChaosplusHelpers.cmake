@@ -23,7 +23,7 @@ endfunction()
 # tests/unit/<module>/*.cpp -> one GoogleTest binary unit_<module>, each test registered with CTest.
 # tests/integration/*.cpp -> one binary per file, integration_<name>, labelled "integration".
 function(chaosplus_test name)
-  cmake_parse_arguments(ARG "" "LABEL;RESOURCE_LOCK" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
@@ -31,10 +31,5 @@ function(chaosplus_test name)
     CHAOSPLUS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CHAOSPLUS_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
   chaosplus_compile_options(${name})
-  if(ARG_RESOURCE_LOCK)
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABEL}" RESOURCE_LOCK
-                         "${ARG_RESOURCE_LOCK}")
-  else()
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABEL}")
-  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABEL}" ${ARG_PROPERTIES})
 endfunction()

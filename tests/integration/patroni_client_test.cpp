@@ -26,7 +26,7 @@ class PatroniClient : public ::testing::Test {
     lab_error_ = lab_->up();
   }
   static void TearDownTestSuite() {
-    if (lab_) lab_error_ = lab_->down();
+    if (lab_) lab_error_ = lab_->release();
     EXPECT_EQ(lab_error_, "") << "the lab left something behind";
     lab_.reset();
   }

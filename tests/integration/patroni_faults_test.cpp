@@ -133,7 +133,7 @@ class PatroniFaultsTest : public ::testing::Test {
     lab_error_ = lab_->up();
   }
   static void TearDownTestSuite() {
-    if (lab_) (void)lab_->down();
+    if (lab_) (void)lab_->release();
     lab_.reset();
   }
   void SetUp() override {

@@ -69,7 +69,7 @@ class WritesLabTest : public ::testing::Test {
     lab_error_ = lab_->up();
   }
   static void TearDownTestSuite() {
-    if (lab_) lab_->down();
+    if (lab_) lab_->release();
     lab_.reset();
   }
   void SetUp() override {

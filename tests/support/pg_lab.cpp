@@ -100,6 +100,12 @@ std::string PgLab::down(std::chrono::seconds timeout) {
   return "pg-ha-lab.sh down exited with " + std::to_string(r.exit_code) + ":\n" + r.output;
 }
 
+std::string PgLab::release() {
+  const char* keep = std::getenv("CHAOSPLUS_LAB_KEEP");
+  if (keep != nullptr && std::string(keep) == "1" && healthy()) return "";
+  return down();
+}
+
 bool PgLab::healthy() { return script_run({"status"}, std::chrono::seconds(30)).exit_code == 0; }
 
 bool PgLab::wait_healthy(std::chrono::milliseconds timeout) {

@@ -12,7 +12,7 @@
 //       lab_ = std::make_unique<PgLab>();                // waits for the lab lock
 //       lab_error_ = lab_->up();                         // "" when healthy
 //     }
-//     static void TearDownTestSuite() { if (lab_) lab_->down(); lab_.reset(); }
+//     static void TearDownTestSuite() { if (lab_) lab_->release(); lab_.reset(); }
 //     void SetUp() override {
 //       if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
 //       ASSERT_EQ(lab_error_, "");
@@ -22,8 +22,11 @@
 //     static inline std::string lab_error_;
 //   };
 //
-// ctest runs every TEST as its own process, so each test of such a suite pays a whole `up` (15-21 s
-// here) and `down` (12-30 s): keep the tests that need the lab few, each walking several steps.
+// ctest runs every TEST as its own process. Under CTest the lab tests never run side by side
+// (RESOURCE_LOCK pg_lab), and they leave a healthy lab to the next one (CHAOSPLUS_LAB_KEEP=1: its
+// `up` is then a 0.2 s no-op, when the synchronous mode matches); the PgLabDown test, a CTest
+// fixture cleanup run after every lab test, brings it down (tests/CMakeLists.txt). Run by hand, a
+// test program brings its lab down at the end.
 // Waits are bounded; errors come back as text with the script's output (log tails included).
 #include <chrono>
 #include <optional>
@@ -64,6 +67,9 @@ class PgLab {
   std::string up(std::chrono::seconds timeout = std::chrono::seconds(300));
   // `pg-ha-lab.sh down`: "" when no process, port or data directory of the lab is left.
   std::string down(std::chrono::seconds timeout = std::chrono::seconds(120));
+  // At the end of a test program: down(), unless CHAOSPLUS_LAB_KEEP=1 (CTest sets it) and the lab is
+  // healthy, which is then left for the next lab test; an unhealthy lab is always brought down.
+  std::string release();
   // Runs the script with `args` (start-node node1, stop-node node2, status, ...): exit code and output.
   // The script is told that this fixture holds the lab lock (it takes the lock itself otherwise).
   SqlResult script_run(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120));
