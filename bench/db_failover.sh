@@ -87,6 +87,7 @@ round() { # MODE ROUND
     tail -20 "$TMP/$mode-$n.healthy.log" >&2
     exit 2
   }
+  : >"$witness" # before the client starts, so the wait below never reads a file not yet made
   "$OUTAGE_CLIENT" "$DSN" $((RUN_TIMEOUT + 60)) 20 >"$witness" 2>"$TMP/$mode-$n.witness.err" &
   WITNESS_PID=$!
   t0=$SECONDS
@@ -110,10 +111,10 @@ round() { # MODE ROUND
     echo "db_failover: $mode round $n: chaosplus run exited $rc; its last lines:" >&2
     tail -15 "$TMP/$mode-$n.out" >&2
   fi
-  python3 - "$mode" "$n" "$rc" "$journal" "$witness" "$(loadavg)" >>"$RESULTS" <<'PY'
-import json, sys
+  python3 - "$mode" "$n" "$rc" "$journal" "$witness" "$(loadavg)" "$DSN" >>"$RESULTS" <<'PY'
+import json, subprocess, sys, time
 from datetime import datetime
-mode, n, rc, journal, witness, load = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+mode, n, rc, journal, witness, load, dsn = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 def wall_ms(t):  # journal `time`: ISO 8601 UTC with milliseconds
     return round(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
 events = []
@@ -148,6 +149,20 @@ if fault:
     before = [a for a in attempts if a["ok"] and a["completed"] <= t]
     if before:
         out["witness_host_before"] = before[-1]["host"]
+# The client's own losses: its acknowledged ids read back from the primary (the experiment's check
+# after the phases has seen the cluster healthy), a few tries while it settles.
+acked = {a["id"] for a in attempts if a["ok"]}
+if acked:
+    query = f"SELECT id FROM chaosplus_outage_witness WHERE id BETWEEN {min(acked)} AND {max(acked)}"
+    for _ in range(10):
+        p = subprocess.run(["psql", dsn, "-XAtc", query], capture_output=True, text=True, timeout=30)
+        if p.returncode == 0:
+            present = {int(x) for x in p.stdout.split()}
+            out["witness_lost"] = len(acked - present)
+            break
+        time.sleep(2)
+    else:
+        out["witness_read_back_error"] = p.stderr.strip()[-200:]
 print(json.dumps(out))
 PY
   python3 - "$RESULTS" <<'PY'
@@ -160,6 +175,7 @@ print(f"{r['mode']} round {r['round']}: exit {r['exit']} ({r.get('verdict', 'no 
       f"{r.get('witness_host_before', '?')} -> {r.get('witness_host', '?')}; "
       f"acknowledged {r.get('acknowledged', '-')}, lost {r.get('lost', '-')}, unknown {r.get('unknown', '-')}, "
       f"RPO span {s(r.get('rpo_span_ms'))}, split brain {r.get('split_brain', '-')}; "
+      f"independent client: {r.get('witness_ok', 0)} acknowledged, lost {r.get('witness_lost', 'unmeasured')}; "
       f"RTO chaosplus {s(rto)} (promotion {s(r.get('promotion_ms'))}), independent {s(w)}, diff {diff}; "
       f"load {r['load']}")
 PY
@@ -183,6 +199,8 @@ python3 - "$RESULTS" "$RTO_ROUNDS" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 rto_rounds = int(sys.argv[2])
+def ms(v):
+    return "unmeasured" if v is None else f"{v:.0f} ms"
 def diff(r):
     if r.get("rto_ms") is None or r.get("witness_rto_ms") is None:
         return None
@@ -192,18 +210,18 @@ print("RTO agreement (independent - chaosplus; bar: |diff| <= 0.5 s in each roun
 judged = [r for r in rows if r["mode"] == "sync"][:rto_rounds]
 for r in judged:
     d = diff(r)
-    print(f"  sync round {r['round']}: chaosplus {r.get('rto_ms')} ms, independent {r.get('witness_rto_ms')} ms, "
-          f"diff {'unmeasured' if d is None else f'{d} ms'}")
+    print(f"  sync round {r['round']}: chaosplus {ms(r.get('rto_ms'))}, independent {ms(r.get('witness_rto_ms'))}, "
+          f"diff {ms(d)}")
 ds = [diff(r) for r in judged]
 if judged and all(d is not None for d in ds):
     worst = max(ds, key=abs)
-    print(f"  worst of the first {len(judged)}: {worst} ms -> {'within' if abs(worst) <= 500 else 'OUTSIDE'} 0.5 s")
+    print(f"  worst of the first {len(judged)}: {ms(worst)} -> {'within' if abs(worst) <= 500 else 'OUTSIDE'} 0.5 s")
 else:
     print(f"  bar not judged: a round has no RTO from one side")
 alld = [(r, diff(r)) for r in rows if diff(r) is not None]
 if alld:
     r, d = max(alld, key=lambda x: abs(x[1]))
-    print(f"  worst of all {len(alld)} measured rounds: {d} ms ({r['mode']} round {r['round']}); "
+    print(f"  worst of all {len(alld)} measured rounds: {ms(d)} ({r['mode']} round {r['round']}); "
           f"{sum(abs(d) <= 500 for _, d in alld)} of {len(alld)} within 0.5 s")
 for mode in ("sync", "async"):
     rs = [r for r in rows if r["mode"] == mode]
@@ -216,12 +234,14 @@ for mode in ("sync", "async"):
     lossy = [r for r in rs if r.get("lost", 0) > 0]
     print()
     print(f"{mode}: {len(rs)} failovers, {ack} acknowledged writes, {lost} lost, {unk} unknown outcomes, "
-          f"split brain {sum(r.get('split_brain', 0) for r in rs)}")
+          f"split brain {sum(r.get('split_brain', 0) for r in rs)}; independent client: "
+          f"{sum(r.get('witness_ok', 0) for r in rs)} acknowledged, {sum(r.get('witness_lost', 0) for r in rs)} lost"
+          + ("" if all("witness_lost" in r for r in rs) else " (not read back in some rounds)"))
     print("  per round (acknowledged/lost): " + ", ".join(f"{r.get('acknowledged', '-')}/{r.get('lost', '-')}" for r in rs))
     if unmeasured:
         print(f"  rounds without a read-back (lost unmeasured): {unmeasured}")
     for r in lossy:
-        print(f"  round {r['round']}: lost {r['lost']} acknowledged writes over {r.get('rpo_span_ms')} ms (RPO span)")
+        print(f"  round {r['round']}: lost {r['lost']} acknowledged writes over {ms(r.get('rpo_span_ms'))} (RPO span)")
     if mode == "sync":
         ok = lost == 0 and not unmeasured
         print(f"  bar (0 acknowledged writes lost over {len(rs)} failovers): {'met' if ok else 'MISSED'}")
