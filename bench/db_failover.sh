@@ -146,9 +146,18 @@ if fault:
         first = min(after, key=lambda a: a["completed"])
         out["witness_rto_ms"] = first["completed"] - t
         out["witness_host"] = first["host"]
-    before = [a for a in attempts if a["ok"] and a["completed"] <= t]
+    before = [a for a in attempts if a["ok"] and a["invoked"] < t]
     if before:
-        out["witness_host_before"] = before[-1]["host"]
+        last = max(before, key=lambda a: a["completed"])
+        out["witness_host_before"] = last["host"]
+        # When the crash took hold as the client saw it: its first failure after its last
+        # acknowledgement before the event (negative: before fault.injected was written), and the
+        # whole outage it saw, from that last acknowledgement to the first one after.
+        fails = [a for a in attempts if not a["ok"] and a["completed"] >= last["completed"]]
+        if fails:
+            out["witness_first_failure_ms"] = min(a["completed"] for a in fails) - t
+        if "witness_rto_ms" in out:
+            out["witness_outage_ms"] = out["witness_rto_ms"] + t - last["completed"]
 # The client's own losses: its acknowledged ids read back from the primary (the experiment's check
 # after the phases has seen the cluster healthy), a few tries while it settles.
 acked = {a["id"] for a in attempts if a["ok"]}
@@ -177,6 +186,8 @@ print(f"{r['mode']} round {r['round']}: exit {r['exit']} ({r.get('verdict', 'no 
       f"RPO span {s(r.get('rpo_span_ms'))}, split brain {r.get('split_brain', '-')}; "
       f"independent client: {r.get('witness_ok', 0)} acknowledged, lost {r.get('witness_lost', 'unmeasured')}; "
       f"RTO chaosplus {s(rto)} (promotion {s(r.get('promotion_ms'))}), independent {s(w)}, diff {diff}; "
+      f"the client's first failure at {s(r.get('witness_first_failure_ms'))} from fault.injected, "
+      f"its outage {s(r.get('witness_outage_ms'))}; "
       f"load {r['load']}")
 PY
 }
