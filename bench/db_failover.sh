@@ -224,7 +224,9 @@ for r in judged:
     print(f"  sync round {r['round']}: chaosplus {ms(r.get('rto_ms'))}, independent {ms(r.get('witness_rto_ms'))}, "
           f"diff {ms(d)}")
 ds = [diff(r) for r in judged]
-if judged and all(d is not None for d in ds):
+if not judged:
+    print("  bar not judged: no synchronous round")
+elif all(d is not None for d in ds):
     worst = max(ds, key=abs)
     print(f"  worst of the first {len(judged)}: {ms(worst)} -> {'within' if abs(worst) <= 500 else 'OUTSIDE'} 0.5 s")
 else:
