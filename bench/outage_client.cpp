@@ -1,7 +1,8 @@
 // An independent witness of a database outage, for bench/db_failover.sh: one client that inserts a
 // row every INTERVAL through libpq alone (none of chaosplus's code), reconnecting when its connection
-// breaks, and prints one JSON line per attempt with wall-clock times in milliseconds. The benchmark
-// compares the outage it saw with the RTO chaosplus reported for the same fault.
+// breaks, and prints one JSON line per attempt with wall-clock times in milliseconds and the id it
+// inserted (0 when it could not connect). The benchmark compares the outage it saw with the RTO
+// chaosplus reported for the same fault, and reads its acknowledged ids back to count its own losses.
 //   chaosplus-outage-client DSN SECONDS [INTERVAL_MS]
 // DSN is a libpq string (multi-host, target_session_attrs=read-write); the table
 // chaosplus_outage_witness is created if missing. Bounded: stops after SECONDS.
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     next += interval;
     const long long invoked = wall_ms();
     std::string error;
+    long long sent = 0;  // the id of this attempt's insert, 0 when no insert was sent
     if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
       if (conn != nullptr) PQfinish(conn);
       conn = PQconnectdb(dsn.c_str());
@@ -57,11 +59,13 @@ int main(int argc, char** argv) {
       }
     }
     if (error.empty()) {
-      const std::string sql = "INSERT INTO chaosplus_outage_witness VALUES (" + std::to_string(++id) + ")";
+      sent = ++id;
+      const std::string sql = "INSERT INTO chaosplus_outage_witness VALUES (" + std::to_string(sent) + ")";
       if (!exec_ok(conn, sql.c_str())) error = "insert";
     }
-    std::printf("{\"invoked\":%lld,\"completed\":%lld,\"ok\":%s,\"host\":\"%s\"}\n", invoked, wall_ms(),
-                error.empty() ? "true" : "false", conn != nullptr && error.empty() ? PQhost(conn) : "");
+    std::printf("{\"invoked\":%lld,\"completed\":%lld,\"ok\":%s,\"id\":%lld,\"host\":\"%s\"}\n", invoked,
+                wall_ms(), error.empty() ? "true" : "false", sent,
+                conn != nullptr && error.empty() ? PQhost(conn) : "");
     std::fflush(stdout);
   }
   if (conn != nullptr) PQfinish(conn);
