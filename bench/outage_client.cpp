@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
       const std::string sql = "INSERT INTO chaosplus_outage_witness VALUES (" + std::to_string(sent) + ")";
       if (!exec_ok(conn, sql.c_str())) error = "insert";
     }
-    std::printf("{\"invoked\":%lld,\"completed\":%lld,\"ok\":%s,\"id\":%lld,\"host\":\"%s\"}\n", invoked,
-                wall_ms(), error.empty() ? "true" : "false", sent,
-                conn != nullptr && error.empty() ? PQhost(conn) : "");
+    std::printf("{\"invoked\":%lld,\"completed\":%lld,\"ok\":%s,\"id\":%lld,\"host\":\"%s\"}\n", invoked, wall_ms(),
+                error.empty() ? "true" : "false", sent, conn != nullptr && error.empty() ? PQhost(conn) : "");
     std::fflush(stdout);
   }
   if (conn != nullptr) PQfinish(conn);
