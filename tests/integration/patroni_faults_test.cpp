@@ -75,12 +75,7 @@ std::string leader_name(PgLab& lab) {
 
 // Waits until `condition` or `timeout`; true when it held.
 bool eventually(const std::function<bool()>& condition, Duration timeout) {
-  const auto until = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
+  return testing::wait_until(condition, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 }
 
 std::vector<std::string> isolate_cgroups() {
