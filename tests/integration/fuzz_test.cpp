@@ -218,6 +218,7 @@ class ItemServer {
     if (code_points(q) > 40) return bad("q: at most 40 characters");
     if (bugs_.sql_leak && q.find('\'') != std::string::npos)
       return bad("You have an error in your SQL syntax; check the manual near '" + q + "'");
+    // The planted hang (the behaviour under test): the fuzzer must call it a hang, not wait on it.
     if (bugs_.hang && q.empty()) std::this_thread::sleep_for(3s);
     Json out = Json::array();
     std::lock_guard lock(mutex_);
@@ -349,7 +350,7 @@ class Supervised {
       }
       int status = 0;
       ::waitpid(server, &status, 0);
-      ::usleep(200'000);  // a restart takes a moment
+      ::usleep(200'000);  // the supervisor's restart delay: the downtime is the behaviour under test
     }
   }
   ~Supervised() {
