@@ -18,24 +18,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::PgLab;
 
-class CorruptOnPatroni : public ::testing::Test {
+class CorruptOnPatroni : public testing::PgLabTestBase<false> {
  protected:
-  static void SetUpTestSuite() {
-    if (!PgLab::missing().empty()) return;
-    lab_ = std::make_unique<PgLab>();
-    lab_error_ = lab_->up();
-  }
-  static void TearDownTestSuite() {
-    if (lab_) lab_->release();
-    lab_.reset();
-  }
-  void SetUp() override {
-    if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
-    ASSERT_EQ(lab_error_, "");
-    ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
-  }
-  static inline std::unique_ptr<PgLab> lab_;
-  static inline std::string lab_error_;
 };
 
 std::string sql(const std::string& host, const std::string& query) {

@@ -30,23 +30,8 @@ std::vector<nlohmann::json> events(const std::string& journal, const std::string
   return out;
 }
 
-class DbExperimentsTest : public ::testing::Test {
+class DbExperimentsTest : public testing::PgLabTestBase<true> {
  protected:
-  static void SetUpTestSuite() {
-    if (!PgLab::missing().empty()) return;
-    lab_ = std::make_unique<PgLab>(/*sync=*/true);
-    lab_error_ = lab_->up();
-  }
-  static void TearDownTestSuite() {
-    if (lab_) lab_->release();
-    lab_.reset();
-  }
-  void SetUp() override {
-    if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
-    ASSERT_EQ(lab_error_, "");
-    ASSERT_TRUE(lab_->wait_healthy(60s)) << lab_->status();
-  }
-
   struct Run {
     int code = -1;
     std::string output;
@@ -72,8 +57,6 @@ class DbExperimentsTest : public ::testing::Test {
     return std::regex_search(summary, m, std::regex("primary (node[0-9]+) \\(leader")) ? m[1].str() : "";
   }
 
-  static inline std::unique_ptr<PgLab> lab_;
-  static inline std::string lab_error_;
   testing::TempDir dir_;
 };
 

@@ -61,24 +61,8 @@ long long rows(const std::string& table) {
   }
 }
 
-class WritesLabTest : public ::testing::Test {
+class WritesLabTest : public testing::PgLabTestBase<true> {
  protected:
-  static void SetUpTestSuite() {
-    if (!PgLab::missing().empty()) return;
-    lab_ = std::make_unique<PgLab>(/*sync=*/true);
-    lab_error_ = lab_->up();
-  }
-  static void TearDownTestSuite() {
-    if (lab_) lab_->release();
-    lab_.reset();
-  }
-  void SetUp() override {
-    if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
-    ASSERT_EQ(lab_error_, "");
-    ASSERT_TRUE(lab_->wait_healthy(120s)) << lab_->status();
-  }
-  static inline std::unique_ptr<PgLab> lab_;
-  static inline std::string lab_error_;
 };
 
 TEST_F(WritesLabTest, ALeaderNodeCrashIsTimedAndLosesNoAcknowledgedWrite) {

@@ -28,7 +28,10 @@
 // fixture cleanup run after every lab test, brings it down (tests/CMakeLists.txt). Run by hand, a
 // test program brings its lab down at the end.
 // Waits are bounded; errors come back as text with the script's output (log tails included).
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +110,29 @@ class PgLab {
   bool locked_ = false;
   bool sync_ = false;
   std::string lab_dir_;
+};
+
+// The pattern above as a base: one lab (synchronous mode when Sync) for a whole test program, each
+// test skipped with the reason when the lab cannot run here, and starting on a healthy lab.
+template <bool Sync = false>
+class PgLabTestBase : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PgLab::missing().empty()) return;
+    lab_ = std::make_unique<PgLab>(Sync);
+    lab_error_ = lab_->up();
+  }
+  static void TearDownTestSuite() {
+    if (lab_) lab_->release();
+    lab_.reset();
+  }
+  void SetUp() override {
+    if (auto why = PgLab::missing(); !why.empty()) GTEST_SKIP() << why;
+    ASSERT_EQ(lab_error_, "");
+    ASSERT_TRUE(lab_->wait_healthy(std::chrono::seconds(120))) << lab_->status();
+  }
+  static inline std::unique_ptr<PgLab> lab_;
+  static inline std::string lab_error_;
 };
 
 }  // namespace chaosplus::testing
