@@ -1,6 +1,7 @@
 #include "faults/registry.h"
 
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace chaosplus::faults {
@@ -48,6 +49,21 @@ const FaultFamily* family_of_kind(std::string_view ledger_kind) {
     }
   }
   return nullptr;
+}
+
+Status prepare_launch(const spec::Experiment& experiment, LaunchPrep& prep) {
+  for (const spec::Phase& phase : experiment.phases) {
+    for (const spec::Fault& fault : phase.faults) {
+      if (fault.target != prep.target) continue;
+      const FaultFamily* family = family_of_type(fault.type);
+      if (family == nullptr || family->prepare_launch == nullptr) continue;
+      if (auto s = family->prepare_launch(fault, prep); !s) {
+        return Error{"fault '" + fault.type + "' (line " + std::to_string(fault.mark.line) + ") on target '" +
+                     prep.target + "': " + s.error()};
+      }
+    }
+  }
+  return ok_status();
 }
 
 void register_builtin_faults() {

@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "faults/fault.h"
+#include "faults/launch_prep.h"
 #include "spec/fault_catalog.h"
 
 namespace chaosplus::faults {
@@ -24,6 +25,10 @@ struct FaultFamily {
   // Undoes a ledger entry of one of `ledger_kinds` from its record (JSON) alone: ok when the
   // original state is back or there was nothing left to undo.
   Status (*undo)(std::string_view kind, std::string_view record) = nullptr;
+  // For a fault of one of `types` on a target the run starts: what the target needs when it is
+  // started (and started again) for the fault to act on it later (faults/launch_prep.h). nullptr =
+  // nothing. Called once per fault before the targets start; an error stops the run's setup.
+  Status (*prepare_launch)(const spec::Fault& fault, LaunchPrep& prep) = nullptr;
 };
 
 // The families, in documentation order.

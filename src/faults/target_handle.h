@@ -8,6 +8,7 @@
 
 #include "core/event.h"
 #include "spec/experiment.h"
+#include "targets/launch.h"
 #include "targets/patroni_target.h"
 #include "targets/process.h"
 
@@ -58,6 +59,9 @@ class TargetHandle {
   // Starts the target's own process again (a kill's revert, a restart), recorded in the ledger before
   // it runs: set by the runner. Without it the process is started unrecorded.
   std::function<Result<targets::ProcessId>(const spec::ProcessLaunch&)> start_recorded;
+  // How the target is started set apart for its faults (faults/launch_prep.h): set by the runner
+  // before it starts the target, and used again when a fault's revert starts it anew.
+  targets::Sandbox sandbox;
   // The run's state folder (where the ledger is): a fault keeps there what it must put back, such
   // as the corrupt fault's copy of a file. Set by the runner; "" outside a run.
   std::string state_dir;

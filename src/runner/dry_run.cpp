@@ -93,6 +93,7 @@ std::string touches(const spec::Fault& fault, const faults::TargetHandle& handle
   switch (type->needs) {
     case spec::Capability::signal_process:
     case spec::Capability::restart_process:
+    case spec::Capability::started_process:
       if (auto id = handle.process()) return process_text(*id);
       return "the process chaosplus starts for " + t.name;
     case spec::Capability::proxy:

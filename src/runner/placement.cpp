@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "faults/registry.h"
 #include "faults/rollback.h"
 #include "faults/undo.h"
 #include "proxy/api_client.h"
@@ -84,7 +85,7 @@ Placement::Placement(const spec::Experiment& experiment, Ledger& ledger, std::st
         handles_.emplace_back(std::make_unique<faults::TargetHandle>(t, log_path_for(t.name))).get();
     // A fault's revert or a rollback that starts the target again records it first, like start_targets.
     target->start_recorded = [this, target](const spec::ProcessLaunch& launch) {
-      return start_recorded("target " + target->name(), launch, target->log_path());
+      return start_recorded("target " + target->name(), launch, target->log_path(), target->sandbox);
     };
     target->publish = [this](Event e) { bus_.publish(std::move(e)); };  // an extension's events
   }
@@ -107,12 +108,12 @@ Status Placement::claim(const std::string& experiment_name) {
 // The ledger entry is written before the fork and completed (pid and start time) while the child
 // waits at its gate: nothing the run starts is ever running unrecorded (targets/gated_child.h).
 Result<targets::ProcessId> Placement::start_recorded(const std::string& what, const spec::ProcessLaunch& launch,
-                                                     const std::string& log) {
+                                                     const std::string& log, const targets::Sandbox& sandbox) {
   auto entry = ledger_.record(run_id_, std::string(faults::kinds::process_started),
                               faults::started_process_record(what, std::nullopt));
   if (!entry) return Error{"cannot write the ledger, " + what + " not started: " + entry.error()};
   std::string record;
-  auto id = targets::spawn(launch, log, [&](const targets::ProcessId& child) -> Status {
+  auto id = targets::spawn(launch, log, sandbox, [&](const targets::ProcessId& child) -> Status {
     record = faults::started_process_record(what, child);
     return ledger_.update_record(*entry, record);
   });
@@ -193,7 +194,10 @@ Status Placement::start_targets() {
       continue;
     }
     if (!t.process) continue;
-    auto id = start_recorded("target " + t.name, *t.process, h->log_path());
+    faults::LaunchPrep prep{t.name, h->state_dir, run_id_, {}};
+    if (auto s = faults::prepare_launch(experiment_, prep); !s) return Error{s.error()};
+    h->sandbox = std::move(prep.sandbox);
+    auto id = start_recorded("target " + t.name, *t.process, h->log_path(), h->sandbox);
     if (!id) return Error{"target '" + t.name + "': " + id.error()};
     h->set_process(*id);
     bus_.publish(Event("target.started")

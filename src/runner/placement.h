@@ -35,6 +35,7 @@ class Placement {
   // Before anything is placed: a second run on the same process or address refuses here.
   Status claim(const std::string& experiment_name);
   Status place_proxies();
+  // Starts the targets the experiment starts, each set apart as its faults need (faults/launch_prep.h).
   Status start_targets();
   // Each rollback's ledger entry, written when the run starts (after its targets are placed, before
   // any fault): a crash from there on leaves them to recover (faults/rollback.h). Returns an error
@@ -47,7 +48,7 @@ class Placement {
 
   // Starts a process recorded in the ledger before it runs (targets/gated_child.h).
   Result<targets::ProcessId> start_recorded(const std::string& what, const spec::ProcessLaunch& launch,
-                                            const std::string& log);
+                                            const std::string& log, const targets::Sandbox& sandbox = {});
 
  private:
   Result<std::string> start_proxy_server();  // returns its API address, "host:port"

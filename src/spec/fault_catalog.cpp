@@ -335,6 +335,7 @@ bool target_has(const Target& target, Capability capability) {
     case Capability::endpoint: return target.endpoint.has_value();
     case Capability::any: return true;
     case Capability::patroni_member: return target.patroni.has_value();
+    case Capability::started_process: return target.process.has_value();
   }
   return false;
 }
@@ -352,6 +353,7 @@ std::string_view describe(Capability capability) {
     case Capability::endpoint: return "an 'endpoint' (or the fault's own 'address' and 'port')";
     case Capability::any: return "a name";
     case Capability::patroni_member: return "a 'patroni' member (a cluster member chosen by role)";
+    case Capability::started_process: return "a 'process' the run starts (it is started set apart for the fault)";
   }
   return "";
 }

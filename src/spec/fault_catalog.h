@@ -69,6 +69,9 @@ enum class Capability {
   endpoint,         // kernel packet faults: an `endpoint`, unless the fault gives `address` and `port`
   any,              // the target only names who the fault is for (bandwidth_limit)
   patroni_member,   // a `patroni` target: a cluster member chosen by role (database faults)
+  // A `process` the run starts: the fault needs it started set apart (its own mount namespace, a
+  // preloaded library, its own resolver: FaultFamily::prepare_launch), which an attached one is not.
+  started_process,
 };
 
 // A problem a fault type's own check finds in a loaded fault.

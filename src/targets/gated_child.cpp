@@ -1,7 +1,9 @@
 #include "targets/gated_child.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,7 +23,7 @@ namespace {
 constexpr unsigned kTestStallSeconds = 3;
 
 // What the child reports through the close-on-exec pipe when it cannot exec.
-enum class ChildStage : int { session = 1, redirect, chdir, exec };
+enum class ChildStage : int { session = 1, mounts, redirect, chdir, exec };
 struct ChildFailure {
   ChildStage stage;
   int error;
@@ -65,6 +67,9 @@ struct Prepared {
   bool die_with_parent;
   pid_t parent;
   bool stall;
+  bool private_mounts;
+  const std::pair<const char*, const char*>* binds;  // source, target
+  std::size_t bind_count;
 };
 
 // Closes every descriptor from 3 up but the ones in `keep`: the child must not hold the gate of a
@@ -100,6 +105,16 @@ void close_all_but(std::array<int, 5> keep) {
   ::close(p.gate_fd);
   if (p.new_session ? ::setsid() < 0 : ::setpgid(0, 0) != 0) fail(ChildStage::session);
   if (p.stall) ::sleep(kTestStallSeconds);
+  if (p.private_mounts) {
+    // Slave, not private: the host's mounts and unmounts still reach it, so a folder the host
+    // unmounts is not kept busy here.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+      fail(ChildStage::mounts);
+    }
+    for (std::size_t i = 0; i < p.bind_count; ++i) {
+      if (::mount(p.binds[i].first, p.binds[i].second, nullptr, MS_BIND, nullptr) != 0) fail(ChildStage::mounts);
+    }
+  }
   // Sources below 3 would be overwritten by the dup2 calls that follow.
   for (int& fd : p.std_fds) {
     if (fd < 3) fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -154,6 +169,8 @@ Result<ProcessId> start_gated(const ChildPlan& plan, const BeforeExec& before_ex
   Fd report_read(report[0]);
   Fd report_write(report[1]);
 
+  std::vector<std::pair<const char*, const char*>> binds;
+  for (const BindMount& b : plan.binds) binds.emplace_back(b.source.c_str(), b.target.c_str());
   const Prepared prepared{plan.path.c_str(),
                           argv.data(),
                           envp.data(),
@@ -164,7 +181,10 @@ Result<ProcessId> start_gated(const ChildPlan& plan, const BeforeExec& before_ex
                           plan.new_session,
                           plan.die_with_parent,
                           ::getpid(),
-                          stall};
+                          stall,
+                          plan.private_mounts,
+                          binds.data(),
+                          binds.size()};
   const pid_t pid = ::fork();
   if (pid < 0) return Error{std::string("fork: ") + std::strerror(errno)};
   if (pid == 0) child(prepared);
@@ -213,6 +233,7 @@ Result<ProcessId> start_gated(const ChildPlan& plan, const BeforeExec& before_ex
   const std::string reason = std::strerror(failure.error);
   switch (failure.stage) {
     case ChildStage::session: return Error{(plan.new_session ? "setsid: " : "setpgid: ") + reason};
+    case ChildStage::mounts: return Error{"its own mount namespace: " + reason};
     case ChildStage::redirect: return Error{"redirecting its output: " + reason};
     case ChildStage::chdir: return Error{"cannot change to directory " + plan.cwd + ": " + reason};
     case ChildStage::exec: return Error{"exec " + plan.path + ": " + reason};

@@ -13,6 +13,13 @@
 
 namespace chaosplus::targets {
 
+// A file bound over another in a mount namespace of the child's own (a resolv.conf that names
+// chaosplus's resolver): only the child and what it starts see it.
+struct BindMount {
+  std::string source;  // an existing file or folder
+  std::string target;  // an existing file or folder of the same type, covered while the child runs
+};
+
 struct ChildPlan {
   std::string path;               // the executable, absolute or relative to the current folder
   std::vector<std::string> argv;  // argv[0] as the program sees it
@@ -27,6 +34,11 @@ struct ChildPlan {
   // SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG), for tools and probes that must
   // not outlive the runner; targets do (recover stops them by their recorded identity).
   bool die_with_parent = false;
+  // A mount namespace of its own (unshare(CLONE_NEWNS), everything made a slave of the host's: the
+  // host's mounts still reach it, its own never reach the host), so a fault can mount over a folder
+  // only it sees (the FUSE file system of I/O faults). `binds` are mounted in it before it execs.
+  bool private_mounts = false;
+  std::vector<BindMount> binds;  // needs private_mounts
 };
 
 // Called with the child's identity while it waits at the gate. An error keeps the gate shut: the
@@ -34,8 +46,8 @@ struct ChildPlan {
 using BeforeExec = std::function<Status(const ProcessId&)>;
 
 // Forks, calls `before_exec` (if any), opens the gate and waits until the child has exec'd. Errors
-// say which step failed: "setsid: ...", "redirecting its output: ...", "cannot change to directory
-// X: ...", "exec X: ...", or the error of `before_exec`.
+// say which step failed: "setsid: ...", "its own mount namespace: ...", "redirecting its output: ...", "cannot change
+// to directory X: ...", "exec X: ...", or the error of `before_exec`.
 //
 // Test hook (tests only, documented in docs/journal.md): with CHAOSPLUS_TEST_STALL_AFTER set to
 // "<program>-spawn", a child whose executable's base name is <program> waits 3 s after the gate

@@ -139,12 +139,20 @@ Result<std::string> find_executable(const std::string& command, const std::strin
                " or PATH"};
 }
 
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const BeforeExec& before_exec) {
-  return spawn(launch, log_path, default_search_dir(), before_exec);
+namespace {
+
+// The sandbox's variables over the launch's; LD_PRELOAD from both is kept, the sandbox's first.
+std::map<std::string, std::string> with_sandbox_env(std::map<std::string, std::string> env,
+                                                    const std::map<std::string, std::string>& added) {
+  for (const auto& [name, value] : added) {
+    auto& slot = env[name];
+    slot = name == "LD_PRELOAD" && !slot.empty() ? value + ":" + slot : value;
+  }
+  return env;
 }
 
-Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const std::string& search_dir,
-                        const BeforeExec& before_exec) {
+Result<ProcessId> spawn_in(const spec::ProcessLaunch& launch, const std::string& log_path,
+                           const std::string& search_dir, const Sandbox& sandbox, const BeforeExec& before_exec) {
   if (launch.command.empty()) return Error{"cannot start a process: the command is empty"};
   const std::string& name = launch.command.front();
   auto path = find_executable(name, search_dir, launch.cwd);
@@ -162,15 +170,33 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
   ChildPlan plan;
   plan.path = *path;
   plan.argv = launch.command;
-  plan.env = merged_environment(launch.env);
+  plan.env = merged_environment(with_sandbox_env(launch.env, sandbox.env));
   plan.cwd = launch.cwd;
   plan.stdin_fd = devnull.get();
   plan.stdout_fd = log.get();
   plan.stderr_fd = log.get();
   plan.new_session = true;
+  plan.private_mounts = sandbox.private_mounts;
+  plan.binds = sandbox.binds;
   auto id = start_gated(plan, before_exec);
   if (!id) return Error{"cannot start '" + name + "': " + id.error()};
   return id;
+}
+
+}  // namespace
+
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const BeforeExec& before_exec) {
+  return spawn(launch, log_path, default_search_dir(), before_exec);
+}
+
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const std::string& search_dir,
+                        const BeforeExec& before_exec) {
+  return spawn_in(launch, log_path, search_dir, Sandbox{}, before_exec);
+}
+
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const Sandbox& sandbox,
+                        const BeforeExec& before_exec) {
+  return spawn_in(launch, log_path, default_search_dir(), sandbox, before_exec);
 }
 
 Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path, HaltSwitch& halt) {

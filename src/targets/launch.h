@@ -1,6 +1,8 @@
 #pragma once
 // Starting the processes an experiment owns, and waiting until they are ready.
+#include <map>
 #include <string>
+#include <vector>
 
 #include "core/halt_switch.h"
 #include "core/result.h"
@@ -30,6 +32,19 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
                         const BeforeExec& before_exec = {});
 Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const std::string& search_dir,
                         const BeforeExec& before_exec = {});
+
+// How a started target is set apart so a fault can change what only it sees: its own mount
+// namespace (I/O faults mount over its folders there), files bound over the host's in it (a
+// resolv.conf naming chaosplus's resolver), variables added to its environment (libfaketime's).
+// The fault families say what each target needs (faults/launch_prep.h); empty = started as is.
+struct Sandbox {
+  bool private_mounts = false;
+  std::vector<BindMount> binds;            // need private_mounts
+  std::map<std::string, std::string> env;  // over launch.env; LD_PRELOAD entries are joined with ':'
+  bool empty() const { return !private_mounts && binds.empty() && env.empty(); }
+};
+Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& log_path, const Sandbox& sandbox,
+                        const BeforeExec& before_exec);
 
 // Waits until `check` passes (HTTP GET answers 2xx / TCP connect succeeds), polling about every
 // 50ms. Errors: the process died (with the tail of its log), check.timeout passed (with the last

@@ -103,6 +103,46 @@ TEST(Spawn, AnAddedVariableReplacesAnInheritedOne) {
   EXPECT_EQ(log, "CHAOSPLUS_TEST_REPLACED=new\n");
 }
 
+// Started set apart (faults/launch_prep.h): a file bound over another is seen by the process only,
+// in a mount namespace of its own, and its sandbox variables come before the launch's LD_PRELOAD.
+TEST(Spawn, ASandboxedProcessSeesItsBindsAndTheHostDoesNot) {
+  TempDir dir;
+  write_file(dir.file("host.txt"), "host\n");
+  write_file(dir.file("mine.txt"), "mine\n");
+  Sandbox sandbox;
+  sandbox.private_mounts = true;
+  sandbox.binds.push_back({dir.file("mine.txt"), dir.file("host.txt")});
+  sandbox.env["LD_PRELOAD"] = "first.so";
+  sandbox.env["CHAOSPLUS_TEST_SANDBOX"] = "yes";
+  spec::ProcessLaunch launch =
+      sh("cat " + dir.file("host.txt") + "; echo \"$CHAOSPLUS_TEST_SANDBOX $LD_PRELOAD\"; readlink /proc/self/ns/mnt");
+  launch.env["LD_PRELOAD"] = "second.so";
+  const std::string log = dir.file("run.log");
+  auto id = spawn(launch, log, sandbox, {});
+  ASSERT_TRUE(id.ok()) << id.error();
+  KillOnExit guard(*id);
+  ASSERT_TRUE(wait_until([&] { return !is_alive(*id); }));
+  const std::string out = read_file(log);
+  char own[128] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/mnt", own, sizeof own - 1), 0);
+  // The preloads do not exist; the loader says so on stderr and runs the program anyway.
+  EXPECT_TRUE(contains(out, "mine\n")) << out;
+  EXPECT_TRUE(contains(out, "yes first.so:second.so\n")) << out;
+  EXPECT_FALSE(contains(out, std::string(own) + "\n")) << out;  // another mount namespace
+  EXPECT_EQ(read_file(dir.file("host.txt")), "host\n");
+}
+
+TEST(Spawn, ABindOverAMissingFileIsAnErrorBeforeItRuns) {
+  TempDir dir;
+  write_file(dir.file("mine.txt"), "mine\n");
+  Sandbox sandbox;
+  sandbox.private_mounts = true;
+  sandbox.binds.push_back({dir.file("mine.txt"), dir.file("missing.txt")});
+  auto id = spawn(sh("echo ran"), dir.file("run.log"), sandbox, {});
+  ASSERT_FALSE(id.ok());
+  EXPECT_TRUE(contains(id.error(), "its own mount namespace: ")) << id.error();
+}
+
 TEST(Spawn, TheProcessRunsInTheGivenDirectory) {
   TempDir dir;
   TempDir work;
