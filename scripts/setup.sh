@@ -9,6 +9,11 @@
 # postgresql-15, patroni, python3-etcd (Patroni's etcd and etcd3 DCS both import it), etcd-server and
 # etcd-client serve the PostgreSQL HA lab (scripts/services/pg-ha-lab.sh); postgresql-contrib gives
 # pg_amcheck; libpq-dev the SQL probe and the write workload.
+# The host faults: stress-ng burns CPU and stresses I/O; fuse3 and libfuse3-dev give the I/O faults'
+# pass-through file system; libfaketime skews the clock a started target sees (faketime the tool,
+# for trying it by hand); acl, attr and libacl1-dev/libattr1-dev read and restore ACLs and extended
+# attributes byte for byte; e2fsprogs (chattr, lsattr) the immutable flag; passwd (usermod) locks
+# accounts.
 set -euo pipefail
 
 packages=(
@@ -19,6 +24,7 @@ packages=(
   curl procps iproute2 nftables openssl nginx-light redis-server util-linux
   nodejs npm
   postgresql-15 postgresql-contrib libpq-dev patroni python3-etcd python3-psycopg2 etcd-server etcd-client
+  stress-ng fuse3 libfuse3-dev libfaketime faketime acl attr libacl1-dev libattr1-dev e2fsprogs passwd
 )
 
 missing=()
