@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "faults/file_leftovers.h"
 #include "faults/netns.h"
 #include "faults/system_tool.h"
 #include "faults/undo.h"
@@ -284,6 +285,11 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   std::set<int> recorded_pids;
   const auto entries = recorded_entries(ledger_path, runs, report);
   corrupted_files(ledger_path, entries, report);
+  for (const auto& [id, e] : entries) {
+    for (auto& f : faults::file_fault_leftovers(e.kind, e.record)) {
+      report.found.push_back({f.what, f.detail + " - ledger entry " + std::to_string(id) + " of run " + e.run_id, f.how});
+    }
+  }
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
