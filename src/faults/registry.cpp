@@ -16,6 +16,7 @@ FaultFamily limit_fault_family();      // faults/limit_fault.cpp
 FaultFamily extension_fault_family();  // faults/extension_fault.cpp
 FaultFamily database_fault_family();   // faults/database_faults.cpp
 FaultFamily data_fault_family();       // faults/data_faults.cpp
+FaultFamily stress_fault_family();     // faults/stress_faults.cpp
 FaultFamily file_fault_family();       // faults/file_faults.cpp
 
 std::span<const FaultFamily> fault_families() {
@@ -29,6 +30,7 @@ std::span<const FaultFamily> fault_families() {
       extension_fault_family(),
       database_fault_family(),
       data_fault_family(),
+      stress_fault_family(),
       file_fault_family(),
   };
   // clang-format on

@@ -116,6 +116,11 @@ std::optional<Fault> Builder::read_fault(const YamlNode& node, const std::string
     }
     fault.params[std::string(param.name)] = *normalized;
   }
+  // A host-wide fault scoped to its target (cpu, memory: scope: target) acts on the target's process.
+  if (target_use && type->needs == Capability::any && fault.params.count("scope") &&
+      fault.params.at("scope") == "target") {
+    target_uses_[*target_use].needs = Capability::signal_process;
+  }
   if (type->needs == Capability::endpoint && issues.size() == before) {
     check_packet_fault(settings, fault, target_use ? &target_uses_[*target_use] : nullptr);
   }

@@ -22,7 +22,8 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",  "timeout",
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
-          "crash_node", "isolate",        "switchover", "failover",    "corrupt", "disk_fill", "revoke", "credential"}));
+          "crash_node", "isolate", "switchover", "failover", "corrupt", "cpu", "memory", "io_stress", "disk_fill",
+          "revoke", "credential"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -127,6 +128,8 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
     if (type.name == "corrupt") continue;  // a data fault: its target names whose file it is
     if (type.name == "disk_fill" || type.name == "revoke" || type.name == "credential") continue;  // file faults: the same
     if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
+    // Host resource faults: the target names whom the stress is for (or, scope: target, whose cgroup).
+    if (type.name == "cpu" || type.name == "memory" || type.name == "io_stress") continue;
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }
