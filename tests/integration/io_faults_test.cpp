@@ -385,6 +385,43 @@ TEST(IoFaults, InjectAndRevertAndUndoFromTheRecordLeaveTheMountTableAsItWas) {
   EXPECT_EQ(s.inside("cat " + s.data + "/a.txt"), "hello\nmore\n");
 }
 
+// io_latency holds each chosen call at least `delay` (a lower bound, so no timing flakiness), and
+// a share of 50% fails some calls and lets others through.
+TEST(IoFaults, LatencyHoldsTheChosenCallsAndAShareFailsSomeOfThem) {
+  if (auto why = testing::needs_root("FUSE mounts in a mount namespace"); !why.empty()) GTEST_SKIP() << why;
+  Sandboxed s;
+  HaltSwitch halt;
+  auto slow = faults::make_fault(
+      s.loaded("io_latency: { target: app, path: " + s.data + ", delay: 400ms, operations: fsync }"), s.handle);
+  ASSERT_TRUE(slow.ok()) << slow.error();
+  ASSERT_TRUE((*slow)->inject(halt).ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(s.inside("echo x | dd of=" + s.data + "/f.txt conv=fsync status=none && echo synced").find("synced"),
+            std::string::npos);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 400ms) << "the fsync was held";
+  ASSERT_TRUE((*slow)->revert(halt).ok());
+
+  auto half = faults::make_fault(
+      s.loaded("io_error: { target: app, path: " + s.data + ", operations: write, share: 50% }"), s.handle);
+  ASSERT_TRUE(half.ok()) << half.error();
+  ASSERT_TRUE((*half)->inject(halt).ok());
+  // 200 writes: all passing or all failing would happen with a chance of 2^-199.
+  const std::string counts = s.inside(
+      "ok=0; bad=0; i=0; while [ $i -lt 200 ]; do i=$((i+1)); "
+      "if echo x | dd of=" +
+      s.data +
+      "/g.txt oflag=append conv=notrunc status=none 2>/dev/null; "
+      "then ok=$((ok+1)); else bad=$((bad+1)); fi; done; echo \"$ok $bad\"");
+  ASSERT_TRUE((*half)->revert(halt).ok());
+  int ok = 0, bad = 0;
+  std::istringstream(counts) >> ok >> bad;
+  EXPECT_EQ(ok + bad, 200) << counts;
+  EXPECT_GT(ok, 0) << counts;
+  EXPECT_GT(bad, 0) << counts;
+  std::cout << "[ figures ] share 50%: " << bad << " of 200 writes failed\n";
+}
+
 TEST(IoFaults, ATargetInTheHostsMountNamespaceIsRefused) {
   testing::TempDir dir;
   faults::TargetHandle handle(Sandboxed::target(), dir.file("app.log"));
