@@ -28,6 +28,7 @@ struct IofsOptions {
   unsigned long long start_time = 0;
   std::string dir;
   std::string rules;
+  std::string stats;
 };
 
 int run_iofs(const IofsOptions& o) {
@@ -69,6 +70,7 @@ int run_iofs(const IofsOptions& o) {
   options.root_fd = root;
   options.mountpoint = o.dir;
   options.rule = *rule;
+  options.stats_path = o.stats;
   const pid_t parent = ::getppid();
   // Nothing runs on after the run: a runner killed with -9 leaves us with another parent.
   options.keep_going = [parent, target] { return ::getppid() == parent && targets::is_alive(target); };
@@ -87,6 +89,7 @@ void add_iofs_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--start-time", o->start_time, "the target's start time (/proc/PID/stat field 22)")->required();
   cmd->add_option("--dir", o->dir, "the absolute folder to mount over")->required();
   cmd->add_option("--rules", o->rules, "the rule file (JSON) the fault wrote")->required();
+  cmd->add_option("--stats", o->stats, "where to write, when done, how many calls it picked and faulted (JSON)");
   cmd->callback([o, &exit_code] { exit_code = run_iofs(*o); });
 }
 

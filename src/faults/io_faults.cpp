@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "faults/registry.h"
@@ -41,6 +43,7 @@ struct Record {
   std::string path;                 // the folder mounted over
   std::string rules_file;
   std::string log_file;
+  std::string stats_file;     // the daemon's counts, written when it ends
   targets::ProcessId daemon;  // 0 until it is started
   std::string rule_text;      // for people: "EIO on write, fsync (50%)"
 
@@ -61,6 +64,7 @@ struct Record {
       r.path = j.at("path").get<std::string>();
       r.rules_file = j.value("rules_file", "");
       r.log_file = j.value("log_file", "");
+      r.stats_file = j.value("stats_file", "");
       r.daemon = {j.value("tool_pid", 0), j.value("tool_start_time", 0ULL)};
       return r;
     } catch (const nlohmann::json::exception& e) {
@@ -99,6 +103,13 @@ Status take_off(const Record& r) {
   return ok_status();
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::string describe_rule(const iofs::Rule& rule, const std::string& ops, double share) {
   std::string what;
   if (rule.error != 0) {
@@ -133,7 +144,8 @@ class IoFault final : public Fault {
                       "--pid",        std::to_string(r_.process.pid),
                       "--start-time", std::to_string(r_.process.start_time),
                       "--dir",        r_.path,
-                      "--rules",      r_.rules_file};
+                      "--rules",      r_.rules_file,
+                      "--stats",      r_.stats_file};
     auto daemon =
         targets::spawn(launch, r_.log_file, targets::default_search_dir(), [this](const targets::ProcessId& id) {
           r_.daemon = id;
@@ -142,23 +154,36 @@ class IoFault final : public Fault {
     if (!daemon) return Error{"starting the I/O fault's file system: " + daemon.error()};
     const auto deadline = std::chrono::steady_clock::now() + kMountTimeout;
     while (!iofs::iofs_on_top(r_.process.pid, r_.path)) {
+      std::string why;
       if (!targets::is_alive(r_.daemon)) {
-        return Error{"the I/O fault's file system did not mount over " + r_.path + ": " +
-                     targets::log_tail(r_.log_file, 5)};
+        why = ": " + targets::log_tail(r_.log_file, 5);
+      } else if (std::chrono::steady_clock::now() >= deadline || halt.triggered()) {
+        why = " within " + format_duration(kMountTimeout);
       }
-      if (std::chrono::steady_clock::now() >= deadline || halt.triggered()) {
-        return Error{"the I/O fault's file system did not mount over " + r_.path + " within " +
-                     format_duration(kMountTimeout)};
+      if (!why.empty()) {
+        (void)take_off(r_);  // a daemon that mounts late is stopped, and its mount taken off
+        return Error{"the I/O fault's file system did not mount over " + r_.path + why};
       }
       std::this_thread::sleep_for(10ms);
     }
     return ok_status();
   }
-  Status revert(HaltSwitch&) override { return take_off(r_); }
+  Status revert(HaltSwitch&) override {
+    auto s = take_off(r_);
+    // The daemon writes its counts when it ends (it has by now, unless it had to be killed).
+    auto j = nlohmann::json::parse(read_text(r_.stats_file), nullptr, false);
+    if (j.is_object()) {
+      reach_ = {{"calls", j.value("calls", std::int64_t{0})},
+                {rule_.error != 0 ? "calls_failed" : "calls_delayed", j.value("faulted", std::int64_t{0})}};
+    }
+    return s;
+  }
+  std::map<std::string, std::int64_t> reach() const override { return reach_; }
 
  private:
   Record r_;
   iofs::Rule rule_;
+  std::map<std::string, std::int64_t> reach_;
 };
 
 // clang-format off
@@ -296,6 +321,7 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
   r.path = path;
   r.rules_file = stem + ".json";
   r.log_file = stem + ".log";
+  r.stats_file = stem + ".stats.json";
   std::string ops = p->text("operations");
   r.rule_text = describe_rule(rule, ops, rule.share);
   return std::unique_ptr<Fault>(std::make_unique<IoFault>(std::move(r), std::move(rule)));

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -30,6 +31,8 @@ namespace {
 struct State {
   int root = -1;
   Rule rule;
+  std::atomic<std::uint64_t> calls{0};    // picked by operation and file
+  std::atomic<std::uint64_t> faulted{0};  // of those, failed or held (the share)
 };
 
 State& state() { return *static_cast<State*>(fuse_get_context()->private_data); }
@@ -62,10 +65,12 @@ int strike(Op op, const char* path, const fuse_file_info* fi = nullptr) {
   if (!rule.acts_on(op)) return 0;
   const std::string rel = relative(fi != nullptr ? handle(fi).path.c_str() : path);
   if (!rule.covers(rel == "." ? "" : rel)) return 0;
+  state().calls.fetch_add(1);
   if (rule.share < 1.0) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     if (std::uniform_real_distribution<double>(0.0, 1.0)(random) >= rule.share) return 0;
   }
+  state().faulted.fetch_add(1);
   if (rule.delay.count() > 0) std::this_thread::sleep_for(rule.delay);
   return rule.error == 0 ? 0 : -rule.error;
 }
@@ -323,7 +328,9 @@ fuse_operations operations() {
 }  // namespace
 
 int serve(const ServeOptions& options) {
-  State st{options.root_fd, options.rule};
+  State st;
+  st.root = options.root_fd;
+  st.rule = options.rule;
   // allow_other: the target may run as another user than the daemon (root); default_permissions:
   // the kernel checks the files' modes for it, as it would without the mount.
   std::vector<std::string> words{"chaosplus-iofs", "-o",
@@ -370,7 +377,14 @@ int serve(const ServeOptions& options) {
   // fuse_unmount would then take off whatever is under it now.
   if (iofs_on_top(0, options.mountpoint)) fuse_unmount(fs);
   fuse_destroy(fs);
-  std::cerr << "iofs: stopped serving " << options.mountpoint << "\n";
+  if (!options.stats_path.empty()) {
+    // Written whole, then renamed: a reader never sees half of it.
+    const std::string part = options.stats_path + ".part";
+    std::ofstream(part) << "{\"calls\":" << st.calls.load() << ",\"faulted\":" << st.faulted.load() << "}\n";
+    ::rename(part.c_str(), options.stats_path.c_str());
+  }
+  std::cerr << "iofs: stopped serving " << options.mountpoint << " (" << st.calls.load() << " calls picked, "
+            << st.faulted.load() << " faulted)\n";
   return rc < 0 ? 1 : 0;
 }
 

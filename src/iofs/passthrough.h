@@ -22,6 +22,9 @@ struct ServeOptions {
   // Asked about every 200 ms while serving: false unmounts the file system and ends serving (the
   // runner or the target is gone).
   std::function<bool()> keep_going;
+  // Where to write, when serving ends, how many calls the rule picked by operation and file
+  // ("calls") and how many of those it failed or held ("faulted"), as JSON; "" = nowhere.
+  std::string stats_path;
 };
 
 // The file system type as /proc/PID/mountinfo shows it ("fuse." + subtype).

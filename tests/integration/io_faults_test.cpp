@@ -218,6 +218,12 @@ TEST(IoFaults, SqliteReportsADiskIoErrorDuringThePhaseAndWorksAfterTheRevertWhil
   const auto reverted = events(r.journal, "fault.reverted");
   ASSERT_EQ(reverted.size(), 1u);
   EXPECT_TRUE(reverted[0].value("ok", false)) << reverted[0].dump();
+  EXPECT_GT(reverted[0].value("reach.calls_failed", 0), 0) << reverted[0].dump();
+  EXPECT_EQ(reverted[0].value("reach.calls_failed", 0), reverted[0].value("reach.calls", -1))
+      << "share 100%: every write and fsync picked failed\n"
+      << reverted[0].dump();
+  std::cout << "[ figures ] fault.reverted: " << reverted[0].value("reach.calls", 0) << " write/fsync calls picked, "
+            << reverted[0].value("reach.calls_failed", 0) << " failed\n";
   EXPECT_TRUE(daemons_of(pid).empty()) << "the file system's daemon is gone";
 
   // The program's own account: it worked, failed with SQLite's I/O error while the fault was on,
