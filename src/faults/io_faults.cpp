@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -292,7 +293,11 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
                  " shares the host's mount namespace, so a mount for it would reach the whole host; only a target "
                  "the run starts (set apart for the fault) can take I/O faults"};
   }
-  const std::string path = p->text("path");
+  // As the mount table names it: with its symbolic links resolved (the target's namespace is a
+  // copy of the host's, so they resolve the same way there).
+  std::error_code ec;
+  const std::string path = std::filesystem::canonical(p->text("path"), ec).string();
+  if (ec) return Error{where + "'" + p->text("path") + "': " + ec.message()};
   struct stat st {};
   const std::string seen = "/proc/" + std::to_string(id->pid) + "/root" + path;
   if (::stat(seen.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -363,7 +363,8 @@ int serve(const ServeOptions& options) {
       if (!done.load() && options.keep_going && !options.keep_going()) {
         // The loop ends when the kernel drops the connection: at once, or once the files the
         // target still has open through the detached mount are closed.
-        ::umount2(options.mountpoint.c_str(), MNT_DETACH);
+        // Only our own mount: after a revert detached it, the path shows what was there before.
+        if (iofs_on_top(0, options.mountpoint)) ::umount2(options.mountpoint.c_str(), MNT_DETACH);
         return;
       }
     }

@@ -1,10 +1,9 @@
-// I/O faults on a real program: a started target that runs the `sqlite3` command in a loop on a
-// database under a folder (one connection per statement, so every statement opens the files after
-// the inject) reports "disk I/O error" while `io_error` fails its writes, and succeeds again after
-// the revert; the host (this test and the run's own probe) reads and writes the same folder
-// meanwhile without an error. The target's mount table reads as before after the revert, also
-// when the revert is `chaosplus recover` after a kill -9 of the runner (and of the file system's
-// daemon), or an undo from the ledger record alone.
+// I/O faults on a real program (experiments/sqlite-io-errors.yaml): a started target that runs the
+// `sqlite3` command in a loop on a database under a folder (one connection per statement, so every statement opens the
+// files after the inject) reports "disk I/O error" while `io_error` fails its writes, and succeeds again after the
+// revert; the host (this test and the run's own probe) reads and writes the same folder meanwhile without an error. The
+// target's mount table reads as before after the revert, also when the revert is `chaosplus recover` after a kill -9 of
+// the runner (and of the file system's daemon), or an undo from the ledger record alone.
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -127,59 +126,23 @@ std::string host_uses(const std::string& dir) {
   return "";
 }
 
-// The target: the sqlite3 command in a loop, one connection per statement, each result a line of
-// `out` (outside the folder).
+// experiments/sqlite-io-errors.yaml as written: the sqlite3 command in a loop, one connection per
+// statement, each result a line of `out` (outside the folder).
 struct IoRun {
   testing::TempDir dir;
   std::string data = dir.file("data");
   std::string out = dir.file("results.txt");
   std::string state = dir.file("state");
   std::string journal = dir.file("journal.jsonl");
-  std::string experiment = dir.file("io.yaml");
+  std::string phase;
 
-  explicit IoRun(const std::string& phase) {
-    std::filesystem::create_directory(data);
-    Child create({"sqlite3", data + "/app.db", "CREATE TABLE t (n INTEGER, pad BLOB)"});
-    EXPECT_EQ(create.wait(30s), 0) << create.output();
-    const std::string loop =
-        "i=0; while :; do i=$((i+1)); "
-        "if e=$(sqlite3 \"$0/app.db\" \"INSERT INTO t VALUES ($i, randomblob(3000))\" 2>&1); "
-        "then echo \"ok $i\" >> \"$1\"; else echo \"fail $i: $e\" >> \"$1\"; fi; sleep 0.05; done";
-    testing::write_file(experiment,
-                        "name: io-sqlite\n"
-                        "targets:\n"
-                        "  app:\n"
-                        "    process:\n"
-                        "      command: [sh, -c, " +
-                            nlohmann::json(loop).dump() + ", \"" + data + "\", \"" + out +
-                            "\"]\n"
-                            "steady_state:\n"
-                            "  probes:\n"
-                            "    - name: host-writes-the-folder\n"
-                            "      command: { run: [sh, -c, 'echo x >> \"$0/probe.txt\" && sync \"$0/probe.txt\" && "
-                            "cat \"$0/app.db\" > /dev/null', \"" +
-                            data +
-                            "\"], timeout: 5s }\n"
-                            "      expect: { exit_code: 0 }\n"
-                            "      every: 300ms\n"
-                            "phases:\n"
-                            "  - name: before\n"
-                            "    duration: 3s\n"
-                            "  - name: faulted\n"
-                            "    duration: " +
-                            phase +
-                            "\n"
-                            "    faults:\n"
-                            "      - io_error: { target: app, path: " +
-                            data +
-                            ", errno: EIO, operations: \"write,fsync\" }\n"
-                            "  - name: after\n"
-                            "    duration: 3s\n");
-  }
+  explicit IoRun(std::string phase_length) : phase(std::move(phase_length)) {}
 
   std::unique_ptr<Child> start() {
-    return std::make_unique<Child>(std::vector<std::string>{bin("chaosplus"), "run", experiment, "--plain",
-                                                            "--state-dir", state, "--journal", journal});
+    return std::make_unique<Child>(
+        std::vector<std::string>{bin("chaosplus"), "run", testing::source_path("experiments/sqlite-io-errors.yaml"),
+                                 "--plain", "--state-dir", state, "--journal", journal},
+        std::map<std::string, std::string>{{"IO_DIR", data}, {"IO_RESULTS", out}, {"PHASE", phase}});
   }
 
   int target_pid() const {
@@ -426,6 +389,24 @@ TEST(IoFaults, LatencyHoldsTheChosenCallsAndAShareFailsSomeOfThem) {
   EXPECT_GT(ok, 0) << counts;
   EXPECT_GT(bad, 0) << counts;
   std::cout << "[ figures ] share 50%: " << bad << " of 200 writes failed\n";
+}
+
+// A path through a symbolic link is mounted where the link leads, as the mount table names it.
+TEST(IoFaults, APathThroughASymbolicLinkIsMountedWhereItLeads) {
+  if (auto why = testing::needs_root("FUSE mounts in a mount namespace"); !why.empty()) GTEST_SKIP() << why;
+  Sandboxed s;
+  const std::string link = s.dir.file("link");
+  std::filesystem::create_directory_symlink(s.data, link);
+  testing::write_file(s.data + "/a.txt", "x");
+  HaltSwitch halt;
+  auto fault =
+      faults::make_fault(s.loaded("io_error: { target: app, path: " + link + ", operations: open }"), s.handle);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  EXPECT_TRUE(iofs::iofs_on_top(s.handle.process()->pid, s.data));
+  EXPECT_NE(s.inside("cat " + link + "/a.txt").find("Input/output error"), std::string::npos);
+  ASSERT_TRUE((*fault)->revert(halt).ok());
+  EXPECT_FALSE(iofs::iofs_on_top(s.handle.process()->pid, s.data));
 }
 
 TEST(IoFaults, ATargetInTheHostsMountNamespaceIsRefused) {
