@@ -96,6 +96,11 @@ Status take_off(const Record& r) {
       std::this_thread::sleep_for(20ms);
     }
     if (auto s = stop_recorded_tool(r.daemon.pid, r.daemon.start_time); !s) return s;
+    // A daemon caught between its start and its mount (a runner killed during the inject) may have
+    // mounted since the first look: its mount, now without a daemon, goes too.
+    if (in_ns != 0 && targets::is_alive(r.process)) {
+      if (auto s = iofs::unmount_iofs(r.process.pid, r.path); !s) return s;
+    }
   }
   if (in_ns != 0 && targets::is_alive(r.process) && iofs::iofs_on_top(r.process.pid, r.path)) {
     return Error{"the I/O fault's file system is still mounted over " + r.path + " for target '" + r.target +
