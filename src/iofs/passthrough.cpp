@@ -272,14 +272,16 @@ int fs_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_fi
   if (int s = strike(Op::readdir, path)) return s;
   DIR* dir = reinterpret_cast<DIR*>(fi->fh);
   ::rewinddir(dir);
-  errno = 0;
-  while (dirent* entry = ::readdir(dir)) {
+  // Offset 0 for every entry: libfuse gathers the whole listing in one call.
+  while (true) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (entry == nullptr) return -errno;  // 0 at the end
     struct stat st {};
     st.st_ino = entry->d_ino;
     st.st_mode = static_cast<mode_t>(DTTOIF(entry->d_type));
-    if (fill(buf, entry->d_name, &st, 0, static_cast<fuse_fill_dir_flags>(0)) != 0) break;
+    if (fill(buf, entry->d_name, &st, 0, static_cast<fuse_fill_dir_flags>(0)) != 0) return 0;
   }
-  return -errno;
 }
 
 int fs_releasedir(const char*, fuse_file_info* fi) {
