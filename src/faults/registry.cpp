@@ -18,6 +18,7 @@ FaultFamily database_fault_family();   // faults/database_faults.cpp
 FaultFamily data_fault_family();       // faults/data_faults.cpp
 FaultFamily stress_fault_family();     // faults/stress_faults.cpp
 FaultFamily file_fault_family();       // faults/file_faults.cpp
+FaultFamily io_fault_family();         // faults/io_faults.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -32,6 +33,7 @@ std::span<const FaultFamily> fault_families() {
       data_fault_family(),
       stress_fault_family(),
       file_fault_family(),
+      io_fault_family(),
   };
   // clang-format on
   return families;

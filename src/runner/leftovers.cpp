@@ -16,6 +16,8 @@
 #include "faults/netns.h"
 #include "faults/system_tool.h"
 #include "faults/undo.h"
+#include "iofs/mounts.h"
+#include "iofs/passthrough.h"
 #include "runner/ledger.h"
 #include "runner/ledger_witness.h"
 #include "runner/redaction.h"
@@ -255,6 +257,20 @@ void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t
   }
 }
 
+// The FUSE mounts of I/O faults, in whatever mount namespace (one reading per namespace).
+void iofs_mounts(LeftoverReport& report) {
+  std::set<unsigned long long> seen;
+  for (int pid : all_pids()) {
+    const unsigned long long ns = iofs::mount_namespace(pid);
+    if (ns == 0 || !seen.insert(ns).second) continue;
+    for (const auto& m : iofs::read_mounts(pid)) {
+      if (m.fstype != iofs::kFsType) continue;
+      report.found.push_back({"I/O fault mount", m.mount_point + " in the mount namespace of " + process_text(pid),
+                              "remove: nsenter -t " + std::to_string(pid) + " -m umount -l " + m.mount_point});
+    }
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -322,11 +338,16 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
       report.found.push_back(
           {"fault proxy", process_text(pid),
            "runs start their own; if no run or user of yours needs this one: kill " + std::to_string(pid)});
+    } else if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "iofs") {
+      report.found.push_back({"I/O fault file system", process_text(pid),
+                              "an io_error/io_latency fault's FUSE daemon; `chaosplus recover` with its run's "
+                              "ledger takes its mount off and stops it"});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});
     }
   }
+  iofs_mounts(report);
   return report;
 }
 

@@ -23,9 +23,10 @@ struct LeftoverReport {
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
 // stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
-// keeps of files it damaged (beside the ledger, in corrupt/), and what the ledger's file faults left
-// (faults/file_leftovers.h: fill folders, credentials set aside, revoked access). Records and
-// command lines are shown with secrets redacted.
+// keeps of files it damaged (beside the ledger, in corrupt/), what the ledger's file faults left
+// (faults/file_leftovers.h: fill folders, credentials set aside, revoked access), I/O faults' FUSE
+// mounts (in any mount namespace) and daemons (`chaosplus iofs`). Records and command lines are
+// shown with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 
 }  // namespace chaosplus::runner
