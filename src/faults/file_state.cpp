@@ -166,9 +166,11 @@ Status restore(const std::string& path, const FileState& state) {
                  std::to_string(state.inode) + "): not touched"};
   }
   const bool is_link = S_ISLNK(state.mode);
-  // Immutable or append-only refuse chown, chmod and xattr changes: clear the flags first.
-  if (now->flags && *now->flags != 0 && now->flags != state.flags) {
-    if (auto s = write_flags(path, 0); !s) return s;
+  // Immutable or append-only refuse chown, chmod and xattr changes (even when the record has them
+  // too): lifted first, set again last.
+  constexpr std::uint32_t kLocked = FS_IMMUTABLE_FL | FS_APPEND_FL;
+  if (now->flags && (*now->flags & kLocked) != 0) {
+    if (auto s = write_flags(path, *now->flags & ~kLocked); !s) return s;
   }
   // chown clears set-id bits and security.capability: it goes before chmod and the xattrs.
   if (now->uid != state.uid || now->gid != state.gid) {
