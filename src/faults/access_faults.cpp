@@ -56,7 +56,7 @@ Status restore_entries(const std::vector<Entry>& entries, int& replaced) {
   replaced = 0;
   for (const Entry& e : entries) {
     auto now = snapshot(e.path);
-    if (!now || now->inode != e.state.inode || now->device != e.state.device) {
+    if (!now || !now->same_file(e.state)) {
       ++replaced;
       continue;
     }
