@@ -56,7 +56,7 @@ Status restore_entries(const std::vector<Entry>& entries, int& replaced) {
   replaced = 0;
   for (const Entry& e : entries) {
     auto now = snapshot(e.path);
-    if (!now || now->inode != e.state.inode || now->device != e.state.device) {
+    if (!now || !now->same_file(e.state)) {
       ++replaced;
       continue;
     }
@@ -107,8 +107,10 @@ class Revoke final : public Fault {
       if (goal_.owner && ::lchown(e.path.c_str(), *goal_.owner, static_cast<gid_t>(-1)) != 0) {
         return Error{"cannot chown " + e.path + ": " + std::strerror(errno)};
       }
-      // chown dropped set-id bits: the mode is computed from the recorded one, not read again.
-      if (::chmod(e.path.c_str(), (e.state.mode & 07777) & ~clear) != 0) {
+      // The mode is the recorded one less the revoked bits; a new owner gets no set-id bits (chown
+      // drops them, and giving them back would make the file run as that owner).
+      const unsigned setid = goal_.owner ? 06000u : 0u;
+      if (::chmod(e.path.c_str(), (e.state.mode & 07777) & ~clear & ~setid) != 0) {
         return Error{"cannot chmod " + e.path + ": " + std::strerror(errno)};
       }
       const std::uint32_t wanted = goal_.immutable ? (flags | FS_IMMUTABLE_FL) : flags;

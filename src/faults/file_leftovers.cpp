@@ -44,7 +44,7 @@ std::vector<FileLeftover> file_fault_leftovers(std::string_view kind, std::strin
       const std::string path = e.value("path", std::string());
       auto recorded = FileState::from_json(e["state"]);
       auto now = snapshot(path);
-      if (!recorded || !now || now->inode != recorded->inode || now->device != recorded->device) continue;
+      if (!recorded || !now || !now->same_file(*recorded)) continue;
       if (auto diff = compare(*recorded, *now); !diff.empty()) {
         out.push_back({"revoked access", path + ": " + diff,
                        "`chaosplus recover` puts the recorded mode, owner, ACLs, xattrs and flags back"});

@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -76,12 +77,16 @@ Result<std::map<std::string, std::string>> read_xattrs(const std::string& path) 
 
 bool FileState::is_directory() const { return S_ISDIR(mode); }
 
+bool FileState::same_file(const FileState& other) const {
+  return device == other.device && inode == other.inode && birth_ns == other.birth_ns;
+}
+
 nlohmann::json FileState::to_json() const {
   nlohmann::json x = nlohmann::json::object();
   for (const auto& [name, value] : xattrs) {
     x[name] = to_hex({reinterpret_cast<const unsigned char*>(value.data()), value.size()});
   }
-  nlohmann::json j{{"device", device}, {"inode", inode}, {"mode", mode}, {"uid", uid}, {"gid", gid}, {"xattrs", x}};
+  nlohmann::json j{{"device", device}, {"inode", inode}, {"birth_ns", birth_ns}, {"mode", mode}, {"uid", uid}, {"gid", gid}, {"xattrs", x}};
   j["flags"] = flags ? nlohmann::json(*flags) : nlohmann::json();
   return j;
 }
@@ -91,6 +96,7 @@ Result<FileState> FileState::from_json(const nlohmann::json& j) {
     FileState s;
     s.device = j.at("device").get<std::uint64_t>();
     s.inode = j.at("inode").get<std::uint64_t>();
+    s.birth_ns = j.value("birth_ns", std::int64_t{0});
     s.mode = j.at("mode").get<std::uint32_t>();
     s.uid = j.at("uid").get<std::uint32_t>();
     s.gid = j.at("gid").get<std::uint32_t>();
@@ -139,18 +145,21 @@ Status write_flags(const std::string& path, std::uint32_t flags) {
 }
 
 Result<FileState> snapshot(const std::string& path) {
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) return Error{why("cannot stat", path)};
+  struct statx st{};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) {
+    return Error{why("cannot stat", path)};
+  }
   FileState s;
-  s.device = st.st_dev;
-  s.inode = st.st_ino;
-  s.mode = st.st_mode;
-  s.uid = st.st_uid;
-  s.gid = st.st_gid;
+  s.device = makedev(st.stx_dev_major, st.stx_dev_minor);
+  s.inode = st.stx_ino;
+  if (st.stx_mask & STATX_BTIME) s.birth_ns = st.stx_btime.tv_sec * 1'000'000'000LL + st.stx_btime.tv_nsec;
+  s.mode = st.stx_mode;
+  s.uid = st.stx_uid;
+  s.gid = st.stx_gid;
   auto xattrs = read_xattrs(path);
   if (!xattrs) return Error{xattrs.error()};
   s.xattrs = std::move(xattrs).value();
-  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+  if (S_ISREG(s.mode) || S_ISDIR(s.mode)) {
     auto flags = read_flags(path);
     if (!flags) return Error{flags.error()};
     s.flags = *flags;
@@ -161,14 +170,16 @@ Result<FileState> snapshot(const std::string& path) {
 Status restore(const std::string& path, const FileState& state) {
   auto now = snapshot(path);
   if (!now) return Error{now.error()};
-  if (now->inode != state.inode || now->device != state.device) {
+  if (!now->same_file(state)) {
     return Error{path + " is another file now (inode " + std::to_string(now->inode) + ", was " +
                  std::to_string(state.inode) + "): not touched"};
   }
   const bool is_link = S_ISLNK(state.mode);
-  // Immutable or append-only refuse chown, chmod and xattr changes: clear the flags first.
-  if (now->flags && *now->flags != 0 && now->flags != state.flags) {
-    if (auto s = write_flags(path, 0); !s) return s;
+  // Immutable or append-only refuse chown, chmod and xattr changes (even when the record has them
+  // too): lifted first, set again last.
+  constexpr std::uint32_t kLocked = FS_IMMUTABLE_FL | FS_APPEND_FL;
+  if (now->flags && (*now->flags & kLocked) != 0) {
+    if (auto s = write_flags(path, *now->flags & ~kLocked); !s) return s;
   }
   // chown clears set-id bits and security.capability: it goes before chmod and the xattrs.
   if (now->uid != state.uid || now->gid != state.gid) {
@@ -205,7 +216,7 @@ Status restore(const std::string& path, const FileState& state) {
 std::string compare(const FileState& before, const FileState& after) {
   std::string out;
   auto add = [&](const std::string& line) { out += (out.empty() ? "" : "; ") + line; };
-  if (before.device != after.device || before.inode != after.inode) {
+  if (!before.same_file(after)) {
     add("inode " + std::to_string(before.device) + ":" + std::to_string(before.inode) + " -> " +
         std::to_string(after.device) + ":" + std::to_string(after.inode));
   }

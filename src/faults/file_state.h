@@ -19,6 +19,9 @@ namespace chaosplus::faults {
 struct FileState {
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
+  // statx's birth time (0: the file system does not keep one): an inode number is reused at once
+  // after a file is removed, the birth time of the new file differs.
+  std::int64_t birth_ns = 0;
   std::uint32_t mode = 0;  // st_mode: type and permission bits
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
@@ -26,6 +29,7 @@ struct FileState {
   std::optional<std::uint32_t> flags;         // nullopt: the file system has no inode flags
 
   bool is_directory() const;
+  bool same_file(const FileState& other) const;  // device, inode and birth time
   nlohmann::json to_json() const;  // xattr values in hex
   static Result<FileState> from_json(const nlohmann::json& j);
 };

@@ -7,6 +7,7 @@
 // wrote at a replaced credential's path meanwhile is kept, and so is the original.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -16,10 +17,15 @@
 #include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "faults/disk_fill.h"
 #include "faults/file_pages.h"
 #include "faults/file_state.h"
+#include "faults/target_handle.h"
+#include "faults/undo.h"
+#include "spec/loader.h"
 #include "support/support.h"
 
 namespace chaosplus {
@@ -261,3 +267,116 @@ TEST_F(FileFaults, RecoverKeepsBothWhenTheOwnerWroteANewFileMeanwhile) {
 
 }  // namespace
 }  // namespace chaosplus
+
+namespace chaosplus::faults {
+namespace {
+
+// The fault as the loader reads it from an experiment file.
+spec::Fault loaded(const std::string& settings) {
+  const std::string text =
+      "name: files\ntargets:\n  app: { endpoint: \"127.0.0.1:1\" }\n"
+      "phases:\n  - name: a\n    duration: 10s\n    faults:\n      - " +
+      settings + "\n";
+  auto result = spec::load_experiment_text(text, "files.yaml");
+  std::string errors;
+  for (const auto& e : result.errors) errors += e.to_string() + "\n";
+  EXPECT_TRUE(result.ok()) << errors;
+  return result.ok() ? result.experiment->phases[0].faults[0] : spec::Fault{};
+}
+
+class FileFaultUndo : public FileFaults {};
+
+spec::Target app_target() {
+  spec::Target t;
+  t.name = "app";
+  return t;
+}
+
+// revoke on a folder, recursive, from the group, with a new owner: a set-uid file (chown clears the
+// bit), a default ACL on the folder, an immutable file (chmod needs the flag off first); undo from
+// the record alone gives every entry back exactly, twice.
+TEST_F(FileFaultUndo, RecursiveRevokeWithOwnerComesBackExactlyFromTheRecord) {
+  const std::string tool = data_ + "/tool";
+  const std::string locked = data_ + "/locked";
+  testing::write_file(tool, "#!/bin/sh\n");
+  testing::write_file(locked, "frozen\n");
+  ASSERT_EQ(::chmod(tool.c_str(), 04750), 0);
+  ASSERT_EQ(Child({"setfacl", "-d", "-m", "g:nogroup:rx", data_}).wait(30s), 0);
+  ASSERT_EQ(::setxattr(tool.c_str(), "trusted.build", "42", 2, 0), 0);
+  ASSERT_TRUE(write_flags(locked, FS_IMMUTABLE_FL).ok());
+  std::map<std::string, Seen> before;
+  for (const auto& p : {data_, tool, locked}) before[p] = seen(p);
+
+  TargetHandle target(app_target(), dir_.file("app.log"));
+  auto fault = make_fault(
+      loaded("revoke: { target: app, path: " + data_ + ", access: rx, who: group, owner: nobody, recursive: true }"),
+      target);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  const std::string record = (*fault)->record();  // what the runner writes before inject
+  HaltSwitch halt;
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  struct stat st{};
+  ASSERT_EQ(::stat(tool.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "set-uid gone with the chown, group r-x revoked";
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_NE(compare(before[locked].state, seen(locked).state), "");
+
+  const auto undone = undo((*fault)->kind(), record);
+  ASSERT_TRUE(undone.ok()) << undone.error();
+  for (const auto& [path, b] : before) expect_same(b, path);
+  EXPECT_TRUE(undo((*fault)->kind(), record).ok()) << "undo is idempotent";
+  for (const auto& [path, b] : before) expect_same(b, path);
+  (void)write_flags(locked, 0);
+}
+
+// The runner crashed after writing the record and before (or while) the fill: undo removes what
+// the record names, and nothing else the folder holds.
+TEST_F(FileFaultUndo, DiskFillUndoRemovesOnlyWhatItsRecordNames) {
+  TargetHandle target(app_target(), dir_.file("app.log"));
+  auto fault = make_fault(loaded("disk_fill: { target: app, path: " + data_ + ", fill: 64MiB }"), target);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  EXPECT_TRUE(undo((*fault)->kind(), (*fault)->record()).ok()) << "nothing made yet: nothing to undo";
+  std::string record;
+  (*fault)->set_record_sink([&](const std::string& r) {
+    record = r;
+    return ok_status();
+  });
+  HaltSwitch halt;
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  const auto r = nlohmann::json::parse(record);
+  const std::string folder = r.at("folder");
+  EXPECT_EQ(r.at("files").size(), 1u) << record;
+  const std::uint64_t during = free_space(data_);
+  EXPECT_NEAR(static_cast<double>(free_before_ - during), 64.0 * kMiB, 1.0 * kMiB);
+  testing::write_file(folder + "/someone-elses", "keep me\n");
+  const auto undone = undo((*fault)->kind(), record);
+  EXPECT_FALSE(undone.ok());
+  EXPECT_NE(undone.error().find("did not make"), std::string::npos) << undone.error();
+  EXPECT_EQ(testing::read_file(folder + "/someone-elses"), "keep me\n");
+  EXPECT_FALSE(std::filesystem::exists(folder + "/fill-0000"));
+  std::filesystem::remove(folder + "/someone-elses");
+  EXPECT_TRUE(undo((*fault)->kind(), record).ok());
+  EXPECT_FALSE(std::filesystem::exists(folder));
+}
+
+// kill -9 of the run at random moments from its start (the sleep is the behaviour under test), each
+// followed by `chaosplus recover`: everything is back every time.
+TEST_F(FileFaults, KillNineAtRandomMomentsThenRecoverLeavesEverythingExact) {
+  std::mt19937 random{std::random_device{}()};
+  for (int point = 0; point < 5; ++point) {
+    const auto delay = std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 600)(random));
+    std::filesystem::remove(journal_);
+    std::filesystem::remove_all(journal_.substr(0, journal_.size() - 6) + ".logs");
+    auto run = start("120s");
+    std::this_thread::sleep_for(delay);
+    run->signal(SIGKILL);
+    ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
+    Child recover({bin("chaosplus"), "recover", "--state-dir", state_});
+    ASSERT_EQ(recover.wait(60s), 0) << "point " << point << " (" << delay.count() << " ms)\n" << recover.output();
+    SCOPED_TRACE("kill after " + std::to_string(delay.count()) + " ms");
+    expect_all_back();
+  }
+}
+
+}  // namespace
+}  // namespace chaosplus::faults
