@@ -22,7 +22,7 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",  "timeout",
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
-          "crash_node", "isolate",        "switchover", "failover",    "corrupt"}));
+          "crash_node", "isolate",        "switchover", "failover",    "corrupt",         "lock_account"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -125,10 +125,28 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
   for (const auto& type : fault_catalog()) {
     if (!type.schema.empty()) continue;    // an extension's fault: its target only names who it is for
     if (type.name == "corrupt") continue;  // a data fault: its target names whose file it is
+    if (type.name == "lock_account") continue;  // the host's account database: its target names whom it is for
     if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }
+}
+
+// A boolean parameter is YAML's true or false, stored as "true" or "false".
+TEST(FaultCatalog, BooleanParametersAreTrueOrFalse) {
+  const FaultParam flag{"expire", ParamKind::boolean, "false", false, {}, "a flag"};
+  EXPECT_EQ(*normalize_fault_param(flag, "true"), "true");
+  EXPECT_EQ(*normalize_fault_param(flag, "False"), "false");
+  auto wrong = normalize_fault_param(flag, "yes");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error(), "found 'yes', expected true or false");
+  Fault fault;
+  fault.type = "lock_account";
+  fault.params = {{"user", "alice"}, {"expire", "true"}};
+  auto params = FaultParams::read(*find_fault_type("lock_account"), fault);
+  ASSERT_TRUE(params.ok()) << params.error();
+  EXPECT_TRUE(params->flag("expire"));
+  EXPECT_FALSE(params->flag("end_sessions")) << "its default";
 }
 
 // The parameters as typed values, from the loader's normalized strings, defaults filled in.
