@@ -5,8 +5,8 @@
 // `end_sessions: true` its running processes are ended (loginctl terminate-user when logind runs,
 // then SIGTERM, and SIGKILL after `grace`), each recorded by pid and start time before it is signalled.
 //
-// The record holds the exact /etc/shadow and /etc/passwd lines before anything changes, and the
-// password and expiry fields the fault will write. Revert (and undo after a crash) gives back each
+// The record holds the exact /etc/shadow fields and /etc/passwd line before anything changes, and
+// the password and expiry fields the fault will write. Revert (and undo after a crash) gives back each
 // field the fault changed that still holds the fault's value, under lckpwdf() with an atomic rewrite
 // of /etc/shadow (faults/shadow_entry.h): the line is then byte for byte what it was. A field someone
 // else changed while the fault was on is theirs and is left. Ended processes stay ended.
@@ -186,14 +186,19 @@ class LockAccountFault final : public Fault {
            (settings_.expire ? ", expired" : "") + (settings_.end_sessions ? ", sessions ended" : "") + " for " +
            target_;
   }
-  // The ledger is readable by its owner only (0600), like /etc/shadow, which holds the same hash.
+  // The shadow entry's fields exactly, the hash only under keys that name a password, so what
+  // prints records (recover, leftovers, the ledger's witness) shows it redacted. The ledger itself is
+  // readable by its owner only (0600), like /etc/shadow.
   std::string record() const override {
     nlohmann::json ended = nlohmann::json::array();
     for (const auto& id : ended_) ended.push_back({{"pid", id.pid}, {"start_time", id.start_time}});
+    nlohmann::json shadow_fields = nlohmann::json::array();
+    for (const auto& field : split_fields(plan_.shadow_line)) shadow_fields.push_back(field);
+    shadow_fields[kShadowPassword] = nullptr;  // = "password"
     return nlohmann::json{{"target", target_},
                           {"user", settings_.account.name},
                           {"uid", settings_.account.uid},
-                          {"shadow_line", plan_.shadow_line},
+                          {"shadow_fields", std::move(shadow_fields)},
                           {"passwd_line", plan_.passwd_line},
                           {"password", plan_.password},
                           {"locked_password", plan_.locked_password},
@@ -323,8 +328,14 @@ Status undo_lock(std::string_view, std::string_view record) {
     return Error{"unreadable ledger record: " + std::string(record)};
   }
   if (auto s = stop_recorded_tool(r.value("tool_pid", 0), r.value("tool_start_time", 0ULL)); !s) return s;
-  Plan plan{r.value("shadow_line", ""),     r.value("passwd_line", ""), r.at("password").get<std::string>(),
-            r.value("locked_password", ""), r.value("expiry", ""),      r.value("expired", "")};
+  // Restoring needs the fields the fault wrote and their originals; the rest of the entry is not
+  // written (shadow_fields, passwd_line are for people and checks).
+  Plan plan{"",
+            r.value("passwd_line", ""),
+            r.at("password").get<std::string>(),
+            r.value("locked_password", ""),
+            r.value("expiry", ""),
+            r.value("expired", "")};
   auto line = restore(r.at("user").get<std::string>(), plan);
   if (!line) return Error{line.failure()};
   return ok_status();

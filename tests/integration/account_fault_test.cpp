@@ -140,7 +140,12 @@ TEST_F(AccountFault, LocksExpiresEndsItsSessionsAndRevertsByteForByte) {
   ASSERT_TRUE(fault.ok()) << fault.error();
   EXPECT_EQ((*fault)->kind(), "account.locked");
   const auto record = nlohmann::json::parse((*fault)->record());
-  EXPECT_EQ(record.at("shadow_line"), shadow_before) << "the original entry is recorded before anything changes";
+  auto recorded = record.at("shadow_fields").get<std::vector<nlohmann::json>>();
+  std::vector<std::string> fields_before;
+  for (const auto& field : recorded) fields_before.push_back(field.is_null() ? "" : field.get<std::string>());
+  fields_before[kShadowPassword] = record.at("password").get<std::string>();
+  EXPECT_EQ(join_fields(fields_before), shadow_before) << "the original entry is recorded before anything changes";
+  EXPECT_TRUE(recorded[kShadowPassword].is_null()) << "the hash only under a key that names a password";
   EXPECT_EQ(record.at("passwd_line"), passwd_before);
 
   HaltSwitch halt;
@@ -251,10 +256,16 @@ TEST_F(AccountFault, RecoverAfterKillNineOfTheRunRestoresTheEntry) {
   run_child->signal(SIGKILL);
   ASSERT_EQ(run_child->wait(30s), 128 + SIGKILL);
   EXPECT_EQ(user.status(), "L") << "nothing reverted itself";
+  Child leftovers({testing::bin("chaosplus"), "leftovers", "--state-dir", state});
+  leftovers.wait(60s);
+  EXPECT_NE(leftovers.output().find(user.name() + " (expiry day 1, as lock_account writes; locked)"), std::string::npos)
+      << leftovers.output();
 
   Child recover({testing::bin("chaosplus"), "recover", "--state-dir", state});
   ASSERT_EQ(recover.wait(60s), 0) << recover.output();
   EXPECT_NE(recover.output().find("account.locked"), std::string::npos) << recover.output();
+  const std::string hash = split_fields(shadow_before)[kShadowPassword];
+  EXPECT_EQ(recover.output().find(hash), std::string::npos) << "the hash is redacted: " << recover.output();
   EXPECT_EQ(user.shadow(), shadow_before);
   EXPECT_EQ(user.passwd_line(), passwd_before);
   EXPECT_TRUE(user.su_works());
