@@ -23,8 +23,8 @@ struct LeftoverReport {
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
 // stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
-// keeps of files it damaged (beside the ledger, in corrupt/). Records and command lines are shown
-// with secrets redacted.
+// keeps of files it damaged (beside the ledger, in corrupt/), accounts with lock_account's expiry
+// day (1) and a left /etc/shadow+. Records and command lines are shown with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 
 }  // namespace chaosplus::runner
