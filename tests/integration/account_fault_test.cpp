@@ -17,6 +17,8 @@
 #include "faults/shadow_entry.h"
 #include "faults/target_handle.h"
 #include "faults/undo.h"
+#include "runner/ledger.h"
+#include "runner/recovery.h"
 #include "spec/loader.h"
 #include "support/support.h"
 
@@ -272,6 +274,55 @@ TEST_F(AccountFault, RecoverAfterKillNineOfTheRunRestoresTheEntry) {
   Child again({testing::bin("chaosplus"), "recover", "--state-dir", state});
   EXPECT_EQ(again.wait(60s), 0) << again.output();
   EXPECT_EQ(user.shadow(), shadow_before);
+}
+
+// The record of the run's account.locked entry, as the ledger holds it now; null when there is none.
+nlohmann::json recorded_lock(const std::string& state) {
+  auto ledger = runner::Ledger::open_for_inspection(runner::ledger_path(state));
+  if (!ledger) return nullptr;
+  auto entries = (*ledger)->entries("");
+  if (!entries) return nullptr;
+  for (const auto& e : *entries) {
+    if (e.kind == "account.locked") return nlohmann::json::parse(e.record, nullptr, false);
+  }
+  return nullptr;
+}
+
+// Another moment: killed while the fault waits out the grace of a session that ignores SIGTERM,
+// after the lock and after the session was recorded, before its SIGKILL. The entry comes back
+// exactly; the session the runner did not get to kill runs on (the test's guard ends it).
+TEST_F(AccountFault, RecoverAfterKillNineDuringTheGraceRestoresTheEntry) {
+  ThrowawayUser user;
+  const std::string shadow_before = user.shadow();
+  // An ignored signal stays ignored across exec: sleep ignores SIGTERM too.
+  Child session({"runuser", "-u", user.name(), "--", "sh", "-c", "trap '' TERM; exec sleep 600"});
+  ASSERT_TRUE(testing::wait_until([&] { return has_process_of(user.uid()); })) << session.output();
+  const std::string experiment = dir.file("lock.yaml");
+  testing::write_file(experiment,
+                      "name: lock-account-grace\n"
+                      "targets:\n  people: { process: { command: [sleep, \"600\"] } }\n"
+                      "phases:\n  - name: locked\n    duration: 60s\n    faults:\n"
+                      "      - lock_account: { target: people, user: " +
+                          user.name() + ", end_sessions: true, grace: 50s }\n");
+  const std::string state = dir.file("state");
+  Child run_child({testing::bin("chaosplus"), "run", experiment, "--plain", "--state-dir", state, "--journal",
+                   dir.file("journal.jsonl")});
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        const auto r = recorded_lock(state);
+        return r.is_object() && r.contains("ended") && !r["ended"].empty();
+      },
+      30s))
+      << run_child.output();
+  ASSERT_EQ(user.status(), "L");
+  ASSERT_TRUE(has_process_of(user.uid())) << "SIGTERM is ignored: the grace is running";
+  run_child.signal(SIGKILL);
+  ASSERT_EQ(run_child.wait(30s), 128 + SIGKILL);
+
+  Child recover({testing::bin("chaosplus"), "recover", "--state-dir", state});
+  ASSERT_EQ(recover.wait(60s), 0) << recover.output();
+  EXPECT_EQ(user.shadow(), shadow_before);
+  EXPECT_EQ(user.status(), "P");
 }
 
 }  // namespace
