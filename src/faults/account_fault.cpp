@@ -71,7 +71,7 @@ std::optional<spec::ParamProblem> refusal(const std::string& user, bool allow_sy
                                           std::string(kPasswd) + " or the passwd database)"};
   }
   if (entry->pw_uid == 0) return spec::ParamProblem{"user", "found '" + user + "': uid 0 (root) is never locked"};
-  if (entry->pw_uid == ::geteuid()) {
+  if (entry->pw_uid == ::geteuid() || entry->pw_uid == ::getuid()) {
     return spec::ParamProblem{"user", "found '" + user + "': the account chaosplus runs as is never locked"};
   }
   if (const char* sudo_user = std::getenv("SUDO_USER"); sudo_user != nullptr && user == sudo_user) {
@@ -215,7 +215,7 @@ class LockAccountFault final : public Fault {
     return {{"processes_ended", static_cast<std::int64_t>(ended_.size())}};
   }
 
-  Status inject(HaltSwitch&) override {
+  Status inject(HaltSwitch& halt) override {
     std::vector<std::string> argv{"usermod", "-L"};
     if (settings_.expire) argv.insert(argv.end(), {"-e", std::string(kExpiredDay)});
     argv.push_back(settings_.account.name);
@@ -230,7 +230,7 @@ class LockAccountFault final : public Fault {
       return Error{"after '" + describe_command(argv) + "' the shadow entry of " + settings_.account.name +
                    " differs from the expected one in more than its password and expiry fields"};
     }
-    return settings_.end_sessions ? end_sessions() : ok_status();
+    return settings_.end_sessions ? end_sessions(halt) : ok_status();
   }
 
   Status revert(HaltSwitch&) override {
@@ -242,14 +242,16 @@ class LockAccountFault final : public Fault {
 
  private:
   // Every process of the account, recorded (pid + start time) before it is signalled: SIGTERM first,
-  // then SIGKILL after the grace, for as long as new ones appear (a few rounds).
-  Status end_sessions() {
+  // then SIGKILL after the grace, for as long as new ones appear (a few rounds). A halted run stops
+  // ending them: the lock comes off next.
+  Status end_sessions(HaltSwitch& halt) {
     const std::string& user = settings_.account.name;
     if (auto first = processes_of(settings_.account.uid); !first.empty() && logind_runs()) {
       if (auto s = remember(first); !s) return s;
       (void)run_tool({"loginctl", "terminate-user", user});  // best effort: the signals below make sure
     }
     for (int round = 0; round < kEndRounds; ++round) {
+      if (halt.triggered()) return ok_status();
       auto found = processes_of(settings_.account.uid);
       if (found.empty()) return ok_status();
       if (auto s = remember(found); !s) return s;
@@ -266,12 +268,12 @@ class LockAccountFault final : public Fault {
         }
         return true;
       };
-      while (!all_gone() && std::chrono::steady_clock::now() < deadline) {
+      while (!all_gone() && !halt.triggered() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
     const auto left = processes_of(settings_.account.uid);
-    if (left.empty()) return ok_status();
+    if (left.empty() || halt.triggered()) return ok_status();
     return Error{std::to_string(left.size()) + " process(es) of " + user + " still run after SIGKILL, e.g. " +
                  targets::describe(left.front())};
   }
