@@ -1,6 +1,8 @@
 // demo-shop-api --db PATH: orders kept in SQLite survive a restart, and storage that fails (a full
 // file system, a database folder the shop may no longer write) answers 503 "storage: ..." with
-// Retry-After, never 2xx and never a crash, then 201 again once the storage is back.
+// Retry-After, never 2xx and never a crash, then 201 again once the storage is back. Run as root,
+// the shop writes whatever a mode allows no one; a read-only folder is shown with the shop as nobody,
+// and for root with the immutable flag.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -202,6 +204,49 @@ TEST_F(DemoStorageTest, ARevokedDatabaseFolderAnswers503ThenTheShopRecovers) {
   expect_storage_refusal(*shop, "attempt to write a readonly database");
 
   ASSERT_EQ(::chmod(folder.c_str(), 0755), 0);
+  EXPECT_GT(order_created("lamp-3")["order"].get<int>(), before["order"].get<int>());
+  shop->signal(SIGTERM);
+  ASSERT_TRUE(shop->wait(10s).has_value());
+}
+
+// The immutable flag stops root too: the shop runs as root here, as the demo experiments run it.
+class Immutable {
+ public:
+  explicit Immutable(std::string path) : path_(std::move(path)) {
+    Child chattr({"chattr", "+i", path_});
+    on_ = chattr.wait(30s) == 0;
+    why_ = chattr.output();
+  }
+  ~Immutable() { off(); }
+  Immutable(const Immutable&) = delete;
+  Immutable& operator=(const Immutable&) = delete;
+  bool on() const { return on_; }
+  const std::string& why() const { return why_; }
+  bool off() {
+    if (!on_) return true;
+    Child chattr({"chattr", "-i", path_});
+    on_ = chattr.wait(30s) != 0;
+    return !on_;
+  }
+
+ private:
+  std::string path_;
+  bool on_ = false;
+  std::string why_;
+};
+
+TEST_F(DemoStorageTest, AnImmutableDatabaseFolderAnswers503ThenTheShopRecovers) {
+  if (auto why = testing::needs_root("chattr +i"); !why.empty()) GTEST_SKIP() << why;
+  const std::string folder = dir.file("data");
+  ASSERT_EQ(::mkdir(folder.c_str(), 0755), 0);
+  auto shop = start_shop(folder + "/shop.db");
+  const json before = order_created("mug-7");
+  {
+    Immutable immutable(folder);
+    if (!immutable.on()) GTEST_SKIP() << "this file system has no immutable flag: " << immutable.why();
+    expect_storage_refusal(*shop, "unable to open database file");
+    ASSERT_TRUE(immutable.off());
+  }
   EXPECT_GT(order_created("lamp-3")["order"].get<int>(), before["order"].get<int>());
   shop->signal(SIGTERM);
   ASSERT_TRUE(shop->wait(10s).has_value());
