@@ -143,7 +143,11 @@ struct Plan {
 
 Result<Plan> plan_for(const Settings& s) {
   auto shadow = account_line(kShadow, s.account.name);
-  if (!shadow) return Error{"reading the account's entry (root is needed): " + shadow.error()};
+  if (!shadow) {
+    // not_found: an account of LDAP or SSSD, known through NSS, that /etc/shadow does not hold.
+    return Error{shadow.code() == ErrorCode::not_found ? shadow.error() + " (only local accounts can be locked)"
+                                                       : shadow.error() + " (reading it needs root)"};
+  }
   auto passwd = account_line(kPasswd, s.account.name);
   if (!passwd) return Error{passwd.error()};
   const auto fields = split_fields(*shadow);
