@@ -142,8 +142,8 @@ std::string default_files_folder() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto flags =
-      chaosplus::demo::parse_flags(argc, argv, {"port", "host", "tokens", "tokens-timeout", "bug", "files", "db", "help"});
+  auto flags = chaosplus::demo::parse_flags(argc, argv,
+                                            {"port", "host", "tokens", "tokens-timeout", "bug", "files", "db", "help"});
   if (!flags) return chaosplus::demo::usage_error(kProgram, flags.error(), kUsage);
   if (flags->contains("help")) {
     std::cout << kUsage << std::endl;

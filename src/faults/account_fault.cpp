@@ -75,7 +75,8 @@ std::optional<spec::ParamProblem> refusal(const std::string& user, bool allow_sy
     return spec::ParamProblem{"user", "found '" + user + "': the account chaosplus runs as is never locked"};
   }
   if (const char* sudo_user = std::getenv("SUDO_USER"); sudo_user != nullptr && user == sudo_user) {
-    return spec::ParamProblem{"user", "found '" + user + "': the account that started chaosplus (sudo) is never locked"};
+    return spec::ParamProblem{"user",
+                              "found '" + user + "': the account that started chaosplus (sudo) is never locked"};
   }
   if (!allow_system && (entry->pw_uid < kFirstPersonUid || entry->pw_uid == kNobodyUid)) {
     return spec::ParamProblem{"user", "found '" + user + "' (uid " + std::to_string(entry->pw_uid) +
@@ -137,7 +138,7 @@ struct Plan {
   std::string passwd_line;
   std::string password;  // the original password field
   std::string locked_password;
-  std::string expiry;  // the original expiry field
+  std::string expiry;   // the original expiry field
   std::string expired;  // what it will hold (the original when expire is false)
 };
 

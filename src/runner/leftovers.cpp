@@ -260,8 +260,9 @@ void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t
 void locked_accounts(LeftoverReport& report) {
   std::ifstream shadow("/etc/shadow");
   if (!shadow) {
-    report.notes.push_back("/etc/shadow cannot be read (root is needed): accounts lock_account may have left "
-                           "locked not looked at");
+    report.notes.push_back(
+        "/etc/shadow cannot be read (root is needed): accounts lock_account may have left "
+        "locked not looked at");
     return;
   }
   for (std::string line; std::getline(shadow, line);) {
@@ -274,11 +275,10 @@ void locked_accounts(LeftoverReport& report) {
     }
     if (fields.size() != 9 || fields[7] != "1") continue;
     const bool locked = fields[1].starts_with("!");
-    report.found.push_back({"expired account",
-                            fields[0] + " (expiry day 1, as lock_account writes" + (locked ? "; locked" : "") + ")",
-                            "`chaosplus recover` puts it back from the ledger; by hand: chage -E -1 " + fields[0] +
-                                (locked ? " && usermod -U " + fields[0] : "") +
-                                " (usermod -U only if it was not locked before)"});
+    report.found.push_back(
+        {"expired account", fields[0] + " (expiry day 1, as lock_account writes" + (locked ? "; locked" : "") + ")",
+         "`chaosplus recover` puts it back from the ledger; by hand: chage -E -1 " + fields[0] +
+             (locked ? " && usermod -U " + fields[0] : "") + " (usermod -U only if it was not locked before)"});
   }
   std::error_code ec;
   if (std::filesystem::exists("/etc/shadow+", ec)) {

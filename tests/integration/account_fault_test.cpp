@@ -249,11 +249,10 @@ TEST_F(AccountFault, RecoverAfterKillNineOfTheRunRestoresTheEntry) {
                       "      - lock_account: { target: people, user: " +
                           user.name() + ", expire: true, end_sessions: true, grace: 1s }\n");
   const std::string state = dir.file("state");
-  auto run_child = std::make_unique<Child>(std::vector<std::string>{
-      testing::bin("chaosplus"), "run", experiment, "--plain", "--state-dir", state, "--journal",
-      dir.file("journal.jsonl")});
-  ASSERT_TRUE(testing::wait_until(
-      [&] { return user.status() == "L" && !has_process_of(user.uid()); }, 30s))
+  auto run_child =
+      std::make_unique<Child>(std::vector<std::string>{testing::bin("chaosplus"), "run", experiment, "--plain",
+                                                       "--state-dir", state, "--journal", dir.file("journal.jsonl")});
+  ASSERT_TRUE(testing::wait_until([&] { return user.status() == "L" && !has_process_of(user.uid()); }, 30s))
       << run_child->output();
   run_child->signal(SIGKILL);
   ASSERT_EQ(run_child->wait(30s), 128 + SIGKILL);

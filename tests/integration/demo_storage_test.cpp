@@ -56,9 +56,9 @@ class DemoStorageTest : public ::testing::Test {
     if (files_folder.empty()) files_folder = files.path();
     shop_port = testing::free_port();
     std::vector<std::string> argv = std::move(as);
-    for (std::string arg : {testing::bin("demo-shop-api"), std::string("--port"), std::to_string(shop_port),
-                            std::string("--tokens"), "127.0.0.1:" + std::to_string(token_port), std::string("--db"),
-                            db, std::string("--files"), files_folder}) {
+    for (std::string arg :
+         {testing::bin("demo-shop-api"), std::string("--port"), std::to_string(shop_port), std::string("--tokens"),
+          "127.0.0.1:" + std::to_string(token_port), std::string("--db"), db, std::string("--files"), files_folder}) {
       argv.push_back(std::move(arg));
     }
     auto shop = std::make_unique<Child>(argv);
@@ -120,9 +120,9 @@ TEST_F(DemoStorageTest, WithoutDbOrdersAreGoneAfterARestart) {
   // The default stays the memory store: the same calls, nothing kept.
   auto start = [&] {
     shop_port = testing::free_port();
-    auto shop = std::make_unique<Child>(std::vector<std::string>{
-        testing::bin("demo-shop-api"), "--port", std::to_string(shop_port), "--tokens",
-        "127.0.0.1:" + std::to_string(token_port), "--files", files.path()});
+    auto shop = std::make_unique<Child>(
+        std::vector<std::string>{testing::bin("demo-shop-api"), "--port", std::to_string(shop_port), "--tokens",
+                                 "127.0.0.1:" + std::to_string(token_port), "--files", files.path()});
     EXPECT_TRUE(testing::wait_until([&] { return healthy(shop_port); })) << shop->output();
     return shop;
   };
@@ -131,7 +131,8 @@ TEST_F(DemoStorageTest, WithoutDbOrdersAreGoneAfterARestart) {
   shop->signal(SIGTERM);
   ASSERT_TRUE(shop->wait(10s).has_value());
   shop = start();
-  EXPECT_EQ(json::parse(call(shop_port, "GET", "/users/me/orders").body), (json{{"items", json::array()}, {"total", 0}}));
+  EXPECT_EQ(json::parse(call(shop_port, "GET", "/users/me/orders").body),
+            (json{{"items", json::array()}, {"total", 0}}));
   EXPECT_EQ(order_created("mug-7")["order"], 1);
 }
 
@@ -139,8 +140,9 @@ TEST_F(DemoStorageTest, AnUnopenableDatabaseStopsTheShopAtStart) {
   Child shop({testing::bin("demo-shop-api"), "--port", std::to_string(testing::free_port()), "--tokens",
               "127.0.0.1:" + std::to_string(token_port), "--db", dir.file("no-such-folder/shop.db")});
   ASSERT_EQ(shop.wait(10s), 1) << shop.output();
-  EXPECT_NE(shop.output().find("--db " + dir.file("no-such-folder/shop.db") + ": storage: unable to open database file"),
-            std::string::npos)
+  EXPECT_NE(
+      shop.output().find("--db " + dir.file("no-such-folder/shop.db") + ": storage: unable to open database file"),
+      std::string::npos)
       << shop.output();
 }
 

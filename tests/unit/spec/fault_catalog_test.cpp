@@ -19,9 +19,9 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
   EXPECT_EQ(
       names,
       (std::vector<std::string>{
-          "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",  "timeout",
-          "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
-          "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
+          "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",   "timeout",
+          "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay",  "http_abort",
+          "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",       "extension",
           "crash_node", "isolate",        "switchover", "failover",    "corrupt",         "lock_account"}));
 }
 
@@ -123,10 +123,10 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
   EXPECT_EQ(find_fault_type("reject")->needs, Capability::endpoint);
   EXPECT_EQ(find_fault_type("bandwidth_limit")->needs, Capability::any);
   for (const auto& type : fault_catalog()) {
-    if (!type.schema.empty()) continue;    // an extension's fault: its target only names who it is for
-    if (type.name == "corrupt") continue;  // a data fault: its target names whose file it is
+    if (!type.schema.empty()) continue;         // an extension's fault: its target only names who it is for
+    if (type.name == "corrupt") continue;       // a data fault: its target names whose file it is
     if (type.name == "lock_account") continue;  // the host's account database: its target names whom it is for
-    if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
+    if (type.name == "isolate") continue;       // nftables on a Patroni member's addresses, worked out from the cluster
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }
