@@ -12,8 +12,6 @@ namespace chaosplus::demo {
 
 namespace {
 
-// The shop keeps the latest orders only, so that steady traffic cannot grow it without bound.
-constexpr std::size_t kMaxOrders = 50'000;
 constexpr std::size_t kMaxSkuLength = 64;
 constexpr long long kMaxQuantity = 100;
 constexpr std::size_t kMaxListed = 100;
@@ -70,6 +68,14 @@ bool is_json(const net::Request& request) {
 
 net::Response unsupported_media_type() { return json_error(415, "Content-Type must be application/json"); }
 
+// The store failed ("storage: <SQLite's message>"): the client may try again, the next call opens
+// the database afresh.
+net::Response storage_unavailable(const Error& error) {
+  net::Response r = json_error(503, error.message);
+  r.headers.push_back({"Retry-After", "1"});
+  return r;
+}
+
 }  // namespace
 
 nlohmann::json Orders::to_json(const Order& order) {
@@ -105,15 +111,14 @@ Result<Orders::Item> Orders::read_item(const net::Request& request, bool sku_fre
 }
 
 net::Response Orders::store(const std::string& user, const Item& item, const std::string& location_prefix) {
-  Order order;
+  Result<Order> order = Error{};
   {
     std::lock_guard lock(mutex_);
-    order = {++last_order_, item.sku, user, item.quantity, false};
-    orders_[order.id] = order;
-    while (orders_.size() > kMaxOrders) orders_.erase(orders_.begin());
+    order = store_->add(user, item.sku, item.quantity);
   }
-  net::Response created = json_response(201, to_json(order));
-  created.headers.push_back({"Location", location_prefix + std::to_string(order.id)});
+  if (!order) return storage_unavailable(order.failure());
+  net::Response created = json_response(201, to_json(*order));
+  created.headers.push_back({"Location", location_prefix + std::to_string(order->id)});
   return created;
 }
 
@@ -131,8 +136,10 @@ net::Response Orders::receipt(const std::string& id) {
   auto number = parse_integer(id);
   if (number && *number > 0) {
     std::lock_guard lock(mutex_);
-    if (auto it = orders_.find(static_cast<std::uint64_t>(*number)); it != orders_.end()) {
-      if (!it->second.deleted || bugs_.trigger(Bug::use_after_delete)) return json_response(200, to_json(it->second));
+    auto order = store_->find(static_cast<std::uint64_t>(*number));
+    if (!order) return storage_unavailable(order.failure());
+    if (*order && (!(*order)->deleted || bugs_.trigger(Bug::use_after_delete))) {
+      return json_response(200, to_json(**order));
     }
   }
   return json_error(404, "no such order");
@@ -141,28 +148,27 @@ net::Response Orders::receipt(const std::string& id) {
 net::Response Orders::me(const net::Request& request) {
   Caller caller = auth_.authenticate(request);
   if (!caller.user) return caller.refusal;
-  long long count = 0;
+  Result<OrderPage> page = Error{};
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, order] : orders_) count += (order.user == *caller.user && !order.deleted) ? 1 : 0;
+    page = store_->list(*caller.user, 0);
   }
-  return json_response(200, {{"user", *caller.user}, {"orders", count}});
+  if (!page) return storage_unavailable(page.failure());
+  return json_response(200, {{"user", *caller.user}, {"orders", page->total}});
 }
 
 net::Response Orders::list_mine(const net::Request& request) {
   Caller caller = auth_.authenticate(request);
   if (!caller.user) return caller.refusal;
-  nlohmann::json items = nlohmann::json::array();
-  long long total = 0;
+  Result<OrderPage> page = Error{};
   {
     std::lock_guard lock(mutex_);
-    for (auto it = orders_.rbegin(); it != orders_.rend(); ++it) {  // newest first
-      if (it->second.user != *caller.user || it->second.deleted) continue;
-      ++total;
-      if (items.size() < kMaxListed) items.push_back(to_json(it->second));
-    }
+    page = store_->list(*caller.user, kMaxListed);  // newest first
   }
-  return json_response(200, {{"items", std::move(items)}, {"total", total}});
+  if (!page) return storage_unavailable(page.failure());
+  nlohmann::json items = nlohmann::json::array();
+  for (const Order& order : page->newest) items.push_back(to_json(order));
+  return json_response(200, {{"items", std::move(items)}, {"total", page->total}});
 }
 
 net::Response Orders::create(const net::Request& request) {
@@ -174,15 +180,15 @@ net::Response Orders::create(const net::Request& request) {
   return store(*caller.user, *item, "/users/me/orders/");
 }
 
-Orders::Order* Orders::find_for(const std::string& user, const std::string& id, bool reading) {
+Result<std::optional<Orders::Order>> Orders::find_for(const std::string& user, const std::string& id, bool reading) {
   auto number = parse_integer(id);
-  if (!number || *number < 1) return nullptr;
-  auto it = orders_.find(static_cast<std::uint64_t>(*number));
-  if (it == orders_.end()) return nullptr;
-  Order& order = it->second;
-  if (order.user != user && !bugs_.trigger(Bug::bola)) return nullptr;
-  if (order.deleted && !(reading && bugs_.trigger(Bug::use_after_delete))) return nullptr;
-  return &order;
+  if (!number || *number < 1) return std::optional<Order>();
+  auto found = store_->find(static_cast<std::uint64_t>(*number));
+  if (!found || !*found) return found;
+  const Order& order = **found;
+  if (order.user != user && !bugs_.trigger(Bug::bola)) return std::optional<Order>();
+  if (order.deleted && !(reading && bugs_.trigger(Bug::use_after_delete))) return std::optional<Order>();
+  return found;
 }
 
 net::Response Orders::mine(const net::Request& request, const std::string& id) {
@@ -193,22 +199,27 @@ net::Response Orders::mine(const net::Request& request, const std::string& id) {
     auto item = read_item(request, false, true);
     if (!item) return json_error(400, item.error());
     std::lock_guard lock(mutex_);
-    Order* order = find_for(*caller.user, id, false);
-    if (!order) return json_error(404, "no such order");
-    order->sku = item->sku;
-    order->quantity = item->quantity;
-    return json_response(200, to_json(*order));
+    auto order = find_for(*caller.user, id, false);
+    if (!order) return storage_unavailable(order.failure());
+    if (!*order) return json_error(404, "no such order");
+    if (auto replaced = store_->replace((*order)->id, item->sku, item->quantity); !replaced) {
+      return storage_unavailable(replaced.failure());
+    }
+    (*order)->sku = item->sku;
+    (*order)->quantity = item->quantity;
+    return json_response(200, to_json(**order));
   }
   std::lock_guard lock(mutex_);
-  Order* order = find_for(*caller.user, id, request.method != "DELETE");
-  if (!order) return json_error(404, "no such order");
+  auto order = find_for(*caller.user, id, request.method != "DELETE");
+  if (!order) return storage_unavailable(order.failure());
+  if (!*order) return json_error(404, "no such order");
   if (request.method == "DELETE") {
-    order->deleted = true;
+    if (auto deleted = store_->mark_deleted((*order)->id); !deleted) return storage_unavailable(deleted.failure());
     net::Response gone;
     gone.status = 204;
     return gone;
   }
-  return json_response(200, to_json(*order));
+  return json_response(200, to_json(**order));
 }
 
 }  // namespace chaosplus::demo

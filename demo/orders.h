@@ -2,8 +2,10 @@
 // Orders of demo-shop-api. The original checkout (POST /checkout, and GET /orders/{id}: a public
 // receipt by number, as the quickstart uses them) and each user's own orders under /users/me, where
 // the owner is the user the token service names: another user's order does not exist for you (404).
+// The orders are kept in an OrderStore (memory, or SQLite with --db); when the store fails, the
+// call answers 503 {"error": "storage: ..."} with Retry-After.
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,12 +13,14 @@
 #include "auth.h"
 #include "bugs.h"
 #include "net/http_message.h"
+#include "order_store.h"
 
 namespace chaosplus::demo {
 
 class Orders {
  public:
-  Orders(const TokenCheck& auth, const Bugs& bugs) : auth_(auth), bugs_(bugs) {}
+  Orders(const TokenCheck& auth, const Bugs& bugs, std::unique_ptr<OrderStore> store)
+      : auth_(auth), bugs_(bugs), store_(std::move(store)) {}
 
   net::Response checkout(const net::Request& request);   // POST /checkout
   net::Response receipt(const std::string& id);          // GET /orders/{id}
@@ -27,13 +31,7 @@ class Orders {
   net::Response mine(const net::Request& request, const std::string& id);
 
  private:
-  struct Order {
-    std::uint64_t id = 0;
-    std::string sku;
-    std::string user;
-    long long quantity = 1;
-    bool deleted = false;  // kept (for the audit trail) but gone for every reader
-  };
+  using Order = StoredOrder;
   struct Item {
     std::string sku;
     long long quantity = 1;
@@ -43,14 +41,13 @@ class Orders {
   // The body of a create or replace: {"sku", "quantity"}, or the 400 that says what is wrong.
   Result<Item> read_item(const net::Request& request, bool sku_free_form, bool quantity_required) const;
   net::Response store(const std::string& user, const Item& item, const std::string& location_prefix);
-  // The caller's order `id` (nullptr when it is not theirs or does not exist), as bugs allow.
-  Order* find_for(const std::string& user, const std::string& id, bool reading);
+  // The caller's order `id` (nullopt when it is not theirs or does not exist), as bugs allow.
+  Result<std::optional<Order>> find_for(const std::string& user, const std::string& id, bool reading);
 
   const TokenCheck& auth_;
   const Bugs& bugs_;
-  std::mutex mutex_;
-  std::uint64_t last_order_ = 0;
-  std::map<std::uint64_t, Order> orders_;
+  std::mutex mutex_;  // around every call of store_
+  std::unique_ptr<OrderStore> store_;
 };
 
 }  // namespace chaosplus::demo

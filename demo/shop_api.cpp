@@ -2,7 +2,8 @@
 // call asks the token service whether the caller's token is valid. When that dependency fails or is
 // slow, those calls answer 503 within --tokens-timeout: the behaviour the quickstart checks while
 // the proxy degrades it. demo/shop-api.openapi.yaml documents what it answers. With --bug it
-// carries seeded bugs (bugs.h) for the fuzzer and the security probes to find.
+// carries seeded bugs (bugs.h) for the fuzzer and the security probes to find. With --db PATH it
+// keeps its orders in an SQLite database (order_store.h); a failing database answers 503.
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -29,8 +30,10 @@ using chaosplus::net::Response;
 const std::string kProgram = "demo-shop-api";
 const std::string kUsage =
     "usage: demo-shop-api --port P --tokens HOST:PORT [--tokens-timeout 1s] [--host 127.0.0.1]\n"
-    "                     [--files DIR] [--bug NAME[,NAME...]]...\n"
+    "                     [--files DIR] [--db PATH] [--bug NAME[,NAME...]]...\n"
     "  --files  folder GET /files serves (default $TMPDIR/demo-shop-files, written at start)\n"
+    "  --db     keep orders in this SQLite database (created if missing; default: in memory, gone\n"
+    "           at exit); when it fails, order calls answer 503 \"storage: ...\" until it works again\n"
     "  --bug    turn on a seeded bug (repeatable; \"all\" for every one, \"none\" for none): " +
     [] {
       std::string list;
@@ -40,11 +43,12 @@ const std::string kUsage =
 
 class Shop {
  public:
-  Shop(chaosplus::net::Url tokens, chaosplus::Duration tokens_timeout, chaosplus::demo::Bugs bugs, std::string files)
+  Shop(chaosplus::net::Url tokens, chaosplus::Duration tokens_timeout, chaosplus::demo::Bugs bugs, std::string files,
+       std::unique_ptr<chaosplus::demo::OrderStore> store)
       : bugs_(bugs),
         auth_(std::move(tokens), tokens_timeout, bugs_),
         catalog_(bugs_),
-        orders_(auth_, bugs_),
+        orders_(auth_, bugs_, std::move(store)),
         pages_(std::move(files), catalog_, bugs_) {}
 
   Response handle(const Request& request) {
@@ -138,8 +142,8 @@ std::string default_files_folder() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto flags =
-      chaosplus::demo::parse_flags(argc, argv, {"port", "host", "tokens", "tokens-timeout", "bug", "files", "help"});
+  auto flags = chaosplus::demo::parse_flags(argc, argv,
+                                            {"port", "host", "tokens", "tokens-timeout", "bug", "files", "db", "help"});
   if (!flags) return chaosplus::demo::usage_error(kProgram, flags.error(), kUsage);
   if (flags->contains("help")) {
     std::cout << kUsage << std::endl;
@@ -175,9 +179,18 @@ int main(int argc, char** argv) {
     std::cerr << kProgram << ": --files: " << written.error() << std::endl;
     return 1;
   }
+  std::unique_ptr<chaosplus::demo::OrderStore> store = chaosplus::demo::memory_order_store();
+  if (flags->contains("db")) {
+    auto opened = chaosplus::demo::sqlite_order_store(flags->at("db"));
+    if (!opened) {
+      std::cerr << kProgram << ": --db " << flags->at("db") << ": " << opened.error() << std::endl;
+      return 1;
+    }
+    store = std::move(*opened);
+  }
   std::cerr << kProgram << ": seeded bugs: " << bugs->describe() << std::endl;
 
-  Shop shop(*tokens, timeout, *bugs, files);
+  Shop shop(*tokens, timeout, *bugs, files, std::move(store));
   chaosplus::net::HttpServer::Options options;
   options.port = *port;
   if (flags->contains("host")) options.host = flags->at("host");

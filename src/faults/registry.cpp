@@ -19,6 +19,7 @@ FaultFamily data_fault_family();       // faults/data_faults.cpp
 FaultFamily stress_fault_family();     // faults/stress_faults.cpp
 FaultFamily file_fault_family();       // faults/file_faults.cpp
 FaultFamily io_fault_family();         // faults/io_faults.cpp
+FaultFamily account_fault_family();    // faults/account_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -34,6 +35,7 @@ std::span<const FaultFamily> fault_families() {
       stress_fault_family(),
       file_fault_family(),
       io_fault_family(),
+      account_fault_family(),
   };
   // clang-format on
   return families;

@@ -271,6 +271,40 @@ void iofs_mounts(LeftoverReport& report) {
   }
 }
 
+// What lock_account may leave: an account whose expiry is day 1 (1970-01-02, what the fault writes;
+// no one sets that date by hand), and the file it renames over /etc/shadow when it was killed before
+// the rename (shadow-utils' own tools use the same name, so it is named, not judged).
+void locked_accounts(LeftoverReport& report) {
+  std::ifstream shadow("/etc/shadow");
+  if (!shadow) {
+    report.notes.push_back(
+        "/etc/shadow cannot be read (root is needed): accounts lock_account may have left "
+        "locked not looked at");
+    return;
+  }
+  for (std::string line; std::getline(shadow, line);) {
+    std::vector<std::string> fields;
+    for (std::size_t begin = 0;;) {
+      const std::size_t colon = line.find(':', begin);
+      fields.push_back(line.substr(begin, colon == std::string::npos ? std::string::npos : colon - begin));
+      if (colon == std::string::npos) break;
+      begin = colon + 1;
+    }
+    if (fields.size() != 9 || fields[7] != "1") continue;
+    const bool locked = fields[1].starts_with("!");
+    report.found.push_back(
+        {"expired account", fields[0] + " (expiry day 1, as lock_account writes" + (locked ? "; locked" : "") + ")",
+         "`chaosplus recover` puts it back from the ledger; by hand: chage -E -1 " + fields[0] +
+             (locked ? " && usermod -U " + fields[0] : "") + " (usermod -U only if it was not locked before)"});
+  }
+  std::error_code ec;
+  if (std::filesystem::exists("/etc/shadow+", ec)) {
+    report.found.push_back({"account file", "/etc/shadow+ (a rewrite of /etc/shadow that was never renamed over it)",
+                            "compare it with /etc/shadow (diff /etc/shadow /etc/shadow+), then remove it with "
+                            "rm /etc/shadow+"});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -301,6 +335,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   std::set<int> recorded_pids;
   const auto entries = recorded_entries(ledger_path, runs, report);
   corrupted_files(ledger_path, entries, report);
+  locked_accounts(report);
   for (const auto& [id, e] : entries) {
     for (auto& f : faults::file_fault_leftovers(e.kind, e.record)) {
       report.found.push_back({f.what, f.detail + " - ledger entry " + std::to_string(id) + " of run " + e.run_id, f.how});

@@ -25,8 +25,8 @@ struct LeftoverReport {
 // stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
 // keeps of files it damaged (beside the ledger, in corrupt/), what the ledger's file faults left
 // (faults/file_leftovers.h: fill folders, credentials set aside, revoked access), I/O faults' FUSE
-// mounts (in any mount namespace) and daemons (`chaosplus iofs`). Records and command lines are
-// shown with secrets redacted.
+// mounts (in any mount namespace) and daemons (`chaosplus iofs`), accounts with lock_account's
+// expiry day (1) and a left /etc/shadow+. Records and command lines are shown with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 
 }  // namespace chaosplus::runner

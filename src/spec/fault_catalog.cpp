@@ -184,6 +184,10 @@ Result<std::string> normalize_fault_param(const FaultParam& param, std::string_v
                      "' then 1-48 letters, digits, '.', '_' or '-' (e.g. chaosplus-lab)"};
       }
       return std::string(written);
+    case ParamKind::boolean:
+      if (written == "true" || written == "True" || written == "TRUE") return std::string("true");
+      if (written == "false" || written == "False" || written == "FALSE") return std::string("false");
+      return Error{"found '" + std::string(written) + "', expected true or false"};
     case ParamKind::interface_name:
       if (!is_valid_interface_name(written)) {
         return Error{"found '" + std::string(written) +
@@ -218,6 +222,7 @@ std::string kind_text(const FaultParam& param) {
     case ParamKind::ip_network: return "IP address or network";
     case ParamKind::namespace_name: return "namespace name";
     case ParamKind::interface_name: return "interface name";
+    case ParamKind::boolean: return "`true` or `false`";
   }
   return "";
 }
@@ -305,6 +310,7 @@ std::uint64_t FaultParams::bytes(std::string_view name) const {
 int FaultParams::number(std::string_view name) const {
   return at(name, {ParamKind::status, ParamKind::signal, ParamKind::port}).number;
 }
+bool FaultParams::flag(std::string_view name) const { return at(name, {ParamKind::boolean}).text == "true"; }
 const std::string& FaultParams::text(std::string_view name) const {
   return at(name, {ParamKind::text, ParamKind::choice, ParamKind::ip_address, ParamKind::ip_network,
                    ParamKind::namespace_name, ParamKind::interface_name})

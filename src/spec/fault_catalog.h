@@ -19,6 +19,7 @@
 //   ip_network -> canonical IP or network with host bits cleared, e.g. "10.0.0.0/24" for "10.0.0.7/24"
 //   namespace_name -> as written: "chaosplus-" and 1-48 of [A-Za-z0-9_.-]
 //   interface_name -> as written: 1-15 of [A-Za-z0-9_.-]
+//   boolean   -> "true" or "false" (YAML's true/false)
 // An optional parameter whose default is empty is stored as "" when not written: "not given", and
 // the fault works out the value itself (e.g. from the target's endpoint).
 #include <cstdint>
@@ -50,6 +51,7 @@ enum class ParamKind {
   ip_network,
   namespace_name,
   interface_name,
+  boolean,
 };
 
 struct FaultParam {
@@ -113,6 +115,7 @@ class FaultParams {
   std::uint64_t bytes(std::string_view name) const;      // byte_size, byte_rate (per second)
   int number(std::string_view name) const;               // status, signal, port (0 for "any")
   const std::string& text(std::string_view name) const;  // text, choice, addresses, names
+  bool flag(std::string_view name) const;                // boolean
 
  private:
   struct Value {

@@ -57,6 +57,7 @@ nlohmann::ordered_json value_schema(const FaultParam& param) {
     case ParamKind::ip_network: return ref("ipNetwork");
     case ParamKind::namespace_name: return ref("namespaceName");
     case ParamKind::interface_name: return ref("interfaceName");
+    case ParamKind::boolean: return {{"type", "boolean"}};
   }
   return nlohmann::ordered_json::object();
 }

@@ -23,7 +23,7 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
           "crash_node", "isolate", "switchover", "failover", "corrupt", "cpu", "memory", "io_stress", "disk_fill",
-          "revoke", "credential", "io_error", "io_latency"}));
+          "revoke", "credential", "io_error", "io_latency", "lock_account"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -130,9 +130,27 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
     if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
     // Host resource faults: the target names whom the stress is for (or, scope: target, whose cgroup).
     if (type.name == "cpu" || type.name == "memory" || type.name == "io_stress") continue;
+    if (type.name == "lock_account") continue;  // the host's account database: its target names whom it is for
     EXPECT_EQ(is_kernel_fault(type.name), type.needs == Capability::endpoint || type.needs == Capability::any)
         << type.name;
   }
+}
+
+// A boolean parameter is YAML's true or false, stored as "true" or "false".
+TEST(FaultCatalog, BooleanParametersAreTrueOrFalse) {
+  const FaultParam flag{"expire", ParamKind::boolean, "false", false, {}, "a flag"};
+  EXPECT_EQ(*normalize_fault_param(flag, "true"), "true");
+  EXPECT_EQ(*normalize_fault_param(flag, "False"), "false");
+  auto wrong = normalize_fault_param(flag, "yes");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error(), "found 'yes', expected true or false");
+  Fault fault;
+  fault.type = "lock_account";
+  fault.params = {{"user", "alice"}, {"expire", "true"}};
+  auto params = FaultParams::read(*find_fault_type("lock_account"), fault);
+  ASSERT_TRUE(params.ok()) << params.error();
+  EXPECT_TRUE(params->flag("expire"));
+  EXPECT_FALSE(params->flag("end_sessions")) << "its default";
 }
 
 // The parameters as typed values, from the loader's normalized strings, defaults filled in.
