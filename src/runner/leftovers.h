@@ -23,7 +23,9 @@ struct LeftoverReport {
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
 // stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
-// keeps of files it damaged (beside the ledger, in corrupt/). Records and command lines are shown
+// keeps of files it damaged (beside the ledger, in corrupt/), and what the host resource faults
+// may leave: stress-ng processes (recorded or not), io_stress's folders, cgroup memory limits not
+// back to their recorded originals. Records and command lines are shown
 // with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 

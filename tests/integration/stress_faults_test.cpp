@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <dirent.h>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -175,12 +175,13 @@ TEST(StressFaults, CpuMemoryAndIoAreSeenWhileOnAndNothingIsLeftAfterTheRun) {
   if (auto why = testing::needs_root("stress-ng"); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(stress_ng_pids().empty()) << "a stress-ng runs already";
   StressRun r;
-  auto run = r.start("name: stress\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
-                     "phases:\n  - name: on\n    duration: 8s\n    faults:\n"
-                     "      - cpu: { target: app, cores: 1, load: 100%, for: 7s }\n"
-                     "      - memory: { target: app, size: 128MiB, for: 7s }\n"
-                     "      - io_stress: { target: app, path: " +
-                     r.io_dir + ", size: 16MiB, for: 7s }\n");
+  auto run = r.start(
+      "name: stress\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
+      "phases:\n  - name: on\n    duration: 8s\n    faults:\n"
+      "      - cpu: { target: app, cores: 1, load: 100%, for: 7s }\n"
+      "      - memory: { target: app, size: 128MiB, for: 7s }\n"
+      "      - io_stress: { target: app, path: " +
+      r.io_dir + ", size: 16MiB, for: 7s }\n");
   ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 3; }, 60s))
       << run->output();
   // CPU: the worker's own CPU time grows.
@@ -274,6 +275,11 @@ TEST(StressFaults, AfterKillNineWhileOnRecoverStopsStressNgAndRestoresTheLimit) 
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
   EXPECT_FALSE(stress_ng_pids().empty()) << "stress-ng outlives the runner (its timeout is the dead-man)";
+  Child leftovers({bin("chaosplus"), "leftovers", "--state-dir", r.state});
+  EXPECT_EQ(leftovers.wait(60s), 1) << leftovers.output();
+  for (const char* what : {"stress-ng", "io_stress folder", "cgroup memory limit"}) {
+    EXPECT_NE(leftovers.output().find(what), std::string::npos) << what << " not listed:\n" << leftovers.output();
+  }
 
   Child recover({bin("chaosplus"), "recover", "--state-dir", r.state});
   ASSERT_EQ(recover.wait(60s), 0) << recover.output();
