@@ -38,7 +38,10 @@ constexpr std::string_view kIoKind = "host.io_stress";
 constexpr std::string_view kLimitKind = "cgroup.memory_limit";
 // The folder io_stress makes under its path: only a folder named so is ever removed by an undo.
 constexpr std::string_view kWorkPrefix = ".chaosplus-io_stress-";
-constexpr Duration kStopGrace = 2s;
+// No grace: stress-ng leaves nothing a SIGTERM would clean up that the revert does not remove itself
+// (io_stress's folder), and a holder or an I/O worker may take seconds to act on one (seen here:
+// over 2 s for a --vm holder and for --iomix workers), seconds the timeline would slip by.
+constexpr Duration kStopGrace = Duration::zero();
 constexpr std::uint64_t kDefaultIoSize = 256ULL * 1024 * 1024;  // SIGTERM lets stress-ng remove its own files first
 
 // ---- reading the host and the parameters ------------------------------------------------------
