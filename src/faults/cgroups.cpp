@@ -8,7 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-
 namespace chaosplus::faults::cgroups {
 namespace {
 
@@ -97,12 +96,14 @@ Result<Place> locate(std::string_view controller, std::string_view proc_cgroup, 
     }
     return Place{Version::v2, v2_mount, below_root(v2_path, v2_root)};
   }
-  return Error{"no cgroup hierarchy has the " + std::string(controller) + " controller (neither a v1 mount nor a v2 one)"};
+  return Error{"no cgroup hierarchy has the " + std::string(controller) +
+               " controller (neither a v1 mount nor a v2 one)"};
 }
 
 Result<Place> of_process(int pid, std::string_view controller) {
   const std::string own = read_all("/proc/" + std::to_string(pid) + "/cgroup");
-  if (own.empty()) return Error{"pid " + std::to_string(pid) + " has no /proc/" + std::to_string(pid) + "/cgroup (gone?)"};
+  if (own.empty())
+    return Error{"pid " + std::to_string(pid) + " has no /proc/" + std::to_string(pid) + "/cgroup (gone?)"};
   auto place = locate(controller, own, read_all("/proc/self/mountinfo"),
                       [](const std::string& mount) { return read_all(mount + "/cgroup.controllers"); });
   if (!place) return Error{"pid " + std::to_string(pid) + ": " + place.error()};
@@ -133,7 +134,9 @@ Status write_value(const std::string& dir, const std::string& file, const std::s
   return ok_status();
 }
 
-bool has_file(const std::string& dir, const std::string& file) { return ::access((dir + "/" + file).c_str(), F_OK) == 0; }
+bool has_file(const std::string& dir, const std::string& file) {
+  return ::access((dir + "/" + file).c_str(), F_OK) == 0;
+}
 
 Status add_process(const std::string& dir, int pid) { return write_value(dir, "cgroup.procs", std::to_string(pid)); }
 

@@ -38,7 +38,10 @@ constexpr std::string_view kIoKind = "host.io_stress";
 constexpr std::string_view kLimitKind = "cgroup.memory_limit";
 // The folder io_stress makes under its path: only a folder named so is ever removed by an undo.
 constexpr std::string_view kWorkPrefix = ".chaosplus-io_stress-";
-constexpr Duration kStopGrace = 2s;
+// No grace: stress-ng leaves nothing a SIGTERM would clean up that the revert does not remove itself
+// (io_stress's folder), and a holder or an I/O worker may take seconds to act on one (seen here:
+// over 2 s for a --vm holder and for --iomix workers), seconds the timeline would slip by.
+constexpr Duration kStopGrace = Duration::zero();
 constexpr std::uint64_t kDefaultIoSize = 256ULL * 1024 * 1024;  // SIGTERM lets stress-ng remove its own files first
 
 // ---- reading the host and the parameters ------------------------------------------------------
@@ -72,7 +75,8 @@ Result<std::vector<int>> cpu_list(std::string_view text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     const auto dash = item.find('-');
     auto first = whole_number(item.substr(0, dash));
     auto last = dash == std::string_view::npos ? first : whole_number(item.substr(dash + 1));
@@ -136,7 +140,7 @@ class StressFault final : public Fault {
   std::string kind() const override { return plan_.kind; }
   std::string summary() const override { return plan_.summary; }
   std::string record() const override {
-    return nlohmann::json{{"target", plan_.target},     {"argv", plan_.argv},          {"cgroups", plan_.cgroup_dirs},
+    return nlohmann::json{{"target", plan_.target},     {"argv", plan_.argv},    {"cgroups", plan_.cgroup_dirs},
                           {"work_dir", plan_.work_dir}, {"tool_pid", tool_.pid}, {"tool_start_time", tool_.start_time}}
         .dump();
   }
@@ -311,8 +315,9 @@ constexpr std::array<spec::FaultParam, 4> kIoParams{{
 
 std::optional<spec::ParamProblem> needs_length(const spec::Fault& fault) {
   if (fault.length) return std::nullopt;
-  return spec::ParamProblem{"", "missing 'for': the stressor is given the fault's length as its own time limit, "
-                                "so it stops even if nobody reverts it"};
+  return spec::ParamProblem{"",
+                            "missing 'for': the stressor is given the fault's length as its own time limit, "
+                            "so it stops even if nobody reverts it"};
 }
 
 std::vector<spec::ParamProblem> check_cpu(const spec::Fault& fault) {
@@ -392,8 +397,7 @@ const std::array<spec::FaultType, 3>& types() {
        "burn CPU: cores busy to a share, host-wide, on chosen CPUs or inside the target's CPU cgroup (stress-ng)",
        false, check_cpu},
       {"memory", spec::Capability::any, kMemoryParams,
-       "hold memory host-wide (stress-ng), or lower the memory limit of the target's own cgroup", false,
-       check_memory},
+       "hold memory host-wide (stress-ng), or lower the memory limit of the target's own cgroup", false, check_memory},
       {"io_stress", spec::Capability::any, kIoParams,
        "stress the file system holding a folder with writes and reads (stress-ng), in a folder of its own", false,
        check_io},
@@ -417,7 +421,8 @@ std::string log_path(const TargetHandle& target, const spec::Fault& fault) {
 Result<targets::ProcessId> target_process(const TargetHandle& target, const spec::Fault& fault) {
   auto id = target.process();
   if (!id || !targets::is_alive(*id)) {
-    return Error{"fault '" + fault.type + "' with scope: target: target '" + target.name() + "' has no running process"};
+    return Error{"fault '" + fault.type + "' with scope: target: target '" + target.name() +
+                 "' has no running process"};
   }
   return *id;
 }
@@ -507,8 +512,16 @@ Result<std::unique_ptr<Fault>> make_memory(const spec::FaultParams& p, const spe
   plan.target = target.name();
   // One worker maps the whole amount, touches every page once (--vm-populate) and then sleeps with
   // it (--vm-keep, --vm-hang 0): the memory stays resident without burning CPU.
-  plan.argv = {tool,        "--vm",          "1",         "--vm-bytes", std::to_string(bytes),
-               "--vm-keep", "--vm-populate", "--vm-hang", "0",          "--timeout",
+  plan.argv = {tool,
+               "--vm",
+               "1",
+               "--vm-bytes",
+               std::to_string(bytes),
+               "--vm-keep",
+               "--vm-populate",
+               "--vm-hang",
+               "0",
+               "--timeout",
                seconds_of(*fault.length)};
   plan.summary = "memory hold of " + mib_text(bytes) + " host-wide";
   plan.log = log_path(target, fault);
@@ -530,8 +543,8 @@ Result<std::unique_ptr<Fault>> make_io(const spec::FaultParams& p, const spec::F
   const std::uint64_t workers = *whole_number(p.text("workers"));
   const std::uint64_t total = p.given("size") ? p.bytes("size") : kDefaultIoSize;
   const std::uint64_t each = std::max<std::uint64_t>(1024 * 1024, total / workers);
-  plan.argv = {tool, "--" + method, p.text("workers"), "--" + method + "-bytes", std::to_string(each),
-               "--temp-path", plan.work_dir, "--timeout", seconds_of(*fault.length)};
+  plan.argv = {tool,          "--" + method, p.text("workers"), "--" + method + "-bytes", std::to_string(each),
+               "--temp-path", plan.work_dir, "--timeout",       seconds_of(*fault.length)};
   plan.summary = "io_stress (" + method + ", " + p.text("workers") + " worker(s), " + mib_text(each * workers) +
                  ") in " + plan.work_dir;
   plan.log = log_path(target, fault);
@@ -544,7 +557,8 @@ Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& targ
   if (fault.type == "memory" && p->text("scope") == "target") return make_memory_limit(*p, fault, target);
   if (!fault.length) return Error{"fault '" + fault.type + "' needs 'for' (stress-ng's own time limit)"};
   const std::string tool = stress_ng();
-  if (tool.empty()) return Error{"fault '" + fault.type + "' needs stress-ng, which is not installed (Debian package stress-ng)"};
+  if (tool.empty())
+    return Error{"fault '" + fault.type + "' needs stress-ng, which is not installed (Debian package stress-ng)"};
   if (fault.type == "cpu") return make_cpu(*p, fault, target, tool);
   if (fault.type == "memory") return make_memory(*p, fault, target, tool);
   return make_io(*p, fault, target, tool);

@@ -305,6 +305,44 @@ void locked_accounts(LeftoverReport& report) {
   }
 }
 
+// What the host resource faults may leave (faults/stress_faults.cpp): a stress-ng they started
+// (pid and start time in the entry; its --timeout ends it by itself at the fault's end), the folder
+// io_stress worked in, and a cgroup memory limit not yet back to its recorded original.
+void stress_faults(const std::map<std::int64_t, Recorded>& entries, std::set<int>& recorded_pids,
+                   LeftoverReport& report) {
+  for (const auto& [id, e] : entries) {
+    if (!e.kind.starts_with("host.") && e.kind != "cgroup.memory_limit") continue;
+    auto r = nlohmann::json::parse(e.record, nullptr, false);
+    if (r.is_discarded() || !r.is_object()) continue;
+    const std::string entry = " - ledger entry " + std::to_string(id) + " (" + e.kind + ", " +
+                              (e.state.empty() ? "known from the witness only" : e.state) + ") of run " + e.run_id;
+    const targets::ProcessId tool{r.value("tool_pid", 0), r.value("tool_start_time", 0ULL)};
+    if (tool.pid > 0 && targets::is_alive(tool)) {
+      recorded_pids.insert(tool.pid);
+      report.found.push_back({"stress-ng", process_text(tool.pid) + entry,
+                              "`chaosplus recover` stops it; by hand: kill -- -" + std::to_string(tool.pid) +
+                                  " (its process group: the workers too)"});
+    }
+    const std::string dir = r.value("work_dir", std::string());
+    std::error_code ec;
+    if (!dir.empty() && std::filesystem::exists(dir, ec)) {
+      report.found.push_back(
+          {"io_stress folder", dir + entry, "`chaosplus recover` removes it; by hand: rm -r " + dir});
+    }
+    if (e.kind == "cgroup.memory_limit") {
+      const std::string file = r.value("dir", std::string()) + "/" + r.value("file", std::string());
+      std::ifstream in(file);
+      std::string now;
+      if (in && std::getline(in, now) && now != r.value("original", std::string())) {
+        report.found.push_back(
+            {"cgroup memory limit",
+             file + " reads " + now + ", recorded original " + r.value("original", std::string()) + entry,
+             "`chaosplus recover` writes the original back; by hand: echo " + r.value("original", std::string()) +
+                 " > " + file});
+      }
+    }
+  }
+}
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -358,6 +396,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
          started ? "chaosplus started it (same pid and start time): stop it with kill " + std::to_string(pid.pid)
                  : "a fault paused it: resume it with kill -CONT " + std::to_string(pid.pid)});
   }
+  stress_faults(entries, recorded_pids, report);
   for (const RunRecord& run : runs) {
     if (run.pid <= 0 || !targets::is_alive(targets::ProcessId{run.pid, run.pid_start_time})) continue;
     recorded_pids.insert(run.pid);
@@ -377,6 +416,11 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
       report.found.push_back({"I/O fault file system", process_text(pid),
                               "an io_error/io_latency fault's FUSE daemon; `chaosplus recover` with its run's "
                               "ledger takes its mount off and stops it"});
+    } else if (targets::process_name(pid) == "stress-ng") {
+      report.found.push_back({"stress-ng", process_text(pid) + " (named by no ledger entry)",
+                              "the host resource faults start stress-ng with a time limit; if no one of yours "
+                              "runs it: kill -- -" +
+                                  std::to_string(pid)});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});

@@ -26,7 +26,9 @@ struct LeftoverReport {
 // keeps of files it damaged (beside the ledger, in corrupt/), what the ledger's file faults left
 // (faults/file_leftovers.h: fill folders, credentials set aside, revoked access), I/O faults' FUSE
 // mounts (in any mount namespace) and daemons (`chaosplus iofs`), accounts with lock_account's
-// expiry day (1) and a left /etc/shadow+. Records and command lines are shown with secrets redacted.
+// expiry day (1) and a left /etc/shadow+, and what the host resource faults may leave: stress-ng
+// processes (recorded or not), io_stress's folders, cgroup memory limits not back to their recorded
+// originals. Records and command lines are shown with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 
 }  // namespace chaosplus::runner

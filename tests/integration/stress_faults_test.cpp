@@ -9,17 +9,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <dirent.h>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "faults/cgroups.h"
+#include "faults/fault.h"
+#include "faults/target_handle.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "spec/loader.h"
 #include "support/support.h"
+#include "targets/launch.h"
 
 namespace chaosplus {
 namespace {
@@ -175,12 +179,13 @@ TEST(StressFaults, CpuMemoryAndIoAreSeenWhileOnAndNothingIsLeftAfterTheRun) {
   if (auto why = testing::needs_root("stress-ng"); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(stress_ng_pids().empty()) << "a stress-ng runs already";
   StressRun r;
-  auto run = r.start("name: stress\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
-                     "phases:\n  - name: on\n    duration: 8s\n    faults:\n"
-                     "      - cpu: { target: app, cores: 1, load: 100%, for: 7s }\n"
-                     "      - memory: { target: app, size: 128MiB, for: 7s }\n"
-                     "      - io_stress: { target: app, path: " +
-                     r.io_dir + ", size: 16MiB, for: 7s }\n");
+  auto run = r.start(
+      "name: stress\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
+      "phases:\n  - name: on\n    duration: 8s\n    faults:\n"
+      "      - cpu: { target: app, cores: 1, load: 100%, for: 7s }\n"
+      "      - memory: { target: app, size: 128MiB, for: 7s }\n"
+      "      - io_stress: { target: app, path: " +
+      r.io_dir + ", size: 16MiB, for: 7s }\n");
   ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 3; }, 60s))
       << run->output();
   // CPU: the worker's own CPU time grows.
@@ -274,6 +279,11 @@ TEST(StressFaults, AfterKillNineWhileOnRecoverStopsStressNgAndRestoresTheLimit) 
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
   EXPECT_FALSE(stress_ng_pids().empty()) << "stress-ng outlives the runner (its timeout is the dead-man)";
+  Child leftovers({bin("chaosplus"), "leftovers", "--state-dir", r.state});
+  EXPECT_EQ(leftovers.wait(60s), 1) << leftovers.output();
+  for (const char* what : {"stress-ng", "io_stress folder", "cgroup memory limit"}) {
+    EXPECT_NE(leftovers.output().find(what), std::string::npos) << what << " not listed:\n" << leftovers.output();
+  }
 
   Child recover({bin("chaosplus"), "recover", "--state-dir", r.state});
   ASSERT_EQ(recover.wait(60s), 0) << recover.output();
@@ -285,6 +295,53 @@ TEST(StressFaults, AfterKillNineWhileOnRecoverStopsStressNgAndRestoresTheLimit) 
   auto open = (*ledger)->open_entries();
   ASSERT_TRUE(open.ok());
   EXPECT_TRUE(open->empty()) << "nothing left open";
+}
+
+// Without anyone to revert it, stress-ng stops by itself at the fault's end (--timeout: the dead-man).
+TEST(StressFaults, AfterKillNineStressNgStopsByItselfAtTheFaultsEnd) {
+  if (auto why = testing::needs_root("stress-ng"); !why.empty()) GTEST_SKIP() << why;
+  ASSERT_TRUE(stress_ng_pids().empty()) << "a stress-ng runs already";
+  StressRun r;
+  auto run = r.start(
+      "name: stress-deadman\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
+      "phases:\n  - name: on\n    duration: 30s\n    faults:\n"
+      "      - cpu: { target: app, cores: 1, load: 10%, for: 2s }\n");
+  ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 1; }, 60s))
+      << run->output();
+  run->signal(SIGKILL);
+  ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
+  EXPECT_TRUE(testing::wait_until([] { return stress_ng_pids().empty(); }, 30s)) << "stress-ng ran past its timeout";
+  Child recover({bin("chaosplus"), "recover", "--state-dir", r.state});
+  EXPECT_EQ(recover.wait(60s), 0) << recover.output();
+}
+
+// A memory limit on a group the target shares with chaosplus (a process it started inherits its
+// group) would limit the runner too: the fault refuses, and nothing changes.
+TEST(StressFaults, AMemoryLimitOnAGroupSharedWithChaosplusIsRefused) {
+  if (auto why = testing::needs_root("cgroups"); !why.empty()) GTEST_SKIP() << why;
+  auto ours = cg::of_process(static_cast<int>(::getpid()), "memory");
+  if (!ours) GTEST_SKIP() << ours.error();
+  const std::string text =
+      "name: shared\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
+      "phases:\n  - name: a\n    duration: 10s\n    faults:\n"
+      "      - memory: { target: app, scope: target, size: 64MiB }\n";
+  auto loaded = spec::load_experiment_text(text, "shared.yaml");
+  ASSERT_TRUE(loaded.ok());
+  testing::TempDir dir;
+  faults::TargetHandle handle(loaded.experiment->targets[0], dir.file("app.log"));
+  auto id = targets::spawn(*handle.spec().process, handle.log_path());
+  ASSERT_TRUE(id.ok()) << id.error();
+  handle.set_process(*id);
+  const std::string file = ours->version == cg::Version::v1 ? "memory.limit_in_bytes" : "memory.max";
+  const auto before = cg::read_value(ours->dir(), file);
+  auto fault = faults::make_fault(loaded.experiment->phases[0].faults[0], handle);
+  ASSERT_FALSE(fault.ok());
+  EXPECT_NE(fault.error().find(ours->root() ? "the root group" : "also chaosplus's own"), std::string::npos)
+      << fault.error();
+  if (before) {
+    EXPECT_EQ(*cg::read_value(ours->dir(), file), *before);
+  }
+  (void)targets::stop(*id);
 }
 
 }  // namespace

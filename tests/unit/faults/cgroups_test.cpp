@@ -50,7 +50,8 @@ TEST(Cgroups, CoMountedV1ControllersAreFoundByEither) {
 }
 
 TEST(Cgroups, AV2HostHasEveryEnabledControllerInTheUnifiedGroup) {
-  auto place = locate("memory", "0::/system.slice/shop.service\n", kV2Mounts, controllers("cpuset cpu io memory pids\n"));
+  auto place =
+      locate("memory", "0::/system.slice/shop.service\n", kV2Mounts, controllers("cpuset cpu io memory pids\n"));
   ASSERT_TRUE(place.ok()) << place.error();
   EXPECT_EQ(place->version, Version::v2);
   EXPECT_EQ(place->dir(), "/sys/fs/cgroup/system.slice/shop.service");
