@@ -266,7 +266,7 @@ TEST(ExactDuration, RoundTripsThroughParseDuration) {
 
 TEST(TargetHas, TellsWhichFaultsATargetSupports) {
   Target process;
-  process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt};
+  process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt, {}};
   Target attached;
   attached.attach = ProcessAttach{};
   attached.attach->pid = 42;
