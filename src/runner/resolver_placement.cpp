@@ -28,8 +28,10 @@ Result<Placement::Resolver> Placement::ensure_resolver(const std::string& state_
     }
   }
   const std::string base = state_dir.empty() ? log_dir_ : state_dir;
-  const std::filesystem::path dir = std::filesystem::path(base) / "dns" / run_id_;
   std::error_code ec;
+  // Absolute: the dns faults' ledger records name the rules file, and `recover` may run elsewhere.
+  const std::filesystem::path dir = std::filesystem::absolute(std::filesystem::path(base) / "dns" / run_id_, ec);
+  if (ec) return Error{"cannot find the folder for the run's resolver below " + base + ": " + ec.message()};
   std::filesystem::create_directories(dir, ec);
   if (ec) return Error{"cannot make " + dir.string() + ": " + ec.message()};
   ::chmod(dir.c_str(), 0700);
