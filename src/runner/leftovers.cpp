@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dns/rules.h"
 #include "faults/netns.h"
 #include "faults/system_tool.h"
 #include "faults/undo.h"
@@ -254,6 +255,25 @@ void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t
   }
 }
 
+// The folders of runs' resolvers (<state folder>/dns/<run id>: its rules file and the resolv.conf
+// its targets saw). A run removes its own at the end; one left by a crashed run holds the rules of
+// the dns faults that were on (recover takes them out) and is harmless once no resolver reads it.
+void resolver_folders(const std::string& ledger_path, LeftoverReport& report) {
+  std::error_code ec;
+  const auto folder = std::filesystem::path(ledger_path).parent_path() / "dns";
+  for (const auto& run : std::filesystem::directory_iterator(folder, ec)) {
+    const auto rules = dns::read_rules((run.path() / "rules.json").string());
+    const std::size_t on = rules ? rules->rules.size() : 0;
+    report.found.push_back(
+        {"resolver folder",
+         run.path().string() + " (the resolver of run " + run.path().filename().string() + ": " + std::to_string(on) +
+             " dns fault rule(s) in its rules file)",
+         on > 0 ? "`chaosplus recover` takes the rules out; once no `chaosplus resolver` reads it: rm -r " +
+                      run.path().string()
+                : "nothing reads it once its run's `chaosplus resolver` is gone: rm -r " + run.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -284,6 +304,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   std::set<int> recorded_pids;
   const auto entries = recorded_entries(ledger_path, runs, report);
   corrupted_files(ledger_path, entries, report);
+  resolver_folders(ledger_path, report);
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
@@ -316,6 +337,10 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
       report.found.push_back(
           {"fault proxy", process_text(pid),
            "runs start their own; if no run or user of yours needs this one: kill " + std::to_string(pid)});
+    } else if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "resolver") {
+      report.found.push_back(
+          {"resolver", process_text(pid),
+           "a run's DNS resolver that no ledger entry names; if no run of yours needs it: kill " + std::to_string(pid)});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});

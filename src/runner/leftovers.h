@@ -22,8 +22,9 @@ struct LeftoverReport {
 // cgroups an isolate fault makes (chaosplus* at the top of the cgroup v2 hierarchy), tbf
 // root qdiscs in those namespaces, the namespaces themselves, processes recorded in the ledger at
 // `ledger_path` or its witness (by pid and start time) that are still alive, runners still running,
-// stopped (state T) processes, fault proxies (`chaosplus proxy`), and the copies the corrupt fault
-// keeps of files it damaged (beside the ledger, in corrupt/). Records and command lines are shown
+// stopped (state T) processes, fault proxies (`chaosplus proxy`) and resolvers (`chaosplus
+// resolver`), the copies the corrupt fault keeps of files it damaged (beside the ledger, in
+// corrupt/), and the folders of runs' resolvers (beside the ledger, in dns/). Records and command lines are shown
 // with secrets redacted.
 LeftoverReport find_leftovers(const std::string& ledger_path);
 

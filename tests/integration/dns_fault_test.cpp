@@ -290,6 +290,12 @@ TEST(DnsFault, AfterKillNineRecoverStopsTheResolverAndTakesTheRuleOut) {
   auto open = (*ledger)->open_entries();
   ASSERT_TRUE(open.ok());
   EXPECT_TRUE(open->empty());
+  // What is left is the crashed run's resolver folder, rules taken out, and `leftovers` names it.
+  Child leftovers({bin("chaosplus"), "leftovers", "--state-dir", r.state});
+  leftovers.wait(60s);
+  EXPECT_NE(leftovers.output().find("resolver folder"), std::string::npos) << leftovers.output();
+  EXPECT_NE(leftovers.output().find("0 dns fault rule(s)"), std::string::npos) << leftovers.output();
+  EXPECT_EQ(leftovers.output().find("  resolver: "), std::string::npos) << "no resolver process" << leftovers.output();
 }
 
 // The demo shop is told its token service by name; while the name is NXDOMAIN, checkout fails
