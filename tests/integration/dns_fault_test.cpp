@@ -14,6 +14,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <random>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -296,6 +298,49 @@ TEST(DnsFault, AfterKillNineRecoverStopsTheResolverAndTakesTheRuleOut) {
   EXPECT_NE(leftovers.output().find("resolver folder"), std::string::npos) << leftovers.output();
   EXPECT_NE(leftovers.output().find("0 dns fault rule(s)"), std::string::npos) << leftovers.output();
   EXPECT_EQ(leftovers.output().find("  resolver: "), std::string::npos) << "no resolver process" << leftovers.output();
+}
+
+// Killed at each step of the resolver's life (as it is placed, once the target runs, with the rule
+// in, right after its revert) and at a random moment: after one `recover`, no resolver runs, no rule
+// is left, and nothing is open in the ledger.
+TEST(DnsFault, KilledAtAnyStepRecoverLeavesNoResolverAndNoRule) {
+  if (auto why = testing::needs_root("binding port 53 and mounting resolv.conf"); !why.empty()) GTEST_SKIP() << why;
+  std::mt19937 rng(std::random_device{}());
+  const int random_ms = static_cast<int>(rng() % 1500);
+  std::cout << "[ figures ] random kill point: " << random_ms << "ms after the start\n";
+  for (const std::string point : {"resolver.placed", "target.started", "fault.injected", "fault.reverted", "random"}) {
+    SCOPED_TRACE(point);
+    DnsRun r;
+    auto run = r.start(looping_experiment(
+        r.log, "  - name: nx\n    duration: 1s\n    faults:\n"
+               "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"
+               "  - name: rest\n    duration: 30s\n"));
+    if (point == "random") {
+      testing::wait_until([] { return false; }, std::chrono::milliseconds(random_ms));  // the sleep is the point
+    } else {
+      ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, point).empty(); }, 60s)) << run->output();
+    }
+    run->signal(SIGKILL);
+    ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
+    const auto resolver = resolver_process(r.state);
+    Child recover({bin("chaosplus"), "recover", "--state-dir", r.state});
+    ASSERT_EQ(recover.wait(60s), 0) << recover.output();
+    if (resolver) {
+      EXPECT_TRUE(testing::wait_until([&] { return !targets::is_alive(*resolver); }, 10s)) << "no resolver left";
+    }
+    std::error_code ec;
+    for (const auto& folder : std::filesystem::directory_iterator(r.state + "/dns", ec)) {
+      auto left = dns::read_rules((folder.path() / "rules.json").string());
+      if (left.ok()) {
+        EXPECT_TRUE(left->rules.empty()) << "no rule left in " << folder.path();
+      }
+    }
+    if (auto ledger = runner::Ledger::open(runner::ledger_path(r.state)); ledger.ok()) {
+      auto open = (*ledger)->open_entries();
+      ASSERT_TRUE(open.ok());
+      EXPECT_TRUE(open->empty());
+    }
+  }
 }
 
 // The demo shop is told its token service by name; while the name is NXDOMAIN, checkout fails
