@@ -18,6 +18,7 @@
 #include <random>
 #include <thread>
 
+#include "core/tell_line.h"
 #include "dns/answer.h"
 
 namespace chaosplus::dns {
@@ -125,16 +126,6 @@ Result<Fd> bound(int type, const sockaddr_in& a) {
   return fd;
 }
 
-Status tell(const std::string& path, const std::string& line) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) return Error{"cannot tell the address on " + path + ": " + std::strerror(errno)};
-  const std::string text = line + "\n";
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return Error{"cannot tell the address on " + path + ": " + std::strerror(errno)};
-  }
-  return ok_status();
-}
-
 // Reads exactly `n` bytes, waiting at most kTcpIdle for each part; false on end, error or halt.
 bool read_exactly(int fd, std::uint8_t* out, std::size_t n, HaltSwitch& halt) {
   std::size_t got = 0;
@@ -218,7 +209,7 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
     return 3;
   }
   if (!options.address_to.empty()) {
-    if (auto s = tell(options.address_to, listening); !s) {
+    if (auto s = tell_line(options.address_to, listening); !s) {
       std::cerr << "chaosplus resolver: " << s.error() << "\n";
       return 3;
     }
