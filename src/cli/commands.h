@@ -17,6 +17,7 @@ void add_recover_command(CLI::App& app, int& exit_code);
 void add_leftovers_command(CLI::App& app, int& exit_code);
 void add_halt_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
+void add_resolver_command(CLI::App& app, int& exit_code);
 void add_load_command(CLI::App& app, int& exit_code);
 void add_fuzz_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_leftovers_command(app, exit_code);
   chaosplus::cli::add_halt_command(app, exit_code);
   chaosplus::cli::add_proxy_command(app, exit_code);
+  chaosplus::cli::add_resolver_command(app, exit_code);
   chaosplus::cli::add_load_command(app, exit_code);
   chaosplus::cli::add_fuzz_command(app, exit_code);
   chaosplus::cli::add_scan_command(app, exit_code);

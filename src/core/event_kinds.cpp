@@ -10,6 +10,7 @@ constexpr std::array kKinds{
     EventKind{"run.started", "first: which run, which file, which build, where and how it was called"},
     EventKind{"recovery.done", "leftovers of earlier runs found in the ledger were undone"},
     EventKind{"proxy.placed", "a fault proxy was placed in front of a target"},
+    EventKind{"resolver.placed", "the run's resolver was started for its started targets' names"},
     EventKind{"target.started", "a target process was started"},
     EventKind{"target.attached", "a running target process was found and claimed"},
     EventKind{"target.ready", "a started target passed its ready check"},

@@ -18,6 +18,9 @@ struct LaunchPrep {
   std::string state_dir;     // the run's state folder (beside the ledger): what a fault keeps for the target
   std::string run_id;        // the run's id, for names that must not meet another run's
   targets::Sandbox sandbox;  // what the families ask for, summed
+  // Its names must go to the run's resolver (a dns fault): the runner starts the resolver and binds
+  // a resolv.conf naming it over /etc/resolv.conf in the target's own mount namespace.
+  bool wants_resolver = false;
 };
 
 // Asks the family of every fault of `experiment` on `prep.target` (in the experiment's order).

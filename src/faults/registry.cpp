@@ -20,6 +20,7 @@ FaultFamily stress_fault_family();     // faults/stress_faults.cpp
 FaultFamily file_fault_family();       // faults/file_faults.cpp
 FaultFamily io_fault_family();         // faults/io_faults.cpp
 FaultFamily account_fault_family();    // faults/account_fault.cpp
+FaultFamily dns_fault_family();        // faults/dns_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -36,6 +37,7 @@ std::span<const FaultFamily> fault_families() {
       file_fault_family(),
       io_fault_family(),
       account_fault_family(),
+      dns_fault_family(),
   };
   // clang-format on
   return families;

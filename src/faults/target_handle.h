@@ -65,6 +65,9 @@ class TargetHandle {
   // The run's state folder (where the ledger is): a fault keeps there what it must put back, such
   // as the corrupt fault's copy of a file. Set by the runner; "" outside a run.
   std::string state_dir;
+  // The rules file of the run's resolver when the target resolves names through it (dns/rules.h);
+  // "" when it does not. Set by the runner before it starts the target.
+  std::string resolver_rules;
   // Publishes on the run's event stream what a fault learns while it acts (an extension's events);
   // set by the runner, may be empty.
   std::function<void(Event)> publish;

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "core/result.h"
+#include "core/tell_line.h"
 #include "net/http_server.h"
 #include "net/socket.h"
 #include "proxy/api.h"
@@ -23,20 +24,6 @@
 namespace chaosplus::proxy {
 
 namespace {
-
-// Non-blocking: a FIFO nobody reads is an error (ENXIO), not a proxy that hangs before it serves.
-Status tell_address(const std::string& path, const std::string& address) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Error{"cannot tell the API address on " + path + ": " + std::strerror(errno)};
-  const std::string line = address + "\n";
-  const ssize_t n = ::write(fd, line.data(), line.size());
-  const int error = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(line.size())) {
-    return Error{"cannot tell the API address on " + path + ": " + (n < 0 ? std::strerror(error) : "short write")};
-  }
-  return ok_status();
-}
 
 // Every proxied connection takes two descriptors; the usual soft limit of 1024 would cap the
 // proxy near 500 connections, so take what the hard limit allows.
@@ -139,7 +126,7 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
   }
   const std::string address = net::host_port(options.api_host, server.port());
   if (!options.address_to.empty()) {
-    if (auto told = tell_address(options.address_to, address); !told) {
+    if (auto told = tell_line(options.address_to, address, "the API address"); !told) {
       std::cerr << "chaosplus proxy: " << told.error() << "\n";
       server.stop();
       return 3;

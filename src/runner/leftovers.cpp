@@ -13,6 +13,7 @@
 #include <set>
 
 #include "faults/file_leftovers.h"
+#include "dns/rules.h"
 #include "faults/netns.h"
 #include "faults/system_tool.h"
 #include "faults/undo.h"
@@ -343,6 +344,25 @@ void stress_faults(const std::map<std::int64_t, Recorded>& entries, std::set<int
     }
   }
 }
+// The folders of runs' resolvers (<state folder>/dns/<run id>: its rules file and the resolv.conf
+// its targets saw). A run removes its own at the end; one left by a crashed run holds the rules of
+// the dns faults that were on (recover takes them out) and is harmless once no resolver reads it.
+void resolver_folders(const std::string& ledger_path, LeftoverReport& report) {
+  std::error_code ec;
+  const auto folder = std::filesystem::path(ledger_path).parent_path() / "dns";
+  for (const auto& run : std::filesystem::directory_iterator(folder, ec)) {
+    const auto rules = dns::read_rules((run.path() / "rules.json").string());
+    const std::size_t on = rules ? rules->rules.size() : 0;
+    report.found.push_back(
+        {"resolver folder",
+         run.path().string() + " (the resolver of run " + run.path().filename().string() + ": " + std::to_string(on) +
+             " dns fault rule(s) in its rules file)",
+         on > 0 ? "`chaosplus recover` takes the rules out; once no `chaosplus resolver` reads it: rm -r " +
+                      run.path().string()
+                : "nothing reads it once its run's `chaosplus resolver` is gone: rm -r " + run.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -379,6 +399,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
       report.found.push_back({f.what, f.detail + " - ledger entry " + std::to_string(id) + " of run " + e.run_id, f.how});
     }
   }
+  resolver_folders(ledger_path, report);
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
@@ -421,6 +442,10 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
                               "the host resource faults start stress-ng with a time limit; if no one of yours "
                               "runs it: kill -- -" +
                                   std::to_string(pid)});
+    } else if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "resolver") {
+      report.found.push_back(
+          {"resolver", process_text(pid),
+           "a run's DNS resolver that no ledger entry names; if no run of yours needs it: kill " + std::to_string(pid)});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
+#include "dns/rules.h"
 #include "faults/registry.h"
 #include "faults/rollback.h"
 #include "faults/undo.h"
@@ -126,28 +128,38 @@ Result<targets::ProcessId> Placement::start_recorded(const std::string& what, co
   return id;
 }
 
-// The proxy server is its own process, so it outlives a crashed runner only until `recover`. It
-// tells its API address on a FIFO of this run's (owner-only, in its logs folder) once it is bound.
-Result<std::string> Placement::start_proxy_server() {
+// A server of ours (the fault proxy, the resolver) is its own process, so it outlives a crashed
+// runner only until `recover`. Once it is listening it tells its address, one line, on a FIFO of
+// this run's (owner-only, in its logs folder): `--address-to PATH` is added to its command line.
+Result<Placement::Told> Placement::start_telling(const std::string& what, spec::ProcessLaunch launch,
+                                                 const std::string& fifo_name) {
   std::error_code ec;
   std::filesystem::create_directories(log_dir_, ec);
-  Fifo fifo(log_dir_ + "/fault-proxy.address");
-  if (auto s = fifo.open(); !s) return Error{"cannot start the fault proxy: " + s.error()};
+  Fifo fifo(log_dir_ + "/" + fifo_name);
+  if (auto s = fifo.open(); !s) return Error{"cannot start the " + what + ": " + s.error()};
+  launch.command.insert(launch.command.begin(), self_executable());  // the command is a subcommand's
+  launch.command.insert(launch.command.end(), {"--address-to", fifo.path()});
+  const std::string log = log_path_for(fifo_name.substr(0, fifo_name.find('.')));
+  auto id = start_recorded(what, launch, log);
+  if (!id) return Error{"cannot start the " + what + ": " + id.error()};
+  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
+    if (auto address = fifo.line(20ms)) return Told{*id, *address};
+    if (!targets::is_alive(*id)) return Error{"the " + what + " exited: " + targets::log_tail(log)};
+    if (halt_.triggered()) return Error{"halted while starting the " + what};
+  }
+  return Error{"the " + what + " did not tell its address within 10s: " + targets::log_tail(log)};
+}
+
+Result<std::string> Placement::start_proxy_server() {
   spec::ProcessLaunch launch;
-  launch.command = {self_executable(), "proxy", "--api", "127.0.0.1:0", "--address-to", fifo.path()};
+  launch.command = {"proxy", "--api", "127.0.0.1:0"};
   // Only this run may change its proxy: a fresh token, through the environment (not visible in ps).
   proxy_token_ = proxy::random_token();
   launch.env["CHAOSPLUS_PROXY_TOKEN"] = proxy_token_;
-  const std::string log = log_path_for("fault-proxy");
-  auto id = start_recorded("fault proxy", launch, log);
-  if (!id) return Error{"cannot start the fault proxy: " + id.error()};
-  proxy_server_ = *id;
-  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
-    if (auto address = fifo.line(20ms)) return *address;
-    if (!targets::is_alive(*id)) return Error{"the fault proxy exited: " + targets::log_tail(log)};
-    if (halt_.triggered()) return Error{"halted while starting the fault proxy"};
-  }
-  return Error{"the fault proxy did not tell its API address within 10s: " + targets::log_tail(log)};
+  auto told = start_telling("fault proxy", launch, "fault-proxy.address");
+  if (!told) return Error{told.error()};
+  proxy_server_ = told->id;
+  return told->address;
 }
 
 Status Placement::place_proxies() {
@@ -196,6 +208,13 @@ Status Placement::start_targets() {
     if (!t.process) continue;
     faults::LaunchPrep prep{t.name, h->state_dir, run_id_, {}};
     if (auto s = faults::prepare_launch(experiment_, prep); !s) return Error{s.error()};
+    if (prep.wants_resolver || !t.process->resolve.empty()) {
+      auto resolver = ensure_resolver(h->state_dir);
+      if (!resolver) return Error{"target '" + t.name + "': " + resolver.error()};
+      prep.sandbox.private_mounts = true;
+      prep.sandbox.binds.push_back({resolver->resolv_conf, "/etc/resolv.conf"});
+      h->resolver_rules = resolver->rules;
+    }
     h->sandbox = std::move(prep.sandbox);
     auto id = start_recorded("target " + t.name, *t.process, h->log_path(), h->sandbox);
     if (!id) return Error{"target '" + t.name + "': " + id.error()};
@@ -245,6 +264,10 @@ void Placement::stop() {
     e.with("what", it->what).with("ok", s.ok());
     if (!s) e.with("error", s.error());
     bus_.publish(std::move(e));
+  }
+  if (resolver_) {
+    std::error_code ec;  // its rules and resolv.conf: nothing reads them once the resolver is stopped
+    std::filesystem::remove_all(std::filesystem::path(resolver_->rules).parent_path(), ec);
   }
 }
 

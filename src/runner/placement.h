@@ -52,6 +52,18 @@ class Placement {
 
  private:
   Result<std::string> start_proxy_server();  // returns its API address, "host:port"
+  struct Told {
+    targets::ProcessId id;
+    std::string address;
+  };
+  Result<Told> start_telling(const std::string& what, spec::ProcessLaunch launch, const std::string& fifo_name);
+  // The run's resolver (runner/resolver_placement.cpp), started at the first target that needs it.
+  struct Resolver {
+    std::string rules;        // its rules file (dns/rules.h)
+    std::string resolv_conf;  // the resolv.conf naming it, bound over /etc/resolv.conf in the targets
+  };
+  Result<Resolver> ensure_resolver(const std::string& state_dir);
+  std::optional<Resolver> resolver_;
 
   const spec::Experiment& experiment_;
   Ledger& ledger_;

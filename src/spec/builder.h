@@ -222,6 +222,8 @@ class Builder {
 
   std::optional<ReadyCheck> read_ready(const YamlNode& node, const std::string& target);
 
+  std::map<std::string, std::string> read_resolve(const YamlNode& node);
+
   std::optional<ProcessAttach> read_attach(const YamlNode& node, const std::string& target);
 
   std::optional<PatroniRole> read_patroni(const YamlNode& node, const std::string& target);

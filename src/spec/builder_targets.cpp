@@ -14,6 +14,8 @@
 #include <map>
 #include <span>
 
+#include "core/loopback.h"
+#include "dns/rules.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
 #include "spec/interpolate.h"
@@ -91,7 +93,8 @@ Target Builder::read_target(const YamlEntry& entry) {
 
 std::optional<ProcessLaunch> Builder::read_process(const YamlNode& node, const std::string& target) {
   const std::string what = "process of " + target;
-  if (!check_map(node, what, {"command", "env", "cwd", "ready"}, "a map with command and optionally env, cwd, ready")) {
+  if (!check_map(node, what, {"command", "env", "cwd", "ready", "resolve"},
+                 "a map with command and optionally env, cwd, ready, resolve")) {
     return std::nullopt;
   }
   ProcessLaunch launch;
@@ -108,7 +111,36 @@ std::optional<ProcessLaunch> Builder::read_process(const YamlNode& node, const s
     if (auto text = read_text(*n, "cwd")) launch.cwd = *text;
   }
   if (const YamlNode* n = get(node, "ready")) launch.ready = read_ready(*n, target);
+  if (const YamlNode* n = get(node, "resolve")) launch.resolve = read_resolve(*n);
   return launch;
+}
+
+// resolve: {name: loopback address}: what the run's resolver answers for the target's names.
+std::map<std::string, std::string> Builder::read_resolve(const YamlNode& node) {
+  std::map<std::string, std::string> table;
+  if (node.kind != Kind::map) {
+    wrong_type(node, "resolve", "a map of host names to loopback addresses");
+    return table;
+  }
+  for (const auto& entry : node.entries) {
+    std::string name = entry.key;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (const std::string problem = dns::name_problem(name); !problem.empty() || name.starts_with("*.")) {
+      report_key(entry, "resolve: the name '" + entry.key + "' has " +
+                            (problem.empty() ? std::string("a '*.' pattern") : problem) +
+                            ", expected a host name such as tokens.shop.test");
+      continue;
+    }
+    auto value = read_scalar_text(entry.value, entry.key);
+    if (!value) continue;
+    if (!is_ip_literal(*value) || !is_loopback_address(*value)) {
+      report(entry.value, "resolve: " + entry.key + ": found '" + *value +
+                              "', expected a loopback IP address (127.0.0.0/8 or ::1): chaosplus reaches only this host");
+      continue;
+    }
+    table[name] = *value;
+  }
+  return table;
 }
 
 std::optional<ReadyCheck> Builder::read_ready(const YamlNode& node, const std::string& target) {

@@ -40,6 +40,9 @@ struct ProcessLaunch {
   std::map<std::string, std::string> env;  // added to the runner's environment
   std::string cwd;                         // empty = the runner's working directory
   std::optional<ReadyCheck> ready;
+  // Names it resolves through the run's resolver (lower case) -> loopback address (docs/faults.md,
+  // "DNS faults"); not empty = it is started with a resolv.conf naming that resolver.
+  std::map<std::string, std::string> resolve;
 };
 
 // A process that already runs; exactly one of the ways (pid ... listen) is set.

@@ -23,7 +23,7 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
           "crash_node", "isolate", "switchover", "failover", "corrupt", "cpu", "memory", "io_stress", "disk_fill",
-          "revoke", "credential", "io_error", "io_latency", "lock_account"}));
+          "revoke", "credential", "io_error", "io_latency", "lock_account", "dns"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -288,7 +288,7 @@ TEST(ExactDuration, RoundTripsThroughParseDuration) {
 
 TEST(TargetHas, TellsWhichFaultsATargetSupports) {
   Target process;
-  process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt};
+  process.process = ProcessLaunch{{"x"}, {}, {}, std::nullopt, {}};
   Target attached;
   attached.attach = ProcessAttach{};
   attached.attach->pid = 42;
