@@ -16,6 +16,7 @@ FaultFamily limit_fault_family();      // faults/limit_fault.cpp
 FaultFamily extension_fault_family();  // faults/extension_fault.cpp
 FaultFamily database_fault_family();   // faults/database_faults.cpp
 FaultFamily data_fault_family();       // faults/data_faults.cpp
+FaultFamily clock_fault_family();      // faults/clock_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -28,6 +29,7 @@ std::span<const FaultFamily> fault_families() {
       extension_fault_family(),
       database_fault_family(),
       data_fault_family(),
+      clock_fault_family(),
   };
   // clang-format on
   return families;
