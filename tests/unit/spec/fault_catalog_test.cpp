@@ -22,7 +22,7 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",  "timeout",
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
-          "crash_node", "isolate",        "switchover", "failover",    "corrupt"}));
+          "crash_node", "isolate",        "switchover", "failover",    "corrupt",         "clock"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
