@@ -12,7 +12,7 @@ void add_leftovers_command(CLI::App& app, int& exit_code) {
       "leftovers",
       "List what chaosplus may have left on this system, to check by hand when recover cannot trust its "
       "ledger: nft tables named chaosplus*, tbf qdiscs and chaosplus-* network namespaces, processes the "
-      "ledger (or its witness) recorded that still run, stopped processes, fault proxies. Changes nothing.\n"
+      "ledger (or its witness) recorded that still run, stopped processes, fault proxies, skewed clock files. Changes nothing.\n"
       "Exit codes: 0 nothing found; 1 something listed.");
   auto state_dir = std::make_shared<std::string>();
   cmd->add_option("--state-dir", *state_dir, "folder of the fault ledger");

@@ -254,6 +254,22 @@ void corrupted_files(const std::string& ledger_path, const std::map<std::int64_t
   }
 }
 
+// The clock fault's files (<state folder>/clock, beside the ledger): a started target reads its
+// wall clock's skew there through libfaketime; one not at "+0 x1" (the real time) was left skewed.
+void skewed_clocks(const std::string& ledger_path, LeftoverReport& report) {
+  std::error_code ec;
+  const auto folder = std::filesystem::path(ledger_path).parent_path() / "clock";
+  for (const auto& file : std::filesystem::directory_iterator(folder, ec)) {
+    std::ifstream in(file.path());
+    std::string setting;
+    std::getline(in, setting);
+    if (setting == "+0 x1") continue;
+    report.found.push_back({"skewed clock", file.path().string() + " holds '" + setting + "'",
+                            "the libfaketime setting of a target a clock fault skewed: `chaosplus recover` puts the "
+                            "real time back; by hand: echo '+0 x1' > " + file.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -284,6 +300,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   std::set<int> recorded_pids;
   const auto entries = recorded_entries(ledger_path, runs, report);
   corrupted_files(ledger_path, entries, report);
+  skewed_clocks(ledger_path, report);
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;

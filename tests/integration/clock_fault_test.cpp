@@ -251,6 +251,9 @@ TEST(ClockFault, AKilledRunsSkewIsPutBackByRecover) {
   run.child->signal(SIGKILL);
   ASSERT_TRUE(run.child->wait(10s).has_value());
   EXPECT_EQ(first_line(file), "-1800 x1") << "nothing reverted itself";
+  testing::Child found(std::vector<std::string>{testing::bin("chaosplus"), "leftovers", "--state-dir", run.state()});
+  ASSERT_TRUE(found.wait(60s).has_value());
+  EXPECT_NE(found.output().find("skewed clock: " + file + " holds '-1800 x1'"), std::string::npos) << found.output();
   testing::Child recover(std::vector<std::string>{testing::bin("chaosplus"), "recover", "--state-dir", run.state()});
   auto code = recover.wait(60s);
   ASSERT_TRUE(code.has_value());
