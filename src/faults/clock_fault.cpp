@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "core/units.h"
@@ -41,8 +42,11 @@ constexpr std::string_view kFileVariable = "FAKETIME_TIMESTAMP_FILE";
 // The thread-safe build (libfaketimeMT: it serialises its own state between threads), which any
 // target may need; Debian's package installs it under the multiarch folder.
 Result<std::string> find_libfaketime() {
-  std::vector<std::string> places{"/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime",
-                                  "/usr/lib64/faketime", "/usr/lib/faketime", "/usr/local/lib/faketime",
+  std::vector<std::string> places{"/usr/lib/x86_64-linux-gnu/faketime",
+                                  "/usr/lib/aarch64-linux-gnu/faketime",
+                                  "/usr/lib64/faketime",
+                                  "/usr/lib/faketime",
+                                  "/usr/local/lib/faketime",
                                   "/usr/local/lib"};
   std::error_code ec;
   for (const auto& dir : std::filesystem::directory_iterator("/usr/lib", ec)) {
@@ -54,9 +58,10 @@ Result<std::string> find_libfaketime() {
     const std::string lib = dir + "/libfaketimeMT.so.1";
     if (::access(lib.c_str(), R_OK) == 0) return lib;
   }
-  return Error{"libfaketime is not installed (libfaketimeMT.so.1 not found in /usr/lib/*/faketime, "
-               "/usr/lib64/faketime, /usr/local/lib): install the libfaketime package "
-               "(Debian, Ubuntu: apt-get install libfaketime)"};
+  return Error{
+      "libfaketime is not installed (libfaketimeMT.so.1 not found in /usr/lib/*/faketime, "
+      "/usr/lib64/faketime, /usr/local/lib): install the libfaketime package "
+      "(Debian, Ubuntu: apt-get install libfaketime)"};
 }
 
 // "+1h", "-30m", "+90s", "+1h30m" -> signed seconds.
@@ -162,7 +167,7 @@ struct Skew {
 
 class ClockFault final : public Fault {
  public:
-  ClockFault(TargetHandle& target, targets::ProcessId process, std::string file, Skew skew)
+  ClockFault(TargetHandle& target, std::optional<targets::ProcessId> process, std::string file, Skew skew)
       : target_(target.name()), process_(process), file_(std::move(file)), skew_(skew) {}
 
   std::string kind() const override { return std::string(kKind); }
@@ -170,12 +175,13 @@ class ClockFault final : public Fault {
     std::string what;
     if (skew_.offset != 0 || skew_.drift == 1) what = signed_seconds(skew_.offset) + "s";
     if (skew_.drift != 1) what += (what.empty() ? "" : ", ") + ("running at " + number_text(skew_.drift, 6) + "x");
-    return "clock of " + target_ + " " + what + " (" + file_ + ")";
+    return "clock of " + target_ + " " + what + " (" +
+           (file_.empty() ? "libfaketime, set up when the run starts it" : file_) + ")";
   }
   std::string record() const override {
     return nlohmann::json{{"target", target_},
-                          {"pid", process_.pid},
-                          {"start_time", process_.start_time},
+                          {"pid", process_ ? process_->pid : 0},
+                          {"start_time", process_ ? process_->start_time : 0},
                           {"file", file_},
                           {"offset", skew_.offset},
                           {"drift", skew_.drift}}
@@ -183,12 +189,17 @@ class ClockFault final : public Fault {
   }
 
   Status inject(HaltSwitch&) override {
+    if (file_.empty()) {
+      return Error{"fault 'clock' on '" + target_ +
+                   "': the target was not started with libfaketime (a clock fault needs a 'process' the run starts)"};
+    }
     const double t0 = realtime_now();
+    // A target whose process is gone is started again later: its rate then counts from its start.
+    const double start = process_ && targets::is_alive(*process_) ? started_at(*process_) : t0;
     std::string setting;
     if (skew_.drift != 1) {
       // See the top of this file: counted from the inject, not from the target's start.
-      setting = signed_seconds(skew_.offset + (started_at(process_) - t0) * (skew_.drift - 1)) + " x" +
-                number_text(skew_.drift, 6);
+      setting = signed_seconds(skew_.offset + (start - t0) * (skew_.drift - 1)) + " x" + number_text(skew_.drift, 6);
     } else {
       setting = signed_seconds(skew_.offset) + " x1";
     }
@@ -198,7 +209,7 @@ class ClockFault final : public Fault {
 
  private:
   std::string target_;
-  targets::ProcessId process_;
+  std::optional<targets::ProcessId> process_;
   std::string file_;
   Skew skew_;
 };
@@ -257,17 +268,14 @@ const std::array<spec::FaultType, 1>& types() {
 
 constexpr std::array<std::string_view, 1> kKinds{kKind};
 
+// The file comes from how the runner started the target (prepare below); a target not started
+// that way (a dry run describes the fault before anything starts) has none, and inject refuses.
 Result<std::unique_ptr<Fault>> make(const spec::Fault& fault, TargetHandle& target) {
   const auto file = target.sandbox.env.find(std::string(kFileVariable));
-  if (file == target.sandbox.env.end()) {
-    return Error{"fault 'clock' on '" + target.name() +
-                 "': the target was not started with libfaketime (a clock fault needs a 'process' the run starts)"};
-  }
-  auto id = target.process();
-  if (!id || !targets::is_alive(*id)) return Error{"target '" + target.name() + "' has no running process"};
   auto skew = read_skew(fault);
   if (!skew) return Error{skew.error()};
-  return std::unique_ptr<Fault>(std::make_unique<ClockFault>(target, *id, file->second, *skew));
+  return std::unique_ptr<Fault>(std::make_unique<ClockFault>(
+      target, target.process(), file == target.sandbox.env.end() ? "" : file->second, *skew));
 }
 
 Status undo_clock(std::string_view, std::string_view record) {

@@ -266,7 +266,8 @@ void skewed_clocks(const std::string& ledger_path, LeftoverReport& report) {
     if (setting == "+0 x1") continue;
     report.found.push_back({"skewed clock", file.path().string() + " holds '" + setting + "'",
                             "the libfaketime setting of a target a clock fault skewed: `chaosplus recover` puts the "
-                            "real time back; by hand: echo '+0 x1' > " + file.path().string()});
+                            "real time back; by hand: echo '+0 x1' > " +
+                                file.path().string()});
   }
 }
 

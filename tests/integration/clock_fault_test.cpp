@@ -91,9 +91,9 @@ struct ClockRun {
 
   void start(const std::string& experiment) {
     testing::write_file(dir.file("e.yaml"), experiment);
-    child = std::make_unique<testing::Child>(std::vector<std::string>{
-        testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
-        "--journal", dir.file("journal.jsonl")});
+    child = std::make_unique<testing::Child>(
+        std::vector<std::string>{testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir",
+                                 dir.file("state"), "--journal", dir.file("journal.jsonl")});
   }
   std::string state() const { return dir.file("state"); }
 };
@@ -220,9 +220,10 @@ TEST(ClockFault, DriftRunsTheTargetsClockFasterThenSlowerFromTheInjectOn) {
   // Where the fast line of skew over real time meets 0: at the inject (after the 2 s "before" phase),
   // not at the target's start, had the rate been counted from there.
   const double zero_after_start = fast.front().real - fast.front().skew / (fast_total - 1) - all.front().real;
-  std::printf("drift 2x: rate %.3f over %.1f real s (2 s windows %.3f..%.3f); skew 0 at %.3f s after the target's "
-              "first sample, caught up %.3f s at once when it read the file\n",
-              fast_total, fast.back().real - fast.front().real, fast_low, fast_high, zero_after_start, catch_up);
+  std::printf(
+      "drift 2x: rate %.3f over %.1f real s (2 s windows %.3f..%.3f); skew 0 at %.3f s after the target's "
+      "first sample, caught up %.3f s at once when it read the file\n",
+      fast_total, fast.back().real - fast.front().real, fast_low, fast_high, zero_after_start, catch_up);
   std::printf("drift 0.5x: rate %.3f over %.1f real s (2 s windows %.3f..%.3f), offset -30m\n", slow_total,
               slow.back().real - slow.front().real, slow_low, slow_high);
   EXPECT_NEAR(fast_total, 2.0, 0.5);
@@ -264,7 +265,8 @@ TEST(ClockFault, AKilledRunsSkewIsPutBackByRecover) {
   const int pid = target_pid(run.dir.file("journal.jsonl"));
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(testing::pid_gone(pid));
-  testing::Child leftovers(std::vector<std::string>{testing::bin("chaosplus"), "leftovers", "--state-dir", run.state()});
+  testing::Child leftovers(
+      std::vector<std::string>{testing::bin("chaosplus"), "leftovers", "--state-dir", run.state()});
   auto left = leftovers.wait(60s);
   ASSERT_TRUE(left.has_value());
   EXPECT_EQ(*left, 0) << leftovers.output();
