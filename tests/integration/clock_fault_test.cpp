@@ -16,7 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "faults/fault.h"
+#include "faults/registry.h"
+#include "faults/target_handle.h"
+#include "faults/undo.h"
+#include "spec/loader.h"
 #include "support/support.h"
+#include "targets/launch.h"
 
 namespace chaosplus {
 namespace {
@@ -270,6 +276,54 @@ TEST(ClockFault, AKilledRunsSkewIsPutBackByRecover) {
   auto left = leftovers.wait(60s);
   ASSERT_TRUE(left.has_value());
   EXPECT_EQ(*left, 0) << leftovers.output();
+}
+
+// The fault alone, without a run: prepare_launch gives the target libfaketime and its file; the
+// fault writes its skew there; undo from the ledger record alone writes the real time back, again
+// and again, and is harmless once the run's state folder is gone.
+TEST(ClockFault, UndoFromTheRecordAloneWritesTheRealTimeBack) {
+  testing::TempDir dir;
+  const std::string text =
+      "name: clock\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
+      "phases:\n  - name: a\n    duration: 10s\n    faults:\n      - clock: { target: app, offset: -90s }\n";
+  auto loaded = spec::load_experiment_text(text, "clock.yaml");
+  ASSERT_TRUE(loaded.ok());
+  faults::LaunchPrep prep{"app", dir.file("state"), "run1", {}};
+  ASSERT_TRUE(faults::prepare_launch(*loaded.experiment, prep).ok());
+  const std::string file = dir.file("state") + "/clock/run1-app";
+  EXPECT_EQ(prep.sandbox.env.at("FAKETIME_TIMESTAMP_FILE"), file);
+  EXPECT_NE(prep.sandbox.env.at("LD_PRELOAD").find("libfaketime"), std::string::npos);
+  EXPECT_EQ(prep.sandbox.env.at("FAKETIME_DONT_FAKE_MONOTONIC"), "1");
+  EXPECT_EQ(first_line(file), "+0 x1");
+
+  faults::TargetHandle handle(loaded.experiment->targets[0], dir.file("app.log"));
+  handle.sandbox = prep.sandbox;
+  auto id = targets::spawn(*handle.spec().process, handle.log_path(), handle.sandbox, {});
+  ASSERT_TRUE(id.ok()) << id.error();
+  handle.set_process(*id);
+  auto fault = faults::make_fault(loaded.experiment->phases[0].faults[0], handle);
+  ASSERT_TRUE(fault.ok()) << fault.error();
+  const std::string record = (*fault)->record();  // what the runner writes before inject
+  HaltSwitch halt;
+  ASSERT_TRUE((*fault)->inject(halt).ok());
+  EXPECT_EQ(first_line(file), "-90 x1");
+  // The injecting runner "crashed": only the ledger entry is left.
+  ASSERT_TRUE(faults::undo((*fault)->kind(), record).ok());
+  EXPECT_EQ(first_line(file), "+0 x1");
+  EXPECT_TRUE(faults::undo((*fault)->kind(), record).ok()) << "undo is idempotent";
+  EXPECT_EQ(first_line(file), "+0 x1");
+  (void)targets::stop(*id);
+  std::filesystem::remove_all(dir.file("state"));
+  EXPECT_TRUE(faults::undo((*fault)->kind(), record).ok()) << "nothing to undo once the state folder is gone";
+  EXPECT_FALSE(std::filesystem::exists(file)) << "undo creates nothing";
+
+  // A target not started with libfaketime (an attached one, a dry run's): the fault refuses to act.
+  faults::TargetHandle bare(loaded.experiment->targets[0], dir.file("bare.log"));
+  auto unprepared = faults::make_fault(loaded.experiment->phases[0].faults[0], bare);
+  ASSERT_TRUE(unprepared.ok()) << unprepared.error();
+  auto refused = (*unprepared)->inject(halt);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("not started with libfaketime"), std::string::npos) << refused.error();
 }
 
 }  // namespace
