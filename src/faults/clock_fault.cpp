@@ -2,10 +2,11 @@
 // twice or half as fast), never the host's. The target is started with libfaketime preloaded
 // (prepare_launch), steered by a file of the run's (<state dir>/clock/<run id>-<target>) that holds
 // libfaketime's setting: "+0 x1" (the real time) until the fault writes its skew there and after
-// it writes "+0 x1" back. libfaketime reads the file again at most a second after it changed.
+// it writes "+0 x1" back. libfaketime reads the file again 1-2 s after it changed.
 //
 // What is written, with t the real time, T0 the inject and S when the target's process started
-// (libfaketime counts a rate from the start of each process, not from the moment it is set):
+// (libfaketime counts a rate from the start of the process it was loaded into, which the programs
+// that process runs inherit, not from the moment the rate is set):
 //   offset O          "+O x1"                        fake = t + O
 //   drift R (+ O)     "+(O + (S - T0)(R - 1)) xR"    fake = S + (t - S)R + O + (S - T0)(R - 1)
 //                                                         = t + O + (t - T0)(R - 1): no jump at T0
