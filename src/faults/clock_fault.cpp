@@ -149,12 +149,34 @@ std::string read_setting(const std::string& path) {
   return line;
 }
 
+// libfaketime's first process in a target shares its start with the programs it runs through a
+// POSIX shared memory object and semaphore named after its pid (/dev/shm/faketime_shm_<pid>,
+// sem.faketime_sem_<pid>), removed only when it exits normally: a target stopped by a signal leaves
+// them, and a later process given the same pid fails to start with libfaketime. Those whose
+// process is gone are removed here (before a clock-prepared target starts, and on undo).
+void remove_stale_shared_memory() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    std::string pid_text;
+    if (name.starts_with("faketime_shm_")) pid_text = name.substr(13);
+    else if (name.starts_with("sem.faketime_sem_")) pid_text = name.substr(17);
+    else continue;
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    // A zombie is gone too (its parent, a killed runner, has not been reaped yet).
+    const char state = targets::process_state(static_cast<int>(pid));
+    if (pid > 0 && state != 0 && state != 'Z') continue;
+    std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 // Puts the real time back in the file: nothing to do when its folder is gone (the run's state
 // was removed, so no target reads it any more).
 Status neutralise(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_directory(std::filesystem::path(path).parent_path(), ec)) return ok_status();
-  if (auto s = write_setting(path, kNeutral); !s) return s;
+  if (auto s = write_setting(path, kNeutral); !s) return s;  // also replaces a crashed write's .tmp
   if (const std::string now = read_setting(path); now != kNeutral) {
     return Error{path + " reads '" + now + "' after revert, not '" + std::string(kNeutral) + "'"};
   }
@@ -284,6 +306,7 @@ Status undo_clock(std::string_view, std::string_view record) {
   if (r.is_discarded() || !r.is_object() || !r.contains("file")) {
     return Error{"unreadable ledger record: " + std::string(record)};
   }
+  remove_stale_shared_memory();
   return neutralise(r.at("file").get<std::string>());
 }
 
@@ -296,6 +319,7 @@ Status prepare(const spec::Fault&, LaunchPrep& prep) {
   }
   auto lib = find_libfaketime();
   if (!lib) return Error{lib.error()};
+  remove_stale_shared_memory();
   const std::string dir = prep.state_dir + "/clock";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -271,6 +271,23 @@ void skewed_clocks(const std::string& ledger_path, LeftoverReport& report) {
   }
 }
 
+// libfaketime's shared memory and semaphore (/dev/shm/faketime_shm_<pid>, sem.faketime_sem_<pid>)
+// whose process is gone: a clock-faulted target stopped by a signal leaves them (faults/clock_fault.cpp
+// removes them before the next clock-prepared start and on undo).
+void stale_faketime_memory(LeftoverReport& report) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::size_t at = name.starts_with("faketime_shm_") ? 13 : name.starts_with("sem.faketime_sem_") ? 17 : 0;
+    if (at == 0 || name.size() == at || name.find_first_not_of("0123456789", at) != std::string::npos) continue;
+    const int pid = std::stoi(name.substr(at));
+    if (const char state = targets::process_state(pid); state != 0 && state != 'Z') continue;
+    report.found.push_back(
+        {"libfaketime shared memory", entry.path().string() + " (its process " + std::to_string(pid) + " is gone)",
+         "left by a target a clock fault started with libfaketime and a signal stopped: rm " + entry.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -302,6 +319,7 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   const auto entries = recorded_entries(ledger_path, runs, report);
   corrupted_files(ledger_path, entries, report);
   skewed_clocks(ledger_path, report);
+  stale_faketime_memory(report);
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;

