@@ -13,9 +13,9 @@ void add_leftovers_command(CLI::App& app, int& exit_code) {
       "List what chaosplus may have left on this system, to check by hand when recover cannot trust its "
       "ledger: nft tables named chaosplus*, tbf qdiscs and chaosplus-* network namespaces, processes the "
       "ledger (or its witness) recorded that still run, stopped processes, fault proxies, resolvers and their "
-      "folders, disk fill folders, credential files set aside, revoked access still in place, I/O fault mounts and "
-      "daemons, accounts left expired, and the stress-ng processes, io_stress folders and cgroup memory limits of "
-      "the host resource faults. Changes nothing.\n"
+      "folders, skewed clock files, disk fill folders, credential files set aside, revoked access still in place, "
+      "I/O fault mounts and daemons, accounts left expired, and the stress-ng processes, io_stress folders and "
+      "cgroup memory limits of the host resource faults. Changes nothing.\n"
       "Exit codes: 0 nothing found; 1 something listed.");
   auto state_dir = std::make_shared<std::string>();
   cmd->add_option("--state-dir", *state_dir, "folder of the fault ledger");

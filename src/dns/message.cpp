@@ -114,7 +114,8 @@ std::vector<std::uint8_t> build_response(const Query& query, Rcode rcode,
     }
   }
   std::vector<std::uint8_t> out;
-  put_header(out, query.id, query.opcode, query.recursion_desired, rcode, 1, static_cast<std::uint16_t>(records.size()));
+  put_header(out, query.id, query.opcode, query.recursion_desired, rcode, 1,
+             static_cast<std::uint16_t>(records.size()));
   out.insert(out.end(), query.wire_name.begin(), query.wire_name.end());
   put16(out, query.type);
   put16(out, query.klass);

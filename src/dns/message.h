@@ -22,8 +22,8 @@ struct Query {
   std::uint16_t id = 0;
   bool recursion_desired = false;
   std::uint16_t opcode = 0;
-  std::string name;        // lower case, no trailing dot ("" = the root)
-  std::string wire_name;   // the question's name as sent (its letter case kept), in wire form
+  std::string name;       // lower case, no trailing dot ("" = the root)
+  std::string wire_name;  // the question's name as sent (its letter case kept), in wire form
   std::uint16_t type = 0;
   std::uint16_t klass = 0;
 };

@@ -16,11 +16,11 @@ namespace chaosplus::dns {
 namespace {
 
 constexpr std::array<std::pair<Answer, std::string_view>, 6> kAnswers{{{Answer::nxdomain, "nxdomain"},
-                                                                        {Answer::servfail, "servfail"},
-                                                                        {Answer::refused, "refused"},
-                                                                        {Answer::timeout, "timeout"},
-                                                                        {Answer::delay, "delay"},
-                                                                        {Answer::address, "address"}}};
+                                                                       {Answer::servfail, "servfail"},
+                                                                       {Answer::refused, "refused"},
+                                                                       {Answer::timeout, "timeout"},
+                                                                       {Answer::delay, "delay"},
+                                                                       {Answer::address, "address"}}};
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -54,7 +54,7 @@ class LiveRules {
   explicit LiveRules(std::string path) : path_(std::move(path)) {}
   RuleFile current() {
     std::lock_guard lock(mutex_);
-    struct stat st{};
+    struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) {
       rules_ = {};  // gone: no table, no faults (every name is refused)
       seen_ = {};
@@ -99,7 +99,7 @@ std::optional<std::vector<std::uint8_t>> answer(std::span<const std::uint8_t> me
   if (!parsed.query) {
     if (!parsed.formerr_id) return std::nullopt;
     return build_header_response(*parsed.formerr_id, parsed.opcode,
-                                  parsed.opcode != 0 ? Rcode::notimp : Rcode::formerr);
+                                 parsed.opcode != 0 ? Rcode::notimp : Rcode::formerr);
   }
   Decision d = decide(*parsed.query, rules.current(), draw());
   delay = d.delay;
@@ -246,8 +246,8 @@ int run_server(const ServerOptions& options, HaltSwitch& halt) {
       std::uint8_t buf[4096];
       Pending p{};
       p.peer_len = sizeof p.peer;
-      const ssize_t n = ::recvfrom(udp.get(), buf, sizeof buf, MSG_TRUNC, reinterpret_cast<sockaddr*>(&p.peer),
-                                   &p.peer_len);
+      const ssize_t n =
+          ::recvfrom(udp.get(), buf, sizeof buf, MSG_TRUNC, reinterpret_cast<sockaddr*>(&p.peer), &p.peer_len);
       // A datagram larger than the buffer is no query of ours: dropped.
       if (n > 0 && static_cast<std::size_t>(n) <= sizeof buf) {
         std::chrono::milliseconds delay{};

@@ -15,7 +15,7 @@ struct ServerOptions {
   std::string rules_path;
   // Addresses to try in order; it listens on the first whose port is free for both UDP and TCP.
   std::vector<std::string> addresses;
-  int port = 53;  // glibc's resolv.conf cannot name another
+  int port = 53;           // glibc's resolv.conf cannot name another
   std::string address_to;  // a FIFO: once listening, the address and a newline are written there
 };
 

@@ -186,7 +186,7 @@ std::int64_t mtime_ns(const struct stat& st) {
 // Puts the original back from the record alone: the aside inode returns to its path, our
 // replacement goes. A file the owner wrote at the path meanwhile is kept, and so is the original.
 Status put_back(const CredentialRecord& c) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(c.aside().c_str(), &st) != 0) {
     if (errno != ENOENT) return Error{"cannot stat " + c.aside() + ": " + std::strerror(errno)};
     // Never moved aside (or already back): only our folder may be left.
@@ -201,7 +201,7 @@ Status put_back(const CredentialRecord& c) {
   if (st.st_ino != c.original.inode || st.st_dev != c.original.device) {
     return Error{c.aside() + " is not the recorded inode " + std::to_string(c.original.inode) + ": not touched"};
   }
-  struct stat at{};
+  struct stat at {};
   if (::lstat(c.path.c_str(), &at) == 0) {
     auto hash = S_ISREG(at.st_mode) ? file_sha256(c.path) : Result<std::string>(Error{"not a file"});
     const bool ours = c.action == "replace" && !c.replacement_sha256.empty() && hash && *hash == c.replacement_sha256;
@@ -209,7 +209,8 @@ Status put_back(const CredentialRecord& c) {
       return Error{c.path + " holds a file written since the fault hid the original: both are kept, the original is " +
                    c.aside() + " (move it back by hand once you know which to keep)"};
     }
-    if (::unlink(c.path.c_str()) != 0) return Error{"cannot remove the replacement " + c.path + ": " + std::strerror(errno)};
+    if (::unlink(c.path.c_str()) != 0)
+      return Error{"cannot remove the replacement " + c.path + ": " + std::strerror(errno)};
   }
   if (::renameat2(AT_FDCWD, c.aside().c_str(), AT_FDCWD, c.path.c_str(), RENAME_NOREPLACE) != 0) {
     return Error{"cannot move " + c.aside() + " back to " + c.path + ": " + std::strerror(errno)};
@@ -343,7 +344,8 @@ Result<std::unique_ptr<Fault>> make_revoke(const std::string& target, const std:
     }
     auto state = snapshot(p);
     if (!state) return Error{state.error()};
-    if (goal.immutable && !state->flags) return Error{"revoke: " + p + " has no inode flags (file system), so no immutable"};
+    if (goal.immutable && !state->flags)
+      return Error{"revoke: " + p + " has no inode flags (file system), so no immutable"};
     entries.push_back({p, std::move(state).value()});
     return ok_status();
   };
@@ -377,7 +379,7 @@ Status undo_revoke(std::string_view record) {
 
 Result<std::unique_ptr<Fault>> make_credential(const std::string& target, const std::string& path,
                                                const std::string& action, std::optional<std::string> content) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return Error{"credential: " + path + ": " + std::strerror(errno)};
   if (!S_ISREG(st.st_mode)) return Error{"credential: " + path + " is not a regular file"};
   if (action == "replace" && !content && static_cast<std::size_t>(st.st_size) > kMaxRandomReplacement) {

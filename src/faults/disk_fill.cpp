@@ -94,13 +94,8 @@ std::uint64_t settled_free(const std::string& path, std::uint64_t expected, std:
 
 std::string record_of(const std::string& target, const std::string& path, const std::string& folder,
                       const std::vector<std::string>& files, const FsSpace& before, std::uint64_t leave) {
-  return nlohmann::json{{"target", target},
-                        {"path", path},
-                        {"folder", folder},
-                        {"files", files},
-                        {"free_before", before.free},
-                        {"size", before.size},
-                        {"leave", leave}}
+  return nlohmann::json{{"target", target},           {"path", path},        {"folder", folder}, {"files", files},
+                        {"free_before", before.free}, {"size", before.size}, {"leave", leave}}
       .dump();
 }
 
@@ -190,16 +185,17 @@ class DiskFill final : public Fault {
 }  // namespace
 
 Result<FsSpace> fs_space(const std::string& path) {
-  struct statvfs v{};
+  struct statvfs v {};
   if (::statvfs(path.c_str(), &v) != 0) return Error{"statvfs " + path + ": " + std::strerror(errno)};
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Error{"stat " + path + ": " + std::strerror(errno)};
   return FsSpace{st.st_dev, static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize,
                  static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize, v.f_frsize};
 }
 
 bool on_root_fs(const std::string& path) {
-  struct stat a{}, b{};
+  struct stat a {
+  }, b{};
   return ::stat(path.c_str(), &a) == 0 && ::stat("/", &b) == 0 && a.st_dev == b.st_dev;
 }
 

@@ -101,9 +101,8 @@ std::vector<std::string> hosts_file_names() {
 
 Status remove_rule(const std::string& rules, const std::string& id) {
   if (rules.empty() || ::access(rules.c_str(), F_OK) != 0) return ok_status();  // its run's resolver is gone
-  return dns::edit_rules(rules, [&](dns::RuleFile& f) {
-    std::erase_if(f.rules, [&](const dns::Rule& r) { return r.id == id; });
-  });
+  return dns::edit_rules(
+      rules, [&](dns::RuleFile& f) { std::erase_if(f.rules, [&](const dns::Rule& r) { return r.id == id; }); });
 }
 
 class DnsFault final : public Fault {

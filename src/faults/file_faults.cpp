@@ -69,9 +69,7 @@ const spec::FaultType& fill_type();
 const spec::FaultType& revoke_type();
 const spec::FaultType& credential_type();
 
-std::string mib(std::uint64_t bytes) {
-  return std::to_string((bytes + kMiB / 2) / kMiB) + "MiB";
-}
+std::string mib(std::uint64_t bytes) { return std::to_string((bytes + kMiB / 2) / kMiB) + "MiB"; }
 
 // The path must exist (and be absolute); the problem names the parameter.
 bool existing(const std::string& path, std::vector<spec::ParamProblem>& problems, struct stat& st) {
@@ -113,7 +111,7 @@ Result<FillGoal> read_fill(const spec::Fault& fault, std::vector<spec::ParamProb
                                             mib(kRootAbsoluteFloor) + " (the absolute floor of the root file system)"});
     }
   }
-  struct stat st{};
+  struct stat st {};
   const std::string& path = p->text("path");
   if (!existing(path, problems, st)) return goal;
   if (!S_ISDIR(st.st_mode)) {
@@ -172,7 +170,7 @@ Result<RevokeGoal> read_revoke(const spec::Fault& fault, std::vector<spec::Param
     if (const passwd* pw = ::getpwnam(name.c_str())) goal.owner = pw->pw_uid;
     else problems.push_back({"owner", "found '" + name + "', which is no user here"});
   }
-  struct stat st{};
+  struct stat st {};
   if (existing(p->text("path"), problems, st) && goal.recursive && !S_ISDIR(st.st_mode)) {
     problems.push_back({"recursive", "'" + p->text("path") + "' is a file: recursive is for a folder"});
   }
@@ -193,7 +191,7 @@ Result<CredentialGoal> read_credential(const spec::Fault& fault, std::vector<spe
     goal.content = p->text("content");
     if (goal.action != "replace") problems.push_back({"content", "only with action: replace"});
   }
-  struct stat st{};
+  struct stat st {};
   if (existing(goal.path, problems, st) && !S_ISREG(st.st_mode)) {
     problems.push_back({"path", "found '" + goal.path + "', which is not a regular file"});
   }
@@ -213,24 +211,33 @@ std::vector<spec::ParamProblem> check_revoke(const spec::Fault& f) { return chec
 std::vector<spec::ParamProblem> check_credential(const spec::Fault& f) { return check_with(read_credential, f); }
 
 const spec::FaultType& fill_type() {
-  static const spec::FaultType kType{"disk_fill", spec::Capability::any, kFillParams,
+  static const spec::FaultType kType{"disk_fill",
+                                     spec::Capability::any,
+                                     kFillParams,
                                      "fill the file system holding a folder until a given free space is left; "
                                      "the files it made are removed",
-                                     false, check_fill};
+                                     false,
+                                     check_fill};
   return kType;
 }
 const spec::FaultType& revoke_type() {
-  static const spec::FaultType kType{"revoke", spec::Capability::any, kRevokeParams,
+  static const spec::FaultType kType{"revoke",
+                                     spec::Capability::any,
+                                     kRevokeParams,
                                      "take read, write or execute away from a file or folder; mode, owner, ACLs, "
                                      "xattrs and inode flags are put back byte for byte",
-                                     false, check_revoke};
+                                     false,
+                                     check_revoke};
   return kType;
 }
 const spec::FaultType& credential_type() {
-  static const spec::FaultType kType{"credential", spec::Capability::any, kCredentialParams,
+  static const spec::FaultType kType{"credential",
+                                     spec::Capability::any,
+                                     kCredentialParams,
                                      "hide a file (a token, a key) or replace its content; the original inode "
                                      "waits aside and comes back",
-                                     false, check_credential};
+                                     false,
+                                     check_credential};
   return kType;
 }
 

@@ -30,7 +30,7 @@ std::vector<FileLeftover> file_fault_leftovers(std::string_view kind, std::strin
   } else if (kind == "file.credential") {
     const std::string folder = r.value("folder", std::string());
     const std::string path = r.value("path", std::string());
-    struct stat st{};
+    struct stat st {};
     if (folder.empty() || ::lstat((folder + "/original").c_str(), &st) != 0) return out;
     out.push_back({"credential set aside",
                    path + " (the original is " + folder + "/original, " +

@@ -86,7 +86,8 @@ nlohmann::json FileState::to_json() const {
   for (const auto& [name, value] : xattrs) {
     x[name] = to_hex({reinterpret_cast<const unsigned char*>(value.data()), value.size()});
   }
-  nlohmann::json j{{"device", device}, {"inode", inode}, {"birth_ns", birth_ns}, {"mode", mode}, {"uid", uid}, {"gid", gid}, {"xattrs", x}};
+  nlohmann::json j{{"device", device}, {"inode", inode}, {"birth_ns", birth_ns}, {"mode", mode},
+                   {"uid", uid},       {"gid", gid},     {"xattrs", x}};
   j["flags"] = flags ? nlohmann::json(*flags) : nlohmann::json();
   return j;
 }
@@ -145,7 +146,7 @@ Status write_flags(const std::string& path, std::uint32_t flags) {
 }
 
 Result<FileState> snapshot(const std::string& path) {
-  struct statx st{};
+  struct statx st {};
   if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) {
     return Error{why("cannot stat", path)};
   }
@@ -226,8 +227,9 @@ std::string compare(const FileState& before, const FileState& after) {
   for (const auto& [name, value] : before.xattrs) {
     const auto it = after.xattrs.find(name);
     if (it == after.xattrs.end()) add("xattr " + name + " removed");
-    else if (it->second != value) add("xattr " + name + " changed (" + std::to_string(value.size()) + " -> " +
-                                      std::to_string(it->second.size()) + " bytes)");
+    else if (it->second != value)
+      add("xattr " + name + " changed (" + std::to_string(value.size()) + " -> " + std::to_string(it->second.size()) +
+          " bytes)");
   }
   for (const auto& [name, value] : after.xattrs) {
     if (!before.xattrs.contains(name)) add("xattr " + name + " added");

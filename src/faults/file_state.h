@@ -30,7 +30,7 @@ struct FileState {
 
   bool is_directory() const;
   bool same_file(const FileState& other) const;  // device, inode and birth time
-  nlohmann::json to_json() const;  // xattr values in hex
+  nlohmann::json to_json() const;                // xattr values in hex
   static Result<FileState> from_json(const nlohmann::json& j);
 };
 

@@ -21,6 +21,7 @@ FaultFamily file_fault_family();       // faults/file_faults.cpp
 FaultFamily io_fault_family();         // faults/io_faults.cpp
 FaultFamily account_fault_family();    // faults/account_fault.cpp
 FaultFamily dns_fault_family();        // faults/dns_fault.cpp
+FaultFamily clock_fault_family();      // faults/clock_fault.cpp
 
 std::span<const FaultFamily> fault_families() {
   // clang-format off
@@ -38,6 +39,7 @@ std::span<const FaultFamily> fault_families() {
       io_fault_family(),
       account_fault_family(),
       dns_fault_family(),
+      clock_fault_family(),
   };
   // clang-format on
   return families;

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "faults/file_leftovers.h"
 #include "dns/rules.h"
+#include "faults/file_leftovers.h"
 #include "faults/netns.h"
 #include "faults/system_tool.h"
 #include "faults/undo.h"
@@ -363,6 +363,40 @@ void resolver_folders(const std::string& ledger_path, LeftoverReport& report) {
   }
 }
 
+// The clock fault's files (<state folder>/clock, beside the ledger): a started target reads its
+// wall clock's skew there through libfaketime; one not at "+0 x1" (the real time) was left skewed.
+void skewed_clocks(const std::string& ledger_path, LeftoverReport& report) {
+  std::error_code ec;
+  const auto folder = std::filesystem::path(ledger_path).parent_path() / "clock";
+  for (const auto& file : std::filesystem::directory_iterator(folder, ec)) {
+    std::ifstream in(file.path());
+    std::string setting;
+    std::getline(in, setting);
+    if (setting == "+0 x1") continue;
+    report.found.push_back({"skewed clock", file.path().string() + " holds '" + setting + "'",
+                            "the libfaketime setting of a target a clock fault skewed: `chaosplus recover` puts the "
+                            "real time back; by hand: echo '+0 x1' > " +
+                                file.path().string()});
+  }
+}
+
+// libfaketime's shared memory and semaphore (/dev/shm/faketime_shm_<pid>, sem.faketime_sem_<pid>)
+// whose process is gone: a clock-faulted target stopped by a signal leaves them (faults/clock_fault.cpp
+// removes them before the next clock-prepared start and on undo).
+void stale_faketime_memory(LeftoverReport& report) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::size_t at = name.starts_with("faketime_shm_") ? 13 : name.starts_with("sem.faketime_sem_") ? 17 : 0;
+    if (at == 0 || name.size() == at || name.find_first_not_of("0123456789", at) != std::string::npos) continue;
+    const int pid = std::stoi(name.substr(at));
+    if (const char state = targets::process_state(pid); state != 0 && state != 'Z') continue;
+    report.found.push_back(
+        {"libfaketime shared memory", entry.path().string() + " (its process " + std::to_string(pid) + " is gone)",
+         "left by a target a clock fault started with libfaketime and a signal stopped: rm " + entry.path().string()});
+  }
+}
+
 }  // namespace
 
 LeftoverReport find_leftovers(const std::string& ledger_path) {
@@ -396,10 +430,13 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
   locked_accounts(report);
   for (const auto& [id, e] : entries) {
     for (auto& f : faults::file_fault_leftovers(e.kind, e.record)) {
-      report.found.push_back({f.what, f.detail + " - ledger entry " + std::to_string(id) + " of run " + e.run_id, f.how});
+      report.found.push_back(
+          {f.what, f.detail + " - ledger entry " + std::to_string(id) + " of run " + e.run_id, f.how});
     }
   }
   resolver_folders(ledger_path, report);
+  skewed_clocks(ledger_path, report);
+  stale_faketime_memory(report);
   for (const auto& [id, e] : entries) {
     auto r = nlohmann::json::parse(e.record, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("pid") || !r["pid"].is_number_integer()) continue;
@@ -443,9 +480,9 @@ LeftoverReport find_leftovers(const std::string& ledger_path) {
                               "runs it: kill -- -" +
                                   std::to_string(pid)});
     } else if (is_chaosplus(argv) && argv.size() > 1 && argv[1] == "resolver") {
-      report.found.push_back(
-          {"resolver", process_text(pid),
-           "a run's DNS resolver that no ledger entry names; if no run of yours needs it: kill " + std::to_string(pid)});
+      report.found.push_back({"resolver", process_text(pid),
+                              "a run's DNS resolver that no ledger entry names; if no run of yours needs it: kill " +
+                                  std::to_string(pid)});
     } else if (targets::process_state(pid) == 'T') {
       report.found.push_back({"stopped process", process_text(pid),
                               "if a chaosplus pause fault stopped it: kill -CONT " + std::to_string(pid)});

@@ -134,8 +134,9 @@ std::map<std::string, std::string> Builder::read_resolve(const YamlNode& node) {
     auto value = read_scalar_text(entry.value, entry.key);
     if (!value) continue;
     if (!is_ip_literal(*value) || !is_loopback_address(*value)) {
-      report(entry.value, "resolve: " + entry.key + ": found '" + *value +
-                              "', expected a loopback IP address (127.0.0.0/8 or ::1): chaosplus reaches only this host");
+      report(entry.value,
+             "resolve: " + entry.key + ": found '" + *value +
+                 "', expected a loopback IP address (127.0.0.0/8 or ::1): chaosplus reaches only this host");
       continue;
     }
     table[name] = *value;

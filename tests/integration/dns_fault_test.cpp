@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "dns/rules.h"
 #include "runner/ledger.h"
@@ -42,8 +42,8 @@ std::vector<nlohmann::json> events(const std::string& journal, const std::string
 }
 
 std::vector<std::uint8_t> query(const std::string& name, std::uint16_t type, std::uint16_t id) {
-  std::vector<std::uint8_t> m{static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0,
-                              0, 0, 0, 0};
+  std::vector<std::uint8_t> m{
+      static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
   std::size_t start = 0;
   while (start <= name.size()) {
     auto dot = std::min(name.find('.', start), name.size());
@@ -171,7 +171,8 @@ std::string looping_experiment(const std::string& log, const std::string& phases
          "targets:\n"
          "  app:\n"
          "    process:\n"
-         "      command: [sh, -c, 'while true; do a=$(getent ahostsv4 tokens.shop.test | head -n 1 | cut -d\" \" -f 1); "
+         "      command: [sh, -c, 'while true; do a=$(getent ahostsv4 tokens.shop.test | head -n 1 | cut -d\" \" -f "
+         "1); "
          "[ -n \"$a\" ] || a=none; echo \"$a\" >> " +
          log +
          "; sleep 0.05; done']\n"
@@ -189,8 +190,8 @@ struct DnsRun {
 
   std::unique_ptr<Child> start(const std::string& text) {
     testing::write_file(file, text);
-    return std::make_unique<Child>(std::vector<std::string>{bin("chaosplus"), "run", file, "--plain", "--state-dir",
-                                                            state, "--journal", journal});
+    return std::make_unique<Child>(
+        std::vector<std::string>{bin("chaosplus"), "run", file, "--plain", "--state-dir", state, "--journal", journal});
   }
 };
 
@@ -211,8 +212,7 @@ TEST(DnsFault, TheTargetSeesEachAnswerWhileOnAndItsOwnAddressAfter) {
                                         "      - dns: { target: app, names: tokens.shop.test, answer: servfail }\n"
                                         "  - name: after\n    duration: 1s\n"));
   // While it runs: the target has its own mount namespace whose resolv.conf names the run's resolver.
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "target.started").empty(); }, 30s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "target.started").empty(); }, 30s)) << run->output();
   const int pid = events(r.journal, "target.started")[0].value("pid", 0);
   const auto placed = events(r.journal, "resolver.placed");
   ASSERT_EQ(placed.size(), 1u);
@@ -234,8 +234,8 @@ TEST(DnsFault, TheTargetSeesEachAnswerWhileOnAndItsOwnAddressAfter) {
   std::string joined;
   for (const auto& s : sequence) joined += s + " ";
   // NXDOMAIN and SERVFAIL both make getent print nothing ("none"); between them the wrong address.
-  const std::vector<std::string> expected{"127.0.0.1", "none", "127.0.0.1", "127.0.0.2", "127.0.0.1", "none",
-                                          "127.0.0.1"};
+  const std::vector<std::string> expected{"127.0.0.1", "none", "127.0.0.1", "127.0.0.2",
+                                          "127.0.0.1", "none", "127.0.0.1"};
   EXPECT_EQ(sequence, expected) << joined << "\n" << run->output();
   const auto reverted = events(r.journal, "fault.reverted");
   ASSERT_EQ(reverted.size(), 3u);
@@ -263,9 +263,9 @@ std::optional<targets::ProcessId> resolver_process(const std::string& state) {
 TEST(DnsFault, AfterKillNineRecoverStopsTheResolverAndTakesTheRuleOut) {
   if (auto why = testing::needs_root("binding port 53 and mounting resolv.conf"); !why.empty()) GTEST_SKIP() << why;
   DnsRun r;
-  auto run = r.start(looping_experiment(
-      r.log, "  - name: nx\n    duration: 60s\n    faults:\n"
-             "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"));
+  auto run = r.start(looping_experiment(r.log,
+                                        "  - name: nx\n    duration: 60s\n    faults:\n"
+                                        "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"));
   ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
   ASSERT_TRUE(testing::wait_until([&] { return testing::read_file(r.log).find("none") != std::string::npos; }, 10s));
   const auto resolver = resolver_process(r.state);
@@ -311,10 +311,10 @@ TEST(DnsFault, KilledAtAnyStepRecoverLeavesNoResolverAndNoRule) {
   for (const std::string point : {"resolver.placed", "target.started", "fault.injected", "fault.reverted", "random"}) {
     SCOPED_TRACE(point);
     DnsRun r;
-    auto run = r.start(looping_experiment(
-        r.log, "  - name: nx\n    duration: 1s\n    faults:\n"
-               "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"
-               "  - name: rest\n    duration: 30s\n"));
+    auto run = r.start(looping_experiment(r.log,
+                                          "  - name: nx\n    duration: 1s\n    faults:\n"
+                                          "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"
+                                          "  - name: rest\n    duration: 30s\n"));
     if (point == "random") {
       testing::wait_until([] { return false; }, std::chrono::milliseconds(random_ms));  // the sleep is the point
     } else {
@@ -356,20 +356,29 @@ TEST(DnsFault, TheShopFailsClosedWhileItsTokenServiceNameIsNxdomain) {
       "targets:\n"
       "  tokens:\n"
       "    process:\n"
-      "      command: [demo-token-service, --port, \"" + t + "\"]\n"
-      "      ready: { http: \"http://127.0.0.1:" + t + "/health\", timeout: 10s }\n"
+      "      command: [demo-token-service, --port, \"" +
+      t +
+      "\"]\n"
+      "      ready: { http: \"http://127.0.0.1:" +
+      t +
+      "/health\", timeout: 10s }\n"
       "  shop:\n"
       "    process:\n"
-      "      command: [demo-shop-api, --port, \"" + s + "\", --tokens, \"tokens.shop.test:" + t +
+      "      command: [demo-shop-api, --port, \"" +
+      s + "\", --tokens, \"tokens.shop.test:" + t +
       "\", --tokens-timeout, 500ms]\n"
       "      resolve: { tokens.shop.test: 127.0.0.1 }\n"
-      "      ready: { http: \"http://127.0.0.1:" + s + "/health\", timeout: 10s }\n"
+      "      ready: { http: \"http://127.0.0.1:" +
+      s +
+      "/health\", timeout: 10s }\n"
       "steady_state:\n"
       "  probes:\n"
       "    - name: checkout\n"
       "      http:\n"
       "        method: POST\n"
-      "        url: http://127.0.0.1:" + s + "/checkout\n"
+      "        url: http://127.0.0.1:" +
+      s +
+      "/checkout\n"
       "        headers: { Authorization: \"Bearer demo-alice\", Content-Type: application/json }\n"
       "        body: '{\"sku\":\"a1\"}'\n"
       "        timeout: 2s\n"
@@ -393,7 +402,8 @@ TEST(DnsFault, TheShopFailsClosedWhileItsTokenServiceNameIsNxdomain) {
   ASSERT_EQ(after.size(), 2u) << run->output();
   EXPECT_TRUE(after[0].value("held", false)) << "before: the shop resolved its token service";
   EXPECT_TRUE(after[1].value("held", false)) << "after the revert it resolves it again\n" << after[1].dump();
-  std::cout << "[ figures ] checkout during the NXDOMAIN phase: " << during_503 << " of " << during << " answered 503\n";
+  std::cout << "[ figures ] checkout during the NXDOMAIN phase: " << during_503 << " of " << during
+            << " answered 503\n";
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ Seen seen(const std::string& path) {
   if (state) s.state = *state;
   auto hash = faults::file_sha256(path);
   if (hash) s.sha256 = *hash;
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) s.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
   return s;
 }
@@ -133,10 +133,14 @@ phases:
   - name: on
     duration: "${PHASE:-5s}"
     faults:
-      - disk_fill: { target: app, path: )" + data_ + R"(, leave_free: 100MiB }
-      - revoke: { target: app, path: )" + token_ + R"(, access: read, immutable: true }
-      - credential: { target: app, path: )" + key_ + R"(, action: hide }
-      - credential: { target: app, path: )" + api_ + R"(, action: replace }
+      - disk_fill: { target: app, path: )" +
+                                         data_ + R"(, leave_free: 100MiB }
+      - revoke: { target: app, path: )" + token_ +
+                                         R"(, access: read, immutable: true }
+      - credential: { target: app, path: )" +
+                                         key_ + R"(, action: hide }
+      - credential: { target: app, path: )" +
+                                         api_ + R"(, action: replace }
 )");
   }
   void TearDown() override {
@@ -162,7 +166,7 @@ phases:
     EXPECT_GE(left, 95 * kMiB);
     EXPECT_LE(left, 105 * kMiB);
     EXPECT_EQ(write_until_error(mnt_ + "/probe.bin", 200 * kMiB), ENOSPC);
-    struct stat st{};
+    struct stat st {};
     EXPECT_NE(::lstat(key_.c_str(), &st), 0) << "the key is hidden";
     const Seen replaced = seen(api_);
     EXPECT_NE(replaced.sha256, before_[api_].sha256) << "other content";
@@ -202,8 +206,7 @@ phases:
 
 TEST_F(FileFaults, EachFaultActsWhileOnAndEverythingIsExactlyBackAfterTheRun) {
   auto run = start("8s");
-  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s)) << run->output();
   expect_faults_on();
   ASSERT_TRUE(run->wait(60s).has_value()) << run->output();
   EXPECT_NE(run->output().find("faults: 4 injected, 4 reverted"), std::string::npos) << run->output();
@@ -212,8 +215,7 @@ TEST_F(FileFaults, EachFaultActsWhileOnAndEverythingIsExactlyBackAfterTheRun) {
 
 TEST_F(FileFaults, AfterKillNineLeftoversListsThemAndRecoverPutsEverythingBack) {
   auto run = start("120s");
-  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s)) << run->output();
   expect_faults_on();
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
@@ -241,8 +243,7 @@ TEST_F(FileFaults, AfterKillNineLeftoversListsThemAndRecoverPutsEverythingBack) 
 // The owner wrote a new token while the run was down: recover keeps it and the original, and says so.
 TEST_F(FileFaults, RecoverKeepsBothWhenTheOwnerWroteANewFileMeanwhile) {
   auto run = start("120s");
-  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s))
-      << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return count_events(journal_, "fault.injected") == 4; }, 30s)) << run->output();
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
   ASSERT_EQ(::unlink(api_.c_str()), 0);
@@ -315,7 +316,7 @@ TEST_F(FileFaultUndo, RecursiveRevokeWithOwnerComesBackExactlyFromTheRecord) {
   const std::string record = (*fault)->record();  // what the runner writes before inject
   HaltSwitch halt;
   ASSERT_TRUE((*fault)->inject(halt).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(tool.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u) << "set-uid gone with the chown, group r-x revoked";
   EXPECT_EQ(st.st_uid, 65534u);

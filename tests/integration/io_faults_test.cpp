@@ -424,8 +424,8 @@ std::string postgres_binary() {
 // A real database: PostgreSQL, started set apart as a run starts its targets, with an io_error on
 // the opens under its data folder's `base` (its tables). Not the data folder itself: the server
 // works in it (its working directory, opened before the mount) by relative paths, which the mount
-// over that very folder never sees; one over a folder inside it, it does. A new connection (which opens the catalog's files) or a new
-// table (a new file) gets PostgreSQL's own I/O error during the fault; after the revert the same
+// over that very folder never sees; one over a folder inside it, it does. A new connection (which opens the catalog's
+// files) or a new table (a new file) gets PostgreSQL's own I/O error during the fault; after the revert the same
 // statements work, and the server never went down.
 TEST(IoFaults, PostgresReportsAnIoErrorDuringTheFaultAndWorksAfterTheRevert) {
   if (auto why = testing::PostgresInstance::unavailable(); !why.empty()) GTEST_SKIP() << why;

@@ -15,8 +15,9 @@ namespace {
 
 std::vector<std::uint8_t> query_bytes(const std::string& name, std::uint16_t type, std::uint16_t id = 0x1234,
                                       bool edns = false) {
-  std::vector<std::uint8_t> m{static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id & 0xFF), 0x01, 0x00, 0,
-                              1, 0, 0, 0, 0, 0, edns ? std::uint8_t{1} : std::uint8_t{0}};
+  std::vector<std::uint8_t> m{
+      static_cast<std::uint8_t>(id >> 8),      static_cast<std::uint8_t>(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
+      edns ? std::uint8_t{1} : std::uint8_t{0}};
   std::size_t start = 0;
   while (start <= name.size()) {
     auto dot = name.find('.', start);
@@ -119,7 +120,7 @@ TEST(DnsAnswer, FaultedNamesGetTheRulesAnswerOthersTheTableOrRefused) {
     return decide(*parse_query(query_bytes(name, type)).query, rules, draw);
   };
   EXPECT_EQ(answers_of(*ask("tokens.shop.test", kTypeA).reply), 1);
-  EXPECT_EQ(rcode_of(*ask("tokens.shop.test", kTypeAAAA).reply), 0);   // NODATA
+  EXPECT_EQ(rcode_of(*ask("tokens.shop.test", kTypeAAAA).reply), 0);  // NODATA
   EXPECT_EQ(answers_of(*ask("tokens.shop.test", kTypeAAAA).reply), 0);
   EXPECT_EQ(answers_of(*ask("v6.shop.test", kTypeAAAA).reply), 1);
   EXPECT_EQ(rcode_of(*ask("example.com", kTypeA).reply), static_cast<int>(Rcode::refused));
@@ -145,7 +146,9 @@ TEST(DnsRules, EditsGoThroughTheFileAndSurviveARoundTrip) {
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "rules.json").string();
   EXPECT_FALSE(edit_rules(path, [](RuleFile&) {}).ok());  // missing, not created
-  ASSERT_TRUE(edit_rules(path, [](RuleFile& f) { f.resolve["a.test"] = "127.0.0.1"; }, true).ok());
+  ASSERT_TRUE(edit_rules(
+                  path, [](RuleFile& f) { f.resolve["a.test"] = "127.0.0.1"; }, true)
+                  .ok());
   ASSERT_TRUE(edit_rules(path, [](RuleFile& f) {
                 f.rules.push_back({"r1", {"a.test"}, Answer::delay, 250, "", 0.25});
               }).ok());

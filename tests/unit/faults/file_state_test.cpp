@@ -84,7 +84,7 @@ TEST(FileState, RefusesToRestoreOntoAnotherInode) {
   auto s = restore(file, *before);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("is another file now"), std::string::npos) << s.error();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0604u) << "not touched";
 }

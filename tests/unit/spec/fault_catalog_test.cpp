@@ -22,8 +22,9 @@ TEST(FaultCatalog, ListsEveryFaultTypeInDocumentationOrder) {
           "kill",       "pause",          "restart",    "latency",     "reset",           "blackhole",  "timeout",
           "bandwidth",  "slow_close",     "slicer",     "limit_data",  "http_error",      "http_delay", "http_abort",
           "partition",  "blackhole_port", "reject",     "packet_loss", "bandwidth_limit", "limit",      "extension",
-          "crash_node", "isolate", "switchover", "failover", "corrupt", "cpu", "memory", "io_stress", "disk_fill",
-          "revoke", "credential", "io_error", "io_latency", "lock_account", "dns"}));
+          "crash_node", "isolate",        "switchover", "failover",    "corrupt",         "cpu",        "memory",
+          "io_stress",  "disk_fill",      "revoke",     "credential",  "io_error",        "io_latency", "lock_account",
+          "dns",        "clock"}));
 }
 
 TEST(FaultCatalog, NormalizesHttpFaultSettings) {
@@ -126,7 +127,8 @@ TEST(FaultCatalog, KernelFaultsTakeTheParametersTheFaultsLibraryReads) {
   for (const auto& type : fault_catalog()) {
     if (!type.schema.empty()) continue;    // an extension's fault: its target only names who it is for
     if (type.name == "corrupt") continue;  // a data fault: its target names whose file it is
-    if (type.name == "disk_fill" || type.name == "revoke" || type.name == "credential") continue;  // file faults: the same
+    if (type.name == "disk_fill" || type.name == "revoke" || type.name == "credential")
+      continue;                            // file faults: the same
     if (type.name == "isolate") continue;  // nftables on a Patroni member's addresses, worked out from the cluster
     // Host resource faults: the target names whom the stress is for (or, scope: target, whose cgroup).
     if (type.name == "cpu" || type.name == "memory" || type.name == "io_stress") continue;
