@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <map>
 
 namespace chaosplus::demo {
@@ -195,6 +196,11 @@ class SqliteStore final : public OrderStore {
 std::unique_ptr<OrderStore> memory_order_store() { return std::make_unique<MemoryStore>(); }
 
 Result<std::unique_ptr<OrderStore>> sqlite_order_store(const std::string& path) {
+  // Its folder is made when missing, so an experiment can name a fresh one (a fault then acts on it).
+  std::error_code ec;
+  if (const auto folder = std::filesystem::path(path).parent_path(); !folder.empty()) {
+    std::filesystem::create_directories(folder, ec);
+  }
   auto store = std::make_unique<SqliteStore>(path);
   if (auto opened = store->open(); !opened) return opened.failure();
   return std::unique_ptr<OrderStore>(std::move(store));

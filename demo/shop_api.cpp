@@ -32,7 +32,7 @@ const std::string kUsage =
     "usage: demo-shop-api --port P --tokens HOST:PORT [--tokens-timeout 1s] [--host 127.0.0.1]\n"
     "                     [--files DIR] [--db PATH] [--bug NAME[,NAME...]]...\n"
     "  --files  folder GET /files serves (default $TMPDIR/demo-shop-files, written at start)\n"
-    "  --db     keep orders in this SQLite database (created if missing; default: in memory, gone\n"
+    "  --db     keep orders in this SQLite database (created, and its folder, if missing; default: in memory, gone\n"
     "           at exit); when it fails, order calls answer 503 \"storage: ...\" until it works again\n"
     "  --bug    turn on a seeded bug (repeatable; \"all\" for every one, \"none\" for none): " +
     [] {
