@@ -4,9 +4,11 @@
 // 503 saying why, the shop stayed up, and the recovered phase took orders again. While the I/O fault
 // was on the shop said "storage: ..." and while the DNS fault was on it could not reach its token
 // service; the host saw neither (its folder and its own resolution stayed as they were).
+// Runs alone among the tests that start stress-ng (tests/CMakeLists.txt: a CTest resource lock).
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "support/support.h"
@@ -81,6 +83,8 @@ TEST(ShopHostFaultsExperiment, TheShopFailsSafeThroughEveryFaultAndTakesOrdersAg
     if (status == 503 && at > dns_on && at < dns_off) ++name_refusals;
     if (status == 201 && p.value("stage", "") == "after") ++taken_after;
   }
+  std::cout << "[ figures ] checkout probe: " << storage_refusals << " refusal(s) while io_error was on, "
+            << name_refusals << " while dns was on, " << taken_after << " order(s) taken after\n";
   EXPECT_GT(storage_refusals, 0) << "the shop refused orders it could not store";
   EXPECT_GT(name_refusals, 0) << "the shop refused callers it could not authenticate";
   EXPECT_GT(taken_after, 0) << "orders are taken again after the reverts";

@@ -5,6 +5,7 @@
 // also after kill -9 of the runner and `chaosplus recover`. No timing or accuracy assertions: those
 // are measured in bench/host_faults.sh. The cgroups are the test's own (v1 here; the v2 path runs
 // where the host binds the controllers to v2), removed in a guard even on failure.
+// Runs alone among the tests that start stress-ng (tests/CMakeLists.txt: a CTest resource lock).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +60,29 @@ std::vector<int> stress_ng_pids(const std::string& comm_prefix = "stress-ng") {
     if (first_line("/proc/" + name + "/comm").starts_with(comm_prefix) && testing::process_state(pid) != 'Z') {
       out.push_back(pid);
     }
+  }
+  return out;
+}
+
+// Whether `pid` descends from `root` (its parent, or its parent's parent, ...): a stress-ng this
+// test's run started, not one of another test's.
+bool descends_from(int pid, int root) {
+  for (int hop = 0; pid > 1 && hop < 64; ++hop) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    int parent = 0;
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("PPid:")) parent = std::atoi(line.c_str() + 5);
+    }
+    if (parent == root) return true;
+    pid = parent;
+  }
+  return false;
+}
+
+std::vector<int> stress_ng_pids_of(int root, const std::string& comm_prefix) {
+  std::vector<int> out;
+  for (int pid : stress_ng_pids(comm_prefix)) {
+    if (descends_from(pid, root)) out.push_back(pid);
   }
   return out;
 }
@@ -189,14 +213,14 @@ TEST(StressFaults, CpuMemoryAndIoAreSeenWhileOnAndNothingIsLeftAfterTheRun) {
   ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 3; }, 60s))
       << run->output();
   // CPU: the worker's own CPU time grows.
-  const auto workers = stress_ng_pids("stress-ng-cpu");
+  const auto workers = stress_ng_pids_of(run->pid(), "stress-ng-cpu");
   ASSERT_FALSE(workers.empty());
   const auto ticks = cpu_ticks(workers.front());
   EXPECT_TRUE(testing::wait_until([&] { return cpu_ticks(workers.front()) > ticks + 10; }, 5s));
   // Memory: a holder with at least the size resident.
   EXPECT_TRUE(testing::wait_until(
-      [] {
-        for (int pid : stress_ng_pids("stress-ng-vm")) {
+      [&] {
+        for (int pid : stress_ng_pids_of(run->pid(), "stress-ng-vm")) {
           if (rss(pid) >= 128ull << 20) return true;
         }
         return false;
@@ -235,7 +259,7 @@ TEST(StressFaults, ScopeTargetLimitsTheTargetsOwnGroupsAndPutsEverythingBack) {
   ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 2; }, 60s))
       << run->output();
   EXPECT_EQ(*cg::read_value(memory.dir(), limit_file), "67108864") << "the target's own group is limited";
-  const auto workers = stress_ng_pids("stress-ng-cpu");
+  const auto workers = stress_ng_pids_of(run->pid(), "stress-ng-cpu");
   ASSERT_FALSE(workers.empty());
   const std::string cgroup_of_worker = testing::read_file("/proc/" + std::to_string(workers.front()) + "/cgroup");
   EXPECT_NE(cgroup_of_worker.find(cpu.name() + "\n"), std::string::npos)
