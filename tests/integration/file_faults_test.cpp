@@ -369,7 +369,7 @@ TEST_F(FileFaults, KillNineAtRandomMomentsThenRecoverLeavesEverythingExact) {
     std::filesystem::remove(journal_);
     std::filesystem::remove_all(journal_.substr(0, journal_.size() - 6) + ".logs");
     auto run = start("120s");
-    std::this_thread::sleep_for(delay);
+    std::this_thread::sleep_for(delay);  // the kill's random moment is the behaviour under test
     run->signal(SIGKILL);
     ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
     Child recover({bin("chaosplus"), "recover", "--state-dir", state_});

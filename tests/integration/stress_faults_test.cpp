@@ -140,7 +140,7 @@ class TestGroup {
     for (int attempt = 0; attempt < 100 && std::filesystem::exists(dir_); ++attempt) {
       for (int pid : cg::processes(dir_)) (void)cg::add_process(mount_, pid);
       if (::rmdir(dir_.c_str()) == 0) break;
-      ::usleep(20000);  // a process leaving the group
+      ::usleep(20000);  // clean-up, not a test step: a process still leaving the group keeps rmdir busy
     }
   }
   const std::string& why_not() const { return why_; }
