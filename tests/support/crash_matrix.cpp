@@ -171,10 +171,10 @@ std::vector<KillPoint> event_points() {
   constexpr int kFaults = 5 + kHostFaults;  // the network and process faults, then the host ones
   for (int n = 1; n <= kFaults; ++n) points.push_back(after("fault.injected", n));
   for (int n = 1; n <= kFaults; ++n) points.push_back(after("fault.reverted", n));
-  // While the tools that change the kernel run: the kill leaves them orphaned, and recover must
-  // not decide before they are done (or killed). Each also with the tool held stopped until
-  // recover has ended.
-  for (const char* tool : {"tool nft -f", "tool tc add", "tool tc del", "tool nft delete"}) {
+  // While the tools that change the kernel (or /etc/shadow: lock_account's usermod) run: the kill
+  // leaves them orphaned, and recover must not decide before they are done (or killed). Each also
+  // with the tool held stopped until recover has ended.
+  for (const char* tool : {"tool nft -f", "tool tc add", "tool tc del", "tool nft delete", "tool usermod -L"}) {
     points.push_back(after(tool, 1));
     points.push_back(after(tool, 1, 5ms));  // time for the runner to hand the tool its input
     points.back().freeze = true;
@@ -292,8 +292,7 @@ struct PointRun {
     return "name: crash-matrix\ntargets:\n  sleeper:\n    attach: { pid: " + std::to_string(sleeper->pid()) +
            " }\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" + std::to_string(tokens_port) +
            "\"]\n      ready: { http: \"http://" + tokens + "/health\", timeout: 10s }\n      " + host.resolve_yaml() +
-           "\n    proxy: { listen: \"" +
-           proxy + "\", upstream: \"" + tokens +
+           "\n    proxy: { listen: \"" + proxy + "\", upstream: \"" + tokens +
            "\" }\n  spare:\n    endpoint: \"127.0.0.1:" + std::to_string(spare_port) +
            "\"\nsteady_state:\n  probes:\n    - name: tokens-health\n      http: { url: \"http://" + proxy +
            "/health\", timeout: 1s }\n      expect: { status: [200] }\n      every: 100ms\n"
@@ -306,9 +305,7 @@ struct PointRun {
            netns + ", interface: " + interface +
            ", rate: 1MB/s }\n"
            "      - corrupt: { target: spare, path: \"" +
-           data +
-           "\", pages: 2, seed: 5 }\n" +
-           host.fault_lines("spare", "tokens") + "rollbacks:\n" +
+           data + "\", pages: 2, seed: 5 }\n" + host.fault_lines("spare", "tokens") + "rollbacks:\n" +
            rollback(1, "sleep 0.3; ") + rollback(2, "");
   }
 };
@@ -377,7 +374,7 @@ class RunWatch {
   RunWatch(const PointRun& p, Clock::time_point started)
       : p_(p),
         started_(started),
-        watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc")}),
+        watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc"), faults::find_tool("usermod")}),
         tail_(p.journal) {}
 
   std::vector<nlohmann::json> events;
@@ -579,8 +576,9 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
   wait_until(
       [&] {
         auto procs = descendants(keep);
-        return std::none_of(procs.begin(), procs.end(),
-                            [](const ProcInfo& pr) { return pr.comm == "nft" || pr.comm == "tc" || pr.comm == "ip"; });
+        return std::none_of(procs.begin(), procs.end(), [](const ProcInfo& pr) {
+          return pr.comm == "nft" || pr.comm == "tc" || pr.comm == "ip" || pr.comm == "usermod";
+        });
       },
       3s);
   kill_descendants(keep);

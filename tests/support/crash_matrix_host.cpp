@@ -52,6 +52,10 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+// FS_IMMUTABLE_FL and FS_APPEND_FL of <linux/fs.h>, which does not go with <sys/mount.h>.
+constexpr std::uint32_t kImmutable = 0x10;
+constexpr std::uint32_t kAppend = 0x20;
+
 // The I/O faults' FUSE mounts in our own mount table (the started target's namespace is a slave
 // of the host's: a mount left there on a path of ours would not show here, its daemon would, as a
 // descendant; one left in ours is what would hide the folder from everyone).
@@ -102,6 +106,15 @@ HostPoint::HostPoint(const TempDir& dir, HostOnce& once)
     throw std::runtime_error("cannot mount a tmpfs on " + mount_ + ": " + std::strerror(errno));
   }
   mounted_ = true;
+  try {
+    make_files();
+  } catch (...) {
+    ::umount2(mount_.c_str(), MNT_DETACH);  // no destructor runs for a constructor that throws
+    throw;
+  }
+}
+
+void HostPoint::make_files() {
   free_before_ = free_bytes(mount_);
 
   // The file to revoke: a mode, an ACL entry and an xattr of its own, all of which must come back.
@@ -121,9 +134,11 @@ HostPoint::HostPoint(const TempDir& dir, HostOnce& once)
 }
 
 HostPoint::~HostPoint() {
-  // An immutable file left would keep the point's folder from being removed.
-  if (auto flags = faults::read_flags(revoked_); flags && flags->has_value()) {
-    (void)faults::write_flags(revoked_, 0);
+  // An immutable file left would keep the point's folder from being removed. Only those flags are
+  // cleared: ext4 refuses to clear others (its extents flag).
+  auto flags = faults::read_flags(revoked_);
+  if (flags && flags->has_value() && (**flags & (kImmutable | kAppend)) != 0) {
+    (void)faults::write_flags(revoked_, **flags & ~(kImmutable | kAppend));
   }
   if (mounted_) ::umount2(mount_.c_str(), MNT_DETACH);
 }
@@ -133,15 +148,18 @@ std::string HostPoint::resolve_yaml() const { return std::string("resolve: { ") 
 std::string HostPoint::fault_lines(const std::string& host, const std::string& started) const {
   const std::string h = "target: " + host + ", ";
   const std::string s = "target: " + started + ", ";
-  return "      - cpu: { " + h + "cores: 1, load: 20%, for: 400ms }\n" +
-         "      - memory: { " + h + "size: 64MiB, for: 400ms }\n" +
-         "      - disk_fill: { " + h + "path: \"" + mount_ + "\", leave_free: 8MiB }\n" +
-         "      - revoke: { " + h + "path: \"" + revoked_ + "\", access: read, immutable: true }\n" +
-         "      - credential: { " + h + "path: \"" + hidden_ + "\", action: hide }\n" +
-         "      - lock_account: { " + h + "user: " + once_.user() + ", expire: true }\n" +
-         "      - clock: { " + s + "offset: +1h }\n" +
-         "      - dns: { " + s + "names: " + kName + ", answer: nxdomain }\n" +
-         "      - io_error: { " + s + "path: \"" + io_dir_ + "\" }\n";
+  // One fault a line, as the phase lists them.
+  std::string out;
+  out += "      - cpu: { " + h + "cores: 1, load: 20%, for: 400ms }\n";
+  out += "      - memory: { " + h + "size: 64MiB, for: 400ms }\n";
+  out += "      - disk_fill: { " + h + "path: \"" + mount_ + "\", leave_free: 8MiB }\n";
+  out += "      - revoke: { " + h + "path: \"" + revoked_ + "\", access: read, immutable: true }\n";
+  out += "      - credential: { " + h + "path: \"" + hidden_ + "\", action: hide }\n";
+  out += "      - lock_account: { " + h + "user: " + once_.user() + ", expire: true }\n";
+  out += "      - clock: { " + s + "offset: +1h }\n";
+  out += "      - dns: { " + s + "names: " + kName + ", answer: nxdomain }\n";
+  out += "      - io_error: { " + s + "path: \"" + io_dir_ + "\" }\n";
+  return out;
 }
 
 void HostPoint::check(const std::string& state_dir, std::vector<std::string>& left) const {
@@ -207,8 +225,8 @@ void HostPoint::clean_up(const std::string& state_dir) {
   (void)state_dir;  // the run's state folder is the point's and goes with it
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(mount_, ec)) fs::remove_all(entry.path(), ec);
-  if (auto now = faults::snapshot(revoked_); now && now->same_file(revoked_state_) &&
-                                             !faults::compare(revoked_state_, *now).empty()) {
+  if (auto now = faults::snapshot(revoked_);
+      now && now->same_file(revoked_state_) && !faults::compare(revoked_state_, *now).empty()) {
     (void)faults::restore(revoked_, revoked_state_);
   }
   if (once_.shadow_now() != once_.shadow_before()) once_.remake();

@@ -72,17 +72,18 @@ class HostPoint {
   void clean_up(const std::string& state_dir);
 
  private:
+  void make_files();
   HostOnce& once_;
-  std::string mount_;       // the tmpfs
+  std::string mount_;  // the tmpfs
   bool mounted_ = false;
   std::uint64_t free_before_ = 0;
-  std::string revoked_;     // the file revoke acts on
+  std::string revoked_;  // the file revoke acts on
   faults::FileState revoked_state_;
   std::string hidden_dir_;  // the credential's folder: the file alone in it
   std::string hidden_;
   std::string hidden_bytes_;
   faults::FileState hidden_state_;
-  std::string io_dir_;      // the started target's folder io_error acts on
+  std::string io_dir_;  // the started target's folder io_error acts on
 };
 
 }  // namespace chaosplus::testing
