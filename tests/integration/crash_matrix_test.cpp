@@ -58,8 +58,8 @@ void play_matrix(int count) {
   std::cout << "[ summary  ]\n" << testing::summarize(outcomes);
 }
 
-// Every event point once (45), seven start-up points and three random ones: about a minute (32 s
-// with the 25 event points before the host faults, 60-75 s with them, on the shared 2-core machine).
+// Every event point once (45), eight start-up points and two random ones: about a minute (32 s for
+// 32 points before the host faults; 58-75 s for 55 with them, on the shared 2-core machine).
 TEST(CrashMatrix, EveryKillPointIsFollowedByARecoverThatLeavesNothing) {
   play_matrix(static_cast<int>(testing::event_points().size()) + 10);
 }
