@@ -1,12 +1,14 @@
 #!/bin/sh
 # The long crash test matrix (issue #8): POINTS kill -9 points of `chaosplus run` on an experiment
 # with a paused attached process, a started service behind the fault proxy with a latency toxic, a
-# kernel reject, a tbf bandwidth limit and two rollbacks, each followed by one `chaosplus recover`,
+# kernel reject, a tbf bandwidth limit, a corrupt, the host faults of issue 13 (cpu, memory,
+# disk_fill on a tmpfs, revoke, credential hide, lock_account of a throwaway account; clock, dns and
+# io_error on the started service) and two rollbacks, each followed by one `chaosplus recover`,
 # then a check that nothing is left and that the ledger says so. The points: every event point
 # (after each fault.injected and fault.reverted, inside and between the rollbacks, ...) with delay
 # variants, start-up points over the first 30 ms, the rest random over a whole run.
 #   bench/crash_matrix.sh [POINTS] [SEED]     (default 200 points, a random seed)
-# Needs root and nft, tc, ip. The driver is the CI test's (tests/support/crash_matrix.h): this
+# Needs root and nft, tc, ip, stress-ng, useradd, setfacl, setfattr, fuse3, libfaketime. The driver is the CI test's (tests/support/crash_matrix.h): this
 # plays its long variant. BUILD=path/to/build overrides the build folder. Prints every point as it
 # goes, then every point where something was left, counts per kind, and "N points, M left
 # something" last; the full output is kept in $LOG (default /tmp/crash_matrix-<seed>.log).

@@ -32,6 +32,7 @@
 #include "faults/veth_lab.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/crash_matrix_host.h"
 #include "support/kernel.h"
 #include "support/leftovers.h"
 #include "support/support.h"
@@ -167,12 +168,13 @@ std::vector<KillPoint> event_points() {
   std::vector<KillPoint> points{after("run.started", 1), after("proxy.placed", 1), after("target.started", 1)};
   // Faults go on back to back: right after one is on, the next is being put on (for the reject,
   // its nft child runs); at the end they come off newest first in the same way.
-  for (int n = 1; n <= 5; ++n) points.push_back(after("fault.injected", n));
-  for (int n = 1; n <= 5; ++n) points.push_back(after("fault.reverted", n));
-  // While the tools that change the kernel run: the kill leaves them orphaned, and recover must
-  // not decide before they are done (or killed). Each also with the tool held stopped until
-  // recover has ended.
-  for (const char* tool : {"tool nft -f", "tool tc add", "tool tc del", "tool nft delete"}) {
+  constexpr int kFaults = 5 + kHostFaults;  // the network and process faults, then the host ones
+  for (int n = 1; n <= kFaults; ++n) points.push_back(after("fault.injected", n));
+  for (int n = 1; n <= kFaults; ++n) points.push_back(after("fault.reverted", n));
+  // While the tools that change the kernel (or /etc/shadow: lock_account's usermod) run: the kill
+  // leaves them orphaned, and recover must not decide before they are done (or killed). Each also
+  // with the tool held stopped until recover has ended.
+  for (const char* tool : {"tool nft -f", "tool tc add", "tool tc del", "tool nft delete", "tool usermod -L"}) {
     points.push_back(after(tool, 1));
     points.push_back(after(tool, 1, 5ms));  // time for the runner to hand the tool its input
     points.back().freeze = true;
@@ -222,6 +224,7 @@ std::vector<KillPoint> matrix_points(int count, std::uint64_t seed, const RunTim
 
 struct CrashMatrix::Lab {
   std::unique_ptr<faults::VethLab> veth;
+  std::unique_ptr<HostOnce> host;
 };
 
 namespace {
@@ -239,6 +242,7 @@ CrashMatrix::CrashMatrix() : lab_(std::make_unique<Lab>()) {
   auto lab = faults::VethLab::create("cm");
   if (!lab) throw std::runtime_error("cannot build the lab namespaces: " + lab.error());
   lab_->veth = std::move(lab).value();
+  lab_->host = std::make_unique<HostOnce>();
 }
 
 CrashMatrix::~CrashMatrix() = default;
@@ -256,7 +260,10 @@ std::vector<int> free_ports(int n) {
 
 // Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
 struct PointRun {
+  explicit PointRun(HostOnce& once) : host(dir, once) {}
+
   TempDir dir;
+  HostPoint host;  // after dir: its tmpfs is unmounted before the folder is removed
   std::vector<int> ports = free_ports(3);
   int tokens_port = ports[0];
   int proxy_port = ports[1];
@@ -284,8 +291,8 @@ struct PointRun {
     const std::string proxy = "127.0.0.1:" + std::to_string(proxy_port);
     return "name: crash-matrix\ntargets:\n  sleeper:\n    attach: { pid: " + std::to_string(sleeper->pid()) +
            " }\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" + std::to_string(tokens_port) +
-           "\"]\n      ready: { http: \"http://" + tokens + "/health\", timeout: 10s }\n    proxy: { listen: \"" +
-           proxy + "\", upstream: \"" + tokens +
+           "\"]\n      ready: { http: \"http://" + tokens + "/health\", timeout: 10s }\n      " + host.resolve_yaml() +
+           "\n    proxy: { listen: \"" + proxy + "\", upstream: \"" + tokens +
            "\" }\n  spare:\n    endpoint: \"127.0.0.1:" + std::to_string(spare_port) +
            "\"\nsteady_state:\n  probes:\n    - name: tokens-health\n      http: { url: \"http://" + proxy +
            "/health\", timeout: 1s }\n      expect: { status: [200] }\n      every: 100ms\n"
@@ -298,9 +305,7 @@ struct PointRun {
            netns + ", interface: " + interface +
            ", rate: 1MB/s }\n"
            "      - corrupt: { target: spare, path: \"" +
-           data +
-           "\", pages: 2, seed: 5 }\n"
-           "rollbacks:\n" +
+           data + "\", pages: 2, seed: 5 }\n" + host.fault_lines("spare", "tokens") + "rollbacks:\n" +
            rollback(1, "sleep 0.3; ") + rollback(2, "");
   }
 };
@@ -369,7 +374,7 @@ class RunWatch {
   RunWatch(const PointRun& p, Clock::time_point started)
       : p_(p),
         started_(started),
-        watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc")}),
+        watch_(p.dir.path(), {faults::find_tool("nft"), faults::find_tool("tc"), faults::find_tool("usermod")}),
         tail_(p.journal) {}
 
   std::vector<nlohmann::json> events;
@@ -571,8 +576,9 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
   wait_until(
       [&] {
         auto procs = descendants(keep);
-        return std::none_of(procs.begin(), procs.end(),
-                            [](const ProcInfo& pr) { return pr.comm == "nft" || pr.comm == "tc" || pr.comm == "ip"; });
+        return std::none_of(procs.begin(), procs.end(), [](const ProcInfo& pr) {
+          return pr.comm == "nft" || pr.comm == "tc" || pr.comm == "ip" || pr.comm == "usermod";
+        });
       },
       3s);
   kill_descendants(keep);
@@ -585,10 +591,12 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
     qdiscs.erase(qdiscs.find_last_not_of(" \n") + 1);
     left.push_back("qdisc left in " + lab.netns + " dev " + lab.interface + ": " + qdiscs);
   }
+  p.host.check(p.state_dir, left);
 }
 
 // Puts the machine back by hand, so the next point (and the next test) starts clean.
-void clean_up(const faults::VethLab::Side& lab, const Before& before) {
+void clean_up(PointRun& p, const faults::VethLab::Side& lab, const Before& before) {
+  p.host.clean_up(p.state_dir);
   for (const auto& table : chaosplus_tables()) {
     if (!before.tables.contains(table)) (void)faults::remove_nft_table("", table);
   }
@@ -602,7 +610,7 @@ void clean_up(const faults::VethLab::Side& lab, const Before& before) {
 PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* timeline) {
   PointOutcome outcome;
   outcome.point = point;
-  PointRun p;
+  PointRun p(*lab_->host);
   const auto& lab = lab_->veth->b();
   // Other kernel tests compare the whole rule set: they wait while a point may have tables on.
   KernelTurn turn;
@@ -665,7 +673,7 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
   if (on_system && !ledger_open) {
     left.push_back("ledger: every entry reverted and no run marked running, while the above is left");
   }
-  clean_up(lab, before);
+  clean_up(p, lab, before);
   return outcome;
 }
 

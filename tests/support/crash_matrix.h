@@ -1,15 +1,20 @@
 #pragma once
 // The crash test matrix: the real `chaosplus run` of an experiment that pauses an attached
 // process, starts the demo token service behind the run's fault proxy with a latency toxic, puts
-// a kernel `reject` on a loopback port, a `bandwidth_limit` (tbf) in a lab namespace and a
-// `corrupt` of two pages of a file, and ends with two rollback commands, is killed with SIGKILL at
-// a chosen point; then `chaosplus recover` runs once, and everything the run may have changed is
-// checked: processes it started (this process is their subreaper, so no orphan escapes the count),
+// a kernel `reject` on a loopback port, a `bandwidth_limit` (tbf) in a lab namespace, a `corrupt`
+// of two pages of a file and the host faults (tests/support/crash_matrix_host.h: cpu and memory,
+// disk_fill on a tmpfs of the point's, revoke and credential hide of files of its, lock_account of
+// a throwaway account, and clock, dns and io_error on the started service), and ends with two
+// rollback commands, is killed with SIGKILL at a chosen point; then `chaosplus recover` runs once,
+// and everything the run may have changed is checked: processes it started (this process is their
+// subreaper, so no orphan escapes the count: stress-ng, the resolver and the FUSE daemon included),
 // listeners on its ports, its nft tables, the lab's qdisc, the paused process, the file's bytes and
-// the copy kept of it, the rollbacks, and the ledger.
+// the copy kept of it, the host faults' state (free space, exact file states, the shadow line,
+// clock settings, resolver rules, FUSE mounts), the rollbacks, and the ledger.
 //
 // One piece for the CI test (a short list of points) and the benchmark script (a long one):
-// tests/integration/crash_matrix_test.cpp, bench/crash_matrix.sh. Needs root, nft, tc and ip.
+// tests/integration/crash_matrix_test.cpp, bench/crash_matrix.sh. Needs root, nft, tc, ip,
+// stress-ng, useradd, setfacl, setfattr, fuse3 and libfaketime.
 #include <chrono>
 #include <cstdint>
 #include <memory>
