@@ -12,6 +12,7 @@
 // Needs root and nft, tc, ip; without them it FAILS, on purpose, as kernel_faults_test.cpp.
 // CHAOSPLUS_CRASH_SEED picks the random points (printed); CHAOSPLUS_CRASH_POINTS sizes the long run;
 // CHAOSPLUS_CRASH_ONLY=text plays only the points whose label contains it (to repeat one).
+// Runs alone among the tests that start stress-ng (tests/CMakeLists.txt: a CTest resource lock).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
