@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -137,13 +138,22 @@ TEST_F(DemoStorageTest, WithoutDbOrdersAreGoneAfterARestart) {
 }
 
 TEST_F(DemoStorageTest, AnUnopenableDatabaseStopsTheShopAtStart) {
+  // Its folder cannot be made: a file stands where the folder would be.
+  testing::write_file(dir.file("a-file"), "not a folder\n");
+  const std::string db = dir.file("a-file/shop.db");
   Child shop({testing::bin("demo-shop-api"), "--port", std::to_string(testing::free_port()), "--tokens",
-              "127.0.0.1:" + std::to_string(token_port), "--db", dir.file("no-such-folder/shop.db")});
+              "127.0.0.1:" + std::to_string(token_port), "--db", db});
   ASSERT_EQ(shop.wait(10s), 1) << shop.output();
-  EXPECT_NE(
-      shop.output().find("--db " + dir.file("no-such-folder/shop.db") + ": storage: unable to open database file"),
-      std::string::npos)
+  EXPECT_NE(shop.output().find("--db " + db + ": storage: unable to open database file"), std::string::npos)
       << shop.output();
+}
+
+TEST_F(DemoStorageTest, AMissingFolderOfTheDatabaseIsMade) {
+  const std::string db = dir.file("new/folder/shop.db");
+  const int port = testing::free_port();
+  Child shop({testing::bin("demo-shop-api"), "--port", std::to_string(port), "--tokens",
+              "127.0.0.1:" + std::to_string(token_port), "--db", db});
+  ASSERT_TRUE(testing::wait_until([&] { return std::filesystem::exists(db); }, 10s)) << shop.output();
 }
 
 // A tmpfs of our own, unmounted even when the test fails (after the shop that holds it open is gone).
