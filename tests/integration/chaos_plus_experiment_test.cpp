@@ -7,22 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "support/journal.h"
 #include "support/support.h"
 
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::Child;
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 struct RunResult {
   int code = -1;
@@ -65,7 +59,7 @@ TEST(ChaosPlusExperiment, TheFailOpenShopIsCaughtOnlyWhileTheTokenServiceIsDegra
   const RunResult r = run_chaos_plus(dir, "fail-open");
   EXPECT_EQ(r.code, 1) << r.output;  // deviated: the critical-findings threshold missed
 
-  const auto found = events(r.journal, "security.finding");
+  const auto found = journal_events(r.journal, "security.finding");
   bool fail_open = false;
   for (const auto& f : found) {
     EXPECT_NE(f.value("phase", ""), "baseline") << f.dump();
@@ -76,7 +70,7 @@ TEST(ChaosPlusExperiment, TheFailOpenShopIsCaughtOnlyWhileTheTokenServiceIsDegra
     EXPECT_NE(f.value("active_faults", "").find("tokens"), std::string::npos) << f.dump();
   }
   EXPECT_TRUE(fail_open) << r.output;
-  for (const auto& f : events(r.journal, "fuzz.finding")) {
+  for (const auto& f : journal_events(r.journal, "fuzz.finding")) {
     ADD_FAILURE() << "fuzz finding on a shop whose only bug is fail-open: " << f.dump();
   }
 }
@@ -86,12 +80,12 @@ TEST(ChaosPlusExperiment, TheCorrectShopYieldsNoFindingAndTheHypothesisHolds) {
   testing::TempDir dir;
   const RunResult r = run_chaos_plus(dir, "none");
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const auto& f : events(r.journal, "security.finding")) ADD_FAILURE() << "false positive: " << f.dump();
-  for (const auto& f : events(r.journal, "fuzz.finding")) {
+  for (const auto& f : journal_events(r.journal, "security.finding")) ADD_FAILURE() << "false positive: " << f.dump();
+  for (const auto& f : journal_events(r.journal, "fuzz.finding")) {
     ADD_FAILURE() << "false positive: " << f.dump();
   }
-  EXPECT_EQ(events(r.journal, "security.summary").size(), 2u) << r.output;
-  EXPECT_EQ(events(r.journal, "fuzz.summary").size(), 2u) << r.output;
+  EXPECT_EQ(journal_events(r.journal, "security.summary").size(), 2u) << r.output;
+  EXPECT_EQ(journal_events(r.journal, "fuzz.summary").size(), 2u) << r.output;
 }
 
 }  // namespace

@@ -20,11 +20,14 @@
 #include "faults/file_pages.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/journal.h"
 #include "support/pg_lab.h"
 #include "support/support.h"
 
 namespace chaosplus {
 namespace {
+
+using testing::journal_events;
 
 using namespace std::chrono_literals;
 using testing::Child;
@@ -33,15 +36,6 @@ using testing::PgLab;
 constexpr const char* kRowsMd5 = "ebd94a02a7530a187f17159e86103040";  // the experiment's 3000 rows
 constexpr const char* kRowsQuery =
     "SELECT md5(string_agg(id || ',' || customer || ',' || total, ';' ORDER BY id)) FROM corruption_orders";
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 std::optional<nlohmann::json> injected(const std::vector<nlohmann::json>& all, const std::string& fault) {
   for (const auto& e : all) {
@@ -91,7 +85,7 @@ TEST_F(DbCorruptionExperimentTest, ChecksumsRefuseTheDamagedPagesASwitchoverRest
   EXPECT_EQ(*code, 1) << "deviated: the application's reads failed until the switchover\n" << output;
 
   // The three faults, on the member that led before the run.
-  const auto faults = events(journal, "fault.injected");
+  const auto faults = journal_events(journal, "fault.injected");
   const auto corrupt = injected(faults, "corrupt");
   const auto kill = injected(faults, "kill");
   const auto switchover = injected(faults, "switchover");
@@ -114,14 +108,14 @@ TEST_F(DbCorruptionExperimentTest, ChecksumsRefuseTheDamagedPagesASwitchoverRest
   };
   std::vector<Read> reads;
   std::string detection, amcheck_detail;
-  for (const auto& p : events(journal, "probe.result")) {
+  for (const auto& p : journal_events(journal, "probe.result")) {
     if (p.value("stage", "") != "during" || p.value("ok", true)) continue;
     const std::string detail = p.value("detail", "");
     if (p.value("probe", "") == "amcheck" && detail.find("invalid page in block") != std::string::npos) {
       amcheck_detail = detail;
     }
   }
-  for (const auto& p : events(journal, "probe.result")) {
+  for (const auto& p : journal_events(journal, "probe.result")) {
     if (p.value("stage", "") != "during" || p.value("probe", "") != "orders-read") continue;
     const std::string detail = p.value("detail", "");
     const bool damaged = detail.find("invalid page in block") != std::string::npos;
@@ -155,7 +149,7 @@ TEST_F(DbCorruptionExperimentTest, ChecksumsRefuseTheDamagedPagesASwitchoverRest
             << " s after it)\n[ figures ] pg_amcheck: " << amcheck_detail.substr(0, 240) << "\n";
 
   // The revert: every run of flipped bytes written back, the whole file checked against the copy.
-  const auto reverted = events(journal, "fault.reverted");
+  const auto reverted = journal_events(journal, "fault.reverted");
   std::optional<nlohmann::json> corrupt_reverted;
   for (const auto& e : reverted) {
     EXPECT_TRUE(e.value("ok", false)) << e.dump();
@@ -173,11 +167,11 @@ TEST_F(DbCorruptionExperimentTest, ChecksumsRefuseTheDamagedPagesASwitchoverRest
   std::cout << "[ figures ] " << file << ": SHA-256 " << *sha_now << " after the revert, "
             << c.value("sha256_after", "") << " while damaged\n";
 
-  const auto verdict = events(journal, "run.verdict");
+  const auto verdict = journal_events(journal, "run.verdict");
   ASSERT_EQ(verdict.size(), 1u) << output;
   EXPECT_EQ(verdict[0].value("verdict", ""), "deviated") << verdict[0].dump();
   EXPECT_NE(verdict[0].dump().find("orders-read"), std::string::npos) << verdict[0].dump();
-  const auto steady = events(journal, "steady_state.result");
+  const auto steady = journal_events(journal, "steady_state.result");
   ASSERT_EQ(steady.size(), 2u) << output;
   EXPECT_TRUE(steady[1].value("held", false)) << steady[1].dump();
 

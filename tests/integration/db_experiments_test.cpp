@@ -11,24 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "support/journal.h"
 #include "support/pg_lab.h"
 #include "support/support.h"
 
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::Child;
 using testing::PgLab;
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 class DbExperimentsTest : public testing::PgLabTestBase<true> {
  protected:
@@ -63,12 +57,12 @@ class DbExperimentsTest : public testing::PgLabTestBase<true> {
 TEST_F(DbExperimentsTest, APrimaryCrashFailsOverWithinFifteenSecondsAndLosesNoAcknowledgedWrite) {
   const auto r = run("experiments/db-failover.yaml");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto injected = events(r.journal, "fault.injected");
+  const auto injected = journal_events(r.journal, "fault.injected");
   ASSERT_EQ(injected.size(), 1u) << r.output;
   const std::string crashed = member_in(injected[0]);
   ASSERT_FALSE(crashed.empty()) << injected[0].dump();
 
-  const auto summary = events(r.journal, "writes.summary");
+  const auto summary = journal_events(r.journal, "writes.summary");
   ASSERT_EQ(summary.size(), 1u) << r.output;
   const auto& s = summary[0];
   EXPECT_EQ(s.value("lost", -1), 0) << s.dump();
@@ -90,12 +84,12 @@ TEST_F(DbExperimentsTest, APrimaryCrashFailsOverWithinFifteenSecondsAndLosesNoAc
 TEST_F(DbExperimentsTest, APrimaryCutOffFromEtcdStepsDownBeforeAnotherIsPromoted) {
   const auto r = run("experiments/db-partition.yaml");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto injected = events(r.journal, "fault.injected");
+  const auto injected = journal_events(r.journal, "fault.injected");
   ASSERT_EQ(injected.size(), 1u) << r.output;
   const std::string cut_off = member_in(injected[0]);
   ASSERT_FALSE(cut_off.empty()) << injected[0].dump();
 
-  const auto summary = events(r.journal, "writes.summary");
+  const auto summary = journal_events(r.journal, "writes.summary");
   ASSERT_EQ(summary.size(), 1u) << r.output;
   const auto& s = summary[0];
   EXPECT_EQ(s.value("split_brain", -1), 0) << s.dump();

@@ -24,24 +24,18 @@
 #include "dns/rules.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/journal.h"
 #include "support/support.h"
 #include "targets/process.h"
 
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::bin;
 using testing::Child;
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 std::vector<std::uint8_t> query(const std::string& name, std::uint16_t type, std::uint16_t id) {
   std::vector<std::uint8_t> m{
@@ -214,9 +208,10 @@ TEST(DnsFault, TheTargetSeesEachAnswerWhileOnAndItsOwnAddressAfter) {
                                         "      - dns: { target: app, names: tokens.shop.test, answer: servfail }\n"
                                         "  - name: after\n    duration: 1s\n"));
   // While it runs: the target has its own mount namespace whose resolv.conf names the run's resolver.
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "target.started").empty(); }, 30s)) << run->output();
-  const int pid = events(r.journal, "target.started")[0].value("pid", 0);
-  const auto placed = events(r.journal, "resolver.placed");
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "target.started").empty(); }, 30s))
+      << run->output();
+  const int pid = journal_events(r.journal, "target.started")[0].value("pid", 0);
+  const auto placed = journal_events(r.journal, "resolver.placed");
   ASSERT_EQ(placed.size(), 1u);
   const std::string address = placed[0].value("address", "");
   EXPECT_TRUE(address.starts_with("127.53.0.")) << address;
@@ -239,10 +234,11 @@ TEST(DnsFault, TheTargetSeesEachAnswerWhileOnAndItsOwnAddressAfter) {
   const std::vector<std::string> expected{"127.0.0.1", "none", "127.0.0.1", "127.0.0.2",
                                           "127.0.0.1", "none", "127.0.0.1"};
   EXPECT_EQ(sequence, expected) << joined << "\n" << run->output();
-  const auto reverted = events(r.journal, "fault.reverted");
+  const auto reverted = journal_events(r.journal, "fault.reverted");
   ASSERT_EQ(reverted.size(), 3u);
   for (const auto& e : reverted) EXPECT_TRUE(e.value("ok", false)) << e.dump();
-  EXPECT_FALSE(std::filesystem::exists(r.state + "/dns/" + events(r.journal, "run.started")[0].value("run_id", "")))
+  EXPECT_FALSE(
+      std::filesystem::exists(r.state + "/dns/" + journal_events(r.journal, "run.started")[0].value("run_id", "")))
       << "the resolver's folder is gone";
   EXPECT_TRUE(testing::pid_gone(pid));
 }
@@ -268,14 +264,15 @@ TEST(DnsFault, AfterKillNineRecoverStopsTheResolverAndTakesTheRuleOut) {
   auto run = r.start(looping_experiment(r.log,
                                         "  - name: nx\n    duration: 60s\n    faults:\n"
                                         "      - dns: { target: app, names: tokens.shop.test, answer: nxdomain }\n"));
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.injected").empty(); }, 60s))
+      << run->output();
   ASSERT_TRUE(testing::wait_until([&] { return testing::read_file(r.log).find("none") != std::string::npos; }, 10s));
   const auto resolver = resolver_process(r.state);
   ASSERT_TRUE(resolver.has_value());
-  const std::string run_id = events(r.journal, "run.started")[0].value("run_id", "");
+  const std::string run_id = journal_events(r.journal, "run.started")[0].value("run_id", "");
   const std::string rules = r.state + "/dns/" + run_id + "/rules.json";
   ASSERT_EQ(dns::read_rules(rules)->rules.size(), 1u);
-  const int target = events(r.journal, "target.started")[0].value("pid", 0);
+  const int target = journal_events(r.journal, "target.started")[0].value("pid", 0);
 
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
@@ -326,7 +323,7 @@ TEST(DnsFault, KilledAtAnyStepRecoverLeavesNoResolverAndNoRule) {
     if (point == "random") {
       testing::wait_until([] { return false; }, std::chrono::milliseconds(random_ms));  // the sleep is the point
     } else {
-      ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, point).empty(); }, 60s)) << run->output();
+      ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, point).empty(); }, 60s)) << run->output();
     }
     run->signal(SIGKILL);
     ASSERT_EQ(run->wait(30s), 128 + SIGKILL);
@@ -400,13 +397,13 @@ TEST(DnsFault, TheShopFailsClosedWhileItsTokenServiceNameIsNxdomain) {
   const auto code = run->wait(120s);
   ASSERT_TRUE(code.has_value()) << run->output();
   int during_503 = 0, during = 0;
-  for (const auto& p : events(r.journal, "probe.result")) {
+  for (const auto& p : journal_events(r.journal, "probe.result")) {
     if (p.value("stage", "") != "during") continue;
     ++during;
     if (p.value("status", 0) == 503) ++during_503;
   }
   EXPECT_GT(during_503, 0) << "checkout failed closed while the name did not resolve\n" << run->output();
-  const auto after = events(r.journal, "steady_state.result");
+  const auto after = journal_events(r.journal, "steady_state.result");
   ASSERT_EQ(after.size(), 2u) << run->output();
   EXPECT_TRUE(after[0].value("held", false)) << "before: the shop resolved its token service";
   EXPECT_TRUE(after[1].value("held", false)) << "after the revert it resolves it again\n" << after[1].dump();

@@ -25,6 +25,7 @@
 #include "runner/ledger.h"
 #include "runner/recovery.h"
 #include "spec/loader.h"
+#include "support/journal.h"
 #include "support/postgres_instance.h"
 #include "support/support.h"
 #include "targets/launch.h"
@@ -32,20 +33,13 @@
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::bin;
 using testing::Child;
 
 constexpr const char* kFsType = "fuse.chaosplus-iofs";
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 // The mount points whose lines differ between two readings of a mountinfo file.
 std::set<std::string> changed_points(const std::string& before, const std::string& after) {
@@ -147,7 +141,7 @@ struct IoRun {
   }
 
   int target_pid() const {
-    const auto started = events(journal, "target.started");
+    const auto started = journal_events(journal, "target.started");
     return started.empty() ? 0 : started[0].value("pid", 0);
   }
 };
@@ -160,10 +154,11 @@ TEST(IoFaults, SqliteReportsADiskIoErrorDuringThePhaseAndWorksAfterTheRevertWhil
   ASSERT_TRUE(testing::wait_until([&] { return r.target_pid() != 0; }, 60s)) << run->output();
   const int pid = r.target_pid();
   const std::string target_before = iofs::mountinfo_text(pid);
-  ASSERT_TRUE(events(r.journal, "fault.injected").empty()) << "the snapshot before came too late";
+  ASSERT_TRUE(journal_events(r.journal, "fault.injected").empty()) << "the snapshot before came too late";
   ASSERT_FALSE(target_before.empty());
 
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.injected").empty(); }, 60s))
+      << run->output();
   EXPECT_TRUE(iofs::iofs_on_top(pid, r.data)) << iofs::mountinfo_text(pid);
   EXPECT_EQ(iofs::mountinfo_text(0).find(kFsType), std::string::npos) << "the host never sees the mount";
   EXPECT_EQ(host_uses(r.data), "") << "the host writes, syncs and reads the folder during the fault";
@@ -171,7 +166,8 @@ TEST(IoFaults, SqliteReportsADiskIoErrorDuringThePhaseAndWorksAfterTheRevertWhil
       testing::wait_until([&] { return testing::read_file(r.out).find("disk I/O error") != std::string::npos; }, 30s))
       << testing::read_file(r.out);
 
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.reverted").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.reverted").empty(); }, 60s))
+      << run->output();
   const std::string target_after = iofs::mountinfo_text(pid);
   const std::string host_after = iofs::mountinfo_text(0);
   expect_same_mounts(target_before, target_after, host_before, host_after);
@@ -179,7 +175,7 @@ TEST(IoFaults, SqliteReportsADiskIoErrorDuringThePhaseAndWorksAfterTheRevertWhil
   const auto code = run->wait(120s);
   ASSERT_TRUE(code.has_value()) << run->output();
   EXPECT_EQ(*code, 0) << "held: the host's probe on the same folder never failed\n" << run->output();
-  const auto reverted = events(r.journal, "fault.reverted");
+  const auto reverted = journal_events(r.journal, "fault.reverted");
   ASSERT_EQ(reverted.size(), 1u);
   EXPECT_TRUE(reverted[0].value("ok", false)) << reverted[0].dump();
   EXPECT_GT(reverted[0].value("reach.calls_failed", 0), 0) << reverted[0].dump();
@@ -219,7 +215,8 @@ TEST(IoFaults, AfterKillNineOfTheRunnerAndOfTheDaemonRecoverTakesTheMountOff) {
   if (auto why = testing::needs_root("FUSE mounts in a mount namespace"); !why.empty()) GTEST_SKIP() << why;
   IoRun r("60s");
   auto run = r.start();
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.injected").empty(); }, 60s))
+      << run->output();
   const int pid = r.target_pid();
   ASSERT_TRUE(iofs::iofs_on_top(pid, r.data));
   const auto daemons = daemons_of(pid);
@@ -249,7 +246,8 @@ TEST(IoFaults, AfterKillNineOfTheRunnerTheDaemonTakesItsMountOffAndRecoverFindsI
   if (auto why = testing::needs_root("FUSE mounts in a mount namespace"); !why.empty()) GTEST_SKIP() << why;
   IoRun r("60s");
   auto run = r.start();
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.injected").empty(); }, 60s))
+      << run->output();
   const int pid = r.target_pid();
   const auto daemons = daemons_of(pid);
   ASSERT_EQ(daemons.size(), 1u);

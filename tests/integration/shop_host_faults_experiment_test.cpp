@@ -11,33 +11,27 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "support/journal.h"
 #include "support/support.h"
 
 namespace chaosplus {
 namespace {
+
+using testing::journal_events;
 
 using namespace std::chrono_literals;
 using testing::bin;
 using testing::Child;
 using testing::source_path;
 
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
-
 // When the fault of `type` was on, in the run's elapsed milliseconds.
 std::pair<double, double> fault_window(const std::string& journal, const std::string& type) {
   double on = -1;
   double off = -1;
-  for (const auto& e : events(journal, "fault.injected")) {
+  for (const auto& e : journal_events(journal, "fault.injected")) {
     if (e.value("fault", "") == type) on = e.value("elapsed_ms", -1.0);
   }
-  for (const auto& e : events(journal, "fault.reverted")) {
+  for (const auto& e : journal_events(journal, "fault.reverted")) {
     if (e.value("fault", "") == type) off = e.value("elapsed_ms", -1.0);
   }
   return {on, off};
@@ -60,8 +54,8 @@ TEST(ShopHostFaultsExperiment, TheShopFailsSafeThroughEveryFaultAndTakesOrdersAg
   ASSERT_TRUE(code.has_value()) << run.output();
   EXPECT_EQ(*code, 0) << "the hypothesis holds\n" << run.output();
 
-  const auto injected = events(journal, "fault.injected");
-  const auto reverted = events(journal, "fault.reverted");
+  const auto injected = journal_events(journal, "fault.injected");
+  const auto reverted = journal_events(journal, "fault.reverted");
   EXPECT_EQ(injected.size(), 4u) << run.output();
   ASSERT_EQ(reverted.size(), 4u) << run.output();
   for (const auto& r : reverted) EXPECT_TRUE(r.value("ok", false)) << r.dump();
@@ -74,7 +68,7 @@ TEST(ShopHostFaultsExperiment, TheShopFailsSafeThroughEveryFaultAndTakesOrdersAg
   int storage_refusals = 0;
   int name_refusals = 0;
   int taken_after = 0;
-  for (const auto& p : events(journal, "probe.result")) {
+  for (const auto& p : journal_events(journal, "probe.result")) {
     if (p.value("probe", "") != "checkout-fails-safe") continue;
     EXPECT_TRUE(p.value("ok", false)) << "201 or a 503 saying why: " << p.dump();
     const double at = p.value("elapsed_ms", 0.0);

@@ -11,24 +11,18 @@
 #include "faults/file_pages.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/journal.h"
 #include "support/support.h"
 
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::bin;
 using testing::Child;
 using testing::source_path;
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 std::string integrity(const std::string& db) {
   Child check({"sqlite3", db, "PRAGMA integrity_check"});
@@ -72,7 +66,7 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
   ASSERT_TRUE(code.has_value()) << run->output();
   EXPECT_EQ(*code, 1) << "deviated: the damage was seen while it was there\n" << run->output();
 
-  const auto during = events(r.journal, "probe.result");
+  const auto during = journal_events(r.journal, "probe.result");
   int failed = 0;
   std::string detail;
   for (const auto& p : during) {
@@ -85,7 +79,7 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
   EXPECT_NE(detail.find("btreeInitPage"), std::string::npos) << detail;
   std::cout << "[ figures ] integrity_check during the phase: " << detail.substr(0, 200) << "\n";
 
-  const auto reverted = events(r.journal, "fault.reverted");
+  const auto reverted = journal_events(r.journal, "fault.reverted");
   ASSERT_EQ(reverted.size(), 1u);
   EXPECT_TRUE(reverted[0].value("ok", false)) << reverted[0].dump();
   EXPECT_EQ(reverted[0].value("reach.sha256_verified", 0), 1) << reverted[0].dump();
@@ -93,7 +87,7 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
   EXPECT_NE(run->output().find("2 run(s) of bytes flipped, 2 written back; SHA-256 equal to the copy"),
             std::string::npos)
       << run->output();
-  const auto after = events(r.journal, "steady_state.result");
+  const auto after = journal_events(r.journal, "steady_state.result");
   ASSERT_EQ(after.size(), 2u);
   EXPECT_TRUE(after[1].value("held", false)) << after[1].dump();
 
@@ -107,7 +101,8 @@ TEST(SqliteCorruptionExperiment, TheIntegrityCheckSeesTheDamageAndEveryByteComes
 TEST(SqliteCorruptionExperiment, AfterKillNineWhileCorruptedRecoverPutsTheBytesBack) {
   SqliteRun r;
   auto run = r.start("60s");
-  ASSERT_TRUE(testing::wait_until([&] { return !events(r.journal, "fault.injected").empty(); }, 60s)) << run->output();
+  ASSERT_TRUE(testing::wait_until([&] { return !journal_events(r.journal, "fault.injected").empty(); }, 60s))
+      << run->output();
   const auto c = recorded_corruption(r.state);
   ASSERT_TRUE(c.is_object());
   EXPECT_EQ(*faults::file_sha256(r.db), c.value("sha256_after", "")) << "the pages are flipped";

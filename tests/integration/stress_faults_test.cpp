@@ -23,25 +23,19 @@
 #include "runner/ledger.h"
 #include "runner/recovery.h"
 #include "spec/loader.h"
+#include "support/journal.h"
 #include "support/support.h"
 #include "targets/launch.h"
 
 namespace chaosplus {
 namespace {
 
+using testing::journal_events;
+
 using namespace std::chrono_literals;
 using testing::bin;
 using testing::Child;
 namespace cg = faults::cgroups;
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
 
 std::string first_line(const std::string& path) {
   std::ifstream in(path);
@@ -210,7 +204,7 @@ TEST(StressFaults, CpuMemoryAndIoAreSeenWhileOnAndNothingIsLeftAfterTheRun) {
       "      - memory: { target: app, size: 128MiB, for: 7s }\n"
       "      - io_stress: { target: app, path: " +
       r.io_dir + ", size: 16MiB, for: 7s }\n");
-  ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 3; }, 60s))
+  ASSERT_TRUE(testing::wait_until([&] { return journal_events(r.journal, "fault.injected").size() == 3; }, 60s))
       << run->output();
   // CPU: the worker's own CPU time grows.
   const auto workers = stress_ng_pids_of(run->pid(), "stress-ng-cpu");
@@ -232,7 +226,7 @@ TEST(StressFaults, CpuMemoryAndIoAreSeenWhileOnAndNothingIsLeftAfterTheRun) {
   const auto code = run->wait(60s);
   ASSERT_TRUE(code.has_value()) << run->output();
   EXPECT_NE(run->output().find("faults: 3 injected, 3 reverted"), std::string::npos) << run->output();
-  for (const auto& e : events(r.journal, "fault.reverted")) EXPECT_TRUE(e.value("ok", false)) << e.dump();
+  for (const auto& e : journal_events(r.journal, "fault.reverted")) EXPECT_TRUE(e.value("ok", false)) << e.dump();
   expect_nothing_left(r.io_dir);
 }
 
@@ -256,7 +250,7 @@ TEST(StressFaults, ScopeTargetLimitsTheTargetsOwnGroupsAndPutsEverythingBack) {
                      "phases:\n  - name: on\n    duration: 8s\n    faults:\n"
                      "      - memory: { target: app, scope: target, size: 64MiB, for: 7s }\n"
                      "      - cpu: { target: app, scope: target, cores: 1, for: 7s }\n");
-  ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 2; }, 60s))
+  ASSERT_TRUE(testing::wait_until([&] { return journal_events(r.journal, "fault.injected").size() == 2; }, 60s))
       << run->output();
   EXPECT_EQ(*cg::read_value(memory.dir(), limit_file), "67108864") << "the target's own group is limited";
   const auto workers = stress_ng_pids_of(run->pid(), "stress-ng-cpu");
@@ -295,7 +289,7 @@ TEST(StressFaults, AfterKillNineWhileOnRecoverStopsStressNgAndRestoresTheLimit) 
                      "      - memory: { target: app, scope: target, limit: high, size: 32MiB }\n"
                      "      - io_stress: { target: app, path: " +
                      r.io_dir + ", size: 8MiB, for: 50s }\n");
-  ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 4; }, 60s))
+  ASSERT_TRUE(testing::wait_until([&] { return journal_events(r.journal, "fault.injected").size() == 4; }, 60s))
       << run->output();
   EXPECT_FALSE(stress_ng_pids().empty());
   EXPECT_EQ(*cg::read_value(memory.dir(), limit_file), "33554432");
@@ -330,7 +324,7 @@ TEST(StressFaults, AfterKillNineStressNgStopsByItselfAtTheFaultsEnd) {
       "name: stress-deadman\ntargets:\n  app: { process: { command: [sleep, \"600\"] } }\n"
       "phases:\n  - name: on\n    duration: 30s\n    faults:\n"
       "      - cpu: { target: app, cores: 1, load: 10%, for: 2s }\n");
-  ASSERT_TRUE(testing::wait_until([&] { return events(r.journal, "fault.injected").size() == 1; }, 60s))
+  ASSERT_TRUE(testing::wait_until([&] { return journal_events(r.journal, "fault.injected").size() == 1; }, 60s))
       << run->output();
   run->signal(SIGKILL);
   ASSERT_EQ(run->wait(30s), 128 + SIGKILL);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "support/journal.h"
 #include "support/postgres_instance.h"
 #include "support/support.h"
 #include "writes/history.h"
@@ -14,6 +15,8 @@
 
 namespace chaosplus::writes {
 namespace {
+
+using testing::journal_events;
 
 using namespace std::chrono_literals;
 using testing::PostgresInstance;
@@ -24,15 +27,6 @@ std::string postgres_bin() {
     if (std::filesystem::exists(dir + "/postgres")) return dir;
   }
   return {};
-}
-
-std::vector<nlohmann::json> events(const std::string& journal, const std::string& type) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : testing::read_lines(journal)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
 }
 
 long long count_rows(const PostgresInstance& pg) {
@@ -135,7 +129,7 @@ TEST_F(WritesTest, AKilledAndRestartedPostgresLosesNoAcknowledgedWrite) {
   std::string out;
   const int code = run(yaml, &out);
   EXPECT_EQ(code, 0) << out;
-  const auto summaries = events(journal(), "writes.summary");
+  const auto summaries = journal_events(journal(), "writes.summary");
   ASSERT_EQ(summaries.size(), 1u) << out;
   const auto& s = summaries[0];
   EXPECT_TRUE(s.value("read_back", false)) << s.dump();
@@ -149,7 +143,7 @@ TEST_F(WritesTest, AKilledAndRestartedPostgresLosesNoAcknowledgedWrite) {
   EXPECT_EQ(s.value("rto_fault", ""), s.value("rto_fault", "x"));
   EXPECT_NE(s.value("rto_fault", "").find("kill"), std::string::npos) << s.dump();
   std::printf("writes after SIGKILL and restart: %s\n", s.dump().c_str());
-  for (const auto& t : events(journal(), "threshold.result")) EXPECT_TRUE(t.value("held", false)) << t.dump();
+  for (const auto& t : journal_events(journal(), "threshold.result")) EXPECT_TRUE(t.value("held", false)) << t.dump();
   EXPECT_NE(out.find("writes orders: "), std::string::npos) << out;
   // In the run's summary too (and so in `chaosplus report`'s, which the Child compares).
   EXPECT_NE(testing::printed_summary(out).find("   writes orders: "), std::string::npos) << out;
@@ -185,14 +179,14 @@ TEST_F(WritesTest, ARowDeletedBehindTheWorkloadsBackIsOneLostWrite) {
   const auto code = c.wait(60s);
   const std::string out = c.output();
   EXPECT_EQ(code, 1) << out;  // deviated
-  const auto summaries = events(journal(), "writes.summary");
+  const auto summaries = journal_events(journal(), "writes.summary");
   ASSERT_EQ(summaries.size(), 1u) << out;
   EXPECT_EQ(summaries[0].value("lost", -1), 1) << summaries[0].dump();
   EXPECT_EQ(summaries[0].value("lost_ids", ""), deleted) << summaries[0].dump();
   EXPECT_EQ(summaries[0].value("unexpected", -1), 0) << summaries[0].dump();
   EXPECT_EQ(summaries[0].value("rpo_span_ms", -1.0), 0.0) << summaries[0].dump();
   bool lost_judged = false;
-  for (const auto& t : events(journal(), "threshold.result")) {
+  for (const auto& t : journal_events(journal(), "threshold.result")) {
     if (t.value("metric", "") == "writes.orders.lost_writes") {
       lost_judged = true;
       EXPECT_FALSE(t.value("held", true)) << t.dump();
