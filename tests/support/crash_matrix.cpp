@@ -490,6 +490,12 @@ namespace {
 struct Before {
   std::set<std::string> tables;
   std::string qdiscs;
+  pid_t runner = 0;  // the run's pid: its nft tables are named after it (faults/nft_rules.h)
+
+  // A table this point's run made (not another test's: a lab test's isolate runs beside the matrix).
+  bool ours(const std::string& table) const {
+    return !tables.contains(table) && table.starts_with("chaosplus_" + std::to_string(runner) + "_");
+  }
 };
 
 // Kills the run at `point` (its event or its time); returns the tool held stopped, if any.
@@ -584,7 +590,7 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
   kill_descendants(keep);
 
   for (const auto& table : chaosplus_tables()) {
-    if (!before.tables.contains(table)) left.push_back("nft table left: inet " + table);
+    if (before.ours(table)) left.push_back("nft table left: inet " + table);
   }
   std::string qdiscs = qdiscs_of(lab);
   if (qdiscs != before.qdiscs) {
@@ -598,7 +604,7 @@ void check_system(const PointRun& p, const faults::VethLab::Side& lab, const Bef
 void clean_up(PointRun& p, const faults::VethLab::Side& lab, const Before& before) {
   p.host.clean_up(p.state_dir);
   for (const auto& table : chaosplus_tables()) {
-    if (!before.tables.contains(table)) (void)faults::remove_nft_table("", table);
+    if (before.ours(table)) (void)faults::remove_nft_table("", table);
   }
   if (qdiscs_of(lab) != before.qdiscs) {
     (void)faults::run_tool({"tc", "-n", lab.netns, "qdisc", "del", "dev", lab.interface, "root"});
@@ -618,12 +624,13 @@ PointOutcome CrashMatrix::play(const KillPoint& point, bool kill, RunTimeline* t
     outcome.left.push_back("the kernel test lock was held by another test for 5 minutes; point not played");
     return outcome;
   }
-  const Before before{chaosplus_tables(), qdiscs_of(lab)};
+  Before before{chaosplus_tables(), qdiscs_of(lab)};
   write_file(p.dir.file("e.yaml"), p.experiment(lab.netns, lab.interface));
 
   const auto started = Clock::now();
   Child run(
       {bin("chaosplus"), "run", p.dir.file("e.yaml"), "--plain", "--state-dir", p.state_dir, "--journal", p.journal});
+  before.runner = run.pid();
   RunWatch watch(p, started);
   pid_t frozen = 0;  // a tool held stopped until recover has ended
   if (kill) {
