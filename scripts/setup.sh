@@ -14,7 +14,18 @@
 # for trying it by hand); acl, attr and libacl1-dev/libattr1-dev read and restore ACLs and extended
 # attributes byte for byte; e2fsprogs (chattr, lsattr) the immutable flag; passwd (usermod) locks
 # accounts.
+# Record and show: chromium (headless) drives the dashboard and the HTML reports in the tests, with
+# fonts-dejavu-core so pages draw text; Chart.js comes from npm (web/package.json, `npm ci` below) and
+# is compiled into the binary, so reports open offline.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The chart code the build embeds (src/report/CMakeLists.txt), at the version web/package-lock.json pins.
+install_web_assets() {
+  [ -f web/node_modules/chart.js/dist/chart.umd.js ] && return 0
+  echo "setup: npm ci in web/"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
@@ -25,6 +36,7 @@ packages=(
   nodejs npm
   postgresql-15 postgresql-contrib libpq-dev patroni python3-etcd python3-psycopg2 etcd-server etcd-client
   stress-ng fuse3 libfuse3-dev libfaketime faketime acl attr libacl1-dev libattr1-dev e2fsprogs passwd
+  chromium fonts-dejavu-core
 )
 
 missing=()
@@ -32,7 +44,10 @@ for p in "${packages[@]}"; do
   case $p in nodejs|npm) command -v "$p" >/dev/null 2>&1 && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  install_web_assets
+  exit 0
+fi
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -40,3 +55,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_web_assets
