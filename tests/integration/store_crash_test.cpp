@@ -204,6 +204,51 @@ TEST_P(StoreRunTest, KillNineLosesNoJournalEventAndTheRunShowsInterruptedThenRec
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRunTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& backend) { return backend.param; });
 
+// The store goes away mid-run: the run goes on to its verdict and says so once; recover later
+// replays the journal and finishes the run's row from it.
+TEST(StoreRecovery, ARunWhoseStoreFailsGoesOnAndRecoverCompletesTheRecord) {
+  if (auto why = PostgresInstance::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  PostgresInstance pg;  // its own: this test stops it
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  ASSERT_EQ(pg.psql("CREATE DATABASE results"), "");
+  const std::string location = "postgresql://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/results";
+  TempDir dir;
+  Child sleeper({"sleep", "600"});
+  testing::write_file(dir.file("e.yaml"), "name: store-gone\ntargets:\n  sleeper: { attach: { pid: " +
+                                              std::to_string(sleeper.pid()) +
+                                              " } }\nsteady_state:\n  probes:\n    - name: ok\n      command: { run: "
+                                              "[\"true\"] }\n      every: 50ms\nphases:\n  - name: p\n    duration: "
+                                              "3s\n    faults:\n      - pause: { target: sleeper }\n");
+  const std::string journal = dir.file("j.jsonl");
+  const std::string state = dir.file("state");
+  Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", state, "--store", location,
+             "--journal", journal});
+  ASSERT_TRUE(testing::wait_until([&] { return !testing::journal_events(journal, "fault.injected").empty(); }, 60s))
+      << run.output();
+  ASSERT_TRUE(pg.stop("immediate"));
+  ASSERT_EQ(run.wait(120s), 0) << run.output();  // held: the store does not change the verdict
+  EXPECT_NE(run.output().find("warning: the results store stopped recording this run"), std::string::npos)
+      << run.output();
+  EXPECT_NE(testing::process_state(sleeper.pid()), 'T') << "the fault was not reverted";
+
+  ASSERT_TRUE(pg.start());
+  Child recover({testing::bin("chaosplus"), "recover", "--state-dir", state, "--store", location});
+  ASSERT_EQ(recover.wait(120s), 0) << recover.output();
+  auto st = store::Store::open(location);
+  ASSERT_TRUE(st.ok()) << st.error();
+  const std::string id = testing::journal_events(journal, "run.started").front().value("run_id", "");
+  auto row = (*st)->find_run(id);
+  ASSERT_TRUE(row.ok()) << row.error();
+  ASSERT_TRUE(row->has_value()) << id << "\n" << run.output() << recover.output();
+  EXPECT_EQ((*row)->status, store::RunStatus::finished);
+  EXPECT_EQ((*row)->verdict, "held");
+  auto events = (*st)->events(id);
+  ASSERT_TRUE(events.ok());
+  const auto lines = complete_lines(journal);
+  ASSERT_EQ(events->size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) EXPECT_EQ((*events)[i].line, lines[i]) << "event " << i + 1;
+}
+
 // The next run's recovery does the same as `chaosplus recover`.
 TEST(StoreRecovery, TheNextRunMarksAKilledRunInterruptedThenRecovered) {
   if (auto why = testing::needs_root("the pause fault"); !why.empty()) GTEST_SKIP() << why;
