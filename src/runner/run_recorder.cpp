@@ -7,7 +7,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kBatchWindow = 100ms;    // the most a committed event lags behind the journal
+constexpr auto kBatchWindow = 100ms;     // the most a committed event lags behind the journal
 constexpr std::size_t kBatchSize = 256;  // or sooner when this many are waiting
 
 }  // namespace

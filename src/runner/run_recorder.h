@@ -28,8 +28,8 @@ class RunRecorder {
   RunRecorder(const RunRecorder&) = delete;
   RunRecorder& operator=(const RunRecorder&) = delete;
 
-  void on_event(const Event& event);  // the bus subscriber: quick, never touches the database
-  void close();                       // writes what is queued and stops the writer
+  void on_event(const Event& event);           // the bus subscriber: quick, never touches the database
+  void close();                                // writes what is queued and stops the writer
   std::optional<std::string> failure() const;  // the first error of the store, if any
 
  private:

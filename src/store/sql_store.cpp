@@ -185,7 +185,8 @@ Status SqlStore::finish_run(const RunRow& run) {
       {to_string(run.status), run.verdict, std::int64_t{run.exit_code}, run.reasons, wall_text(run.ended),
        run.ended == WallTime{} ? 0 : to_ms(run.ended), run.run_id});
   if (!r) return r.failure();
-  if (r->changed == 0) return Error{"the results store " + describe() + " has no run " + run.run_id, ErrorCode::not_found};
+  if (r->changed == 0)
+    return Error{"the results store " + describe() + " has no run " + run.run_id, ErrorCode::not_found};
   return ok_status();
 }
 
@@ -227,7 +228,8 @@ Result<std::vector<RunRow>> SqlStore::history(const HistoryFilter& filter) {
 }
 
 Result<std::optional<RunRow>> SqlStore::find_run(const std::string& id_or_prefix) {
-  if (id_or_prefix.empty()) return Error{"no run id given, expected an id or a prefix of one", ErrorCode::invalid_argument};
+  if (id_or_prefix.empty())
+    return Error{"no run id given, expected an id or a prefix of one", ErrorCode::invalid_argument};
   std::lock_guard lock(mutex_);
   auto exact = runs_where(" WHERE run_id = $1", {id_or_prefix});
   if (!exact) return exact.failure();

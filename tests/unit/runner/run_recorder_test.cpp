@@ -29,10 +29,8 @@ std::vector<Event> a_run(int probes) {
                        .with("host", "h")
                        .with("journal", "/x/j.jsonl"));
   for (int i = 0; i < probes; ++i) events.push_back(at("probe.result", i + 1).with("probe", "p").with("ok", true));
-  events.push_back(at("run.verdict", probes + 1)
-                       .with("verdict", "deviated")
-                       .with("exit_code", 1)
-                       .with("reasons", "probe p failed"));
+  events.push_back(
+      at("run.verdict", probes + 1).with("verdict", "deviated").with("exit_code", 1).with("reasons", "probe p failed"));
   return events;
 }
 
