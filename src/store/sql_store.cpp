@@ -156,6 +156,7 @@ Status SqlStore::append_events(const std::string& run_id, std::span<const Stored
   if (events.empty()) return ok_status();
   std::lock_guard lock(mutex_);
   return in_transaction([&]() -> Status {
+    std::int64_t added = 0;
     for (const StoredEvent& stored : events) {
       const Event& e = stored.event;
       const std::string line = stored.line.empty() ? to_json_line(e) : stored.line;
@@ -166,12 +167,12 @@ Status SqlStore::append_events(const std::string& run_id, std::span<const Stored
            e.type, line});
       if (!r) return r.failure();
       if (r->changed == 0) continue;  // stored before: its derived rows are there too
+      ++added;
       for (const SqlStatement& st : derived_rows(run_id, stored.seq, e, line)) {
         if (auto d = db_->run(st.sql, st.params); !d) return d.failure();
       }
     }
-    auto r = db_->run("UPDATE runs SET events = (SELECT COUNT(*) FROM events WHERE run_id = $1) WHERE run_id = $1",
-                      {run_id});
+    auto r = db_->run("UPDATE runs SET events = events + $1 WHERE run_id = $2", {added, run_id});
     if (!r) return r.failure();
     return ok_status();
   });
