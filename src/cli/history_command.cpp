@@ -79,8 +79,9 @@ void add_history_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (runs->empty()) {
-      std::cout << "no runs in " << (*opened)->describe() << (filter.experiment.empty() ? "" : " of that experiment")
-                << "\n";
+      const bool filtered =
+          !filter.experiment.empty() || !filter.verdict.empty() || filter.status || filter.since || filter.until;
+      std::cout << (filtered ? "no run matches in " : "no runs yet in ") << (*opened)->describe() << "\n";
       exit_code = 0;
       return;
     }
