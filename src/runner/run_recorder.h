@@ -47,6 +47,7 @@ class RunRecorder {
   std::vector<store::StoredEvent> queue_;  // guarded by mutex_
   std::int64_t next_seq_ = 1;              // guarded by mutex_
   bool closing_ = false;                   // guarded by mutex_
+  bool closed_ = false;                    // the writer has stopped; guarded by mutex_
   std::optional<std::string> failure_;     // guarded by mutex_
   std::thread writer_;
 };

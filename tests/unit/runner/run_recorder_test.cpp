@@ -93,5 +93,21 @@ TEST(RunRecorder, StopsAtTheStoresFirstFailureWithoutAGap) {
   EXPECT_EQ((*row)->status, store::RunStatus::running);  // recover finishes it from the journal
 }
 
+TEST(RunRecorder, AnEventPublishedAfterCloseIsStillStored) {
+  TempDir dir;
+  auto st = store::Store::open(dir.file("results.db"));
+  ASSERT_TRUE(st.ok()) << st.error();
+  const auto events = a_run(2);
+  RunRecorder recorder(**st, "r1", "");
+  for (const Event& e : events) recorder.on_event(e);
+  recorder.close();
+  recorder.on_event(at("target.stopped", 99));  // a run being torn down
+  auto stored = (*st)->events("r1");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), events.size() + 1);
+  EXPECT_EQ(stored->back().seq, static_cast<std::int64_t>(events.size() + 1));
+  EXPECT_EQ(stored->back().event.type, "target.stopped");
+}
+
 }  // namespace
 }  // namespace chaosplus::runner
