@@ -15,6 +15,7 @@
 #include "runner/probe_window.h"
 #include "runner/provenance.h"
 #include "runner/verdict_fold.h"
+#include "spec/loader.h"
 
 namespace chaosplus::report {
 namespace {
@@ -272,6 +273,12 @@ Result<LoadedRun> load_run(const std::string& run, store::Store* store) {
   loaded.events.reserve(stored->size());
   for (store::StoredEvent& e : *stored) loaded.events.push_back(std::move(e.event));
   return loaded;
+}
+
+void add_declared_guardrails(RunData& run, const std::string& experiment_text) {
+  const spec::LoadResult loaded = spec::load_experiment_text(experiment_text, run.row.file);
+  if (!loaded.ok()) return;
+  for (const spec::Guardrail& guardrail : loaded.experiment->guardrails) run.guardrails_declared.push_back(guardrail.name);
 }
 
 std::optional<std::string> experiment_text(const store::RunRow& row) {

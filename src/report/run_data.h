@@ -127,6 +127,7 @@ struct RunData {
   std::vector<PhaseSpan> phases;
   std::vector<Check> checks_made;
   std::vector<FindingEntry> findings;
+  std::vector<std::string> guardrails_declared;  // from the experiment file, when it could be read
 };
 
 // The row a journal gives (ids, experiment, file, host, times from run.started; verdict, exit code
@@ -145,6 +146,10 @@ struct LoadedRun {
 // Errors say which: "runs/x.jsonl: no such file", "no run 2026... in sqlite /var/.../results.db",
 // "x: not a run's journal (its first event is not run.started)".
 Result<LoadedRun> load_run(const std::string& run, store::Store* store);
+
+// The guardrails the experiment file declares, into run.guardrails_declared (a report lists the
+// ones that never tripped as held). Nothing when the text does not load (a ${VAR} without its value).
+void add_declared_guardrails(RunData& run, const std::string& experiment_text);
 
 // The experiment file as it was run: the row's file_text, else the file on disk when its SHA-256 is
 // still the run's; nullopt when neither (the file changed or is gone).
