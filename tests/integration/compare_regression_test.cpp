@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/run_data.h"
+#include "store/store.h"
 #include "support/support.h"
 
 namespace chaosplus {
@@ -128,6 +130,37 @@ TEST_F(CompareRegression, FlagsASlowerDependencyAndNotAnUnchangedSystem) {
   // The rules decide: 100 ms more is within rules that allow 200 ms (and a tail of 250 ms).
   EXPECT_EQ(compare({"--latency-floor", "200ms", "--tail-floor", "250ms", journal("run1"), journal("slow")}, &out), 0)
       << out;
+
+  // The same runs by their ids in the results store (each journal put in as the runner does).
+  const std::string location = "sqlite:" + dir_->file("results.db");
+  std::vector<std::string> ids;
+  {
+    auto db = store::Store::open(location);
+    ASSERT_TRUE(db) << db.error();
+    for (const char* name : {"run1", "run2", "slow"}) {
+      auto run = report::load_run(journal(name), nullptr);
+      ASSERT_TRUE(run) << run.error();
+      ASSERT_TRUE((*db)->begin_run(run->row));
+      std::vector<store::StoredEvent> events;
+      for (const Event& e : run->events)
+        events.push_back(store::StoredEvent{static_cast<std::int64_t>(events.size()) + 1, e, ""});
+      ASSERT_TRUE((*db)->append_events(run->row.run_id, events));
+      ASSERT_TRUE((*db)->finish_run(run->row));
+      ids.push_back(run->row.run_id);
+    }
+  }
+  EXPECT_EQ(compare({"--store", location, ids[0], ids[1]}, &out), 0) << out;
+  // A unique prefix will do: the runs differ in their random suffix.
+  EXPECT_EQ(compare({"--store", location, ids[1], ids[2].substr(0, ids[2].size() - 2)}, &out), 1) << out;
+  EXPECT_NE(out.find("probe checkout p50 latency (during the phases)"), std::string::npos) << out;
+
+  // The slow run's report compares it with the run before it in the store: run2.
+  testing::Child report({testing::bin("chaosplus"), "report", ids[2], "--store", location, "--markdown",
+                         dir_->file("slow.md")});
+  ASSERT_EQ(report.wait(30s), 0) << report.output();
+  const std::string md = testing::read_file(dir_->file("slow.md"));
+  EXPECT_NE(md.find("A: `" + ids[1] + "` (previous)"), std::string::npos) << md;
+  EXPECT_NE(md.find("**Regression** against"), std::string::npos) << md;
 }
 
 TEST(CompareErrors, AnUnreadableRunOrABadRuleExitsWith3) {
