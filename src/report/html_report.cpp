@@ -31,7 +31,8 @@ std::string mark_short(const Mark& mark) {
   return "fault failed";
 }
 
-std::string verdict_class(const std::string& verdict) { return verdict.empty() ? "none" : verdict; }
+// "v-held": its own prefix, so the badge's colours never mix with the tables' .held and .failed.
+std::string verdict_class(const std::string& verdict) { return "v-" + (verdict.empty() ? std::string("none") : verdict); }
 
 std::string cell(const std::string& text, const std::string& css = "") {
   return "<td" + (css.empty() ? "" : " class=\"" + css + "\"") + ">" + html_escape(text) + "</td>";
@@ -45,7 +46,7 @@ std::string check_result(const Check& check) {
 
 std::string check_class(const Check& check) { return !check.held ? "skipped" : *check.held ? "held" : "failed"; }
 
-std::string header(const RunData& run, const ReportContext& context) {
+std::string header(const RunData& run) {
   const store::RunRow& row = run.row;
   std::string out = "<header>\n<h1>" + html_escape(row.experiment.empty() ? "(unnamed experiment)" : row.experiment) +
                     "</h1>\n<p class=\"meta\"><span>run " + html_escape(row.run_id) + "</span>";
@@ -63,7 +64,6 @@ std::string header(const RunData& run, const ReportContext& context) {
     for (const std::string& reason : run.reasons) out += "<li>" + html_escape(reason) + "</li>";
     out += "</ul>\n";
   }
-  (void)context;
   return out + "</header>\n";
 }
 
@@ -246,7 +246,7 @@ std::string html_report(const RunData& run, const ReportContext& context) {
          "style-src 'unsafe-inline'; img-src data:\">\n";
   out += "<title>" + html_escape(title) + "</title>\n<style>\n" + std::string(report_page_style()) + "</style>\n</head>\n";
   out += "<body data-run-id=\"" + html_escape(run.row.run_id) + "\">\n";
-  out += header(run, context);
+  out += header(run);
   out += timeline(run);
   out += checks_table(run);
   out += faults_table(run);
