@@ -137,6 +137,13 @@ std::string figures_tables(const RunData& run) {
     }
     out += "</table>\n";
   }
+  if (!run.phases.empty()) {
+    out += "<h3>Phases</h3>\n<table><tr><th>phase</th><th>from</th><th>to</th><th></th></tr>\n";
+    for (const PhaseSpan& p : run.phases)
+      out += "<tr>" + cell(p.name) + cell(s_text(p.from_ms), "num") + cell(p.to_ms ? s_text(*p.to_ms) : "-", "num") +
+             cell(p.halted ? "halted" : !p.to_ms ? "did not end" : "", p.halted || !p.to_ms ? "failed" : "") + "</tr>\n";
+    out += "</table>\n";
+  }
   if (run.time_to_recover_ms)
     out += "<p>Time to recover (steady state after the reverts): " + ms_text(*run.time_to_recover_ms) + "</p>\n";
   if (!run.marks.empty()) {
