@@ -104,8 +104,8 @@ void compare_probes(Comparison& c, const RunData& a, const RunData& b, const Com
         "worse when down by more than " + fixed(rules.success_rate_points, 2) + " percentage points");
     add_latency(c, "probe", what + " p50 latency (during the phases)", pa->during.p50_ms, pb->during.p50_ms,
                 rules.latency_ratio, rules.latency_floor_ms);
-    add_latency(c, "probe", what + " p99 latency (during the phases)", pa->during.p99_ms, pb->during.p99_ms,
-                rules.tail_ratio, rules.tail_floor_ms);
+    add_latency(c, "probe", what + " p99 latency (typical second)", pa->during.p99_typical_ms,
+                pb->during.p99_typical_ms, rules.tail_ratio, rules.tail_floor_ms);
   }
 }
 
@@ -133,8 +133,8 @@ void compare_loads(Comparison& c, const RunData& a, const RunData& b, const Comp
     }
     add_latency(c, "load", what + " p50 latency", la->figures.p50_ms, lb->figures.p50_ms, rules.latency_ratio,
                 rules.latency_floor_ms);
-    add_latency(c, "load", what + " p99 latency", la->figures.p99_ms, lb->figures.p99_ms, rules.tail_ratio,
-                rules.tail_floor_ms);
+    add_latency(c, "load", what + " p99 latency (typical second)", la->figures.p99_typical_ms,
+                lb->figures.p99_typical_ms, rules.tail_ratio, rules.tail_floor_ms);
     add(c, "load", what + " error rate", percent_text(la->figures.error_rate), percent_text(lb->figures.error_rate),
         judge_higher_worse(la->figures.error_rate, lb->figures.error_rate, rules.error_rate_points / 100.0),
         "worse when up by more than " + fixed(rules.error_rate_points, 2) + " percentage points");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -72,9 +73,15 @@ void add_load_event(RunData& run, const Event& e) {
                                      e.number("errors"), e.number("status_4xx_5xx"), e.number("dropped"),
                                      e.number("error_rate"), e.number("p50_ms"), e.number("p99_ms")});
   } else {  // load.summary
-    series->figures = LoadFigures{e.number("requests"), e.number("rps"),    e.number("error_rate"),
-                                  e.number("p50_ms"),   e.number("p90_ms"), e.number("p99_ms"),
-                                  e.number("max_ms"),   true};
+    LoadFigures& f = series->figures;
+    f.requests = e.number("requests");
+    f.rps = e.number("rps");
+    f.error_rate = e.number("error_rate");
+    f.p50_ms = e.number("p50_ms");
+    f.p90_ms = e.number("p90_ms");
+    f.p99_ms = e.number("p99_ms");
+    f.max_ms = e.number("max_ms");
+    f.from_summary = true;
   }
 }
 
@@ -98,6 +105,38 @@ void figures_from_ticks(LoadSeries& load) {
   f.p90_ms = f.p99_ms;
   f.max_ms = f.p99_ms;
   load.figures = f;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Nearest rank, as the runner's probe windows compute it.
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(index, 1, values.size()) - 1];
+}
+
+// The median over the run's seconds of each second's p99, of a probe's results during the phases.
+double typical_p99(const std::vector<ProbePoint>& points) {
+  std::map<long long, std::vector<double>> seconds;
+  for (const ProbePoint& p : points)
+    if (p.stage == "during") seconds[static_cast<long long>(std::floor(p.at_ms / 1000.0))].push_back(p.latency_ms);
+  std::vector<double> p99s;
+  for (auto& [second, latencies] : seconds) p99s.push_back(percentile(std::move(latencies), 0.99));
+  return median(std::move(p99s));
+}
+
+double typical_p99(const std::vector<LoadTick>& ticks) {
+  std::vector<double> p99s;
+  for (const LoadTick& t : ticks)
+    if (t.requests > 0) p99s.push_back(t.p99_ms);
+  return median(std::move(p99s));
 }
 
 FindingEntry finding_of(const Event& e) {
@@ -211,9 +250,13 @@ RunData derive_run(const store::RunRow& row, const std::vector<Event>& events) {
     run.checks_made.push_back(Check{"steady_state", "after", "", std::nullopt, "", "not checked: the run ended first"});
   for (ProbeSeries& probe : run.probes) {
     const runner::WindowStats stats = during[probe.probe].all();
-    probe.during = ProbeFigures{stats.count, stats.ok, stats.success_rate, stats.p50 * 1000.0, stats.p99 * 1000.0};
+    probe.during = ProbeFigures{stats.count, stats.ok, stats.success_rate, stats.p50 * 1000.0, stats.p99 * 1000.0,
+                                typical_p99(probe.points)};
   }
-  for (LoadSeries& load : run.loads) figures_from_ticks(load);
+  for (LoadSeries& load : run.loads) {
+    figures_from_ticks(load);
+    load.figures.p99_typical_ms = typical_p99(load.ticks);
+  }
   run.reasons = fold.summary().decided.reasons;
   return run;
 }

@@ -71,8 +71,36 @@ TEST(Compare, TailRuleEdge) {
   EXPECT_FALSE(compare_runs(shop_run("a", 4, 3, 100, 0), shop_run("b", 4, 3, 150, 0)).regression());
   const Comparison c = compare_runs(shop_run("a", 4, 3, 100, 0), shop_run("b", 4, 3, 151, 0));
   EXPECT_TRUE(c.regression());
-  EXPECT_TRUE(row(c, "load shoppers (phase steady) p99 latency")->regression);
-  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency")->rule, "worse when up by more than max(50%, 25 ms)");
+  EXPECT_TRUE(row(c, "load shoppers (phase steady) p99 latency (typical second)")->regression);
+  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency (typical second)")->rule, "worse when up by more than max(50%, 25 ms)");
+}
+
+TEST(Compare, OneStalledSecondIsNotATailRegression) {
+  // The machine stalled once in B: one second's p99 is 60 ms, the run's p99 with it. A typical
+  // second is as fast as in A.
+  RunBuilder a("a"), b("b");
+  a.load("shoppers", 0, 1, 5, 0, {5, 4, 5, 6, 5}).verdict(6000, "held", 0);
+  b.load("shoppers", 0, 1, 60, 0, {5, 60, 4, 5, 6}).verdict(6000, "held", 0);
+  const Comparison c = compare_runs(a.data(), b.data());
+  EXPECT_FALSE(c.regression()) << format_comparison(c);
+  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency (typical second)")->b, "5.00 ms");
+}
+
+TEST(Compare, ATailThatGrewInEverySecondIsARegression) {
+  RunBuilder a("a"), b("b");
+  a.load("shoppers", 0, 1, 5, 0, {5, 4, 5, 6, 5}).verdict(6000, "held", 0);
+  b.load("shoppers", 0, 1, 60, 0, {55, 60, 40, 45, 58}).verdict(6000, "held", 0);
+  EXPECT_TRUE(row(compare_runs(a.data(), b.data()), "load shoppers (phase steady) p99 latency (typical second)")->regression);
+}
+
+TEST(Compare, AProbeStalledOnceIsNotATailRegression) {
+  // 50 results over 5 seconds; in B one of them took 80 ms: its p99 over the run, not of a typical second.
+  RunBuilder a("a"), b("b");
+  a.probes("checkout", 0, 50, 4).verdict(6000, "held", 0);
+  b.probes("checkout", 0, 50, 4).verdict(6000, "held", 0);
+  b.add(2550, Event("probe.result").with("probe", "checkout").with("stage", "during").with("ok", true).with("latency_ms", 80.0));
+  const Comparison c = compare_runs(a.data(), b.data());
+  EXPECT_FALSE(c.regression()) << format_comparison(c);
 }
 
 TEST(Compare, ErrorRateRuleEdge) {

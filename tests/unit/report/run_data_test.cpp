@@ -65,6 +65,17 @@ TEST(RunData, LoadTicksAndTheSummaryFormALoadSeries) {
   EXPECT_DOUBLE_EQ(data.loads[0].figures.requests, 300);
 }
 
+TEST(RunData, TheTypicalSecondsP99IsTheMedianOfEachSecondsP99) {
+  RunBuilder run("r1");
+  run.load("shoppers", 0, 1, 90, 0, {4, 90, 6, 5});
+  run.probes("checkout", 0, 30, 4, 2);  // three seconds, each's p99 6 ms
+  run.add(1550, Event("probe.result").with("probe", "checkout").with("stage", "during").with("ok", true).with("latency_ms", 70.0));
+  const RunData data = run.data();
+  EXPECT_DOUBLE_EQ(data.loads[0].figures.p99_typical_ms, 5.5);  // median of 4, 5, 6, 90
+  EXPECT_DOUBLE_EQ(data.probes[0].during.p99_typical_ms, 6);    // the seconds: 6, 70, 6
+  EXPECT_DOUBLE_EQ(data.probes[0].during.p99_ms, 70);
+}
+
 TEST(RunData, ALoadCutShortHasItsFiguresFromItsTicks) {
   RunBuilder run("r1");
   run.load("shoppers", 0, 3, 40, 0.5);
