@@ -15,7 +15,7 @@
 namespace chaosplus::report {
 
 struct ProbePoint {
-  double at_ms = 0;  // elapsed since the run started
+  double at_ms = 0;   // elapsed since the run started
   std::string stage;  // before, during, after
   std::string phase;  // during only
   bool ok = false;
@@ -120,8 +120,8 @@ struct RunData {
   store::RunRow row;
   std::string version;
   std::string command_line;
-  bool complete = false;      // the journal has run.verdict
-  double duration_ms = 0;     // elapsed of the last event
+  bool complete = false;   // the journal has run.verdict
+  double duration_ms = 0;  // elapsed of the last event
   std::vector<std::string> reasons;
   std::optional<double> time_to_recover_ms;
   std::optional<bool> checks;  // run.started's `checks`

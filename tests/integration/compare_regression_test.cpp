@@ -144,8 +144,8 @@ TEST_F(CompareRegression, FlagsASlowerDependencyAndNotAnUnchangedSystem) {
   EXPECT_NE(out.find("probe checkout p50 latency (during the phases)"), std::string::npos) << out;
 
   // The slow run's report compares it with the run before it in the store: run2.
-  testing::Child report({testing::bin("chaosplus"), "report", ids[2], "--state-dir", dir_->file("state"),
-                         "--markdown", dir_->file("slow.md")});
+  testing::Child report({testing::bin("chaosplus"), "report", ids[2], "--state-dir", dir_->file("state"), "--markdown",
+                         dir_->file("slow.md")});
   ASSERT_EQ(report.wait(30s), 0) << report.output();
   const std::string md = testing::read_file(dir_->file("slow.md"));
   EXPECT_NE(md.find("A: `" + ids[1] + "` (previous)"), std::string::npos) << md;

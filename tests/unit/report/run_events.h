@@ -64,12 +64,12 @@ class RunBuilder {
     add(from_ms + 1000.0 * seconds, Event("load.summary")
                                         .with("load", name)
                                         .with("requests", 100 * seconds)
-                            .with("rps", 100.0)
-                            .with("error_rate", error_rate)
-                            .with("p50_ms", p50)
-                            .with("p90_ms", p99)
-                            .with("p99_ms", p99)
-                            .with("max_ms", p99));
+                                        .with("rps", 100.0)
+                                        .with("error_rate", error_rate)
+                                        .with("p50_ms", p50)
+                                        .with("p90_ms", p99)
+                                        .with("p99_ms", p99)
+                                        .with("max_ms", p99));
     return *this;
   }
   RunBuilder& verdict(double ms, const std::string& verdict, int exit_code, const std::string& reasons = "") {
