@@ -24,6 +24,8 @@ void add_report_command(CLI::App& app, int& exit_code);
 void add_schema_command(CLI::App& app, int& exit_code);
 void add_scan_command(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
+void add_history_command(CLI::App& app, int& exit_code);
+void add_show_command(CLI::App& app, int& exit_code);
 void add_iofs_command(CLI::App& app, int& exit_code);  // hidden: an I/O fault's FUSE daemon
 
 }  // namespace chaosplus::cli
