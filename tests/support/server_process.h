@@ -117,6 +117,8 @@ inline std::vector<SseEvent> read_event_stream(int port, const std::string& targ
     ssize_t n = ::recv(fd->get(), chunk, sizeof chunk, 0);
     if (n <= 0) break;
     bytes.append(chunk, static_cast<std::size_t>(n));
+    // Only a 200 has a stream to read; other answers (204) leave a kept-alive connection open.
+    if (bytes.find("\r\n\r\n") != std::string::npos && !bytes.starts_with("HTTP/1.1 200")) break;
   }
   auto head_end = bytes.find("\r\n\r\n");
   if (bytes.size() > 12) status = std::stoi(bytes.substr(9, 3));
