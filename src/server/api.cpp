@@ -54,6 +54,10 @@ net::Response handle_api(ServerState& state, const net::Request& request, std::s
     if (post) return start_run(state, request);
     return wrong_method(request, "GET, POST");
   }
+  if (n == 2 && parts[1] == "compare") {
+    route = "/api/compare";
+    return get ? compare(state, request) : wrong_method(request, "GET");
+  }
   if (n == 2 && parts[1] == "halt") {
     route = "/api/halt";
     return post ? halt(state, {}, request) : wrong_method(request, "POST");
@@ -75,6 +79,10 @@ net::Response handle_api(ServerState& state, const net::Request& request, std::s
     if (n == 5 && parts[3] == "events" && parts[4] == "stream") {
       route = "/api/runs/{id}/events/stream";
       return get ? stream_events(state, id, request) : wrong_method(request, "GET");
+    }
+    if (n == 4 && parts[3] == "report") {
+      route = "/api/runs/{id}/report";
+      return get ? run_report(state, id, request) : wrong_method(request, "GET");
     }
     if (n == 4 && parts[3] == "halt") {
       route = "/api/runs/{id}/halt";

@@ -169,6 +169,29 @@ TEST_F(ServerRun, AHaltOfARunThatEndedIsAConflict) {
   auto again = server.call("POST", "/api/runs/" + id + "/halt");
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_NE(again.body.find("is not running"), std::string::npos) << again.body;
+
+  // Its reports and a comparison, from the store.
+  auto html = server.get("/api/runs/" + id + "/report?format=html");
+  ASSERT_EQ(html.status, 200) << html.body;
+  EXPECT_EQ(html.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(html.body.find(id), std::string::npos);
+  EXPECT_GT(html.body.size(), 100000u);  // self-contained: the chart code is inline
+  auto junit = server.get("/api/runs/" + id + "/report?format=junit");
+  ASSERT_EQ(junit.status, 200);
+  EXPECT_NE(junit.body.find("<testsuites"), std::string::npos) << junit.body.substr(0, 300);
+  auto sarif = json::parse(server.get("/api/runs/" + id + "/report?format=sarif").body);
+  EXPECT_EQ(sarif["version"], "2.1.0");
+  EXPECT_EQ(server.get("/api/runs/" + id + "/report?format=markdown").status, 200);
+  auto bad = server.get("/api/runs/" + id + "/report?format=pdf");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("not one of html, markdown, junit, sarif"), std::string::npos) << bad.body;
+  auto same = server.get("/api/compare?a=" + id + "&b=" + id);
+  ASSERT_EQ(same.status, 200) << same.body;
+  auto comparison = json::parse(same.body);
+  EXPECT_EQ(comparison["regression"], false) << same.body;
+  EXPECT_FALSE(comparison["rows"].empty());
+  EXPECT_EQ(server.get("/api/compare?a=" + id).status, 400);
+  EXPECT_EQ(server.get("/api/compare?a=" + id + "&b=no-such-run").status, 404);
 }
 
 }  // namespace
