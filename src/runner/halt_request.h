@@ -38,9 +38,10 @@ struct HaltReport {
 
 // Halts the running runs in the ledger (only `run_id` when it is not empty), all signalled at once,
 // then waits up to `wait` for each one's faults to be reverted and for it to end. Crashed runs
-// (runner dead) are recovered, their recovery lines written to `recovery_log`. not_found when
-// `run_id` names no running run.
-Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log);
+// (runner dead) are recovered, their recovery lines written to `recovery_log`, and the results
+// store follows when one is given (as `recover --store`). not_found when `run_id` names no running run.
+Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log,
+                             store::Store* store = nullptr);
 
 // The entries of a run that are faults still on the system (not rollbacks nor processes it
 // started); -1 when the ledger cannot be read.

@@ -153,7 +153,7 @@ net::Response halt(ServerState& state, const std::string& id, const net::Request
   }
   std::ostringstream log;
   std::lock_guard lock(state.halt_mutex);
-  auto report = runner::halt_runs(*state.ledger, run_id, wait, log);
+  auto report = runner::halt_runs(*state.ledger, run_id, wait, log, state.store.get());
   if (!report) {
     return error_json(report.code() == ErrorCode::not_found ? 409 : 500,
                       report.code() == ErrorCode::not_found ? "run " + run_id + " is not running (the ledger)"
@@ -186,7 +186,8 @@ net::Response halt(ServerState& state, const std::string& id, const net::Request
 net::Response recover_runs(ServerState& state) {
   std::ostringstream log;
   std::lock_guard lock(state.halt_mutex);
-  runner::RecoveryReport r = runner::recover(*state.ledger, log);
+  // The store follows: each crashed run is marked interrupted, its journal replayed, then recovered.
+  runner::RecoveryReport r = runner::recover(*state.ledger, state.store.get(), log);
   json body{{"runs_recovered", r.runs_recovered},
             {"reverted", r.entries_reverted},
             {"failed", r.entries_failed},

@@ -2,6 +2,7 @@
 // through the API: it ends aborted with every fault reverted (the ledger has no open fault).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -192,6 +193,34 @@ TEST_F(ServerRun, AHaltOfARunThatEndedIsAConflict) {
   EXPECT_FALSE(comparison["rows"].empty());
   EXPECT_EQ(server.get("/api/compare?a=" + id).status, 400);
   EXPECT_EQ(server.get("/api/compare?a=" + id + "&b=no-such-run").status, 404);
+}
+
+TEST_F(ServerRun, RecoverRevertsWhatAKilledRunLeftAndTheStoreMarksItRecovered) {
+  server_ = std::make_unique<ServerProcess>();
+  ServerProcess& server = *server_;
+  write_quickstart(server.experiments());
+  auto started = server.call("POST", "/api/runs", R"({"experiment": "quickstart.yaml"})");
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto body = json::parse(started.body);
+  const std::string id = body["id"];
+  ASSERT_TRUE(testing::wait_until([&] { return has_event(events_of(server, id), "fault.injected"); }, 30s));
+  ASSERT_EQ(::kill(body["pid"].get<int>(), SIGKILL), 0);  // the runner, not its targets
+  ASSERT_TRUE(testing::wait_until([&] { return testing::pid_gone(body["pid"].get<int>()); }, 10s));
+  EXPECT_EQ(open_faults(server.state_dir(), id), 1);
+
+  auto recovered = server.call("POST", "/api/recover");
+  ASSERT_EQ(recovered.status, 200) << recovered.body;
+  auto report = json::parse(recovered.body);
+  EXPECT_EQ(report["runs_recovered"], 1) << recovered.body;
+  EXPECT_EQ(report["failed"], 0);
+  EXPECT_EQ(open_faults(server.state_dir(), id), 0);
+  auto run = json::parse(server.get("/api/runs/" + id).body);
+  EXPECT_EQ(run["status"], "recovered") << run.dump();
+  // Its stream ends at once (no verdict will come): every event, then the close.
+  int status = 0;
+  auto events = testing::read_event_stream(server.port(), "/api/runs/" + id + "/events/stream", "", status, 20s);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(events.size(), events_of(server, id).size());
 }
 
 }  // namespace
