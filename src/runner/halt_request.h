@@ -29,9 +29,9 @@ struct HaltedRun {
 };
 
 struct HaltReport {
-  std::vector<HaltedRun> runs;         // the live runs that were signalled (or could not be)
-  bool recovered_crashed = false;      // some runs' runners were dead: recover() ran
-  RecoveryReport recovery;             // what it did
+  std::vector<HaltedRun> runs;     // the live runs that were signalled (or could not be)
+  bool recovered_crashed = false;  // some runs' runners were dead: recover() ran
+  RecoveryReport recovery;         // what it did
   // Every signalled run's faults cleared in time and nothing failed to revert.
   bool ok() const;
 };

@@ -9,8 +9,8 @@ namespace chaosplus::server {
 namespace {
 
 net::Response wrong_method(const net::Request& request, const std::string& allowed) {
-  auto r = error_json(405, "method " + request.method + " is not allowed on " + request.path() + " (only " + allowed +
-                               ")");
+  auto r =
+      error_json(405, "method " + request.method + " is not allowed on " + request.path() + " (only " + allowed + ")");
   r.set_header("Allow", allowed);
   return r;
 }
@@ -18,11 +18,7 @@ net::Response wrong_method(const net::Request& request, const std::string& allow
 }  // namespace
 
 FoundRun find_run(ServerState& state, const std::string& id) {
-  Result<std::optional<store::RunRow>> found = std::optional<store::RunRow>{};
-  {
-    std::lock_guard lock(state.store_mutex);
-    found = state.store->find_run(id);
-  }
+  auto found = state.store->find_run(id);
   if (!found) {
     const int status = found.code() == ErrorCode::invalid_argument ? 400 : 500;
     return {std::nullopt, error_json(status, "run '" + id + "': " + found.error())};

@@ -18,11 +18,7 @@ struct Derived {
 Derived derive(ServerState& state, const std::string& id) {
   auto found = find_run(state, id);
   if (!found.row) return {std::nullopt, found.error};
-  Result<std::vector<store::StoredEvent>> stored = std::vector<store::StoredEvent>{};
-  {
-    std::lock_guard lock(state.store_mutex);
-    stored = state.store->events(found.row->run_id);
-  }
+  auto stored = state.store->events(found.row->run_id);
   if (!stored) return {std::nullopt, error_json(500, "events of " + found.row->run_id + ": " + stored.error())};
   std::vector<Event> events;
   events.reserve(stored->size());
@@ -34,7 +30,8 @@ Derived derive(ServerState& state, const std::string& id) {
 
 net::Response compare(ServerState& state, const net::Request& request) {
   const std::string a = request.query_param("a"), b = request.query_param("b");
-  if (a.empty() || b.empty()) return error_json(400, "give two runs: /api/compare?a=RUN&b=RUN (ids or unique prefixes)");
+  if (a.empty() || b.empty())
+    return error_json(400, "give two runs: /api/compare?a=RUN&b=RUN (ids or unique prefixes)");
   auto run_a = derive(state, a);
   if (!run_a.run) return run_a.error;
   auto run_b = derive(state, b);
@@ -57,11 +54,7 @@ net::Response run_report(ServerState& state, const std::string& id, const net::R
   if (context.experiment_text) report::add_declared_guardrails(run, *context.experiment_text);
   if (format == "html" || format == "markdown") {
     // Compared with the previous run of the same experiment, as `chaosplus report` does.
-    Result<std::optional<store::RunRow>> previous = std::optional<store::RunRow>{};
-    {
-      std::lock_guard lock(state.store_mutex);
-      previous = state.store->previous_run(run.row);
-    }
+    auto previous = state.store->previous_run(run.row);
     if (previous && *previous) {
       auto before = derive(state, (*previous)->run_id);
       if (before.run) context.previous = report::compare_runs(*before.run, run);

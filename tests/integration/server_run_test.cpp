@@ -101,9 +101,8 @@ TEST_F(ServerRun, StartingTheQuickstartThenHaltingItEndsAbortedWithEveryFaultRev
   EXPECT_EQ(report["ok"], true);
   EXPECT_EQ(open_faults(server.state_dir(), id), 0);
 
-  ASSERT_TRUE(testing::wait_until([&] {
-    return json::parse(server.get("/api/runs/" + id).body)["status"] != "running";
-  }, 30s));
+  ASSERT_TRUE(
+      testing::wait_until([&] { return json::parse(server.get("/api/runs/" + id).body)["status"] != "running"; }, 30s));
   auto run = json::parse(server.get("/api/runs/" + id).body);
   EXPECT_EQ(run["status"], "finished");
   EXPECT_EQ(run["verdict"], "aborted");
@@ -164,9 +163,8 @@ TEST_F(ServerRun, AHaltOfARunThatEndedIsAConflict) {
   auto halted = server.call("POST", "/api/halt");
   ASSERT_EQ(halted.status, 200) << halted.body;
   EXPECT_EQ(json::parse(halted.body)["runs"][0]["id"], id);
-  ASSERT_TRUE(testing::wait_until([&] {
-    return json::parse(server.get("/api/runs/" + id).body)["status"] != "running";
-  }, 30s));
+  ASSERT_TRUE(
+      testing::wait_until([&] { return json::parse(server.get("/api/runs/" + id).body)["status"] != "running"; }, 30s));
   auto again = server.call("POST", "/api/runs/" + id + "/halt");
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_NE(again.body.find("is not running"), std::string::npos) << again.body;

@@ -29,9 +29,9 @@ class ServerProcess {
                          std::map<std::string, std::string> env = {{"CHAOSPLUS_TOKEN", kServerToken}}) {
     experiments_ = experiments.empty() ? dir_.file("experiments") : experiments;
     std::filesystem::create_directories(experiments_);
-    std::vector<std::string> argv = {bin("chaosplus"), "server", "--state-dir", dir_.file("state"),
-                                     "--store", dir_.file("results.db"), "--runs-dir", dir_.file("runs"),
-                                     "--experiments", experiments_};
+    std::vector<std::string> argv = {
+        bin("chaosplus"),        "server",     "--state-dir",     dir_.file("state"), "--store",
+        dir_.file("results.db"), "--runs-dir", dir_.file("runs"), "--experiments",    experiments_};
     bool listen_given = false;
     for (const auto& a : extra) listen_given = listen_given || a == "--listen";
     if (!listen_given) {
@@ -140,7 +140,8 @@ inline std::vector<SseEvent> read_event_stream(int port, const std::string& targ
     }
     if (line.starts_with("id: ")) current.id = std::stoll(line.substr(4)), any = true;
     else if (line.starts_with("event: ")) current.type = line.substr(7), any = true;
-    else if (line.starts_with("data: ")) current.data += (current.data.empty() ? "" : "\n") + line.substr(6), any = true;
+    else if (line.starts_with("data: "))
+      current.data += (current.data.empty() ? "" : "\n") + line.substr(6), any = true;
   }
   return events;
 }
