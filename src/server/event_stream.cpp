@@ -1,4 +1,6 @@
 // GET /api/runs/{id}/events/stream: the run's events as Server-Sent Events, from the store.
+#include <memory>
+
 #include "net/http_server.h"
 #include "server/api_util.h"
 #include "server/routes.h"
@@ -9,10 +11,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Counts the stream among the open ones for as long as it lives.
+// One of the open streams, taken before the answer and given back when the stream (or an answer
+// that never streamed, to HEAD) is gone: the cap holds however many requests come at once.
 class StreamSlot {
  public:
-  explicit StreamSlot(std::atomic<int>& open) : open_(open) { ++open_; }
+  static std::shared_ptr<StreamSlot> take(std::atomic<int>& open, int cap) {
+    int now = open.load();
+    do {
+      if (now >= cap) return nullptr;
+    } while (!open.compare_exchange_weak(now, now + 1));
+    return std::make_shared<StreamSlot>(open);
+  }
+  explicit StreamSlot(std::atomic<int>& open) : open_(open) {}  // the count already includes it
   ~StreamSlot() { --open_; }
   StreamSlot(const StreamSlot&) = delete;
   StreamSlot& operator=(const StreamSlot&) = delete;
@@ -46,16 +56,14 @@ net::Response stream_events(ServerState& state, const std::string& id, const net
     done.status = 204;
     return done;
   }
-  if (state.streams.load() >= state.options.max_streams) {
-    return error_json(503, "too many event streams open (" + std::to_string(state.options.max_streams) + ")");
-  }
+  auto slot = StreamSlot::take(state.streams, state.options.max_streams);
+  if (!slot) return error_json(503, "too many event streams open (" + std::to_string(state.options.max_streams) + ")");
 
   net::Response response;
   response.headers = {
       {"Content-Type", "text/event-stream"}, {"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
   ServerState* shared = &state;
-  response.stream = [shared, run_id = run.run_id, after](net::ResponseStream& out) mutable {
-    StreamSlot slot(shared->streams);
+  response.stream = [shared, slot, run_id = run.run_id, after](net::ResponseStream& out) mutable {
     const auto& o = shared->options;
     if (!out.write("retry: 1000\n\n")) return;
     auto quiet_since = Clock::now();
