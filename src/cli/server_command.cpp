@@ -91,7 +91,10 @@ void add_server_command(CLI::App& app, int& exit_code) {
     auto& server = **started;
     std::cout << "chaosplus server on " << server.url() << "\n";
     std::cout << "  token: " << (token->generated ? "new, written to " : "from ") << token->origin << "\n";
-    std::cout << "  dashboard: " << server.url() << "#token=<the token>  (the page keeps it for the tab)\n";
+    // A token it made is shown in the dashboard's URL (the terminal is where its owner reads it); one
+    // the user gave is not echoed into logs.
+    std::cout << "  dashboard: " << server.url() << "#token=" << (token->generated ? token->value : "<the token>")
+              << "  (the page keeps it for the tab and drops it from the address)\n";
     std::cout << "  store: " << options.store << "\n";
     std::cout << "  ledger: " << runner::ledger_path(options.state_dir) << "\n" << std::flush;
     while (!stop.wait_for(std::chrono::seconds(1))) {

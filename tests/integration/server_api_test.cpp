@@ -132,8 +132,16 @@ TEST(ServerApi, WithoutATokenItWritesARandomOneForItsOwnerOnly) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_NE(server.child().output().find(path), std::string::npos) << server.child().output();
+  // The dashboard URL it prints carries the token it made; a given token is never printed.
+  EXPECT_NE(server.child().output().find("#token=" + token), std::string::npos) << server.child().output();
   EXPECT_EQ(server.call("POST", "/api/halt", {}, testing::kServerToken).status, 401);
   EXPECT_EQ(server.call("POST", "/api/halt", {}, token).status, 200);
+}
+
+TEST(ServerApi, AGivenTokenIsNotPrinted) {
+  ServerProcess server;
+  EXPECT_EQ(server.child().output().find(testing::kServerToken), std::string::npos) << server.child().output();
+  EXPECT_NE(server.child().output().find("#token=<the token>"), std::string::npos) << server.child().output();
 }
 
 TEST(ServerApi, MetricsParseAsPrometheusText) {
