@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/loopback.h"
 #include "net/http_server.h"
 #include "runner/recovery.h"
 #include "server/state.h"
@@ -96,7 +97,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
 int Server::port() const { return impl_->http->port(); }
 
 std::string Server::url() const {
-  const std::string& host = impl_->state.options.host;
+  // The address bound: "localhost" is 127.0.0.1 (net/http_server.cpp), never a name lookup.
+  const std::string host = is_localhost_name(impl_->state.options.host) ? "127.0.0.1" : impl_->state.options.host;
   const bool v6 = host.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port()) + "/";
 }

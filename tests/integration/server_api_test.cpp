@@ -123,6 +123,21 @@ TEST(ServerApi, ListensOnLoopbackUnlessToldOtherwise) {
   EXPECT_EQ(out.find("WARNING"), std::string::npos) << out;
 }
 
+TEST(ServerApi, ABadListenAddressIsRefusedNamingIt) {
+  testing::TempDir dir;
+  for (const char* listen : {"127.0.0.1:99999", "nowhere", "example.com:7070"}) {
+    testing::Child server({testing::bin("chaosplus"), "server", "--listen", listen, "--state-dir", dir.file("state"),
+                           "--store", dir.file("results.db"), "--experiments", dir.path()},
+                          {{"CHAOSPLUS_TOKEN", testing::kServerToken}});
+    EXPECT_EQ(server.wait(20s), 3) << listen << ": " << server.output();
+    EXPECT_NE(server.output().find("server:"), std::string::npos) << server.output();
+  }
+  // localhost is loopback: it binds 127.0.0.1 without a warning.
+  ServerProcess named({}, {"--listen", "localhost:0"});
+  EXPECT_EQ(named.host(), "127.0.0.1");
+  EXPECT_EQ(named.child().output().find("WARNING"), std::string::npos) << named.child().output();
+}
+
 TEST(ServerApi, WithoutATokenItWritesARandomOneForItsOwnerOnly) {
   ServerProcess server({}, {}, {{"CHAOSPLUS_TOKEN", ""}});
   const std::string path = server.state_dir() + "/server.token";
