@@ -6,6 +6,8 @@
 #include "runner/halt_request.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "store/location.h"
+#include "store/store.h"
 
 namespace chaosplus::cli {
 
@@ -13,10 +15,14 @@ void add_halt_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("halt", "Stop every running experiment now: its faults are reverted at once");
   struct Options {
     std::string state_dir;
+    std::string store;
     std::string wait = "30s";
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--state-dir", o->state_dir, "folder of the fault ledger");
+  cmd->add_option("--store", o->store,
+                  "the results store where crashed runs it finds are marked interrupted, then recovered (default: "
+                  "as for recover)");
   cmd->add_option("--wait", o->wait, "how long to wait for the runs to finish reverting (default 30s)");
   cmd->callback([o, &exit_code] {
     auto wait = parse_duration(o->wait);
@@ -32,8 +38,23 @@ void add_halt_command(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalid;
       return;
     }
+    // The store follows the recovery of crashed runs; it is opened only when there is one, so it
+    // never delays the halt of live runs, and a store that cannot be opened never stops the halt.
+    std::unique_ptr<store::Store> results;
+    auto running = (*ledger)->runs_with_status("running");
+    bool crashed = false;
+    if (running) {
+      for (const auto& run : *running) crashed = crashed || !runner::runner_alive(run);
+    }
+    if (crashed) {
+      auto location = store::resolve_location(o->store, dir);
+      auto opened =
+          location ? store::Store::open(*location) : Result<std::unique_ptr<store::Store>>(location.failure());
+      if (opened) results = std::move(opened).value();
+      else std::cerr << "halt: " << opened.error() << "; recovering without it\n";
+    }
     // The same switch as the server's HALT (runner/halt_request.h).
-    auto report = runner::halt_runs(**ledger, {}, *wait, std::cout);
+    auto report = runner::halt_runs(**ledger, {}, *wait, std::cout, results.get());
     if (!report) {
       std::cerr << "halt: " << report.error() << "\n";
       exit_code = kExitInvalid;
