@@ -123,6 +123,9 @@ TEST(BrowserDriver, ARealClickChangesTheDom) {
   browser.click("#go");
   EXPECT_TRUE(browser.wait_for("document.getElementById('result').textContent === 'clicked 2 trusted'", 5s));
   EXPECT_THROW(browser.click("#nothing-here"), std::runtime_error);
+  // A confirm() is answered OK (a HALT button may ask first).
+  EXPECT_EQ(browser.evaluate("confirm('really halt?')"), true);
+  EXPECT_EQ(browser.dialogs(), std::vector<std::string>{"confirm: really halt?"});
   EXPECT_TRUE(browser.errors().empty()) << browser.errors().front();
 }
 

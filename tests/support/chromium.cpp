@@ -100,6 +100,7 @@ struct Chromium::Impl {
   std::vector<std::string> console;
   std::vector<std::string> errors;
   std::vector<std::string> blocked;
+  std::vector<std::string> dialogs;
   bool filtering = false;
   std::string allowed_origin;  // empty: nothing but always_allowed()
 
@@ -238,6 +239,20 @@ void Chromium::Impl::on_event(const json& message) {
     }
     {
       std::lock_guard lock(mutex);
+      reply["id"] = next_id;
+      unawaited.insert(next_id++);
+    }
+    write(reply);
+    return;
+  }
+  if (method == "Page.javascriptDialogOpening") {
+    // A confirm() before a HALT or a start is answered yes, as the user pressing OK would; noted.
+    json reply = {{"sessionId", message.value("sessionId", session)},
+                  {"method", "Page.handleJavaScriptDialog"},
+                  {"params", {{"accept", true}}}};
+    {
+      std::lock_guard lock(mutex);
+      dialogs.push_back(params.value("type", "dialog") + ": " + params.value("message", ""));
       reply["id"] = next_id;
       unawaited.insert(next_id++);
     }
@@ -433,6 +448,11 @@ void Chromium::allow_only(const std::string& origin) {
 std::vector<std::string> Chromium::blocked_requests() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->blocked;
+}
+
+std::vector<std::string> Chromium::dialogs() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->dialogs;
 }
 
 std::vector<std::string> Chromium::console() const {

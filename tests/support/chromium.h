@@ -54,6 +54,9 @@ class Chromium {
   // URLs refused so far by offline() or allow_only().
   std::vector<std::string> blocked_requests() const;
 
+  // Dialogs the page opened (alert, confirm, prompt), "type: message"; each was accepted (OK).
+  std::vector<std::string> dialogs() const;
+
   // Console messages so far, "level: text" (console.log is "log: ...").
   std::vector<std::string> console() const;
   // Uncaught exceptions, unhandled rejections, console.error and the browser's error log entries
