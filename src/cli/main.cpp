@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_fuzz_command(app, exit_code);
   chaosplus::cli::add_scan_command(app, exit_code);
   chaosplus::cli::add_report_command(app, exit_code);
+  chaosplus::cli::add_compare_command(app, exit_code);
   chaosplus::cli::add_schema_command(app, exit_code);
   chaosplus::cli::add_replay_command(app, exit_code);
   chaosplus::cli::add_iofs_command(app, exit_code);
