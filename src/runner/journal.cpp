@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -144,25 +143,7 @@ void Journal::sync() {
   if (fd_ >= 0) ::fsync(fd_);
 }
 
-Result<Event> parse_journal_line(std::string_view line) {
-  const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return Error{"not a JSON object"};
-  const auto type = json.find("type");
-  if (type == json.end() || !type->is_string()) return Error{"no \"type\" string"};
-  Event e(type->get<std::string>());
-  if (const auto elapsed = json.find("elapsed_ms"); elapsed != json.end() && elapsed->is_number()) {
-    e.elapsed = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(elapsed->get<double>()));
-  }
-  for (const auto& [key, value] : json.items()) {
-    if (key == "type" || key == "time" || key == "elapsed_ms") continue;
-    if (value.is_boolean()) e.with(key, value.get<bool>());
-    else if (value.is_number_integer()) e.with(key, value.get<std::int64_t>());
-    else if (value.is_number()) e.with(key, value.get<double>());
-    else if (value.is_string()) e.with(key, value.get<std::string>());
-    // null (a number that was not finite) and anything else carry nothing to compute with
-  }
-  return e;
-}
+Result<Event> parse_journal_line(std::string_view line) { return parse_event_json(line); }
 
 Result<std::vector<Event>> read_journal(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -48,6 +48,46 @@ struct RunRow {
 struct StoredEvent {
   std::int64_t seq = 0;
   Event event;
+  // The event's JSON line exactly as in the journal. When appending, "" stores to_json_line(event);
+  // a journal replayed after a crash passes its lines, so the store holds the same bytes.
+  std::string line;
+};
+
+// Derived from the events as they are appended (in the same transaction).
+// probe.<name>.success (0/1) and probe.<name>.latency_ms from probe.result; load.<name>.<field> for
+// every number of a load.tick (rps, requests, errors, error_rate, p50_ms, p99_ms, ...).
+struct MetricPoint {
+  std::int64_t seq = 0;
+  double elapsed_ms = 0;
+  std::string name;
+  double value = 0;
+};
+
+// One fault.injected, with its fault.reverted once seen.
+struct FaultRow {
+  std::int64_t seq = 0;  // of fault.injected
+  std::string kind;      // the fault type ("latency", "kill", ...)
+  std::string target;
+  std::string summary;  // with its settings
+  std::string phase;
+  std::string ledger_id;
+  WallTime injected_at{};
+  double injected_ms = 0;  // on the run's timeline
+  std::optional<WallTime> reverted_at;
+  double reverted_ms = -1;       // -1 while not reverted
+  std::optional<bool> revert_ok;  // none while not reverted
+  std::string revert_error;
+};
+
+// One fuzz.finding or security.finding.
+struct FindingRow {
+  std::int64_t seq = 0;
+  double elapsed_ms = 0;
+  std::string source;  // "fuzz" or "security"
+  std::string id;      // stable across runs ("F" and 10 hex digits)
+  std::string severity;
+  std::string title;
+  std::string json;  // the whole event as its JSON line
 };
 
 struct HistoryFilter {
@@ -86,7 +126,14 @@ class Store {
   // Events with seq > after_seq, in order; at most `limit` (0: all).
   virtual Result<std::vector<StoredEvent>> events(const std::string& run_id, std::int64_t after_seq = 0,
                                                   std::size_t limit = 0) = 0;
+  // The derived rows of a run, in seq order. `name_prefix` ("probe.", "load.checkout.") filters metrics.
+  virtual Result<std::vector<MetricPoint>> metrics(const std::string& run_id, const std::string& name_prefix = "") = 0;
+  virtual Result<std::vector<FaultRow>> faults(const std::string& run_id) = 0;
+  virtual Result<std::vector<FindingRow>> findings(const std::string& run_id) = 0;
 };
+
+// The schema version this build writes; a store of a newer version is refused by open().
+int schema_version();
 
 // Where the store is when nothing is configured: `<state_dir>/results.db`.
 std::string default_location(const std::string& state_dir);
