@@ -183,6 +183,7 @@ void Chromium::Impl::start() {
   call("Page.setLifecycleEventsEnabled", {{"enabled", true}});
   call("Runtime.enable");
   call("Log.enable");
+  call("Inspector.enable");
   call("Network.enable");
   call("Emulation.setDeviceMetricsOverride",
        {{"width", options.width}, {"height", options.height}, {"deviceScaleFactor", 1}, {"mobile", false}});
@@ -268,6 +269,8 @@ void Chromium::Impl::on_event(const json& message) {
     const std::string text = level + ": " + console_text(params.value("args", json::array()));
     console.push_back(text);
     if (level == "error" || level == "assert") errors.push_back("console." + text);
+  } else if (method == "Inspector.targetCrashed") {
+    errors.push_back("the page's renderer crashed");
   } else if (method == "Runtime.exceptionThrown") {
     errors.push_back("exception: " + exception_text(params.value("exceptionDetails", json::object())));
   } else if (method == "Log.entryAdded") {
