@@ -205,6 +205,18 @@ TEST(BrowserDriver, AllowOnlyLetsOneOriginThrough) {
   EXPECT_EQ(browser.blocked_requests(), std::vector<std::string>{other.origin() + "/ping"});
 }
 
+TEST(BrowserDriver, ABrowserThatDoesNotStartIsAnError) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Chromium browser({.executable = "/bin/false"});
+    ADD_FAILURE() << "a browser that exits at once started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("closed its pipe"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s) << "it waited for the call's deadline instead";
+  EXPECT_THROW(Chromium({.executable = "/nonexistent/chromium"}), std::runtime_error);
+}
+
 TEST(BrowserDriver, NothingIsLeftRunningAfterward) {
   std::string profile;
   pid_t pid = 0;

@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace chaosplus::testing {
@@ -111,7 +113,14 @@ struct Chromium::Impl {
   json call(const std::string& method, json params = json::object(), bool in_session = true,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   void stop();
+  std::string log_tail() const;
 };
+
+std::string Chromium::Impl::log_tail() const {
+  std::ifstream in(profile + "/chromium.log", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+}
 
 void Chromium::Impl::start() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "chaosplus-chromium-XXXXXX").string();
@@ -144,6 +153,23 @@ void Chromium::Impl::start() {
                                    "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height),
                                    "--remote-debugging-pipe",
                                    "about:blank"};
+  // Its crash handler and caches would go under ~/.config and ~/.cache: keep them in the profile.
+  std::vector<std::string> env = {"HOME=" + profile + "/home", "XDG_CONFIG_HOME=" + profile + "/config",
+                                   "XDG_CACHE_HOME=" + profile + "/cache"};
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!entry.starts_with("HOME=") && !entry.starts_with("XDG_CONFIG_HOME=") && !entry.starts_with("XDG_CACHE_HOME="))
+      env.emplace_back(entry);
+  }
+  // Everything the child needs is made before fork: after it, only system calls (other threads of
+  // the test may hold the allocator's lock).
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  sigset_t none;
+  sigemptyset(&none);
   pid = ::fork();
   if (pid < 0) throw std::runtime_error("chromium: fork failed");
   if (pid == 0) {
@@ -157,17 +183,8 @@ void Chromium::Impl::start() {
     ::dup2(out, 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
-    // Its crash handler and caches would go under ~/.config and ~/.cache: keep them in the profile.
-    ::setenv("HOME", (profile + "/home").c_str(), 1);
-    ::setenv("XDG_CONFIG_HOME", (profile + "/config").c_str(), 1);
-    ::setenv("XDG_CACHE_HOME", (profile + "/cache").c_str(), 1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
   ::setpgid(pid, pid);
@@ -291,7 +308,7 @@ void Chromium::Impl::write(const json& message) {
   while (sent < text.size()) {
     ssize_t n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("chromium: the browser closed its pipe (see " + profile + "/chromium.log)");
+    if (n <= 0) throw std::runtime_error("chromium: the browser closed its pipe; its log:\n" + log_tail());
     sent += static_cast<size_t>(n);
   }
 }
@@ -310,8 +327,8 @@ json Chromium::Impl::call(const std::string& method, json params, bool in_sessio
   std::unique_lock lock(mutex);
   const bool answered = changed.wait_until(lock, Clock::now() + timeout, [&] { return replies.contains(id) || closed; });
   if (!replies.contains(id)) {
-    throw std::runtime_error("chromium: no answer to " + method + (answered ? ": the browser closed its pipe" : " within " +
-                             std::to_string(timeout.count()) + " ms"));
+    if (answered) throw std::runtime_error("chromium: no answer to " + method + ": the browser closed its pipe; its log:\n" + log_tail());
+    throw std::runtime_error("chromium: no answer to " + method + " within " + std::to_string(timeout.count()) + " ms");
   }
   json reply = std::move(replies[id]);
   replies.erase(id);
