@@ -1,69 +1,13 @@
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
+#include <cstdio>
 #include <iostream>
-#include <optional>
 
 #include "cli/commands.h"
-#include "cli/signal_watcher.h"
-#include "core/halt_switch.h"
-#include "faults/undo.h"
+#include "runner/halt_request.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
-#include "targets/process.h"
 
 namespace chaosplus::cli {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Open entries of a run that are faults (not rollbacks, not the processes it started): the faults
-// still on the system.
-int open_faults(runner::Ledger& ledger, const std::string& run_id) {
-  auto entries = ledger.open_entries(run_id);
-  if (!entries) return -1;
-  int n = 0;
-  for (const auto& e : *entries) n += faults::undo_stage(e.kind) == faults::UndoStage::fault ? 1 : 0;
-  return n;
-}
-
-bool still_running(runner::Ledger& ledger, const std::string& run_id) {
-  auto runs = ledger.runs_with_status("running");
-  if (!runs) return false;
-  for (const auto& r : *runs) {
-    if (r.run_id == run_id) return true;
-  }
-  return false;
-}
-
-// SIGTERM with kHaltSignalValue queued (cli/signal_watcher.h), so the run reports who halted it.
-// Through a pidfd checked against the ledger's start time: a reused pid is never signalled.
-Status queue_halt(const targets::ProcessId& id) {
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, id.pid, 0));
-  if (pidfd < 0) return Error{"process " + std::to_string(id.pid) + " is gone"};
-  auto start = targets::process_start_time(id.pid);
-  if (!start || *start != id.start_time) {
-    ::close(pidfd);
-    return Error{"pid " + std::to_string(id.pid) + " now belongs to another process; not signalling it"};
-  }
-  siginfo_t info{};
-  info.si_signo = SIGTERM;
-  info.si_code = SI_QUEUE;
-  info.si_pid = ::getpid();
-  info.si_uid = ::getuid();
-  info.si_value.sival_int = kHaltSignalValue;
-  const long rc = ::syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, &info, 0);
-  const int err = errno;
-  ::close(pidfd);
-  if (rc != 0) return Error{std::string("cannot signal it: ") + std::strerror(err)};
-  return ok_status();
-}
-
-}  // namespace
 
 void add_halt_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("halt", "Stop every running experiment now: its faults are reverted at once");
@@ -88,53 +32,32 @@ void add_halt_command(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalid;
       return;
     }
-    auto runs = (*ledger)->runs_with_status("running");
-    if (!runs) {
-      std::cerr << "halt: " << runs.error() << "\n";
+    // The same switch as the server's HALT (runner/halt_request.h).
+    auto report = runner::halt_runs(**ledger, {}, *wait, std::cout);
+    if (!report) {
+      std::cerr << "halt: " << report.error() << "\n";
       exit_code = kExitInvalid;
       return;
     }
-    exit_code = 0;
-    int halted = 0;
-    bool crashed_runs = false;
-    HaltSwitch poll;  // only its timed wait is used
-    for (const runner::RunRecord& run : *runs) {
-      if (!runner::runner_alive(run)) {
-        crashed_runs = true;
+    for (const auto& run : report->runs) {
+      if (!run.error.empty()) {
+        std::cerr << "halt: cannot signal run " << run.run_id << " (pid " << run.pid << "): " << run.error << "\n";
         continue;
       }
-      const auto start = Clock::now();
-      Status s = queue_halt(targets::ProcessId{run.pid, run.pid_start_time});
-      if (!s) {
-        std::cerr << "halt: cannot signal run " << run.run_id << " (pid " << run.pid << "): " << s.error() << "\n";
-        exit_code = kExitInvalid;
-        continue;
-      }
-      ++halted;
-      std::optional<double> faults_clear, ended;
-      const auto deadline = start + *wait;
-      while (Clock::now() < deadline && !ended) {
-        double t = std::chrono::duration<double>(Clock::now() - start).count();
-        if (!faults_clear && open_faults(**ledger, run.run_id) == 0) faults_clear = t;
-        if (!still_running(**ledger, run.run_id)) ended = t;
-        if (!ended) poll.wait_for(std::chrono::milliseconds(5));
-      }
-      if (!faults_clear && open_faults(**ledger, run.run_id) == 0 && ended) faults_clear = *ended;
       std::printf("halt: run %s (pid %d): ", run.run_id.c_str(), run.pid);
-      if (faults_clear) std::printf("all faults reverted %.3fs after the halt", *faults_clear);
+      if (run.faults_cleared) std::printf("all faults reverted %.3fs after the halt", *run.faults_cleared);
       else std::printf("faults NOT all reverted within %s", o->wait.c_str());
-      if (ended) std::printf(", run ended after %.3fs\n", *ended);
+      if (run.ended) std::printf(", run ended after %.3fs\n", *run.ended);
       else std::printf(", run still ending\n");
-      if (!faults_clear) exit_code = kExitInvalid;
     }
-    if (crashed_runs) {
-      runner::RecoveryReport r = runner::recover(**ledger, std::cout);
+    if (report->recovered_crashed) {
+      const auto& r = report->recovery;
       std::printf("halt: %d crashed run(s) recovered, %d change(s) reverted, %d failed\n", r.runs_recovered,
                   r.entries_reverted, r.entries_failed);
-      if (r.entries_failed > 0) exit_code = kExitInvalid;
     }
-    if (halted == 0 && !crashed_runs) std::printf("halt: no experiment is running\n");
+    if (report->runs.empty() && !report->recovered_crashed) std::printf("halt: no experiment is running\n");
     std::fflush(stdout);
+    exit_code = report->ok() ? 0 : kExitInvalid;
   });
 }
 

@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_compare_command(app, exit_code);
   chaosplus::cli::add_schema_command(app, exit_code);
   chaosplus::cli::add_replay_command(app, exit_code);
+  chaosplus::cli::add_history_command(app, exit_code);
+  chaosplus::cli::add_show_command(app, exit_code);
   chaosplus::cli::add_iofs_command(app, exit_code);
+  chaosplus::cli::add_server_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "store/location.h"
+#include "store/store.h"
 
 namespace chaosplus::cli {
 namespace {
@@ -22,7 +24,12 @@ void add_recover_command(CLI::App& app, int& exit_code) {
       "(damaged, or records lost): nothing was reverted, check by hand with `chaosplus leftovers`.");
   auto state_dir = std::make_shared<std::string>();
   cmd->add_option("--state-dir", *state_dir, "folder of the fault ledger");
-  cmd->callback([state_dir, &exit_code] {
+  auto store_flag = std::make_shared<std::string>();
+  cmd->add_option("--store", *store_flag,
+                  "the results store where crashed runs are marked interrupted, then recovered (default: "
+                  "$CHAOSPLUS_STORE, else store: in ~/.config/chaosplus/config.yaml, else results.db in the state "
+                  "folder)");
+  cmd->callback([state_dir, store_flag, &exit_code] {
     std::string dir = state_dir->empty() ? runner::default_state_dir() : *state_dir;
     const std::string path = runner::ledger_path(dir);
     auto ledger = runner::Ledger::open(path);
@@ -36,7 +43,13 @@ void add_recover_command(CLI::App& app, int& exit_code) {
       exit_code = kExitLedgerUntrusted;
       return;
     }
-    runner::RecoveryReport r = runner::recover(**ledger, std::cout);
+    // Without its store recovery still reverts: the leftovers matter more than the record.
+    std::unique_ptr<store::Store> results;
+    auto location = store::resolve_location(*store_flag, dir);
+    auto opened = location ? store::Store::open(*location) : Result<std::unique_ptr<store::Store>>(location.failure());
+    if (opened) results = std::move(opened).value();
+    else std::cerr << "recover: " << opened.error() << "; reverting without it\n";
+    runner::RecoveryReport r = runner::recover(**ledger, results.get(), std::cout);
     std::cout << "recover: " << r.runs_recovered << " crashed run(s), " << r.entries_reverted << " change(s) reverted, "
               << r.entries_failed << " failed";
     if (r.runs_still_active > 0)

@@ -34,6 +34,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     std::string runs_dir = "runs";
     std::string journal;
     std::string state_dir;
+    std::string store;
     bool plain = false;
     bool dry_run = false;
     std::vector<std::string> variables;
@@ -46,6 +47,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
                   "write the journal (JSON lines) to this path instead, anywhere; it must not exist yet");
   cmd->add_option("--state-dir", o->state_dir,
                   "folder of the fault ledger (default: $CHAOSPLUS_STATE_DIR or ~/.local/state/chaosplus)");
+  cmd->add_option("--store", o->store,
+                  "record the run in this results store: a postgresql:// URI (loopback) or an SQLite file (default: "
+                  "$CHAOSPLUS_STORE, else store: in ~/.config/chaosplus/config.yaml, else results.db in the state "
+                  "folder)");
   cmd->add_flag("--plain", o->plain, "no live status line, even on a terminal");
   add_variable_option(*cmd, o->variables);
   cmd->add_flag("--dry-run", o->dry_run,
@@ -75,6 +80,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     options.state_dir = o->state_dir.empty() ? runner::default_state_dir() : o->state_dir;
     options.runs_dir = o->runs_dir;
     options.journal_path = o->journal;
+    options.store = o->store;
     options.live_status = !o->plain && ::isatty(STDOUT_FILENO) != 0;
     HaltSwitch halt;
     SignalWatcher watcher(halt);

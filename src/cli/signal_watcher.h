@@ -6,12 +6,13 @@
 #include <thread>
 
 #include "core/halt_switch.h"
+#include "runner/halt_request.h"
 
 namespace chaosplus::cli {
 
-// The value `chaosplus halt` queues with its SIGTERM (sigqueue), so the run reports a halt by
-// `chaosplus halt` rather than a plain SIGTERM. Any other signal is reported with its sender's pid.
-inline constexpr int kHaltSignalValue = 0x43484c54;  // "CHLT"
+// The value `chaosplus halt` and the server queue with their SIGTERM (runner/halt_request.h), so
+// the run reports a halt rather than a plain SIGTERM. Any other signal is reported with its sender's pid.
+inline constexpr int kHaltSignalValue = runner::kHaltSignalValue;
 
 class SignalWatcher {
  public:

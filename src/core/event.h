@@ -4,7 +4,6 @@
 // live view, verdict) all read the same stream.
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -12,7 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include "core/result.h"
 #include "core/units.h"
 
 namespace chaosplus {
@@ -60,11 +58,5 @@ struct Event {
 std::string to_json_line(const Event& event);
 // ISO 8601 UTC with milliseconds.
 std::string format_wall_time(std::chrono::system_clock::time_point t);
-// format_wall_time's text back into a time ("2026-12-06T16:17:00.125Z"; the fraction is optional).
-std::optional<std::chrono::system_clock::time_point> parse_wall_time(std::string_view text);
-// One JSON line of to_json_line back into an event: its type, wall time, elapsed time and fields
-// (numbers written as integers come back as integers; nulls, written for numbers that were not
-// finite, are left out). The journal reader and the results store both read events with it.
-Result<Event> parse_event_json(std::string_view line);
 
 }  // namespace chaosplus

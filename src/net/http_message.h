@@ -3,11 +3,14 @@
 // in net/http_parser.h.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace chaosplus::net {
+
+class ResponseStream;  // net/http_server.h
 
 struct Header {
   std::string name;
@@ -34,6 +37,10 @@ struct Response {
   std::vector<Header> headers;
   std::string body;
   std::string version = "HTTP/1.1";
+  // Only for HttpServer's handlers: when set, the head is sent at once (no Content-Length,
+  // "Connection: close") and `stream` then writes the body as it is produced, until it returns and
+  // the connection closes (Server-Sent Events). serialize() ignores it.
+  std::function<void(ResponseStream&)> stream;
 
   std::string_view header(std::string_view name) const;
   bool has_header(std::string_view name) const;

@@ -93,6 +93,7 @@ struct HttpServer::Impl {
   // Polls the connection and the wake eventfd; false when the deadline passes or stop() began.
   bool wait_for_input(int fd, Clock::time_point deadline) const;
   Response refusal(int status, const std::string& reason) const;
+  void stream_body(int fd, const Response& response);
   void reject_busy(Fd fd) const;
   void linger_close(int fd) const;
 };
@@ -319,6 +320,64 @@ void HttpServer::Impl::linger_close(int fd) const {
   }
 }
 
+namespace {
+
+class SocketStream final : public ResponseStream {
+ public:
+  SocketStream(int fd, int wake, const std::atomic<bool>& stopping, Duration send_timeout)
+      : fd_(fd), wake_(wake), stopping_(stopping), send_timeout_(send_timeout) {}
+
+  bool write(std::string_view bytes) override {
+    if (gone_ || stopping_) return false;
+    gone_ = !send_all(fd_, bytes, Clock::now() + send_timeout_).ok();
+    return !gone_;
+  }
+
+  bool wait(Duration d) override {
+    const auto deadline = Clock::now() + d;
+    while (!gone_ && !stopping_) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_, POLLIN, 0}};
+      int ready = ::poll(fds, 2, poll_timeout_ms(deadline));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) return true;
+      if (ready < 0 || fds[1].revents != 0) return false;
+      // The client sends nothing on a stream: readable means it closed (or sent bytes we drop).
+      char sink[4096];
+      ssize_t n = ::recv(fd_, sink, sizeof sink, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) gone_ = true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_;
+  int wake_;
+  const std::atomic<bool>& stopping_;
+  Duration send_timeout_;
+  bool gone_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::stream_body(int fd, const Response& response) {
+  Response head = response;
+  head.stream = nullptr;
+  head.body.clear();
+  head.headers.erase(std::remove_if(head.headers.begin(), head.headers.end(),
+                                    [](const Header& h) {
+                                      return iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding");
+                                    }),
+                     head.headers.end());
+  if (!send_all(fd, serialize(head, false), Clock::now() + options.idle_timeout)) return;
+  SocketStream stream(fd, wake.get(), stopping, options.idle_timeout);
+  try {
+    response.stream(stream);
+  } catch (const std::exception&) {
+    // The head is out: all that is left to say is the end of the stream.
+  }
+  ::shutdown(fd, SHUT_WR);
+}
+
 void HttpServer::Impl::serve(Connection& connection) {
   const int fd = connection.fd.get();
   RequestParser parser(options.limits);
@@ -388,6 +447,11 @@ void HttpServer::Impl::serve(Connection& connection) {
       } catch (...) {
         response = refusal(500, "handler failed with an unknown exception");
       }
+      if (response.stream && !iequals(request.method, "HEAD")) {
+        stream_body(fd, response);
+        return;
+      }
+      response.stream = nullptr;
       bool keep_alive = parser.keep_alive() && !stopping;
       for (const auto& h : response.headers) {
         if (iequals(h.name, "Connection") && iequals(h.value, "close")) keep_alive = false;

@@ -3,16 +3,33 @@
 // in order), 400 on malformed requests, 413 on large bodies, a cap on connections, a short deadline
 // for each request's head and idle timeouts. At the cap, a new connection takes the place of the
 // connection that has waited longest for a request; only when every connection is busy in the
-// handler is it turned away with 503. So idle or slow clients cannot lock others out.
+// handler is it turned away with 503. So idle or slow clients cannot lock others out. A handler
+// may answer with a streamed body (Response::stream, for Server-Sent Events): it runs on the
+// connection's thread, which is busy (never evicted) until it returns.
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "core/units.h"
 #include "net/http_parser.h"
 
 namespace chaosplus::net {
+
+// Where a streamed response (Response::stream) writes its body. Every call returns false once the
+// client has gone or the server is stopping: the stream function should then return.
+class ResponseStream {
+ public:
+  // Sends `bytes` now; false also when a send stalls past the server's idle timeout.
+  virtual bool write(std::string_view bytes) = 0;
+  // Waits up to `d` (the pause between two polls of whatever the stream follows); false as soon as
+  // the client closes the connection or the server stops.
+  virtual bool wait(Duration d) = 0;
+
+ protected:
+  ~ResponseStream() = default;
+};
 
 class HttpServer {
  public:

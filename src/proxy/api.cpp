@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/prometheus_text.h"
+#include "proxy/api_metrics.h"
 #include "proxy/json_input.h"
 #include "proxy/toxic_json.h"
 
@@ -276,6 +278,12 @@ net::Response ControlApi::route(const net::Request& request) {
   if (parts.size() == 1 && parts[0] == "version") {
     if (!get) return method_not_allowed(method, path);
     return json_response(200, {{"version", kProxyVersion}});
+  }
+  if (parts.size() == 1 && parts[0] == "metrics") {  // ours, beside Toxiproxy's routes
+    if (!get) return method_not_allowed(method, path);
+    net::Response response = net::Response::text(200, proxy_metrics(engine_, peers_));
+    response.set_header("Content-Type", kPrometheusContentType);
+    return response;
   }
   if (parts.size() == 1 && parts[0] == "reset") {
     if (!post) return method_not_allowed(method, path);

@@ -3,7 +3,8 @@
 // net::HttpServer: same routes, JSON shapes and status codes as Toxiproxy 2.x, plus an optional
 // bearer token. Bad input is answered with 4xx and {"error": "...", "status": N}; it never stops
 // the proxy. Bodies nested deeper than kMaxJsonDepth are refused before they are parsed, and unknown
-// fields of a proxy are refused by name.
+// fields of a proxy are refused by name. Beside Toxiproxy's routes, GET /metrics answers the
+// proxy's figures in the Prometheus text format (proxy/api_metrics.h).
 #include <functional>
 #include <mutex>
 #include <optional>

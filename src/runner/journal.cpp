@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/event_json.h"
 #include "runner/output_paths.h"
 
 namespace chaosplus::runner {

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "faults/undo.h"
+#include "runner/store_recovery.h"
 #include "targets/process.h"
 
 namespace chaosplus::runner {
@@ -54,7 +55,9 @@ std::vector<LedgerEntry> in_undo_order(std::vector<LedgerEntry> entries) {
 
 }  // namespace
 
-RecoveryReport recover(Ledger& ledger, std::ostream& out) {
+RecoveryReport recover(Ledger& ledger, std::ostream& out) { return recover(ledger, nullptr, out); }
+
+RecoveryReport recover(Ledger& ledger, store::Store* store, std::ostream& out) {
   RecoveryReport report;
   auto running = ledger.runs_with_status("running");
   if (!running) {
@@ -67,6 +70,7 @@ RecoveryReport recover(Ledger& ledger, std::ostream& out) {
       ++report.runs_still_active;
       continue;
     }
+    if (store != nullptr) mark_interrupted(*store, run, out);
     int failed = 0;
     auto entries = ledger.open_entries(run.run_id);
     if (!entries) {
@@ -80,7 +84,9 @@ RecoveryReport recover(Ledger& ledger, std::ostream& out) {
     report.entries_failed += failed;
     ++report.runs_recovered;
     (void)ledger.end_run(run.run_id, failed == 0 ? "crashed, recovered" : "crashed, revert failed");
+    if (store != nullptr && failed == 0) mark_recovered(*store, run, out);
   }
+  if (store != nullptr) (void)reconcile_store(*store, ledger, out);
   // Reverts that failed in finished runs are tried again.
   auto leftovers = ledger.open_entries();
   if (leftovers) {

@@ -8,6 +8,10 @@
 #include "runner/ledger.h"
 #include "runner/redaction.h"
 
+namespace chaosplus::store {
+class Store;
+}
+
 namespace chaosplus::runner {
 
 struct RecoveryReport {
@@ -20,6 +24,10 @@ struct RecoveryReport {
 // Writes a line per entry to `out`, records shown with their secrets redacted (runner/redaction.h):
 // the text goes to the terminal and into the journal's recovery.done event.
 RecoveryReport recover(Ledger& ledger, std::ostream& out);
+// The same, and the results store follows (runner/store_recovery.h): each dead run is marked
+// interrupted with its journal replayed into `store`, then recovered once its leftovers are undone;
+// runs the store still shows running whose ledger run has ended are brought up to date.
+RecoveryReport recover(Ledger& ledger, store::Store* store, std::ostream& out);
 
 // Whether the process that wrote `run` is still running (pid and start time match).
 bool runner_alive(const RunRecord& run);

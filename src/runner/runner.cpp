@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -23,6 +24,9 @@
 #include "runner/provenance.h"
 #include "runner/recheck.h"
 #include "runner/recovery.h"
+#include "runner/run_recorder.h"
+#include "store/location.h"
+#include "store/store.h"
 #include "runner/verdict_fold.h"
 
 namespace chaosplus::runner {
@@ -31,6 +35,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
 
 class Run {
  public:
@@ -65,7 +76,9 @@ class Run {
   PhaseActivities activities_;  // of the phase being played
   VerdictFold fold_;            // the verdict and the summary, from the events alone
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<store::Store> store_;
   std::optional<Journal> journal_;
+  std::unique_ptr<RunRecorder> recorder_;  // writes to store_, so declared after it
   std::unique_ptr<LiveView> live_;
   std::string run_id_;
   std::string log_dir_;
@@ -97,9 +110,16 @@ Status Run::open_ledger_and_journal() {
   if (!ledger) return Error{ledger.error()};
   ledger_ = std::move(ledger).value();
 
+  // The results store, opened before recovery so runs that crashed show as interrupted there.
+  auto location = store::resolve_location(options_.store, options_.state_dir);
+  if (!location) return Error{location.error()};
+  auto opened = store::Store::open(*location);
+  if (!opened) return Error{opened.error()};
+  store_ = std::move(opened).value();
+
   // Leftovers of runs that crashed are put back before we touch anything.
   std::ostringstream recovery_log;
-  RecoveryReport recovered = recover(*ledger_, recovery_log);
+  RecoveryReport recovered = recover(*ledger_, store_.get(), recovery_log);
 
   // A path from the command line is the user's choice; one from the file stays in the runs folder.
   const auto now = std::chrono::system_clock::now();
@@ -117,7 +137,10 @@ Status Run::open_ledger_and_journal() {
   RunRecord record{run_id_, ::getpid(), self ? self->start_time : 0, experiment_.name, journal_path, "running"};
   if (auto s = ledger_->begin_run(record); !s) return s;
 
+  // The recorder right after the journal: both number the same events in the same order.
+  recorder_ = std::make_unique<RunRecorder>(*store_, run_id_, read_text(experiment_.source_path));
   bus_.subscribe([this](const Event& e) { journal_->write(e); });
+  bus_.subscribe([this](const Event& e) { recorder_->on_event(e); });
   bus_.subscribe([this](const Event& e) { fold_.add(e); });
   bus_.subscribe([this](const Event& e) {
     if (auto trip = monitor_.on_event(e)) handle_trip(*trip);
@@ -319,8 +342,13 @@ RunResult Run::execute() {
   publish(std::move(verdict));
   live_->stop();
   journal_->sync();
+  recorder_->close();
   (void)ledger_->end_run(run_id_, to_string(result.verdict));
   print_summary(out_, summary);
+  if (auto failure = recorder_->failure()) {
+    out_ << "warning: the results store stopped recording this run: " << *failure << "; the journal "
+         << journal_->path() << " is its complete record (`chaosplus recover` replays it into the store)\n";
+  }
   return result;
 }
 

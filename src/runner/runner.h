@@ -17,6 +17,7 @@ struct RunOptions {
   std::string state_dir;                  // ledger.db lives here
   std::string runs_dir = "runs";          // outputs.journal is a pattern below it
   std::string journal_path;               // overrides outputs.journal when set; may be anywhere
+  std::string store;                      // the results store (--store); "" for store::resolve_location's choice
   bool live_status = false;               // a status line redrawn in place (a terminal); plain lines otherwise
   std::vector<std::string> command_line;  // argv, for run.started (secret --var values are redacted there)
 };

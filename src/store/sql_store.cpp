@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "core/event_json.h"
 #include "store/derived_rows.h"
 #include "store/migrations.h"
 

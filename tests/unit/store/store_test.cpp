@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "core/event_json.h"
 #include "store/sql_connection.h"
 #include "support/postgres_instance.h"
 #include "support/support.h"
