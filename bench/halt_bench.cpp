@@ -2,7 +2,9 @@
 // server` and headless Chromium (tests/support/dashboard_session.h), the quickstart started from the
 // dashboard, HALT clicked while a fault is on, and the time from the click until the ledger shows
 // every fault of the run reverted (polled every 2 ms), beside the journal's own times.
-//   chaosplus-halt-bench [ROUNDS]
+//   chaosplus-halt-bench [ROUNDS] [FAULT_KIND]
+// FAULT_KIND: the ledger kind of the fault to press HALT under ("proxy.toxic": the quickstart's
+// latency; "process.killed": its killed token service, restarted by the revert); any fault otherwise.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +41,9 @@ void print(const char* what, const std::vector<double>& values) {
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
+  const std::string kind = argc > 2 ? argv[2] : "";
   if (rounds < 1) {
-    std::fprintf(stderr, "usage: chaosplus-halt-bench [ROUNDS]\n");
+    std::fprintf(stderr, "usage: chaosplus-halt-bench [ROUNDS] [FAULT_KIND]\n");
     return 3;
   }
   std::vector<double> faults, everything, halted, last_event;
@@ -50,7 +53,7 @@ int main(int argc, char** argv) {
     try {
       DashboardSession session;
       Chromium browser({.width = 1280, .height = 900});
-      round = chaosplus::testing::halt_round(session, browser);
+      round = chaosplus::testing::halt_round(session, browser, kind);
     } catch (const std::exception& e) {
       round.failures.push_back(e.what());
     }
@@ -71,7 +74,8 @@ int main(int argc, char** argv) {
     halted.push_back(round.halted_event_ms);
     last_event.push_back(round.last_fault_reverted_event_ms);
   }
-  std::printf("\n%d round(s), %d failed; from the click on HALT:\n", rounds, failed);
+  std::printf("\n%d round(s), %d failed, HALT under %s; from the click on HALT:\n", rounds, failed,
+              kind.empty() ? "the first fault on" : kind.c_str());
   print("every fault reverted (ledger, polled)", faults);
   print("every ledger entry reverted (targets too)", everything);
   print("run.halted in the journal (ms clock)", halted);

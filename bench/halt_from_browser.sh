@@ -8,6 +8,8 @@
 # the journal's run.halted and last fault.reverted times. Prints each round, min/median/max, and
 # whether every round is within 1 s.
 #   bench/halt_from_browser.sh [ROUNDS]
+# FAULT=kill presses HALT once the quickstart's token service is killed (the revert restarts it and
+# waits for its ready check) instead of under its first fault (the proxy's latency toxic).
 # CHAOSPLUS=path/to/chaosplus picks the build (its folder holds the demo services); the bench
 # program (chaosplus-halt-bench, bench/halt_bench.cpp) is built there with -DCHAOSPLUS_BENCH=ON when
 # missing.
@@ -25,4 +27,10 @@ if [ ! -x "$BIN/chaosplus-halt-bench" ] || [ "$HERE/halt_bench.cpp" -nt "$BIN/ch
   cmake --build "$build" --target chaosplus-halt-bench chaosplus demo-shop-api demo-token-service -j2 >/dev/null
 fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); chromium: $(/usr/bin/chromium --version 2>/dev/null)"
-exec "$BIN/chaosplus-halt-bench" "$ROUNDS"
+case ${FAULT:-} in
+  "") KIND= ;;
+  latency) KIND=proxy.toxic ;;
+  kill) KIND=process.killed ;;
+  *) echo "FAULT=latency or FAULT=kill" >&2; exit 3 ;;
+esac
+exec "$BIN/chaosplus-halt-bench" "$ROUNDS" $KIND

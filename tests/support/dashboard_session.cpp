@@ -126,7 +126,7 @@ std::optional<int> open_ledger_entries(const std::string& ledger_path, const std
   return static_cast<int>(open->size());
 }
 
-HaltRound halt_round(DashboardSession& session, Chromium& browser) {
+HaltRound halt_round(DashboardSession& session, Chromium& browser, const std::string& fault_kind) {
   HaltRound round;
   auto fail = [&](const std::string& what) {
     round.failures.push_back(what);
@@ -158,11 +158,16 @@ HaltRound halt_round(DashboardSession& session, Chromium& browser) {
   // under it (a probe result every 250 ms draws a point on each of the two probe charts: eight more
   // points are a second).
   std::set<std::int64_t> faults;
-  auto faults_on = [&] {
+  auto faults_on = [&](const std::string& kind = {}) {
     faults = fault_entries(round.journal);
+    auto ledger = runner::Ledger::open_for_inspection(session.ledger_path());
+    if (!ledger) return 0;
+    auto entries = (*ledger)->entries(round.run_id);
+    if (!entries) return 0;
     int on = 0;
-    for (const auto& [id, state] : entry_states(session.ledger_path(), round.run_id))
-      if (faults.contains(id) && state == runner::EntryState::active) ++on;
+    for (const auto& entry : *entries)
+      if (faults.contains(entry.id) && entry.state == runner::EntryState::active && (kind.empty() || entry.kind == kind))
+        ++on;
     return on;
   };
   if (!wait_until([&] { return faults_on() > 0; }, 30s)) return fail("no fault came on in the run");
@@ -173,6 +178,8 @@ HaltRound halt_round(DashboardSession& session, Chromium& browser) {
   if (!browser.wait_for(kLivePoints + " >= " + std::to_string(round.points_before + 8), 20s))
     return fail("the live charts did not grow past " + std::to_string(round.points_before) + " points");
   round.points_after = browser.evaluate(kLivePoints).get<int>();
+  if (!fault_kind.empty() && !wait_until([&] { return faults_on(fault_kind) > 0; }, 30s))
+    return fail("no " + fault_kind + " fault came on in the run");
 
   round.faults_on_at_click = faults_on();
   const auto click = SystemClock::now();
@@ -206,8 +213,10 @@ HaltRound halt_round(DashboardSession& session, Chromium& browser) {
   if (!browser.wait_for(kPageFaults + ".length > 0 && " + kPageFaults + ".every(s => s === 'reverted')", 10s))
     fail("the page does not show every fault reverted: " + browser.evaluate(kPageFaults).dump());
 
-  for (const auto& event : journal_events(round.journal, "run.halted"))
+  for (const auto& event : journal_events(round.journal, "run.halted")) {
+    round.halted_reason = event.value("reason", "");
     if (auto at = parse_time(event.value("time", ""))) round.halted_event_ms = ms_between(click, *at);
+  }
   for (const auto& event : journal_events(round.journal, "fault.reverted"))
     if (auto at = parse_time(event.value("time", "")))
       round.last_fault_reverted_event_ms = std::max(round.last_fault_reverted_event_ms, ms_between(click, *at));

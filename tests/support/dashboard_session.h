@@ -47,13 +47,17 @@ struct HaltRound {
   double everything_reverted_ms = -1;       // the ledger: every entry of the run (its targets too)
   double halted_event_ms = -1;              // the journal's run.halted
   double last_fault_reverted_event_ms = -1;  // the journal's last fault.reverted
+  std::string halted_reason;                // the journal's run.halted reason
   std::string page_status;                  // what the page said at the end
   std::vector<std::string> failures;        // what went wrong; empty when the round worked
 };
 
 // Opens the dashboard in `browser`, starts the quickstart with its button, waits for the live charts
-// to grow and for a fault to be on, presses HALT and measures until the page shows the run aborted.
-HaltRound halt_round(DashboardSession& session, Chromium& browser);
+// to grow while a fault is on, presses HALT and measures until the page shows the run aborted.
+// `fault_kind`, when given, is the ledger kind of the fault to press HALT under (the quickstart's
+// "proxy.toxic" latency comes first, its "process.killed" a few seconds later, the guardrail about a
+// second after that); any fault otherwise.
+HaltRound halt_round(DashboardSession& session, Chromium& browser, const std::string& fault_kind = {});
 
 // Entries of `run_id` in the ledger at `path` that are not reverted; nullopt when unreadable.
 std::optional<int> open_ledger_entries(const std::string& ledger_path, const std::string& run_id);
