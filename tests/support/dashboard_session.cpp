@@ -22,7 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using SystemClock = std::chrono::system_clock;
 
-// The dashboard's hooks this flow uses (docs/server.md, "The dashboard").
+// The dashboard's hooks this flow uses: the stable ones listed at the top of src/server/dashboard/index.html.
 const std::string kStartQuickstart = "button[data-start=\"quickstart.yaml\"]";
 const std::string kHalt = "#halt";
 const std::string kRunId = "#run-id";
