@@ -63,11 +63,11 @@ int main(int argc, char** argv) {
       for (const auto& f : round.failures) std::printf("  %s\n", f.c_str());
       continue;
     }
-    std::printf("round %d: run %s, %d fault(s) on at the click; faults reverted %.1f ms, every entry %.1f ms; "
-                "journal: run.halted %.0f ms, last fault.reverted %.0f ms; page: \"%s\"\n",
-                i, round.run_id.c_str(), round.faults_on_at_click, round.faults_reverted_ms,
-                round.everything_reverted_ms, round.halted_event_ms, round.last_fault_reverted_event_ms,
-                round.page_status.c_str());
+    std::printf(
+        "round %d: run %s, %d fault(s) on at the click; faults reverted %.1f ms, every entry %.1f ms; "
+        "journal: run.halted %.0f ms, last fault.reverted %.0f ms; page: \"%s\"\n",
+        i, round.run_id.c_str(), round.faults_on_at_click, round.faults_reverted_ms, round.everything_reverted_ms,
+        round.halted_event_ms, round.last_fault_reverted_event_ms, round.page_status.c_str());
     std::fflush(stdout);
     faults.push_back(round.faults_reverted_ms);
     everything.push_back(round.everything_reverted_ms);

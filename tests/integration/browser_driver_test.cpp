@@ -89,7 +89,8 @@ class CountingServer {
 
 // A fetch from the page: "ok <status>" or "refused: <error>".
 std::string fetch_js(const std::string& url) {
-  return "fetch('" + url + "', {mode: 'cors', cache: 'no-store'})"
+  return "fetch('" + url +
+         "', {mode: 'cors', cache: 'no-store'})"
          ".then(r => 'ok ' + r.status, e => 'refused: ' + e.message)";
 }
 

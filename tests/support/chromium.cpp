@@ -72,8 +72,8 @@ std::string exception_text(const json& details) {
   std::string text = details.value("text", "exception");
   if (details.contains("exception") && details["exception"].contains("description"))
     text += ": " + details["exception"]["description"].get<std::string>();
-  if (details.contains("url")) text += " (" + details["url"].get<std::string>() + ":" +
-                                       std::to_string(details.value("lineNumber", 0) + 1) + ")";
+  if (details.contains("url"))
+    text += " (" + details["url"].get<std::string>() + ":" + std::to_string(details.value("lineNumber", 0) + 1) + ")";
   return text;
 }
 
@@ -96,8 +96,8 @@ struct Chromium::Impl {
   std::mutex write_mutex;
   int next_id = 1;
   std::map<int, json> replies;
-  std::set<int> unawaited;  // ids of messages sent without waiting for their answer
-  bool closed = false;  // the browser closed its end
+  std::set<int> unawaited;          // ids of messages sent without waiting for their answer
+  bool closed = false;              // the browser closed its end
   std::set<std::string> lifecycle;  // "<loaderId> <event name>" seen so far
   std::vector<std::string> console;
   std::vector<std::string> errors;
@@ -127,35 +127,24 @@ void Chromium::Impl::start() {
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("chromium: mkdtemp failed");
   profile = tmpl;
   if (::access(options.executable.c_str(), X_OK) != 0)
-    throw std::runtime_error("chromium: " + options.executable + " is not an executable (scripts/setup.sh installs it)");
+    throw std::runtime_error("chromium: " + options.executable +
+                             " is not an executable (scripts/setup.sh installs it)");
 
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     throw std::runtime_error("chromium: socketpair failed");
   const std::string log = profile + "/chromium.log";
-  std::vector<std::string> argv = {options.executable,
-                                   "--headless",
-                                   "--no-sandbox",
-                                   "--disable-gpu",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--no-default-browser-check",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--disable-extensions",
-                                   "--disable-default-apps",
-                                   "--mute-audio",
-                                   "--hide-scrollbars",
-                                   // No host name resolves: only loopback addresses (our servers) are reachable.
-                                   "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.*",
-                                   "--user-data-dir=" + profile,
-                                   "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height),
-                                   "--remote-debugging-pipe",
-                                   "about:blank"};
+  std::vector<std::string> argv = {
+      options.executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--no-default-browser-check", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
+      // No host name resolves: only loopback addresses (our servers) are reachable.
+      "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.*", "--user-data-dir=" + profile,
+      "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height),
+      "--remote-debugging-pipe", "about:blank"};
   // Its crash handler and caches would go under ~/.config and ~/.cache: keep them in the profile.
   std::vector<std::string> env = {"HOME=" + profile + "/home", "XDG_CONFIG_HOME=" + profile + "/config",
-                                   "XDG_CACHE_HOME=" + profile + "/cache"};
+                                  "XDG_CACHE_HOME=" + profile + "/cache"};
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry(*e);
     if (!entry.starts_with("HOME=") && !entry.starts_with("XDG_CONFIG_HOME=") && !entry.starts_with("XDG_CACHE_HOME="))
@@ -193,8 +182,7 @@ void Chromium::Impl::start() {
   reader = std::thread([this] { read_loop(); });
 
   const json target = call("Target.createTarget", {{"url", "about:blank"}}, false);
-  const json attached =
-      call("Target.attachToTarget", {{"targetId", target["targetId"]}, {"flatten", true}}, false);
+  const json attached = call("Target.attachToTarget", {{"targetId", target["targetId"]}, {"flatten", true}}, false);
   session = attached["sessionId"].get<std::string>();
   call("Page.enable");
   call("Page.setLifecycleEventsEnabled", {{"enabled", true}});
@@ -325,9 +313,12 @@ json Chromium::Impl::call(const std::string& method, json params, bool in_sessio
   message["id"] = id;
   write(message);
   std::unique_lock lock(mutex);
-  const bool answered = changed.wait_until(lock, Clock::now() + timeout, [&] { return replies.contains(id) || closed; });
+  const bool answered =
+      changed.wait_until(lock, Clock::now() + timeout, [&] { return replies.contains(id) || closed; });
   if (!replies.contains(id)) {
-    if (answered) throw std::runtime_error("chromium: no answer to " + method + ": the browser closed its pipe; its log:\n" + log_tail());
+    if (answered)
+      throw std::runtime_error("chromium: no answer to " + method + ": the browser closed its pipe; its log:\n" +
+                               log_tail());
     throw std::runtime_error("chromium: no answer to " + method + " within " + std::to_string(timeout.count()) + " ms");
   }
   json reply = std::move(replies[id]);
@@ -398,12 +389,12 @@ void Chromium::open(const std::string& url) {
 }
 
 nlohmann::json Chromium::evaluate(const std::string& expression) {
-  const json result = impl_->call("Runtime.evaluate", {{"expression", expression},
-                                                       {"returnByValue", true},
-                                                       {"awaitPromise", true},
-                                                       {"userGesture", true}});
+  const json result =
+      impl_->call("Runtime.evaluate",
+                  {{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}, {"userGesture", true}});
   if (result.contains("exceptionDetails"))
-    throw std::runtime_error("chromium: evaluating `" + expression + "` threw " + exception_text(result["exceptionDetails"]));
+    throw std::runtime_error("chromium: evaluating `" + expression + "` threw " +
+                             exception_text(result["exceptionDetails"]));
   return result["result"].value("value", json());
 }
 
@@ -418,10 +409,11 @@ bool Chromium::wait_for(const std::string& condition, std::chrono::milliseconds 
 }
 
 void Chromium::click(const std::string& selector) {
-  const json where = evaluate("(() => { const e = document.querySelector(" + json(selector).dump() +
-                              "); if (!e) return null; e.scrollIntoView({block: 'center', inline: 'center'});"
-                              " const r = e.getBoundingClientRect();"
-                              " return {x: r.left + r.width / 2, y: r.top + r.height / 2, w: r.width, h: r.height}; })()");
+  const json where =
+      evaluate("(() => { const e = document.querySelector(" + json(selector).dump() +
+               "); if (!e) return null; e.scrollIntoView({block: 'center', inline: 'center'});"
+               " const r = e.getBoundingClientRect();"
+               " return {x: r.left + r.width / 2, y: r.top + r.height / 2, w: r.width, h: r.height}; })()");
   if (where.is_null()) throw std::runtime_error("chromium: click: nothing matches " + selector);
   if (where["w"].get<double>() <= 0 || where["h"].get<double>() <= 0)
     throw std::runtime_error("chromium: click: " + selector + " has no size (hidden?)");
@@ -492,8 +484,9 @@ PngSize png_size(const std::string& bytes) {
   static const std::string signature = "\x89PNG\r\n\x1a\n";
   if (bytes.size() < 24 || bytes.compare(0, 8, signature) != 0 || bytes.compare(12, 4, "IHDR") != 0) return {};
   auto be32 = [&](size_t at) {
-    return static_cast<int>((static_cast<unsigned char>(bytes[at]) << 24) | (static_cast<unsigned char>(bytes[at + 1]) << 16) |
-                            (static_cast<unsigned char>(bytes[at + 2]) << 8) | static_cast<unsigned char>(bytes[at + 3]));
+    return static_cast<int>(
+        (static_cast<unsigned char>(bytes[at]) << 24) | (static_cast<unsigned char>(bytes[at + 1]) << 16) |
+        (static_cast<unsigned char>(bytes[at + 2]) << 8) | static_cast<unsigned char>(bytes[at + 3]));
   };
   return {be32(16), be32(20)};
 }

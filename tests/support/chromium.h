@@ -63,8 +63,8 @@ class Chromium {
   // (a failed resource load, a blocked request) so far: a page that works has none.
   std::vector<std::string> errors() const;
 
-  pid_t pid() const;                         // the browser process (its process group's leader)
-  const std::string& profile_dir() const;    // its --user-data-dir
+  pid_t pid() const;                       // the browser process (its process group's leader)
+  const std::string& profile_dir() const;  // its --user-data-dir
 
  private:
   struct Impl;

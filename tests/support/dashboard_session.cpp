@@ -29,7 +29,8 @@ const std::string kRunId = "#run-id";
 const std::string kStatus = "#run-status";
 // The points the live charts have drawn so far, summed over the charts.
 const std::string kLivePoints =
-    "[...document.querySelectorAll('#run-view canvas[data-chart]')].reduce((n, c) => n + Number(c.dataset.points || 0), 0)";
+    "[...document.querySelectorAll('#run-view canvas[data-chart]')]"
+    ".reduce((n, c) => n + Number(c.dataset.points || 0), 0)";
 // The open run's faults on the page: "on" or "reverted" each.
 const std::string kPageFaults = "[...document.querySelectorAll('#faults li[data-fault]')].map(li => li.dataset.state)";
 
@@ -92,11 +93,10 @@ DashboardSession::DashboardSession() : port_(free_port()) {
   write_file(dir_.file("experiments/quickstart.yaml"), quickstart);
   token_ = "browser-test-token-" + std::to_string(port_);
   write_file(dir_.file("token"), token_ + "\n");
-  server_ = std::make_unique<Child>(
-      std::vector<std::string>{bin("chaosplus"), "server", "--listen", "127.0.0.1:" + std::to_string(port_),
-                               "--token-file", dir_.file("token"), "--state-dir", state_dir(), "--store",
-                               store_location(), "--runs-dir", dir_.file("runs"), "--experiments",
-                               dir_.file("experiments")});
+  server_ = std::make_unique<Child>(std::vector<std::string>{
+      bin("chaosplus"), "server", "--listen", "127.0.0.1:" + std::to_string(port_), "--token-file", dir_.file("token"),
+      "--state-dir", state_dir(), "--store", store_location(), "--runs-dir", dir_.file("runs"), "--experiments",
+      dir_.file("experiments")});
   if (!wait_until([&] { return http_request("GET", "127.0.0.1", port_, "/api/experiments", {}, 1s).status == 200; },
                   20s))
     throw std::runtime_error("chaosplus server did not answer on port " + std::to_string(port_) + ":\n" +
@@ -139,7 +139,8 @@ HaltRound halt_round(DashboardSession& session, Chromium& browser, const std::st
   browser.click(kStartQuickstart);
   if (!browser.wait_for("/^\\d{8}T/.test(" + text_of(kRunId) + ")", 30s))
     return fail("the page opened no run after the start button: \"" +
-                browser.evaluate(text_of("#start-result")).get<std::string>() + "\"\nserver:\n" + session.server_output());
+                browser.evaluate(text_of("#start-result")).get<std::string>() + "\"\nserver:\n" +
+                session.server_output());
   round.run_id = browser.evaluate(text_of(kRunId)).get<std::string>();
   if (!wait_until(
           [&] {
@@ -166,7 +167,8 @@ HaltRound halt_round(DashboardSession& session, Chromium& browser, const std::st
     if (!entries) return 0;
     int on = 0;
     for (const auto& entry : *entries)
-      if (faults.contains(entry.id) && entry.state == runner::EntryState::active && (kind.empty() || entry.kind == kind))
+      if (faults.contains(entry.id) && entry.state == runner::EntryState::active &&
+          (kind.empty() || entry.kind == kind))
         ++on;
     return on;
   };

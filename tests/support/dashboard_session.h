@@ -41,15 +41,15 @@ class DashboardSession {
 struct HaltRound {
   std::string run_id;
   std::string journal;
-  int points_before = 0, points_after = 0;  // the live charts' points, before and after they grew
-  int faults_on_at_click = 0;               // fault ledger entries active when HALT was pressed
-  double faults_reverted_ms = -1;           // the ledger: every fault entry of the run reverted (polled)
-  double everything_reverted_ms = -1;       // the ledger: every entry of the run (its targets too)
-  double halted_event_ms = -1;              // the journal's run.halted
+  int points_before = 0, points_after = 0;   // the live charts' points, before and after they grew
+  int faults_on_at_click = 0;                // fault ledger entries active when HALT was pressed
+  double faults_reverted_ms = -1;            // the ledger: every fault entry of the run reverted (polled)
+  double everything_reverted_ms = -1;        // the ledger: every entry of the run (its targets too)
+  double halted_event_ms = -1;               // the journal's run.halted
   double last_fault_reverted_event_ms = -1;  // the journal's last fault.reverted
-  std::string halted_reason;                // the journal's run.halted reason
-  std::string page_status;                  // what the page said at the end
-  std::vector<std::string> failures;        // what went wrong; empty when the round worked
+  std::string halted_reason;                 // the journal's run.halted reason
+  std::string page_status;                   // what the page said at the end
+  std::vector<std::string> failures;         // what went wrong; empty when the round worked
 };
 
 // Opens the dashboard in `browser`, starts the quickstart with its button, waits for the live charts
