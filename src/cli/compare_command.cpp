@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_store.h"
 #include "report/compare.h"
 #include "report/run_data.h"
 
@@ -11,6 +12,7 @@ namespace {
 struct CompareOptions {
   std::string run_a, run_b;
   bool json = false, markdown = false;
+  std::string store, state_dir;
   std::vector<std::pair<std::string, std::string>> rules;  // flag, value
 };
 
@@ -24,8 +26,13 @@ void add_compare_command(CLI::App& app, int& exit_code) {
       "rule that makes it a regression (docs/reports.md).\n"
       "Exit codes: 0 no regression from RUN_A to RUN_B, 1 regression, 3 a run cannot be read or a rule is invalid.");
   auto options = std::make_shared<CompareOptions>();
-  cmd->add_option("RUN_A", options->run_a, "the reference run: its journal")->required();
-  cmd->add_option("RUN_B", options->run_b, "the run to judge against it: its journal")->required();
+  cmd->add_option("RUN_A", options->run_a, "the reference run: its journal, or its id (or a unique prefix) in the store")
+      ->required();
+  cmd->add_option("RUN_B", options->run_b, "the run to judge against it: a journal or a run id")->required();
+  cmd->add_option("--store", options->store,
+                  "the results store (a file path, sqlite:PATH or postgresql://...); default: $CHAOSPLUS_STORE, the "
+                  "config file's store:, else <state dir>/results.db");
+  cmd->add_option("--state-dir", options->state_dir, "the state folder whose results.db is the default store");
   cmd->add_flag("--json", options->json, "print the comparison as JSON");
   cmd->add_flag("--markdown", options->markdown, "print the comparison as a Markdown table");
   const std::pair<const char*, const char*> rule_flags[] = {
@@ -51,8 +58,9 @@ void add_compare_command(CLI::App& app, int& exit_code) {
         return;
       }
     }
-    auto a = report::load_run(options->run_a, nullptr);
-    auto b = a ? report::load_run(options->run_b, nullptr) : a;
+    RunStore runs(options->store, options->state_dir);
+    auto a = runs.load(options->run_a);
+    auto b = a ? runs.load(options->run_b) : a;
     if (!a || !b) {
       std::cerr << "compare: " << (!a ? a.error() : b.error()) << "\n";
       exit_code = kExitInvalid;

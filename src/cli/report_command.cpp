@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_store.h"
 #include "report/run_data.h"
 #include "report/writers.h"
 #include "runner/provenance.h"
@@ -14,6 +15,7 @@ struct ReportOptions {
   std::string run;
   std::string html, markdown, junit, sarif;
   std::string previous;
+  std::string store, state_dir;
   bool any_file() const { return !html.empty() || !markdown.empty() || !junit.empty() || !sarif.empty(); }
 };
 
@@ -39,21 +41,50 @@ int print_recomputed(const std::string& run, const std::vector<Event>& events) {
   return code;
 }
 
-int write_reports(const ReportOptions& options, const report::LoadedRun& loaded) {
+// The comparison with the previous run: the one given with --previous, else the run of the same
+// experiment that started last before this one in the results store.
+Status add_previous(const ReportOptions& options, RunStore& runs, const report::RunData& run,
+                    report::ReportContext& context) {
+  std::optional<report::LoadedRun> previous;
+  if (!options.previous.empty()) {
+    auto given = runs.load(options.previous);
+    if (!given) return Error{"--previous " + given.error(), given.code()};
+    previous = std::move(given).value();
+  } else {
+    auto store = runs.get();
+    if (!store) {
+      context.previous_note = "no earlier run: " + store.error();
+      return ok_status();
+    }
+    if (*store == nullptr) {
+      context.previous_note = "no earlier run: " + runs.describe() + " (give one with --previous)";
+      return ok_status();
+    }
+    auto row = (*store)->previous_run(run.row);
+    if (!row) return Error{"looking up the previous run in " + (*store)->describe() + ": " + row.error(), row.code()};
+    if (!*row) {
+      context.previous_note = "no earlier run of " + run.row.experiment + " in " + (*store)->describe();
+      return ok_status();
+    }
+    auto events = (*store)->events((*row)->run_id);
+    if (!events) return Error{"reading the previous run " + (*row)->run_id + ": " + events.error(), events.code()};
+    report::LoadedRun loaded{**row, {}};
+    for (store::StoredEvent& e : *events) loaded.events.push_back(std::move(e.event));
+    previous = std::move(loaded);
+  }
+  context.previous = report::compare_runs(report::derive_run(previous->row, previous->events), run);
+  return ok_status();
+}
+
+int write_reports(const ReportOptions& options, RunStore& runs, const report::LoadedRun& loaded) {
   report::RunData run = report::derive_run(loaded.row, loaded.events);
   report::ReportContext context;
   context.version = runner::chaosplus_version();
   context.experiment_text = report::experiment_text(loaded.row);
   if (context.experiment_text) report::add_declared_guardrails(run, *context.experiment_text);
-  if (!options.previous.empty()) {
-    auto previous = report::load_run(options.previous, nullptr);
-    if (!previous) {
-      std::cerr << "report: --previous " << previous.error() << "\n";
-      return kExitInvalid;
-    }
-    context.previous = report::compare_runs(report::derive_run(previous->row, previous->events), run);
-  } else {
-    context.previous_note = "no earlier run to compare with (give one with --previous)";
+  if (auto added = add_previous(options, runs, run, context); !added) {
+    std::cerr << "report: " << added.error() << "\n";
+    return kExitInvalid;
   }
   const std::pair<const std::string*, const char*> outputs[] = {
       {&options.html, "HTML"}, {&options.markdown, "Markdown"}, {&options.junit, "JUnit"}, {&options.sarif, "SARIF"}};
@@ -88,7 +119,10 @@ void add_report_command(CLI::App& app, int& exit_code) {
       "recomputed verdict (the run's own with a format option); 3 also when the run cannot be read, ends before its "
       "verdict, or a report cannot be written.");
   auto options = std::make_shared<ReportOptions>();
-  cmd->add_option("RUN", options->run, "the run's journal (JSON lines), as `run` printed it")->required();
+  cmd->add_option("RUN", options->run,
+                  "the run: its journal (JSON lines), as `run` printed it, or its id (or a unique prefix of it) in the "
+                  "results store")
+      ->required();
   cmd->add_option("--html", options->html,
                   "write one self-contained HTML page (charts, checks, faults, findings, the experiment file; opens "
                   "offline)");
@@ -96,15 +130,21 @@ void add_report_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--junit", options->junit, "write JUnit XML: each check a test case");
   cmd->add_option("--sarif", options->sarif, "write SARIF 2.1.0 of the run's findings");
   cmd->add_option("--previous", options->previous,
-                  "compare with this earlier run (a journal) in the HTML and Markdown reports");
+                  "compare with this earlier run (a journal or a run id) in the HTML and Markdown reports; default: "
+                  "the previous run of the same experiment in the results store");
+  cmd->add_option("--store", options->store,
+                  "the results store (a file path, sqlite:PATH or postgresql://...); default: $CHAOSPLUS_STORE, the "
+                  "config file's store:, else <state dir>/results.db");
+  cmd->add_option("--state-dir", options->state_dir, "the state folder whose results.db is the default store");
   cmd->callback([options, &exit_code] {
-    auto loaded = report::load_run(options->run, nullptr);
+    RunStore runs(options->store, options->state_dir);
+    auto loaded = runs.load(options->run);
     if (!loaded) {
       std::cerr << "report: " << loaded.error() << "\n";
       exit_code = kExitInvalid;
       return;
     }
-    exit_code = options->any_file() ? write_reports(*options, *loaded) : print_recomputed(options->run, loaded->events);
+    exit_code = options->any_file() ? write_reports(*options, runs, *loaded) : print_recomputed(options->run, loaded->events);
   });
 }
 

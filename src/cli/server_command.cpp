@@ -32,7 +32,8 @@ void add_server_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
   cmd->add_option("--listen", o->listen, "address:port to listen on (default 127.0.0.1:7070; port 0: any free one)");
   cmd->add_option("--token-file", o->token_file, "file holding the bearer token (one line)");
-  cmd->add_option("--store", o->store, "results store: a SQLite path or postgresql://... (default: in the state folder)");
+  cmd->add_option("--store", o->store,
+                  "results store: a SQLite path or postgresql://... (default: in the state folder)");
   cmd->add_option("--state-dir", o->state_dir,
                   "folder of the fault ledger (default: $CHAOSPLUS_STATE_DIR or ~/.local/state/chaosplus)");
   cmd->add_option("--runs-dir", o->runs_dir, "folder for the journals and output of runs it starts (default: runs)");

@@ -15,7 +15,8 @@ std::string proxy_metrics(Engine& engine,
   out.family("chaosplus_proxy_proxies", Type::gauge, "proxies configured");
   out.sample(static_cast<double>(proxies.size()));
   out.family("chaosplus_proxy_enabled", Type::gauge, "whether each proxy is enabled (1) or cut off (0)");
-  for (const auto& p : proxies) out.sample({{"proxy", p.name}, {"listen", p.listen}, {"upstream", p.upstream}}, p.enabled);
+  for (const auto& p : proxies)
+    out.sample({{"proxy", p.name}, {"listen", p.listen}, {"upstream", p.upstream}}, p.enabled);
   out.family("chaosplus_proxy_active_toxics", Type::gauge, "toxics on each proxy now, by type");
   for (const auto& p : proxies) {
     std::map<std::string, int> by_type;

@@ -31,7 +31,8 @@ std::string mark_short(const Mark& mark) {
   return "fault failed";
 }
 
-std::string verdict_class(const std::string& verdict) { return verdict.empty() ? "none" : verdict; }
+// "v-held": its own prefix, so the badge's colours never mix with the tables' .held and .failed.
+std::string verdict_class(const std::string& verdict) { return "v-" + (verdict.empty() ? std::string("none") : verdict); }
 
 std::string cell(const std::string& text, const std::string& css = "") {
   return "<td" + (css.empty() ? "" : " class=\"" + css + "\"") + ">" + html_escape(text) + "</td>";
@@ -45,7 +46,7 @@ std::string check_result(const Check& check) {
 
 std::string check_class(const Check& check) { return !check.held ? "skipped" : *check.held ? "held" : "failed"; }
 
-std::string header(const RunData& run, const ReportContext& context) {
+std::string header(const RunData& run) {
   const store::RunRow& row = run.row;
   std::string out = "<header>\n<h1>" + html_escape(row.experiment.empty() ? "(unnamed experiment)" : row.experiment) +
                     "</h1>\n<p class=\"meta\"><span>run " + html_escape(row.run_id) + "</span>";
@@ -63,7 +64,6 @@ std::string header(const RunData& run, const ReportContext& context) {
     for (const std::string& reason : run.reasons) out += "<li>" + html_escape(reason) + "</li>";
     out += "</ul>\n";
   }
-  (void)context;
   return out + "</header>\n";
 }
 
@@ -135,6 +135,13 @@ std::string figures_tables(const RunData& run) {
              cell(percent(f.error_rate), "num") + cell(ms_text(f.p50_ms), "num") + cell(ms_text(f.p90_ms), "num") +
              cell(ms_text(f.p99_ms), "num") + cell(ms_text(f.max_ms), "num") + "</tr>\n";
     }
+    out += "</table>\n";
+  }
+  if (!run.phases.empty()) {
+    out += "<h3>Phases</h3>\n<table><tr><th>phase</th><th>from</th><th>to</th><th></th></tr>\n";
+    for (const PhaseSpan& p : run.phases)
+      out += "<tr>" + cell(p.name) + cell(s_text(p.from_ms), "num") + cell(p.to_ms ? s_text(*p.to_ms) : "-", "num") +
+             cell(p.halted ? "halted" : !p.to_ms ? "did not end" : "", p.halted || !p.to_ms ? "failed" : "") + "</tr>\n";
     out += "</table>\n";
   }
   if (run.time_to_recover_ms)
@@ -246,7 +253,7 @@ std::string html_report(const RunData& run, const ReportContext& context) {
          "style-src 'unsafe-inline'; img-src data:\">\n";
   out += "<title>" + html_escape(title) + "</title>\n<style>\n" + std::string(report_page_style()) + "</style>\n</head>\n";
   out += "<body data-run-id=\"" + html_escape(run.row.run_id) + "\">\n";
-  out += header(run, context);
+  out += header(run);
   out += timeline(run);
   out += checks_table(run);
   out += faults_table(run);

@@ -21,6 +21,21 @@
       var ctx = chart.ctx;
       ctx.save();
       ctx.font = '11px sans-serif';
+      // Phase boundaries: dotted grey lines, the phase's name at the foot of each.
+      data.phases.forEach(function (phase) {
+        var from = x.getPixelForValue(phase.from);
+        if (from < area.left || from > area.right) return;
+        ctx.strokeStyle = '#9ca3af';
+        ctx.fillStyle = '#6b7280';
+        ctx.lineWidth = 1;
+        ctx.setLineDash([2, 3]);
+        ctx.beginPath();
+        ctx.moveTo(from, area.top);
+        ctx.lineTo(from, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillText(phase.name, from + 3, area.bottom - 4);
+      });
       data.faults.forEach(function (fault, i) {
         var from = Math.max(x.getPixelForValue(fault.from), area.left);
         var to = Math.min(x.getPixelForValue(fault.to === null ? end : fault.to), area.right);
@@ -53,7 +68,7 @@
         var label = mark.short;
         var width = ctx.measureText(label).width;
         var left = at + 3 + width > area.right ? at - 3 - width : at + 3;
-        ctx.fillText(label, left, area.bottom - 4 - (i % 3) * 12);
+        ctx.fillText(label, left, area.bottom - 16 - (i % 3) * 12);
       });
       ctx.restore();
     }
@@ -105,7 +120,12 @@
   keep(draw('probe-success', data.probes.map(function (probe, i) {
     return series(probe.probe + ' ok', probe.points.map(function (p) { return { x: p[0], y: p[1] }; }), i,
                   { stepped: true, pointRadius: 2 });
-  }), { min: -0.05, max: 1.05, ticks: { stepSize: 1, callback: function (v) { return v === 1 ? 'ok' : v === 0 ? 'failed' : ''; } } }));
+  }), {
+    min: -0.1,
+    max: 1.1,
+    afterBuildTicks: function (axis) { axis.ticks = [{ value: 0 }, { value: 1 }]; },
+    ticks: { callback: function (v) { return v === 1 ? 'ok' : 'failed'; } }
+  }));
 
   keep(draw('probe-latency', data.probes.map(function (probe, i) {
     return series(probe.probe, probe.points.map(function (p) { return { x: p[0], y: p[2] }; }), i, {});

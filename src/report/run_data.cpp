@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "runner/journal.h"
@@ -41,21 +39,6 @@ std::string field_text(const Event& e, std::string_view key) {
         else return std::to_string(v);
       },
       *value);
-}
-
-// "2026-12-06T05:52:13.157Z" (format_wall_time's form) to a time point; nullopt for anything else.
-std::optional<store::WallTime> parse_wall(const std::string& text) {
-  std::tm tm{};
-  int millis = 0;
-  char zone = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &millis, &zone) != 8 ||
-      zone != 'Z')
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t seconds = ::timegm(&tm);
-  return store::WallTime(std::chrono::seconds(seconds)) + std::chrono::milliseconds(millis);
 }
 
 LoadSeries* load_named(std::vector<LoadSeries>& loads, const std::string& name) {
@@ -242,19 +225,6 @@ Result<LoadedRun> load_run(const std::string& run, store::Store* store) {
     if (!events) return Error{events.error(), ErrorCode::invalid_argument};
     if (events->empty() || events->front().type != "run.started")
       return Error{run + ": not a run's journal (its first event is not run.started)", ErrorCode::invalid_argument};
-    // The journal's reader keeps each event's elapsed time; its wall time follows from the first
-    // line's "time" (the steady clock is the one to compute with, as the run did).
-    std::ifstream in(run, std::ios::binary);
-    std::string first;
-    std::getline(in, first);
-    const auto json = nlohmann::json::parse(first, nullptr, false);
-    if (json.is_object() && json.contains("time") && json["time"].is_string()) {
-      if (const auto start = parse_wall(json["time"].get<std::string>())) {
-        const Duration origin = events->front().elapsed;
-        for (Event& e : *events)
-          e.wall = *start + std::chrono::duration_cast<store::WallTime::duration>(e.elapsed - origin);
-      }
-    }
     LoadedRun loaded{row_from_events(*events), std::move(events).value()};
     if (loaded.row.journal.empty()) loaded.row.journal = run;
     return loaded;

@@ -65,7 +65,8 @@ int open_faults(Ledger& ledger, const std::string& run_id) {
   return n;
 }
 
-Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log) {
+Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log,
+                             store::Store* store) {
   auto running = ledger.runs_with_status("running");
   if (!running) return Error{running.error()};
   HaltReport report;
@@ -105,7 +106,7 @@ Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration
   }
   if (crashed) {
     report.recovered_crashed = true;
-    report.recovery = recover(ledger, recovery_log);
+    report.recovery = recover(ledger, store, recovery_log);
   }
   return report;
 }

@@ -29,18 +29,19 @@ struct HaltedRun {
 };
 
 struct HaltReport {
-  std::vector<HaltedRun> runs;         // the live runs that were signalled (or could not be)
-  bool recovered_crashed = false;      // some runs' runners were dead: recover() ran
-  RecoveryReport recovery;             // what it did
+  std::vector<HaltedRun> runs;     // the live runs that were signalled (or could not be)
+  bool recovered_crashed = false;  // some runs' runners were dead: recover() ran
+  RecoveryReport recovery;         // what it did
   // Every signalled run's faults cleared in time and nothing failed to revert.
   bool ok() const;
 };
 
 // Halts the running runs in the ledger (only `run_id` when it is not empty), all signalled at once,
 // then waits up to `wait` for each one's faults to be reverted and for it to end. Crashed runs
-// (runner dead) are recovered, their recovery lines written to `recovery_log`. not_found when
-// `run_id` names no running run.
-Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log);
+// (runner dead) are recovered, their recovery lines written to `recovery_log`, and the results
+// store follows when one is given (as `recover --store`). not_found when `run_id` names no running run.
+Result<HaltReport> halt_runs(Ledger& ledger, const std::string& run_id, Duration wait, std::ostream& recovery_log,
+                             store::Store* store = nullptr);
 
 // The entries of a run that are faults still on the system (not rollbacks nor processes it
 // started); -1 when the ledger cannot be read.

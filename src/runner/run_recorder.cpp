@@ -43,6 +43,12 @@ RunRecorder::RunRecorder(store::Store& store, std::string run_id, std::string fi
 RunRecorder::~RunRecorder() { close(); }
 
 void RunRecorder::on_event(const Event& event) {
+  if (event.type == "run.started") {
+    // The row at once, the one write on the bus's thread (before any fault): a store that fails
+    // later still has the run, for recover to complete from the journal.
+    started_ = run_row_from_started(event, file_text_);
+    if (Status s = store_.begin_run(started_); !s) fail(s.error());
+  }
   std::lock_guard lock(mutex_);
   // Numbered even after a failure or close: the seq is the event's line in the journal.
   queue_.push_back({next_seq_++, event, {}});
@@ -83,7 +89,7 @@ void RunRecorder::write_loop() {
   }
 }
 
-// In order: the row first (run.started), events in transactions, the row finished after run.verdict.
+// In order: events in transactions, the row finished once run.verdict is stored.
 // After the first failure nothing more is written: the store would have a gap the journal has not.
 void RunRecorder::write(std::vector<store::StoredEvent>& batch) {
   if (failure()) return;
@@ -97,11 +103,7 @@ void RunRecorder::write(std::vector<store::StoredEvent>& batch) {
   };
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Event& e = batch[i].event;
-    if (e.type == "run.started") {
-      if (!append_until(i)) return;
-      started_ = run_row_from_started(e, file_text_);
-      if (Status s = store_.begin_run(started_); !s) return fail(s.error());
-    } else if (e.type == "run.verdict") {
+    if (e.type == "run.verdict") {
       if (!append_until(i + 1)) return;
       if (Status s = store_.finish_run(finished_row(started_, e)); !s) return fail(s.error());
     }

@@ -1,11 +1,11 @@
 #pragma once
 // Records a run into the results store as it goes: a bus subscriber beside the journal that
 // numbers the events 1, 2, 3... exactly as the journal's lines (both see every event in the same
-// order), creates the run's row at run.started, and finishes it at run.verdict. The database is
-// written by a thread of its own, in batches (every 100 ms or 256 events, one transaction each),
-// so the bus never waits for it. When the store fails the recorder stops writing (the run goes
-// on, the journal stays complete) and says why once, through failure(); `chaosplus recover`
-// replays the journal into the store later.
+// order), creates the run's row at run.started (at once, before any fault), and finishes it at
+// run.verdict. Events are written by a thread of its own, in batches (every 100 ms or 256 events,
+// one transaction each), so the bus never waits for them. When the store fails the recorder stops
+// writing (the run goes on, the journal stays complete) and says why once, through failure();
+// `chaosplus recover` replays the journal into the store later.
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -40,7 +40,7 @@ class RunRecorder {
   store::Store& store_;
   const std::string run_id_;
   const std::string file_text_;
-  store::RunRow started_;  // the row, once run.started came by; used by the writer thread only
+  store::RunRow started_;  // the row, set at run.started before it is queued; then read by the writer
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

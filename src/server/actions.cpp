@@ -75,7 +75,8 @@ std::string tail_of(const std::string& path) {
 net::Response start_run(ServerState& state, const net::Request& request) {
   auto body = parse_body(request.body);
   if (!body) return error_json(400, body.error());
-  if (!body->is_object()) return error_json(400, "expected a JSON object {\"experiment\": \"file.yaml\", \"vars\": {}}");
+  if (!body->is_object())
+    return error_json(400, "expected a JSON object {\"experiment\": \"file.yaml\", \"vars\": {}}");
   for (const auto& [key, value] : body->items()) {
     if (key != "experiment" && key != "vars") {
       return error_json(400, "unknown field '" + key.substr(0, 64) + "' (expected: experiment, vars)");
@@ -105,14 +106,14 @@ net::Response start_run(ServerState& state, const net::Request& request) {
   while (true) {
     if (run_id.empty()) run_id = journal_run_id(launched->journal);
     if (!run_id.empty()) {
-      std::lock_guard lock(state.store_mutex);
       auto row = state.store->find_run(run_id);
       if (row && *row) break;
     }
     if (auto code = state.launcher->exit_code(launched->pid); code && run_id.empty()) {
-      return json_reply(422, dump({{"error", "the run ended (exit code " + std::to_string(*code) + ") before it started"},
-                                   {"output", tail_of(launched->output)},
-                                   {"pid", launched->pid}}));
+      return json_reply(422,
+                        dump({{"error", "the run ended (exit code " + std::to_string(*code) + ") before it started"},
+                              {"output", tail_of(launched->output)},
+                              {"pid", launched->pid}}));
     }
     if (Clock::now() >= deadline) {
       return json_reply(504, dump({{"error", "the run's record did not appear in the store in time"},
@@ -153,11 +154,11 @@ net::Response halt(ServerState& state, const std::string& id, const net::Request
   }
   std::ostringstream log;
   std::lock_guard lock(state.halt_mutex);
-  auto report = runner::halt_runs(*state.ledger, run_id, wait, log);
+  auto report = runner::halt_runs(*state.ledger, run_id, wait, log, state.store.get());
   if (!report) {
-    return error_json(report.code() == ErrorCode::not_found ? 409 : 500,
-                      report.code() == ErrorCode::not_found ? "run " + run_id + " is not running (the ledger)"
-                                                            : report.error());
+    return error_json(
+        report.code() == ErrorCode::not_found ? 409 : 500,
+        report.code() == ErrorCode::not_found ? "run " + run_id + " is not running (the ledger)" : report.error());
   }
   json runs = json::array();
   bool all_reverted = true, failed = false;
@@ -186,7 +187,8 @@ net::Response halt(ServerState& state, const std::string& id, const net::Request
 net::Response recover_runs(ServerState& state) {
   std::ostringstream log;
   std::lock_guard lock(state.halt_mutex);
-  runner::RecoveryReport r = runner::recover(*state.ledger, log);
+  // The store follows: each crashed run is marked interrupted, its journal replayed, then recovered.
+  runner::RecoveryReport r = runner::recover(*state.ledger, state.store.get(), log);
   json body{{"runs_recovered", r.runs_recovered},
             {"reverted", r.entries_reverted},
             {"failed", r.entries_failed},

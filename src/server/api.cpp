@@ -9,8 +9,8 @@ namespace chaosplus::server {
 namespace {
 
 net::Response wrong_method(const net::Request& request, const std::string& allowed) {
-  auto r = error_json(405, "method " + request.method + " is not allowed on " + request.path() + " (only " + allowed +
-                               ")");
+  auto r =
+      error_json(405, "method " + request.method + " is not allowed on " + request.path() + " (only " + allowed + ")");
   r.set_header("Allow", allowed);
   return r;
 }
@@ -18,11 +18,7 @@ net::Response wrong_method(const net::Request& request, const std::string& allow
 }  // namespace
 
 FoundRun find_run(ServerState& state, const std::string& id) {
-  Result<std::optional<store::RunRow>> found = std::optional<store::RunRow>{};
-  {
-    std::lock_guard lock(state.store_mutex);
-    found = state.store->find_run(id);
-  }
+  auto found = state.store->find_run(id);
   if (!found) {
     const int status = found.code() == ErrorCode::invalid_argument ? 400 : 500;
     return {std::nullopt, error_json(status, "run '" + id + "': " + found.error())};
@@ -54,6 +50,10 @@ net::Response handle_api(ServerState& state, const net::Request& request, std::s
     if (post) return start_run(state, request);
     return wrong_method(request, "GET, POST");
   }
+  if (n == 2 && parts[1] == "compare") {
+    route = "/api/compare";
+    return get ? compare(state, request) : wrong_method(request, "GET");
+  }
   if (n == 2 && parts[1] == "halt") {
     route = "/api/halt";
     return post ? halt(state, {}, request) : wrong_method(request, "POST");
@@ -75,6 +75,10 @@ net::Response handle_api(ServerState& state, const net::Request& request, std::s
     if (n == 5 && parts[3] == "events" && parts[4] == "stream") {
       route = "/api/runs/{id}/events/stream";
       return get ? stream_events(state, id, request) : wrong_method(request, "GET");
+    }
+    if (n == 4 && parts[3] == "report") {
+      route = "/api/runs/{id}/report";
+      return get ? run_report(state, id, request) : wrong_method(request, "GET");
     }
     if (n == 4 && parts[3] == "halt") {
       route = "/api/runs/{id}/halt";

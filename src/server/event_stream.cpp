@@ -51,9 +51,8 @@ net::Response stream_events(ServerState& state, const std::string& id, const net
   }
 
   net::Response response;
-  response.headers = {{"Content-Type", "text/event-stream"},
-                      {"Cache-Control", "no-store"},
-                      {"X-Accel-Buffering", "no"}};
+  response.headers = {
+      {"Content-Type", "text/event-stream"}, {"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
   ServerState* shared = &state;
   response.stream = [shared, run_id = run.run_id, after](net::ResponseStream& out) mutable {
     StreamSlot slot(shared->streams);
@@ -62,14 +61,9 @@ net::Response stream_events(ServerState& state, const std::string& id, const net
     auto quiet_since = Clock::now();
     bool verdict_sent = false;
     while (true) {
-      Result<std::vector<store::StoredEvent>> events = std::vector<store::StoredEvent>{};
-      Result<std::optional<store::RunRow>> row = std::optional<store::RunRow>{};
-      {
-        std::lock_guard lock(shared->store_mutex);
-        // The status first: events stored before a status that says "ended" are then all read below.
-        row = shared->store->find_run(run_id);
-        events = shared->store->events(run_id, after, 500);
-      }
+      // The status first: events stored before a status that says "ended" are then all read below.
+      auto row = shared->store->find_run(run_id);
+      auto events = shared->store->events(run_id, after, 500);
       if (!events || !row || !*row) {
         out.write(sse_message(after, "stream.error", "{\"error\":\"the store cannot be read\"}"));
         return;

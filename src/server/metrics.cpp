@@ -14,14 +14,10 @@ using Type = PrometheusText::Type;
 // Folds the events stored since the last scrape into each running run's figures; forgets runs
 // that are no longer running. Returns the running runs' ids.
 std::vector<std::string> update_figures(ServerState& state) {
-  Result<std::vector<store::RunRow>> running = std::vector<store::RunRow>{};
   store::HistoryFilter filter;
   filter.status = store::RunStatus::running;
   filter.limit = 200;
-  {
-    std::lock_guard lock(state.store_mutex);
-    running = state.store->history(filter);
-  }
+  auto running = state.store->history(filter);
   std::vector<std::string> ids;
   if (!running) return ids;
   std::lock_guard figures_lock(state.figures_mutex);
@@ -30,11 +26,7 @@ std::vector<std::string> update_figures(ServerState& state) {
     ids.push_back(run.run_id);
     live.insert(run.run_id);
     auto& figures = state.figures[run.run_id];
-    Result<std::vector<store::StoredEvent>> events = std::vector<store::StoredEvent>{};
-    {
-      std::lock_guard lock(state.store_mutex);
-      events = state.store->events(run.run_id, figures.seq);
-    }
+    auto events = state.store->events(run.run_id, figures.seq);
     if (!events) continue;
     for (const auto& stored : *events) {
       const Event& e = stored.event;
@@ -78,7 +70,6 @@ net::Response handle_metrics(ServerState& state) {
     store::HistoryFilter filter;
     filter.status = status;
     filter.limit = 1'000'000;
-    std::lock_guard lock(state.store_mutex);
     auto rows = state.store->history(filter);
     if (rows) out.sample({{"status", store::to_string(status)}}, static_cast<double>(rows->size()));
   }
@@ -103,7 +94,8 @@ net::Response handle_metrics(ServerState& state) {
   for (const auto& [run, f] : state.figures) {
     for (const auto& [probe, p] : f.probes) out.sample({{"run", run}, {"probe", probe}}, p.ok ? 1 : 0);
   }
-  out.family("chaosplus_probe_latency_seconds", Type::gauge, "latency of the latest result of each probe of a running run");
+  out.family("chaosplus_probe_latency_seconds", Type::gauge,
+             "latency of the latest result of each probe of a running run");
   for (const auto& [run, f] : state.figures) {
     for (const auto& [probe, p] : f.probes) out.sample({{"run", run}, {"probe", probe}}, p.latency_ms / 1000);
   }

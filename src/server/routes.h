@@ -19,6 +19,9 @@ net::Response stream_events(ServerState& state, const std::string& id, const net
 net::Response start_run(ServerState& state, const net::Request& request);
 net::Response halt(ServerState& state, const std::string& id, const net::Request& request);
 net::Response recover_runs(ServerState& state);
+// reports_api.cpp
+net::Response compare(ServerState& state, const net::Request& request);
+net::Response run_report(ServerState& state, const std::string& id, const net::Request& request);
 
 // The run `id` names (or a unique prefix of it): the row, or the error answer (404, 400, 500).
 struct FoundRun {

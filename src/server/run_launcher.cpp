@@ -54,8 +54,9 @@ Result<LaunchedRun> RunLauncher::start(const std::string& file, const std::map<s
   run.journal = base + ".jsonl";
   run.output = base + ".out";
 
-  std::vector<std::string> args = {settings_.program, "run", file, "--plain", "--state-dir", settings_.state_dir,
-                                   "--runs-dir", settings_.runs_dir, "--journal", run.journal};
+  std::vector<std::string> args = {
+      settings_.program,  "run",       file,       "--plain", "--state-dir", settings_.state_dir, "--runs-dir",
+      settings_.runs_dir, "--journal", run.journal};
   if (!settings_.store.empty()) {
     args.push_back("--store");
     args.push_back(settings_.store);

@@ -4,13 +4,13 @@
 // go on (halt them with `chaosplus halt`); the server only collects their exit status meanwhile.
 #include <sys/types.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <atomic>
 
 #include "core/halt_switch.h"
 #include "core/result.h"

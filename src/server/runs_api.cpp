@@ -13,8 +13,8 @@ net::Response list_runs(ServerState& state, const net::Request& request) {
   if (auto status = request.query_param("status"); !status.empty()) {
     filter.status = store::parse_run_status(status);
     if (!filter.status) {
-      return error_json(400, "status '" + status.substr(0, 64) +
-                                 "' is not a run status (running, finished, interrupted, recovered)");
+      return error_json(
+          400, "status '" + status.substr(0, 64) + "' is not a run status (running, finished, interrupted, recovered)");
     }
   }
   for (const char* key : {"since", "until"}) {
@@ -29,11 +29,7 @@ net::Response list_runs(ServerState& state, const net::Request& request) {
     if (!n) return error_json(400, n.error());
     filter.limit = static_cast<std::size_t>(*n);
   }
-  Result<std::vector<store::RunRow>> rows = std::vector<store::RunRow>{};
-  {
-    std::lock_guard lock(state.store_mutex);
-    rows = state.store->history(filter);
-  }
+  auto rows = state.store->history(filter);
   if (!rows) return error_json(500, "history: " + rows.error());
   std::string body = "{\"runs\":[";
   for (std::size_t i = 0; i < rows->size(); ++i) body += (i ? "," : "") + run_json((*rows)[i], false);
@@ -60,11 +56,7 @@ net::Response run_events(ServerState& state, const std::string& id, const net::R
   }
   auto found = find_run(state, id);
   if (!found.row) return found.error;
-  Result<std::vector<store::StoredEvent>> events = std::vector<store::StoredEvent>{};
-  {
-    std::lock_guard lock(state.store_mutex);
-    events = state.store->events(found.row->run_id, after, static_cast<std::size_t>(limit));
-  }
+  auto events = state.store->events(found.row->run_id, after, static_cast<std::size_t>(limit));
   if (!events) return error_json(500, "events of " + found.row->run_id + ": " + events.error());
   std::string body = "{\"run\":" + nlohmann::json(found.row->run_id).dump() + ",\"events\":[";
   std::int64_t last = after;

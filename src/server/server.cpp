@@ -11,9 +11,7 @@
 namespace chaosplus::server {
 namespace {
 
-bool changes_something(const std::string& method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
+bool changes_something(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
 net::Response unauthorized(const std::string& why) {
   auto response = error_json(401, why);

@@ -19,7 +19,7 @@ struct ServerOptions {
   std::string state_dir;           // the ledger's folder
   std::string runs_dir = "runs";   // where started runs write their journals and output
   std::string experiments_dir = "experiments";
-  std::string program;             // the chaosplus binary that runs start with ("" = /proc/self/exe)
+  std::string program;  // the chaosplus binary that runs start with ("" = /proc/self/exe)
   Duration sse_poll = std::chrono::milliseconds(150);  // how often a stream looks for new events
   Duration sse_keepalive = std::chrono::seconds(15);   // a comment line this often on a quiet stream
   Duration start_wait = std::chrono::seconds(20);      // POST /api/runs waits this long for the run's row

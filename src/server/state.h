@@ -1,6 +1,6 @@
 #pragma once
 // What the server's route handlers share (internal to src/server): the options, the store and the
-// ledger (each behind its lock), the run launcher, and the counters /metrics shows.
+// ledger (both thread-safe themselves), the run launcher, and the counters /metrics shows.
 #include <atomic>
 #include <map>
 #include <memory>
@@ -18,8 +18,7 @@ namespace chaosplus::server {
 
 struct ServerState {
   ServerOptions options;
-  std::unique_ptr<store::Store> store;  // guarded by store_mutex
-  std::mutex store_mutex;
+  std::unique_ptr<store::Store> store;     // thread-safe itself (store/sql_store.h)
   std::unique_ptr<runner::Ledger> ledger;  // thread-safe itself
   std::unique_ptr<RunLauncher> launcher;
   std::mutex halt_mutex;  // one halt at a time: two would each wait on the other's runs

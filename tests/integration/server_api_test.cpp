@@ -17,16 +17,17 @@ using testing::ServerProcess;
 
 std::string error_of(const net::Response& r) {
   auto body = json::parse(r.body, nullptr, false);
-  if (!body.is_object() || !body.contains("error") || !body["error"].is_string()) return "<no error field: " + r.body + ">";
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_string())
+    return "<no error field: " + r.body + ">";
   return body["error"];
 }
 
 TEST(ServerApi, EveryChangingCallIsRefusedWithoutTheTokenOrWithAWrongOne) {
   ServerProcess server;
   const std::vector<std::pair<std::string, std::string>> calls = {
-      {"POST", "/api/runs"},          {"POST", "/api/halt"},         {"POST", "/api/runs/x/halt"},
-      {"POST", "/api/recover"},       {"DELETE", "/api/runs/x"},     {"PUT", "/api/runs"},
-      {"PATCH", "/api/experiments"},  {"POST", "/metrics"},          {"POST", "/"},
+      {"POST", "/api/runs"},          {"POST", "/api/halt"},     {"POST", "/api/runs/x/halt"},
+      {"POST", "/api/recover"},       {"DELETE", "/api/runs/x"}, {"PUT", "/api/runs"},
+      {"PATCH", "/api/experiments"},  {"POST", "/metrics"},      {"POST", "/"},
       {"POST", "/api/no-such-route"}, {"DELETE", "/api/halt"},
   };
   for (const auto& [method, path] : calls) {
@@ -106,10 +107,13 @@ TEST(ServerApi, ListensOnLoopbackUnlessToldOtherwise) {
   testing::Child server({testing::bin("chaosplus"), "server", "--state-dir", dir.file("state"), "--store",
                          dir.file("results.db"), "--experiments", dir.path()},
                         {{"CHAOSPLUS_TOKEN", testing::kServerToken}});
-  ASSERT_TRUE(testing::wait_until([&] {
-    const auto out = server.output();
-    return out.find("chaosplus server on") != std::string::npos || out.find("cannot listen") != std::string::npos;
-  }, 20s)) << server.output();
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        const auto out = server.output();
+        return out.find("chaosplus server on") != std::string::npos || out.find("cannot listen") != std::string::npos;
+      },
+      20s))
+      << server.output();
   const auto out = server.output();
   if (out.find("chaosplus server on") != std::string::npos) {
     EXPECT_NE(out.find("chaosplus server on http://127.0.0.1:7070/"), std::string::npos) << out;

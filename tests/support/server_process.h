@@ -29,9 +29,9 @@ class ServerProcess {
                          std::map<std::string, std::string> env = {{"CHAOSPLUS_TOKEN", kServerToken}}) {
     experiments_ = experiments.empty() ? dir_.file("experiments") : experiments;
     std::filesystem::create_directories(experiments_);
-    std::vector<std::string> argv = {bin("chaosplus"), "server", "--state-dir", dir_.file("state"),
-                                     "--store", dir_.file("results.db"), "--runs-dir", dir_.file("runs"),
-                                     "--experiments", experiments_};
+    std::vector<std::string> argv = {
+        bin("chaosplus"),        "server",     "--state-dir",     dir_.file("state"), "--store",
+        dir_.file("results.db"), "--runs-dir", dir_.file("runs"), "--experiments",    experiments_};
     bool listen_given = false;
     for (const auto& a : extra) listen_given = listen_given || a == "--listen";
     if (!listen_given) {
@@ -117,6 +117,8 @@ inline std::vector<SseEvent> read_event_stream(int port, const std::string& targ
     ssize_t n = ::recv(fd->get(), chunk, sizeof chunk, 0);
     if (n <= 0) break;
     bytes.append(chunk, static_cast<std::size_t>(n));
+    // Only a 200 has a stream to read; other answers (204) leave a kept-alive connection open.
+    if (bytes.find("\r\n\r\n") != std::string::npos && !bytes.starts_with("HTTP/1.1 200")) break;
   }
   auto head_end = bytes.find("\r\n\r\n");
   if (bytes.size() > 12) status = std::stoi(bytes.substr(9, 3));
@@ -138,7 +140,8 @@ inline std::vector<SseEvent> read_event_stream(int port, const std::string& targ
     }
     if (line.starts_with("id: ")) current.id = std::stoll(line.substr(4)), any = true;
     else if (line.starts_with("event: ")) current.type = line.substr(7), any = true;
-    else if (line.starts_with("data: ")) current.data += (current.data.empty() ? "" : "\n") + line.substr(6), any = true;
+    else if (line.starts_with("data: "))
+      current.data += (current.data.empty() ? "" : "\n") + line.substr(6), any = true;
   }
   return events;
 }

@@ -46,15 +46,16 @@ class ProxyMetricsTest : public ::testing::Test {
 };
 
 TEST_F(ProxyMetricsTest, ShowsTheProxiesAndTheirActiveToxicsByType) {
-  ASSERT_EQ(call("POST", "/proxies", R"({"name":"tokens","listen":"127.0.0.1:0","upstream":"127.0.0.1:9"})").status, 201);
+  ASSERT_EQ(call("POST", "/proxies", R"({"name":"tokens","listen":"127.0.0.1:0","upstream":"127.0.0.1:9"})").status,
+            201);
   auto page = scrape();
   EXPECT_EQ(page.value("chaosplus_proxy_proxies"), 1);
   EXPECT_EQ(page.value("chaosplus_proxy_enabled", {{"proxy", "tokens"}}), 1);
   EXPECT_FALSE(page.value("chaosplus_proxy_active_toxics", {{"proxy", "tokens"}}).has_value());
 
-  ASSERT_EQ(call("POST", "/proxies/tokens/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":100}})")
-                .status,
-            200);
+  ASSERT_EQ(
+      call("POST", "/proxies/tokens/toxics", R"({"name":"slow","type":"latency","attributes":{"latency":100}})").status,
+      200);
   page = scrape();
   EXPECT_EQ(page.value("chaosplus_proxy_active_toxics", {{"proxy", "tokens"}, {"type", "latency"}}), 1);
   EXPECT_EQ(page.value("chaosplus_proxy_toxic_connections_total", {{"proxy", "tokens"}, {"toxic", "slow"}}), 0);
@@ -68,9 +69,10 @@ TEST_F(ProxyMetricsTest, ShowsTheProxiesAndTheirActiveToxicsByType) {
 TEST_F(ProxyMetricsTest, CountsConnectionsAndTheBytesAToxicSaw) {
   net::HttpServer upstream({}, [](const net::Request&) { return net::Response::text(200, "hello"); });
   ASSERT_TRUE(upstream.start().ok());
-  auto made = call("POST", "/proxies",
-                   json{{"name", "up"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:" + std::to_string(upstream.port())}}
-                       .dump());
+  auto made =
+      call("POST", "/proxies",
+           json{{"name", "up"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:" + std::to_string(upstream.port())}}
+               .dump());
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string listen = json::parse(made.body)["listen"];
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));

@@ -180,6 +180,38 @@ TEST(RunData, LoadRunReadsAJournalAndItsWallTimes) {
   EXPECT_EQ(format_wall_time(run->row.started), "2026-12-06T05:52:13.157Z");
 }
 
+// Puts a run's events into a store as the runner does: its row, then the events in order.
+void store_run(store::Store& db, const RunBuilder& run) {
+  store::RunRow row = row_from_events(run.events);
+  row.file_text = "name: shop\n";
+  ASSERT_TRUE(db.begin_run(row));
+  std::vector<store::StoredEvent> events;
+  for (const Event& e : run.events) events.push_back(store::StoredEvent{static_cast<std::int64_t>(events.size()) + 1, e, ""});
+  ASSERT_TRUE(db.append_events(row.run_id, events));
+  ASSERT_TRUE(db.finish_run(row));
+}
+
+TEST(RunData, LoadRunFindsARunInTheStoreByItsIdOrAPrefix) {
+  chaosplus::testing::TempDir dir;
+  auto db = store::Store::open(dir.file("results.db"));
+  ASSERT_TRUE(db) << db.error();
+  RunBuilder a("20261206T161700.000Z-aaaaaa"), b("20261206T161800.000Z-bbbbbb");
+  a.probes("checkout", 100, 5, 4).verdict(1000, "held", 0);
+  b.verdict(1000, "deviated", 1);
+  store_run(**db, a);
+  store_run(**db, b);
+  auto run = load_run("20261206T1617", db->get());
+  ASSERT_TRUE(run) << run.error();
+  EXPECT_EQ(run->row.run_id, "20261206T161700.000Z-aaaaaa");
+  EXPECT_EQ(run->row.file_text, "name: shop\n");
+  EXPECT_EQ(run->events.size(), a.events.size());
+  EXPECT_EQ(derive_run(run->row, run->events).probes.at(0).during.count, 5);
+  auto missing = load_run("1999", db->get());
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("no run with that id"), std::string::npos) << missing.error();
+  EXPECT_FALSE(load_run("20261206T16", db->get())) << "ambiguous";
+}
+
 TEST(RunData, LoadRunSaysWhatIsWrong) {
   chaosplus::testing::TempDir dir;
   auto missing = load_run(dir.file("nope.jsonl"), nullptr);
