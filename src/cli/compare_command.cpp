@@ -26,7 +26,8 @@ void add_compare_command(CLI::App& app, int& exit_code) {
       "rule that makes it a regression (docs/reports.md).\n"
       "Exit codes: 0 no regression from RUN_A to RUN_B, 1 regression, 3 a run cannot be read or a rule is invalid.");
   auto options = std::make_shared<CompareOptions>();
-  cmd->add_option("RUN_A", options->run_a, "the reference run: its journal, or its id (or a unique prefix) in the store")
+  cmd->add_option("RUN_A", options->run_a,
+                  "the reference run: its journal, or its id (or a unique prefix) in the store")
       ->required();
   cmd->add_option("RUN_B", options->run_b, "the run to judge against it: a journal or a run id")->required();
   cmd->add_option("--store", options->store,

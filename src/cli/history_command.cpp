@@ -56,11 +56,12 @@ void add_history_command(CLI::App& app, int& exit_code) {
     filter.limit = o->limit;
     if (!o->status.empty()) {
       filter.status = store::parse_run_status(o->status);
-      if (!filter.status) return fail("--status '" + o->status + "': expected running, finished, interrupted or recovered");
+      if (!filter.status)
+        return fail("--status '" + o->status + "': expected running, finished, interrupted or recovered");
     }
     const auto now = std::chrono::system_clock::now();
-    for (auto [text, target, name] : {std::tuple{&o->since, &filter.since, "--since"},
-                                      std::tuple{&o->until, &filter.until, "--until"}}) {
+    for (auto [text, target, name] :
+         {std::tuple{&o->since, &filter.since, "--since"}, std::tuple{&o->until, &filter.until, "--until"}}) {
       if (text->empty()) continue;
       auto t = parse_time_argument(*text, now);
       if (!t) return fail(std::string(name) + ": " + t.error());
@@ -78,8 +79,9 @@ void add_history_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (runs->empty()) {
-      std::cout << "no runs in " << (*opened)->describe() << (filter.experiment.empty() ? "" : " of that experiment")
-                << "\n";
+      const bool filtered =
+          !filter.experiment.empty() || !filter.verdict.empty() || filter.status || filter.since || filter.until;
+      std::cout << (filtered ? "no run matches in " : "no runs yet in ") << (*opened)->describe() << "\n";
       exit_code = 0;
       return;
     }

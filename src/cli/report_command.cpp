@@ -144,7 +144,8 @@ void add_report_command(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalid;
       return;
     }
-    exit_code = options->any_file() ? write_reports(*options, runs, *loaded) : print_recomputed(options->run, loaded->events);
+    exit_code =
+        options->any_file() ? write_reports(*options, runs, *loaded) : print_recomputed(options->run, loaded->events);
   });
 }
 

@@ -32,8 +32,9 @@ Result<report::LoadedRun> RunStore::load(const std::string& run) {
   auto opened = get();
   if (!opened) return opened.failure();
   if (*opened == nullptr)
-    return Error{run + ": no such journal file, and no results store to look a run id up in (none at " + location_ + ")",
-                 ErrorCode::not_found};
+    return Error{
+        run + ": no such journal file, and no results store to look a run id up in (none at " + location_ + ")",
+        ErrorCode::not_found};
   return report::load_run(run, *opened);
 }
 

@@ -12,9 +12,12 @@ namespace {
 std::string time_or_empty(store::WallTime t) { return t == store::WallTime{} ? "" : format_wall_time(t); }
 
 nlohmann::json fault_json(const store::FaultRow& f) {
-  nlohmann::json j = {{"seq", f.seq},           {"kind", f.kind},
-                      {"target", f.target},     {"summary", f.summary},
-                      {"phase", f.phase},       {"injected_at", time_or_empty(f.injected_at)},
+  nlohmann::json j = {{"seq", f.seq},
+                      {"kind", f.kind},
+                      {"target", f.target},
+                      {"summary", f.summary},
+                      {"phase", f.phase},
+                      {"injected_at", time_or_empty(f.injected_at)},
                       {"injected_ms", f.injected_ms}};
   if (f.reverted_at) {
     j["reverted_at"] = format_wall_time(*f.reverted_at);
@@ -87,20 +90,30 @@ void add_show_command(CLI::App& app, int& exit_code) {
 
     if (o->json) {
       nlohmann::json out;
-      out["run"] = {{"run_id", run.run_id},     {"experiment", run.experiment},
-                    {"file", run.file},         {"file_sha256", run.file_sha256},
-                    {"host", run.host},         {"status", store::to_string(run.status)},
-                    {"verdict", run.verdict},   {"exit_code", run.exit_code},
-                    {"reasons", run.reasons},   {"started", time_or_empty(run.started)},
-                    {"ended", time_or_empty(run.ended)}, {"events", run.events},
+      out["run"] = {{"run_id", run.run_id},
+                    {"experiment", run.experiment},
+                    {"file", run.file},
+                    {"file_sha256", run.file_sha256},
+                    {"host", run.host},
+                    {"status", store::to_string(run.status)},
+                    {"verdict", run.verdict},
+                    {"exit_code", run.exit_code},
+                    {"reasons", run.reasons},
+                    {"started", time_or_empty(run.started)},
+                    {"ended", time_or_empty(run.ended)},
+                    {"events", run.events},
                     {"journal", run.journal}};
       out["recomputed_verdict"] = runner::to_string(summary.decided.verdict);
       out["faults"] = nlohmann::json::array();
       for (const auto& f : *faults) out["faults"].push_back(fault_json(f));
       out["findings"] = nlohmann::json::array();
       for (const auto& f : *findings) {
-        out["findings"].push_back({{"seq", f.seq}, {"source", f.source}, {"id", f.id}, {"severity", f.severity},
-                                   {"title", f.title}, {"elapsed_ms", f.elapsed_ms}});
+        out["findings"].push_back({{"seq", f.seq},
+                                   {"source", f.source},
+                                   {"id", f.id},
+                                   {"severity", f.severity},
+                                   {"title", f.title},
+                                   {"elapsed_ms", f.elapsed_ms}});
       }
       if (o->events) {
         out["events"] = nlohmann::json::array();
@@ -124,9 +137,9 @@ void add_show_command(CLI::App& app, int& exit_code) {
     }
     std::cout << "\nfaults (" << faults->size() << "):\n";
     for (const auto& f : *faults) {
-      std::cout << "  " << short_time(f.injected_at) << "  +" << format_duration(std::chrono::milliseconds(
-                                                                      static_cast<std::int64_t>(f.injected_ms)))
-                << "  " << f.summary << (f.phase.empty() ? "" : " [" + f.phase + "]");
+      std::cout << "  " << short_time(f.injected_at) << "  +"
+                << format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(f.injected_ms))) << "  "
+                << f.summary << (f.phase.empty() ? "" : " [" + f.phase + "]");
       if (!f.reverted_at) {
         std::cout << "  not reverted in the record\n";
       } else {

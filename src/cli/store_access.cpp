@@ -45,7 +45,8 @@ Result<store::WallTime> parse_time_argument(const std::string& text, store::Wall
     tm.tm_mday = day;
     return store::WallTime(std::chrono::seconds(timegm(&tm)));
   }
-  return Error{"'" + text + "' is not a time: expected a date (2026-12-06), a UTC time (2026-12-06T10:00:00Z) or a "
+  return Error{"'" + text +
+                   "' is not a time: expected a date (2026-12-06), a UTC time (2026-12-06T10:00:00Z) or a "
                    "time ago (24h, 30m, 7d)",
                ErrorCode::invalid_argument};
 }

@@ -26,7 +26,8 @@ std::string rule_percent(double fraction) {
   return text + "%";
 }
 std::string rule_ms(double ms) {
-  if (ms >= 1000 && static_cast<long long>(ms) % 1000 == 0) return std::to_string(static_cast<long long>(ms / 1000)) + " s";
+  if (ms >= 1000 && static_cast<long long>(ms) % 1000 == 0)
+    return std::to_string(static_cast<long long>(ms / 1000)) + " s";
   std::string text = fixed(ms, 3);
   while (text.back() == '0') text.pop_back();
   if (text.back() == '.') text.pop_back();
@@ -47,8 +48,8 @@ Change judge_higher_worse(double a, double b, double allowed) {
 void add(Comparison& c, std::string section, std::string what, std::string a, std::string b, Change change,
          std::string rule) {
   const bool regression = change == Change::worse;
-  c.rows.push_back(CompareRow{std::move(section), std::move(what), std::move(a), std::move(b), change,
-                              std::move(rule), regression});
+  c.rows.push_back(
+      CompareRow{std::move(section), std::move(what), std::move(a), std::move(b), change, std::move(rule), regression});
 }
 
 void add_latency(Comparison& c, const std::string& section, const std::string& what, double a, double b, double ratio,
@@ -72,7 +73,9 @@ std::string verdict_text(const RunData& run) {
 void compare_verdicts(Comparison& c, const RunData& a, const RunData& b) {
   const int ra = verdict_rank(a.row.verdict), rb = verdict_rank(b.row.verdict);
   add(c, "verdict", "verdict", verdict_text(a), verdict_text(b),
-      rb > ra ? Change::worse : rb < ra ? Change::better : Change::same,
+      rb > ra   ? Change::worse
+      : rb < ra ? Change::better
+                : Change::same,
       "worse in the order held, unchecked, deviated, aborted, error, not_restored");
 }
 
@@ -104,8 +107,8 @@ void compare_probes(Comparison& c, const RunData& a, const RunData& b, const Com
         "worse when down by more than " + fixed(rules.success_rate_points, 2) + " percentage points");
     add_latency(c, "probe", what + " p50 latency (during the phases)", pa->during.p50_ms, pb->during.p50_ms,
                 rules.latency_ratio, rules.latency_floor_ms);
-    add_latency(c, "probe", what + " p99 latency (during the phases)", pa->during.p99_ms, pb->during.p99_ms,
-                rules.tail_ratio, rules.tail_floor_ms);
+    add_latency(c, "probe", what + " p99 latency (typical second)", pa->during.p99_typical_ms,
+                pb->during.p99_typical_ms, rules.tail_ratio, rules.tail_floor_ms);
   }
 }
 
@@ -133,8 +136,8 @@ void compare_loads(Comparison& c, const RunData& a, const RunData& b, const Comp
     }
     add_latency(c, "load", what + " p50 latency", la->figures.p50_ms, lb->figures.p50_ms, rules.latency_ratio,
                 rules.latency_floor_ms);
-    add_latency(c, "load", what + " p99 latency", la->figures.p99_ms, lb->figures.p99_ms, rules.tail_ratio,
-                rules.tail_floor_ms);
+    add_latency(c, "load", what + " p99 latency (typical second)", la->figures.p99_typical_ms,
+                lb->figures.p99_typical_ms, rules.tail_ratio, rules.tail_floor_ms);
     add(c, "load", what + " error rate", percent_text(la->figures.error_rate), percent_text(lb->figures.error_rate),
         judge_higher_worse(la->figures.error_rate, lb->figures.error_rate, rules.error_rate_points / 100.0),
         "worse when up by more than " + fixed(rules.error_rate_points, 2) + " percentage points");
@@ -219,12 +222,12 @@ void compare_findings(Comparison& c, const RunData& a, const RunData& b) {
     if (!in_b.contains(f.id))
       add(c, "finding", "finding " + describe(f) + (f.title.empty() ? "" : ": " + f.title), "present", "gone",
           Change::better, "any new finding is worse");
-  const std::size_t kept = std::count_if(b.findings.begin(), b.findings.end(),
-                                         [&](const FindingEntry& f) { return in_a.contains(f.id); });
+  const std::size_t kept =
+      std::count_if(b.findings.begin(), b.findings.end(), [&](const FindingEntry& f) { return in_a.contains(f.id); });
   if (!a.findings.empty() || !b.findings.empty())
-    add(c, "finding", "findings (unique)", std::to_string(in_a.size()), std::to_string(in_b.size()) + " (" +
-                                                                             std::to_string(kept) + " seen in A too)",
-        Change::same, "any new finding is worse (rows above)");
+    add(c, "finding", "findings (unique)", std::to_string(in_a.size()),
+        std::to_string(in_b.size()) + " (" + std::to_string(kept) + " seen in A too)", Change::same,
+        "any new finding is worse (rows above)");
 }
 
 std::string pad(const std::string& text, std::size_t width) {
@@ -236,13 +239,15 @@ std::string pad(const std::string& text, std::size_t width) {
 Status set_rule(CompareRules& rules, const std::string& flag, const std::string& value) {
   auto percent = [&](double& target, bool as_points) -> Status {
     auto parsed = parse_percentage(value);
-    if (!parsed) return Error{"--" + flag + " " + value + ": expected a percentage such as 25%", ErrorCode::invalid_argument};
+    if (!parsed)
+      return Error{"--" + flag + " " + value + ": expected a percentage such as 25%", ErrorCode::invalid_argument};
     target = as_points ? *parsed * 100 : *parsed;
     return ok_status();
   };
   auto duration = [&](double& target) -> Status {
     auto parsed = parse_duration(value);
-    if (!parsed) return Error{"--" + flag + " " + value + ": expected a duration such as 5ms or 1s", ErrorCode::invalid_argument};
+    if (!parsed)
+      return Error{"--" + flag + " " + value + ": expected a duration such as 5ms or 1s", ErrorCode::invalid_argument};
     target = std::chrono::duration<double, std::milli>(*parsed).count();
     return ok_status();
   };

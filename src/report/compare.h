@@ -12,7 +12,8 @@ namespace chaosplus::report {
 
 // A latency is worse when B exceeds A by more than max(ratio * A, floor): the ratio catches a real
 // slowdown of a slow path, the floor keeps a 2 ms -> 4 ms jitter of a fast one from counting.
-// The tail (p99) of a short run rests on its few slowest samples, so its rule is looser.
+// The tail (p99) of a short run rests on its few slowest samples, so it is judged on the p99 of a
+// typical second (run_data.h: one stall of a busy machine does not move it), with a looser rule.
 struct CompareRules {
   double latency_ratio = 0.25;  // p50
   double latency_floor_ms = 5;

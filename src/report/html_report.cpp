@@ -32,7 +32,9 @@ std::string mark_short(const Mark& mark) {
 }
 
 // "v-held": its own prefix, so the badge's colours never mix with the tables' .held and .failed.
-std::string verdict_class(const std::string& verdict) { return "v-" + (verdict.empty() ? std::string("none") : verdict); }
+std::string verdict_class(const std::string& verdict) {
+  return "v-" + (verdict.empty() ? std::string("none") : verdict);
+}
 
 std::string cell(const std::string& text, const std::string& css = "") {
   return "<td" + (css.empty() ? "" : " class=\"" + css + "\"") + ">" + html_escape(text) + "</td>";
@@ -50,7 +52,8 @@ std::string header(const RunData& run) {
   const store::RunRow& row = run.row;
   std::string out = "<header>\n<h1>" + html_escape(row.experiment.empty() ? "(unnamed experiment)" : row.experiment) +
                     "</h1>\n<p class=\"meta\"><span>run " + html_escape(row.run_id) + "</span>";
-  if (row.started != store::WallTime{}) out += "<span>started " + html_escape(format_wall_time(row.started)) + "</span>";
+  if (row.started != store::WallTime{})
+    out += "<span>started " + html_escape(format_wall_time(row.started)) + "</span>";
   out += "<span>took " + s_text(run.duration_ms) + "</span>";
   if (!row.host.empty()) out += "<span>host " + html_escape(row.host) + "</span>";
   if (!run.version.empty()) out += "<span>chaosplus " + html_escape(run.version) + "</span>";
@@ -105,7 +108,9 @@ std::string checks_table(const RunData& run) {
 std::string faults_table(const RunData& run) {
   std::string out = "<section id=\"faults\">\n<h2>Faults</h2>\n";
   if (run.faults.empty()) return out + "<p class=\"note\">No fault was injected.</p>\n</section>\n";
-  out += "<table><tr><th>fault</th><th>target</th><th>phase</th><th>on</th><th>off</th><th>revert</th><th>settings</th></tr>\n";
+  out +=
+      "<table><tr><th>fault</th><th>target</th><th>phase</th><th>on</th><th>off</th><th>revert</th><th>settings</th></"
+      "tr>\n";
   for (const FaultBand& f : run.faults) {
     const std::string revert = !f.to_ms ? "never reverted" : f.reverted_ok ? "ok" : "failed: " + f.error;
     out += "<tr>" + cell(f.fault) + cell(f.target) + cell(f.phase) + cell(s_text(f.from_ms), "num") +
@@ -118,8 +123,9 @@ std::string faults_table(const RunData& run) {
 std::string figures_tables(const RunData& run) {
   std::string out = "<section id=\"figures\">\n<h2>Figures</h2>\n";
   if (!run.probes.empty()) {
-    out += "<h3>Probes during the phases</h3>\n<table><tr><th>probe</th><th>results</th><th>success</th><th>p50</th>"
-           "<th>p99</th></tr>\n";
+    out +=
+        "<h3>Probes during the phases</h3>\n<table><tr><th>probe</th><th>results</th><th>success</th><th>p50</th>"
+        "<th>p99</th></tr>\n";
     for (const ProbeSeries& p : run.probes)
       out += "<tr>" + cell(p.probe) + cell(std::to_string(p.during.count), "num") +
              cell(percent(p.during.success_rate), "num") + cell(ms_text(p.during.p50_ms), "num") +
@@ -127,8 +133,9 @@ std::string figures_tables(const RunData& run) {
     out += "</table>\n";
   }
   if (!run.loads.empty()) {
-    out += "<h3>Loads</h3>\n<table><tr><th>load</th><th>phase</th><th>requests</th><th>rps</th><th>error rate</th>"
-           "<th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n";
+    out +=
+        "<h3>Loads</h3>\n<table><tr><th>load</th><th>phase</th><th>requests</th><th>rps</th><th>error rate</th>"
+        "<th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n";
     for (const LoadSeries& l : run.loads) {
       const LoadFigures& f = l.figures;
       out += "<tr>" + cell(l.load) + cell(l.phase) + cell(fixed(f.requests, 0), "num") + cell(fixed(f.rps, 1), "num") +
@@ -141,7 +148,11 @@ std::string figures_tables(const RunData& run) {
     out += "<h3>Phases</h3>\n<table><tr><th>phase</th><th>from</th><th>to</th><th></th></tr>\n";
     for (const PhaseSpan& p : run.phases)
       out += "<tr>" + cell(p.name) + cell(s_text(p.from_ms), "num") + cell(p.to_ms ? s_text(*p.to_ms) : "-", "num") +
-             cell(p.halted ? "halted" : !p.to_ms ? "did not end" : "", p.halted || !p.to_ms ? "failed" : "") + "</tr>\n";
+             cell(p.halted   ? "halted"
+                  : !p.to_ms ? "did not end"
+                             : "",
+                  p.halted || !p.to_ms ? "failed" : "") +
+             "</tr>\n";
     out += "</table>\n";
   }
   if (run.time_to_recover_ms)
@@ -157,11 +168,12 @@ std::string figures_tables(const RunData& run) {
 std::string findings_table(const RunData& run) {
   std::string out = "<section id=\"findings\">\n<h2>Findings</h2>\n";
   if (run.findings.empty()) return out + "<p class=\"note\">No finding.</p>\n</section>\n";
-  out += "<table><tr><th>id</th><th>severity</th><th>engine</th><th>oracle</th><th>operation</th><th>phase</th>"
-         "<th>count</th><th>title</th></tr>\n";
+  out +=
+      "<table><tr><th>id</th><th>severity</th><th>engine</th><th>oracle</th><th>operation</th><th>phase</th>"
+      "<th>count</th><th>title</th></tr>\n";
   for (const FindingEntry& f : run.findings)
-    out += "<tr>" + cell(f.id) + cell(f.severity) + cell(f.engine) + cell(f.oracle) + cell(f.operation) + cell(f.phase) +
-           cell(std::to_string(f.count), "num") + cell(f.title) + "</tr>\n";
+    out += "<tr>" + cell(f.id) + cell(f.severity) + cell(f.engine) + cell(f.oracle) + cell(f.operation) +
+           cell(f.phase) + cell(std::to_string(f.count), "num") + cell(f.title) + "</tr>\n";
   return out + "</table>\n</section>\n";
 }
 
@@ -177,7 +189,9 @@ std::string comparison_section(const ReportContext& context) {
   for (const CompareRow& r : c.rows) {
     const std::string change = std::string(to_string(r.change)) + (r.regression ? " (regression)" : "");
     out += "<tr>" + cell(r.what) + cell(r.a, "num") + cell(r.b, "num") +
-           cell(change, r.change == Change::worse ? "worse" : r.change == Change::better ? "better" : "same") +
+           cell(change, r.change == Change::worse    ? "worse"
+                        : r.change == Change::better ? "better"
+                                                     : "same") +
            cell(r.rule) + "</tr>\n";
   }
   return out + "</table>\n</section>\n";
@@ -227,7 +241,8 @@ std::string timeline_json(const RunData& run) {
     marks.push_back({{"at", seconds(m.at_ms)}, {"kind", m.kind}, {"short", mark_short(m)}, {"label", m.label}});
   Json phases = Json::array();
   for (const PhaseSpan& p : run.phases)
-    phases.push_back({{"name", p.name}, {"from", seconds(p.from_ms)}, {"to", p.to_ms ? Json(seconds(*p.to_ms)) : Json(nullptr)}});
+    phases.push_back(
+        {{"name", p.name}, {"from", seconds(p.from_ms)}, {"to", p.to_ms ? Json(seconds(*p.to_ms)) : Json(nullptr)}});
   const Json data = {{"run",
                       {{"id", run.row.run_id},
                        {"experiment", run.row.experiment},
@@ -249,9 +264,11 @@ std::string html_report(const RunData& run, const ReportContext& context) {
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   // Nothing from the network: scripts and styles are inline, images data: only.
-  out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; "
-         "style-src 'unsafe-inline'; img-src data:\">\n";
-  out += "<title>" + html_escape(title) + "</title>\n<style>\n" + std::string(report_page_style()) + "</style>\n</head>\n";
+  out +=
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; "
+      "style-src 'unsafe-inline'; img-src data:\">\n";
+  out +=
+      "<title>" + html_escape(title) + "</title>\n<style>\n" + std::string(report_page_style()) + "</style>\n</head>\n";
   out += "<body data-run-id=\"" + html_escape(run.row.run_id) + "\">\n";
   out += header(run);
   out += timeline(run);

@@ -36,7 +36,8 @@ std::string junit_report(const RunData& run) {
     if (!tripped) held_guardrails.push_back(Check{"guardrail", name, "", true, "", "did not trip"});
   }
   std::vector<Suite> suites;
-  for (const char* kind : {"steady_state", "tolerance", "threshold", "guardrail"}) suites.push_back(Suite{kind, {}, 0, 0});
+  for (const char* kind : {"steady_state", "tolerance", "threshold", "guardrail"})
+    suites.push_back(Suite{kind, {}, 0, 0});
   auto place = [&](const Check& check) {
     for (Suite& s : suites) {
       if (s.kind != check.kind) continue;
@@ -71,10 +72,11 @@ std::string junit_report(const RunData& run) {
       if (!c->metric.empty()) detail += (detail.empty() ? "" : "\n") + std::string("metric: ") + c->metric;
       if (!c->measured.empty()) detail += (detail.empty() ? "" : "\n") + std::string("measured: ") + c->measured;
       if (!c->held) {
-        out += ">\n      <skipped message=" + attribute(c->message.empty() ? "not judged" : c->message) + "/>\n    </testcase>\n";
+        out += ">\n      <skipped message=" + attribute(c->message.empty() ? "not judged" : c->message) +
+               "/>\n    </testcase>\n";
       } else if (!*c->held) {
-        out += ">\n      <failure type=" + attribute(s.kind) + " message=" +
-               attribute(c->message.empty() ? "failed" : c->message) + ">" + xml_escape(detail) +
+        out += ">\n      <failure type=" + attribute(s.kind) +
+               " message=" + attribute(c->message.empty() ? "failed" : c->message) + ">" + xml_escape(detail) +
                "</failure>\n    </testcase>\n";
       } else if (!detail.empty()) {
         out += ">\n      <system-out>" + xml_escape(detail) + "</system-out>\n    </testcase>\n";

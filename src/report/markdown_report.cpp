@@ -56,12 +56,16 @@ std::string markdown_report(const RunData& run, const ReportContext& context) {
     for (const FaultBand& f : run.faults)
       out += "| " + markdown_cell(f.fault) + " | " + markdown_cell(f.target) + " | " + markdown_cell(f.phase) + " | " +
              s_text(f.from_ms) + " | " + (f.to_ms ? s_text(*f.to_ms) : "-") + " | " +
-             (!f.to_ms ? "**never reverted**" : f.reverted_ok ? "ok" : "**failed**: " + markdown_cell(f.error)) + " |\n";
+             (!f.to_ms        ? "**never reverted**"
+              : f.reverted_ok ? "ok"
+                              : "**failed**: " + markdown_cell(f.error)) +
+             " |\n";
   }
 
   if (!run.loads.empty()) {
-    out += "\n#### Load\n\n| load | phase | requests | rps | error rate | p50 | p99 |\n"
-           "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
+    out +=
+        "\n#### Load\n\n| load | phase | requests | rps | error rate | p50 | p99 |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
     for (const LoadSeries& l : run.loads)
       out += "| " + markdown_cell(l.load) + " | " + markdown_cell(l.phase) + " | " + fixed(l.figures.requests, 0) +
              " | " + fixed(l.figures.rps, 1) + " | " + percent(l.figures.error_rate) + " | " +
@@ -69,8 +73,9 @@ std::string markdown_report(const RunData& run, const ReportContext& context) {
   }
 
   if (!run.probes.empty()) {
-    out += "\n#### Probes during the phases\n\n| probe | results | success | p50 | p99 |\n"
-           "| --- | ---: | ---: | ---: | ---: |\n";
+    out +=
+        "\n#### Probes during the phases\n\n| probe | results | success | p50 | p99 |\n"
+        "| --- | ---: | ---: | ---: | ---: |\n";
     for (const ProbeSeries& p : run.probes)
       out += "| " + markdown_cell(p.probe) + " | " + std::to_string(p.during.count) + " | " +
              percent(p.during.success_rate) + " | " + ms_text(p.during.p50_ms) + " | " + ms_text(p.during.p99_ms) +
@@ -90,7 +95,8 @@ std::string markdown_report(const RunData& run, const ReportContext& context) {
 
   out += "\n#### Compared with the previous run\n\n";
   if (context.previous) {
-    out += "A: " + code(context.previous->run_a) + " (previous), B: " + code(context.previous->run_b) + " (this run).\n\n";
+    out +=
+        "A: " + code(context.previous->run_a) + " (previous), B: " + code(context.previous->run_b) + " (this run).\n\n";
     out += comparison_markdown(*context.previous);
   } else {
     out += "_" + markdown_cell(context.previous_note.empty() ? "no earlier run" : context.previous_note) + "_\n";

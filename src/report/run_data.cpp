@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -52,10 +53,10 @@ void add_probe_result(RunData& run, std::map<std::string, runner::ProbeWindow>& 
   const std::string name = e.text("probe");
   auto it = std::find_if(run.probes.begin(), run.probes.end(), [&](const ProbeSeries& s) { return s.probe == name; });
   if (it == run.probes.end()) it = run.probes.insert(run.probes.end(), ProbeSeries{name, {}, {}});
-  ProbePoint point{ms(e), e.text("stage"), e.text("phase"), e.flag("ok"), e.number("latency_ms"),
-                   static_cast<std::int64_t>(e.number("status")), e.text("detail")};
-  if (point.stage == "during")
-    during[name].add(runner::Sample{e.elapsed, point.ok, point.latency_ms / 1000.0});
+  ProbePoint point{ms(e),           e.text("stage"),        e.text("phase"),
+                   e.flag("ok"),    e.number("latency_ms"), static_cast<std::int64_t>(e.number("status")),
+                   e.text("detail")};
+  if (point.stage == "during") during[name].add(runner::Sample{e.elapsed, point.ok, point.latency_ms / 1000.0});
   it->points.push_back(std::move(point));
 }
 
@@ -72,9 +73,15 @@ void add_load_event(RunData& run, const Event& e) {
                                      e.number("errors"), e.number("status_4xx_5xx"), e.number("dropped"),
                                      e.number("error_rate"), e.number("p50_ms"), e.number("p99_ms")});
   } else {  // load.summary
-    series->figures = LoadFigures{e.number("requests"), e.number("rps"),    e.number("error_rate"),
-                                  e.number("p50_ms"),   e.number("p90_ms"), e.number("p99_ms"),
-                                  e.number("max_ms"),   true};
+    LoadFigures& f = series->figures;
+    f.requests = e.number("requests");
+    f.rps = e.number("rps");
+    f.error_rate = e.number("error_rate");
+    f.p50_ms = e.number("p50_ms");
+    f.p90_ms = e.number("p90_ms");
+    f.p99_ms = e.number("p99_ms");
+    f.max_ms = e.number("max_ms");
+    f.from_summary = true;
   }
 }
 
@@ -100,9 +107,48 @@ void figures_from_ticks(LoadSeries& load) {
   load.figures = f;
 }
 
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Nearest rank, as the runner's probe windows compute it.
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(index, 1, values.size()) - 1];
+}
+
+// The median over the run's seconds of each second's p99, of a probe's results during the phases.
+double typical_p99(const std::vector<ProbePoint>& points) {
+  std::map<long long, std::vector<double>> seconds;
+  for (const ProbePoint& p : points)
+    if (p.stage == "during") seconds[static_cast<long long>(std::floor(p.at_ms / 1000.0))].push_back(p.latency_ms);
+  std::vector<double> p99s;
+  for (auto& [second, latencies] : seconds) p99s.push_back(percentile(std::move(latencies), 0.99));
+  return median(std::move(p99s));
+}
+
+double typical_p99(const std::vector<LoadTick>& ticks) {
+  std::vector<double> p99s;
+  for (const LoadTick& t : ticks)
+    if (t.requests > 0) p99s.push_back(t.p99_ms);
+  return median(std::move(p99s));
+}
+
 FindingEntry finding_of(const Event& e) {
-  return FindingEntry{e.text("id"),       e.text("engine"), e.text("oracle"), e.text("operation"), e.text("severity"),
-                      e.text("title"),    e.text("phase"),  static_cast<std::int64_t>(e.number("count", 1)), e};
+  return FindingEntry{e.text("id"),
+                      e.text("engine"),
+                      e.text("oracle"),
+                      e.text("operation"),
+                      e.text("severity"),
+                      e.text("title"),
+                      e.text("phase"),
+                      static_cast<std::int64_t>(e.number("count", 1)),
+                      e};
 }
 
 }  // namespace
@@ -150,8 +196,15 @@ RunData derive_run(const store::RunRow& row, const std::vector<Event>& events) {
     } else if (type == "load.started" || type == "load.tick" || type == "load.summary") {
       add_load_event(run, e);
     } else if (type == "fault.injected") {
-      run.faults.push_back(FaultBand{e.text("fault"), e.text("target"), e.text("summary"), e.text("phase"), ms(e), {},
-                                     false, "", static_cast<std::int64_t>(e.number("ledger_id", -1))});
+      run.faults.push_back(FaultBand{e.text("fault"),
+                                     e.text("target"),
+                                     e.text("summary"),
+                                     e.text("phase"),
+                                     ms(e),
+                                     {},
+                                     false,
+                                     "",
+                                     static_cast<std::int64_t>(e.number("ledger_id", -1))});
     } else if (type == "fault.reverted") {
       // The band it closes: the open one with its ledger entry (or, without one, its summary).
       const std::int64_t ledger = static_cast<std::int64_t>(e.number("ledger_id", -1));
@@ -197,7 +250,8 @@ RunData derive_run(const store::RunRow& row, const std::vector<Event>& events) {
       run.checks_made.push_back(Check{"tolerance", e.text("probe"), "probe." + e.text("probe") + ".success_rate",
                                       e.flag("held"), "", e.text("message")});
     } else if (type == "threshold.result") {
-      run.checks_made.push_back(Check{"threshold", e.text("activity") + " " + e.text("name") + ": " + e.text("threshold"),
+      run.checks_made.push_back(Check{"threshold",
+                                      e.text("activity") + " " + e.text("name") + ": " + e.text("threshold"),
                                       e.text("metric"), e.flag("held"), field_text(e, "measured"), e.text("message")});
     } else if (type == "fuzz.finding" || type == "security.finding") {
       run.findings.push_back(finding_of(e));
@@ -211,9 +265,13 @@ RunData derive_run(const store::RunRow& row, const std::vector<Event>& events) {
     run.checks_made.push_back(Check{"steady_state", "after", "", std::nullopt, "", "not checked: the run ended first"});
   for (ProbeSeries& probe : run.probes) {
     const runner::WindowStats stats = during[probe.probe].all();
-    probe.during = ProbeFigures{stats.count, stats.ok, stats.success_rate, stats.p50 * 1000.0, stats.p99 * 1000.0};
+    probe.during = ProbeFigures{stats.count,        stats.ok,           stats.success_rate,
+                                stats.p50 * 1000.0, stats.p99 * 1000.0, typical_p99(probe.points)};
   }
-  for (LoadSeries& load : run.loads) figures_from_ticks(load);
+  for (LoadSeries& load : run.loads) {
+    figures_from_ticks(load);
+    load.figures.p99_typical_ms = typical_p99(load.ticks);
+  }
   run.reasons = fold.summary().decided.reasons;
   return run;
 }
@@ -248,7 +306,8 @@ Result<LoadedRun> load_run(const std::string& run, store::Store* store) {
 void add_declared_guardrails(RunData& run, const std::string& experiment_text) {
   const spec::LoadResult loaded = spec::load_experiment_text(experiment_text, run.row.file);
   if (!loaded.ok()) return;
-  for (const spec::Guardrail& guardrail : loaded.experiment->guardrails) run.guardrails_declared.push_back(guardrail.name);
+  for (const spec::Guardrail& guardrail : loaded.experiment->guardrails)
+    run.guardrails_declared.push_back(guardrail.name);
 }
 
 std::optional<std::string> experiment_text(const store::RunRow& row) {

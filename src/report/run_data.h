@@ -15,7 +15,7 @@
 namespace chaosplus::report {
 
 struct ProbePoint {
-  double at_ms = 0;  // elapsed since the run started
+  double at_ms = 0;   // elapsed since the run started
   std::string stage;  // before, during, after
   std::string phase;  // during only
   bool ok = false;
@@ -30,6 +30,10 @@ struct ProbeFigures {
   int ok = 0;
   double success_rate = 1.0;  // ok / count; 1.0 with no results
   double p50_ms = 0, p99_ms = 0;
+  // The p99 of a typical second: the median, over the run's seconds, of each second's p99. One
+  // stall of the machine moves a short run's p99 (its few slowest results) but not this; a tail
+  // that really grew shows in every second. What compare judges tails on.
+  double p99_typical_ms = 0;
 };
 
 struct ProbeSeries {
@@ -47,6 +51,7 @@ struct LoadTick {
 // load.summary's figures; from the ticks when the load did not end (the run was killed).
 struct LoadFigures {
   double requests = 0, rps = 0, error_rate = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+  double p99_typical_ms = 0;  // the median of the ticks' p99 (see ProbeFigures)
   bool from_summary = false;
 };
 
@@ -115,8 +120,8 @@ struct RunData {
   store::RunRow row;
   std::string version;
   std::string command_line;
-  bool complete = false;      // the journal has run.verdict
-  double duration_ms = 0;     // elapsed of the last event
+  bool complete = false;   // the journal has run.verdict
+  double duration_ms = 0;  // elapsed of the last event
   std::vector<std::string> reasons;
   std::optional<double> time_to_recover_ms;
   std::optional<bool> checks;  // run.started's `checks`

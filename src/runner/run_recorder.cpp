@@ -7,7 +7,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kBatchWindow = 100ms;    // the most a committed event lags behind the journal
+constexpr auto kBatchWindow = 100ms;     // the most a committed event lags behind the journal
 constexpr std::size_t kBatchSize = 256;  // or sooner when this many are waiting
 
 }  // namespace
@@ -49,10 +49,19 @@ void RunRecorder::on_event(const Event& event) {
     started_ = run_row_from_started(event, file_text_);
     if (Status s = store_.begin_run(started_); !s) fail(s.error());
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   // Numbered even after a failure or close: the seq is the event's line in the journal.
   queue_.push_back({next_seq_++, event, {}});
-  if (queue_.size() >= kBatchSize) wake_.notify_one();
+  if (closed_) {
+    // After the writer has stopped (something published while the run is torn down): written
+    // here, so the store still misses none of the journal's events.
+    std::vector<store::StoredEvent> late;
+    late.swap(queue_);
+    lock.unlock();
+    write(late);
+  } else if (queue_.size() >= kBatchSize) {
+    wake_.notify_one();
+  }
 }
 
 void RunRecorder::close() {
@@ -63,6 +72,13 @@ void RunRecorder::close() {
   }
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
+  std::vector<store::StoredEvent> rest;  // queued between the writer's last look and now
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    rest.swap(queue_);
+  }
+  write(rest);
 }
 
 std::optional<std::string> RunRecorder::failure() const {

@@ -28,8 +28,8 @@ class RunRecorder {
   RunRecorder(const RunRecorder&) = delete;
   RunRecorder& operator=(const RunRecorder&) = delete;
 
-  void on_event(const Event& event);  // the bus subscriber: quick, never touches the database
-  void close();                       // writes what is queued and stops the writer
+  void on_event(const Event& event);           // the bus subscriber: quick, never touches the database
+  void close();                                // writes what is queued and stops the writer
   std::optional<std::string> failure() const;  // the first error of the store, if any
 
  private:
@@ -47,6 +47,7 @@ class RunRecorder {
   std::vector<store::StoredEvent> queue_;  // guarded by mutex_
   std::int64_t next_seq_ = 1;              // guarded by mutex_
   bool closing_ = false;                   // guarded by mutex_
+  bool closed_ = false;                    // the writer has stopped; guarded by mutex_
   std::optional<std::string> failure_;     // guarded by mutex_
   std::thread writer_;
 };

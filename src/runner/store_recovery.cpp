@@ -136,8 +136,8 @@ int reconcile_store(store::Store& store, Ledger& ledger, std::ostream& out) {
     if (!replay || !replay->finished) {
       const bool crashed = record->status.starts_with("crashed");
       const auto status = record->status == "crashed, recovered" ? store::RunStatus::recovered
-                          : crashed                                ? store::RunStatus::interrupted
-                                                                   : store::RunStatus::finished;
+                          : crashed                              ? store::RunStatus::interrupted
+                                                                 : store::RunStatus::finished;
       (void)store.set_status(row.run_id, status);
     }
     ++reconciled;

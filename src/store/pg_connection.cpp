@@ -86,7 +86,8 @@ Result<std::unique_ptr<SqlConnection>> open_postgresql(const std::string& uri) {
     return Error{"the results store " + shown + " is refused: " + s.error(), ErrorCode::invalid_argument};
   }
   auto connection = db::Connection::open(uri, kConnectTimeout);
-  if (!connection) return Error{"cannot open the results store " + shown + ": " + connection.error(), ErrorCode::unavailable};
+  if (!connection)
+    return Error{"cannot open the results store " + shown + ": " + connection.error(), ErrorCode::unavailable};
   auto pg = std::make_unique<PgConnection>(std::move(connection).value(), shown);
   // Notices ("relation already exists, skipping") are not for the user's terminal.
   if (auto r = pg->run("SET client_min_messages = warning", {}); !r) return r.failure();

@@ -156,6 +156,7 @@ Status SqlStore::append_events(const std::string& run_id, std::span<const Stored
   if (events.empty()) return ok_status();
   std::lock_guard lock(mutex_);
   return in_transaction([&]() -> Status {
+    std::int64_t added = 0;
     for (const StoredEvent& stored : events) {
       const Event& e = stored.event;
       const std::string line = stored.line.empty() ? to_json_line(e) : stored.line;
@@ -166,12 +167,12 @@ Status SqlStore::append_events(const std::string& run_id, std::span<const Stored
            e.type, line});
       if (!r) return r.failure();
       if (r->changed == 0) continue;  // stored before: its derived rows are there too
+      ++added;
       for (const SqlStatement& st : derived_rows(run_id, stored.seq, e, line)) {
         if (auto d = db_->run(st.sql, st.params); !d) return d.failure();
       }
     }
-    auto r = db_->run("UPDATE runs SET events = (SELECT COUNT(*) FROM events WHERE run_id = $1) WHERE run_id = $1",
-                      {run_id});
+    auto r = db_->run("UPDATE runs SET events = events + $1 WHERE run_id = $2", {added, run_id});
     if (!r) return r.failure();
     return ok_status();
   });
@@ -185,7 +186,8 @@ Status SqlStore::finish_run(const RunRow& run) {
       {to_string(run.status), run.verdict, std::int64_t{run.exit_code}, run.reasons, wall_text(run.ended),
        run.ended == WallTime{} ? 0 : to_ms(run.ended), run.run_id});
   if (!r) return r.failure();
-  if (r->changed == 0) return Error{"the results store " + describe() + " has no run " + run.run_id, ErrorCode::not_found};
+  if (r->changed == 0)
+    return Error{"the results store " + describe() + " has no run " + run.run_id, ErrorCode::not_found};
   return ok_status();
 }
 
@@ -227,7 +229,8 @@ Result<std::vector<RunRow>> SqlStore::history(const HistoryFilter& filter) {
 }
 
 Result<std::optional<RunRow>> SqlStore::find_run(const std::string& id_or_prefix) {
-  if (id_or_prefix.empty()) return Error{"no run id given, expected an id or a prefix of one", ErrorCode::invalid_argument};
+  if (id_or_prefix.empty())
+    return Error{"no run id given, expected an id or a prefix of one", ErrorCode::invalid_argument};
   std::lock_guard lock(mutex_);
   auto exact = runs_where(" WHERE run_id = $1", {id_or_prefix});
   if (!exact) return exact.failure();

@@ -92,15 +92,16 @@ class SqliteConnection final : public SqlConnection {
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
-  if (path.empty()) return Error{"the results store location is empty, expected a file path", ErrorCode::invalid_argument};
+  if (path.empty())
+    return Error{"the results store location is empty, expected a file path", ErrorCode::invalid_argument};
   const std::filesystem::path file(path);
   if (auto s = make_private_folders(file.parent_path()); !s) {
     return Error{"the results store sqlite " + path + ": " + s.error(), ErrorCode::io_error};
   }
   const bool existed = std::filesystem::exists(file);
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);

@@ -28,9 +28,8 @@ int schema_version() { return static_cast<int>(migrations().size()); }
 std::string default_location(const std::string& state_dir) { return state_dir + "/results.db"; }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& location) {
-  Result<std::unique_ptr<SqlConnection>> connection =
-      Error{"the results store location is empty, expected a file path or a postgresql:// URI",
-            ErrorCode::invalid_argument};
+  Result<std::unique_ptr<SqlConnection>> connection = Error{
+      "the results store location is empty, expected a file path or a postgresql:// URI", ErrorCode::invalid_argument};
   if (location.starts_with("postgresql://") || location.starts_with("postgres://")) {
     connection = open_postgresql(location);
   } else if (location.starts_with("sqlite:")) {

@@ -50,7 +50,7 @@ struct StoredEvent {
   Event event;
   // The event's JSON line exactly as in the journal. When appending, "" stores to_json_line(event);
   // a journal replayed after a crash passes its lines, so the store holds the same bytes.
-  std::string line;
+  std::string line = {};
 };
 
 // Derived from the events as they are appended (in the same transaction).
@@ -74,7 +74,7 @@ struct FaultRow {
   WallTime injected_at{};
   double injected_ms = 0;  // on the run's timeline
   std::optional<WallTime> reverted_at;
-  double reverted_ms = -1;       // -1 while not reverted
+  double reverted_ms = -1;        // -1 while not reverted
   std::optional<bool> revert_ok;  // none while not reverted
   std::string revert_error;
 };

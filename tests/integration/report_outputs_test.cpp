@@ -48,8 +48,8 @@ std::string ReportOutputs::output_;
 
 TEST_F(ReportOutputs, WritesEveryFormatAndExitsWithTheVerdictsCode) {
   std::string out;
-  ASSERT_EQ(report({journal(), "--html", file("r.html"), "--markdown", file("r.md"), "--junit", file("r.xml"),
-                    "--sarif", file("r.sarif")},
+  ASSERT_EQ(report({journal(), "--state-dir", file("state"), "--html", file("r.html"), "--markdown", file("r.md"),
+                    "--junit", file("r.xml"), "--sarif", file("r.sarif")},
                    &out),
             0)
       << out;
@@ -60,6 +60,8 @@ TEST_F(ReportOutputs, WritesEveryFormatAndExitsWithTheVerdictsCode) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   const std::string md = testing::read_file(file("r.md"));
   EXPECT_NE(md.find("### chaosplus: token-faults: **held** (exit code 0)"), std::string::npos) << md;
+  // The run was recorded in its state folder's store, the first of its experiment there.
+  EXPECT_NE(md.find("_no earlier run of token-faults in sqlite "), std::string::npos) << md;
   const std::string xml = testing::read_file(file("r.xml"));
   EXPECT_NE(xml.find("<testcase classname=\"token-faults.steady_state\" name=\"steady state before\""),
             std::string::npos)

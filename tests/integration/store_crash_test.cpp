@@ -74,23 +74,24 @@ class StoreRunTest : public ::testing::TestWithParam<std::string> {
 
   std::string write_experiment(const std::string& duration) {
     const std::string path = dir_.file("store.yaml");
-    testing::write_file(path, "name: store-crash\n"
-                              "targets:\n"
-                              "  sleeper: { attach: { pid: " +
-                                  std::to_string(sleeper_.pid()) +
-                                  " } }\n"
-                                  "steady_state:\n"
-                                  "  probes:\n"
-                                  "    - name: ok\n"
-                                  "      command: { run: [\"true\"] }\n"
-                                  "      every: 50ms\n"
-                                  "phases:\n"
-                                  "  - name: chaos\n"
-                                  "    duration: " +
-                                  duration +
-                                  "\n"
-                                  "    faults:\n"
-                                  "      - pause: { target: sleeper }\n");
+    testing::write_file(path,
+                        "name: store-crash\n"
+                        "targets:\n"
+                        "  sleeper: { attach: { pid: " +
+                            std::to_string(sleeper_.pid()) +
+                            " } }\n"
+                            "steady_state:\n"
+                            "  probes:\n"
+                            "    - name: ok\n"
+                            "      command: { run: [\"true\"] }\n"
+                            "      every: 50ms\n"
+                            "phases:\n"
+                            "  - name: chaos\n"
+                            "    duration: " +
+                            duration +
+                            "\n"
+                            "    faults:\n"
+                            "      - pause: { target: sleeper }\n");
     return path;
   }
 
@@ -175,8 +176,8 @@ TEST_P(StoreRunTest, KillNineLosesNoJournalEventAndTheRunShowsInterruptedThenRec
     expect_store_matches_journal(*st, id, false);
     auto stored = st->events(id);
     ASSERT_TRUE(stored.ok());
-    std::cout << "[ figures ] journal lines at the kill: " << journal_lines << ", in the store before recover: "
-              << stored->size() << "\n";
+    std::cout << "[ figures ] journal lines at the kill: " << journal_lines
+              << ", in the store before recover: " << stored->size() << "\n";
   }
 
   Child recover(command({"recover"}));
@@ -214,11 +215,11 @@ TEST(StoreRecovery, ARunWhoseStoreFailsGoesOnAndRecoverCompletesTheRecord) {
   const std::string location = "postgresql://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/results";
   TempDir dir;
   Child sleeper({"sleep", "600"});
-  testing::write_file(dir.file("e.yaml"), "name: store-gone\ntargets:\n  sleeper: { attach: { pid: " +
-                                              std::to_string(sleeper.pid()) +
-                                              " } }\nsteady_state:\n  probes:\n    - name: ok\n      command: { run: "
-                                              "[\"true\"] }\n      every: 50ms\nphases:\n  - name: p\n    duration: "
-                                              "3s\n    faults:\n      - pause: { target: sleeper }\n");
+  testing::write_file(dir.file("e.yaml"),
+                      "name: store-gone\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
+                          " } }\nsteady_state:\n  probes:\n    - name: ok\n      command: { run: "
+                          "[\"true\"] }\n      every: 50ms\nphases:\n  - name: p\n    duration: "
+                          "3s\n    faults:\n      - pause: { target: sleeper }\n");
   const std::string journal = dir.file("j.jsonl");
   const std::string state = dir.file("state");
   Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", state, "--store", location,
@@ -265,8 +266,8 @@ TEST(StoreRecovery, TheNextRunMarksAKilledRunInterruptedThenRecovered) {
   const std::string first_journal = dir.file("first.jsonl");
   Child first({testing::bin("chaosplus"), "run", experiment("120s"), "--plain", "--state-dir", state, "--journal",
                first_journal});
-  ASSERT_TRUE(testing::wait_until([&] { return !testing::journal_events(first_journal, "fault.injected").empty(); },
-                                  60s))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return !testing::journal_events(first_journal, "fault.injected").empty(); }, 60s))
       << first.output();
   first.signal(SIGKILL);
   ASSERT_TRUE(first.wait(10s).has_value());
@@ -289,10 +290,10 @@ TEST(StoreRecovery, ARunWithAStoreItCannotOpenChangesNothing) {
   if (auto why = testing::needs_root("the pause fault"); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
   Child sleeper({"sleep", "600"});
-  testing::write_file(dir.file("e.yaml"), "name: refused\ntargets:\n  sleeper: { attach: { pid: " +
-                                              std::to_string(sleeper.pid()) +
-                                              " } }\nphases:\n  - name: p\n    duration: 1s\n    faults:\n"
-                                              "      - pause: { target: sleeper }\n");
+  testing::write_file(dir.file("e.yaml"),
+                      "name: refused\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
+                          " } }\nphases:\n  - name: p\n    duration: 1s\n    faults:\n"
+                          "      - pause: { target: sleeper }\n");
   Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
              "--store", "postgresql://chaos@192.0.2.1/results", "--journal", dir.file("j.jsonl")});
   EXPECT_EQ(run.wait(60s), 3) << run.output();

@@ -23,7 +23,8 @@ RunData shop_run(const std::string& id, double probe_ms, double load_p50, double
   RunBuilder run(id);
   run.probes("checkout", 100, 50, probe_ms, jitter, failures);
   run.load("shoppers", 200, load_p50, load_p99, error_rate);
-  run.add(5000, Event("steady_state.result").with("stage", "after").with("held", true).with("time_to_recover_ms", 300.0));
+  run.add(5000,
+          Event("steady_state.result").with("stage", "after").with("held", true).with("time_to_recover_ms", 300.0));
   run.verdict(5100, "held", 0);
   return run.data();
 }
@@ -71,8 +72,42 @@ TEST(Compare, TailRuleEdge) {
   EXPECT_FALSE(compare_runs(shop_run("a", 4, 3, 100, 0), shop_run("b", 4, 3, 150, 0)).regression());
   const Comparison c = compare_runs(shop_run("a", 4, 3, 100, 0), shop_run("b", 4, 3, 151, 0));
   EXPECT_TRUE(c.regression());
-  EXPECT_TRUE(row(c, "load shoppers (phase steady) p99 latency")->regression);
-  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency")->rule, "worse when up by more than max(50%, 25 ms)");
+  EXPECT_TRUE(row(c, "load shoppers (phase steady) p99 latency (typical second)")->regression);
+  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency (typical second)")->rule,
+            "worse when up by more than max(50%, 25 ms)");
+}
+
+TEST(Compare, OneStalledSecondIsNotATailRegression) {
+  // The machine stalled once in B: one second's p99 is 60 ms, the run's p99 with it. A typical
+  // second is as fast as in A.
+  RunBuilder a("a"), b("b");
+  a.load("shoppers", 0, 1, 5, 0, {5, 4, 5, 6, 5}).verdict(6000, "held", 0);
+  b.load("shoppers", 0, 1, 60, 0, {5, 60, 4, 5, 6}).verdict(6000, "held", 0);
+  const Comparison c = compare_runs(a.data(), b.data());
+  EXPECT_FALSE(c.regression()) << format_comparison(c);
+  EXPECT_EQ(row(c, "load shoppers (phase steady) p99 latency (typical second)")->b, "5.00 ms");
+}
+
+TEST(Compare, ATailThatGrewInEverySecondIsARegression) {
+  RunBuilder a("a"), b("b");
+  a.load("shoppers", 0, 1, 5, 0, {5, 4, 5, 6, 5}).verdict(6000, "held", 0);
+  b.load("shoppers", 0, 1, 60, 0, {55, 60, 40, 45, 58}).verdict(6000, "held", 0);
+  EXPECT_TRUE(
+      row(compare_runs(a.data(), b.data()), "load shoppers (phase steady) p99 latency (typical second)")->regression);
+}
+
+TEST(Compare, AProbeStalledOnceIsNotATailRegression) {
+  // 50 results over 5 seconds; in B one of them took 80 ms: its p99 over the run, not of a typical second.
+  RunBuilder a("a"), b("b");
+  a.probes("checkout", 0, 50, 4).verdict(6000, "held", 0);
+  b.probes("checkout", 0, 50, 4).verdict(6000, "held", 0);
+  b.add(2550, Event("probe.result")
+                  .with("probe", "checkout")
+                  .with("stage", "during")
+                  .with("ok", true)
+                  .with("latency_ms", 80.0));
+  const Comparison c = compare_runs(a.data(), b.data());
+  EXPECT_FALSE(c.regression()) << format_comparison(c);
 }
 
 TEST(Compare, ErrorRateRuleEdge) {
@@ -94,9 +129,11 @@ TEST(Compare, SuccessRateRuleEdge) {
 RunData recovering(const std::string& id, std::optional<double> ttr) {
   RunBuilder run(id);
   if (ttr)
-    run.add(100, Event("steady_state.result").with("stage", "after").with("held", true).with("time_to_recover_ms", *ttr));
+    run.add(100,
+            Event("steady_state.result").with("stage", "after").with("held", true).with("time_to_recover_ms", *ttr));
   else
-    run.add(100, Event("steady_state.result").with("stage", "after").with("held", false).with("message", "checkout failed"));
+    run.add(100,
+            Event("steady_state.result").with("stage", "after").with("held", false).with("message", "checkout failed"));
   run.verdict(200, ttr ? "held" : "deviated", ttr ? 0 : 1);
   return run.data();
 }
@@ -127,7 +164,11 @@ TEST(Compare, AWorseVerdictIsARegression) {
 
 TEST(Compare, ANewFindingIsARegressionAndAGoneOneIsBetter) {
   auto finding = [](const std::string& id) {
-    return Event("fuzz.finding").with("id", id).with("engine", "fuzz").with("oracle", "server_error").with("severity", "high");
+    return Event("fuzz.finding")
+        .with("id", id)
+        .with("engine", "fuzz")
+        .with("oracle", "server_error")
+        .with("severity", "high");
   };
   RunBuilder a("a"), b("b");
   a.add(10, finding("F0000000001")).add(11, finding("F0000000002")).verdict(20, "held", 0);
@@ -165,7 +206,11 @@ TEST(Compare, AGuardrailThatTripsOnlyInBIsWorse) {
 
 TEST(Compare, AThresholdMissedOnlyInBIsWorse) {
   auto threshold = [](bool held) {
-    return Event("threshold.result").with("activity", "load").with("name", "shoppers").with("threshold", "p99 < 1s").with("held", held);
+    return Event("threshold.result")
+        .with("activity", "load")
+        .with("name", "shoppers")
+        .with("threshold", "p99 < 1s")
+        .with("held", held);
   };
   RunBuilder a("a"), b("b");
   a.add(10, threshold(true)).verdict(20, "held", 0);

@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "unit/report/run_events.h"
 #include "runner/provenance.h"
 #include "support/support.h"
+#include "unit/report/run_events.h"
 
 namespace chaosplus::report {
 namespace {
@@ -38,7 +38,11 @@ TEST(RunData, ARunWithoutItsVerdictIsInterrupted) {
 
 TEST(RunData, ProbeResultsBecomeASeriesAndDuringFigures) {
   RunBuilder run("r1");
-  run.add(10, Event("probe.result").with("probe", "checkout").with("stage", "before").with("ok", true).with("latency_ms", 50.0));
+  run.add(10, Event("probe.result")
+                  .with("probe", "checkout")
+                  .with("stage", "before")
+                  .with("ok", true)
+                  .with("latency_ms", 50.0));
   run.probes("checkout", 100, 10, 4.0, 0, 2);  // 10 during, 2 failed
   const RunData data = run.data();
   ASSERT_EQ(data.probes.size(), 1u);
@@ -65,6 +69,21 @@ TEST(RunData, LoadTicksAndTheSummaryFormALoadSeries) {
   EXPECT_DOUBLE_EQ(data.loads[0].figures.requests, 300);
 }
 
+TEST(RunData, TheTypicalSecondsP99IsTheMedianOfEachSecondsP99) {
+  RunBuilder run("r1");
+  run.load("shoppers", 0, 1, 90, 0, {4, 90, 6, 5});
+  run.probes("checkout", 0, 30, 4, 2);  // three seconds, each's p99 6 ms
+  run.add(1550, Event("probe.result")
+                    .with("probe", "checkout")
+                    .with("stage", "during")
+                    .with("ok", true)
+                    .with("latency_ms", 70.0));
+  const RunData data = run.data();
+  EXPECT_DOUBLE_EQ(data.loads[0].figures.p99_typical_ms, 5.5);  // median of 4, 5, 6, 90
+  EXPECT_DOUBLE_EQ(data.probes[0].during.p99_typical_ms, 6);    // the seconds: 6, 70, 6
+  EXPECT_DOUBLE_EQ(data.probes[0].during.p99_ms, 70);
+}
+
 TEST(RunData, ALoadCutShortHasItsFiguresFromItsTicks) {
   RunBuilder run("r1");
   run.load("shoppers", 0, 3, 40, 0.5);
@@ -80,11 +99,34 @@ TEST(RunData, ALoadCutShortHasItsFiguresFromItsTicks) {
 
 TEST(RunData, FaultsAreBandsFromInjectedToTheirRevert) {
   RunBuilder run("r1");
-  run.add(1000, Event("fault.injected").with("fault", "latency").with("target", "tokens").with("summary", "latency on tokens").with("phase", "slow").with("ledger_id", 7))
-      .add(1500, Event("fault.injected").with("fault", "kill").with("target", "db").with("summary", "kill db").with("phase", "slow").with("ledger_id", 8))
-      .add(3000, Event("fault.reverted").with("fault", "kill").with("summary", "kill db").with("ok", false).with("error", "did not start").with("ledger_id", 8))
-      .add(4000, Event("fault.reverted").with("fault", "latency").with("summary", "latency on tokens").with("ok", true).with("ledger_id", 7))
-      .add(4500, Event("fault.injected").with("fault", "pause").with("target", "shop").with("summary", "pause shop").with("ledger_id", 9));
+  run.add(1000, Event("fault.injected")
+                    .with("fault", "latency")
+                    .with("target", "tokens")
+                    .with("summary", "latency on tokens")
+                    .with("phase", "slow")
+                    .with("ledger_id", 7))
+      .add(1500, Event("fault.injected")
+                     .with("fault", "kill")
+                     .with("target", "db")
+                     .with("summary", "kill db")
+                     .with("phase", "slow")
+                     .with("ledger_id", 8))
+      .add(3000, Event("fault.reverted")
+                     .with("fault", "kill")
+                     .with("summary", "kill db")
+                     .with("ok", false)
+                     .with("error", "did not start")
+                     .with("ledger_id", 8))
+      .add(4000, Event("fault.reverted")
+                     .with("fault", "latency")
+                     .with("summary", "latency on tokens")
+                     .with("ok", true)
+                     .with("ledger_id", 7))
+      .add(4500, Event("fault.injected")
+                     .with("fault", "pause")
+                     .with("target", "shop")
+                     .with("summary", "pause shop")
+                     .with("ledger_id", 9));
   const RunData data = run.data();
   ASSERT_EQ(data.faults.size(), 3u);
   EXPECT_EQ(data.faults[0].target, "tokens");
@@ -99,7 +141,11 @@ TEST(RunData, FaultsAreBandsFromInjectedToTheirRevert) {
 
 TEST(RunData, GuardrailTripsHaltsAndErrorsAreMarks) {
   RunBuilder run("r1");
-  run.add(2000, Event("guardrail.tripped").with("guardrail", "collapse").with("metric", "probe.checkout.success_rate").with("measured", 0.4).with("message", "below 50%"))
+  run.add(2000, Event("guardrail.tripped")
+                    .with("guardrail", "collapse")
+                    .with("metric", "probe.checkout.success_rate")
+                    .with("measured", 0.4)
+                    .with("message", "below 50%"))
       .add(2001, Event("run.halted").with("reason", "guardrail 'collapse' tripped"))
       .add(2500, Event("run.error").with("message", "cannot reach the proxy"))
       .add(2600, Event("fault.failed").with("summary", "kill db").with("error", "no such process"));
@@ -121,9 +167,20 @@ TEST(RunData, ChecksPhasesAndRecovery) {
   run.add(10, Event("steady_state.result").with("stage", "before").with("held", true))
       .add(20, Event("phase.started").with("phase", "steady").with("index", 0))
       .add(5020, Event("phase.ended").with("phase", "steady").with("index", 0).with("halted", false))
-      .add(5030, Event("threshold.result").with("activity", "load").with("name", "shoppers").with("metric", "load.shoppers.latency_p99").with("threshold", "p99 < 1s").with("held", false).with("measured", 1.2).with("message", "p99 = 1.2s"))
+      .add(5030, Event("threshold.result")
+                     .with("activity", "load")
+                     .with("name", "shoppers")
+                     .with("metric", "load.shoppers.latency_p99")
+                     .with("threshold", "p99 < 1s")
+                     .with("held", false)
+                     .with("measured", 1.2)
+                     .with("message", "p99 = 1.2s"))
       .add(5040, Event("tolerance.result").with("probe", "checkout").with("held", true).with("message", "ok"))
-      .add(5100, Event("steady_state.result").with("stage", "after").with("held", true).with("attempts", 2).with("time_to_recover_ms", 812.5))
+      .add(5100, Event("steady_state.result")
+                     .with("stage", "after")
+                     .with("held", true)
+                     .with("attempts", 2)
+                     .with("time_to_recover_ms", 812.5))
       .verdict(5200, "deviated", 1, "threshold missed");
   const RunData data = run.data();
   ASSERT_EQ(data.phases.size(), 1u);
@@ -155,8 +212,19 @@ TEST(RunData, AnAfterCheckNeverMadeIsNotJudged) {
 
 TEST(RunData, FindingsKeepTheirEvent) {
   RunBuilder run("r1");
-  run.add(100, Event("fuzz.finding").with("id", "F0123456789").with("engine", "fuzz").with("oracle", "server_error").with("operation", "createOrder").with("severity", "high").with("title", "POST /orders answers 500").with("count", 3))
-      .add(200, Event("security.finding").with("id", "Fabcdefabcd").with("engine", "security").with("oracle", "fail_open").with("severity", "critical"));
+  run.add(100, Event("fuzz.finding")
+                   .with("id", "F0123456789")
+                   .with("engine", "fuzz")
+                   .with("oracle", "server_error")
+                   .with("operation", "createOrder")
+                   .with("severity", "high")
+                   .with("title", "POST /orders answers 500")
+                   .with("count", 3))
+      .add(200, Event("security.finding")
+                    .with("id", "Fabcdefabcd")
+                    .with("engine", "security")
+                    .with("oracle", "fail_open")
+                    .with("severity", "critical"));
   const RunData data = run.data();
   ASSERT_EQ(data.findings.size(), 2u);
   EXPECT_EQ(data.findings[0].id, "F0123456789");
@@ -168,10 +236,11 @@ TEST(RunData, FindingsKeepTheirEvent) {
 TEST(RunData, LoadRunReadsAJournalAndItsWallTimes) {
   chaosplus::testing::TempDir dir;
   const std::string path = dir.file("run.jsonl");
-  std::ofstream(path) << R"({"time":"2026-12-06T05:52:13.157Z","elapsed_ms":4.5,"type":"run.started","run_id":"abc","experiment":"quickstart","file":"/x.yaml","file_sha256":"00","checks":true})"
-                      << "\n"
-                      << R"({"time":"2026-12-06T05:52:15.157Z","elapsed_ms":2004.5,"type":"run.verdict","verdict":"held","exit_code":0,"reasons":""})"
-                      << "\n";
+  std::ofstream(path)
+      << R"({"time":"2026-12-06T05:52:13.157Z","elapsed_ms":4.5,"type":"run.started","run_id":"abc","experiment":"quickstart","file":"/x.yaml","file_sha256":"00","checks":true})"
+      << "\n"
+      << R"({"time":"2026-12-06T05:52:15.157Z","elapsed_ms":2004.5,"type":"run.verdict","verdict":"held","exit_code":0,"reasons":""})"
+      << "\n";
   auto run = load_run(path, nullptr);
   ASSERT_TRUE(run) << run.error();
   EXPECT_EQ(run->row.run_id, "abc");
@@ -186,7 +255,8 @@ void store_run(store::Store& db, const RunBuilder& run) {
   row.file_text = "name: shop\n";
   ASSERT_TRUE(db.begin_run(row));
   std::vector<store::StoredEvent> events;
-  for (const Event& e : run.events) events.push_back(store::StoredEvent{static_cast<std::int64_t>(events.size()) + 1, e, ""});
+  for (const Event& e : run.events)
+    events.push_back(store::StoredEvent{static_cast<std::int64_t>(events.size()) + 1, e, ""});
   ASSERT_TRUE(db.append_events(row.run_id, events));
   ASSERT_TRUE(db.finish_run(row));
 }
@@ -218,7 +288,8 @@ TEST(RunData, LoadRunSaysWhatIsWrong) {
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().find("no such journal file"), std::string::npos) << missing.error();
   const std::string other = dir.file("other.jsonl");
-  std::ofstream(other) << R"({"time":"2026-12-06T05:52:13.157Z","elapsed_ms":1,"type":"probe.result"})" << "\n";
+  std::ofstream(other) << R"({"time":"2026-12-06T05:52:13.157Z","elapsed_ms":1,"type":"probe.result"})"
+                       << "\n";
   auto wrong = load_run(other, nullptr);
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().find("not a run's journal"), std::string::npos) << wrong.error();

@@ -43,9 +43,13 @@ class RunBuilder {
                                    .with("phase", "steady"));
     return *this;
   }
-  RunBuilder& load(const std::string& name, double from_ms, double p50, double p99, double error_rate) {
+  // A load of 3 seconds (or one per entry of `tick_p99`, each second's p99) at 100 requests a second.
+  RunBuilder& load(const std::string& name, double from_ms, double p50, double p99, double error_rate,
+                   std::vector<double> tick_p99 = {}) {
+    if (tick_p99.empty()) tick_p99.assign(3, p99);
+    const int seconds = static_cast<int>(tick_p99.size());
     add(from_ms, Event("load.started").with("load", name).with("phase", "steady").with("url", "http://127.0.0.1:1/"));
-    for (int s = 0; s < 3; ++s)
+    for (int s = 0; s < seconds; ++s)
       add(from_ms + 1000.0 * (s + 1), Event("load.tick")
                                           .with("load", name)
                                           .with("second", s)
@@ -56,16 +60,16 @@ class RunBuilder {
                                           .with("errors", 0)
                                           .with("error_rate", error_rate)
                                           .with("p50_ms", p50)
-                                          .with("p99_ms", p99));
-    add(from_ms + 3000, Event("load.summary")
-                            .with("load", name)
-                            .with("requests", 300)
-                            .with("rps", 100.0)
-                            .with("error_rate", error_rate)
-                            .with("p50_ms", p50)
-                            .with("p90_ms", p99)
-                            .with("p99_ms", p99)
-                            .with("max_ms", p99));
+                                          .with("p99_ms", tick_p99[static_cast<std::size_t>(s)]));
+    add(from_ms + 1000.0 * seconds, Event("load.summary")
+                                        .with("load", name)
+                                        .with("requests", 100 * seconds)
+                                        .with("rps", 100.0)
+                                        .with("error_rate", error_rate)
+                                        .with("p50_ms", p50)
+                                        .with("p90_ms", p99)
+                                        .with("p99_ms", p99)
+                                        .with("max_ms", p99));
     return *this;
   }
   RunBuilder& verdict(double ms, const std::string& verdict, int exit_code, const std::string& reasons = "") {

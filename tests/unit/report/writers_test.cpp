@@ -26,13 +26,50 @@ RunData busy_run() {
       .add(20, Event("phase.started").with("phase", "slow").with("index", 0))
       .probes("checkout", 100, 20, 5, 2, 3)
       .load("shoppers", 200, 4, 30, 0.02)
-      .add(1000, Event("fault.injected").with("fault", "latency").with("target", "tokens").with("summary", "latency <b>150ms</b>").with("phase", "slow").with("ledger_id", 1))
-      .add(1500, Event("guardrail.tripped").with("guardrail", "collapse </script>").with("metric", "probe.checkout.success_rate").with("message", "rate < 50% & falling"))
+      .add(1000, Event("fault.injected")
+                     .with("fault", "latency")
+                     .with("target", "tokens")
+                     .with("summary", "latency <b>150ms</b>")
+                     .with("phase", "slow")
+                     .with("ledger_id", 1))
+      .add(1500, Event("guardrail.tripped")
+                     .with("guardrail", "collapse </script>")
+                     .with("metric", "probe.checkout.success_rate")
+                     .with("message", "rate < 50% & falling"))
       .add(1501, Event("run.halted").with("reason", "guardrail tripped"))
-      .add(1600, Event("fault.reverted").with("fault", "latency").with("summary", "latency <b>150ms</b>").with("ok", true).with("ledger_id", 1))
-      .add(1700, Event("threshold.result").with("activity", "load").with("name", "shoppers").with("metric", "load.shoppers.latency_p99").with("threshold", "p99 < 10ms").with("held", false).with("measured", 0.03).with("message", "p99 = 30ms > 10ms"))
-      .add(1800, Event("fuzz.finding").with("id", "F0123456789").with("engine", "fuzz").with("oracle", "server_error").with("operation", "createOrder").with("signature", "500").with("severity", "high").with("title", "POST /orders answers 500 <script>alert(1)</script>").with("evidence", "500 Internal").with("trigger", "status_5xx").with("curl", "curl -X POST http://127.0.0.1:1/orders").with("base_url", "http://127.0.0.1:1").with("active_faults", "[\"latency on tokens\"]").with("count", 2))
-      .add(1801, Event("security.finding").with("id", "Fabcdefabcd").with("engine", "security").with("oracle", "fail_open").with("severity", "critical").with("title", "open\x01door"))
+      .add(1600, Event("fault.reverted")
+                     .with("fault", "latency")
+                     .with("summary", "latency <b>150ms</b>")
+                     .with("ok", true)
+                     .with("ledger_id", 1))
+      .add(1700, Event("threshold.result")
+                     .with("activity", "load")
+                     .with("name", "shoppers")
+                     .with("metric", "load.shoppers.latency_p99")
+                     .with("threshold", "p99 < 10ms")
+                     .with("held", false)
+                     .with("measured", 0.03)
+                     .with("message", "p99 = 30ms > 10ms"))
+      .add(1800, Event("fuzz.finding")
+                     .with("id", "F0123456789")
+                     .with("engine", "fuzz")
+                     .with("oracle", "server_error")
+                     .with("operation", "createOrder")
+                     .with("signature", "500")
+                     .with("severity", "high")
+                     .with("title", "POST /orders answers 500 <script>alert(1)</script>")
+                     .with("evidence", "500 Internal")
+                     .with("trigger", "status_5xx")
+                     .with("curl", "curl -X POST http://127.0.0.1:1/orders")
+                     .with("base_url", "http://127.0.0.1:1")
+                     .with("active_faults", "[\"latency on tokens\"]")
+                     .with("count", 2))
+      .add(1801, Event("security.finding")
+                     .with("id", "Fabcdefabcd")
+                     .with("engine", "security")
+                     .with("oracle", "fail_open")
+                     .with("severity", "critical")
+                     .with("title", "open\x01door"))
       .verdict(2000, "aborted", 2, "guardrail tripped");
   return run.data();
 }
@@ -103,7 +140,12 @@ TEST(TextEscape, ScriptTextCannotCloseItsElement) {
   EXPECT_EQ(script_safe_json(R"({"a":"</script><!--"})"), R"({"a":"\u003c/script>\u003c!--"})");
   EXPECT_EQ(script_safe_code("x = '</SCRIPT>' + '<!--';"), "x = '<\\/SCRIPT>' + '<\\!--';");
   EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
-  EXPECT_EQ(xml_escape("a\x01" "b\xff" "c\"'"), "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c&quot;&apos;");
+  EXPECT_EQ(xml_escape("a\x01"
+                       "b\xff"
+                       "c\"'"),
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd"
+            "c&quot;&apos;");
   EXPECT_EQ(xml_escape("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(markdown_cell("a|b\nc"), "a\\|b c");
 }
@@ -179,11 +221,13 @@ TEST(JunitReport, IsWellFormedWithOneCasePerCheckAndSuitesPerKind) {
   EXPECT_EQ(count(xml, "<testsuite "), 3) << xml;
   EXPECT_EQ(count(xml, "<failure "), 2) << xml;
   EXPECT_EQ(count(xml, "<skipped "), 1) << xml;
-  EXPECT_NE(xml.find("<testsuites name=\"chaosplus shop &lt;&amp;&gt; &quot;quoted&quot;\" tests=\"5\" failures=\"2\" errors=\"0\" skipped=\"1\""),
+  EXPECT_NE(xml.find("<testsuites name=\"chaosplus shop &lt;&amp;&gt; &quot;quoted&quot;\" tests=\"5\" failures=\"2\" "
+                     "errors=\"0\" skipped=\"1\""),
             std::string::npos)
       << xml;
   EXPECT_NE(xml.find("name=\"collapse &lt;/script&gt;\""), std::string::npos);
-  EXPECT_NE(xml.find("name=\"latency-guard\" time=\"0\">\n      <system-out>did not trip</system-out>"), std::string::npos)
+  EXPECT_NE(xml.find("name=\"latency-guard\" time=\"0\">\n      <system-out>did not trip</system-out>"),
+            std::string::npos)
       << xml;
 }
 
@@ -241,7 +285,7 @@ TEST(ReportFile, IsWrittenWholeAndRefusesASymbolicLink) {
   struct stat st {};
   ASSERT_EQ(::lstat(link.c_str(), &st), 0);
   EXPECT_TRUE(S_ISLNK(st.st_mode));
-  EXPECT_FALSE(write_report_file(dir.file(""), "x"));                // a folder
+  EXPECT_FALSE(write_report_file(dir.file(""), "x"));  // a folder
   EXPECT_FALSE(write_report_file(dir.file("no/such/folder/r.html"), "x"));
 }
 

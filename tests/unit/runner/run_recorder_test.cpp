@@ -29,10 +29,8 @@ std::vector<Event> a_run(int probes) {
                        .with("host", "h")
                        .with("journal", "/x/j.jsonl"));
   for (int i = 0; i < probes; ++i) events.push_back(at("probe.result", i + 1).with("probe", "p").with("ok", true));
-  events.push_back(at("run.verdict", probes + 1)
-                       .with("verdict", "deviated")
-                       .with("exit_code", 1)
-                       .with("reasons", "probe p failed"));
+  events.push_back(
+      at("run.verdict", probes + 1).with("verdict", "deviated").with("exit_code", 1).with("reasons", "probe p failed"));
   return events;
 }
 
@@ -93,6 +91,22 @@ TEST(RunRecorder, StopsAtTheStoresFirstFailureWithoutAGap) {
   auto row = (*st)->find_run("r1");
   ASSERT_TRUE(row.ok() && row->has_value());
   EXPECT_EQ((*row)->status, store::RunStatus::running);  // recover finishes it from the journal
+}
+
+TEST(RunRecorder, AnEventPublishedAfterCloseIsStillStored) {
+  TempDir dir;
+  auto st = store::Store::open(dir.file("results.db"));
+  ASSERT_TRUE(st.ok()) << st.error();
+  const auto events = a_run(2);
+  RunRecorder recorder(**st, "r1", "");
+  for (const Event& e : events) recorder.on_event(e);
+  recorder.close();
+  recorder.on_event(at("target.stopped", 99));  // a run being torn down
+  auto stored = (*st)->events("r1");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), events.size() + 1);
+  EXPECT_EQ(stored->back().seq, static_cast<std::int64_t>(events.size() + 1));
+  EXPECT_EQ(stored->back().event.type, "target.stopped");
 }
 
 }  // namespace

@@ -102,8 +102,11 @@ TEST_P(StoreTest, ReadsBackTheEventsItWasGivenInOrder) {
   ASSERT_TRUE(store_->begin_run(r).ok());
   std::vector<Event> events = {
       event("run.started", 0).with("run_id", r.run_id).with("checks", true).with("pid", 4242),
-      event("probe.result", 250).with("probe", "home").with("ok", false).with("latency_ms", 12.5).with(
-          "detail", "line\nbreak \"quoted\" ünïcode"),
+      event("probe.result", 250)
+          .with("probe", "home")
+          .with("ok", false)
+          .with("latency_ms", 12.5)
+          .with("detail", "line\nbreak \"quoted\" ünïcode"),
       event("run.verdict", 9000).with("verdict", "held").with("exit_code", 0).with("reasons", ""),
   };
   ASSERT_TRUE(store_->append_events(r.run_id, numbered(events)).ok());
