@@ -1,5 +1,6 @@
 // The HTML report of a real run, opened from file:// in headless Chromium with the network off
-// (issue 14's bar): it draws every chart, the faults as bands on them, and logs no error.
+// (issue 14's bar): it draws every chart, the faults as bands on them, the comparison with the
+// previous run, and logs no error.
 // CHAOSPLUS_SCREENSHOTS=DIR writes the screenshot to DIR/report-screenshot.png (scripts/screenshots.sh
 // regenerates docs/ with it).
 #include <gtest/gtest.h>
@@ -61,19 +62,23 @@ const char* kCanvasFigures = R"((() => {
 TEST(BrowserReport, TheHtmlReportOpensOfflineAndDrawsItsCharts) {
   TempDir dir;
   const int shop = free_port(), tokens = free_port(), proxy = free_port();
-  const std::string journal = dir.file("journal.jsonl");
-  // The ready-to-run experiment with probes, load and two faults: every chart of the report has data.
-  Child run({bin("chaosplus"), "run", source_path("experiments/shop-under-load.yaml"), "--plain", "--state-dir",
-             dir.file("state"), "--journal", journal},
-            {{"SHOP_PORT", std::to_string(shop)},
-             {"TOKENS_PORT", std::to_string(tokens)},
-             {"TOKENS_PROXY_PORT", std::to_string(proxy)}});
-  const auto code = run.wait(90s);
-  ASSERT_TRUE(code.has_value()) << run.output();
-  ASSERT_TRUE(*code == 0 || *code == 1) << run.output();  // held, or deviated on a busy machine
+  // The ready-to-run experiment with probes, load and two faults (every chart of the report has
+  // data), twice: the report of the second compares it with the first, found in the runs' store.
+  std::string journal;
+  for (int i = 1; i <= 2; ++i) {
+    journal = dir.file("journal-" + std::to_string(i) + ".jsonl");
+    Child run({bin("chaosplus"), "run", source_path("experiments/shop-under-load.yaml"), "--plain", "--state-dir",
+               dir.file("state"), "--journal", journal},
+              {{"SHOP_PORT", std::to_string(shop)},
+               {"TOKENS_PORT", std::to_string(tokens)},
+               {"TOKENS_PROXY_PORT", std::to_string(proxy)}});
+    const auto code = run.wait(90s);
+    ASSERT_TRUE(code.has_value()) << run.output();
+    ASSERT_TRUE(*code == 0 || *code == 1) << run.output();  // held, or deviated on a busy machine
+  }
 
   const std::string html = dir.file("report.html");
-  Child report({bin("chaosplus"), "report", journal, "--html", html});
+  Child report({bin("chaosplus"), "report", journal, "--state-dir", dir.file("state"), "--html", html});
   ASSERT_EQ(report.wait(60s), 0) << report.output();
 
   Chromium browser({.width = 1280, .height = 900});
@@ -98,6 +103,8 @@ TEST(BrowserReport, TheHtmlReportOpensOfflineAndDrawsItsCharts) {
     for (const auto& band : chart["bands"]) EXPECT_GT(band.get<double>(), 0.95);
     EXPECT_LT(chart["before"].get<double>(), 0.5);
   }
+  EXPECT_EQ(browser.evaluate("document.querySelectorAll('#comparison table tr').length > 1"), true)
+      << browser.evaluate("document.getElementById('comparison').textContent");
   EXPECT_TRUE(browser.errors().empty()) << join(browser.errors());
   EXPECT_TRUE(browser.blocked_requests().empty()) << "the report tried to fetch " << join(browser.blocked_requests());
 
