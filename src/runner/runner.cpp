@@ -25,9 +25,9 @@
 #include "runner/recheck.h"
 #include "runner/recovery.h"
 #include "runner/run_recorder.h"
+#include "runner/verdict_fold.h"
 #include "store/location.h"
 #include "store/store.h"
-#include "runner/verdict_fold.h"
 
 namespace chaosplus::runner {
 

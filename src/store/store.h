@@ -91,12 +91,12 @@ struct FindingRow {
 };
 
 struct HistoryFilter {
-  std::string experiment;              // exact name; "" for all
-  std::string verdict;                 // exact verdict; "" for all
-  std::optional<RunStatus> status;     // none for all
-  std::optional<WallTime> since;       // started at or after
-  std::optional<WallTime> until;       // started before
-  std::size_t limit = 50;              // newest first
+  std::string experiment;           // exact name; "" for all
+  std::string verdict;              // exact verdict; "" for all
+  std::optional<RunStatus> status;  // none for all
+  std::optional<WallTime> since;    // started at or after
+  std::optional<WallTime> until;    // started before
+  std::size_t limit = 50;           // newest first
 };
 
 class Store {
