@@ -62,6 +62,7 @@ TEST(BrowserDashboard, HaltPressedInTheBrowserAbortsTheRunAndRevertsEveryFault) 
   EXPECT_GE(round.halted_event_ms, 0) << "run.halted is in the journal, after the click";
   // The HALT stopped it, not the quickstart's guardrail (which trips seconds later).
   EXPECT_EQ(round.halted_reason.find("guardrail"), std::string::npos) << round.halted_reason;
+  EXPECT_NE(round.halted_reason.find("halted from `chaosplus server`"), std::string::npos) << round.halted_reason;
 
   EXPECT_TRUE(browser.errors().empty()) << join(browser.errors());
   EXPECT_TRUE(browser.blocked_requests().empty()) << join(browser.blocked_requests());
