@@ -53,6 +53,8 @@ std::string reason_phrase(int status);
 bool iequals(std::string_view a, std::string_view b);
 // "%41b+c" -> "Ab c" (plus as space, as in query strings); malformed escapes are kept verbatim.
 std::string percent_decode(std::string_view text);
+// A request path's segments, each percent-decoded: "/api/runs/a%2Fb/events" -> {"api", "runs", "a/b", "events"}.
+std::vector<std::string> split_path(const std::string& path);
 
 // Serializers add Content-Length when a body is present and none is set. A message that carries
 // "Transfer-Encoding: chunked" has its body written as one chunk and the last chunk.

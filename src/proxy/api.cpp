@@ -182,18 +182,6 @@ Result<ProxySettings> parse_proxy(const json& object) {
   return settings;
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(net::percent_decode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 // Compares in time independent of where the strings differ (the length is no secret).
 bool same_secret(std::string_view given, std::string_view expected) {
   if (given.size() != expected.size()) return false;
@@ -224,7 +212,7 @@ std::optional<std::vector<std::string>> ControlApi::touched(const net::Request& 
   if (request.method == "GET" || request.method == "HEAD" || response.status == 401 || response.status == 403) {
     return Names{};
   }
-  auto parts = split_path(request.path());
+  auto parts = net::split_path(request.path());
   if (parts.size() == 1 && (parts[0] == "populate" || parts[0] == "reset")) return std::nullopt;
   if (parts.empty() || parts[0] != "proxies") return Names{};  // no such route: nothing changed
   if (parts.size() >= 2) return Names{parts[1]};
@@ -272,7 +260,7 @@ net::Response ControlApi::toxic_stats(const std::string& proxy, const std::strin
 net::Response ControlApi::route(const net::Request& request) {
   const std::string& method = request.method;
   const std::string path = request.path();
-  auto parts = split_path(path);
+  auto parts = net::split_path(path);
   const bool get = method == "GET", post = method == "POST", patch = method == "PATCH", del = method == "DELETE";
 
   if (parts.size() == 1 && parts[0] == "version") {

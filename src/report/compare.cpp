@@ -1,4 +1,5 @@
 #include "report/compare.h"
+#include "report/figures_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +12,6 @@
 namespace chaosplus::report {
 namespace {
 
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-std::string ms_text(double ms) { return fixed(ms, ms < 10 ? 2 : 1) + " ms"; }
-std::string percent_text(double fraction) { return fixed(fraction * 100, 2) + "%"; }
 // A rule's figure as written on the command line: "25%", "5 ms", "1 s".
 std::string rule_percent(double fraction) {
   std::string text = fixed(fraction * 100, 2);

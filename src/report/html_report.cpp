@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/chart_script.h"
+#include "report/figures_text.h"
 #include "report/page_assets.h"
 #include "report/text_escape.h"
 #include "report/writers.h"
@@ -14,15 +15,6 @@ namespace {
 using Json = nlohmann::json;
 
 double seconds(double ms) { return ms / 1000.0; }
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-std::string ms_text(double ms) { return fixed(ms, ms < 10 ? 2 : 1) + " ms"; }
-std::string s_text(double ms) { return fixed(ms / 1000.0, 2) + " s"; }
-std::string percent(double fraction) { return fixed(fraction * 100, 2) + "%"; }
 
 std::string mark_short(const Mark& mark) {
   if (mark.kind == "guardrail") return "guardrail";
@@ -128,7 +120,7 @@ std::string figures_tables(const RunData& run) {
         "<th>p99</th></tr>\n";
     for (const ProbeSeries& p : run.probes)
       out += "<tr>" + cell(p.probe) + cell(std::to_string(p.during.count), "num") +
-             cell(percent(p.during.success_rate), "num") + cell(ms_text(p.during.p50_ms), "num") +
+             cell(percent_text(p.during.success_rate), "num") + cell(ms_text(p.during.p50_ms), "num") +
              cell(ms_text(p.during.p99_ms), "num") + "</tr>\n";
     out += "</table>\n";
   }
@@ -139,7 +131,7 @@ std::string figures_tables(const RunData& run) {
     for (const LoadSeries& l : run.loads) {
       const LoadFigures& f = l.figures;
       out += "<tr>" + cell(l.load) + cell(l.phase) + cell(fixed(f.requests, 0), "num") + cell(fixed(f.rps, 1), "num") +
-             cell(percent(f.error_rate), "num") + cell(ms_text(f.p50_ms), "num") + cell(ms_text(f.p90_ms), "num") +
+             cell(percent_text(f.error_rate), "num") + cell(ms_text(f.p50_ms), "num") + cell(ms_text(f.p90_ms), "num") +
              cell(ms_text(f.p99_ms), "num") + cell(ms_text(f.max_ms), "num") + "</tr>\n";
     }
     out += "</table>\n";

@@ -2,20 +2,13 @@
 // the faults, the load figures, the findings and the comparison with the previous run.
 #include <cstdio>
 
+#include "report/figures_text.h"
 #include "report/text_escape.h"
 #include "report/writers.h"
 
 namespace chaosplus::report {
 namespace {
 
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-std::string ms_text(double ms) { return fixed(ms, ms < 10 ? 2 : 1) + " ms"; }
-std::string s_text(double ms) { return fixed(ms / 1000.0, 2) + " s"; }
-std::string percent(double fraction) { return fixed(fraction * 100, 2) + "%"; }
 std::string code(const std::string& text) { return "`" + markdown_cell(text) + "`"; }
 
 std::string result_of(const Check& check) {
@@ -68,7 +61,7 @@ std::string markdown_report(const RunData& run, const ReportContext& context) {
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
     for (const LoadSeries& l : run.loads)
       out += "| " + markdown_cell(l.load) + " | " + markdown_cell(l.phase) + " | " + fixed(l.figures.requests, 0) +
-             " | " + fixed(l.figures.rps, 1) + " | " + percent(l.figures.error_rate) + " | " +
+             " | " + fixed(l.figures.rps, 1) + " | " + percent_text(l.figures.error_rate) + " | " +
              ms_text(l.figures.p50_ms) + " | " + ms_text(l.figures.p99_ms) + " |\n";
   }
 
@@ -78,7 +71,7 @@ std::string markdown_report(const RunData& run, const ReportContext& context) {
         "| --- | ---: | ---: | ---: | ---: |\n";
     for (const ProbeSeries& p : run.probes)
       out += "| " + markdown_cell(p.probe) + " | " + std::to_string(p.during.count) + " | " +
-             percent(p.during.success_rate) + " | " + ms_text(p.during.p50_ms) + " | " + ms_text(p.during.p99_ms) +
+             percent_text(p.during.success_rate) + " | " + ms_text(p.during.p50_ms) + " | " + ms_text(p.during.p99_ms) +
              " |\n";
   }
   if (run.time_to_recover_ms) out += "\nTime to recover: " + ms_text(*run.time_to_recover_ms) + ".\n";

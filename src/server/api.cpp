@@ -28,7 +28,7 @@ FoundRun find_run(ServerState& state, const std::string& id) {
 }
 
 net::Response handle_api(ServerState& state, const net::Request& request, std::string& route) {
-  const auto parts = split_path(request.path());
+  const auto parts = net::split_path(request.path());
   const std::string& m = request.method;
   const bool get = m == "GET" || m == "HEAD", post = m == "POST";
   const auto n = parts.size();

@@ -24,18 +24,6 @@ net::Response json_reply(int status, const std::string& body) {
   return response;
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(net::percent_decode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 std::string time_json(store::WallTime t) {
   if (t == store::WallTime{}) return "null";
   return json(format_wall_time(t)).dump();

@@ -10,9 +10,6 @@
 
 namespace chaosplus::server {
 
-// "/api/runs/a%2Fb/events" -> {"api", "runs", "a/b", "events"}
-std::vector<std::string> split_path(const std::string& path);
-
 // One run as the API shows it; with the experiment file's text when `with_file_text`.
 std::string run_json(const store::RunRow& run, bool with_file_text);
 // {"seq":N,"time":...,"elapsed_ms":...,"type":...,fields...}

@@ -393,5 +393,11 @@ TEST(ReasonPhrase, KnowsCommonCodesAndFallsBackByClass) {
   EXPECT_EQ(reason_phrase(599), "Server Error");
 }
 
+TEST(SplitPath, SplitsAndDecodesEachPart) {
+  EXPECT_EQ(split_path("/api/runs/a%2Fb/events"), (std::vector<std::string>{"api", "runs", "a/b", "events"}));
+  EXPECT_EQ(split_path("//api//x/"), (std::vector<std::string>{"api", "x"}));
+  EXPECT_TRUE(split_path("/").empty());
+}
+
 }  // namespace
 }  // namespace chaosplus::net

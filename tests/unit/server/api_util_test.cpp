@@ -44,11 +44,6 @@ TEST(ServerCount, AcceptsOnlyWholeNumbersInRange) {
   EXPECT_NE(parse_count("x", 1, 10, "limit").error().find("limit"), std::string::npos);
 }
 
-TEST(ServerPath, SplitsAndDecodesEachPart) {
-  EXPECT_EQ(split_path("/api/runs/a%2Fb/events"), (std::vector<std::string>{"api", "runs", "a/b", "events"}));
-  EXPECT_EQ(split_path("//api//x/"), (std::vector<std::string>{"api", "x"}));
-}
-
 TEST(ServerEvents, AnEventKeepsItsFieldsAndGainsItsSeq) {
   store::StoredEvent e;
   e.seq = 12;
