@@ -112,14 +112,18 @@ Status Run::open_ledger_and_journal() {
 
   // The results store, opened before recovery so runs that crashed show as interrupted there.
   auto location = store::resolve_location(options_.store, options_.state_dir);
-  if (!location) return Error{location.error()};
-  auto opened = store::Store::open(*location);
-  if (!opened) return Error{opened.error()};
-  store_ = std::move(opened).value();
+  Result<std::unique_ptr<store::Store>> opened =
+      location ? store::Store::open(*location) : Result<std::unique_ptr<store::Store>>(Error{location.error()});
+  if (opened) store_ = std::move(opened).value();
 
-  // Leftovers of runs that crashed are put back before we touch anything.
+  // Leftovers of runs that crashed are put back before we touch anything, store or not: a run
+  // that cannot record still leaves the system as earlier runs should have.
   std::ostringstream recovery_log;
   RecoveryReport recovered = recover(*ledger_, store_.get(), recovery_log);
+  if (!store_) {
+    out_ << recovery_log.str();
+    return Error{opened.error()};
+  }
 
   // A path from the command line is the user's choice; one from the file stays in the runs folder.
   const auto now = std::chrono::system_clock::now();

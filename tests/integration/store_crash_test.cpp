@@ -301,5 +301,31 @@ TEST(StoreRecovery, ARunWithAStoreItCannotOpenChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("j.jsonl"))) << "a journal was started";
 }
 
+// Leftovers of a killed run are put back by the next run even when that run's store cannot be
+// opened: the store is the record, never a condition for cleaning up.
+TEST(StoreRecovery, ARunWhoseStoreCannotBeOpenedStillRevertsAKilledRunsLeftovers) {
+  if (auto why = testing::needs_root("the pause fault"); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  Child sleeper({"sleep", "600"});
+  testing::write_file(dir.file("e.yaml"),
+                      "name: left\ntargets:\n  sleeper: { attach: { pid: " + std::to_string(sleeper.pid()) +
+                          " } }\nphases:\n  - name: p\n    duration: 120s\n    faults:\n"
+                          "      - pause: { target: sleeper }\n");
+  Child first({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
+               "--journal", dir.file("first.jsonl")});
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return !testing::journal_events(dir.file("first.jsonl"), "fault.injected").empty(); }, 60s))
+      << first.output();
+  first.signal(SIGKILL);
+  ASSERT_TRUE(first.wait(10s).has_value());
+  ASSERT_EQ(testing::process_state(sleeper.pid()), 'T');
+
+  Child second({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
+                "--store", "postgresql://chaos@192.0.2.1/results", "--journal", dir.file("second.jsonl")});
+  EXPECT_EQ(second.wait(60s), 3) << second.output();
+  EXPECT_NE(testing::process_state(sleeper.pid()), 'T') << second.output();
+  EXPECT_FALSE(std::filesystem::exists(dir.file("second.jsonl"))) << "a journal was started";
+}
+
 }  // namespace
 }  // namespace chaosplus
