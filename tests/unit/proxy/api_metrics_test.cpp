@@ -8,6 +8,7 @@
 #include "proxy/api.h"
 #include "support/prometheus.h"
 #include "support/support.h"
+#include "unit/proxy/control_api_fixture.h"
 
 namespace chaosplus::proxy {
 namespace {
@@ -15,23 +16,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-class ProxyMetricsTest : public ::testing::Test {
+class ProxyMetricsTest : public ControlApiTest {
  protected:
-  void SetUp() override {
-    auto started = Engine::start({});
-    ASSERT_TRUE(started.ok()) << started.error();
-    engine_ = std::move(started).value();
-    api_ = std::make_unique<ControlApi>(*engine_);
-  }
-
-  net::Response call(const std::string& method, const std::string& target, const std::string& body = {}) {
-    net::Request request;
-    request.method = method;
-    request.target = target;
-    request.body = body;
-    return api_->handle(request);
-  }
-
   testing::PromPage scrape() {
     auto response = call("GET", "/metrics");
     EXPECT_EQ(response.status, 200) << response.body;
@@ -40,9 +26,6 @@ class ProxyMetricsTest : public ::testing::Test {
     EXPECT_TRUE(page.ok()) << page.error << "\n" << response.body;
     return page;
   }
-
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<ControlApi> api_;
 };
 
 TEST_F(ProxyMetricsTest, ShowsTheProxiesAndTheirActiveToxicsByType) {
