@@ -33,3 +33,18 @@ function(chaosplus_test name)
   chaosplus_compile_options(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABEL}" ${ARG_PROPERTIES})
 endfunction()
+
+# Compiles the file INPUT into TARGET as `std::string_view NAMESPACE::FUNCTION()`, declared in
+# HEADER (cmake/embed_file.cmake): pages, scripts and chart code a binary carries, so it needs no
+# file at run time.
+function(chaosplus_embed_file target input header namespace function)
+  set(output ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
+  add_custom_command(
+    OUTPUT ${output}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${input} -DOUTPUT=${output} -DHEADER=${header} -DNAMESPACE=${namespace}
+            -DFUNCTION=${function} -P ${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake
+    DEPENDS ${input} ${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake
+    COMMENT "Embedding ${input}"
+    VERBATIM)
+  target_sources(${target} PRIVATE ${output})
+endfunction()
