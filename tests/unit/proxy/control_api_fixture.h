@@ -40,8 +40,8 @@ class ControlApiTest : public ::testing::Test {
   }
 
   void create_proxy(const std::string& name) {
-    auto response =
-        call("POST", "/proxies", nlohmann::json{{"name", name}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
+    auto response = call("POST", "/proxies",
+                         nlohmann::json{{"name", name}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"}}.dump());
     ASSERT_EQ(response.status, 201) << response.body;
   }
 
