@@ -35,6 +35,7 @@ packages=(
   curl procps iproute2 nftables openssl nginx-light redis-server util-linux
   nodejs npm
   postgresql-15 postgresql-contrib libpq-dev patroni python3-etcd python3-psycopg2 etcd-server etcd-client
+  libcurl4-openssl-dev
   stress-ng fuse3 libfuse3-dev libfaketime faketime acl attr libacl1-dev libattr1-dev e2fsprogs passwd
   chromium fonts-dejavu-core
 )
