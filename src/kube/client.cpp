@@ -50,8 +50,9 @@ ApiResult<Client> Client::create(Config config) {
     return ApiError{Failure::refused, 0, "", config.server, checked.error()};
   if (config.cert_file.empty() != config.key_file.empty())
     return ApiError{Failure::refused, 0, "", config.server,
-                    "Kubernetes API server " + config.server + ": a client certificate needs its key, and a key its "
-                    "certificate (cert_file and key_file)"};
+                    "Kubernetes API server " + config.server +
+                        ": a client certificate needs its key, and a key its "
+                        "certificate (cert_file and key_file)"};
   return Client(std::move(config));
 }
 
@@ -60,9 +61,9 @@ const std::string& Client::namespace_or_default(const std::string& namespace_) c
 }
 
 ApiResult<std::vector<Pod>> Client::list_pods(const std::string& namespace_, const std::string& label_selector) const {
-  auto exchange = call(config_, "GET",
-                       with_selector("/api/v1/namespaces/" + segment(namespace_or_default(namespace_)) + "/pods",
-                                     label_selector));
+  auto exchange =
+      call(config_, "GET",
+           with_selector("/api/v1/namespaces/" + segment(namespace_or_default(namespace_)) + "/pods", label_selector));
   if (!exchange) return exchange.failure();
   return decoded(*exchange, pods_from_json(exchange->second.body, exchange->first.url));
 }

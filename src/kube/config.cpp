@@ -76,8 +76,9 @@ Status check_server(const std::string& server) {
     return Error{"Kubernetes API server \"" + server + "\": expected an https:// (or http://) URL",
                  ErrorCode::invalid_argument};
   if (!url_part(url.get(), CURLUPART_USER).empty())
-    return Error{"Kubernetes API server \"" + server + "\": credentials belong in the token or certificate, not the URL",
-                 ErrorCode::invalid_argument};
+    return Error{
+        "Kubernetes API server \"" + server + "\": credentials belong in the token or certificate, not the URL",
+        ErrorCode::invalid_argument};
   std::string host = url_part(url.get(), CURLUPART_HOST);
   if (!is_loopback_host(host))
     return Error{"Kubernetes API server \"" + server + "\": host " + host +

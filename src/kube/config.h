@@ -15,12 +15,12 @@
 namespace chaosplus::kube {
 
 struct Config {
-  std::string server;           // "https://127.0.0.1:6443" (a kubeconfig's clusters[].cluster.server)
-  std::string ca_file;          // certificate-authority: PEM that signed the server's certificate
-  std::string token;            // users[].user.token: sent as "Authorization: Bearer <token>"
-  std::string token_file;       // or a file holding it, read again before every request (rotated tokens)
-  std::string cert_file;        // client-certificate (mutual TLS)
-  std::string key_file;         // client-key
+  std::string server;      // "https://127.0.0.1:6443" (a kubeconfig's clusters[].cluster.server)
+  std::string ca_file;     // certificate-authority: PEM that signed the server's certificate
+  std::string token;       // users[].user.token: sent as "Authorization: Bearer <token>"
+  std::string token_file;  // or a file holding it, read again before every request (rotated tokens)
+  std::string cert_file;   // client-certificate (mutual TLS)
+  std::string key_file;    // client-key
   std::string namespace_ = "default";
   Duration timeout = std::chrono::seconds(10);  // each request, connection included
 };

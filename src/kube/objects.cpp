@@ -22,9 +22,9 @@ std::optional<int> digits(std::string_view text, std::size_t at, std::size_t cou
 }
 
 Error bad_time(std::string_view text) {
-  return Error{"\"" + std::string(text) +
-                   "\" is not a Kubernetes time (expected RFC 3339 like \"2026-12-06T19:50:00.250000Z\")",
-               ErrorCode::invalid_argument};
+  return Error{
+      "\"" + std::string(text) + "\" is not a Kubernetes time (expected RFC 3339 like \"2026-12-06T19:50:00.250000Z\")",
+      ErrorCode::invalid_argument};
 }
 
 std::map<std::string, std::string> string_map(const json& object) {
@@ -54,8 +54,8 @@ Result<json> parse_object(std::string_view text, const std::string& where, const
 
 Result<WallTime> parse_micro_time(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':')
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':')
     return bad_time(text);
   auto year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
   auto hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);

@@ -84,8 +84,8 @@ std::string query_escape(const std::string& text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c == '.' || c == '~';
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                 c == '.' || c == '~';
     if (plain) {
       out += static_cast<char>(c);
     } else {
@@ -97,8 +97,8 @@ std::string query_escape(const std::string& text) {
   return out;
 }
 
-ApiResult<TransferPlan> plan_transfer(const Config& config, const std::string& method, const std::string& path_and_query,
-                                      std::string body) {
+ApiResult<TransferPlan> plan_transfer(const Config& config, const std::string& method,
+                                      const std::string& path_and_query, std::string body) {
   std::string url = config.server;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += path_and_query;

@@ -11,8 +11,8 @@
 namespace chaosplus::kube {
 
 struct TransferPlan {
-  std::string method;  // GET, POST, PUT, DELETE
-  std::string url;     // server + path and query
+  std::string method;                // GET, POST, PUT, DELETE
+  std::string url;                   // server + path and query
   std::vector<std::string> headers;  // "Authorization: Bearer …", "Accept: application/json", …
   std::string body;                  // JSON, or "" for none
   std::string ca_file;               // CURLOPT_CAINFO, when set; else the system's CAs
