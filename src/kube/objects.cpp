@@ -168,7 +168,11 @@ bool expired_at(const Lease& lease, WallTime now) {
 }
 
 void LeaseWatch::observe(const Lease& lease, Instant at) {
-  std::string renewal = (lease.renew_time ? format_micro_time(*lease.renew_time) : "") + "/" + lease.resource_version;
+  // The holder's record only, as client-go compares it: a write by anyone else (a label, an
+  // annotation) changes resourceVersion but is no renewal, and must not keep a dead run alive.
+  auto last = lease.renew_time ? lease.renew_time : lease.acquire_time;
+  std::string renewal = lease.holder_identity + "/" + (last ? format_micro_time(*last) : "") + "/" +
+                        std::to_string(lease.lease_duration_seconds);
   duration_ = std::chrono::seconds(lease.lease_duration_seconds);
   if (!changed_at_ || renewal != last_renewal_) {
     last_renewal_ = std::move(renewal);

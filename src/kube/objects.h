@@ -50,8 +50,9 @@ Result<Lease> lease_from_json(std::string_view json, const std::string& where);
 bool expired_at(const Lease& lease, WallTime now);
 
 // Expiry as client-go's leader election judges it, by local observation rather than by the
-// writer's clock: the Lease is alive while its renewTime (or resourceVersion) has changed within
-// leaseDurationSeconds of our own steady clock. An agent whose clock is skewed against the
+// writer's clock: the Lease is alive while its holder's record (holderIdentity, renewTime or
+// acquireTime, leaseDurationSeconds) has changed within leaseDurationSeconds of our own steady
+// clock. Other writes (labels, annotations) are no renewal. An agent whose clock is skewed against the
 // controller's still reverts on time. No clock of its own: callers pass the instants (tests use
 // made-up ones).
 class LeaseWatch {
@@ -63,7 +64,7 @@ class LeaseWatch {
   bool expired(Instant now) const;
 
  private:
-  std::string last_renewal_;  // renewTime and resourceVersion of the last change seen
+  std::string last_renewal_;  // the holder's record as last seen
   std::optional<Instant> changed_at_;
   std::chrono::seconds duration_{0};
 };

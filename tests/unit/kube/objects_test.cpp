@@ -95,6 +95,25 @@ TEST(KubeLeaseWatch, ExpiresWhenNoRenewalIsSeenForTheDurationWhateverTheWritersC
   EXPECT_TRUE(watch.expired(t0 + seconds(23)));
 }
 
+TEST(KubeLeaseWatch, AnotherWriteThatIsNoRenewalDoesNotKeepTheRunAlive) {
+  using Instant = LeaseWatch::Instant;
+  Instant t0{};
+  LeaseWatch watch;
+  Lease lease = run_lease("2026-12-06T19:50:04Z");
+  lease.resource_version = "1004";
+  watch.observe(lease, t0);
+  // Someone labels the Lease: a new resourceVersion, the same renewTime. Only the holder's renewal
+  // counts, or a person editing the Lease would hold the faults of a dead controller on.
+  lease.labels["chaosplus.dev/phase"] = "steady";
+  lease.resource_version = "1006";
+  watch.observe(lease, t0 + seconds(8));
+  EXPECT_TRUE(watch.expired(t0 + seconds(11)));
+  // A renewal by a new holder is news (a controller that took the run over).
+  lease.holder_identity = "controller@ci-runner-7";
+  watch.observe(lease, t0 + seconds(12));
+  EXPECT_FALSE(watch.expired(t0 + seconds(21)));
+}
+
 TEST(KubeLeaseJson, ANewLeaseHasOnlyWhatWeSet) {
   Lease lease = run_lease("2026-12-06T19:50:04Z");
   auto sent = nlohmann::json::parse(to_json(lease));
