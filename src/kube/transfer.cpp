@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <vector>
 
 namespace chaosplus::kube {
 
@@ -24,8 +25,19 @@ void global_init_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+struct Answer {
+  std::string body;
+  std::size_t limit = 0;
+  bool too_long = false;
+};
+
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
+  auto* answer = static_cast<Answer*>(out);
+  if (answer->body.size() + size * count > answer->limit) {
+    answer->too_long = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  answer->body.append(data, size * count);
   return size * count;
 }
 
@@ -138,19 +150,18 @@ ApiResult<HttpAnswer> perform(const TransferPlan& plan) {
   if (!curl) return fail("cannot start libcurl");
   CURL* h = curl.get();
   std::unique_ptr<curl_slist, ListDeleter> headers;
-  for (const auto& header : plan.headers) {
-    curl_slist* grown = curl_slist_append(headers.get(), header.c_str());
-    if (grown == nullptr) return fail("out of memory");
+  // "Expect:" turns off "Expect: 100-continue", which would cost a round trip on every PUT.
+  std::vector<std::string> lines = plan.headers;
+  lines.emplace_back("Expect:");
+  for (const auto& line : lines) {
+    // On success the list's head stays the same (or is the new first node); on failure the list is untouched.
+    curl_slist* head = curl_slist_append(headers.get(), line.c_str());
+    if (head == nullptr) return fail("out of memory");
     (void)headers.release();
-    headers.reset(grown);
+    headers.reset(head);
   }
-  // "Expect: 100-continue" would cost a round trip on every PUT.
-  curl_slist* grown = curl_slist_append(headers.get(), "Expect:");
-  if (grown == nullptr) return fail("out of memory");
-  (void)headers.release();
-  headers.reset(grown);
 
-  std::string body;
+  Answer answer{{}, plan.max_answer_bytes, false};
   char error_text[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(h, CURLOPT_URL, plan.url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -171,12 +182,14 @@ ApiResult<HttpAnswer> perform(const TransferPlan& plan) {
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
   CURLcode code = curl_easy_perform(h);
+  if (answer.too_long)
+    return fail("the answer is longer than " + std::to_string(plan.max_answer_bytes) + " bytes; not read");
   if (code != CURLE_OK) return fail(error_text[0] != '\0' ? error_text : curl_easy_strerror(code));
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  return HttpAnswer{static_cast<int>(status), std::move(body)};
+  return HttpAnswer{static_cast<int>(status), std::move(answer.body)};
 }
 
 ApiError error_from_answer(const TransferPlan& plan, const HttpAnswer& answer) {

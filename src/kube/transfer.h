@@ -2,6 +2,7 @@
 // One HTTP exchange with the API server, planned as a plain value and then handed to libcurl.
 // Everything curl is given comes from the plan, so tests check the plan (TLS files, headers,
 // proxy off, no redirects) without a TLS server, and the loopback rule is applied in one place.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct TransferPlan {
   bool follow_redirects = false;     // a redirect could lead off loopback
   std::string proxy;                 // "" = none, also ignoring http_proxy/https_proxy in the environment
   long timeout_ms = 0;
+  // An answer longer than this is cut off with an error rather than held in memory (a PodList of a
+  // large cluster is tens of MB).
+  std::size_t max_answer_bytes = 64 * 1024 * 1024;
 };
 
 struct HttpAnswer {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kube/client.h"
+#include "kube/transfer.h"
 #include "unit/kube/replay_server.h"
 
 namespace chaosplus::kube {
@@ -208,6 +209,22 @@ TEST(KubeClient, A403CarriesTheApiExplanationOfWhatRbacRefused) {
   EXPECT_NE(pods.error().find("cannot list resource \"pods\" in API group \"\" in the namespace \"kube-system\""),
             std::string::npos)
       << pods.error();
+  EXPECT_EQ(replay.problems(), "");
+}
+
+TEST(KubeClient, AnAnswerLongerThanTheBoundIsCutOffWithAnError) {
+  ReplayServer replay({"pods_list_by_selector"});
+  Config config;
+  config.server = replay.url();
+  config.token = "kube-fixture-token";
+  auto plan =
+      plan_transfer(config, "GET", "/api/v1/namespaces/shop/pods?labelSelector=app%3Dcheckout%2Ctier%3Dweb", "");
+  ASSERT_TRUE(plan.ok()) << plan.error();
+  plan->max_answer_bytes = 1000;  // the recorded PodList is several kB
+  auto answer = perform(*plan);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.kind(), Failure::transport);
+  EXPECT_NE(answer.error().find("the answer is longer than 1000 bytes"), std::string::npos) << answer.error();
   EXPECT_EQ(replay.problems(), "");
 }
 
