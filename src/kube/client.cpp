@@ -32,6 +32,10 @@ ApiResult<T> decoded(const std::pair<TransferPlan, HttpAnswer>& exchange, const 
   return ApiError{Failure::bad_answer, exchange.second.status, "", plan.url, plan.method + " " + object.error()};
 }
 
+ApiError nameless(const std::string& method, const std::string& url) {
+  return ApiError{Failure::refused, 0, "", url, method + " " + url + ": the Lease has no metadata.name"};
+}
+
 std::string with_selector(std::string path, const std::string& label_selector) {
   if (!label_selector.empty()) path += "?labelSelector=" + query_escape(label_selector);
   return path;
@@ -83,7 +87,11 @@ ApiResult<Lease> Client::get_lease(const std::string& namespace_, const std::str
 ApiResult<Lease> Client::create_lease(const Lease& lease) const {
   Lease fresh = lease;
   fresh.namespace_ = namespace_or_default(lease.namespace_);
-  fresh.resource_version.clear();  // the server assigns it; sending one on create is an error
+  // A create sends only our fields: the server assigns resourceVersion, uid and the rest, and
+  // refuses a create that carries a resourceVersion.
+  fresh.resource_version.clear();
+  fresh.served_json.clear();
+  if (fresh.name.empty()) return nameless("POST", config_.server + lease_path(fresh.namespace_));
   auto exchange = call(config_, "POST", lease_path(fresh.namespace_), to_json(fresh));
   if (!exchange) return exchange.failure();
   return decoded(*exchange, lease_from_json(exchange->second.body, exchange->first.url));
@@ -92,6 +100,7 @@ ApiResult<Lease> Client::create_lease(const Lease& lease) const {
 ApiResult<Lease> Client::update_lease(const Lease& lease) const {
   Lease sent = lease;
   sent.namespace_ = namespace_or_default(lease.namespace_);
+  if (sent.name.empty()) return nameless("PUT", config_.server + lease_path(sent.namespace_) + "/");
   if (sent.resource_version.empty()) {
     std::string url = config_.server + lease_path(sent.namespace_, sent.name);
     // Without a resourceVersion the PUT would overwrite whatever is there: never what we mean.

@@ -116,6 +116,7 @@ std::string to_json(const Lease& lease) {
   meta["name"] = lease.name;
   meta["namespace"] = lease.namespace_;
   if (!lease.resource_version.empty()) meta["resourceVersion"] = lease.resource_version;
+  else meta.erase("resourceVersion");
   if (!lease.labels.empty()) meta["labels"] = lease.labels;
   else meta.erase("labels");
   json& spec = object["spec"];

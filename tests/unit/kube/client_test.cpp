@@ -106,6 +106,31 @@ TEST(KubeClient, CreateThenStaleUpdateIsATypedConflictThenReReadAndUpdateSucceed
   EXPECT_EQ(replay.problems(), "");
 }
 
+TEST(KubeClient, CreatingFromALeaseReadEarlierSendsOnlyOurFieldsAndNoResourceVersion) {
+  ReplayServer replay({"lease_create"});
+  // A Lease as once served (uid, resourceVersion 1001, managedFields): creating it again must not
+  // send those, or the API refuses ("resourceVersion should not be set on objects to be created").
+  auto earlier = lease_from_json(testing::fixture_body("lease_create", "response"), "fixture");
+  ASSERT_TRUE(earlier.ok()) << earlier.error();
+  auto created = client_for(replay).create_lease(*earlier);
+  EXPECT_TRUE(created.ok()) << created.error();
+  EXPECT_EQ(replay.problems(), "");
+}
+
+TEST(KubeClient, ALeaseWithoutANameIsNeverSent) {
+  ReplayServer replay({});
+  Lease nameless = new_run_lease();
+  nameless.name.clear();
+  auto created = client_for(replay).create_lease(nameless);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.kind(), Failure::refused);
+  nameless.resource_version = "1";
+  auto updated = client_for(replay).update_lease(nameless);
+  ASSERT_FALSE(updated.ok());
+  EXPECT_EQ(updated.kind(), Failure::refused);
+  EXPECT_EQ(replay.problems(), "");
+}
+
 TEST(KubeClient, CreatingATakenNameIsAlreadyExistsNotConflict) {
   ReplayServer replay({"lease_create_exists"});
   auto created = client_for(replay).create_lease(new_run_lease());
