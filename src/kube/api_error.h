@@ -2,6 +2,7 @@
 // What went wrong with a Kubernetes API call, typed, so that callers act on the kind (a 409
 // Conflict means "re-read and try again", a 404 "create it") without reading messages. The message
 // carries the URL and the API's own Status message.
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,6 +26,7 @@ enum class Failure {
   not_holder,      // a Lease renewal found another holder in the Lease
 };
 std::string to_string(Failure failure);
+std::ostream& operator<<(std::ostream& out, Failure failure);  // for test messages
 
 struct ApiError {
   Failure failure = Failure::server;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <sstream>
 #include <vector>
 
@@ -72,6 +73,8 @@ std::string to_string(Failure failure) {
   }
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& out, Failure failure) { return out << to_string(failure); }
 
 Error ApiError::to_error() const {
   ErrorCode code = ErrorCode::unknown;
