@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -262,6 +263,203 @@ TEST_F(EtcdOne, LeaseKeeperKeepsALeaseAliveAndReportsItsRevocationOnce) {
   EXPECT_EQ(lost.load(), 1);
   std::lock_guard lock(why_mutex);
   EXPECT_NE(why.find("not found"), std::string::npos) << why;
+}
+
+// A client whose first member (the one it tries first, and a watch streams from) is member `first`.
+std::unique_ptr<Client> connect_first_to(const EtcdCluster& cluster, std::size_t first) {
+  Options options;
+  for (std::size_t k = 0; k < cluster.size(); ++k)
+    options.endpoints.push_back(cluster.endpoint((first + k) % cluster.size()));
+  auto client = Client::connect(options);
+  EXPECT_TRUE(client.ok()) << client.error();
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+// Writes /seq/0, /seq/1, ... from its own thread until stopped, counting the calls that failed and
+// the slowest call.
+class Writer {
+ public:
+  explicit Writer(Client& client) : client_(client), thread_([this] { run(); }) {}
+  ~Writer() { stop(); }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int written() const { return written_.load(); }
+  int failed() const { return failed_.load(); }
+  Duration slowest() const { return slowest_.load(); }
+  std::string first_failure() const {
+    std::lock_guard lock(mutex_);
+    return first_failure_;
+  }
+
+ private:
+  void run() {
+    while (!stopping_) {
+      const auto start = std::chrono::steady_clock::now();
+      auto put = client_.put("/seq/" + std::to_string(written_.load()), std::to_string(written_.load()));
+      auto took = std::chrono::steady_clock::now() - start;
+      if (took > slowest_.load()) slowest_ = took;
+      if (put.ok()) {
+        ++written_;
+      } else {
+        ++failed_;
+        std::lock_guard lock(mutex_);
+        if (first_failure_.empty()) first_failure_ = put.error();
+      }
+    }
+  }
+  Client& client_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> written_{0};
+  std::atomic<int> failed_{0};
+  std::atomic<Duration> slowest_{Duration::zero()};
+  mutable std::mutex mutex_;
+  std::string first_failure_;
+  std::thread thread_;
+};
+
+// Every /seq/i written appears once, in order, as a put.
+void expect_each_write_once_in_order(const std::vector<WatchEvent>& events, int written) {
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(written));
+  for (int i = 0; i < written; ++i) {
+    ASSERT_EQ(events[i].kv.key, "/seq/" + std::to_string(i)) << "event " << i;
+    ASSERT_EQ(events[i].type, WatchEvent::Type::put);
+    if (i > 0) {
+      ASSERT_GT(events[i].kv.mod_revision, events[i - 1].kv.mod_revision);
+    }
+  }
+}
+
+class EtcdThree : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(cluster.ok()) << cluster.error(); }
+  EtcdCluster cluster{3};
+};
+
+TEST_F(EtcdThree, WatchResumesOnAnotherMemberWithoutLossOrRepeatWhenItsMemberIsKilled) {
+  // Not the leader, so the writes go on without an election while the watch moves.
+  const int leader = cluster.leader();
+  ASSERT_GE(leader, 0);
+  const std::size_t watched = (static_cast<std::size_t>(leader) + 1) % 3;
+  auto watcher = connect_first_to(cluster, watched);
+  auto writer_client = connect_first_to(cluster, static_cast<std::size_t>(leader));
+  ASSERT_TRUE(watcher && writer_client);
+  Recorder seen;
+  auto watch = watcher->watch_prefix("/seq/", 0, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return watch->streaming(); }, 10s)) << seen.errors_text();
+  Writer writer(*writer_client);
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 50; }, 20s)) << seen.errors_text();
+  cluster.kill(watched);
+  const int at_kill = writer.written();
+  ASSERT_TRUE(wait_until([&] { return writer.written() >= at_kill + 100; }, 30s)) << writer.first_failure();
+  writer.stop();
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= static_cast<std::size_t>(writer.written()); }, 20s))
+      << seen.count() << " of " << writer.written() << "; " << seen.errors_text();
+  EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
+  expect_each_write_once_in_order(seen.events(), writer.written());
+  ASSERT_FALSE(seen.errors().empty());  // the break was reported
+  EXPECT_NE(seen.errors()[0].find(cluster.endpoint(watched)), std::string::npos) << seen.errors_text();
+}
+
+TEST_F(EtcdThree, WatchLeavesAPausedMemberAndResumesWithoutLossOrRepeat) {
+  const int leader = cluster.leader();
+  ASSERT_GE(leader, 0);
+  const std::size_t watched = (static_cast<std::size_t>(leader) + 1) % 3;
+  auto watcher = connect_first_to(cluster, watched);
+  auto writer_client = connect_first_to(cluster, static_cast<std::size_t>(leader));
+  ASSERT_TRUE(watcher && writer_client);
+  Recorder seen;
+  auto watch = watcher->watch_prefix("/seq/", 0, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return watch->streaming(); }, 10s)) << seen.errors_text();
+  Writer writer(*writer_client);
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 20; }, 20s)) << seen.errors_text();
+  // A stopped process keeps its connections open and says nothing: only the watch's own check of a
+  // silent member can tell.
+  cluster.pause(watched);
+  ASSERT_TRUE(wait_until([&] { return !seen.errors().empty(); }, 20s)) << "the watch never left the paused member";
+  const int at_move = writer.written();
+  ASSERT_TRUE(wait_until([&] { return writer.written() >= at_move + 50; }, 30s)) << writer.first_failure();
+  writer.stop();
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= static_cast<std::size_t>(writer.written()); }, 20s))
+      << seen.count() << " of " << writer.written() << "; " << seen.errors_text();
+  cluster.resume(watched);
+  EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
+  expect_each_write_once_in_order(seen.events(), writer.written());
+}
+
+TEST_F(EtcdThree, CallsKeepWorkingThroughALeaderKill) {
+  const int leader = cluster.leader();
+  ASSERT_GE(leader, 0);
+  // The leader is the member this client tries first, so the kill hits calls in flight.
+  auto client = connect_first_to(cluster, static_cast<std::size_t>(leader));
+  ASSERT_TRUE(client);
+  Writer writer(*client);
+  ASSERT_TRUE(wait_until([&] { return writer.written() >= 20; }, 20s)) << writer.first_failure();
+  cluster.kill(static_cast<std::size_t>(leader));
+  const int at_kill = writer.written();
+  const int new_leader = cluster.leader();
+  ASSERT_GE(new_leader, 0);
+  EXPECT_NE(new_leader, leader);
+  ASSERT_TRUE(wait_until([&] { return writer.written() >= at_kill + 50; }, 30s)) << writer.first_failure();
+  writer.stop();
+  EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
+  // Every write is there: none was lost or applied twice under another key.
+  auto all = client->get_prefix("/seq/");
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(all->size(), static_cast<std::size_t>(writer.written()));
+  // The failover costs retries within one call's budget (request_timeout per member), not errors.
+  std::cout << "slowest call across the leader kill: " << format_duration(writer.slowest()) << "\n";
+  EXPECT_LE(writer.slowest(), 3 * client->options().request_timeout + 1s);
+}
+
+TEST_F(EtcdThree, ALeaseGrantedBeforeTheLeaderIsKilledOutlivesTheElection) {
+  const int leader = cluster.leader();
+  ASSERT_GE(leader, 0);
+  auto client = connect_first_to(cluster, static_cast<std::size_t>(leader));
+  ASSERT_TRUE(client);
+  auto lease = client->grant_lease(5s);
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  ASSERT_TRUE(client->put("/held/by/lease", "alive", *lease).ok());
+  cluster.kill(static_cast<std::size_t>(leader));
+  const int new_leader = cluster.leader();
+  ASSERT_GE(new_leader, 0);
+  EXPECT_NE(new_leader, leader);
+  auto renewed = client->keep_alive(*lease);
+  ASSERT_TRUE(renewed.ok()) << renewed.error();
+  EXPECT_EQ(*renewed, 5s);
+  auto remaining = client->lease_remaining(*lease);
+  ASSERT_TRUE(remaining.ok()) << remaining.error();
+  EXPECT_TRUE(remaining->has_value());
+  auto key = client->get("/held/by/lease");
+  ASSERT_TRUE(key.ok()) << key.error();
+  ASSERT_TRUE(key->has_value());
+  EXPECT_EQ((*key)->lease, *lease);
+}
+
+TEST_F(EtcdThree, LeaseKeeperReportsLossWhenNoMemberAnswersForATtl) {
+  auto client = connect_to(cluster, 500ms);
+  ASSERT_TRUE(client);
+  auto lease = client->grant_lease(2s);
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  std::atomic<int> lost{0};
+  std::string why;
+  std::mutex why_mutex;
+  LeaseKeeper keeper(*client, *lease, 2s, [&](const std::string& reason) {
+    std::lock_guard lock(why_mutex);
+    why = reason;
+    ++lost;
+  });
+  for (std::size_t i = 0; i < 3; ++i) cluster.pause(i);
+  const auto paused = std::chrono::steady_clock::now();
+  const bool reported = wait_until([&] { return keeper.lost(); }, 15s);
+  const auto after = std::chrono::steady_clock::now() - paused;
+  for (std::size_t i = 0; i < 3; ++i) cluster.resume(i);
+  ASSERT_TRUE(reported);
+  std::cout << "loss reported " << format_duration(after) << " after every member was paused (TTL 2s)\n";
+  EXPECT_EQ(lost.load(), 1);
+  std::lock_guard lock(why_mutex);
+  EXPECT_NE(why.find("no renewal succeeded"), std::string::npos) << why;
 }
 
 TEST(EtcdConnect, NamesEveryMemberTriedWhenNoneAnswers) {
