@@ -462,6 +462,92 @@ TEST_F(EtcdThree, LeaseKeeperReportsLossWhenNoMemberAnswersForATtl) {
   EXPECT_NE(why.find("no renewal succeeded"), std::string::npos) << why;
 }
 
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
+class Certificates {
+ public:
+  Certificates() {
+    write_file("server.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+    write_file("client.ext", "extendedKeyUsage=clientAuth\n");
+    ok_ = run({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+               file("ca.key"), "-out", file("ca.crt"), "-days", "1", "-subj", "/CN=chaosplus test CA"}) &&
+          sign("server", "127.0.0.1") && sign("client", "chaosplus-agent");
+  }
+  bool ok() const { return ok_; }
+  const std::string& log() const { return log_; }
+  std::string file(const std::string& name) const { return dir_.file(name); }
+
+ private:
+  void write_file(const std::string& name, const std::string& text) { testing::write_file(file(name), text); }
+  bool sign(const std::string& who, const std::string& common_name) {
+    return run({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                file(who + ".key"), "-out", file(who + ".csr"), "-subj", "/CN=" + common_name}) &&
+           run({"x509", "-req", "-in", file(who + ".csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file(who + ".crt"), "-days", "1", "-extfile", file(who + ".ext")});
+  }
+  bool run(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    testing::Child openssl(args);
+    auto code = openssl.wait(30s);
+    log_ += openssl.output();
+    return code == 0;
+  }
+  testing::TempDir dir_;
+  std::string log_;
+  bool ok_ = false;
+};
+
+TEST(EtcdTls, MutualTlsWorksWithTheClientCertificateAndFailsClearlyWithoutIt) {
+  Certificates certificates;
+  ASSERT_TRUE(certificates.ok()) << certificates.log();
+  testing::EtcdClusterOptions tls;
+  tls.cert_file = certificates.file("server.crt");
+  tls.key_file = certificates.file("server.key");
+  tls.trusted_ca_file = certificates.file("ca.crt");
+  tls.client_cert_auth = true;
+  EtcdCluster cluster(tls);
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  ASSERT_TRUE(cluster.endpoint(0).starts_with("https://127.0.0.1:"));
+
+  Options options;
+  options.endpoints = cluster.endpoints();
+  options.ca_file = certificates.file("ca.crt");
+  options.cert_file = certificates.file("client.crt");
+  options.key_file = certificates.file("client.key");
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok()) << client.error();
+  auto revision = (*client)->put("/tls/k", "v");
+  ASSERT_TRUE(revision.ok()) << revision.error();
+  EXPECT_EQ((*(*client)->get("/tls/k"))->value, "v");
+  Recorder seen;
+  auto watch = (*client)->watch_prefix("/tls/", *revision, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return seen.count() == 1; }, 10s)) << seen.errors_text();
+
+  Options no_certificate = options;
+  no_certificate.cert_file.clear();
+  no_certificate.key_file.clear();
+  no_certificate.request_timeout = 500ms;
+  auto refused = Client::connect(no_certificate);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::unavailable);
+  EXPECT_NE(refused.error().find(cluster.endpoint(0)), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("no client certificate is set"), std::string::npos) << refused.error();
+  std::cout << "without a client certificate: " << refused.error() << "\n";
+
+  Options no_ca = options;
+  no_ca.ca_file.clear();
+  no_ca.request_timeout = 500ms;
+  auto untrusted = Client::connect(no_ca);
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.error().find("certificate was not accepted"), std::string::npos) << untrusted.error();
+  std::cout << "without the CA: " << untrusted.error() << "\n";
+
+  Options half = options;
+  half.key_file.clear();
+  auto incomplete = Client::connect(half);
+  ASSERT_FALSE(incomplete.ok());
+  EXPECT_EQ(incomplete.code(), ErrorCode::invalid_argument);
+}
+
 TEST(EtcdConnect, NamesEveryMemberTriedWhenNoneAnswers) {
   Options options;
   testing::Listener silent;  // accepts nothing: the request times out
