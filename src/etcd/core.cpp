@@ -54,7 +54,10 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
   if (n == 0) return Error{"etcd: no endpoints configured", ErrorCode::invalid_argument};
   const auto timeout = options_.request_timeout;
   const auto start_time = Clock::now();
-  auto deadline = start_time + timeout * static_cast<long>(std::max<std::size_t>(n, 2));
+  // One round over the members and one more attempt: after a leader is killed, the first attempts
+  // on the followers may each wait out their timeout (the proposal went to the dead leader) before an
+  // election ends, so the budget covers that round and the retry that follows the election.
+  auto deadline = start_time + timeout * static_cast<long>(n + 1);
   if (how.deadline) deadline = std::min(deadline, *how.deadline);
   const std::string text = body.dump();
   const bool authenticating = path == "/v3/auth/authenticate";
@@ -77,7 +80,9 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
       const std::string where = endpoint(member) + path;
       if (reply.code != CURLE_OK) {
         if (reply.ambiguous && how.ambiguous != nullptr) *how.ambiguous = true;
-        last_failure[member] = reply.error;
+        // A last attempt cut short by the call's deadline says less than the failure before it.
+        const bool cut_short = reply.code == CURLE_OPERATION_TIMEDOUT && remaining < timeout;
+        if (!cut_short || last_failure[member].empty()) last_failure[member] = reply.error;
         continue;
       }
       auto answer = wire::classify(reply.status, reply.body);
