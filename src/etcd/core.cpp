@@ -34,11 +34,9 @@ std::string Core::token() const {
 Status Core::authenticate(const CallOptions& how) {
   if (options_.user.empty()) return ok_status();
   nlohmann::json body = {{"name", options_.user}, {"password", options_.password}};
-  {
-    // The authenticate call itself carries no token (a stale one would be refused first).
-    std::lock_guard lock(token_mutex_);
-    token_.clear();
-  }
+  // The authenticate call itself carries no token (call() leaves it out for this path); the old one
+  // stays in place for the other threads' calls until the new one is here, rather than none at all,
+  // which etcd would refuse as "user name is empty" (not a retry).
   auto answer = call("/v3/auth/authenticate", body, how);
   if (!answer) return Error{"etcd authentication as user \"" + options_.user + "\": " + answer.error(), answer.code()};
   auto token = answer->value("token", std::string{});

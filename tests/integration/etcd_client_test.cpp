@@ -650,6 +650,27 @@ TEST(EtcdAuth, AUserAuthenticatesAndAnExpiredTokenIsRenewed) {
   ASSERT_TRUE(value->has_value());
   EXPECT_EQ((*value)->value, "1");
 
+  // Again, from several threads at once: while one of them gets the new token, the others' calls
+  // must not go out without one (etcd refuses those as "user name is empty", not to be retried).
+  std::this_thread::sleep_for(3s);
+  std::atomic<int> failed{0};
+  std::string failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto read = (*client)->get("/auth/k");
+        if (read.ok()) continue;
+        ++failed;
+        std::lock_guard lock(failure_mutex);
+        failure = read.error();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0) << failure;
+
   Options wrong = options;
   wrong.password = "guess";
   auto refused = Client::connect(wrong);
