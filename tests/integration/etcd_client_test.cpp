@@ -433,6 +433,33 @@ TEST_F(EtcdThree, WatchLeavesAPausedMemberAndResumesWithoutLossOrRepeat) {
   expect_each_write_once_in_order(seen.events(), writer.written());
 }
 
+TEST_F(EtcdThree, WatchLeavesAMemberThatLostItsLeaderAndLosesNothingOnceAMajorityIsBack) {
+  auto watcher = connect_first_to(cluster, 0);
+  ASSERT_TRUE(watcher);
+  Recorder seen;
+  auto watch = watcher->watch_prefix("/seq/", 0, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return watch->streaming(); }, 10s)) << seen.errors_text();
+  // Member 0 alone: it runs, answers, and has no leader, like a member cut off from the majority.
+  cluster.pause(1);
+  cluster.pause(2);
+  const bool left = wait_until(
+      [&] {
+        for (const auto& e : seen.errors())
+          if (e.find(cluster.endpoint(0)) != std::string::npos && e.find("leader") != std::string::npos) return true;
+        return false;
+      },
+      30s);
+  cluster.resume(1);
+  cluster.resume(2);
+  ASSERT_TRUE(left) << "the watch stayed on a member without a leader; breaks: " << seen.errors_text();
+  std::cout << "the watch left the leaderless member: " << seen.errors()[0] << "\n";
+  auto writer_client = connect_to(cluster);
+  ASSERT_TRUE(writer_client);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(writer_client->put("/seq/" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 20; }, 20s)) << seen.errors_text();
+  expect_each_write_once_in_order(seen.events(), 20);
+}
+
 TEST_F(EtcdThree, CallsKeepWorkingThroughALeaderKill) {
   const int leader = cluster.leader();
   ASSERT_GE(leader, 0);
