@@ -159,12 +159,13 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
     while (CURLMsg* message = curl_multi_info_read(multi.get(), &queued)) {
       if (message->msg != CURLMSG_DONE) continue;
       if (message->easy_handle == easy.get()) {
-        if (!stream.buffer.empty() && stream.end.empty()) {
-          // An answer without a final newline: an error etcd sent before any stream began.
+        const CURLcode code = message->data.result;
+        if (code == CURLE_OK && !stream.buffer.empty() && stream.end.empty()) {
+          // A whole answer without a final newline: an error etcd sent before any stream began. (After
+          // a broken transfer the rest is a cut-off line, and curl's failure the better account.)
           handle_line(stream, stream.buffer);
         }
         if (stream.end.empty()) {
-          const CURLcode code = message->data.result;
           end =
               code == CURLE_OK ? "the member closed the stream" : transport::describe_failure(code, exchange, options);
         }
