@@ -220,6 +220,49 @@ TEST_F(EtcdOne, WatchStopsPromptlyWhenDestroyed) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+TEST_F(EtcdOne, AWatchOrALeaseKeeperMayBeDestroyedFromItsOwnCallback) {
+  std::mutex mutex;
+  std::unique_ptr<Watch> watch;
+  std::atomic<int> batches{0};
+  {
+    std::lock_guard lock(mutex);
+    watch = client->watch_prefix("/self/", 0, [&](const std::vector<WatchEvent>&) {
+      ++batches;
+      std::lock_guard inner(mutex);
+      watch.reset();  // cannot join its own thread: the thread ends after this callback
+    });
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return watch == nullptr || watch->streaming();
+      },
+      10s));
+  ASSERT_TRUE(client->put("/self/a", "1").ok());
+  ASSERT_TRUE(wait_until([&] { return batches.load() == 1; }, 10s));
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return watch == nullptr;
+  }));
+  ASSERT_TRUE(client->put("/self/b", "2").ok());  // no second batch: it stopped
+
+  auto lease = client->grant_lease(5s);
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  std::unique_ptr<LeaseKeeper> keeper;
+  std::atomic<bool> reported{false};
+  {
+    std::lock_guard lock(mutex);
+    keeper = std::make_unique<LeaseKeeper>(*client, *lease, 5s, [&](const std::string&) {
+      std::lock_guard inner(mutex);
+      keeper.reset();
+      reported = true;
+    });
+  }
+  ASSERT_TRUE(client->revoke_lease(*lease).ok());
+  ASSERT_TRUE(wait_until([&] { return reported.load(); }, 15s));
+  EXPECT_EQ(batches.load(), 1);
+}
+
 TEST_F(EtcdOne, WatchAfterCompactionContinuesFromTheOldestRevisionKeptAndSaysWhatWasLost) {
   auto first = client->put("/c/a", "1");
   ASSERT_TRUE(first.ok());
