@@ -196,10 +196,11 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
     answer_without_run(*command);
     return;
   }
-  auto run = std::make_unique<AgentRun>(*context_, command->run);
-  log("run " + command->run + ": setting up " + std::to_string(command->targets.size()) + " target(s)");
+  const std::string id = command->run;
+  auto run = std::make_unique<AgentRun>(*context_, id);
+  log("run " + id + ": setting up " + std::to_string(command->targets.size()) + " target(s)");
   run->post(std::move(*command));
-  runs_[command->run] = std::move(run);
+  runs_[id] = std::move(run);
 }
 
 // A command of a live run this agent holds nothing of: it restarted since the setup (its ledger
