@@ -334,6 +334,48 @@ void expect_each_write_once_in_order(const std::vector<WatchEvent>& events, int 
   }
 }
 
+TEST_F(EtcdOne, OneClientServesManyThreadsAtOnce) {
+  constexpr int kThreads = 6;
+  constexpr int kEach = 40;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string key = "/mt/" + std::to_string(t) + "/" + std::to_string(i);
+        if (!client->put(key, key).ok()) ++failed;
+        auto back = client->get(key);
+        if (!back.ok() || !back->has_value() || (*back)->value != key) ++failed;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(client->get_prefix("/mt/")->size(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST_F(EtcdOne, WhileItsOnlyMemberIsDownCallsFailAsUnavailableAndTheWatchCatchesUpAfterARestart) {
+  Recorder seen;
+  auto first = client->put("/down/0", "before");
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto watch = client->watch_prefix("/down/", *first, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return seen.count() == 1; }, 10s)) << seen.errors_text();
+  cluster.kill(0);
+  auto refused = client->put("/down/1", "lost");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::unavailable);
+  EXPECT_NE(refused.error().find(cluster.endpoint(0) + ": connection refused"), std::string::npos) << refused.error();
+  ASSERT_TRUE(wait_until([&] { return !seen.errors().empty(); }, 10s));
+  ASSERT_TRUE(cluster.restart(0)) << cluster.log(0);
+  ASSERT_TRUE(client->put("/down/2", "after").ok());
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 2; }, 20s)) << seen.errors_text();
+  auto events = seen.events();
+  ASSERT_EQ(events.size(), 2u) << seen.errors_text();
+  EXPECT_EQ(events[0].kv.value, "before");
+  EXPECT_EQ(events[1].kv.value, "after");
+  EXPECT_TRUE((*client->get("/down/0"))->value == "before");  // the data survived the restart
+}
+
 class EtcdThree : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster.ok()) << cluster.error(); }
@@ -411,9 +453,9 @@ TEST_F(EtcdThree, CallsKeepWorkingThroughALeaderKill) {
   auto all = client->get_prefix("/seq/");
   ASSERT_TRUE(all.ok()) << all.error();
   EXPECT_EQ(all->size(), static_cast<std::size_t>(writer.written()));
-  // The failover costs retries within one call's budget (request_timeout per member), not errors.
+  // The failover costs retries within one call's budget (request_timeout × (members + 1)), not errors.
   std::cout << "slowest call across the leader kill: " << format_duration(writer.slowest()) << "\n";
-  EXPECT_LE(writer.slowest(), 3 * client->options().request_timeout + 1s);
+  EXPECT_LE(writer.slowest(), 4 * client->options().request_timeout + 1s);
 }
 
 TEST_F(EtcdThree, ALeaseGrantedBeforeTheLeaderIsKilledOutlivesTheElection) {
@@ -607,6 +649,27 @@ TEST(EtcdAuth, AUserAuthenticatesAndAnExpiredTokenIsRenewed) {
   ASSERT_TRUE(value.ok()) << value.error();
   ASSERT_TRUE(value->has_value());
   EXPECT_EQ((*value)->value, "1");
+
+  // Again, from several threads at once: while one of them gets the new token, the others' calls
+  // must not go out without one (etcd refuses those as "user name is empty", not to be retried).
+  std::this_thread::sleep_for(3s);
+  std::atomic<int> failed{0};
+  std::string failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto read = (*client)->get("/auth/k");
+        if (read.ok()) continue;
+        ++failed;
+        std::lock_guard lock(failure_mutex);
+        failure = read.error();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0) << failure;
 
   Options wrong = options;
   wrong.password = "guess";
