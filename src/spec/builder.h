@@ -231,6 +231,8 @@ class Builder {
   std::optional<ProxyPlacement> read_proxy(const YamlNode& node, const std::string& target, const Target& parsed,
                                            bool has_endpoint);
 
+  std::optional<AgentSelector> read_agent_selector(const YamlNode& node, const std::string& target);
+
   void read_steady_state(const YamlNode& node, Experiment& experiment);
 
   Probe read_probe(const YamlNode& node);
@@ -261,6 +263,8 @@ class Builder {
 
   // tls: {verify: false} for a self-signed test server, or {ca_file: certs/ca.pem}; https:// only.
   void read_load_tls(const YamlNode& node, Load& load);
+  // A load's `generators:` and `on:` (distributed load, docs/load.md).
+  void read_generators(const YamlNode& load_node, Load& load);
 
   // stages: [ {to: 1000/s, over: 30s}, {hold: 1m} ] -- rates (/s) drive the open model, plain
   // numbers drive the number of users.
