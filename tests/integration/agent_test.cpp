@@ -390,6 +390,31 @@ TEST_F(AgentTest, KeepsItsFaultsThroughALeaderFailoverTheLeaseSurvives) {
   stop_agent(*agent);
 }
 
+// etcd out of reach for less than the TTL: failed looks at the lease, and nothing reverted.
+TEST_F(AgentTest, KeepsItsFaultsThroughALossOfEtcdShorterThanTheTtl) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  open_run("run-brief-loss", 10s);
+  keep_run_alive();
+  const int pid = setup("a1");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(inject("a1").ok);
+  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const auto cut_at = Clock::now();
+  cluster_->pause(0);
+  while (Clock::now() < cut_at + 4500ms) {  // longer than a call's 2 x 1.5s: looks fail
+    ASSERT_TRUE(paused(pid)) << "reverted after a loss shorter than the TTL: " << agent->output();
+    std::this_thread::sleep_for(50ms);  // the behaviour under test is that nothing happens meanwhile
+  }
+  cluster_->resume(0);
+  while (Clock::now() < cut_at + 10s + 1s) {
+    ASSERT_TRUE(paused(pid)) << "reverted after a loss shorter than the TTL: " << agent->output();
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(status_is("a1", "active", ""));
+  stop_agent(*agent);
+}
+
 TEST_F(AgentTest, ARestartedAgentRevertsWhatItsLedgerHoldsOpen) {
   start_cluster(1);
   auto agent = start_agent("a1");
