@@ -181,6 +181,16 @@ void AgentRun::handle(const fleet::Command& command) {
     reply(command, teardown());
     return;
   }
+  // A load generator that holds no target of the run gets no setup: its `load` carries the experiment.
+  if (command.op == Op::load && !experiment_ && !command.experiment_yaml.empty()) {
+    fleet::Command implicit = command;
+    implicit.op = Op::setup;
+    implicit.targets.clear();
+    if (fleet::Reply r = setup(implicit); !r.ok) {
+      reply(command, std::move(r));
+      return;
+    }
+  }
   if (command.op != Op::setup && !experiment_) {
     fleet::Reply r;
     r.error = "agent " + context_.agent + " has no setup of run " + run_ + " (" + fleet::to_string(command.op) +
