@@ -277,6 +277,38 @@ TEST_F(AgentTest, SetsUpATargetPausesItAndResumesItOnCommand) {
   stop_agent(*agent);
 }
 
+// The experiment may name a registered agent's address (a probe of a target there): the agent
+// loads it as the controller does, with the fleet's addresses on the allow-list. Nothing is sent
+// to that address: the probe is only loaded.
+TEST_F(AgentTest, LoadsAnExperimentNamingAnAgentsAddress) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  auto kv = client_->get(fleet::keys::agent("a1"));
+  ASSERT_TRUE(kv.ok() && kv->has_value());
+  auto info = fleet::agent_from_json((*kv)->value);
+  ASSERT_TRUE(info.ok());
+  std::string address;
+  for (const auto& a : info->addresses) {
+    if (a.find('.') != std::string::npos && !a.starts_with("127.")) address = a;
+  }
+  if (address.empty()) GTEST_SKIP() << "this host has no IPv4 address besides loopback";
+  open_run("run-allow", 5s);
+  keep_run_alive();
+  fleet::Command c;
+  c.op = fleet::Command::Op::setup;
+  c.experiment_yaml = experiment_yaml() + R"(steady_state:
+  probes:
+    - name: health
+      http: { url: "http://)" +
+                      address + R"(:8080/health" }
+)";
+  c.source_path = "agent-allow.yaml";
+  c.targets = {"sleeper"};
+  const fleet::Reply r = call("a1", c);
+  EXPECT_TRUE(r.ok) << r.error;
+  stop_agent(*agent);
+}
+
 TEST_F(AgentTest, RevertsAFaultByItselfAfterItsMaximumDuration) {
   start_cluster(1);
   auto agent = start_agent("a1");
