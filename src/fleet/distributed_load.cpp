@@ -138,7 +138,6 @@ class DistributedLoad final : public Activity {
           problems.push_back("generator " + s.agent + " never reported the end of its load");
           continue;
         }
-        if (!s.summary->error.empty() && !started_) continue;  // stopped before the start: nothing ran
         if (!s.summary->error.empty()) {
           problems.push_back("generator " + s.agent + " failed: " + s.summary->error);
           continue;
@@ -294,7 +293,6 @@ class DistributedLoad final : public Activity {
       wait_for_summaries(lock, Clock::now() + kSummaryGrace);
       return;
     }
-    started_ = true;
     // The load's second 0 on the run's timeline begins at the start instant.
     started_at_ = bus_->elapsed() + std::chrono::milliseconds(start_ms - now_unix_ms());
     const auto end = Clock::now() + std::chrono::milliseconds(start_ms - now_unix_ms()) + context_.duration;
@@ -375,7 +373,6 @@ class DistributedLoad final : public Activity {
   std::vector<load::Tick> ticks_;                         // guarded by mutex_: the merged seconds
   std::optional<Clock::time_point> stopped_at_;           // guarded by mutex_
   std::string failure_;                                   // guarded by mutex_: the barrier failed
-  bool started_ = false;                                  // guarded by mutex_: the start time was written
   Duration started_at_{0};                                // the load's start on the run's timeline
 };
 
