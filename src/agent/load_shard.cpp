@@ -170,7 +170,7 @@ class Shard final : public LoadShard {
   std::atomic<bool> finished_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<fleet::ShardSecond> seconds_;       // guarded by mutex_: written by the load, read by the writer
+  std::deque<fleet::ShardSecond> seconds_;      // guarded by mutex_: written by the load, read by the writer
   std::optional<fleet::ShardSummary> summary_;  // guarded by mutex_
   bool ending_ = false;                         // guarded by mutex_: the summary is set, no more seconds come
   std::thread writer_;
@@ -180,8 +180,7 @@ class Shard final : public LoadShard {
 }  // namespace
 
 Result<std::unique_ptr<LoadShard>> LoadShard::start(etcd::Client& client, const std::string& agent,
-                                                    const spec::Experiment& experiment,
-                                                    const fleet::Command& command) {
+                                                    const spec::Experiment& experiment, const fleet::Command& command) {
   const load::LoadSpec* whole = find_load(experiment, command);
   if (whole == nullptr) {
     return Error{"agent " + agent + ": the experiment has no load '" + command.activity + "'" +

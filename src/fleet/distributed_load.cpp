@@ -47,7 +47,7 @@ struct Shard {
   bool idle = false;      // its segment has no users: it sends nothing, nobody waits for its seconds
   bool accepted = false;  // it answered the load command
   bool ready = false;
-  std::int64_t latest = -1;  // the latest second it reported
+  std::int64_t latest = -1;                     // the latest second it reported
   std::map<std::int64_t, ShardSecond> seconds;  // reported, not merged yet
   std::optional<ShardSummary> summary;
 };
@@ -82,9 +82,9 @@ class DistributedLoad final : public Activity {
     if (auto existing = session_.client().get_prefix(prefix, &revision); !existing) {
       return Error{"load " + spec_.name + ": cannot read its keys in etcd: " + existing.error()};
     }
-    watch_ = session_.client().watch_prefix(prefix, revision + 1, [this, prefix](const std::vector<etcd::WatchEvent>& events) {
-      on_events(prefix, events);
-    });
+    watch_ = session_.client().watch_prefix(
+        prefix, revision + 1,
+        [this, prefix](const std::vector<etcd::WatchEvent>& events) { on_events(prefix, events); });
     bus.publish(Event("load.started")
                     .with("load", spec_.name)
                     .with("phase", context_.phase)
@@ -282,8 +282,8 @@ class DistributedLoad final : public Activity {
     }
     const std::int64_t start_ms = now_unix_ms() + kStartMargin.count();
     lock.unlock();
-    auto put = session_.client().put(keys::load_go(session_.run(), spec_.name), to_json(StartAt{start_ms}),
-                                     session_.lease());
+    auto put =
+        session_.client().put(keys::load_go(session_.run(), spec_.name), to_json(StartAt{start_ms}), session_.lease());
     lock.lock();
     if (!put) {
       failure_ = "cannot write the start time: " + put.error();
@@ -333,9 +333,8 @@ class DistributedLoad final : public Activity {
         continue;
       }
       due = flush || Clock::now() - seen->second >= kSecondWait ||
-            std::all_of(shards_.begin(), shards_.end(), [s](const Shard& sh) {
-              return !sh.accepted || sh.idle || sh.summary || sh.latest >= s;
-            });
+            std::all_of(shards_.begin(), shards_.end(),
+                        [s](const Shard& sh) { return !sh.accepted || sh.idle || sh.summary || sh.latest >= s; });
       if (!due) return;
       std::vector<const ShardSecond*> parts;
       for (const Shard& sh : shards_) {

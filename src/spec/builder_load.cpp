@@ -159,8 +159,8 @@ void Builder::read_generators(const YamlNode& node, Load& load) {
   if (load.generators == 0) return;
   // Every generator needs a connection (and a session slot) of its own, or its share could not be sent.
   if (load.connections < load.generators) {
-    report(generators ? *generators : node, "generators: " + std::to_string(load.generators) + " with connections: " +
-                                                std::to_string(load.connections) +
+    report(generators ? *generators : node, "generators: " + std::to_string(load.generators) +
+                                                " with connections: " + std::to_string(load.connections) +
                                                 ", expected at least one connection per generator");
   }
   if (load.max_sessions && *load.max_sessions < static_cast<std::uint64_t>(load.generators)) {
