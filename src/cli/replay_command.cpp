@@ -112,8 +112,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       if (url.empty()) return invalid(f->id() + ": the finding has no base_url; give --base-url");
       auto parsed = net::Url::parse(url);
       if (!parsed) return invalid(what + ": " + parsed.error());
-      if (!allowed_hosts().allows_host(parsed->host))
-        return invalid(what + ": not on the allow-list; " + allow_hint());
+      if (!allowed_hosts().allows_host(parsed->host)) return invalid(what + ": not on the allow-list; " + allow_hint());
       targets.push_back(*parsed);
     }
 

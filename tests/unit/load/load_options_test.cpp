@@ -20,8 +20,9 @@ TEST(CheckLoopbackHost, SaysWhyAHostIsRefused) {
   EXPECT_EQ(address.error(), "refusing to send load to 10.0.0.1: not on the allow-list; " + allow_hint());
   const auto name = check_loopback_host("localhost.evil.com");
   ASSERT_FALSE(name.ok());
-  EXPECT_EQ(name.error(),
-            "refusing to send load to 'localhost.evil.com': a name, expected an IP literal or localhost; " + allow_hint());
+  EXPECT_EQ(
+      name.error(),
+      "refusing to send load to 'localhost.evil.com': a name, expected an IP literal or localhost; " + allow_hint());
   for (const char* host : {"", "0.0.0.0", "::", "128.0.0.1", "::ffff:10.0.0.1"}) {
     EXPECT_FALSE(check_loopback_host(host).ok()) << host;
   }

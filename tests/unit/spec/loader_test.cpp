@@ -515,8 +515,8 @@ TEST(LoopbackRule, AcceptsHostsTheAllowListNamesAndStillRefusesNames) {
   allowed_hosts().clear();
   ASSERT_TRUE(allowed_hosts().add("10.1.2.0/24", "test"));
   ASSERT_TRUE(allowed_hosts().add("2001:db8::/32", "test"));
-  for (const auto& [host, url_host] : std::vector<std::pair<std::string, std::string>>{
-           {"10.1.2.3", "10.1.2.3"}, {"[2001:db8::1]", "[2001:db8::1]"}}) {
+  for (const auto& [host, url_host] :
+       std::vector<std::pair<std::string, std::string>>{{"10.1.2.3", "10.1.2.3"}, {"[2001:db8::1]", "[2001:db8::1]"}}) {
     for (const auto& c : address_cases(host, url_host)) {
       const auto result = load_experiment_text(c.yaml, "l.yaml");
       EXPECT_TRUE(result.ok()) << c.field << " " << host << "\n" << all_errors(result);
