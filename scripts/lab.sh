@@ -243,7 +243,6 @@ write_env() {
   {
     echo "CHAOSPLUS_ETCD=$(etcd_urls)"
     echo "CHAOSPLUS_ALLOW=$NET.0/24"
-    echo "ETCDCTL_ENDPOINTS=$(etcd_urls)"
     echo "CPLAB_PREFIX=$P"
     echo "CPLAB_STATE=$STATE"
     echo "CPLAB_NODES=$n"
