@@ -18,9 +18,9 @@ class LoadShard {
   // Returns once the shard runs on its own thread (it waits there for the barrier); an error when
   // the command names no load of the experiment or its options do not build.
   static Result<std::unique_ptr<LoadShard>> start(etcd::Client& client, const std::string& agent,
-                                                   const spec::Experiment& experiment, const fleet::Command& command);
+                                                  const spec::Experiment& experiment, const fleet::Command& command);
   virtual ~LoadShard() = default;
-  virtual void stop() = 0;        // ends it early; safe from any thread, more than once
+  virtual void stop() = 0;  // ends it early; safe from any thread, more than once
   virtual bool finished() const = 0;
 };
 

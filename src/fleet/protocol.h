@@ -32,10 +32,10 @@ namespace chaosplus::fleet {
 
 namespace keys {
 std::string agent(const std::string& agent);
-std::string agents_prefix();                                      // "/chaosplus/agents/"
+std::string agents_prefix();  // "/chaosplus/agents/"
 std::string live(const std::string& run);
 std::string work(const std::string& agent, const std::string& run, std::int64_t seq);
-std::string work_prefix(const std::string& agent);                // every command to the agent
+std::string work_prefix(const std::string& agent);  // every command to the agent
 std::string reply(const std::string& run, const std::string& agent, std::int64_t seq);
 std::string reply_prefix(const std::string& run);
 std::string event(const std::string& run, const std::string& agent, std::int64_t seq);
@@ -119,11 +119,11 @@ struct Reply {
   std::string agent;
   std::int64_t seq = 0;
   bool ok = false;
-  std::string error;                         // why not, for people
-  std::string kind;                          // inject: the fault's ledger kind on the agent
-  std::string summary;                       // inject: the fault's summary ("pause tokens (pid 4242)")
-  std::map<std::string, std::int64_t> pids;  // setup: target -> pid on the agent
-  std::map<std::string, std::int64_t> reach; // revert: what the fault touched (faults/fault.h reach())
+  std::string error;                          // why not, for people
+  std::string kind;                           // inject: the fault's ledger kind on the agent
+  std::string summary;                        // inject: the fault's summary ("pause tokens (pid 4242)")
+  std::map<std::string, std::int64_t> pids;   // setup: target -> pid on the agent
+  std::map<std::string, std::int64_t> reach;  // revert: what the fault touched (faults/fault.h reach())
 };
 std::string to_json(const Reply& reply);
 Result<Reply> reply_from_json(const std::string& json);
@@ -132,7 +132,7 @@ Result<Reply> reply_from_json(const std::string& json);
 struct FaultStatus {
   std::string state;  // "active", "reverted", "revert_failed"
   std::string summary;
-  std::string why;    // revert_failed: the error; reverted: "controller", "max duration", "run lease lost", "recovered"
+  std::string why;  // revert_failed: the error; reverted: "controller", "max duration", "run lease lost", "recovered"
   std::int64_t at_unix_ms = 0;
 };
 std::string to_json(const FaultStatus& status);
