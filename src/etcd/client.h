@@ -90,6 +90,7 @@ class Client {
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Watch;
+  friend class LeaseKeeper;
 };
 
 class Watch {

@@ -1,0 +1,118 @@
+#include "etcd/core.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "etcd/wire.h"
+
+namespace chaosplus::etcd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// After a round in which every member failed fast (no leader yet, connection refused), the next
+// round waits this long: an election takes about a second, and spinning would only add load.
+constexpr auto kRoundPause = std::chrono::milliseconds(100);
+
+std::string trimmed_endpoint(const std::string& endpoint) {
+  std::string out = endpoint;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Core::Core(Options options) : options_(std::move(options)) {
+  for (auto& endpoint : options_.endpoints) endpoint = trimmed_endpoint(endpoint);
+}
+
+std::string Core::token() const {
+  std::lock_guard lock(token_mutex_);
+  return token_;
+}
+
+Status Core::authenticate(const CallOptions& how) {
+  if (options_.user.empty()) return ok_status();
+  nlohmann::json body = {{"name", options_.user}, {"password", options_.password}};
+  {
+    // The authenticate call itself carries no token (a stale one would be refused first).
+    std::lock_guard lock(token_mutex_);
+    token_.clear();
+  }
+  auto answer = call("/v3/auth/authenticate", body, how);
+  if (!answer) return Error{"etcd authentication as user \"" + options_.user + "\": " + answer.error(), answer.code()};
+  auto token = answer->value("token", std::string{});
+  if (token.empty())
+    return Error{"etcd authentication as \"" + options_.user + "\": the answer has no token", ErrorCode::internal};
+  std::lock_guard lock(token_mutex_);
+  token_ = std::move(token);
+  return ok_status();
+}
+
+Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json& body, const CallOptions& how) {
+  const std::size_t n = members();
+  if (n == 0) return Error{"etcd: no endpoints configured", ErrorCode::invalid_argument};
+  const auto timeout = options_.request_timeout;
+  const auto start_time = Clock::now();
+  auto deadline = start_time + timeout * static_cast<long>(std::max<std::size_t>(n, 2));
+  if (how.deadline) deadline = std::min(deadline, *how.deadline);
+  const std::string text = body.dump();
+  const bool authenticating = path == "/v3/auth/authenticate";
+  bool reauthenticated = false;
+  std::vector<std::string> last_failure(n);
+  std::size_t at = preferred();
+  for (;;) {
+    bool any_attempt = false;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t member = (at + k) % n;
+      if (how.cancel != nullptr && how.cancel->load())
+        return Error{"etcd " + path + ": cancelled", ErrorCode::unavailable};
+      const auto remaining = std::chrono::duration_cast<Duration>(deadline - Clock::now());
+      if (remaining <= Duration::zero()) break;
+      any_attempt = true;
+      auto easy = pool_.take();
+      auto reply = transport::post(easy.get(), endpoint(member) + path, text, options_,
+                                   authenticating ? std::string{} : token(), std::min(timeout, remaining), how.cancel);
+      pool_.give_back(std::move(easy));
+      const std::string where = endpoint(member) + path;
+      if (reply.code != CURLE_OK) {
+        if (reply.ambiguous && how.ambiguous != nullptr) *how.ambiguous = true;
+        last_failure[member] = reply.error;
+        continue;
+      }
+      auto answer = wire::classify(reply.status, reply.body);
+      switch (answer.kind) {
+        case wire::Answer::Kind::ok: prefer(member); return std::move(answer.body);
+        case wire::Answer::Kind::error:
+          prefer(member);
+          return Error{"etcd " + where + ": " + answer.failure.message, answer.failure.code};
+        case wire::Answer::Kind::reauthenticate:
+          if (authenticating || reauthenticated || options_.user.empty())
+            return Error{"etcd " + where + ": " + answer.failure.message, answer.failure.code};
+          reauthenticated = true;
+          if (auto renewed = authenticate(how); !renewed) return renewed.failure();
+          --k;  // the same member again, with the new token
+          continue;
+        case wire::Answer::Kind::retry:
+          if (how.ambiguous != nullptr) *how.ambiguous = true;  // "request timed out" may still apply
+          last_failure[member] = answer.failure.message;
+          continue;
+      }
+    }
+    const auto now = Clock::now();
+    if (!any_attempt || now >= deadline) break;
+    at = (at + 1) % n;  // a member that failed fast may be the one without a leader: start elsewhere
+    auto pause_until = std::min(deadline, now + kRoundPause);
+    while (Clock::now() < pause_until) {
+      if (how.cancel != nullptr && how.cancel->load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::string message = "etcd " + path + ": no member answered within " +
+                        format_duration(std::chrono::duration_cast<Duration>(Clock::now() - start_time));
+  for (std::size_t i = 0; i < n; ++i)
+    message += "; " + endpoint(i) + ": " + (last_failure[i].empty() ? "not tried" : last_failure[i]);
+  return Error{message, ErrorCode::unavailable};
+}
+
+}  // namespace chaosplus::etcd
