@@ -29,5 +29,6 @@ void add_history_command(CLI::App& app, int& exit_code);
 void add_show_command(CLI::App& app, int& exit_code);
 void add_iofs_command(CLI::App& app, int& exit_code);  // hidden: an I/O fault's FUSE daemon
 void add_server_command(CLI::App& app, int& exit_code);
+void add_agent_command(CLI::App& app, int& exit_code);
 
 }  // namespace chaosplus::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   chaosplus::cli::add_show_command(app, exit_code);
   chaosplus::cli::add_iofs_command(app, exit_code);
   chaosplus::cli::add_server_command(app, exit_code);
+  chaosplus::cli::add_agent_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -43,6 +43,10 @@ constexpr std::array kKinds{
     EventKind{"placement.removed", "a process the run started was stopped at its end"},
     EventKind{"rollback.done", "a rollback ran"},
     EventKind{"tolerance.result", "a continuous probe's tolerance, judged over the phases"},
+    EventKind{"fault.expired", "an agent reverted a fault on its own: its maximum duration passed (docs/agents.md)"},
+    EventKind{"agent.reverted",
+              "an agent reverted a fault without a revert command: at teardown, run lease lost, agent stopped"},
+    EventKind{"agent.run_lost", "an agent gave up its part of a run on its own (run lease lost, agent stopped)"},
     EventKind{"run.verdict", "last: the verdict, its reasons and the run's figures"},
 };
 
