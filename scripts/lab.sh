@@ -12,7 +12,8 @@
 #             what is left of it and starts a fresh one, waits until etcd is healthy and every agent
 #             registered, and writes $CPLAB_STATE/lab.env (CHAOSPLUS_ETCD, CHAOSPLUS_ALLOW and the
 #             node addresses, for the controller). N >= 3 (the etcd members live on nodes 1..3).
-#   down      stops the processes it recorded (agents first with SIGTERM so they revert, then etcd),
+#   down      stops the processes it recorded (agents first with SIGTERM so they revert, then etcd
+#             with SIGKILL),
 #             deletes the namespaces it recorded, removes the state folder
 #   status    namespaces, addresses, routes, processes, etcd members (leader) and registered agents;
 #             exit 0 when healthy
@@ -89,7 +90,7 @@ labels_of() {
 }
 nodes() { cat "$STATE/nodes" 2>/dev/null || echo 0; }
 
-# Start time of a process (field 22 of /proc/PID/stat), so a recorded pid is signalled only while it
+# Start time of a process (field 22 of /proc/PID/stat; fails when it is gone or a zombie), so a recorded pid is signalled only while it
 # is still the process the lab started, never a later process that reused the number.
 start_time() {
   local stat IFS=$' \t\n'
@@ -97,6 +98,7 @@ start_time() {
   stat=${stat##*) }
   # shellcheck disable=SC2086
   set -- $stat
+  [[ $1 != Z ]] || return 1 # exited, not yet reaped: gone for the lab
   echo "${20}"
 }
 # The recorded process NAME is alive: its pidfile's pid with the recorded start time.
@@ -121,23 +123,27 @@ spawn() {
   echo "$pid $started" >"$STATE/run/$name.pid"
 }
 
-# Sends SIG to recorded process NAME and waits up to SECS for it to go; then SIGKILL.
+# Sends SIG to the recorded processes NAMES... at once, waits up to SECS for them to go, then SIGKILL.
 stop_recorded() {
-  local name=$1 sig=$2 secs=$3 pid deadline
-  alive "$name" || {
-    rm -f "$STATE/run/$name.pid"
-    return 0
-  }
-  pid=$(recorded_pid "$name")
-  kill "-$sig" "$pid" 2>/dev/null || true
+  local sig=$1 secs=$2 name pid deadline left
+  shift 2
+  for name in "$@"; do
+    alive "$name" && kill "-$sig" "$(recorded_pid "$name")" 2>/dev/null || true
+  done
   deadline=$((SECONDS + secs))
-  while alive "$name" && ((SECONDS < deadline)); do sleep 0.1; done
-  if alive "$name"; then
+  while :; do
+    left=()
+    for name in "$@"; do alive "$name" && left+=("$name"); done
+    ((${#left[@]} > 0 && SECONDS < deadline)) || break
+    sleep 0.05
+  done
+  for name in "${left[@]}"; do
+    pid=$(recorded_pid "$name")
     say "$name (pid $pid) still there after SIG$sig for ${secs}s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     while alive "$name"; do sleep 0.05; done
-  fi
-  rm -f "$STATE/run/$name.pid"
+  done
+  for name in "$@"; do rm -f "$STATE/run/$name.pid"; done
 }
 
 etcdctl_lab() { ip netns exec "$(ns 0)" etcdctl --endpoints="$(etcd_urls)" --dial-timeout=1s --command-timeout=2s "$@"; }
@@ -267,6 +273,7 @@ cmd_up() {
   command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "needs etcd and etcdctl (apt-get install etcd-server etcd-client)"
   local want_agents=1 i
   [[ ${CPLAB_AGENTS:-1} == 0 ]] && want_agents=0
+  ((want_agents == 0)) || chaosplus_bin >/dev/null
   if [[ $(nodes) == "$n" && $(cat "$STATE/agents" 2>/dev/null) == "$want_agents" ]] && healthy; then
     say "already up and healthy: $n nodes, etcd $(etcd_urls)"
     return 0
@@ -298,17 +305,16 @@ cmd_up() {
 cmd_down() {
   local f name
   if [[ -d $STATE/run ]]; then
-    # Agents first, gently: they revert what they hold and stop their targets.
-    for f in "$STATE"/run/agent-*.pid; do
-      [[ -f $f ]] || continue
-      name=$(basename "$f" .pid)
-      stop_recorded "$name" TERM 15
-    done
+    # Agents first, gently: they revert what they hold and stop their targets. Then etcd, at once:
+    # its data goes with the lab, and a last member without quorum takes seconds over SIGTERM.
+    local agents=() others=()
     for f in "$STATE"/run/*.pid; do
       [[ -f $f ]] || continue
       name=$(basename "$f" .pid)
-      stop_recorded "$name" TERM 10
+      if [[ $name == agent-* ]]; then agents+=("$name"); else others+=("$name"); fi
     done
+    ((${#agents[@]} == 0)) || stop_recorded TERM 15 "${agents[@]}"
+    ((${#others[@]} == 0)) || stop_recorded KILL 10 "${others[@]}"
   fi
   if [[ -f $STATE/namespaces ]]; then
     for name in $(cat "$STATE/namespaces"); do
