@@ -241,6 +241,31 @@ TEST(FleetLab, EtcdAcrossNamespacesAndNothingOutside) {
   EXPECT_FALSE(std::filesystem::exists(state));
 }
 
+// An agent in each node registers with its labels (the script's defaults, or the ones a test
+// gives) and its node's address, which the controller's allow-list then takes.
+TEST(FleetLab, AgentsRegisterWithTheirLabelsAndAddresses) {
+  if (auto missing = missing_for_lab(); !missing.empty()) GTEST_SKIP() << "needs" << missing;
+  LabOptions options;
+  options.labels[3] = "role=web zone=b";
+  Lab lab(options);
+  auto agents = lab.get_prefix("/chaosplus/agents/");
+  ASSERT_EQ(agents.size(), 3u) << lab.log_tails();
+  const std::map<int, std::map<std::string, std::string>> want{{1, {{"role", "db"}, {"zone", "a"}}},
+                                                               {2, {{"role", "db"}, {"zone", "b"}}},
+                                                               {3, {{"role", "web"}, {"zone", "b"}}}};
+  for (const auto& [node, labels] : want) {
+    const std::string name = "node-" + std::to_string(node);
+    auto info = nlohmann::json::parse(agents["/chaosplus/agents/" + name], nullptr, false);
+    ASSERT_TRUE(info.is_object()) << name;
+    EXPECT_EQ(info.value("name", ""), name);
+    using Labels = std::map<std::string, std::string>;
+    EXPECT_EQ(info["labels"].get<Labels>(), labels) << name;
+    auto addresses = info["addresses"].get<std::vector<std::string>>();
+    EXPECT_NE(std::find(addresses.begin(), addresses.end(), Lab::address(node)), addresses.end()) << info.dump();
+    EXPECT_EQ(info.value("pid", 0), lab.recorded_pid("agent-" + std::to_string(node))) << name;
+  }
+}
+
 // The bar: the quickstart-style experiment (experiments/fleet.yaml: the quickstart with its token
 // service `on: {role: db}`) runs unchanged against a target on an agent in a namespace: the same
 // verdict as the quickstart (the guardrail aborts when the token service dies), the token service and
