@@ -143,9 +143,11 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &stream);
   curl_multi_add_handle(multi.get(), easy.get());
 
-  // The status check of a member that has been silent for a while.
+  // The status check of a member that has been silent for a while: one handle for every check of
+  // this member, so its connection is reused.
   transport::Exchange probe_exchange;
-  transport::Easy probe;
+  transport::Easy probe(curl_easy_init());
+  bool probing = false;
   const auto idle_limit = std::max<Duration>(2 * timeout, std::chrono::seconds(2));
   const auto opened = Clock::now();
 
@@ -166,7 +168,7 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
           end = code == CURLE_OK ? "the member closed the stream"
                                  : transport::describe_failure(code, exchange.error, options);
         }
-      } else if (probe && message->easy_handle == probe.get()) {
+      } else if (probing && message->easy_handle == probe.get()) {
         long status = 0;
         curl_easy_getinfo(probe.get(), CURLINFO_RESPONSE_CODE, &status);
         const CURLcode code = message->data.result;
@@ -182,7 +184,7 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
           stream.last_data = Clock::now();  // alive, just nothing to tell
         }
         curl_multi_remove_handle(multi.get(), probe.get());
-        probe.reset();
+        probing = false;
       }
     }
     if (!stream.end.empty() && end.empty()) end = stream.end;
@@ -196,18 +198,19 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
       end = "etcd did not confirm the watch within " + format_duration(2 * timeout);
       break;
     }
-    if (!probe && now - stream.last_data > idle_limit) {
+    if (!probing && now - stream.last_data > idle_limit) {
       probe_exchange = transport::Exchange{};
       probe_exchange.url = core->endpoint(member) + "/v3/maintenance/status";
       probe_exchange.request = "{}";
       probe_exchange.cancel = &stopping;
-      probe.reset(curl_easy_init());
+      curl_easy_reset(probe.get());
       transport::prepare_post(probe.get(), probe_exchange, options, core->token(), timeout, timeout);
       curl_multi_add_handle(multi.get(), probe.get());
+      probing = true;
     }
     curl_multi_poll(multi.get(), nullptr, 0, 200, nullptr);
   }
-  if (probe) curl_multi_remove_handle(multi.get(), probe.get());
+  if (probing) curl_multi_remove_handle(multi.get(), probe.get());
   curl_multi_remove_handle(multi.get(), easy.get());
   streaming.store(false);
   created = stream.created;

@@ -10,7 +10,10 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "etcd/client.h"
+#include "net/http_client.h"
 #include "support/etcd_cluster.h"
 #include "support/support.h"
 
@@ -331,6 +334,48 @@ void expect_each_write_once_in_order(const std::vector<WatchEvent>& events, int 
   }
 }
 
+TEST_F(EtcdOne, OneClientServesManyThreadsAtOnce) {
+  constexpr int kThreads = 6;
+  constexpr int kEach = 40;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string key = "/mt/" + std::to_string(t) + "/" + std::to_string(i);
+        if (!client->put(key, key).ok()) ++failed;
+        auto back = client->get(key);
+        if (!back.ok() || !back->has_value() || (*back)->value != key) ++failed;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(client->get_prefix("/mt/")->size(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST_F(EtcdOne, WhileItsOnlyMemberIsDownCallsFailAsUnavailableAndTheWatchCatchesUpAfterARestart) {
+  Recorder seen;
+  auto first = client->put("/down/0", "before");
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto watch = client->watch_prefix("/down/", *first, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return seen.count() == 1; }, 10s)) << seen.errors_text();
+  cluster.kill(0);
+  auto refused = client->put("/down/1", "lost");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::unavailable);
+  EXPECT_NE(refused.error().find(cluster.endpoint(0) + ": connection refused"), std::string::npos) << refused.error();
+  ASSERT_TRUE(wait_until([&] { return !seen.errors().empty(); }, 10s));
+  ASSERT_TRUE(cluster.restart(0)) << cluster.log(0);
+  ASSERT_TRUE(client->put("/down/2", "after").ok());
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 2; }, 20s)) << seen.errors_text();
+  auto events = seen.events();
+  ASSERT_EQ(events.size(), 2u) << seen.errors_text();
+  EXPECT_EQ(events[0].kv.value, "before");
+  EXPECT_EQ(events[1].kv.value, "after");
+  EXPECT_TRUE((*client->get("/down/0"))->value == "before");  // the data survived the restart
+}
+
 class EtcdThree : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster.ok()) << cluster.error(); }
@@ -460,6 +505,158 @@ TEST_F(EtcdThree, LeaseKeeperReportsLossWhenNoMemberAnswersForATtl) {
   EXPECT_EQ(lost.load(), 1);
   std::lock_guard lock(why_mutex);
   EXPECT_NE(why.find("no renewal succeeded"), std::string::npos) << why;
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
+class Certificates {
+ public:
+  Certificates() {
+    write_file("server.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+    write_file("client.ext", "extendedKeyUsage=clientAuth\n");
+    ok_ = run({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+               file("ca.key"), "-out", file("ca.crt"), "-days", "1", "-subj", "/CN=chaosplus test CA"}) &&
+          sign("server", "127.0.0.1") && sign("client", "chaosplus-agent");
+  }
+  bool ok() const { return ok_; }
+  const std::string& log() const { return log_; }
+  std::string file(const std::string& name) const { return dir_.file(name); }
+
+ private:
+  void write_file(const std::string& name, const std::string& text) { testing::write_file(file(name), text); }
+  bool sign(const std::string& who, const std::string& common_name) {
+    return run({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                file(who + ".key"), "-out", file(who + ".csr"), "-subj", "/CN=" + common_name}) &&
+           run({"x509", "-req", "-in", file(who + ".csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file(who + ".crt"), "-days", "1", "-extfile", file(who + ".ext")});
+  }
+  bool run(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    testing::Child openssl(args);
+    auto code = openssl.wait(30s);
+    log_ += openssl.output();
+    return code == 0;
+  }
+  testing::TempDir dir_;
+  std::string log_;
+  bool ok_ = false;
+};
+
+TEST(EtcdTls, MutualTlsWorksWithTheClientCertificateAndFailsClearlyWithoutIt) {
+  Certificates certificates;
+  ASSERT_TRUE(certificates.ok()) << certificates.log();
+  testing::EtcdClusterOptions tls;
+  tls.cert_file = certificates.file("server.crt");
+  tls.key_file = certificates.file("server.key");
+  tls.trusted_ca_file = certificates.file("ca.crt");
+  tls.client_cert_auth = true;
+  EtcdCluster cluster(tls);
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  ASSERT_TRUE(cluster.endpoint(0).starts_with("https://127.0.0.1:"));
+
+  Options options;
+  options.endpoints = cluster.endpoints();
+  options.ca_file = certificates.file("ca.crt");
+  options.cert_file = certificates.file("client.crt");
+  options.key_file = certificates.file("client.key");
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok()) << client.error();
+  auto revision = (*client)->put("/tls/k", "v");
+  ASSERT_TRUE(revision.ok()) << revision.error();
+  EXPECT_EQ((*(*client)->get("/tls/k"))->value, "v");
+  Recorder seen;
+  auto watch = (*client)->watch_prefix("/tls/", *revision, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return seen.count() == 1; }, 10s)) << seen.errors_text();
+
+  Options no_certificate = options;
+  no_certificate.cert_file.clear();
+  no_certificate.key_file.clear();
+  no_certificate.request_timeout = 500ms;
+  auto refused = Client::connect(no_certificate);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::unavailable);
+  EXPECT_NE(refused.error().find(cluster.endpoint(0)), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("no client certificate is set"), std::string::npos) << refused.error();
+  std::cout << "without a client certificate: " << refused.error() << "\n";
+
+  Options no_ca = options;
+  no_ca.ca_file.clear();
+  no_ca.request_timeout = 500ms;
+  auto untrusted = Client::connect(no_ca);
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.error().find("certificate was not accepted"), std::string::npos) << untrusted.error();
+  std::cout << "without the CA: " << untrusted.error() << "\n";
+
+  Options half = options;
+  half.key_file.clear();
+  auto incomplete = Client::connect(half);
+  ASSERT_FALSE(incomplete.ok());
+  EXPECT_EQ(incomplete.code(), ErrorCode::invalid_argument);
+}
+
+// One gateway call as etcdctl's users would make it, with `token` in Authorization ("" for none).
+net::Response gateway(const EtcdCluster& cluster, const std::string& path, const std::string& body,
+                      const std::string& token = {}) {
+  net::Request request;
+  request.method = "POST";
+  request.target = path;
+  request.body = body;
+  if (!token.empty()) request.set_header("Authorization", token);
+  net::Url url;
+  url.scheme = "http";
+  url.host = "127.0.0.1";
+  url.port = cluster.client_port(0);
+  url.target = path;
+  auto response = net::fetch(url, request, 5s);
+  EXPECT_TRUE(response.ok()) << path << ": " << response.error();
+  return response.ok() ? *response : net::Response{};
+}
+
+TEST(EtcdAuth, AUserAuthenticatesAndAnExpiredTokenIsRenewed) {
+  testing::EtcdClusterOptions one;
+  one.extra_args = {"--auth-token-ttl", "1"};  // a simple token unused for a second expires
+  EtcdCluster cluster(one);
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  // etcdctl's `user add root`, `auth enable`, through the gateway.
+  for (auto [path, body] :
+       std::vector<std::pair<std::string, std::string>>{{"/v3/auth/role/add", R"({"name":"root"})"},
+                                                        {"/v3/auth/user/add", R"({"name":"root","password":"s3cret"})"},
+                                                        {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+                                                        {"/v3/auth/enable", "{}"}}) {
+    auto answer = gateway(cluster, path, body);
+    ASSERT_EQ(answer.status, 200) << path << ": " << answer.body;
+  }
+  Options options;
+  options.endpoints = cluster.endpoints();
+  options.user = "root";
+  options.password = "s3cret";
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE((*client)->put("/auth/k", "1").ok());
+
+  // Without a token etcd refuses; a token unused past its TTL is refused as invalid.
+  auto anonymous = gateway(cluster, "/v3/kv/range", R"({"key":"L2F1dGgvaw=="})");
+  EXPECT_NE(anonymous.status, 200) << anonymous.body;
+  auto token =
+      nlohmann::json::parse(gateway(cluster, "/v3/auth/authenticate", R"({"name":"root","password":"s3cret"})").body)
+          .value("token", std::string{});
+  ASSERT_FALSE(token.empty());
+  std::this_thread::sleep_for(3s);  // the behaviour under test: tokens expiring while unused
+  auto stale = gateway(cluster, "/v3/kv/range", R"({"key":"L2F1dGgvaw=="})", token);
+  ASSERT_NE(stale.status, 200);
+  ASSERT_NE(stale.body.find("invalid auth token"), std::string::npos) << stale.body;
+  // The client's token expired the same way; it authenticates again and the call goes through.
+  auto value = (*client)->get("/auth/k");
+  ASSERT_TRUE(value.ok()) << value.error();
+  ASSERT_TRUE(value->has_value());
+  EXPECT_EQ((*value)->value, "1");
+
+  Options wrong = options;
+  wrong.password = "guess";
+  auto refused = Client::connect(wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(refused.error().find("authentication as user \"root\""), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("authentication failed"), std::string::npos) << refused.error();
 }
 
 TEST(EtcdConnect, NamesEveryMemberTriedWhenNoneAnswers) {
