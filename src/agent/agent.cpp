@@ -85,7 +85,8 @@ class Daemon {
   std::unique_ptr<etcd::Watch> watch_;
   std::mutex work_mutex_;
   std::condition_variable work_cv_;
-  std::deque<etcd::KeyValue> work_;  // guarded by work_mutex_: commands seen, not yet dispatched
+  std::deque<etcd::KeyValue> work_;   // guarded by work_mutex_: commands seen, not yet dispatched
+  std::deque<etcd::KeyValue> retry_;  // the main thread's: commands to look at again (etcd did not answer)
 };
 
 void Daemon::log(const std::string& line) {
@@ -183,9 +184,8 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
   if (answered && *answered) return;
   auto live = client_->get(fleet::keys::live(command->run));
   if (!live) {
-    seen_.erase({command->run, command->seq});  // looked at again with the next command
-    std::lock_guard lock(work_mutex_);
-    work_.push_back(kv);
+    seen_.erase({command->run, command->seq});  // looked at again at the next retry
+    retry_.push_back(kv);
     return;
   }
   if (!*live) {
@@ -196,10 +196,11 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
     answer_without_run(*command);
     return;
   }
-  auto run = std::make_unique<AgentRun>(*context_, command->run);
-  log("run " + command->run + ": setting up " + std::to_string(command->targets.size()) + " target(s)");
+  const std::string id = command->run;
+  auto run = std::make_unique<AgentRun>(*context_, id);
+  log("run " + id + ": setting up " + std::to_string(command->targets.size()) + " target(s)");
   run->post(std::move(*command));
-  runs_[command->run] = std::move(run);
+  runs_[id] = std::move(run);
 }
 
 // A command of a live run this agent holds nothing of: it restarted since the setup (its ledger
@@ -253,6 +254,9 @@ Status Daemon::run() {
         (void)register_self();
       }
       if (!watching) watching = start_watching();
+      std::lock_guard lock(work_mutex_);
+      work_.insert(work_.end(), retry_.begin(), retry_.end());
+      retry_.clear();
     }
     std::deque<etcd::KeyValue> work;
     {

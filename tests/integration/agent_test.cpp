@@ -65,8 +65,9 @@ class AgentTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::Child> start_agent(const std::string& name, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {testing::bin("chaosplus"), "agent", "--etcd", endpoints(), "--name", name,
-                                     "--state-dir", dir_.file("state-" + name), "--ttl", "2s"};
+    std::vector<std::string> argv = {
+        testing::bin("chaosplus"),  "agent", "--etcd", endpoints(), "--name", name, "--state-dir",
+        dir_.file("state-" + name), "--ttl", "2s"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = std::make_unique<testing::Child>(argv);
     EXPECT_TRUE(wait_until([&] { return registered(name) || !child->running(); }, 20s)) << child->output();
