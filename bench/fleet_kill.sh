@@ -7,6 +7,7 @@
 # `at_unix_ms` of the agents' FaultStatus keys in etcd; the same host's clock); then min/median/p95/max
 # and how many rounds exceeded the run lease's TTL + 1 s (the bar: none).
 #   bench/fleet_kill.sh [ROUNDS] [SEED]     (default 100 rounds, a random seed)
+# TTL=3s sets the run lease's TTL (`run --lease-ttl`; default the controller's, 5 s).
 # Needs root, ip and Debian's etcd-server. The driver is the fleet lab test's (tests/integration/
 # fleet_lab_test.cpp, FleetLab.DISABLED_KillRounds). BUILD=path/to/build overrides the build folder.
 # The full output is kept in $LOG (default /tmp/fleet_kill-<seed>.log).
@@ -19,10 +20,10 @@ TEST=$BUILD/bin/integration_fleet_lab_test
 LOG=${LOG:-/tmp/fleet_kill-$SEED.log}
 [ -x "$TEST" ] || { echo "no $TEST: build first (scripts/build.sh)" >&2; exit 3; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 3; }
-echo "fleet kill: $ROUNDS rounds, seed $SEED, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "fleet kill: $ROUNDS rounds, seed $SEED, lease TTL ${TTL:-default}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s)
 status=0
-CHAOSPLUS_FLEET_ROUNDS=$ROUNDS CHAOSPLUS_FLEET_SEED=$SEED "$TEST" --gtest_also_run_disabled_tests \
+CHAOSPLUS_FLEET_ROUNDS=$ROUNDS CHAOSPLUS_FLEET_SEED=$SEED CHAOSPLUS_FLEET_TTL=${TTL:-} "$TEST" --gtest_also_run_disabled_tests \
   --gtest_filter='FleetLab.DISABLED_KillRounds' >"$LOG" 2>&1 &
 pid=$!
 tail -n +1 -f "$LOG" --pid=$pid | grep --line-buffered -E '^\[ (seed|round [0-9]+) \]' | cut -c1-200 || true

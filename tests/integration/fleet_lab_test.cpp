@@ -130,12 +130,13 @@ std::string open_ledger_entries(const std::string& state_dir) {
 // A controller (`chaosplus run`) in node 0 on the hold experiment, with its faults on in node-1..3.
 class HeldFaults {
  public:
-  HeldFaults(const Lab& lab, int seconds) : lab_(lab) {
+  // lease_ttl: the run lease's TTL (`run --lease-ttl`), "" for the default.
+  HeldFaults(const Lab& lab, int seconds, const std::string& lease_ttl = "") : lab_(lab) {
     write_file(dir_.file("hold.yaml"), hold_experiment(seconds));
-    controller_ =
-        std::make_unique<Child>(lab.in(0, {bin("chaosplus"), "run", dir_.file("hold.yaml"), "--plain", "--state-dir",
-                                           dir_.file("state"), "--runs-dir", dir_.file("runs")}),
-                                lab.env());
+    std::vector<std::string> argv{bin("chaosplus"),   "run",        dir_.file("hold.yaml"), "--plain", "--state-dir",
+                                  dir_.file("state"), "--runs-dir", dir_.file("runs")};
+    if (!lease_ttl.empty()) argv.insert(argv.end(), {"--lease-ttl", lease_ttl});
+    controller_ = std::make_unique<Child>(lab.in(0, argv), lab.env());
     on_ = wait_until([&] { return count_state(statuses(lab), "active") == 3 || !controller_->running(); }, 60s) &&
           count_state(statuses(lab), "active") == 3;
     if (!on_) return;
@@ -464,6 +465,8 @@ TEST(FleetLab, DISABLED_KillRounds) {
   const char* seed_env = std::getenv("CHAOSPLUS_FLEET_SEED");
   const int rounds = rounds_env ? std::atoi(rounds_env) : 100;
   const std::uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 10) : 1;
+  const char* ttl_env = std::getenv("CHAOSPLUS_FLEET_TTL");
+  const std::string lease_ttl = ttl_env ? ttl_env : "";  // "" (unset or empty): the controller's default
   std::mt19937_64 random(seed);
   std::uniform_int_distribution<int> delay_ms(0, 3000);
   Lab lab;
@@ -473,7 +476,7 @@ TEST(FleetLab, DISABLED_KillRounds) {
   std::int64_t ttl = 0;
   for (int round = 1; round <= rounds; ++round) {
     ASSERT_EQ(lab.etcdctl({"del", "--prefix", "/chaosplus/status/"}).code, 0);
-    HeldFaults held(lab, 120);
+    HeldFaults held(lab, 120, lease_ttl);
     if (!held.on()) {
       std::printf("[ round %d ] the faults did not come on:\n%s\n", round, held.why_not().c_str());
       ++failed;
