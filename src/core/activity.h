@@ -61,6 +61,9 @@ class ActivityConfig {
   virtual std::unique_ptr<Activity> make(const ActivityContext& context) const = 0;
   // True when it judges something (has thresholds): a run with it checks something.
   virtual bool judges() const = 0;
+  // True when it runs on agents rather than in this process (a load with `generators:`): the runner
+  // makes it through the run's agents (runner/phase_activities.h), not with make().
+  virtual bool on_agents() const { return false; }
 };
 
 // The `threshold.result` event of one judgment (fields activity, name, metric, threshold, held,

@@ -34,11 +34,9 @@ std::string Core::token() const {
 Status Core::authenticate(const CallOptions& how) {
   if (options_.user.empty()) return ok_status();
   nlohmann::json body = {{"name", options_.user}, {"password", options_.password}};
-  {
-    // The authenticate call itself carries no token (a stale one would be refused first).
-    std::lock_guard lock(token_mutex_);
-    token_.clear();
-  }
+  // The authenticate call itself carries no token (call() leaves it out for this path); the old one
+  // stays in place for the other threads' calls until the new one is here, rather than none at all,
+  // which etcd would refuse as "user name is empty" (not a retry).
   auto answer = call("/v3/auth/authenticate", body, how);
   if (!answer) return Error{"etcd authentication as user \"" + options_.user + "\": " + answer.error(), answer.code()};
   auto token = answer->value("token", std::string{});
@@ -54,7 +52,10 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
   if (n == 0) return Error{"etcd: no endpoints configured", ErrorCode::invalid_argument};
   const auto timeout = options_.request_timeout;
   const auto start_time = Clock::now();
-  auto deadline = start_time + timeout * static_cast<long>(std::max<std::size_t>(n, 2));
+  // One round over the members and one more attempt: after a leader is killed, the first attempts
+  // on the followers may each wait out their timeout (the proposal went to the dead leader) before an
+  // election ends, so the budget covers that round and the retry that follows the election.
+  auto deadline = start_time + timeout * static_cast<long>(n + 1);
   if (how.deadline) deadline = std::min(deadline, *how.deadline);
   const std::string text = body.dump();
   const bool authenticating = path == "/v3/auth/authenticate";
@@ -77,7 +78,9 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
       const std::string where = endpoint(member) + path;
       if (reply.code != CURLE_OK) {
         if (reply.ambiguous && how.ambiguous != nullptr) *how.ambiguous = true;
-        last_failure[member] = reply.error;
+        // A last attempt cut short by the call's deadline says less than the failure before it.
+        const bool cut_short = reply.code == CURLE_OPERATION_TIMEDOUT && remaining < timeout;
+        if (!cut_short || last_failure[member].empty()) last_failure[member] = reply.error;
         continue;
       }
       auto answer = wire::classify(reply.status, reply.body);

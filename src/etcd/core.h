@@ -17,8 +17,7 @@
 namespace chaosplus::etcd {
 
 struct CallOptions {
-  // When the call as a whole gives up; by default request_timeout per member, at least two rounds'
-  // worth for a single member (a leader election takes about a second).
+  // When the call as a whole gives up; by default after request_timeout × (members + 1).
   std::optional<std::chrono::steady_clock::time_point> deadline;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread: give up now
   bool* ambiguous = nullptr;                  // set when an attempt may have reached etcd unanswered

@@ -88,7 +88,7 @@ Reply post(CURL* easy, const std::string& url, const std::string& body, const Op
   Reply reply;
   reply.code = curl_easy_perform(easy);
   if (reply.code != CURLE_OK) {
-    reply.error = describe_failure(reply.code, exchange.error, options);
+    reply.error = describe_failure(reply.code, exchange, options);
     long connected = 0;
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
     reply.ambiguous = connected > 0;
@@ -99,21 +99,26 @@ Reply post(CURL* easy, const std::string& url, const std::string& body, const Op
   return reply;
 }
 
-std::string describe_failure(CURLcode code, const char* error_buffer, const Options& options) {
-  std::string text = error_buffer != nullptr && error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+std::string describe_failure(CURLcode code, const Exchange& exchange, const Options& options) {
+  const char* buffer = exchange.error;
+  std::string text = buffer[0] != '\0' ? buffer : curl_easy_strerror(code);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: return "timed out (" + text + ")";
     case CURLE_COULDNT_CONNECT: return "connection refused or unreachable (" + text + ")";
     case CURLE_PEER_FAILED_VERIFICATION:
       return "TLS: the member's certificate was not accepted (" + text + "); ca_file " +
              (options.ca_file.empty() ? "is not set" : "is " + options.ca_file);
+    case CURLE_SSL_CERTPROBLEM:
+      return "TLS: the client certificate or key could not be used (" + text + "): " + options.cert_file + ", " +
+             options.key_file;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-      if (text.find("SSL") != std::string::npos || text.find("alert") != std::string::npos ||
-          code == CURLE_SSL_CERTPROBLEM)
-        return "TLS handshake failed (" + text + ")" +
+    case CURLE_GOT_NOTHING:
+      // With TLS 1.3 a member that refuses the client's certificate says so after the handshake, so
+      // the refusal shows as an alert, a reset, or a connection that is gone, depending on timing.
+      if (exchange.url.starts_with("https://"))
+        return "TLS: the member closed the connection during or right after the handshake (" + text + ")" +
                (options.cert_file.empty() ? "; no client certificate is set (cert_file, key_file): the member "
                                             "may require one"
                                           : "; client certificate " + options.cert_file);

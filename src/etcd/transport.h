@@ -71,8 +71,8 @@ struct Reply {
 Reply post(CURL* easy, const std::string& url, const std::string& body, const Options& options,
            const std::string& auth_token, Duration timeout, const std::atomic<bool>* cancel);
 
-// curl's failure in words, naming what failed; `https` and whether a client certificate was
-// configured refine the hint for TLS handshakes the member refused.
-std::string describe_failure(CURLcode code, const char* error_buffer, const Options& options);
+// curl's failure of `exchange` in words; for TLS failures, with what the options held (a client
+// certificate or not, a CA or not), since that is the usual cause.
+std::string describe_failure(CURLcode code, const Exchange& exchange, const Options& options);
 
 }  // namespace chaosplus::etcd::transport

@@ -165,8 +165,8 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
         }
         if (stream.end.empty()) {
           const CURLcode code = message->data.result;
-          end = code == CURLE_OK ? "the member closed the stream"
-                                 : transport::describe_failure(code, exchange.error, options);
+          end =
+              code == CURLE_OK ? "the member closed the stream" : transport::describe_failure(code, exchange, options);
         }
       } else if (probing && message->easy_handle == probe.get()) {
         long status = 0;
@@ -175,7 +175,7 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
         auto answer = wire::classify(status, probe_exchange.response);
         if (code != CURLE_OK) {
           end = "silent for " + format_duration(idle_limit) +
-                " and its status check failed: " + transport::describe_failure(code, probe_exchange.error, options);
+                " and its status check failed: " + transport::describe_failure(code, probe_exchange, options);
         } else if (answer.kind != wire::Answer::Kind::ok) {
           end = "silent for " + format_duration(idle_limit) + " and its status check failed: " + answer.failure.message;
         } else if (wire::int64_field(answer.body, "leader") == 0) {

@@ -59,6 +59,7 @@ json second_json(const ShardSecond& s) {
               {"requests", s.requests},
               {"failed", s.failed},
               {"transport_errors", s.transport_errors},
+              {"errors", s.errors},
               {"dropped", s.dropped},
               {"queued", s.queued},
               {"bytes_read", s.bytes_read},
@@ -73,6 +74,7 @@ ShardSecond second_of(const json& j) {
   get_if(j, "requests", s.requests);
   get_if(j, "failed", s.failed);
   get_if(j, "transport_errors", s.transport_errors);
+  get_if(j, "errors", s.errors);
   get_if(j, "dropped", s.dropped);
   get_if(j, "queued", s.queued);
   get_if(j, "bytes_read", s.bytes_read);

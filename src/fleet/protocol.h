@@ -152,6 +152,7 @@ struct ShardSecond {
   std::uint64_t requests = 0;
   std::uint64_t failed = 0;  // transport errors + responses >= 400
   std::uint64_t transport_errors = 0;
+  std::map<std::string, std::uint64_t> errors;  // transport errors by kind (load::error_kind_name), non-zero only
   std::uint64_t dropped = 0;
   std::uint64_t queued = 0;
   std::uint64_t bytes_read = 0;

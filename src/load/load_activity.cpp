@@ -96,6 +96,16 @@ std::vector<Judgment> judge_thresholds(const LoadSpec& l, const Report& report) 
   return results;
 }
 
+Event load_tick_event(const std::string& name, const Tick& tick, Duration started_at) {
+  Event e = tick_event(tick);
+  // The second the tick covers, on the run's timeline: outcomes are counted by when their
+  // requests were meant to be sent, so this (not when the tick was written) is the window to
+  // compare with fault.injected and fault.reverted.
+  const double from_ms = std::chrono::duration<double, std::milli>(started_at).count() + 1000.0 * tick.second;
+  e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
+  return e;
+}
+
 Event summary_event(const LoadSpec& l, const Report& report, const std::vector<Judgment>& results) {
   const auto& h = report.latency;
   Event e("load.summary");
@@ -151,13 +161,7 @@ Status LoadActivity::start(EventBus& bus, HaltSwitch&) {
   RunHooks hooks;
   hooks.halt = &stop_;
   hooks.on_tick = [&bus, name = spec_.name, started_at](const Tick& tick) {
-    Event e = tick_event(tick);
-    // The second the tick covers, on the run's timeline: outcomes are counted by when their
-    // requests were meant to be sent, so this (not when the tick was written) is the window to
-    // compare with fault.injected and fault.reverted.
-    const double from_ms = std::chrono::duration<double, std::milli>(started_at).count() + 1000.0 * tick.second;
-    e.with("load", name).with("from_ms", from_ms).with("to_ms", from_ms + 1000.0 * tick.length_s);
-    bus.publish(std::move(e));
+    bus.publish(load_tick_event(name, tick, started_at));
   };
   thread_ =
       std::thread([this, options = std::move(options).value(), hooks] { result_.emplace(run_load(options, hooks)); });

@@ -21,6 +21,9 @@ Result<LoadOptions> to_load_options(const LoadSpec& load, Duration duration);
 // Judges each threshold on the final report (latencies from the corrected histogram); metrics are
 // named on the stream: "load.<name>.latency_p99".
 std::vector<Judgment> judge_thresholds(const LoadSpec& load, const Report& report);
+// The load.tick event of a load's second on the run's timeline: tick_event plus the load's name and
+// the window it covers (from_ms/to_ms since the run's start), given when the load started.
+Event load_tick_event(const std::string& name, const Tick& tick, Duration started_at);
 // The load.summary event: figures and thresholds.
 Event summary_event(const LoadSpec& load, const Report& report, const std::vector<Judgment>& results);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/activity.h"
+#include "core/agent_selector.h"
 #include "core/mark.h"
 #include "core/units.h"
 
@@ -54,9 +55,15 @@ class LoadSpec : public ActivityConfig {
   bool tls_verify = true;                     // https://: check the server's certificate ("tls: {verify: false}")
   std::string tls_ca_file;                    // https://: trusted CAs, PEM ("tls: {ca_file: ...}")
   std::vector<LoadThreshold> thresholds;
+  // Distributed load (docs/load.md): 0 sends from this process; N splits the load over N agents
+  // (k6's execution segments, load/segment.h) chosen by `generators_on` (any agents when it names
+  // no label or host), merged centrally (fleet/distributed_load.h).
+  int generators = 0;
+  AgentSelector generators_on;
 
   std::unique_ptr<Activity> make(const ActivityContext& context) const override;  // load/load_activity.cpp
   bool judges() const override { return !thresholds.empty(); }
+  bool on_agents() const override { return generators > 0; }
 };
 
 }  // namespace chaosplus::load

@@ -13,7 +13,17 @@ PhaseActivities::~PhaseActivities() {
 void PhaseActivities::start(const spec::Phase& phase, const std::map<std::string, std::int64_t>& target_pids) {
   for (const spec::ActivitySpec& a : phase.activities) {
     ActivityContext context{a.kind, a.name, phase.name, phase.duration, target_pids};
-    std::unique_ptr<Activity> activity = a.config->make(context);
+    std::unique_ptr<Activity> activity;
+    if (!a.config->on_agents()) {
+      activity = a.config->make(context);
+    } else if (on_agents_) {
+      activity = on_agents_(*a.config, context);
+    }
+    if (!activity) {
+      fail_("line " + std::to_string(a.mark.line) + ": " + a.kind + " " + a.name + " of phase " + phase.name +
+            " runs on agents (generators:), expected a run with agents (an etcd endpoint, docs/agents.md)");
+      continue;
+    }
     if (Status s = activity->start(bus_, halt_); !s) {
       fail_(s.error());
       continue;

@@ -21,6 +21,10 @@ class PhaseActivities {
  public:
   using Fail = std::function<void(const std::string& message)>;  // a failure of chaosplus itself
   PhaseActivities(EventBus& bus, HaltSwitch& halt, Fail fail);
+  // Makes an activity that runs on agents (ActivityConfig::on_agents(): a load with generators,
+  // fleet/distributed_load.h); a run without agents has none, and such an activity cannot start.
+  using OnAgents = std::function<std::unique_ptr<Activity>(const ActivityConfig& config, const ActivityContext& context)>;
+  void set_on_agents(OnAgents factory) { on_agents_ = std::move(factory); }
   ~PhaseActivities();  // stops and waits for what still runs, without judging it
   PhaseActivities(const PhaseActivities&) = delete;
   PhaseActivities& operator=(const PhaseActivities&) = delete;
@@ -41,6 +45,7 @@ class PhaseActivities {
   EventBus& bus_;
   HaltSwitch& halt_;
   Fail fail_;
+  OnAgents on_agents_;
   std::vector<Running> running_;  // of the current phase, in the phase's order
 };
 

@@ -110,6 +110,20 @@ constexpr std::string_view kLoadSchema = R"json({
         "items": {
           "type": "string"
         }
+      },
+      "generators": {
+        "description": "send from this many agents, each a k6-style segment of the load, merged centrally (docs/load.md, Distributed load)",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000
+      },
+      "on": {
+        "description": "with generators: the agents to send from, by label (role: loadgen) and host: NAME",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+          "$ref": "#/definitions/scalarText"
+        }
       }
     }
   },

@@ -261,6 +261,8 @@ class Builder {
 
   // tls: {verify: false} for a self-signed test server, or {ca_file: certs/ca.pem}; https:// only.
   void read_load_tls(const YamlNode& node, Load& load);
+  // A load's `generators:` and `on:` (distributed load, docs/load.md).
+  void read_generators(const YamlNode& load_node, Load& load);
 
   // stages: [ {to: 1000/s, over: 30s}, {hold: 1m} ] -- rates (/s) drive the open model, plain
   // numbers drive the number of users.

@@ -39,7 +39,7 @@ std::optional<Load> Builder::read_load(const YamlNode& node, const std::string& 
   const std::string what = "load of " + phase;
   if (!check_map(node, what,
                  {"name", "url", "method", "headers", "body", "connections", "threads", "timeout", "rate", "stages",
-                  "vus", "think", "scenario", "max_sessions", "seed", "tls", "thresholds"},
+                  "vus", "think", "scenario", "max_sessions", "seed", "tls", "thresholds", "generators", "on"},
                  "a load: a map with url and a model (connections, rate or stages, vus)")) {
     return std::nullopt;
   }
@@ -115,6 +115,7 @@ std::optional<Load> Builder::read_load(const YamlNode& node, const std::string& 
   if (const YamlNode* n = get(node, "tls")) read_load_tls(*n, load);
   if (const YamlNode* n = get(node, "stages")) read_stages(*n, load);
   if (const YamlNode* n = get(node, "thresholds")) read_thresholds(*n, load);
+  read_generators(node, load);
   const bool open = load.rate > 0 || !load.rate_stages.empty();
   const bool users = load.vus > 0 || !load.vu_stages.empty();
   if (open && users) {
@@ -129,6 +130,43 @@ std::optional<Load> Builder::read_load(const YamlNode& node, const std::string& 
   }
   if (issues.size() != before) return std::nullopt;
   return load;
+}
+
+void Builder::read_generators(const YamlNode& node, Load& load) {
+  const YamlNode* generators = get(node, "generators");
+  const YamlNode* on = get(node, "on");
+  if (generators) {
+    if (auto v = read_integer(*generators, "generators", 1, 1000)) load.generators = static_cast<int>(*v);
+  }
+  if (on) {
+    if (!generators) {
+      report(*on, "on: found without generators, expected generators: N with it (the number of agents that send)");
+      return;
+    }
+    if (on->kind != Kind::map || on->entries.empty()) {
+      wrong_type(*on, "on", "a map of agent labels such as {role: loadgen}, and host: NAME for one agent");
+      return;
+    }
+    load.generators_on.pick = AgentSelector::Pick::all;
+    load.generators_on.mark = on->mark;
+    for (const auto& entry : on->entries) {
+      auto value = read_scalar_text(entry.value, entry.key);
+      if (!value) continue;
+      if (entry.key == "host") load.generators_on.host = *value;
+      else load.generators_on.labels[entry.key] = *value;
+    }
+  }
+  if (load.generators == 0) return;
+  // Every generator needs a connection (and a session slot) of its own, or its share could not be sent.
+  if (load.connections < load.generators) {
+    report(generators ? *generators : node, "generators: " + std::to_string(load.generators) + " with connections: " +
+                                                std::to_string(load.connections) +
+                                                ", expected at least one connection per generator");
+  }
+  if (load.max_sessions && *load.max_sessions < static_cast<std::uint64_t>(load.generators)) {
+    report(*generators, "generators: " + std::to_string(load.generators) + " with max_sessions: " +
+                            std::to_string(*load.max_sessions) + ", expected at least one session per generator");
+  }
 }
 
 void Builder::read_load_tls(const YamlNode& node, Load& load) {

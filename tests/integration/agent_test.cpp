@@ -211,6 +211,38 @@ TEST_F(AgentTest, RegistersWithItsLabelsAndLeavesOnSigterm) {
   EXPECT_FALSE(registered("a1")) << "deregistered when stopped";
 }
 
+TEST_F(AgentTest, RegistersAgainWhenItsLeaseIsLost) {
+  start_cluster(1);
+  auto agent = start_agent("a1", {"--label", "role=db"});
+  auto kv = client_->get(fleet::keys::agent("a1"));
+  ASSERT_TRUE(kv.ok() && kv->has_value());
+  const std::int64_t first = (*kv)->lease;
+  ASSERT_TRUE(client_->revoke_lease(first).ok());  // as if it had expired
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto again = client_->get(fleet::keys::agent("a1"));
+        return again.ok() && again->has_value() && (*again)->lease != first;
+      },
+      15s))
+      << agent->output();
+  stop_agent(*agent);
+}
+
+TEST_F(AgentTest, RevertsEverythingItHoldsWhenStopped) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  open_run("run-sigterm", 5s);
+  keep_run_alive();
+  const int pid = setup("a1");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(inject("a1").ok);
+  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  stop_agent(*agent);
+  EXPECT_TRUE(testing::pid_gone(pid)) << "the target was resumed and stopped before the agent exited";
+  EXPECT_TRUE(status_is("a1", "reverted", "agent stopped"));
+  EXPECT_FALSE(registered("a1"));
+}
+
 TEST_F(AgentTest, SetsUpATargetPausesItAndResumesItOnCommand) {
   start_cluster(1);
   auto agent = start_agent("a1");

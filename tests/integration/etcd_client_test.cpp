@@ -453,9 +453,9 @@ TEST_F(EtcdThree, CallsKeepWorkingThroughALeaderKill) {
   auto all = client->get_prefix("/seq/");
   ASSERT_TRUE(all.ok()) << all.error();
   EXPECT_EQ(all->size(), static_cast<std::size_t>(writer.written()));
-  // The failover costs retries within one call's budget (request_timeout per member), not errors.
+  // The failover costs retries within one call's budget (request_timeout × (members + 1)), not errors.
   std::cout << "slowest call across the leader kill: " << format_duration(writer.slowest()) << "\n";
-  EXPECT_LE(writer.slowest(), 3 * client->options().request_timeout + 1s);
+  EXPECT_LE(writer.slowest(), 4 * client->options().request_timeout + 1s);
 }
 
 TEST_F(EtcdThree, ALeaseGrantedBeforeTheLeaderIsKilledOutlivesTheElection) {
@@ -649,6 +649,27 @@ TEST(EtcdAuth, AUserAuthenticatesAndAnExpiredTokenIsRenewed) {
   ASSERT_TRUE(value.ok()) << value.error();
   ASSERT_TRUE(value->has_value());
   EXPECT_EQ((*value)->value, "1");
+
+  // Again, from several threads at once: while one of them gets the new token, the others' calls
+  // must not go out without one (etcd refuses those as "user name is empty", not to be retried).
+  std::this_thread::sleep_for(3s);
+  std::atomic<int> failed{0};
+  std::string failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto read = (*client)->get("/auth/k");
+        if (read.ok()) continue;
+        ++failed;
+        std::lock_guard lock(failure_mutex);
+        failure = read.error();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0) << failure;
 
   Options wrong = options;
   wrong.password = "guess";

@@ -44,33 +44,56 @@ EtcdClusterOptions with_members(int members) {
 EtcdCluster::EtcdCluster(int members) : EtcdCluster(with_members(members)) {}
 
 EtcdCluster::EtcdCluster(EtcdClusterOptions options) : options_(std::move(options)) {
-  std::set<int> taken;
-  auto fresh_port = [&] {
-    int port = free_port();
-    while (!taken.insert(port).second) port = free_port();
-    return port;
-  };
   for (int i = 0; i < options_.members; ++i) {
     auto member = std::make_unique<Member>();
     member->name = "m" + std::to_string(i);
     member->host = static_cast<std::size_t>(i) < options_.hosts.size() && !options_.hosts[i].empty() ? options_.hosts[i]
                                                                                                      : "127.0.0.1";
     if (static_cast<std::size_t>(i) < options_.wrappers.size()) member->wrapper = options_.wrappers[i];
+    members_.push_back(std::move(member));
+  }
+  // A port free when picked may be taken by another test before etcd binds it: then the whole
+  // cluster starts again on new ports (they are all in every member's --initial-cluster).
+  for (int attempt = 1;; ++attempt) {
+    if (start_all()) return;
+    const bool port_taken = [&] {
+      for (std::size_t i = 0; i < members_.size(); ++i)
+        if (log(i).find("address already in use") != std::string::npos) return true;
+      return false;
+    }();
+    if (!port_taken || attempt == 3) return;
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      members_[i]->process.reset();
+      std::filesystem::remove_all(data_dir(i));
+    }
+  }
+}
+
+bool EtcdCluster::start_all() {
+  std::set<int> taken;
+  auto fresh_port = [&] {
+    int port = free_port();
+    while (!taken.insert(port).second) port = free_port();
+    return port;
+  };
+  initial_cluster_.clear();
+  for (auto& member : members_) {
     member->client_port = fresh_port();
     member->peer_port = fresh_port();
     if (!initial_cluster_.empty()) initial_cluster_ += ",";
     initial_cluster_ += member->name + "=http://" + member->host + ":" + std::to_string(member->peer_port);
-    members_.push_back(std::move(member));
   }
   // All at once: a member of a new cluster waits for a quorum of its peers before it serves.
   for (std::size_t i = 0; i < members_.size(); ++i) start(i, true);
+  error_.clear();
   for (std::size_t i = 0; i < members_.size(); ++i) {
     if (!wait_healthy(i, options_.start_timeout)) {
       error_ = "etcd member " + std::to_string(i) + " (" + endpoint(i) + ") not healthy within " +
                std::to_string(options_.start_timeout.count()) + "ms; its log:\n" + log(i);
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 EtcdCluster::~EtcdCluster() {

@@ -76,6 +76,7 @@ class EtcdCluster {
 
  private:
   struct Member;
+  bool start_all();  // new ports for every member, all started, waited for; false (and error_) if not
   void start(std::size_t i, bool initial);
   std::string member_status(std::size_t i, std::chrono::milliseconds timeout) const;
 

@@ -21,8 +21,10 @@ struct TallySettings : ActivityConfig {
   double at_least = 0;  // the threshold: beats >= at_least
   bool refuse_start = false;
   bool fail_finish = false;
+  bool remote = false;  // runs on agents: made by the run's factory for those, not by make()
   std::unique_ptr<Activity> make(const ActivityContext& context) const override;
   bool judges() const override { return true; }
+  bool on_agents() const override { return remote; }
 };
 
 class Tally : public Activity {
@@ -168,6 +170,38 @@ TEST(PhaseActivities, OneThatCannotFinishIsAFailureWithoutJudgments) {
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0], "tally forgetful: lost count");
   EXPECT_TRUE(seen.of("threshold.result").empty());
+}
+
+TEST(PhaseActivities, OneThatRunsOnAgentsIsMadeByTheRunsFactoryForThem) {
+  EventBus bus;
+  HaltSwitch halt;
+  std::vector<std::string> failures;
+  PhaseActivities activities(bus, halt, [&](const std::string& m) { failures.push_back(m); });
+  std::vector<std::string> made;
+  activities.set_on_agents([&](const ActivityConfig& config, const ActivityContext& context) {
+    made.push_back(context.name + " in " + context.phase);
+    return config.make(context);  // the factory's own activity; the tally stands in for agents here
+  });
+  TallySettings remote;
+  remote.remote = true;
+  activities.start(phase_with({tally("spread", remote), tally("local", {})}));
+  activities.finish();
+  EXPECT_TRUE(failures.empty());
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0], "spread in busy");
+}
+
+TEST(PhaseActivities, OneThatRunsOnAgentsCannotStartInARunWithoutThem) {
+  EventBus bus;
+  HaltSwitch halt;
+  std::vector<std::string> failures;
+  PhaseActivities activities(bus, halt, [&](const std::string& m) { failures.push_back(m); });
+  TallySettings remote;
+  remote.remote = true;
+  activities.start(phase_with({tally("spread", remote)}));
+  activities.finish();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("tally spread of phase busy runs on agents"), std::string::npos) << failures[0];
 }
 
 // The whole runner, with an experiment whose only check is the new kind's threshold.
