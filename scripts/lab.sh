@@ -112,7 +112,7 @@ alive() {
 recorded_pid() { cut -d' ' -f1 "$STATE/run/$1.pid"; }
 
 # Starts CMD in node I's namespace as process NAME, in its own session, logging to logs/NAME.log.
-# `ip netns exec` and `setsid` both exec, so $! is the daemon's own pid.
+# `ip netns exec`, `setsid` and `env` all exec, so $! is the daemon's own pid.
 spawn() {
   local name=$1 i=$2
   shift 2
@@ -240,7 +240,8 @@ start_agents() {
     # shellcheck disable=SC2206
     [[ -n ${CPLAB_AGENT_ARGS:-} ]] && args+=($CPLAB_AGENT_ARGS)
     mkdir -p "$STATE/agent-$i"
-    spawn "agent-$i" "$i" "$bin" "${args[@]}"
+    # The lab's allow-list is the agents' too: a target's proxy listens on the agent's own address.
+    spawn "agent-$i" "$i" env "CHAOSPLUS_ALLOW=$NET.0/24" "$bin" "${args[@]}"
   done
 }
 
