@@ -1,6 +1,6 @@
 #!/bin/sh
 # kill -9 of the controller while faults are on 3 agents (issue 15): ROUNDS times (default 100), in one
-# lab of hosts (scripts/lab.sh, prefix cplt: network namespaces, 3 etcd members, 3 agents), a
+# lab of hosts (scripts/lab.sh, prefix cplbench: network namespaces, 3 etcd members, 3 agents), a
 # `chaosplus run` in node 0 pauses a process on each of node-1..3 and is killed at a random moment
 # (uniform over 0-3 s after all three faults are on, drawn from SEED); the agents must revert on their
 # own once the run lease expires. Per round: the time from the kill to the last agent's revert (the
@@ -23,6 +23,7 @@ LOG=${LOG:-/tmp/fleet_kill-$SEED.log}
 echo "fleet kill: $ROUNDS rounds, seed $SEED, lease TTL ${TTL:-default}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s)
 status=0
+: >"$LOG" # before tail follows it
 CHAOSPLUS_FLEET_ROUNDS=$ROUNDS CHAOSPLUS_FLEET_SEED=$SEED CHAOSPLUS_FLEET_TTL=${TTL:-} "$TEST" --gtest_also_run_disabled_tests \
   --gtest_filter='FleetLab.DISABLED_KillRounds' >"$LOG" 2>&1 &
 pid=$!

@@ -469,7 +469,11 @@ TEST(FleetLab, DISABLED_KillRounds) {
   const std::string lease_ttl = ttl_env ? ttl_env : "";  // "" (unset or empty): the controller's default
   std::mt19937_64 random(seed);
   std::uniform_int_distribution<int> delay_ms(0, 3000);
-  Lab lab;
+  // A lab of its own (prefix cplbench), so the benchmark and the CI tests (cplt) never take each
+  // other's down.
+  LabOptions options;
+  options.prefix = "cplbench";
+  Lab lab(options);
   std::printf("[ seed ] %llu, %d rounds\n", static_cast<unsigned long long>(seed), rounds);
   std::vector<std::int64_t> took;
   int exceeded = 0, failed = 0;
