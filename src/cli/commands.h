@@ -30,5 +30,6 @@ void add_show_command(CLI::App& app, int& exit_code);
 void add_iofs_command(CLI::App& app, int& exit_code);  // hidden: an I/O fault's FUSE daemon
 void add_server_command(CLI::App& app, int& exit_code);
 void add_agent_command(CLI::App& app, int& exit_code);
+void add_agents_command(CLI::App& app, int& exit_code);  // the agents registered in etcd
 
 }  // namespace chaosplus::cli

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "core/units.h"
 #include "fuzz/binding.h"
@@ -111,8 +112,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
       if (url.empty()) return invalid(f->id() + ": the finding has no base_url; give --base-url");
       auto parsed = net::Url::parse(url);
       if (!parsed) return invalid(what + ": " + parsed.error());
-      if (!is_loopback_host(parsed->host))
-        return invalid(what + ": only loopback targets (127.0.0.0/8, ::1, localhost) are replayed to");
+      if (!allowed_hosts().allows_host(parsed->host))
+        return invalid(what + ": not on the allow-list; " + allow_hint());
       targets.push_back(*parsed);
     }
 

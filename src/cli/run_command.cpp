@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/etcd_settings.h"
 #include "cli/signal_watcher.h"
 #include "cli/variables.h"
 #include "extension/resolve.h"
@@ -38,6 +39,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     bool plain = false;
     bool dry_run = false;
     std::vector<std::string> variables;
+    EtcdFlags etcd;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("file", o->file, "experiment file (YAML)")->required();
@@ -53,6 +55,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
                   "folder)");
   cmd->add_flag("--plain", o->plain, "no live status line, even on a terminal");
   add_variable_option(*cmd, o->variables);
+  add_run_fleet_options(*cmd, o->etcd);
   cmd->add_flag("--dry-run", o->dry_run,
                 "validate, find the targets (attach rules, ports) and print the timeline of faults and what each "
                 "would touch; inject nothing, start nothing, write no journal or ledger; exit 0 when all is found");
@@ -62,6 +65,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalid;
       return;
     }
+    auto fleet = resolve_fleet_options(o->etcd);
+    if (!fleet) {
+      std::cerr << "chaosplus: " << fleet.error() << "; nothing was run\n";
+      exit_code = kExitInvalid;
+      return;
+    }
+    allow_registered_agents(*fleet, std::cerr);  // before loading: the experiment may name them
     spec::LoadResult loaded = spec::load_experiment_file(o->file, *variables);
     // Extensions are asked what they offer only once the file itself is valid.
     if (loaded.ok()) loaded.errors = extension::resolve(*loaded.experiment);
@@ -71,6 +81,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalid;
       return;
     }
+    if (auto needs = check_fleet_needs(*loaded.experiment, *fleet); !needs) {
+      std::cerr << needs.error() << "\n";
+      exit_code = kExitInvalid;
+      return;
+    }
+    fleet->vars = *variables;
     if (o->dry_run) {
       exit_code = runner::dry_run(*loaded.experiment, std::cout) ? 0 : kExitInvalid;
       return;
@@ -82,6 +98,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     options.journal_path = o->journal;
     options.store = o->store;
     options.live_status = !o->plain && ::isatty(STDOUT_FILENO) != 0;
+    options.fleet = std::move(fleet).value();
     HaltSwitch halt;
     SignalWatcher watcher(halt);
     runner::RunResult result = runner::run_experiment(*loaded.experiment, options, halt, std::cout);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "fuzz/finding_output.h"
 #include "runner/provenance.h"
@@ -76,9 +77,9 @@ void add_scan_command(CLI::App& app, int& exit_code) {
     security::ScanOptions options;
     auto base = net::Url::parse(o->base_url);
     if (!base) return invalid("--base-url " + o->base_url + ": " + base.error());
-    if (!is_loopback_host(base->host)) {
-      return invalid("--base-url " + o->base_url + ": host '" + base->host +
-                     "' is not a loopback address; scans only go to 127.0.0.0/8, ::1 or localhost");
+    if (!allowed_hosts().allows_host(base->host)) {
+      return invalid("--base-url " + o->base_url + ": host '" + base->host + "' is not on the allow-list; " +
+                     allow_hint());
     }
     options.base = *base;
     for (const std::string& u : o->users) {

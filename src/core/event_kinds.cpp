@@ -9,6 +9,10 @@ namespace {
 constexpr std::array kKinds{
     EventKind{"run.started", "first: which run, which file, which build, where and how it was called"},
     EventKind{"recovery.done", "leftovers of earlier runs found in the ledger were undone"},
+    EventKind{"agents.session", "the run opened its session with etcd: the run lease agents watch (docs/agents.md)"},
+    EventKind{"agents.selected", "the agents a target on agents (on:) runs on were chosen"},
+    EventKind{"agent.setup", "an agent set up its part of the run (started or attached its targets) or could not"},
+    EventKind{"agent.teardown", "an agent reverted what was still on and stopped its targets, or could not"},
     EventKind{"proxy.placed", "a fault proxy was placed in front of a target"},
     EventKind{"resolver.placed", "the run's resolver was started for its started targets' names"},
     EventKind{"target.started", "a target process was started"},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "net/http_client.h"
 
@@ -29,10 +30,9 @@ Result<net::Url> api_url(std::string_view api, std::string_view path) {
   if (text.find("://") == std::string::npos) text = "http://" + text;
   auto base = net::Url::parse(text);
   if (!base) return Error{"Patroni API \"" + std::string(api) + "\": " + base.error(), ErrorCode::invalid_argument};
-  if (!is_loopback_host(base->host))
-    return Error{
-        "Patroni API \"" + std::string(api) + "\" is not loopback: only 127.0.0.0/8, ::1 or localhost are allowed",
-        ErrorCode::invalid_argument};
+  if (!allowed_hosts().allows_host(base->host))
+    return Error{"Patroni API \"" + std::string(api) + "\" is not on the allow-list; " + allow_hint(),
+                 ErrorCode::invalid_argument};
   net::Url url = *base;
   url.target = std::string(path);
   return url;

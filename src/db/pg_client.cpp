@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 
 namespace chaosplus::db {
@@ -98,17 +99,15 @@ Result<ParsedConninfo> parse_conninfo(std::string_view conninfo) {
 // A unix socket directory ("/var/run/postgresql") or an abstract socket ("@name") never leaves the
 // host; anything else must be a loopback address or "localhost".
 bool local_host_entry(const std::string& host) {
-  return (!host.empty() && (host.front() == '/' || host.front() == '@')) || is_loopback_host(host);
+  return (!host.empty() && (host.front() == '/' || host.front() == '@')) || allowed_hosts().allows_host(host);
 }
 
 Status check_hosts(const std::string& what, const std::string& list, bool is_hostaddr) {
   for (const auto& entry : split_commas(list)) {
     if (entry.empty()) continue;  // libpq's default: the local unix socket
-    bool local = is_hostaddr ? is_loopback_address(entry) : local_host_entry(entry);
+    bool local = is_hostaddr ? allowed_hosts().allows_address(entry) : local_host_entry(entry);
     if (!local)
-      return Error{what + " \"" + entry +
-                       "\" is not loopback: only 127.0.0.0/8, ::1, localhost or a unix socket "
-                       "directory are allowed",
+      return Error{what + " \"" + entry + "\" is not a unix socket directory nor on the allow-list; " + allow_hint(),
                    ErrorCode::invalid_argument};
   }
   return ok_status();

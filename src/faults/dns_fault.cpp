@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "dns/rules.h"
 #include "faults/registry.h"
@@ -54,10 +55,11 @@ std::vector<spec::ParamProblem> check(const spec::Fault& fault) {
   if (p->given("address")) {
     if (answer != "address") {
       problems.push_back({"address", "found an address with answer: " + answer + ", expected answer: address"});
-    } else if (!is_loopback_address(p->text("address"))) {
+    } else if (!allowed_hosts().allows_address(p->text("address"))) {
       problems.push_back({"address", "found " + p->text("address") +
-                                         ", expected a loopback address (127.0.0.0/8 or ::1): a wrong answer may "
-                                         "only send the target to this host"});
+                                         ", expected an address on the allow-list (a wrong answer may only send the "
+                                         "target where experiments may go); " +
+                                         allow_hint()});
     }
   }
   if (answer == "delay" && !p->given("delay")) {

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "faults/registry.h"
 #include "faults/rollback.h"
 #include "targets/launch.h"
@@ -16,7 +20,30 @@ std::optional<targets::ProcessId> process_in(const nlohmann::json& r) {
   return targets::ProcessId{r.at("pid").get<int>(), r.value("start_time", 0ULL)};
 }
 
+struct ExtraUndos {
+  std::mutex mutex;
+  std::map<std::string, UndoFunction, std::less<>> by_kind;  // guarded by mutex
+};
+
+ExtraUndos& extra_undos() {
+  static ExtraUndos undos;
+  return undos;
+}
+
+UndoFunction extra_undo(std::string_view kind) {
+  auto& undos = extra_undos();
+  std::lock_guard lock(undos.mutex);
+  auto it = undos.by_kind.find(kind);
+  return it == undos.by_kind.end() ? nullptr : it->second;
+}
+
 }  // namespace
+
+void register_undo(std::string_view kind, UndoFunction function) {
+  auto& undos = extra_undos();
+  std::lock_guard lock(undos.mutex);
+  undos.by_kind[std::string(kind)] = function;
+}
 
 UndoStage undo_stage(std::string_view kind) {
   if (kind == kinds::rollback) return UndoStage::rollback;
@@ -41,6 +68,7 @@ Status undo(std::string_view kind, std::string_view record) {
     if (kind == kinds::rollback) return undo_rollback(r.dump());
     // Every fault's entry: the family that wrote it undoes it (faults/registry.h).
     if (const FaultFamily* family = family_of_kind(kind)) return family->undo(kind, record);
+    if (UndoFunction function = extra_undo(kind)) return function(kind, record);
   } catch (const nlohmann::json::exception& e) {
     return Error{"ledger record of kind " + std::string(kind) + " is incomplete: " + e.what()};
   }

@@ -36,4 +36,10 @@ std::string started_process_record(const std::string& what, const std::optional<
 // Undoes one entry. Ok when the original state is back (or there was nothing left to undo).
 Status undo(std::string_view kind, std::string_view record);
 
+// A ledger kind whose faults a module above faults makes (fleet's "agent.fault": a fault an agent
+// holds) brings its undo here at start-up, so `recover` and the next run reach it through undo()
+// like any other kind. Registering a kind again replaces its undo.
+using UndoFunction = Status (*)(std::string_view kind, std::string_view record);
+void register_undo(std::string_view kind, UndoFunction function);
+
 }  // namespace chaosplus::faults

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "fuzz/engine_internal.h"
 #include "fuzz/target_watch.h"
@@ -289,8 +290,8 @@ Result<FuzzSummary> run_fuzz(const FuzzOptions& options, const FuzzHooks& hooks)
                  ErrorCode::invalid_argument};
   auto base = net::Url::parse(options.base_url);
   if (!base) return Error{"base URL " + options.base_url + ": " + base.error(), ErrorCode::invalid_argument};
-  if (!is_loopback_host(base->host))
-    return Error{"base URL " + options.base_url + ": only loopback targets (127.0.0.0/8, ::1, localhost) are fuzzed",
+  if (!allowed_hosts().allows_host(base->host))
+    return Error{"base URL " + options.base_url + ": not on the allow-list; " + allow_hint(),
                  ErrorCode::invalid_argument};
   if (options.connections < 1)
     return Error{"connections: expected at least 1, found " + std::to_string(options.connections),

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "fuzz/sender_loop.h"
 
@@ -60,10 +61,8 @@ Result<std::unique_ptr<Sender>> Sender::open(SenderOptions options) {
   const std::string where = base.host.empty() ? std::string("(no URL)") : base.to_string();
   if (base.scheme != "http" && base.scheme != "https")
     return Error{"target " + where + ": expected an http:// or https:// URL", ErrorCode::invalid_argument};
-  if (!is_loopback_host(base.host))
-    return Error{
-        "target " + where + ": not a loopback host; chaosplus fuzzes and scans only 127.0.0.0/8, ::1 and localhost",
-        ErrorCode::invalid_argument};
+  if (!allowed_hosts().allows_host(base.host))
+    return Error{"target " + where + ": not on the allow-list; " + allow_hint(), ErrorCode::invalid_argument};
   if (base.port <= 0 || base.port > 65535)
     return Error{"target " + where + ": port out of range", ErrorCode::invalid_argument};
   if (options.connections < 1)

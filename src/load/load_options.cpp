@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "net/url.h"
 
@@ -73,13 +74,10 @@ std::optional<std::string> source_port_warning(std::uint64_t connections, std::s
 }
 
 Status check_loopback_host(std::string_view host) {
-  if (is_loopback_host(host)) return ok_status();
+  if (allowed_hosts().allows_host(host)) return ok_status();
   const std::string h(host);
-  if (is_ip_literal(host)) {
-    return Error{"refusing to send load to " + h + ": only loopback targets (127.0.0.0/8, ::1) are allowed"};
-  }
-  return Error{"refusing to send load to '" + h +
-               "': only loopback IP literals (127.0.0.0/8, ::1) or localhost are allowed"};
+  if (is_ip_literal(host)) return Error{"refusing to send load to " + h + ": not on the allow-list; " + allow_hint()};
+  return Error{"refusing to send load to '" + h + "': a name, expected an IP literal or localhost; " + allow_hint()};
 }
 
 Result<ParsedStages> parse_stages(std::string_view text) {

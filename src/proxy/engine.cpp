@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "core/allowed_hosts.h"
 #include "proxy/address.h"
 #include "proxy/connection.h"
 #include "proxy/event_loop.h"
@@ -320,8 +321,8 @@ struct Engine::Impl final : ConnectionHost {
       if (!parsed) return invalid("listen " + parsed.error());
       auto address = resolve(*parsed);
       if (!address) return invalid("listen address: " + address.error());
-      if (options.loopback_only && !address->is_loopback()) {
-        return invalid("listen address '" + *listen + "' is not a loopback address (use 127.0.0.1 or [::1])");
+      if (options.loopback_only && !allowed_hosts().allows_address(address->storage)) {
+        return invalid("listen address '" + *listen + "' is not on the allow-list; " + allow_hint());
       }
       out.listen = *address;
     }
@@ -332,8 +333,8 @@ struct Engine::Impl final : ConnectionHost {
       auto address = resolve(*parsed);
       if (!address) return invalid("upstream address: " + address.error());
       // The API must not become a way to make this host open connections elsewhere.
-      if (options.loopback_only && !address->is_loopback()) {
-        return invalid("upstream '" + *upstream + "' is not a loopback address (use 127.0.0.1 or [::1])");
+      if (options.loopback_only && !allowed_hosts().allows_address(address->storage)) {
+        return invalid("upstream '" + *upstream + "' is not on the allow-list; " + allow_hint());
       }
       out.upstream = *address;
     }

@@ -50,6 +50,14 @@ bool describe_target(faults::TargetHandle& handle, std::ostream& out) {
   const spec::Target& t = handle.spec();
   bool ok = true;
   out << "  " << t.name << ":";
+  if (t.on) {
+    // The agents chosen at run start find or start it there (docs/agents.md); nothing to look at here.
+    out << " on agents";
+    for (const auto& [label, value] : t.on->labels) out << " " << label << "=" << value;
+    if (!t.on->host.empty()) out << " host=" << t.on->host;
+    out << ", found or started by them when the run starts\n";
+    return true;
+  }
   if (t.attach) {
     auto id = targets::resolve(*t.attach);
     if (id) {
@@ -148,6 +156,10 @@ bool dry_run(const spec::Experiment& experiment, std::ostream& out) {
       if (target == nullptr) {
         out << f.type << " on unknown target '" << f.target << "'\n";
         ok = false;
+        continue;
+      }
+      if (target->spec().on) {
+        out << f.type << " on " << f.target << ", run by its agents\n";
         continue;
       }
       // Built only to describe itself: make_fault touches nothing until inject().

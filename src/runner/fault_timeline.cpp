@@ -13,6 +13,7 @@ struct FaultTimeline::Planned {
   const spec::Fault* spec = nullptr;
   Duration start{0};
   Duration end{0};
+  int index = 0;  // among its phase's faults
   std::unique_ptr<faults::Fault> fault;
   std::int64_t ledger_id = 0;
   std::string summary;
@@ -42,6 +43,7 @@ void FaultTimeline::play(const spec::Phase& phase, Clock::time_point phase_start
   for (const spec::Fault& f : phase.faults) {
     auto planned = std::make_unique<Planned>();
     planned->spec = &f;
+    planned->index = static_cast<int>(phase_.size());
     planned->start = f.at;
     planned->end = f.length ? std::min(phase.duration, f.at + *f.length) : phase.duration;
     phase_.push_back(planned.get());
@@ -89,17 +91,20 @@ void FaultTimeline::revert_phase() { revert_together({phase_.rbegin(), phase_.re
 void FaultTimeline::revert_all_active() { revert_together({injected_order_.rbegin(), injected_order_.rend()}); }
 
 bool FaultTimeline::inject(Planned& f, const std::string& phase) {
-  faults::TargetHandle* target = find_(f.spec->target);
-  if (target == nullptr) {
-    fail_("fault '" + f.spec->type + "' names unknown target '" + f.spec->target + "'");
-    return false;
+  if (elsewhere_) f.fault = elsewhere_(*f.spec, phase, f.index, f.end - f.start);
+  if (!f.fault) {
+    faults::TargetHandle* target = find_(f.spec->target);
+    if (target == nullptr) {
+      fail_("fault '" + f.spec->type + "' names unknown target '" + f.spec->target + "'");
+      return false;
+    }
+    auto fault = faults::make_fault(*f.spec, *target);
+    if (!fault) {
+      fail_(fault.error());
+      return false;
+    }
+    f.fault = std::move(fault).value();
   }
-  auto fault = faults::make_fault(*f.spec, *target);
-  if (!fault) {
-    fail_(fault.error());
-    return false;
-  }
-  f.fault = std::move(fault).value();
   f.summary = f.fault->summary();
   // Written and synced before the system is touched: a crash from here on is undone by recover.
   auto entry = ledger_.record(run_id_, f.fault->kind(), f.fault->record());

@@ -30,6 +30,13 @@ class FaultTimeline {
   FaultTimeline(Ledger& ledger, std::string run_id, EventBus& bus, HaltSwitch& halt, FindTarget find, Fail fail);
   ~FaultTimeline();
 
+  // Builds the faults whose target is not on this host (a target on agents, runner/fleet_run.h),
+  // given the fault's phase, its index among the phase's faults and its planned length; nullptr
+  // when the target is here (faults::make_fault builds it). The ledger and events are the same.
+  using MakeElsewhere = std::function<std::unique_ptr<faults::Fault>(const spec::Fault&, const std::string& phase,
+                                                                     int index, Duration planned_length)>;
+  void set_make_elsewhere(MakeElsewhere make) { elsewhere_ = std::move(make); }
+
   // Plays the faults of `phase`, which started at `phase_start`: injects and reverts each at its
   // times, until the last action, a halt, or a fault that could not be injected. Faults that last
   // to the end of the phase stay on (revert_phase).
@@ -53,6 +60,7 @@ class FaultTimeline {
   HaltSwitch& halt_;
   FindTarget find_;
   Fail fail_;
+  MakeElsewhere elsewhere_;
   SlipTracker slips_;
   std::vector<std::unique_ptr<Planned>> all_;
   std::vector<Planned*> phase_;           // the faults of the phase played last, in the file's order

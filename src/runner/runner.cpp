@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <ostream>
 #include <sstream>
 
 #include "core/event_bus.h"
 #include "faults/target_handle.h"
+#include "fleet/distributed_load.h"
+#include "load/load_spec.h"
 #include "probes/probe.h"
 #include "runner/fault_timeline.h"
 #include "runner/journal.h"
@@ -50,6 +53,7 @@ class Run {
         options_(options),
         halt_(halt),
         out_(out),
+        local_(needs_agents(experiment) ? local_part(experiment) : experiment),
         monitor_(experiment),
         activities_(bus_, halt_, [this](const std::string& message) { fail(message); }) {}
 
@@ -57,6 +61,7 @@ class Run {
 
  private:
   Status open_ledger_and_journal();
+  Status start_fleet();
   Status check_steady_state(const std::string& stage);
   void observe_probe(const spec::Probe& probe, const probes::ProbeResult& outcome);
   void handle_trip(const GuardrailTrip& trip);
@@ -71,6 +76,7 @@ class Run {
   const RunOptions& options_;
   HaltSwitch& halt_;
   std::ostream& out_;
+  const spec::Experiment local_;  // what this host places: the experiment without its targets on agents
   EventBus bus_;
   Monitor monitor_;
   PhaseActivities activities_;  // of the phase being played
@@ -82,6 +88,7 @@ class Run {
   std::unique_ptr<LiveView> live_;
   std::string run_id_;
   std::string log_dir_;
+  std::unique_ptr<FleetRun> fleet_;        // the agents of the run, when it has targets on agents
   std::unique_ptr<Placement> placement_;  // claims, the fault proxy, targets (released with the Run)
   std::unique_ptr<FaultTimeline> faults_;
   std::mutex phase_mutex_;
@@ -180,6 +187,24 @@ Status Run::open_ledger_and_journal() {
   return ok_status();
 }
 
+// After the ledger, before any target starts: the run lease, then each agent's setup.
+Status Run::start_fleet() {
+  if (!needs_agents(experiment_)) return ok_status();
+  const std::uint64_t seed = std::random_device{}() * 0x100000000ULL + std::random_device{}();
+  auto fleet = FleetRun::start(experiment_, options_.fleet, run_id_, seed, bus_, halt_);
+  if (!fleet) return fleet.failure();
+  fleet_ = std::move(fleet).value();
+  faults_->set_make_elsewhere([this](const spec::Fault& f, const std::string& phase, int index, Duration length) {
+    return fleet_->make_fault(f, phase, index, length);
+  });
+  // A load with generators runs on agents, through this run's session (fleet/distributed_load.h).
+  activities_.set_on_agents([this](const ActivityConfig& config, const ActivityContext& context) {
+    const auto* load = dynamic_cast<const load::LoadSpec*>(&config);
+    return load ? fleet::make_distributed_load(fleet_->session(), *load, context) : nullptr;
+  });
+  return ok_status();
+}
+
 Status Run::check_steady_state(const std::string& stage) {
   std::vector<std::string> failures;
   for (const spec::Probe& p : experiment_.steady_state.probes) {
@@ -261,9 +286,9 @@ RunResult Run::execute() {
   }
   result.journal_path = journal_->path();
   result.run_id = run_id_;
-  placement_ = std::make_unique<Placement>(experiment_, *ledger_, run_id_, log_dir_, bus_, halt_);
+  placement_ = std::make_unique<Placement>(local_, *ledger_, run_id_, log_dir_, bus_, halt_);
   // Where a fault keeps what it must put back (the corrupt fault's copy of a file), beside the ledger.
-  for (const auto& t : experiment_.targets) {
+  for (const auto& t : local_.targets) {
     if (auto* h = handle(t.name)) h->state_dir = options_.state_dir;
   }
   faults_ = std::make_unique<FaultTimeline>(
@@ -273,7 +298,8 @@ RunResult Run::execute() {
   // Before anything is placed: a second run on the same process or address refuses here, having
   // changed nothing, so it runs no rollbacks either.
   bool setup_ok = false;
-  const Status claimed = placement_->claim(experiment_.name);
+  const Status fleet_started = start_fleet();
+  const Status claimed = fleet_started ? placement_->claim(experiment_.name) : fleet_started;
   if (!claimed) {
     fail(claimed.error());
   } else {
@@ -320,6 +346,12 @@ RunResult Run::execute() {
     if (!after.last) e.with("message", after.last.error());
     if (after.last && after.time_to_recover) e.with("time_to_recover_ms", rounded_ms(*after.time_to_recover));
     publish(std::move(e));
+  }
+  if (fleet_) {
+    // Each agent reverts what is still on there and stops its targets; one that cannot is named in
+    // an agent.teardown event, which makes the verdict not_restored.
+    (void)fleet_->teardown();
+    fleet_->close();
   }
   placement_->stop();
   for (const ToleranceResult& t : monitor_.tolerances()) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/halt_switch.h"
+#include "runner/fleet_run.h"
 #include "runner/verdict.h"
 #include "spec/experiment.h"
 
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string store;                      // the results store (--store); "" for store::resolve_location's choice
   bool live_status = false;               // a status line redrawn in place (a terminal); plain lines otherwise
   std::vector<std::string> command_line;  // argv, for run.started (secret --var values are redacted there)
+  FleetOptions fleet;                     // etcd and the run lease, for targets on agents (docs/agents.md)
 };
 
 struct RunResult {

@@ -42,6 +42,9 @@ void VerdictFold::add(const Event& e) {
     }
   } else if (t == "rollback.done") {
     if (!e.flag("ok")) not_restored_.push_back("rollback " + e.text("name") + " failed: " + e.text("error"));
+  } else if (t == "agent.teardown") {
+    // An agent that could not revert its part of the run or stop its targets left something on.
+    if (!e.flag("ok")) not_restored_.push_back("agent " + e.text("agent") + " could not tear down: " + e.text("error"));
   } else if (t == "placement.removed") {
     if (!e.flag("ok")) not_restored_.push_back("could not stop " + e.text("what") + ": " + e.text("error"));
   } else if (t == "steady_state.result") {

@@ -15,6 +15,7 @@
 #include <regex>
 #include <span>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "spec/address.h"
 #include "spec/fault_catalog.h"
@@ -294,8 +295,8 @@ std::optional<long long> Builder::read_integer(const YamlNode& node, std::string
 }
 
 bool Builder::check_loopback(const YamlNode& node, std::string_view label, const std::string& host) {
-  if (is_loopback_host(host)) return true;
-  report(node, std::string(label) + ": host '" + host + "' is not a loopback address; " + std::string(kLoopbackOnly));
+  if (allowed_hosts().allows_host(host)) return true;
+  report(node, std::string(label) + ": host '" + host + "' is not on the allow-list; " + allow_hint());
   return false;
 }
 

@@ -231,6 +231,8 @@ class Builder {
   std::optional<ProxyPlacement> read_proxy(const YamlNode& node, const std::string& target, const Target& parsed,
                                            bool has_endpoint);
 
+  std::optional<AgentSelector> read_agent_selector(const YamlNode& node, const std::string& target);
+
   void read_steady_state(const YamlNode& node, Experiment& experiment);
 
   Probe read_probe(const YamlNode& node);

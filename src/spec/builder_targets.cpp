@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "dns/rules.h"
 #include "spec/address.h"
@@ -63,8 +64,8 @@ Target Builder::read_target(const YamlEntry& entry) {
   target.mark = entry.key_mark;
   const YamlNode& node = entry.value;
   const std::string what = "target '" + entry.key + "'";
-  if (!check_map(node, what, {"process", "attach", "patroni", "endpoint", "proxy"},
-                 "a target: a map with process, attach, patroni or endpoint (and optionally proxy)")) {
+  if (!check_map(node, what, {"process", "attach", "patroni", "endpoint", "proxy", "on"},
+                 "a target: a map with process, attach, patroni or endpoint (and optionally proxy, on)")) {
     return target;
   }
   const YamlNode* process = get(node, "process");
@@ -88,7 +89,62 @@ Target Builder::read_target(const YamlEntry& entry) {
   if (patroni) target.patroni = read_patroni(*patroni, what);
   if (endpoint) target.endpoint = read_endpoint(*endpoint, "endpoint");
   if (const YamlNode* proxy = get(node, "proxy")) target.proxy = read_proxy(*proxy, what, target, endpoint != nullptr);
+  if (const YamlNode* on = get(node, "on")) target.on = read_agent_selector(*on, what);
   return target;
+}
+
+// on: {role: db, zone: a} (labels, all must match), host: NAME, pick: one|all|random, share: 50%.
+std::optional<AgentSelector> Builder::read_agent_selector(const YamlNode& node, const std::string& target) {
+  const std::string what = "on of " + target;
+  if (node.kind != Kind::map) {
+    wrong_type(node, "on", "a map of agent labels (role: db), and optionally host, pick (one, all, random), share");
+    return std::nullopt;
+  }
+  AgentSelector selector;
+  selector.mark = node.mark;
+  const std::size_t before = issues.size();
+  const YamlNode* share = nullptr;
+  for (const auto& entry : node.entries) {
+    if (entry.key == "host") {
+      if (auto text = read_text(entry.value, "host")) selector.host = *text;
+    } else if (entry.key == "pick") {
+      if (auto text = read_text(entry.value, "pick")) {
+        if (*text == "one") {
+          selector.pick = AgentSelector::Pick::one;
+        } else if (*text == "all") {
+          selector.pick = AgentSelector::Pick::all;
+        } else if (*text == "random") {
+          selector.pick = AgentSelector::Pick::random;
+        } else {
+          report(entry.value, "pick: found '" + *text + "', expected one, all or random");
+        }
+      }
+    } else if (entry.key == "share") {
+      share = &entry.value;
+    } else if (!is_identifier(entry.key)) {
+      report_key(entry, "on: found the label '" + entry.key +
+                            "', expected a label name (letters, digits, '.', '_' or '-') such as role");
+    } else if (auto value = read_scalar_text(entry.value, entry.key)) {
+      selector.labels[entry.key] = *value;
+    }
+  }
+  if (share) {
+    auto text = read_scalar_text(*share, "share");
+    auto fraction = text ? parse_percentage(*text) : Result<double>(Error{""});
+    if (text && (!fraction || *fraction <= 0 || *fraction > 1)) {
+      report(*share, "share: found '" + *text + "', expected a percentage above 0% and at most 100%, such as 50%");
+    } else if (fraction) {
+      selector.share = *fraction;
+    }
+    if (selector.pick != AgentSelector::Pick::random) {
+      report(*share, "share: only used with pick: random, expected pick: random next to it (or no share)");
+    }
+  }
+  if (selector.labels.empty() && selector.host.empty() && issues.size() == before) {
+    report(node, what + " names no agent, expected labels (role: db) or host: NAME");
+  }
+  if (issues.size() != before) return std::nullopt;
+  return selector;
 }
 
 std::optional<ProcessLaunch> Builder::read_process(const YamlNode& node, const std::string& target) {
@@ -133,10 +189,9 @@ std::map<std::string, std::string> Builder::read_resolve(const YamlNode& node) {
     }
     auto value = read_scalar_text(entry.value, entry.key);
     if (!value) continue;
-    if (!is_ip_literal(*value) || !is_loopback_address(*value)) {
-      report(entry.value,
-             "resolve: " + entry.key + ": found '" + *value +
-                 "', expected a loopback IP address (127.0.0.0/8 or ::1): chaosplus reaches only this host");
+    if (!is_ip_literal(*value) || !allowed_hosts().allows_address(*value)) {
+      report(entry.value, "resolve: " + entry.key + ": found '" + *value +
+                              "', expected an IP address on the allow-list; " + allow_hint());
       continue;
     }
     table[name] = *value;

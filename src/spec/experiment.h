@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/activity.h"
+#include "core/agent_selector.h"
 #include "core/mark.h"
 #include "core/units.h"
 #include "load/load_spec.h"
@@ -84,6 +85,9 @@ struct Target {
   std::optional<PatroniRole> patroni;
   std::optional<Endpoint> endpoint;
   std::optional<ProxyPlacement> proxy;
+  // The agents that hold the target (docs/agents.md): the runner asks them to start or attach it
+  // and to run its faults; none = this host.
+  std::optional<AgentSelector> on;
   Mark mark;
 };
 

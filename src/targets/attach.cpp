@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/allowed_hosts.h"
 #include "core/loopback.h"
 #include "net/http_client.h"
 #include "spec/loader.h"
@@ -137,7 +138,7 @@ Result<ProcessId> by_url(const std::string& url, const std::string& field) {
   const std::string what = "pid_url " + url;
   auto parsed = net::Url::parse(url);
   if (!parsed) return Error{what + ": " + parsed.error()};
-  if (!is_loopback_host(parsed->host)) return Error{what + ": only loopback hosts may be asked"};
+  if (!allowed_hosts().allows_host(parsed->host)) return Error{what + ": not on the allow-list; " + allow_hint()};
   auto response = net::fetch("GET", url, {}, kLookupTimeout);
   if (!response) return Error{what + ": " + response.error()};
   if (response->status < 200 || response->status > 299) {

@@ -163,7 +163,7 @@ TEST_F(Replay, InvalidInputExitsThreeAndSaysWhy) {
 
   std::tie(code, output) = replay({path, "--base-url", "http://192.0.2.1:80"});
   EXPECT_EQ(code, 3);
-  EXPECT_NE(output.find("only loopback targets"), std::string::npos) << output;
+  EXPECT_NE(output.find("not on the allow-list"), std::string::npos) << output;
 
   std::tie(code, output) = replay({dir_.file("missing.json")});
   EXPECT_EQ(code, 3);

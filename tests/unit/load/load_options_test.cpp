@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/allowed_hosts.h"
 #include "support/support.h"
 
 namespace chaosplus::load {
@@ -16,12 +17,11 @@ TEST(CheckLoopbackHost, AcceptsWhatTheOneLoopbackRuleAccepts) {
 TEST(CheckLoopbackHost, SaysWhyAHostIsRefused) {
   const auto address = check_loopback_host("10.0.0.1");
   ASSERT_FALSE(address.ok());
-  EXPECT_EQ(address.error(), "refusing to send load to 10.0.0.1: only loopback targets (127.0.0.0/8, ::1) are allowed");
+  EXPECT_EQ(address.error(), "refusing to send load to 10.0.0.1: not on the allow-list; " + allow_hint());
   const auto name = check_loopback_host("localhost.evil.com");
   ASSERT_FALSE(name.ok());
   EXPECT_EQ(name.error(),
-            "refusing to send load to 'localhost.evil.com': only loopback IP literals (127.0.0.0/8, ::1) or localhost "
-            "are allowed");
+            "refusing to send load to 'localhost.evil.com': a name, expected an IP literal or localhost; " + allow_hint());
   for (const char* host : {"", "0.0.0.0", "::", "128.0.0.1", "::ffff:10.0.0.1"}) {
     EXPECT_FALSE(check_loopback_host(host).ok()) << host;
   }
@@ -32,7 +32,7 @@ TEST(LoadOptions, RefusesAUrlOffLoopbackAndTakesAMappedLoopbackOne) {
   o.url = "http://192.0.2.1:8080/";
   const auto off = o.validate();
   ASSERT_FALSE(off.ok());
-  EXPECT_NE(off.error().find("only loopback targets"), std::string::npos) << off.error();
+  EXPECT_NE(off.error().find("not on the allow-list"), std::string::npos) << off.error();
   o.url = "http://[::ffff:127.0.0.1]:8080/";
   EXPECT_TRUE(o.validate().ok()) << o.validate().error();
   o.source_addresses = {"10.0.0.1"};

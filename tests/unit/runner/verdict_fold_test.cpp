@@ -121,6 +121,19 @@ TEST(VerdictFold, AnErrorHaltsTheRunAndARunThatChecksNothingIsNeverHeld) {
   EXPECT_EQ(s.decided.reasons.front(), "it was down");
 }
 
+// An agent that could not tear down its part of the run left something on (docs/agents.md): exit 4.
+TEST(VerdictFold, AnAgentThatCouldNotTearDownMeansNotRestored) {
+  const std::vector<Event> events{
+      started(),
+      Event("agent.teardown").with("agent", "db-1").with("ok", true),
+      Event("agent.teardown").with("agent", "db-2").with("ok", false).with("error", "pause tokens: still stopped"),
+  };
+  const RunSummary s = fold_of(events, true).summary();
+  EXPECT_EQ(s.decided.verdict, Verdict::not_restored);
+  EXPECT_EQ(fold_of(events, true).facts().not_restored,
+            std::vector<std::string>{"agent db-2 could not tear down: pause tokens: still stopped"});
+}
+
 TEST(JournalLines, ReadBackAsTheEventsThatWroteThem) {
   Event e("load.tick");
   e.with("load", "shoppers").with("requests", std::int64_t{120}).with("ok", true).with("p99_ms", 12.25);

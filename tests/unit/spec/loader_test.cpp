@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/allowed_hosts.h"
 #include "spec/fault_catalog.h"
 #include "support/support.h"
 
@@ -492,8 +493,8 @@ TEST(LoopbackRule, RejectsEveryNonLoopbackHostInEveryAddressField) {
       const auto result = load_experiment_text(c.yaml, "l.yaml");
       EXPECT_FALSE(result.ok()) << c.field << " " << host;
       ASSERT_EQ(result.errors.size(), 1u) << c.field << " " << host << "\n" << all_errors(result);
-      EXPECT_NE(result.errors[0].message.find(
-                    "only loopback targets (127.0.0.0/8, ::1, localhost) are allowed in this version"),
+      EXPECT_NE(result.errors[0].message.find("is not on the allow-list; allowed are loopback (127.0.0.0/8, ::1, "
+                                              "localhost); to allow more, add the address or network to `allow:`"),
                 std::string::npos)
           << result.errors[0].message;
     }
@@ -508,6 +509,23 @@ TEST(LoopbackRule, AcceptsLoopbackHostsInEveryAddressField) {
       EXPECT_TRUE(result.ok()) << c.field << " " << host << "\n" << all_errors(result);
     }
   }
+}
+
+TEST(LoopbackRule, AcceptsHostsTheAllowListNamesAndStillRefusesNames) {
+  allowed_hosts().clear();
+  ASSERT_TRUE(allowed_hosts().add("10.1.2.0/24", "test"));
+  ASSERT_TRUE(allowed_hosts().add("2001:db8::/32", "test"));
+  for (const auto& [host, url_host] : std::vector<std::pair<std::string, std::string>>{
+           {"10.1.2.3", "10.1.2.3"}, {"[2001:db8::1]", "[2001:db8::1]"}}) {
+    for (const auto& c : address_cases(host, url_host)) {
+      const auto result = load_experiment_text(c.yaml, "l.yaml");
+      EXPECT_TRUE(result.ok()) << c.field << " " << host << "\n" << all_errors(result);
+    }
+  }
+  for (const auto& c : address_cases("10.1.3.1", "example.com")) {
+    EXPECT_FALSE(load_experiment_text(c.yaml, "l.yaml").ok()) << c.field;
+  }
+  allowed_hosts().clear();
 }
 
 // ---- interpolation through the loader ---------------------------------------------------------

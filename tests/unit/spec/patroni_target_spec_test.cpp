@@ -74,7 +74,7 @@ targets:
                                            "roles.yaml");
   ASSERT_FALSE(result.ok());
   const std::string errors = errors_of(result);
-  EXPECT_NE(errors.find("roles.yaml:5:14: apis: host '10.0.0.11' is not a loopback address"), std::string::npos)
+  EXPECT_NE(errors.find("roles.yaml:5:14: apis: host '10.0.0.11' is not on the allow-list"), std::string::npos)
       << errors;
   EXPECT_NE(errors.find("roles.yaml:6:13: role: found 'leader', expected one of primary, replica, sync_replica, any"),
             std::string::npos)

@@ -52,7 +52,7 @@ TEST(SqlProbeSpec, ANonLoopbackHostIsAnErrorAtItsLine) {
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u) << errors(result);
   EXPECT_EQ(result.errors[0].line, 6);
-  EXPECT_NE(result.errors[0].message.find("\"10.1.1.1\" is not loopback"), std::string::npos) << errors(result);
+  EXPECT_NE(result.errors[0].message.find("\"10.1.1.1\" is not a unix socket directory nor on the allow-list"), std::string::npos) << errors(result);
 }
 
 }  // namespace
