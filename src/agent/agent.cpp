@@ -192,13 +192,16 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
     log("ignoring " + fleet::to_string(command->op) + " of run " + command->run + ": the run is not live");
     return;
   }
-  if (command->op != fleet::Command::Op::setup) {
+  const bool sets_up = command->op == fleet::Command::Op::setup ||
+                       (command->op == fleet::Command::Op::load && !command->experiment_yaml.empty());
+  if (!sets_up) {
     answer_without_run(*command);
     return;
   }
   const std::string id = command->run;
   auto run = std::make_unique<AgentRun>(*context_, id);
-  log("run " + id + ": setting up " + std::to_string(command->targets.size()) + " target(s)");
+  log("run " + id + ": " + fleet::to_string(command->op) + " (" + std::to_string(command->targets.size()) +
+      " target(s))");
   run->post(std::move(*command));
   runs_[id] = std::move(run);
 }

@@ -12,6 +12,7 @@
 #include "agent/lease_guard.h"
 #include "agent/load_shard.h"
 #include "agent/outbox.h"
+#include "core/allowed_hosts.h"
 #include "extension/resolve.h"
 #include "faults/fault.h"
 #include "runner/journal.h"
@@ -181,6 +182,16 @@ void AgentRun::handle(const fleet::Command& command) {
     reply(command, teardown());
     return;
   }
+  // A load generator that holds no target of the run gets no setup: its `load` carries the experiment.
+  if (command.op == Op::load && !experiment_ && !command.experiment_yaml.empty()) {
+    fleet::Command implicit = command;
+    implicit.op = Op::setup;
+    implicit.targets.clear();
+    if (fleet::Reply r = setup(implicit); !r.ok) {
+      reply(command, std::move(r));
+      return;
+    }
+  }
   if (command.op != Op::setup && !experiment_) {
     fleet::Reply r;
     r.error = "agent " + context_.agent + " has no setup of run " + run_ + " (" + fleet::to_string(command.op) +
@@ -239,6 +250,15 @@ fleet::Reply AgentRun::setup(const fleet::Command& command) {
   }
   if (ttl_ms_ <= 0) ttl_ms_ = 5000;
 
+  // The experiment may name the fleet's hosts (a probe of a target on another agent): their
+  // addresses join the allow-list, as they do on the controller.
+  if (auto agents = context_.client.get_prefix(fleet::keys::agents_prefix())) {
+    for (const auto& kv : *agents) {
+      auto agent = fleet::agent_from_json(kv.value);
+      if (!agent) continue;
+      for (const auto& address : agent->addresses) (void)allowed_hosts().add(address, "agent " + agent->name);
+    }
+  }
   // Loaded exactly as `chaosplus run` loads a file; the file name is the controller's, for messages.
   const std::string name = command.source_path.empty() ? "experiment.yaml" : command.source_path;
   spec::LoadResult loaded = spec::load_experiment_text(command.experiment_yaml, name, command.vars);

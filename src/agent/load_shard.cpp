@@ -95,18 +95,18 @@ class Shard final : public LoadShard {
       }
       stop_.wait_for(kGoPoll);
     }
+    // Stopped before the start: nothing ran, which is no failure (the run halted, or the phase ended).
+    fleet::ShardSummary nothing;
+    nothing.total.second = -1;
+    if (!go && stop_.triggered()) return nothing;
     if (!go) {
-      failed.error = stop_.triggered() ? agent_ + ": stopped before the start"
-                                       : agent_ + ": no start time for load " + activity + " within 60 s";
+      failed.error = agent_ + ": no start time for load " + activity + " within 60 s";
       return failed;
     }
     // Every shard starts at the same wall-clock instant and ends at the same one: a shard that
     // learned of the start late runs that much shorter.
     const std::int64_t wait_ms = go->unix_ms - now_unix_ms();
-    if (wait_ms > 0 && stop_.wait_for(std::chrono::milliseconds(wait_ms))) {
-      failed.error = agent_ + ": stopped before the start";
-      return failed;
-    }
+    if (wait_ms > 0 && stop_.wait_for(std::chrono::milliseconds(wait_ms))) return nothing;
     const std::int64_t late_ms = std::max<std::int64_t>(0, now_unix_ms() - go->unix_ms);
     const auto length = std::chrono::milliseconds(std::max<std::int64_t>(1, command_.duration_ms - late_ms));
     if (segment_.idle) {
@@ -170,7 +170,7 @@ class Shard final : public LoadShard {
   std::atomic<bool> finished_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<fleet::ShardSecond> seconds_;       // guarded by mutex_: written by the load, read by the writer
+  std::deque<fleet::ShardSecond> seconds_;      // guarded by mutex_: written by the load, read by the writer
   std::optional<fleet::ShardSummary> summary_;  // guarded by mutex_
   bool ending_ = false;                         // guarded by mutex_: the summary is set, no more seconds come
   std::thread writer_;
@@ -180,8 +180,7 @@ class Shard final : public LoadShard {
 }  // namespace
 
 Result<std::unique_ptr<LoadShard>> LoadShard::start(etcd::Client& client, const std::string& agent,
-                                                    const spec::Experiment& experiment,
-                                                    const fleet::Command& command) {
+                                                    const spec::Experiment& experiment, const fleet::Command& command) {
   const load::LoadSpec* whole = find_load(experiment, command);
   if (whole == nullptr) {
     return Error{"agent " + agent + ": the experiment has no load '" + command.activity + "'" +

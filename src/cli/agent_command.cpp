@@ -2,26 +2,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "agent/agent.h"
 #include "cli/commands.h"
+#include "cli/etcd_settings.h"
 #include "cli/signal_watcher.h"
 #include "runner/recovery.h"
 
 namespace chaosplus::cli {
-namespace {
-
-std::vector<std::string> split_endpoints(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-}  // namespace
 
 void add_agent_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
@@ -43,8 +31,10 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     std::string password_file;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--etcd", o->etcd,
-                  "etcd client URLs, comma-separated (http://10.0.0.5:2379,...; default: $CHAOSPLUS_ETCD)");
+  cmd->add_option(
+      "--etcd", o->etcd,
+      "etcd client URLs, comma-separated (http://10.0.0.5:2379,...; default: $CHAOSPLUS_ETCD, else etcd: in "
+      "the config file, whose TLS files, user and password file are used too)");
   cmd->add_option("--name", o->name, "the agent's name in the fleet, unique (default: the host name)");
   cmd->add_option("--label", o->labels, "a label KEY=VALUE that experiments select agents by (repeatable)");
   cmd->add_option("--state-dir", o->state_dir,
@@ -59,13 +49,19 @@ void add_agent_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     agent::AgentOptions options;
     options.name = o->name;
-    std::string endpoints = o->etcd;
-    if (endpoints.empty()) {
-      if (const char* env = std::getenv("CHAOSPLUS_ETCD")) endpoints = env;
+    // As the controller finds etcd: --etcd, else $CHAOSPLUS_ETCD, else etcd: of the config file.
+    EtcdFlags flags;
+    flags.etcd = o->etcd;
+    auto fleet = resolve_fleet_options(flags);
+    if (!fleet) {
+      std::cerr << "agent: " << fleet.error() << "\n";
+      exit_code = kExitInvalid;
+      return;
     }
-    options.etcd.endpoints = split_endpoints(endpoints);
+    options.etcd = fleet->etcd;
     if (options.etcd.endpoints.empty()) {
-      std::cerr << "agent: no etcd endpoints: expected --etcd URL[,URL...] or $CHAOSPLUS_ETCD\n";
+      std::cerr << "agent: no etcd endpoints: expected --etcd URL[,URL...], $CHAOSPLUS_ETCD or etcd: endpoints in "
+                   "the config file\n";
       exit_code = kExitInvalid;
       return;
     }
@@ -85,10 +81,11 @@ void add_agent_command(CLI::App& app, int& exit_code) {
       return;
     }
     options.ttl = *ttl;
-    options.etcd.ca_file = o->ca_file;
-    options.etcd.cert_file = o->cert_file;
-    options.etcd.key_file = o->key_file;
-    options.etcd.user = o->user;
+    // The flags win over the config file's settings.
+    if (!o->ca_file.empty()) options.etcd.ca_file = o->ca_file;
+    if (!o->cert_file.empty()) options.etcd.cert_file = o->cert_file;
+    if (!o->key_file.empty()) options.etcd.key_file = o->key_file;
+    if (!o->user.empty()) options.etcd.user = o->user;
     if (!o->password_file.empty()) {
       std::ifstream in(o->password_file);
       if (!in || !std::getline(in, options.etcd.password)) {

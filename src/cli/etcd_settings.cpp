@@ -37,9 +37,10 @@ Result<Duration> duration_flag(const std::string& text, const char* flag, Durati
 }  // namespace
 
 void add_etcd_option(CLI::App& command, EtcdFlags& flags) {
-  command.add_option("--etcd", flags.etcd,
-                     "etcd endpoints, comma-separated http(s):// URLs, where agents register (default: $CHAOSPLUS_ETCD, "
-                     "else etcd: in the config file; see docs/agents.md)");
+  command.add_option(
+      "--etcd", flags.etcd,
+      "etcd endpoints, comma-separated http(s):// URLs, where agents register (default: $CHAOSPLUS_ETCD, "
+      "else etcd: in the config file; see docs/agents.md)");
 }
 
 void add_run_fleet_options(CLI::App& command, EtcdFlags& flags) {
@@ -71,8 +72,9 @@ Result<runner::FleetOptions> resolve_fleet_options(const EtcdFlags& flags) {
   }
   for (const auto& url : options.etcd.endpoints) {
     if (!url.starts_with("http://") && !url.starts_with("https://")) {
-      return Error{where + ": etcd endpoint '" + url + "': expected an http:// or https:// URL such as "
-                                                        "http://127.0.0.1:2379",
+      return Error{where + ": etcd endpoint '" + url +
+                       "': expected an http:// or https:// URL such as "
+                       "http://127.0.0.1:2379",
                    ErrorCode::invalid_argument};
     }
   }
@@ -155,8 +157,9 @@ Status check_fleet_needs(const spec::Experiment& experiment, const runner::Fleet
                      "etcd: {endpoints: [...]} in the config file (docs/agents.md); nothing was run",
                  ErrorCode::invalid_argument};
   }
-  return Error{experiment.source_path + ": the experiment runs on agents but no etcd is configured, expected --etcd "
-                                        "URL, $CHAOSPLUS_ETCD, or etcd: in the config file; nothing was run",
+  return Error{experiment.source_path +
+                   ": the experiment runs on agents but no etcd is configured, expected --etcd "
+                   "URL, $CHAOSPLUS_ETCD, or etcd: in the config file; nothing was run",
                ErrorCode::invalid_argument};
 }
 

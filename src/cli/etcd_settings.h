@@ -17,8 +17,8 @@ class App;
 namespace chaosplus::cli {
 
 struct EtcdFlags {
-  std::string etcd;       // --etcd
-  std::string lease_ttl;  // --lease-ttl (run)
+  std::string etcd;         // --etcd
+  std::string lease_ttl;    // --lease-ttl (run)
   std::string fault_grace;  // --fault-grace (run)
 };
 

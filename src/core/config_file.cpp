@@ -58,8 +58,9 @@ Status read_allow(const std::string& path, const YAML::Node& allow, ConfigFile& 
 Status read_etcd(const std::string& path, const YAML::Node& etcd, ConfigFile& out) {
   if (!etcd || etcd.IsNull()) return ok_status();
   if (!etcd.IsMap()) {
-    return wrong(path, etcd, "etcd: expected a map with endpoints and optionally ca_file, cert_file, key_file, "
-                             "user, password_file, lease_ttl");
+    return wrong(path, etcd,
+                 "etcd: expected a map with endpoints and optionally ca_file, cert_file, key_file, "
+                 "user, password_file, lease_ttl");
   }
   for (const auto& entry : etcd) {
     const std::string key = entry.first.as<std::string>();
@@ -83,8 +84,7 @@ Status read_etcd(const std::string& path, const YAML::Node& etcd, ConfigFile& ou
       } else if (auto added = add(value); !added) {
         return added;
       }
-    } else if (key == "ca_file" || key == "cert_file" || key == "key_file" || key == "password_file" ||
-               key == "user") {
+    } else if (key == "ca_file" || key == "cert_file" || key == "key_file" || key == "password_file" || key == "user") {
       if (!value.IsScalar() || value.Scalar().empty()) {
         return wrong(path, value, "etcd: " + key + ": expected " + (key == "user" ? "a user name" : "a file path"));
       }

@@ -65,8 +65,27 @@ Client::~Client() = default;
 const Options& Client::options() const { return impl_->core->options(); }
 
 Result<std::int64_t> Client::put(const std::string& key, const std::string& value, std::int64_t lease) {
-  auto answer = impl_->core->call("/v3/kv/put", put_request(key, value, lease));
+  const std::string encoded = wire::base64_encode(key);
+  // After an attempt that may have been applied unanswered, the retry writes only if the key does
+  // not already hold this value under this lease (else it reports the write that is there), so a
+  // failover does not show watchers the same write twice.
+  const json guarded = {
+      {"compare",
+       json::array({{{"key", encoded}, {"target", "VALUE"}, {"result", "EQUAL"}, {"value", wire::base64_encode(value)}},
+                    {{"key", encoded}, {"target", "LEASE"}, {"result", "EQUAL"}, {"lease", as_text(lease)}}})},
+      {"success", json::array({{{"request_range", {{"key", encoded}}}}})},
+      {"failure", json::array({{{"request_put", put_request(key, value, lease)}}})},
+  };
+  CallOptions how;
+  how.retry_txn = &guarded;
+  auto answer = impl_->core->call("/v3/kv/put", put_request(key, value, lease), how);
   if (!answer) return answer.failure();
+  if (answer->value("succeeded", false)) {
+    const auto& responses = answer->value("responses", json::array());
+    auto found = responses.empty() ? Result<std::vector<KeyValue>>(std::vector<KeyValue>{})
+                                   : key_values(responses[0].value("response_range", json::object()));
+    if (found && found->size() == 1) return (*found)[0].mod_revision;
+  }
   return header_revision(*answer);
 }
 

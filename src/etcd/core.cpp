@@ -62,6 +62,11 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
   bool reauthenticated = false;
   std::vector<std::string> last_failure(n);
   std::size_t at = preferred();
+  bool maybe_applied = false;  // an attempt reached a member and got no answer, or "timed out"
+  auto note_maybe_applied = [&] {
+    maybe_applied = true;
+    if (how.ambiguous != nullptr) *how.ambiguous = true;
+  };
   for (;;) {
     bool any_attempt = false;
     for (std::size_t k = 0; k < n; ++k) {
@@ -71,13 +76,15 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
       const auto remaining = std::chrono::duration_cast<Duration>(deadline - Clock::now());
       if (remaining <= Duration::zero()) break;
       any_attempt = true;
+      const bool guarded = maybe_applied && how.retry_txn != nullptr;
       auto easy = pool_.take();
-      auto reply = transport::post(easy.get(), endpoint(member) + path, text, options_,
+      auto reply = transport::post(easy.get(), endpoint(member) + (guarded ? "/v3/kv/txn" : path),
+                                   guarded ? how.retry_txn->dump() : text, options_,
                                    authenticating ? std::string{} : token(), std::min(timeout, remaining), how.cancel);
       pool_.give_back(std::move(easy));
       const std::string where = endpoint(member) + path;
       if (reply.code != CURLE_OK) {
-        if (reply.ambiguous && how.ambiguous != nullptr) *how.ambiguous = true;
+        if (reply.ambiguous) note_maybe_applied();
         // A last attempt cut short by the call's deadline says less than the failure before it.
         const bool cut_short = reply.code == CURLE_OPERATION_TIMEDOUT && remaining < timeout;
         if (!cut_short || last_failure[member].empty()) last_failure[member] = reply.error;
@@ -97,7 +104,11 @@ Result<nlohmann::json> Core::call(const std::string& path, const nlohmann::json&
           --k;  // the same member again, with the new token
           continue;
         case wire::Answer::Kind::retry:
-          if (how.ambiguous != nullptr) *how.ambiguous = true;  // "request timed out" may still apply
+          // "request timed out" and "leader changed" may still apply; "no leader" and "too many
+          // requests" were refused before any proposal.
+          if (answer.failure.message.find("no leader") == std::string::npos &&
+              answer.failure.message.find("too many requests") == std::string::npos)
+            note_maybe_applied();
           last_failure[member] = answer.failure.message;
           continue;
       }

@@ -21,6 +21,9 @@ struct CallOptions {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread: give up now
   bool* ambiguous = nullptr;                  // set when an attempt may have reached etcd unanswered
+  // Sent to /v3/kv/txn instead of the request once an attempt may have been applied unanswered: a
+  // write that first checks whether it already happened, so a retry does not apply it twice.
+  const nlohmann::json* retry_txn = nullptr;
 };
 
 class Core {

@@ -10,7 +10,9 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-struct LeaseKeeper::Impl {
+// The keeper's state and thread. The thread holds it too, so a keeper destroyed from inside its own
+// on_lost (which cannot join its own thread) leaves the thread to end on its own, safely.
+struct KeeperState {
   std::shared_ptr<Core> core;
   std::int64_t lease = 0;
   Duration ttl{};
@@ -68,28 +70,35 @@ struct LeaseKeeper::Impl {
   }
 };
 
+struct LeaseKeeper::Impl {
+  std::shared_ptr<KeeperState> state;
+};
+
 LeaseKeeper::LeaseKeeper(Client& client, std::int64_t lease, Duration ttl,
                          std::function<void(const std::string& why)> on_lost)
     : lease_(lease), impl_(std::make_unique<Impl>()) {
-  impl_->core = client.impl_->core;
-  impl_->lease = lease;
-  impl_->ttl = ttl;
-  impl_->on_lost = std::move(on_lost);
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  auto state = std::make_shared<KeeperState>();
+  state->core = client.impl_->core;
+  state->lease = lease;
+  state->ttl = ttl;
+  state->on_lost = std::move(on_lost);
+  state->thread = std::thread([state] { state->run(); });
+  impl_->state = std::move(state);
 }
 
 LeaseKeeper::~LeaseKeeper() {
+  auto& state = *impl_->state;
   {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping.store(true);
+    std::lock_guard lock(state.mutex);
+    state.stopping.store(true);
   }
-  impl_->wake.notify_all();
-  if (impl_->thread.joinable()) {
-    if (impl_->thread.get_id() == std::this_thread::get_id()) impl_->thread.detach();  // from its own on_lost
-    else impl_->thread.join();
+  state.wake.notify_all();
+  if (state.thread.joinable()) {
+    if (state.thread.get_id() == std::this_thread::get_id()) state.thread.detach();  // from its own on_lost
+    else state.thread.join();
   }
 }
 
-bool LeaseKeeper::lost() const { return impl_->lost.load(); }
+bool LeaseKeeper::lost() const { return impl_->state->lost.load(); }
 
 }  // namespace chaosplus::etcd

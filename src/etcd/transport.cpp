@@ -89,9 +89,10 @@ Reply post(CURL* easy, const std::string& url, const std::string& body, const Op
   reply.code = curl_easy_perform(easy);
   if (reply.code != CURLE_OK) {
     reply.error = describe_failure(reply.code, exchange, options);
-    long connected = 0;
-    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
-    reply.ambiguous = connected > 0;
+    // Request bytes went out (on a new or a reused connection): the member may have acted on them.
+    long sent = 0;
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent);
+    reply.ambiguous = sent > 0;
     return reply;
   }
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &reply.status);

@@ -20,7 +20,9 @@ struct MultiDeleter {
 
 }  // namespace
 
-struct Watch::Impl {
+// The watch's state and thread. The thread holds it too, so a Watch destroyed from inside its own
+// callback (which cannot join its own thread) leaves the thread to end on its own, safely.
+struct WatchRunner {
   std::shared_ptr<Core> core;
   std::string prefix;
   std::int64_t next_revision = 0;  // where the next stream starts; 0 (from now) until a stream opened
@@ -33,7 +35,7 @@ struct Watch::Impl {
 
   // One stream's state, fed by curl's write callback.
   struct Stream {
-    Impl* impl = nullptr;
+    WatchRunner* impl = nullptr;
     std::string buffer;    // bytes after the last newline
     std::string end;       // why the stream must end ("" while it may go on)
     bool created = false;  // etcd confirmed the watch
@@ -55,7 +57,7 @@ struct Watch::Impl {
 namespace {
 
 std::size_t on_stream_bytes(char* data, std::size_t size, std::size_t count, void* user) {
-  auto& stream = *static_cast<Watch::Impl::Stream*>(user);
+  auto& stream = *static_cast<WatchRunner::Stream*>(user);
   stream.last_data = Clock::now();
   stream.buffer.append(data, size * count);
   std::size_t at = 0;
@@ -71,7 +73,7 @@ std::size_t on_stream_bytes(char* data, std::size_t size, std::size_t count, voi
 
 }  // namespace
 
-void Watch::Impl::handle_line(Stream& stream, std::string_view line) {
+void WatchRunner::handle_line(Stream& stream, std::string_view line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return;
   auto answer = wire::classify(200, line);
@@ -123,7 +125,7 @@ void Watch::Impl::handle_line(Stream& stream, std::string_view line) {
   }
 }
 
-std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
+std::string WatchRunner::stream_once(std::size_t member, bool& created) {
   const Options& options = core->options();
   const auto timeout = options.request_timeout;
   json create = {{"key", wire::base64_encode(prefix)},
@@ -159,12 +161,13 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
     while (CURLMsg* message = curl_multi_info_read(multi.get(), &queued)) {
       if (message->msg != CURLMSG_DONE) continue;
       if (message->easy_handle == easy.get()) {
-        if (!stream.buffer.empty() && stream.end.empty()) {
-          // An answer without a final newline: an error etcd sent before any stream began.
+        const CURLcode code = message->data.result;
+        if (code == CURLE_OK && !stream.buffer.empty() && stream.end.empty()) {
+          // A whole answer without a final newline: an error etcd sent before any stream began. (After
+          // a broken transfer the rest is a cut-off line, and curl's failure the better account.)
           handle_line(stream, stream.buffer);
         }
         if (stream.end.empty()) {
-          const CURLcode code = message->data.result;
           end =
               code == CURLE_OK ? "the member closed the stream" : transport::describe_failure(code, exchange, options);
         }
@@ -222,7 +225,7 @@ std::string Watch::Impl::stream_once(std::size_t member, bool& created) {
   return core->endpoint(member) + "/v3/watch: " + end;
 }
 
-void Watch::Impl::run() {
+void WatchRunner::run() {
   std::size_t member = core->preferred();
   std::size_t failures = 0;  // streams in a row that etcd never confirmed
   while (!stopping.load()) {
@@ -240,31 +243,40 @@ void Watch::Impl::run() {
   }
 }
 
+struct Watch::Impl {
+  std::shared_ptr<WatchRunner> runner;
+};
+
 Watch::Watch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Watch::~Watch() { stop(); }
 
 void Watch::stop() {
-  if (!impl_ || !impl_->thread.joinable()) return;
-  impl_->stopping.store(true);
-  curl_multi_wakeup(impl_->multi.get());
-  if (impl_->thread.get_id() == std::this_thread::get_id()) return;  // from its own callback: it ends after it
-  impl_->thread.join();
+  if (!impl_ || !impl_->runner->thread.joinable()) return;
+  auto& runner = *impl_->runner;
+  runner.stopping.store(true);
+  curl_multi_wakeup(runner.multi.get());
+  if (runner.thread.get_id() == std::this_thread::get_id()) {
+    runner.thread.detach();  // from its own callback: the thread ends after it, holding the runner
+    return;
+  }
+  runner.thread.join();
 }
 
-bool Watch::streaming() const { return impl_ && impl_->streaming.load(); }
+bool Watch::streaming() const { return impl_ && impl_->runner->streaming.load(); }
 
 std::unique_ptr<Watch> start_watch(std::shared_ptr<Core> core, const std::string& prefix, std::int64_t start_revision,
                                    Client::OnEvents on_events, Client::OnError on_error) {
+  auto runner = std::make_shared<WatchRunner>();
+  runner->core = std::move(core);
+  runner->prefix = prefix;
+  runner->next_revision = start_revision;
+  runner->on_events = std::move(on_events);
+  runner->on_error = std::move(on_error);
+  runner->multi.reset(curl_multi_init());
+  runner->thread = std::thread([runner] { runner->run(); });
   auto impl = std::make_unique<Watch::Impl>();
-  impl->core = std::move(core);
-  impl->prefix = prefix;
-  impl->next_revision = start_revision;
-  impl->on_events = std::move(on_events);
-  impl->on_error = std::move(on_error);
-  impl->multi.reset(curl_multi_init());
-  auto* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->run(); });
+  impl->runner = std::move(runner);
   return std::make_unique<Watch>(std::move(impl));
 }
 

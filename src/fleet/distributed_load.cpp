@@ -47,7 +47,7 @@ struct Shard {
   bool idle = false;      // its segment has no users: it sends nothing, nobody waits for its seconds
   bool accepted = false;  // it answered the load command
   bool ready = false;
-  std::int64_t latest = -1;  // the latest second it reported
+  std::int64_t latest = -1;                     // the latest second it reported
   std::map<std::int64_t, ShardSecond> seconds;  // reported, not merged yet
   std::optional<ShardSummary> summary;
 };
@@ -82,9 +82,9 @@ class DistributedLoad final : public Activity {
     if (auto existing = session_.client().get_prefix(prefix, &revision); !existing) {
       return Error{"load " + spec_.name + ": cannot read its keys in etcd: " + existing.error()};
     }
-    watch_ = session_.client().watch_prefix(prefix, revision + 1, [this, prefix](const std::vector<etcd::WatchEvent>& events) {
-      on_events(prefix, events);
-    });
+    watch_ = session_.client().watch_prefix(
+        prefix, revision + 1,
+        [this, prefix](const std::vector<etcd::WatchEvent>& events) { on_events(prefix, events); });
     bus.publish(Event("load.started")
                     .with("load", spec_.name)
                     .with("phase", context_.phase)
@@ -138,7 +138,6 @@ class DistributedLoad final : public Activity {
           problems.push_back("generator " + s.agent + " never reported the end of its load");
           continue;
         }
-        if (!s.summary->error.empty() && !started_) continue;  // stopped before the start: nothing ran
         if (!s.summary->error.empty()) {
           problems.push_back("generator " + s.agent + " failed: " + s.summary->error);
           continue;
@@ -283,8 +282,8 @@ class DistributedLoad final : public Activity {
     }
     const std::int64_t start_ms = now_unix_ms() + kStartMargin.count();
     lock.unlock();
-    auto put = session_.client().put(keys::load_go(session_.run(), spec_.name), to_json(StartAt{start_ms}),
-                                     session_.lease());
+    auto put =
+        session_.client().put(keys::load_go(session_.run(), spec_.name), to_json(StartAt{start_ms}), session_.lease());
     lock.lock();
     if (!put) {
       failure_ = "cannot write the start time: " + put.error();
@@ -294,7 +293,6 @@ class DistributedLoad final : public Activity {
       wait_for_summaries(lock, Clock::now() + kSummaryGrace);
       return;
     }
-    started_ = true;
     // The load's second 0 on the run's timeline begins at the start instant.
     started_at_ = bus_->elapsed() + std::chrono::milliseconds(start_ms - now_unix_ms());
     const auto end = Clock::now() + std::chrono::milliseconds(start_ms - now_unix_ms()) + context_.duration;
@@ -335,9 +333,8 @@ class DistributedLoad final : public Activity {
         continue;
       }
       due = flush || Clock::now() - seen->second >= kSecondWait ||
-            std::all_of(shards_.begin(), shards_.end(), [s](const Shard& sh) {
-              return !sh.accepted || sh.idle || sh.summary || sh.latest >= s;
-            });
+            std::all_of(shards_.begin(), shards_.end(),
+                        [s](const Shard& sh) { return !sh.accepted || sh.idle || sh.summary || sh.latest >= s; });
       if (!due) return;
       std::vector<const ShardSecond*> parts;
       for (const Shard& sh : shards_) {
@@ -375,7 +372,6 @@ class DistributedLoad final : public Activity {
   std::vector<load::Tick> ticks_;                         // guarded by mutex_: the merged seconds
   std::optional<Clock::time_point> stopped_at_;           // guarded by mutex_
   std::string failure_;                                   // guarded by mutex_: the barrier failed
-  bool started_ = false;                                  // guarded by mutex_: the start time was written
   Duration started_at_{0};                                // the load's start on the run's timeline
 };
 

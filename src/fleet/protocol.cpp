@@ -265,6 +265,13 @@ std::string to_json(const Command& c) {
                     {"segment_index", c.segment_index},
                     {"segment_count", c.segment_count},
                     {"duration_ms", c.duration_ms}});
+      // A generator that holds no target of the run had no setup: its load brings the experiment.
+      if (c.op == Command::Op::load && !c.experiment_yaml.empty()) {
+        j.update(json{{"experiment_yaml", c.experiment_yaml},
+                      {"source_path", c.source_path},
+                      {"vars", c.vars},
+                      {"ttl_ms", c.ttl_ms}});
+      }
       break;
     case Command::Op::teardown: break;
   }

@@ -92,7 +92,9 @@ struct Command {
   std::string run;
   std::int64_t seq = 0;
   std::int64_t lease = 0;  // the run lease: the agent writes its replies, events and load keys under it
-  // setup: the experiment as the controller loaded it, and which of its targets this agent holds
+  // setup: the experiment as the controller loaded it, and which of its targets this agent holds.
+  // A load to an agent that had no setup in the run may carry experiment_yaml, source_path, vars
+  // and ttl_ms too: the agent then sets up with no target first.
   std::string experiment_yaml;
   std::string source_path;                  // for messages and relative paths
   std::map<std::string, std::string> vars;  // --var values

@@ -30,8 +30,8 @@ class RemoteFault final : public faults::Fault {
  public:
   RemoteFault(Session& session, const spec::Fault& fault, RemoteFaultPlan plan)
       : session_(session), spec_(fault), plan_(std::move(plan)) {
-    summary_ = fault.type + " " + fault.target + " on agent" + (plan_.agents.size() > 1 ? "s " : " ") +
-               joined(plan_.agents);
+    summary_ =
+        fault.type + " " + fault.target + " on agent" + (plan_.agents.size() > 1 ? "s " : " ") + joined(plan_.agents);
   }
 
   std::string kind() const override { return std::string(kRemoteFaultKind); }
@@ -167,8 +167,8 @@ Status undo_remote_fault(std::string_view, std::string_view record_text) {
       if (!status) {
         unknown.push_back(agent + " (unreadable status)");
       } else if (status->state == "revert_failed") {
-        return Error{"agent " + agent + " could not revert fault " + fault_id + " (" + status->summary +
-                     ") of run " + run + ": " + status->why};
+        return Error{"agent " + agent + " could not revert fault " + fault_id + " (" + status->summary + ") of run " +
+                     run + ": " + status->why};
       } else if (status->state != "reverted") {
         still_on.push_back(agent + ": " + status->summary);
       }
@@ -184,8 +184,9 @@ Status undo_remote_fault(std::string_view, std::string_view record_text) {
       std::string message = "fault " + fault_id + " of run " + run + " is still on";
       if (!still_on.empty()) message += " at " + joined(still_on);
       if (!unknown.empty()) message += (still_on.empty() ? " or unknown at " : "; unknown at ") + joined(unknown);
-      return Error{message + " (the agents revert by themselves when the run lease is gone: check that they run "
-                             "and reach etcd, `chaosplus agents`)"};
+      return Error{message +
+                   " (the agents revert by themselves when the run lease is gone: check that they run "
+                   "and reach etcd, `chaosplus agents`)"};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -26,10 +26,10 @@ struct RemoteFaultPlan {
   std::vector<std::string> agents;  // every agent holding the target
   std::string fault_id;             // unique in the run
   std::string phase;
-  int index = 0;                    // among the phase's faults
-  Duration max_duration{};          // planned length + grace
+  int index = 0;            // among the phase's faults
+  Duration max_duration{};  // planned length + grace
   Duration command_timeout = std::chrono::seconds(30);
-  std::string password_file;        // for the record: how a later process logs in to etcd
+  std::string password_file;  // for the record: how a later process logs in to etcd
 };
 
 std::unique_ptr<faults::Fault> make_remote_fault(Session& session, const spec::Fault& fault, RemoteFaultPlan plan);

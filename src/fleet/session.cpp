@@ -102,20 +102,20 @@ Result<std::unique_ptr<Session>> Session::open(Settings settings, EventBus& bus,
   impl->keeper = std::make_unique<etcd::LeaseKeeper>(
       *impl->client, impl->lease, impl->settings.ttl,
       [raw](const std::string& why) { raw->halt.trigger("lost the run lease: " + why); });
-  impl->replies_watch = impl->client->watch_prefix(keys::reply_prefix(info.run), 0,
-                                                   [raw](const std::vector<etcd::WatchEvent>& events) {
-                                                     for (const auto& e : events) {
-                                                       if (e.type == etcd::WatchEvent::Type::put) raw->on_reply(e.kv);
-                                                     }
-                                                   });
-  impl->events_watch = impl->client->watch_prefix(keys::events_prefix(info.run), 0,
-                                                  [raw](const std::vector<etcd::WatchEvent>& events) {
-                                                    for (const auto& e : events) {
-                                                      if (e.type == etcd::WatchEvent::Type::put) {
-                                                        raw->on_agent_event(e.kv);
-                                                      }
-                                                    }
-                                                  });
+  impl->replies_watch =
+      impl->client->watch_prefix(keys::reply_prefix(info.run), 0, [raw](const std::vector<etcd::WatchEvent>& events) {
+        for (const auto& e : events) {
+          if (e.type == etcd::WatchEvent::Type::put) raw->on_reply(e.kv);
+        }
+      });
+  impl->events_watch =
+      impl->client->watch_prefix(keys::events_prefix(info.run), 0, [raw](const std::vector<etcd::WatchEvent>& events) {
+        for (const auto& e : events) {
+          if (e.type == etcd::WatchEvent::Type::put) {
+            raw->on_agent_event(e.kv);
+          }
+        }
+      });
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -162,9 +162,9 @@ Result<Reply> Session::await(const std::string& agent, std::int64_t seq, Duratio
       if (auto reply = reply_from_json((*kv)->value)) return std::move(reply).value();
     }
     if (Clock::now() >= deadline) {
-      return Error{"agent " + agent + " did not answer command " + std::to_string(seq) + " within " +
-                       format_duration(timeout),
-                   ErrorCode::timeout};
+      return Error{
+          "agent " + agent + " did not answer command " + std::to_string(seq) + " within " + format_duration(timeout),
+          ErrorCode::timeout};
     }
   }
 }

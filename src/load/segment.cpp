@@ -39,8 +39,9 @@ Result<LoadSegment> segment_of(const LoadSpec& load, Segment s) {
   if (load.max_sessions) part.max_sessions = segment_share(*load.max_sessions, s);
   part.threads = std::max(1, std::min(load.threads, part.connections));
   const bool users = load.vus > 0 || !load.vu_stages.empty();
-  out.idle = users && part.vus == 0 &&
-             std::all_of(part.vu_stages.begin(), part.vu_stages.end(), [](const LoadStage& st) { return st.target <= 0; });
+  out.idle =
+      users && part.vus == 0 &&
+      std::all_of(part.vu_stages.begin(), part.vu_stages.end(), [](const LoadStage& st) { return st.target <= 0; });
   return out;
 }
 

@@ -28,12 +28,9 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::string pick_name(AgentSelector::Pick pick) {
   switch (pick) {
-    case AgentSelector::Pick::one:
-      return "one";
-    case AgentSelector::Pick::all:
-      return "all";
-    case AgentSelector::Pick::random:
-      return "random";
+    case AgentSelector::Pick::one: return "one";
+    case AgentSelector::Pick::all: return "all";
+    case AgentSelector::Pick::random: return "random";
   }
   return "one";
 }
@@ -65,10 +62,11 @@ Result<std::unique_ptr<FleetRun>> FleetRun::start(const spec::Experiment& experi
                                                   const std::string& run_id, std::uint64_t seed, EventBus& bus,
                                                   HaltSwitch& halt) {
   if (options.etcd.endpoints.empty()) {
-    return Error{"the experiment runs on agents (a target with on:, or a load with generators:) but no etcd is "
-                 "configured: give --etcd URL, set "
-                 "$CHAOSPLUS_ETCD, or add etcd: {endpoints: [...]} to the config file",
-                 ErrorCode::invalid_argument};
+    return Error{
+        "the experiment runs on agents (a target with on:, or a load with generators:) but no etcd is "
+        "configured: give --etcd URL, set "
+        "$CHAOSPLUS_ETCD, or add etcd: {endpoints: [...]} to the config file",
+        ErrorCode::invalid_argument};
   }
   fleet::Session::Settings settings{options.etcd, run_id, experiment.name, options.lease_ttl};
   auto session = fleet::Session::open(std::move(settings), bus, halt);
@@ -90,12 +88,13 @@ Result<std::unique_ptr<FleetRun>> FleetRun::start(const spec::Experiment& experi
 Status FleetRun::setup_agents(const spec::Experiment& experiment, std::uint64_t seed) {
   auto registered = session_->agents();
   if (!registered) return registered.failure();
-  std::map<std::string, fleet::AgentInfo> chosen;       // by name
+  std::map<std::string, fleet::AgentInfo> chosen;        // by name
   std::map<std::string, std::vector<std::string>> held;  // agent -> its targets
   for (const spec::Target& t : experiment.targets) {
     if (!t.on) continue;
     auto selected = fleet::select_agents(*t.on, *registered, seed);
-    if (!selected) return Error{"target '" + t.name + "' (line " + std::to_string(t.mark.line) + "): " + selected.error()};
+    if (!selected)
+      return Error{"target '" + t.name + "' (line " + std::to_string(t.mark.line) + "): " + selected.error()};
     std::vector<std::string> names;
     for (const auto& agent : *selected) {
       names.push_back(agent.name);
@@ -117,7 +116,8 @@ Status FleetRun::setup_agents(const spec::Experiment& experiment, std::uint64_t 
       const auto* load = activity.as<load::LoadSpec>();
       if (load == nullptr || !load->on_agents()) continue;
       auto generators = fleet::generator_agents(*load, *registered);
-      if (!generators) return Error{"load '" + activity.name + "' of phase '" + phase.name + "': " + generators.error()};
+      if (!generators)
+        return Error{"load '" + activity.name + "' of phase '" + phase.name + "': " + generators.error()};
       for (const auto& name : *generators) {
         held[name];  // an agent with no target of its own
         for (const auto& agent : *registered) {

@@ -20,8 +20,8 @@
 namespace chaosplus::runner {
 
 struct FleetOptions {
-  etcd::Options etcd;               // no endpoints: no etcd configured
-  std::string etcd_password_file;   // where etcd.password came from, for `recover` in a later process
+  etcd::Options etcd;              // no endpoints: no etcd configured
+  std::string etcd_password_file;  // where etcd.password came from, for `recover` in a later process
   Duration lease_ttl = std::chrono::seconds(5);
   Duration fault_grace = std::chrono::seconds(30);  // added to a fault's planned length: the agent's max
   Duration setup_timeout = std::chrono::seconds(60);

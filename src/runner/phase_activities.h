@@ -23,7 +23,8 @@ class PhaseActivities {
   PhaseActivities(EventBus& bus, HaltSwitch& halt, Fail fail);
   // Makes an activity that runs on agents (ActivityConfig::on_agents(): a load with generators,
   // fleet/distributed_load.h); a run without agents has none, and such an activity cannot start.
-  using OnAgents = std::function<std::unique_ptr<Activity>(const ActivityConfig& config, const ActivityContext& context)>;
+  using OnAgents =
+      std::function<std::unique_ptr<Activity>(const ActivityConfig& config, const ActivityContext& context)>;
   void set_on_agents(OnAgents factory) { on_agents_ = std::move(factory); }
   ~PhaseActivities();  // stops and waits for what still runs, without judging it
   PhaseActivities(const PhaseActivities&) = delete;

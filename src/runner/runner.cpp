@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <ostream>
+#include <random>
 #include <sstream>
 
 #include "core/event_bus.h"
@@ -88,7 +88,7 @@ class Run {
   std::unique_ptr<LiveView> live_;
   std::string run_id_;
   std::string log_dir_;
-  std::unique_ptr<FleetRun> fleet_;        // the agents of the run, when it has targets on agents
+  std::unique_ptr<FleetRun> fleet_;       // the agents of the run, when it has targets on agents
   std::unique_ptr<Placement> placement_;  // claims, the fault proxy, targets (released with the Run)
   std::unique_ptr<FaultTimeline> faults_;
   std::mutex phase_mutex_;

@@ -143,24 +143,24 @@ void Builder::read_generators(const YamlNode& node, Load& load) {
       report(*on, "on: found without generators, expected generators: N with it (the number of agents that send)");
       return;
     }
-    if (on->kind != Kind::map || on->entries.empty()) {
-      wrong_type(*on, "on", "a map of agent labels such as {role: loadgen}, and host: NAME for one agent");
-      return;
+    // The same reader as a target's `on:`; a load takes the first N matches, so it picks none itself.
+    for (const char* key : {"pick", "share"}) {
+      if (on->kind == Kind::map && get(*on, key)) {
+        report(*get(*on, key), std::string(key) + ": found in the on: of load " + load.name +
+                                   ", expected only labels and host (the first `generators` matching agents by name "
+                                   "send)");
+      }
     }
-    load.generators_on.pick = AgentSelector::Pick::all;
-    load.generators_on.mark = on->mark;
-    for (const auto& entry : on->entries) {
-      auto value = read_scalar_text(entry.value, entry.key);
-      if (!value) continue;
-      if (entry.key == "host") load.generators_on.host = *value;
-      else load.generators_on.labels[entry.key] = *value;
+    if (auto selector = read_agent_selector(*on, "load " + load.name)) {
+      load.generators_on = *selector;
+      load.generators_on.pick = AgentSelector::Pick::all;
     }
   }
   if (load.generators == 0) return;
   // Every generator needs a connection (and a session slot) of its own, or its share could not be sent.
   if (load.connections < load.generators) {
-    report(generators ? *generators : node, "generators: " + std::to_string(load.generators) + " with connections: " +
-                                                std::to_string(load.connections) +
+    report(generators ? *generators : node, "generators: " + std::to_string(load.generators) +
+                                                " with connections: " + std::to_string(load.connections) +
                                                 ", expected at least one connection per generator");
   }
   if (load.max_sessions && *load.max_sessions < static_cast<std::uint64_t>(load.generators)) {

@@ -277,6 +277,38 @@ TEST_F(AgentTest, SetsUpATargetPausesItAndResumesItOnCommand) {
   stop_agent(*agent);
 }
 
+// The experiment may name a registered agent's address (a probe of a target there): the agent
+// loads it as the controller does, with the fleet's addresses on the allow-list. Nothing is sent
+// to that address: the probe is only loaded.
+TEST_F(AgentTest, LoadsAnExperimentNamingAnAgentsAddress) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  auto kv = client_->get(fleet::keys::agent("a1"));
+  ASSERT_TRUE(kv.ok() && kv->has_value());
+  auto info = fleet::agent_from_json((*kv)->value);
+  ASSERT_TRUE(info.ok());
+  std::string address;
+  for (const auto& a : info->addresses) {
+    if (a.find('.') != std::string::npos && !a.starts_with("127.")) address = a;
+  }
+  if (address.empty()) GTEST_SKIP() << "this host has no IPv4 address besides loopback";
+  open_run("run-allow", 5s);
+  keep_run_alive();
+  fleet::Command c;
+  c.op = fleet::Command::Op::setup;
+  c.experiment_yaml = experiment_yaml() + R"(steady_state:
+  probes:
+    - name: health
+      http: { url: "http://)" +
+                      address + R"(:8080/health" }
+)";
+  c.source_path = "agent-allow.yaml";
+  c.targets = {"sleeper"};
+  const fleet::Reply r = call("a1", c);
+  EXPECT_TRUE(r.ok) << r.error;
+  stop_agent(*agent);
+}
+
 TEST_F(AgentTest, RevertsAFaultByItselfAfterItsMaximumDuration) {
   start_cluster(1);
   auto agent = start_agent("a1");
@@ -387,6 +419,90 @@ TEST_F(AgentTest, KeepsItsFaultsThroughALeaderFailoverTheLeaseSurvives) {
   revert.fault_id = "f1";
   EXPECT_TRUE(call("a1", revert).ok);
   EXPECT_TRUE(wait_until([&] { return !paused(pid); }, 5s));
+  stop_agent(*agent);
+}
+
+// A generator that holds no target of the run: its `load` brings the experiment (no setup), it
+// writes its ready key, starts at the barrier's time and writes its seconds and its summary.
+TEST_F(AgentTest, RunsALoadShardWithoutASetup) {
+  start_cluster(1);
+  const int port = testing::free_port();
+  testing::Child tokens({testing::bin("demo-token-service"), "--port", std::to_string(port)});
+  ASSERT_TRUE(wait_until([&] { return testing::http_request("GET", "127.0.0.1", port, "/health").status == 200; }))
+      << tokens.output();
+  auto agent = start_agent("gen1", {"--label", "role=loadgen"});
+  open_run("run-load", 5s);
+  keep_run_alive();
+  fleet::Command load;
+  load.op = fleet::Command::Op::load;
+  load.experiment_yaml = R"(name: agent-load
+phases:
+  - name: peak
+    duration: 2s
+    load:
+      name: shoppers
+      url: http://127.0.0.1:${PORT}/health
+      rate: 50/s
+      connections: 2
+      generators: 1
+)";
+  load.source_path = "agent-load.yaml";
+  load.vars = {{"PORT", std::to_string(port)}};
+  load.activity = "shoppers";
+  load.phase = "peak";
+  load.duration_ms = 2000;
+  const fleet::Reply started = call("gen1", load);
+  ASSERT_TRUE(started.ok) << started.error << agent->output();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto ready = client_->get(fleet::keys::load_ready(run_, "shoppers", "gen1"));
+        return ready.ok() && ready->has_value();
+      },
+      10s));
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ASSERT_TRUE(
+      client_->put(fleet::keys::load_go(run_, "shoppers"), fleet::to_json(fleet::StartAt{now_ms + 300}), lease_).ok());
+  std::optional<fleet::ShardSummary> summary;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto kv = client_->get(fleet::keys::load_summary(run_, "shoppers", "gen1"));
+        if (!kv.ok() || !kv->has_value()) return false;
+        auto s = fleet::summary_from_json((*kv)->value);
+        if (s.ok()) summary = *s;
+        return s.ok();
+      },
+      20s))
+      << agent->output();
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_TRUE(summary->error.empty()) << summary->error;
+  EXPECT_GT(summary->total.requests, 50u) << "about 100 requests in 2s at 50/s";
+  stop_agent(*agent);
+}
+
+// etcd out of reach for less than the TTL: failed looks at the lease, and nothing reverted.
+TEST_F(AgentTest, KeepsItsFaultsThroughALossOfEtcdShorterThanTheTtl) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  open_run("run-brief-loss", 10s);
+  keep_run_alive();
+  const int pid = setup("a1");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(inject("a1").ok);
+  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const auto cut_at = Clock::now();
+  cluster_->pause(0);
+  while (Clock::now() < cut_at + 4500ms) {  // longer than a call's 2 x 1.5s: looks fail
+    ASSERT_TRUE(paused(pid)) << "reverted after a loss shorter than the TTL: " << agent->output();
+    std::this_thread::sleep_for(50ms);  // the behaviour under test is that nothing happens meanwhile
+  }
+  cluster_->resume(0);
+  while (Clock::now() < cut_at + 10s + 1s) {
+    ASSERT_TRUE(paused(pid)) << "reverted after a loss shorter than the TTL: " << agent->output();
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(status_is("a1", "active", ""));
   stop_agent(*agent);
 }
 

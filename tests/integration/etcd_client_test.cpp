@@ -220,6 +220,49 @@ TEST_F(EtcdOne, WatchStopsPromptlyWhenDestroyed) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+TEST_F(EtcdOne, AWatchOrALeaseKeeperMayBeDestroyedFromItsOwnCallback) {
+  std::mutex mutex;
+  std::unique_ptr<Watch> watch;
+  std::atomic<int> batches{0};
+  {
+    std::lock_guard lock(mutex);
+    watch = client->watch_prefix("/self/", 0, [&](const std::vector<WatchEvent>&) {
+      ++batches;
+      std::lock_guard inner(mutex);
+      watch.reset();  // cannot join its own thread: the thread ends after this callback
+    });
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return watch == nullptr || watch->streaming();
+      },
+      10s));
+  ASSERT_TRUE(client->put("/self/a", "1").ok());
+  ASSERT_TRUE(wait_until([&] { return batches.load() == 1; }, 10s));
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return watch == nullptr;
+  }));
+  ASSERT_TRUE(client->put("/self/b", "2").ok());  // no second batch: it stopped
+
+  auto lease = client->grant_lease(5s);
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  std::unique_ptr<LeaseKeeper> keeper;
+  std::atomic<bool> reported{false};
+  {
+    std::lock_guard lock(mutex);
+    keeper = std::make_unique<LeaseKeeper>(*client, *lease, 5s, [&](const std::string&) {
+      std::lock_guard inner(mutex);
+      keeper.reset();
+      reported = true;
+    });
+  }
+  ASSERT_TRUE(client->revoke_lease(*lease).ok());
+  ASSERT_TRUE(wait_until([&] { return reported.load(); }, 15s));
+  EXPECT_EQ(batches.load(), 1);
+}
+
 TEST_F(EtcdOne, WatchAfterCompactionContinuesFromTheOldestRevisionKeptAndSaysWhatWasLost) {
   auto first = client->put("/c/a", "1");
   ASSERT_TRUE(first.ok());
@@ -324,7 +367,9 @@ class Writer {
 
 // Every /seq/i written appears once, in order, as a put.
 void expect_each_write_once_in_order(const std::vector<WatchEvent>& events, int written) {
-  ASSERT_EQ(events.size(), static_cast<std::size_t>(written));
+  std::string keys;
+  for (const auto& e : events) keys += " " + e.kv.key + "@" + std::to_string(e.kv.mod_revision);
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(written)) << keys;
   for (int i = 0; i < written; ++i) {
     ASSERT_EQ(events[i].kv.key, "/seq/" + std::to_string(i)) << "event " << i;
     ASSERT_EQ(events[i].type, WatchEvent::Type::put);
@@ -431,6 +476,68 @@ TEST_F(EtcdThree, WatchLeavesAPausedMemberAndResumesWithoutLossOrRepeat) {
   cluster.resume(watched);
   EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
   expect_each_write_once_in_order(seen.events(), writer.written());
+}
+
+TEST_F(EtcdThree, WatchLeavesAMemberThatLostItsLeaderAndLosesNothingOnceAMajorityIsBack) {
+  auto watcher = connect_first_to(cluster, 0);
+  ASSERT_TRUE(watcher);
+  Recorder seen;
+  auto watch = watcher->watch_prefix("/seq/", 0, seen.on_events(), seen.on_error());
+  ASSERT_TRUE(wait_until([&] { return watch->streaming(); }, 10s)) << seen.errors_text();
+  // Member 0 alone: it runs, answers, and has no leader, like a member cut off from the majority.
+  cluster.pause(1);
+  cluster.pause(2);
+  const bool left = wait_until(
+      [&] {
+        for (const auto& e : seen.errors())
+          if (e.find(cluster.endpoint(0)) != std::string::npos && e.find("leader") != std::string::npos) return true;
+        return false;
+      },
+      30s);
+  cluster.resume(1);
+  cluster.resume(2);
+  ASSERT_TRUE(left) << "the watch stayed on a member without a leader; breaks: " << seen.errors_text();
+  std::cout << "the watch left the leaderless member: " << seen.errors()[0] << "\n";
+  // Written once the members agree on a leader again: a put that times out during the election and
+  // is retried on another member may be applied twice (docs/etcd.md, limits), which is not what this
+  // test is about.
+  ASSERT_GE(cluster.leader(), 0);
+  auto writer_client = connect_to(cluster);
+  ASSERT_TRUE(writer_client);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(writer_client->put("/seq/" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(wait_until([&] { return seen.count() >= 20; }, 20s)) << seen.errors_text();
+  expect_each_write_once_in_order(seen.events(), 20);
+}
+
+TEST_F(EtcdThree, APutRetriedAfterAnUnansweredAttemptIsNotAppliedTwice) {
+  const int leader = cluster.leader();
+  ASSERT_GE(leader, 0);
+  const std::size_t silent = (static_cast<std::size_t>(leader) + 1) % 3;
+  Options options;
+  for (std::size_t k = 0; k < 3; ++k) options.endpoints.push_back(cluster.endpoint((silent + k) % 3));
+  options.request_timeout = 500ms;
+  auto connected = Client::connect(options);
+  ASSERT_TRUE(connected.ok()) << connected.error();
+  auto& client = **connected;
+  auto first = client.put("/g/k", "v");
+  ASSERT_TRUE(first.ok()) << first.error();
+  // The member tried first now takes the request and never answers (a stopped process: the kernel
+  // accepts the connection), so the put may have happened there: the retry on the next member must
+  // not write it again.
+  cluster.pause(silent);
+  auto again = client.put("/g/k", "v");
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(*again, *first) << "the retry wrote the same value a second time";
+  auto kv = client.get("/g/k");
+  ASSERT_TRUE(kv.ok()) << kv.error();
+  EXPECT_EQ((*kv)->version, 1);
+  EXPECT_EQ((*kv)->mod_revision, *first);
+  // A different value is written as usual.
+  auto changed = client.put("/g/k", "w");
+  ASSERT_TRUE(changed.ok()) << changed.error();
+  EXPECT_GT(*changed, *first);
+  EXPECT_EQ((*client.get("/g/k"))->value, "w");
+  cluster.resume(silent);
 }
 
 TEST_F(EtcdThree, CallsKeepWorkingThroughALeaderKill) {

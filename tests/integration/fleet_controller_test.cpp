@@ -96,8 +96,8 @@ TEST(FleetRun, NoMatchingAgentStopsTheRunBeforeAnyTargetAndEndsTheLease) {
   testing::write_file(dir.file("f.yaml"), experiment_on_agents(marker));
   testing::write_file(dir.file("c.yaml"), "");
   std::string output;
-  const int code = run({"run", dir.file("f.yaml"), "--etcd", etcd.url(), "--state-dir", dir.file("state"),
-                        "--runs-dir", dir.file("runs"), "--plain"},
+  const int code = run({"run", dir.file("f.yaml"), "--etcd", etcd.url(), "--state-dir", dir.file("state"), "--runs-dir",
+                        dir.file("runs"), "--plain"},
                        output, {{"CHAOSPLUS_CONFIG", dir.file("c.yaml")}});
   EXPECT_EQ(code, 3) << output;
   EXPECT_TRUE(contains(output, "target 'db'")) << output;
@@ -230,9 +230,9 @@ class FleetWithAgent : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(etcd_.ready()) << etcd_.error();
     testing::write_file(dir_.file("config.yaml"), "");
-    agent_ = std::make_unique<Child>(std::vector<std::string>{
-        bin("chaosplus"), "agent", "--etcd", etcd_.url(), "--name", "db-1", "--label", "role=db", "--state-dir",
-        dir_.file("agent-state"), "--ttl", "2s"},
+    agent_ = std::make_unique<Child>(
+        std::vector<std::string>{bin("chaosplus"), "agent", "--etcd", etcd_.url(), "--name", "db-1", "--label",
+                                 "role=db", "--state-dir", dir_.file("agent-state"), "--ttl", "2s"},
         env());
     client_ = etcd_.client();
     ASSERT_TRUE(client_);
@@ -252,8 +252,18 @@ class FleetWithAgent : public ::testing::Test {
   }
   std::map<std::string, std::string> env() const { return {{"CHAOSPLUS_CONFIG", dir_.file("config.yaml")}}; }
   std::vector<std::string> run_args(const std::string& file) const {
-    return {bin("chaosplus"), "run", file, "--etcd", etcd_.url(), "--lease-ttl", "2s", "--plain", "--state-dir",
-            dir_.file("state"), "--journal", dir_.file("journal.jsonl")};
+    return {bin("chaosplus"),
+            "run",
+            file,
+            "--etcd",
+            etcd_.url(),
+            "--lease-ttl",
+            "2s",
+            "--plain",
+            "--state-dir",
+            dir_.file("state"),
+            "--journal",
+            dir_.file("journal.jsonl")};
   }
 
   Etcd etcd_;

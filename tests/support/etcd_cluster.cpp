@@ -147,13 +147,18 @@ void EtcdCluster::kill(std::size_t i) {
 }
 
 void EtcdCluster::pause(std::size_t i) {
-  members_.at(i)->process->signal(SIGSTOP);
-  members_.at(i)->paused = true;
+  auto& m = *members_.at(i);
+  m.process->signal(SIGSTOP);
+  m.paused = true;
+  // The signal takes effect a moment later: until then the member may still take a request.
+  wait_until([&] { return process_state(m.process->pid()) == 'T' || !m.process->running(); }, std::chrono::seconds(5));
 }
 
 void EtcdCluster::resume(std::size_t i) {
-  members_.at(i)->process->signal(SIGCONT);
-  members_.at(i)->paused = false;
+  auto& m = *members_.at(i);
+  m.process->signal(SIGCONT);
+  m.paused = false;
+  wait_until([&] { return process_state(m.process->pid()) != 'T'; }, std::chrono::seconds(5));
 }
 
 bool EtcdCluster::restart(std::size_t i, std::chrono::milliseconds timeout) {

@@ -58,8 +58,8 @@ class EtcdCluster {
   std::string data_dir(std::size_t i) const;
 
   void kill(std::size_t i);    // SIGKILL, and reaped
-  void pause(std::size_t i);   // SIGSTOP
-  void resume(std::size_t i);  // SIGCONT
+  void pause(std::size_t i);   // SIGSTOP, and waits until the process is stopped
+  void resume(std::size_t i);  // SIGCONT, and waits until it runs again
   // Kills the member if it runs, starts it again on its data and waits until it serves clients.
   bool restart(std::size_t i, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   bool running(std::size_t i) const;

@@ -76,6 +76,18 @@ TEST(FleetMessages, EveryMessageComesBackAsItWasWritten) {
   ASSERT_TRUE(load_back) << load_back.error();
   EXPECT_EQ(load_back->segment_index, 3);
   EXPECT_EQ(load_back->segment_count, 4);
+  EXPECT_TRUE(load_back->experiment_yaml.empty());
+  // To a generator that had no setup, the load brings the experiment.
+  load.experiment_yaml = "name: x\n";
+  load.source_path = "x.yaml";
+  load.vars = {{"PORT", "8080"}};
+  load.ttl_ms = 5000;
+  const auto with_experiment = command_from_json(to_json(load));
+  ASSERT_TRUE(with_experiment) << with_experiment.error();
+  EXPECT_EQ(with_experiment->experiment_yaml, "name: x\n");
+  EXPECT_EQ(with_experiment->source_path, "x.yaml");
+  EXPECT_EQ(with_experiment->vars.at("PORT"), "8080");
+  EXPECT_EQ(with_experiment->ttl_ms, 5000);
 
   Reply reply;
   reply.ok = true;

@@ -32,8 +32,8 @@ LoadSpec users_load(std::uint64_t vus) {
 }
 
 TEST(Segment, SharesOfWholeNumbersAddUpExactly) {
-  for (std::uint64_t v : std::initializer_list<std::uint64_t>{0, 1, 2, 3, 7, 10, 99, 1000, 1'000'003, 10'000'000,
-                          UINT64_MAX / 3}) {
+  for (std::uint64_t v :
+       std::initializer_list<std::uint64_t>{0, 1, 2, 3, 7, 10, 99, 1000, 1'000'003, 10'000'000, UINT64_MAX / 3}) {
     for (int n = 1; n <= 17; ++n) {
       std::uint64_t sum = 0, low = UINT64_MAX, high = 0;
       for (int i = 0; i < n; ++i) {

@@ -61,12 +61,12 @@ TEST(TargetOn, ReportsEachMistakeWhereItIs) {
     std::string says;
   };
   for (const Case& c : std::vector<Case>{
-           {"{role: db, pick: some}", "f.yaml:4:23: pick: found 'some', expected one, all or random"},
+           {"{role: db, pick: some}", "f.yaml:4:26: pick: found 'some', expected one, all or random"},
            {"{role: db, share: 50%}", "share: only used with pick: random"},
            {"{role: db, pick: random, share: 150%}", "share: found '150%', expected a percentage above 0%"},
            {"{role: db, pick: random, share: 0%}", "expected a percentage above 0%"},
            {"{pick: all}", "names no agent, expected labels (role: db) or host: NAME"},
-           {"db", "on: expected a map of agent labels"},
+           {"db", "f.yaml:4:9: on: found text 'db', expected a map of agent labels"},
            {"{\"bad label\": x}", "found the label 'bad label'"},
        }) {
     auto result = load_experiment_text(with_on(c.on), "f.yaml");

@@ -73,6 +73,14 @@ TEST(LoadGenerators, EveryGeneratorNeedsAConnection) {
   EXPECT_NE(errors(r).find("at least one connection per generator"), std::string::npos) << errors(r);
 }
 
+TEST(LoadGenerators, OnPicksNothingItself) {
+  const auto r = load_with("      generators: 2\n      on: {role: loadgen, pick: random}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(errors(r).find("spread.yaml:10:"), std::string::npos) << errors(r);
+  EXPECT_NE(errors(r).find("pick: found in the on: of load peak, expected only labels and host"), std::string::npos)
+      << errors(r);
+}
+
 TEST(LoadGenerators, ZeroOrAWordIsRefused) {
   EXPECT_FALSE(load_with("      generators: 0\n").ok());
   EXPECT_FALSE(load_with("      generators: four\n").ok());
