@@ -175,8 +175,8 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
   }
   if (!seen_.insert({command->run, command->seq}).second) return;
   if (auto it = runs_.find(command->run); it != runs_.end()) {
-    it->second->post(std::move(*command));
-    return;
+    if (it->second->post(*command)) return;
+    runs_.erase(it);  // over here (lost, stopped or torn down): answered below as a run it holds nothing of
   }
   // A command a previous agent process answered is not carried out again (it was, and its
   // changes were reverted when this process started).
@@ -202,7 +202,7 @@ void Daemon::dispatch(const etcd::KeyValue& kv) {
   auto run = std::make_unique<AgentRun>(*context_, id);
   log("run " + id + ": " + fleet::to_string(command->op) + " (" + std::to_string(command->targets.size()) +
       " target(s))");
-  run->post(std::move(*command));
+  (void)run->post(std::move(*command));  // a new run is not over
   runs_[id] = std::move(run);
 }
 

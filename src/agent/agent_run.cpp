@@ -96,12 +96,14 @@ AgentRun::~AgentRun() {
   guard_.reset();
 }
 
-void AgentRun::post(fleet::Command command) {
+bool AgentRun::post(fleet::Command command) {
   {
     std::lock_guard lock(mutex_);
+    if (over_) return false;
     queue_.push_back(std::move(command));
   }
   cv_.notify_all();
+  return true;
 }
 
 void AgentRun::stop(const std::string& why) {
@@ -155,6 +157,7 @@ void AgentRun::loop() {
       }
       lock.lock();
       over_ = true;
+      answer_left(lock, why);
       return;
     }
     if (deadline && Clock::now() >= *deadline) {
@@ -171,6 +174,7 @@ void AgentRun::loop() {
     lock.lock();
     if (ended_) {
       over_ = true;
+      answer_left(lock, "the run was torn down");
       return;
     }
   }
@@ -207,6 +211,23 @@ void AgentRun::handle(const fleet::Command& command) {
     case Op::stop_load: reply(command, stop_load(command)); break;
     case Op::teardown: reply(command, teardown()); break;
   }
+}
+
+// Commands that came while the run ended here (a revert the controller sends after this agent lost
+// the run lease and reverted everything by itself) are answered, not dropped: a controller waiting
+// for them would otherwise call the revert failed. Nothing of the run is on any more.
+void AgentRun::answer_left(std::unique_lock<std::mutex>& lock, const std::string& why) {
+  std::deque<fleet::Command> left;
+  left.swap(queue_);
+  lock.unlock();
+  using Op = fleet::Command::Op;
+  for (const auto& command : left) {
+    fleet::Reply r;
+    r.ok = command.op == Op::revert || command.op == Op::stop_load || command.op == Op::teardown;
+    if (!r.ok) r.error = "run " + run_ + " is over on agent " + context_.agent + ": " + why;
+    reply(command, std::move(r));
+  }
+  lock.lock();
 }
 
 void AgentRun::reply(const fleet::Command& command, fleet::Reply r) {

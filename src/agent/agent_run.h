@@ -58,8 +58,9 @@ class AgentRun {
   AgentRun(const AgentRun&) = delete;
   AgentRun& operator=(const AgentRun&) = delete;
 
-  // Queues a command of this run; its reply is written when it has been carried out.
-  void post(fleet::Command command);
+  // Queues a command of this run; its reply is written when it has been carried out. False when the
+  // run is over here (the command was not taken: the caller answers it).
+  bool post(fleet::Command command);
   // The agent stops: everything of the run is reverted now (newest first), then the thread ends.
   void stop(const std::string& why);
   // Torn down, lost or stopped: nothing of it is left on the system, the agent may forget it.
@@ -76,6 +77,8 @@ class AgentRun {
   fleet::Reply stop_load(const fleet::Command& command);
   fleet::Reply teardown();
   void reply(const fleet::Command& command, fleet::Reply reply);
+  // Answers the commands still queued when the run ended here (called with mutex_ held through lock).
+  void answer_left(std::unique_lock<std::mutex>& lock, const std::string& why);
   void lost(const std::string& why);  // from the lease guard's thread
   // Reverts the given faults (newest first, as the runner does); each gets its status and an event.
   void revert_faults(std::vector<Held*> newest_first, const std::string& why, const std::string& event);
