@@ -451,8 +451,18 @@ fleet::Reply AgentRun::stop_load(const fleet::Command& command) {
 
 fleet::Reply AgentRun::teardown() {
   end_everything("controller", "ended");
+  // The ledger is the truth of what is left on this host: a revert or a stop that failed here makes
+  // the run not restored on the controller, with what is left named.
   fleet::Reply r;
-  r.ok = true;
+  auto left = context_.ledger.open_entries(run_);
+  if (!left) {
+    r.error = "cannot read its ledger to see what is left: " + left.error();
+    return r;
+  }
+  r.ok = left->empty();
+  for (const runner::LedgerEntry& entry : *left)
+    r.error += (r.error.empty() ? "left on this host: " : "; ") + entry.kind + " " + runner::to_string(entry.state) +
+               (entry.error.empty() ? "" : " (" + entry.error + ")");
   return r;
 }
 

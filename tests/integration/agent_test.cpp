@@ -138,10 +138,10 @@ class AgentTest : public ::testing::Test {
   }
 
   // Sets up the sleeper on `agent`; its pid.
-  int setup(const std::string& agent) {
+  int setup(const std::string& agent, const std::string& yaml = experiment_yaml()) {
     fleet::Command c;
     c.op = fleet::Command::Op::setup;
-    c.experiment_yaml = experiment_yaml();
+    c.experiment_yaml = yaml;
     c.source_path = "agent-test.yaml";
     c.targets = {"sleeper"};
     const fleet::Reply r = call(agent, c);
@@ -522,6 +522,38 @@ TEST_F(AgentTest, ARestartedAgentRevertsWhatItsLedgerHoldsOpen) {
   EXPECT_TRUE(wait_until([&] { return testing::pid_gone(pid) || !paused(pid); }, 10s)) << again->output();
   EXPECT_TRUE(wait_until([&] { return status_is("a1", "reverted", "recovered"); }, 10s)) << again->output();
   stop_agent(*again);
+}
+
+// A revert that fails on the agent at teardown is the controller's to know: the reply names what is
+// left, so the run says not restored (a kill by pid with no restart_command cannot be undone).
+TEST_F(AgentTest, ATeardownWhoseRevertFailsSaysWhatIsLeft) {
+  start_cluster(1);
+  auto agent = start_agent("a1");
+  open_run("run-left", 5s);
+  keep_run_alive();
+  testing::Child sleeper({"sleep", "600"});
+  const std::string yaml = R"(name: agent-test
+targets:
+  sleeper:
+    attach: { pid: )" + std::to_string(sleeper.pid()) +
+                           R"( }
+phases:
+  - name: chaos
+    duration: 60s
+    faults:
+      - kill: { target: sleeper }
+)";
+  ASSERT_EQ(setup("a1", yaml), sleeper.pid());
+  ASSERT_TRUE(inject("a1").ok);
+  ASSERT_TRUE(wait_until([&] { return process_state(sleeper.pid()) == 'Z'; }, 5s)) << "killed";
+  fleet::Command teardown;
+  teardown.op = fleet::Command::Op::teardown;
+  const fleet::Reply reply = call("a1", teardown);
+  EXPECT_FALSE(reply.ok) << "the sleeper cannot be brought back";
+  EXPECT_NE(reply.error.find("left on this host"), std::string::npos) << reply.error;
+  EXPECT_NE(reply.error.find("revert_failed"), std::string::npos) << reply.error;
+  EXPECT_TRUE(wait_until([&] { return status_is("a1", "revert_failed", ""); }, 5s));
+  stop_agent(*agent);
 }
 
 }  // namespace
