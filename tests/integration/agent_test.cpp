@@ -161,6 +161,21 @@ class AgentTest : public ::testing::Test {
     return call(agent, c);
   }
 
+  // Sets up the sleeper on `agent` and pauses it there; its pid, or 0 (and a failure) if any step failed.
+  int setup_and_pause(const std::string& agent) {
+    const int pid = setup(agent);
+    if (pid <= 0) return 0;
+    if (!inject(agent).ok) {
+      ADD_FAILURE() << "inject failed";
+      return 0;
+    }
+    if (!wait_until([&] { return paused(pid); }, 5s)) {
+      ADD_FAILURE() << "not paused";
+      return 0;
+    }
+    return pid;
+  }
+
   std::optional<fleet::FaultStatus> status(const std::string& agent, const std::string& fault_id = "f1") {
     auto kv = client_->get(fleet::keys::status(run_, agent, fault_id));
     if (!kv.ok() || !kv->has_value()) return std::nullopt;
@@ -233,10 +248,8 @@ TEST_F(AgentTest, RevertsEverythingItHoldsWhenStopped) {
   auto agent = start_agent("a1");
   open_run("run-sigterm", 5s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   stop_agent(*agent);
   EXPECT_TRUE(testing::pid_gone(pid)) << "the target was resumed and stopped before the agent exited";
   EXPECT_TRUE(status_is("a1", "reverted", "agent stopped"));
@@ -337,10 +350,8 @@ TEST_F(AgentTest, RevertsEverythingOfARunWhenItsLeaseIsRevoked) {
   auto agent = start_agent("a1");
   open_run("run-revoked", 5s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   keeper_.reset();
   const auto revoked_at = Clock::now();
   ASSERT_TRUE(client_->revoke_lease(lease_).ok());
@@ -355,10 +366,8 @@ TEST_F(AgentTest, RevertsWithinTheTtlWhenTheLeaseIsLeftToExpire) {
   start_cluster(1);
   auto agent = start_agent("a1");
   open_run("run-expired", 2s);
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   // The controller dies: its last keepalive is the last word on the lease.
   ASSERT_TRUE(client_->keep_alive(lease_).ok());
   const auto last_keepalive = Clock::now();
@@ -375,10 +384,8 @@ TEST_F(AgentTest, RevertsWithinTheTtlWhenCutOffFromEtcd) {
   auto agent = start_agent("a1");
   open_run("run-cut-off", 2s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   const auto cut_at = Clock::now();
   for (std::size_t i = 0; i < cluster_->size(); ++i) cluster_->pause(i);
   const bool reverted = wait_until([&] { return !paused(pid); }, 15s);
@@ -397,10 +404,8 @@ TEST_F(AgentTest, KeepsItsFaultsThroughALeaderFailoverTheLeaseSurvives) {
   auto agent = start_agent("a1");
   open_run("run-failover", 5s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   const int leader = cluster_->leader();
   ASSERT_GE(leader, 0);
   const auto killed_at = Clock::now();
@@ -487,10 +492,8 @@ TEST_F(AgentTest, KeepsItsFaultsThroughALossOfEtcdShorterThanTheTtl) {
   auto agent = start_agent("a1");
   open_run("run-brief-loss", 10s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   const auto cut_at = Clock::now();
   cluster_->pause(0);
   while (Clock::now() < cut_at + 4500ms) {  // longer than a call's 2 x 1.5s: looks fail
@@ -511,10 +514,8 @@ TEST_F(AgentTest, ARestartedAgentRevertsWhatItsLedgerHoldsOpen) {
   auto agent = start_agent("a1");
   open_run("run-restart", 5s);
   keep_run_alive();
-  const int pid = setup("a1");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(inject("a1").ok);
-  ASSERT_TRUE(wait_until([&] { return paused(pid); }, 5s));
+  const int pid = setup_and_pause("a1");
+  ASSERT_GT(pid, 0) << "set up, injected and paused";
   ::kill(agent->pid(), SIGKILL);  // the agent alone: its target stays, paused
   ASSERT_TRUE(agent->wait(10s).has_value());
   EXPECT_TRUE(paused(pid)) << "the kill -9 left the fault on";
