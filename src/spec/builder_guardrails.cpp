@@ -149,6 +149,18 @@ void Builder::read_guardrails(const YamlNode& node, Experiment& experiment) {
           (load ? guardrail.load : guardrail.probe) + " " + condition_text + " over " + format_duration(guardrail.over);
     }
     if (load) {
+      // A load ticks once a second, and the window holds the ticks of the last `over`: one that can
+      // never hold min_samples ticks would never trip.
+      const auto most = std::chrono::ceil<std::chrono::seconds>(guardrail.over).count();
+      if (most < guardrail.min_samples) {
+        report(over          ? *over
+               : min_samples ? *min_samples
+                             : *load,
+               label + " looks at " + format_duration(guardrail.over) + " of load '" + guardrail.load +
+                   "' (one tick a second), at most " + std::to_string(most) + " ticks, fewer than min_samples " +
+                   std::to_string(guardrail.min_samples) + ", expected a longer window or fewer min_samples");
+        continue;
+      }
       load_uses_.push_back({load, label, guardrail.load});
     } else {
       guardrail_uses_.push_back({probe, over, min_samples, experiment.guardrails.size(), label});
