@@ -19,6 +19,8 @@ ShardSecond to_shard_second(const load::Tick& tick, const load::LatencyHistogram
   s.dropped = c.dropped;
   s.queued = c.queued;
   s.bytes_read = c.bytes_read;
+  s.active_users = tick.active_users;
+  s.open_connections = tick.open_connections;
   for (std::size_t code = 0; code < c.status.size(); ++code) {
     if (c.status[code] != 0) s.status[static_cast<int>(code)] = c.status[code];
   }
@@ -73,6 +75,8 @@ load::Tick merge_second(std::int64_t second, const std::vector<const ShardSecond
     t.counters.add(to_counters(*s));
     add_latency(*s, latency);
     t.length_s = std::max(t.length_s, s->length_s);
+    t.active_users += s->active_users;
+    t.open_connections += s->open_connections;
   }
   if (t.length_s == 0) t.length_s = 1.0;
   t.at_s = static_cast<double>(second) + t.length_s;

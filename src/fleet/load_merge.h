@@ -19,8 +19,8 @@ load::Counters to_counters(const ShardSecond& second);
 // Adds the pairs of `second.latency_us` into `into` (a histogram of the engine's layout).
 void add_latency(const ShardSecond& second, load::LatencyHistogram& into);
 
-// One second of every shard that reported it, as one tick: counters added, percentiles of the
-// merged histogram, the longest length.
+// One second of every shard that reported it, as one tick: counters, active users and open
+// connections added, percentiles of the merged histogram, the longest length.
 load::Tick merge_second(std::int64_t second, const std::vector<const ShardSecond*>& shards);
 
 }  // namespace chaosplus::fleet

@@ -63,6 +63,8 @@ json second_json(const ShardSecond& s) {
               {"dropped", s.dropped},
               {"queued", s.queued},
               {"bytes_read", s.bytes_read},
+              {"active_users", s.active_users},
+              {"open_connections", s.open_connections},
               {"status", status},
               {"latency_us", latency}};
 }
@@ -78,6 +80,8 @@ ShardSecond second_of(const json& j) {
   get_if(j, "dropped", s.dropped);
   get_if(j, "queued", s.queued);
   get_if(j, "bytes_read", s.bytes_read);
+  get_if(j, "active_users", s.active_users);
+  get_if(j, "open_connections", s.open_connections);
   if (auto it = j.find("status"); it != j.end() && it->is_object())
     for (const auto& [code, n] : it->items()) s.status[std::stoi(code)] = n.get<std::uint64_t>();
   if (auto it = j.find("latency_us"); it != j.end() && it->is_array())

@@ -158,6 +158,8 @@ struct ShardSecond {
   std::uint64_t dropped = 0;
   std::uint64_t queued = 0;
   std::uint64_t bytes_read = 0;
+  std::uint64_t active_users = 0;       // users (closed model) running at the second's end
+  std::uint64_t open_connections = 0;   // connections open at the second's end
   std::map<int, std::uint64_t> status;  // by status code, non-zero only
   std::vector<std::pair<std::uint64_t, std::uint64_t>> latency_us;
 };

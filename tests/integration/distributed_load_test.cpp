@@ -275,27 +275,32 @@ TEST_F(DistributedLoadTest, FourGeneratorsMergeToThePooledFiguresAndAddUpPerSeco
   const auto ticks = seen_.of("load.tick");
   ASSERT_GE(ticks.size(), 4u);
   std::uint64_t ticked = 0;
+  double most_connections = 0;
   for (const Event& tick : ticks) {
     EXPECT_EQ(tick.text("load"), "shoppers");
     EXPECT_EQ(tick.number("generators"), kGenerators);
     const auto second = static_cast<std::int64_t>(tick.number("second"));
-    std::uint64_t shard_requests = 0;
+    std::uint64_t shard_requests = 0, shard_connections = 0;
     load::LatencyHistogram second_pooled;
     for (const auto& [agent, by_second] : records_.seconds) {
       if (auto it = by_second.find(second); it != by_second.end()) {
         shard_requests += it->second.requests;
+        shard_connections += it->second.open_connections;
         fleet::add_latency(it->second, second_pooled);
       }
     }
     EXPECT_EQ(static_cast<std::uint64_t>(tick.number("requests")), shard_requests) << "second " << second;
     EXPECT_DOUBLE_EQ(tick.number("p99_ms"), static_cast<double>(second_pooled.value_at_percentile(99)) / 1000)
         << "second " << second;
+    EXPECT_EQ(static_cast<std::uint64_t>(tick.number("open_connections")), shard_connections) << "second " << second;
+    most_connections = std::max(most_connections, tick.number("open_connections"));
     ticked += static_cast<std::uint64_t>(tick.number("requests"));
     std::printf("[ figures  ] second %lld: %.0f requests from %.0f shards, p99 %.3f ms\n",
                 static_cast<long long>(second), tick.number("requests"), tick.number("shards"), tick.number("p99_ms"));
   }
   // The seconds of a load add up to its summary (each shard's do; so do the merged ones).
   EXPECT_EQ(ticked, requests);
+  EXPECT_GT(most_connections, 0) << "the merged ticks say no connection was open";
 }
 
 TEST_F(DistributedLoadTest, AGuardrailOnTheMergedTicksStopsAllFourTogether) {

@@ -34,6 +34,8 @@ load::Tick tick_of(std::int64_t second, std::uint64_t requests, std::uint64_t er
   t.counters.status[503] = errors_503;
   t.counters.errors[static_cast<std::size_t>(load::ErrorKind::timeout)] = timeouts;
   t.counters.bytes_read = requests * 100;
+  t.active_users = requests / 100;
+  t.open_connections = requests / 50;
   return t;
 }
 
@@ -79,6 +81,8 @@ TEST(LoadMerge, CountersAddUpIncludingErrorsByKind) {
   EXPECT_EQ(merged.counters.error(load::ErrorKind::timeout), 6u);
   EXPECT_EQ(merged.counters.transport_errors(), 6u);
   EXPECT_EQ(merged.counters.bytes_read, 400600u);
+  EXPECT_EQ(merged.active_users, 40u);  // each shard's users and connections, added
+  EXPECT_EQ(merged.open_connections, 80u);
   EXPECT_DOUBLE_EQ(merged.length_s, 1.0);
 }
 
