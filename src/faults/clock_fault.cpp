@@ -339,8 +339,23 @@ Status prepare(const spec::Fault&, LaunchPrep& prep) {
   return ok_status();
 }
 
+// The run's <run id>-<target>.tmp files: a setting a kill cut short before write_setting renamed it
+// (the first one, written when the target is prepared, has no ledger entry whose undo would replace
+// it). The files themselves stay, at "+0 x1" (see neutralise): a process that finds none keeps the
+// last rate it read.
+void sweep(const std::string& state_dir, std::string_view run_id) {
+  std::error_code ec;
+  const std::string prefix = std::string(run_id) + "-";
+  std::vector<std::filesystem::path> half_written;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir + "/clock", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && name.ends_with(".tmp")) half_written.push_back(entry.path());
+  }
+  for (const auto& file : half_written) std::filesystem::remove(file, ec);
+}
+
 }  // namespace
 
-FaultFamily clock_fault_family() { return {"clock", types(), kKinds, make, undo_clock, prepare}; }
+FaultFamily clock_fault_family() { return {"clock", types(), kKinds, make, undo_clock, prepare, sweep}; }
 
 }  // namespace chaosplus::faults

@@ -29,6 +29,10 @@ struct FaultFamily {
   // started (and started again) for the fault to act on it later (faults/launch_prep.h). nullptr =
   // nothing. Called once per fault before the targets start; an error stops the run's setup.
   Status (*prepare_launch)(const spec::Fault& fault, LaunchPrep& prep) = nullptr;
+  // After recover undid a crashed run: removes the files of the run's that a kill left half-written
+  // in the state folder, which no ledger entry names (the clock's new setting, written beside its
+  // file and renamed over it). nullptr = it leaves none.
+  void (*sweep_run)(const std::string& state_dir, std::string_view run_id) = nullptr;
 };
 
 // The families, in documentation order.

@@ -57,6 +57,12 @@ std::string started_process_record(const std::string& what, const std::optional<
   return r.dump();
 }
 
+void sweep_run(const std::string& state_dir, std::string_view run_id) {
+  for (const FaultFamily& family : fault_families()) {
+    if (family.sweep_run != nullptr) family.sweep_run(state_dir, run_id);
+  }
+}
+
 Status undo(std::string_view kind, std::string_view record) {
   nlohmann::json r = nlohmann::json::parse(record, nullptr, false);
   if (r.is_discarded() || !r.is_object()) return Error{"unreadable ledger record: " + std::string(record)};

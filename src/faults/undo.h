@@ -36,6 +36,10 @@ std::string started_process_record(const std::string& what, const std::optional<
 // Undoes one entry. Ok when the original state is back (or there was nothing left to undo).
 Status undo(std::string_view kind, std::string_view record);
 
+// After a crashed run is undone: each family removes the run's files a kill left half-written in
+// the state folder (FaultFamily::sweep_run).
+void sweep_run(const std::string& state_dir, std::string_view run_id);
+
 // A ledger kind whose faults a module above faults makes (fleet's "agent.fault": a fault an agent
 // holds) brings its undo here at start-up, so `recover` and the next run reach it through undo()
 // like any other kind. Registering a kind again replaces its undo.

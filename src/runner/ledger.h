@@ -54,6 +54,7 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> open_for_inspection(const std::string& path);
   // The witness beside the ledger at `path`.
   static std::string witness_path(const std::string& path);
+  const std::string& path() const { return path_; }
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 
 #include "faults/undo.h"
@@ -84,6 +85,8 @@ RecoveryReport recover(Ledger& ledger, store::Store* store, std::ostream& out) {
     report.entries_failed += failed;
     ++report.runs_recovered;
     (void)ledger.end_run(run.run_id, failed == 0 ? "crashed, recovered" : "crashed, revert failed");
+    // Files of the run's a kill left half-written, which no ledger entry names.
+    faults::sweep_run(std::filesystem::path(ledger.path()).parent_path().string(), run.run_id);
     if (store != nullptr && failed == 0) mark_recovered(*store, run, out);
   }
   if (store != nullptr) (void)reconcile_store(*store, ledger, out);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "support/support.h"
@@ -45,6 +47,28 @@ TEST(Recovery, ItsOutputHoldsNoSecrets) {
   EXPECT_EQ(out.str().find(secret), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("<redacted>"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("unreadable record"), std::string::npos) << out.str();
+}
+
+// A run killed while its clock-prepared target's file was being written leaves the new setting
+// half-written beside it (<state>/clock/<run>-<target>.tmp), which no ledger entry names: recover
+// removes it. The setting files stay (at the real time), and another run's .tmp is not touched.
+TEST(Recovery, RemovesTheHalfWrittenFilesOfACrashedRun) {
+  testing::TempDir dir;
+  auto ledger = Ledger::open(dir.file("ledger.db"));
+  ASSERT_TRUE(ledger.ok()) << ledger.error();
+  ASSERT_TRUE((*ledger)->begin_run(RunRecord{"run-1", 0, 0, "exp", "j.jsonl", "running"}).ok());
+  const std::filesystem::path clock = dir.file("clock");
+  std::filesystem::create_directories(clock);
+  std::ofstream(clock / "run-1-app") << "+0 x1\n";
+  std::ofstream(clock / "run-1-app.tmp");   // the kill came between creating it and the rename
+  std::ofstream(clock / "run-10-app.tmp");  // another run's, whose id starts the same
+  std::ostringstream out;
+  const RecoveryReport report = recover(**ledger, out);
+  EXPECT_EQ(report.runs_recovered, 1) << out.str();
+  EXPECT_EQ(report.entries_failed, 0) << out.str();
+  EXPECT_FALSE(std::filesystem::exists(clock / "run-1-app.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(clock / "run-1-app"));
+  EXPECT_TRUE(std::filesystem::exists(clock / "run-10-app.tmp"));
 }
 
 }  // namespace
