@@ -372,7 +372,7 @@ void skewed_clocks(const std::string& ledger_path, LeftoverReport& report) {
     if (file.path().extension() == ".tmp") {  // no target reads it: the new setting of a write a kill cut
       report.found.push_back({"half-written clock file", file.path().string(),
                               "a clock setting a kill cut short before it replaced its file: `chaosplus recover` "
-                              "removes it with its run's files; by hand: rm " +
+                              "removes it when it recovers that run; by hand: rm " +
                                   file.path().string()});
       continue;
     }
