@@ -216,6 +216,9 @@ Status Placement::start_targets() {
       h->resolver_rules = resolver->rules;
     }
     h->sandbox = std::move(prep.sandbox);
+    if (t.process->ready) {
+      if (auto s = targets::check_not_answered_before_start(*t.process->ready, "target '" + t.name + "'"); !s) return s;
+    }
     auto id = start_recorded("target " + t.name, *t.process, h->log_path(), h->sandbox);
     if (!id) return Error{"target '" + t.name + "': " + id.error()};
     h->set_process(*id);

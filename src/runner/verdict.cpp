@@ -60,7 +60,10 @@ VerdictResult decide(const RunFacts& f) {
   auto add = [&](const std::vector<std::string>& more) { r.reasons.insert(r.reasons.end(), more.begin(), more.end()); };
   add(f.not_restored);
   add(f.errors);
-  if (f.halted) r.reasons.push_back(f.halt_reason);
+  // A run that fails halts itself with "error: <the error>"; that error is listed already.
+  const bool halt_repeats_an_error = std::any_of(f.errors.begin(), f.errors.end(),
+                                                 [&](const std::string& e) { return f.halt_reason == "error: " + e; });
+  if (f.halted && !halt_repeats_an_error) r.reasons.push_back(f.halt_reason);
   add(f.deviations);
 
   if (!f.not_restored.empty()) {

@@ -224,6 +224,23 @@ Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std:
   }
 }
 
+Status check_not_answered_before_start(const spec::ReadyCheck& check, const std::string& who) {
+  if (check.http_url.empty() && !check.tcp) return ok_status();
+  std::optional<net::Url> url;
+  if (!check.http_url.empty()) {
+    auto parsed = net::Url::parse(check.http_url);
+    if (!parsed) return Error{"ready check of " + who + ": " + parsed.error()};
+    url = std::move(parsed).value();
+  }
+  spec::ReadyCheck network_only = check;
+  network_only.command.clear();
+  if (!check_once(network_only, url, std::chrono::milliseconds(500)).empty()) return ok_status();
+  const std::string address = url ? check.http_url : check.tcp->to_string();
+  return Error{"the ready check (" + address + ") already passes before " + who +
+               " is started: another process answers there, so the check could not tell when " + who +
+               " is ready (stop that process, or give " + who + " another port)"};
+}
+
 std::string log_tail(const std::string& log_path, int max_lines, std::size_t max_bytes) {
   std::ifstream in(log_path, std::ios::binary);
   if (!in) return {};

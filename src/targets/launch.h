@@ -51,6 +51,11 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
 // attempt's error and the log tail), or `halt` was triggered.
 Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path, HaltSwitch& halt);
 
+// Fails when `check`'s HTTP or TCP check already passes before `who` is started: another process
+// answers at its address (a demo left running, a port two targets share), so the check would call `who`
+// ready without it and the probes would talk to that other process. Command checks are not tried.
+Status check_not_answered_before_start(const spec::ReadyCheck& check, const std::string& who);
+
 // The last `max_lines` lines (at most `max_bytes`) of a log file, for error messages; "" if unreadable.
 std::string log_tail(const std::string& log_path, int max_lines = 20, std::size_t max_bytes = 4096);
 

@@ -16,6 +16,7 @@
 
 #include "runner/ledger.h"
 #include "runner/recovery.h"
+#include "support/journal.h"
 #include "support/kernel.h"
 #include "support/support.h"
 
@@ -568,6 +569,37 @@ TEST(CrashWindows, AFrozenRunnerRevertsAtOnceOnResumptionAndTheVerdictSaysTheTim
 
 std::string variant_name(const ::testing::TestParamInfo<bool>& param) {
   return param.param ? "ProcessProxyAndKernel" : "ProcessAndProxy";
+}
+
+// A process already answers the target's ready check (a demo left running, or two targets given one
+// port): the run must not call the target ready, probe that other process and judge it. It stops
+// before any fault, names the port, stops what it started, and leaves the other process running.
+TEST(TargetStart, AReadyCheckThatAnotherProcessAlreadyPassesStopsTheRunBeforeAnyFault) {
+  testing::TempDir dir;
+  const int port = testing::free_port(), proxy = testing::free_port();
+  Child holder({testing::bin("demo-token-service"), "--port", std::to_string(port)});
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return testing::http_request("GET", "127.0.0.1", port, "/health").status == 200; }, 10s))
+      << holder.output();
+  const std::string at = "127.0.0.1:" + std::to_string(port);
+  testing::write_file(
+      dir.file("e.yaml"),
+      "name: taken-port\ntargets:\n  tokens:\n    process:\n      command: [demo-token-service, --port, \"" +
+          std::to_string(port) + "\"]\n      ready: { http: \"http://" + at +
+          "/health\" }\n    proxy: { listen: \"127.0.0.1:" + std::to_string(proxy) + "\", upstream: \"" + at +
+          "\" }\nphases:\n  - name: p\n    duration: 1s\n" +
+          "    faults:\n      - latency: { target: tokens, latency: 10ms }\n");
+  const std::string journal = dir.file("journal.jsonl");
+  Child run({testing::bin("chaosplus"), "run", dir.file("e.yaml"), "--plain", "--state-dir", dir.file("state"),
+             "--journal", journal});
+  ASSERT_EQ(run.wait(60s), 3) << run.output();
+  EXPECT_NE(run.output().find("the ready check (http://" + at + "/health) already passes before target 'tokens'"),
+            std::string::npos)
+      << run.output();
+  EXPECT_TRUE(testing::journal_events(journal, "target.started").empty()) << run.output();
+  EXPECT_TRUE(testing::journal_events(journal, "fault.injected").empty()) << run.output();
+  EXPECT_EQ(testing::http_request("GET", "127.0.0.1", port, "/health").status, 200) << "the holder was touched";
+  EXPECT_EQ(testing::http_request("GET", "127.0.0.1", proxy, "/health").status, 0) << "the run's proxy is still there";
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, RunnerSafety, ::testing::Values(false, true), variant_name);

@@ -249,25 +249,15 @@ CrashMatrix::~CrashMatrix() = default;
 
 namespace {
 
-// `n` different TCP ports of 127.0.0.1 that were free a moment ago (free_port() one after the other
-// may hand out the same port twice: each socket is closed before the next is bound).
-std::vector<int> free_ports(int n) {
-  std::vector<std::unique_ptr<Listener>> held;
-  std::vector<int> ports;
-  for (int i = 0; i < n; ++i) ports.push_back(held.emplace_back(std::make_unique<Listener>())->port());
-  return ports;
-}
-
 // Everything one point needs; made fresh for each, so nothing of one point can hide in the next.
 struct PointRun {
   explicit PointRun(HostOnce& once) : host(dir, once) {}
 
   TempDir dir;
   HostPoint host;  // after dir: its tmpfs is unmounted before the folder is removed
-  std::vector<int> ports = free_ports(3);
-  int tokens_port = ports[0];
-  int proxy_port = ports[1];
-  int spare_port = ports[2];
+  int tokens_port = free_port();
+  int proxy_port = free_port();
+  int spare_port = free_port();
   std::string state_dir = dir.file("state");
   std::string journal = dir.file("journal.jsonl");
   std::unique_ptr<Child> sleeper = std::make_unique<Child>(std::vector<std::string>{"sleep", "600"});

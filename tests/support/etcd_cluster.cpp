@@ -70,16 +70,10 @@ EtcdCluster::EtcdCluster(EtcdClusterOptions options) : options_(std::move(option
 }
 
 bool EtcdCluster::start_all() {
-  std::set<int> taken;
-  auto fresh_port = [&] {
-    int port = free_port();
-    while (!taken.insert(port).second) port = free_port();
-    return port;
-  };
   initial_cluster_.clear();
   for (auto& member : members_) {
-    member->client_port = fresh_port();
-    member->peer_port = fresh_port();
+    member->client_port = free_port();
+    member->peer_port = free_port();
     if (!initial_cluster_.empty()) initial_cluster_ += ",";
     initial_cluster_ += member->name + "=http://" + member->host + ":" + std::to_string(member->peer_port);
   }

@@ -14,22 +14,46 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 namespace chaosplus::testing {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// A port the kernel picks for a socket bound to 127.0.0.1:0; the socket is closed again.
+int kernel_picked_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind");
+  }
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+int free_port() {
+  // The socket is closed before the next one is bound, so the kernel may pick the same port again; a
+  // test that took two ports for two services would then start both on one (CI saw a shop whose port
+  // was its token service's answer its checkout with the token service's 404). Never twice here.
+  static std::mutex mutex;
+  static std::set<int> handed_out;
+  const std::lock_guard lock(mutex);
+  while (true) {
+    const int port = kernel_picked_port();
+    if (handed_out.insert(port).second) return port;
+  }
 }
 
 std::string needs_root(const std::string& what) {

@@ -17,7 +17,7 @@ namespace chaosplus::testing {
 // so `ctest -L unit` passes on a developer's machine without root.
 std::string needs_root(const std::string& what);
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, and that no earlier call in this process returned.
 int free_port();
 
 // Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -64,6 +64,16 @@ TEST(Verdict, RunnerErrorStaysThreeWhenEverythingWasRestored) {
   EXPECT_EQ(decide(f).verdict, Verdict::error);
 }
 
+TEST(Verdict, TheHaltAnErrorCausedIsNotListedAgainBesideTheError) {
+  RunFacts f;
+  f.errors = {"target 'shop': cannot start 'shop'", "cannot write the ledger"};
+  f.halted = true;
+  f.halt_reason = "error: target 'shop': cannot start 'shop'";
+  EXPECT_EQ(decide(f).reasons, f.errors);
+  f.halt_reason = "halted by `chaosplus halt` (pid 7)";  // another cause of the halt is a reason of its own
+  EXPECT_EQ(decide(f).reasons.at(2), f.halt_reason);
+}
+
 TEST(Verdict, DeviationWinsOverUnchecked) {
   RunFacts f;
   f.checked = true;

@@ -356,6 +356,45 @@ TEST(WaitReady, StopsWhenTheHaltSwitchIsTriggered) {
   EXPECT_TRUE(contains(ready.error(), "operator pressed Ctrl-C")) << ready.error();
 }
 
+TEST(CheckNotAnsweredBeforeStart, AnHttpCheckThatAnotherServerAlreadyPassesIsAnError) {
+  net::HttpServer server({}, [](const net::Request&) { return net::Response::text(200, "someone else"); });
+  ASSERT_TRUE(server.start().ok());
+  spec::ReadyCheck check;
+  check.http_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/health";
+  auto status = check_not_answered_before_start(check, "target 'shop'");
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(contains(status.error(), "the ready check (" + check.http_url + ") already passes before target 'shop'"))
+      << status.error();
+  EXPECT_TRUE(contains(status.error(), "give target 'shop' another port")) << status.error();
+}
+
+TEST(CheckNotAnsweredBeforeStart, ATcpCheckOnAListeningPortIsAnError) {
+  Listener listener;
+  spec::ReadyCheck check;
+  check.tcp = spec::Endpoint{"127.0.0.1", listener.port()};
+  auto status = check_not_answered_before_start(check, "target 'db'");
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(contains(status.error(), "(127.0.0.1:" + std::to_string(listener.port()) + ") already passes"))
+      << status.error();
+}
+
+TEST(CheckNotAnsweredBeforeStart, AFreePortAnAnswerThatFailsTheCheckAndACommandCheckPass) {
+  spec::ReadyCheck free;
+  free.tcp = spec::Endpoint{"127.0.0.1", chaosplus::testing::free_port()};
+  EXPECT_TRUE(check_not_answered_before_start(free, "t").ok());
+
+  // Something answers, but not what the check wants: the check cannot pass without the target.
+  net::HttpServer server({}, [](const net::Request&) { return net::Response::text(503, "not me"); });
+  ASSERT_TRUE(server.start().ok());
+  spec::ReadyCheck failing;
+  failing.http_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/health";
+  EXPECT_TRUE(check_not_answered_before_start(failing, "t").ok());
+
+  spec::ReadyCheck by_command;
+  by_command.command = {"true"};  // not tried: a command may pass for reasons of its own
+  EXPECT_TRUE(check_not_answered_before_start(by_command, "t").ok());
+}
+
 TEST(WaitReady, ABadUrlIsAnError) {
   TempDir dir;
   auto id = spawn(command({"sleep", "30"}), dir.file("log"));
