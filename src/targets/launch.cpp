@@ -68,6 +68,14 @@ std::string with_log(const std::string& message, const std::string& log_path) {
   return message + "; last lines of its log " + log_path + ":\n" + tail;
 }
 
+// The parsed URL of an HTTP check; none for the other kinds.
+Result<std::optional<net::Url>> check_url(const spec::ReadyCheck& check, const std::string& who) {
+  if (check.http_url.empty()) return std::optional<net::Url>{};
+  auto parsed = net::Url::parse(check.http_url);
+  if (!parsed) return Error{"ready check of " + who + ": " + parsed.error()};
+  return std::optional<net::Url>(std::move(parsed).value());
+}
+
 // One readiness attempt; "" when ready, else what failed.
 std::string check_once(const spec::ReadyCheck& check, const std::optional<net::Url>& url, Duration timeout) {
   if (url) {
@@ -202,12 +210,8 @@ Result<ProcessId> spawn(const spec::ProcessLaunch& launch, const std::string& lo
 Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std::string& log_path, HaltSwitch& halt) {
   using Clock = std::chrono::steady_clock;
   const std::string who = describe(id);
-  std::optional<net::Url> url;
-  if (!check.http_url.empty()) {
-    auto parsed = net::Url::parse(check.http_url);
-    if (!parsed) return Error{"ready check of " + who + ": " + parsed.error()};
-    url = std::move(parsed).value();
-  }
+  auto url = check_url(check, who);
+  if (!url) return Error{url.error()};
   const auto deadline = Clock::now() + check.timeout;
   std::string last_error = "no check finished";
   while (true) {
@@ -218,24 +222,18 @@ Status wait_ready(const spec::ReadyCheck& check, const ProcessId& id, const std:
       return Error{
           with_log(who + " was not ready after " + format_duration(check.timeout) + ": " + last_error, log_path)};
     }
-    last_error = check_once(check, url, std::min<Duration>(remaining, std::chrono::seconds(1)));
+    last_error = check_once(check, *url, std::min<Duration>(remaining, std::chrono::seconds(1)));
     if (last_error.empty()) return ok_status();
     halt.wait_for(std::chrono::milliseconds(50));
   }
 }
 
 Status check_not_answered_before_start(const spec::ReadyCheck& check, const std::string& who) {
-  if (check.http_url.empty() && !check.tcp) return ok_status();
-  std::optional<net::Url> url;
-  if (!check.http_url.empty()) {
-    auto parsed = net::Url::parse(check.http_url);
-    if (!parsed) return Error{"ready check of " + who + ": " + parsed.error()};
-    url = std::move(parsed).value();
-  }
-  spec::ReadyCheck network_only = check;
-  network_only.command.clear();
-  if (!check_once(network_only, url, std::chrono::milliseconds(500)).empty()) return ok_status();
-  const std::string address = url ? check.http_url : check.tcp->to_string();
+  if (!check.command.empty()) return ok_status();  // a check is one of http, tcp and command
+  auto url = check_url(check, who);
+  if (!url) return Error{url.error()};
+  if (!check_once(check, *url, std::chrono::milliseconds(500)).empty()) return ok_status();
+  const std::string address = *url ? check.http_url : check.tcp->to_string();
   return Error{"the ready check (" + address + ") already passes before " + who +
                " is started: another process answers there, so the check could not tell when " + who +
                " is ready (stop that process, or give " + who + " another port)"};
