@@ -45,8 +45,8 @@ int kernel_picked_port() {
 
 int free_port() {
   // The socket is closed before the next one is bound, so the kernel may pick the same port again; a
-  // test that took two ports for two services would then start both on one (CI saw a shop whose port
-  // was its token service's answer its checkout with the token service's 404). Never twice here.
+  // test that took two ports for two services would then start both on one (CI saw the token service,
+  // given the shop's port too, answer the shop's checkout with 404). Never twice here.
   static std::mutex mutex;
   static std::set<int> handed_out;
   const std::lock_guard lock(mutex);
